@@ -1,0 +1,80 @@
+"""One error hierarchy for the whole tool, and the exit codes the CLI maps it to.
+
+Every error carries what a person needs to fix the problem: where (file:line:column),
+what is wrong, and a hint. The CLI prints ``str(error)`` and exits with ``error.exit_code``;
+nothing below the CLI prints or exits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented exit codes (README, "Exit codes")."""
+
+    OK = 0
+    FINDINGS = 1  # drift, lint findings, dropped flows
+    INPUT = 2  # bad input or usage
+    ACCESS = 3  # cluster or GitLab access error
+    OVERRIDE = 4  # the deploy would override UI-managed or hand-edited policies (--fail-on-override)
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A position in an input file; ``line`` and ``column`` are 1-based, 0 when unknown."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.column:
+            return f"{self.file}:{self.line}:{self.column}"
+        if self.line:
+            return f"{self.file}:{self.line}"
+        return self.file
+
+
+class NetpolError(Exception):
+    """Base class: a problem the user can act on."""
+
+    exit_code: ExitCode = ExitCode.INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+
+    def __str__(self) -> str:
+        head = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+class InputError(NetpolError):
+    """Bad input: a values file, snapshot, flow file, chart or command-line usage (exit 2)."""
+
+    exit_code = ExitCode.INPUT
+
+
+class ValidationFailed(InputError):
+    """The values file was read but breaks the rules; carries every problem found."""
+
+    def __init__(self, problems: list, *, file: str) -> None:  # list[validate.Problem]
+        count = len(problems)
+        super().__init__(f"{file}: {count} problem{'s' if count != 1 else ''} found")
+        self.problems = problems
+
+
+class ClusterError(NetpolError):
+    """The Kubernetes API could not be read (exit 3)."""
+
+    exit_code = ExitCode.ACCESS
+
+
+class GitLabError(NetpolError):
+    """The GitLab API could not be used (exit 3)."""
+
+    exit_code = ExitCode.ACCESS

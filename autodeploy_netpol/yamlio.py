@@ -1,0 +1,314 @@
+"""Safe YAML reading with positions: the one way this tool reads YAML (and JSON) input.
+
+PyYAML's C parser composes the node graph; we construct Python objects from it with
+PyYAML's safe constructor, adding what PyYAML leaves out:
+
+* duplicate mapping keys are an error (PyYAML silently keeps the last one);
+* alias bombs ("billion laughs") and recursive aliases are refused before anything walks
+  the expanded data, by sizing the node graph with memoisation (linear in distinct nodes);
+* files over a size limit, non-UTF-8 bytes, tabs used as indentation and parse errors become
+  :class:`~autodeploy_netpol.errors.InputError` with file:line:column and a hint.
+
+The node graph is kept so a validator can turn a path inside the data back into a
+file:line:column (:meth:`YamlDocument.locate`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import InputError, Location
+
+try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing from the PyYAML build
+    _BaseLoader = yaml.SafeLoader
+
+#: Largest input file accepted, in bytes (values files, snapshots, rendered streams).
+MAX_INPUT_BYTES = int(os.environ.get("NETPOL_MAX_INPUT_BYTES", 64 * 1024 * 1024))
+#: An alias may repeat data, but the expanded document may not grow beyond this factor
+#: of the written one (and never past MAX_EXPANDED_NODES in absolute terms).
+ALIAS_EXPANSION_FACTOR = 10
+MAX_EXPANDED_NODES = 5_000_000
+
+PathElement = str | int
+Path = tuple[PathElement, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def format_path(path: Sequence[PathElement]) -> str:
+    """``("networkPolicy", "spec", "ingress", 0)`` → ``networkPolicy.spec.ingress[0]``.
+
+    Keys that are not plain identifiers (label keys such as ``app.kubernetes.io/name``)
+    are written in brackets and quotes so the path stays unambiguous.
+    """
+    out: list[str] = []
+    for element in path:
+        if isinstance(element, int):
+            out.append(f"[{element}]")
+        elif element and all(c.isalnum() or c in "_-" for c in element):
+            out.append(f".{element}" if out else element)
+        else:
+            out.append(f'["{element}"]')
+    return "".join(out) or "(top level)"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that refuses duplicate keys."""
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            seen: dict[Any, Node] = {}
+            for key_node, _value in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # unhashable key, e.g. a mapping used as a key
+                    raise _YamlProblem(
+                        "a mapping or list is used as a key",
+                        key_node,
+                        "keys in values files must be plain strings",
+                    ) from None
+                if first is not None:
+                    raise _YamlProblem(
+                        f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
+                        key_node,
+                        "YAML keeps only one of them and PyYAML/Helm silently take the last; "
+                        "remove or merge the duplicate",
+                    )
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+class _YamlProblem(Exception):
+    def __init__(self, message: str, node: Node, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.node, self.hint = message, node, hint
+
+
+@dataclass
+class YamlDocument:
+    """One YAML document: the data plus the node graph that knows where everything is."""
+
+    file: str
+    data: Any
+    root: Node | None
+    #: 1-based line where the document starts in its file (for multi-document streams).
+    start_line: int = 1
+
+    def locate(self, path: Sequence[PathElement], *, key: bool = False) -> Location:
+        """Where ``path`` is in the file; the nearest existing ancestor if it is absent.
+
+        With ``key=True`` and a mapping key as the last element, point at the key rather
+        than at its value (for "unknown key" messages).
+        """
+        node = self.root
+        if node is None:
+            return Location(self.file, self.start_line, 1)
+        for index, element in enumerate(path):
+            last = index == len(path) - 1
+            child: Node | None = None
+            if isinstance(node, MappingNode) and not isinstance(element, int):
+                for key_node, value_node in reversed(node.value):
+                    if isinstance(key_node, ScalarNode) and key_node.value == str(element):
+                        child = key_node if (key and last) else value_node
+                        break
+            elif isinstance(node, SequenceNode) and isinstance(element, int):
+                if 0 <= element < len(node.value):
+                    child = node.value[element]
+            if child is None:
+                break
+            node = child
+        mark = node.start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+
+def read_text(path: str, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """Read a whole input file as UTF-8 text, with clear errors for the usual mistakes."""
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise InputError(
+                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit",
+                location=Location(path),
+                hint="split the input, or raise NETPOL_MAX_INPUT_BYTES if the file is really meant to be this big",
+            )
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", location=Location(path)) from None
+    except FileNotFoundError:
+        raise InputError("no such file", location=Location(path), hint="check the path") from None
+    except PermissionError:
+        raise InputError("permission denied", location=Location(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", location=Location(path)) from exc
+    return decode_utf8(raw, path)
+
+
+def decode_utf8(raw: bytes, path: str) -> str:
+    """Decode bytes as UTF-8 (a leading byte-order mark is allowed), or say where it breaks."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            location=Location(path, line, column),
+            hint="save the file as UTF-8; YAML files for Helm must be UTF-8",
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _parse_error(exc: yaml.YAMLError, path: str, line_offset: int = 0) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    location = Location(path, mark.line + 1 + line_offset, mark.column + 1) if mark else Location(path)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    if "'\\t'" in problem or "\\t" in problem:
+        return InputError(
+            "a tab character is used where YAML allows only spaces (indentation)",
+            location=location,
+            hint="replace the tab with spaces; YAML forbids tabs in indentation",
+        )
+    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    return InputError(message, location=location, hint="fix the YAML syntax at this position")
+
+
+def _check_expansion(root: Node, path: str) -> None:
+    """Refuse alias bombs and recursive aliases without expanding anything."""
+    sizes: dict[int, int] = {}
+    on_stack: set[int] = set()
+    # Iterative post-order walk: deep documents must not hit Python's recursion limit.
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        ident = id(node)
+        if done:
+            on_stack.discard(ident)
+            total = 1
+            for child in _children(node):
+                total += sizes[id(child)]
+                if total > MAX_EXPANDED_NODES:
+                    break
+            sizes[ident] = total
+            continue
+        if ident in sizes:
+            continue
+        if ident in on_stack:
+            raise InputError(
+                "recursive alias: an anchor refers to itself",
+                location=Location(path, node.start_mark.line + 1, node.start_mark.column + 1),
+                hint="values files cannot hold recursive data; remove the alias",
+            )
+        on_stack.add(ident)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_stack:
+                raise InputError(
+                    "recursive alias: an anchor refers to itself",
+                    location=Location(path, child.start_mark.line + 1, child.start_mark.column + 1),
+                    hint="values files cannot hold recursive data; remove the alias",
+                )
+            if id(child) not in sizes:
+                stack.append((child, False))
+    expanded = sizes[id(root)]
+    distinct = len(sizes)
+    if expanded > MAX_EXPANDED_NODES or expanded > max(ALIAS_EXPANSION_FACTOR * distinct, 100_000):
+        raise InputError(
+            f"aliases expand {distinct:,} written nodes to {expanded:,} or more (an alias bomb)",
+            location=Location(path, root.start_mark.line + 1, root.start_mark.column + 1),
+            hint="write the data out instead of nesting aliases of aliases",
+        )
+
+
+def _children(node: Node) -> Iterator[Node]:
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            yield key_node
+            yield value_node
+    elif isinstance(node, SequenceNode):
+        yield from node.value
+
+
+def _construct(loader: _Loader, root: Node, path: str) -> Any:
+    try:
+        return loader.construct_document(root)
+    except _YamlProblem as problem:
+        mark = problem.node.start_mark
+        raise InputError(
+            problem.message, location=Location(path, mark.line + 1, mark.column + 1), hint=problem.hint
+        ) from None
+    except yaml.YAMLError as exc:
+        raise _parse_error(exc, path) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp the constructor cannot represent
+        raise InputError(f"invalid YAML value: {exc}", location=Location(path)) from None
+
+
+def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
+    """Parse every document of a YAML stream; empty documents are skipped."""
+    loader = _Loader(text)
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                root = loader.get_node()
+            except yaml.YAMLError as exc:
+                raise _parse_error(exc, path) from None
+            if root is None:
+                continue
+            _check_expansion(root, path)
+            data = _construct(loader, root, path)
+            if data is None:
+                continue
+            yield YamlDocument(path, data, root, start_line=root.start_mark.line + 1)
+    finally:
+        loader.dispose()
+
+
+def load_documents(path: str, *, text: str | None = None) -> list[YamlDocument]:
+    """Read a (multi-document) YAML or JSON file."""
+    if text is None:
+        text = read_text(path)
+    return list(iter_documents(text, path))
+
+
+def load_mapping(path: str, *, text: str | None = None, what: str = "values file") -> YamlDocument:
+    """Read a file that must hold exactly one YAML mapping (or nothing: an empty mapping)."""
+    documents = load_documents(path, text=text)
+    if not documents:
+        return YamlDocument(path, {}, None)
+    if len(documents) > 1:
+        raise InputError(
+            f"the {what} holds {len(documents)} YAML documents; Helm reads a values file as one",
+            location=Location(path, documents[1].start_line, 1),
+            hint="remove the '---' separators or split the file",
+        )
+    document = documents[0]
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        kind = {"list": "a list", "str": "a string", "int": "a number", "float": "a number"}.get(kind, kind)
+        raise InputError(
+            f"the {what} must be a YAML mapping at the top level, not {kind}",
+            location=document.locate(()),
+            hint="a values file looks like 'networkPolicy:\\n  enabled: true'",
+        )
+    for key in document.data:
+        if not isinstance(key, str):
+            raise InputError(
+                f"top-level key {key!r} is not a string",
+                location=document.locate(()),
+                hint="quote the key",
+            )
+    return document

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+set -u
+echo "demo: $1"
+"$1" --help
