@@ -1,0 +1,674 @@
+"""Policy manifests compiled into rules the engine evaluates.
+
+Kubernetes NetworkPolicy (networking.k8s.io/v1) and CiliumNetworkPolicy /
+CiliumClusterwideNetworkPolicy (cilium.io/v2) at L3/L4 become one vocabulary: a
+:class:`Policy` selects *subject* pods, may isolate them per direction, and carries
+:class:`Rule` objects, each a set of peers and ports, allowing or (Cilium) denying.
+
+What the engine does not model — L7 rules, ``toFQDNs``, ``toServices``, ``fromRequires``,
+ICMP, host policies (``nodeSelector``) — is recorded in ``Rule.unmodelled`` /
+``Policy.notes`` so every report can say so rather than silently allow or deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
+from .intervals import (
+    ALL_ADDRESSES,
+    ALL_CONNECTIONS,
+    ALL_IPV4,
+    ALL_PORTS,
+    MAX_PORT,
+    MIN_PORT,
+    NO_CONNECTIONS,
+    PROTOCOLS,
+    ConnectionSet,
+    IntervalSet,
+    cidr_range,
+)
+from .selectors import (
+    CILIUM_NAMESPACE_KEY,
+    CILIUM_NAMESPACE_LABELS_PREFIX,
+    EXISTS,
+    IN,
+    RESERVED_PREFIX,
+    Requirement,
+    Selector,
+    SelectorError,
+    compile_selector,
+)
+
+NETWORK_POLICY = "NetworkPolicy"
+CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
+CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
+POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+
+INGRESS, EGRESS = "ingress", "egress"
+
+Path = tuple[str | int, ...]
+
+
+class PolicyError(InputError):
+    """A policy that cannot be understood; ``path`` points inside the manifest."""
+
+    def __init__(self, message: str, path: Path = (), *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+
+
+@dataclass(frozen=True, order=True)
+class PolicyRef:
+    """Which policy: kind, namespace ('' for clusterwide) and name."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        short = {
+            NETWORK_POLICY: "",
+            CILIUM_NETWORK_POLICY: "cnp:",
+            CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:",
+        }
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{short.get(self.kind, '')}{where}{self.name}"
+
+
+# ---------------------------------------------------------------------------------------- peers
+
+
+@dataclass(frozen=True)
+class PodPeer:
+    """NetworkPolicy pod/namespace selectors: pods matching ``pod_selector`` in ``namespace``
+    (the policy's own when no namespaceSelector) or in namespaces matching ``namespace_selector``."""
+
+    pod_selector: Selector
+    namespace: str | None = None
+    namespace_selector: Selector | None = None
+
+    def matches(self, endpoint: Endpoint, namespace_labels: Mapping[str, str]) -> bool:
+        if endpoint.kind != POD:
+            return False
+        if self.namespace is not None and endpoint.namespace != self.namespace:
+            return False
+        if self.namespace_selector is not None and not self.namespace_selector.matches(namespace_labels):
+            return False
+        return self.pod_selector.matches(endpoint.label_map)
+
+
+@dataclass(frozen=True)
+class CiliumEndpointPeer:
+    """A Cilium endpoint selector over pod labels plus namespace pseudo-labels (already scoped)."""
+
+    selector: Selector
+
+    def matches(self, cilium_view: Mapping[str, str]) -> bool:
+        return self.selector.matches(cilium_view)
+
+
+@dataclass(frozen=True)
+class AddressPeer:
+    """External addresses (ipBlock with except, Cilium CIDR/CIDRSet)."""
+
+    addresses: IntervalSet
+
+    def matches(self, endpoint: Endpoint) -> bool:
+        if endpoint.ip_lo < 0:
+            # "somewhere outside the cluster" without an address: only a block covering all of it
+            return (
+                endpoint.kind == ENTITY
+                and endpoint.entity == "world"
+                and self.addresses.contains_range(*ALL_IPV4)
+            )
+        if endpoint.kind == POD:
+            return False
+        return self.addresses.contains_range(endpoint.ip_lo, endpoint.ip_hi)
+
+
+@dataclass(frozen=True)
+class EntityPeer:
+    """Cilium entities (``world``, ``cluster``, ``host``, ``all`` …)."""
+
+    entities: frozenset[str]
+
+    def matches(self, endpoint: Endpoint) -> bool:
+        names = self.entities
+        if "all" in names:
+            return True
+        if endpoint.kind == POD:
+            return "cluster" in names
+        if endpoint.kind == EXTERNAL or endpoint.entity == "world":
+            if "world" in names:
+                return True
+            if endpoint.ip_lo < 0:
+                return False
+            return ("world-ipv4" if endpoint.is_ipv4 else "world-ipv6") in names
+        return endpoint.entity in names or "cluster" in names
+
+
+Peer = PodPeer | CiliumEndpointPeer | AddressPeer | EntityPeer
+
+
+# ---------------------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """Ports of a rule: numbers and ranges, plus named ports resolved against the destination pod."""
+
+    numeric: ConnectionSet
+    named: tuple[tuple[str, str], ...] = ()  # (protocol or ANY, port name)
+
+    def resolve(self, named_ports: tuple[NamedPort, ...]) -> ConnectionSet:
+        if not self.named:
+            return self.numeric
+        result = self.numeric
+        for protocol, name in self.named:
+            for port_name, port_protocol, number in named_ports:
+                if port_name == name and (protocol == "ANY" or protocol == port_protocol):
+                    result = result.union(ConnectionSet.of(port_protocol, IntervalSet([(number, number)])))
+        return result
+
+    @property
+    def is_all(self) -> bool:
+        return not self.named and self.numeric.is_all()
+
+    def describe(self) -> str:
+        parts = [] if not self.numeric else [self.numeric.describe()]
+        parts += [
+            f"{'port' if protocol == 'ANY' else protocol} named '{name}'" for protocol, name in self.named
+        ]
+        return ", ".join(parts) or "no port"
+
+
+ALL_PORT_SPEC = PortSpec(ALL_CONNECTIONS)
+NO_PORT_SPEC = PortSpec(NO_CONNECTIONS)
+
+
+# ---------------------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ingress or egress rule: traffic with ``peers`` (``None`` = any peer) on ``ports``."""
+
+    policy: PolicyRef
+    direction: str
+    deny: bool
+    peers: tuple[Peer, ...] | None
+    ports: PortSpec
+    path: Path
+    unmodelled: tuple[str, ...] = ()
+
+    def matches_peer(
+        self, endpoint: Endpoint, namespace_labels: Mapping[str, str], cilium_view: Mapping[str, str]
+    ) -> bool:
+        if self.peers is None:
+            return True
+        for peer in self.peers:
+            if isinstance(peer, PodPeer):
+                if peer.matches(endpoint, namespace_labels):
+                    return True
+            elif isinstance(peer, CiliumEndpointPeer):
+                if peer.matches(cilium_view):
+                    return True
+            elif peer.matches(endpoint):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A compiled policy (one ``specs`` entry of a Cilium policy is a Policy of its own)."""
+
+    ref: PolicyRef
+    #: pods this policy applies to: a Kubernetes selector over pod labels in ``namespace``,
+    #: or (Cilium) a selector over pod labels + namespace pseudo-labels
+    subject: Selector
+    cilium: bool
+    namespace: str  # '' for a clusterwide policy
+    isolates_ingress: bool
+    isolates_egress: bool
+    rules: tuple[Rule, ...]
+    notes: tuple[str, ...] = ()
+    path: Path = ("spec",)
+    manifest: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def selects(self, endpoint: Endpoint, cilium_view: Mapping[str, str]) -> bool:
+        if endpoint.kind != POD:
+            return False
+        if self.namespace and endpoint.namespace != self.namespace:
+            return False
+        return self.subject.matches(cilium_view if self.cilium else endpoint.label_map)
+
+
+# -------------------------------------------------------------------------- NetworkPolicy compile
+
+
+def _mapping(value: Any, path: Path, what: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{what} must be a mapping", path)
+    return value
+
+
+def _list(value: Any, path: Path, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PolicyError(f"{what} must be a list", path)
+    return value
+
+
+def _selector(raw: Any, path: Path, *, cilium: bool = False) -> Selector:
+    try:
+        return compile_selector(raw, cilium=cilium)
+    except SelectorError as exc:
+        raise PolicyError(exc.message, path + exc.path) from None
+
+
+def _port_number(value: Any, path: Path) -> int | str:
+    """A port as written: a number, a numeric string, or a name."""
+    if isinstance(value, bool):
+        raise PolicyError("a port must be a number or a name", path)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    elif isinstance(value, str) and value.strip():
+        return value.strip()
+    else:
+        raise PolicyError("a port must be a number or a name", path)
+    if not 0 <= number <= MAX_PORT:
+        raise PolicyError(f"port {number} is outside 1-65535", path)
+    return number
+
+
+def _network_policy_ports(raw_ports: Any, path: Path) -> PortSpec:
+    entries = _list(raw_ports, path, "ports")
+    if not entries:
+        return ALL_PORT_SPEC
+    numeric = NO_CONNECTIONS
+    named: list[tuple[str, str]] = []
+    for index, entry in enumerate(entries):
+        where = (*path, index)
+        entry = _mapping(entry, where, "a port entry")
+        protocol = str(entry.get("protocol") or "TCP").upper()
+        if protocol not in PROTOCOLS:
+            raise PolicyError(f"protocol {protocol!r} is not one of TCP, UDP, SCTP", (*where, "protocol"))
+        port = entry.get("port")
+        end_port = entry.get("endPort")
+        if port is None:
+            if end_port is not None:
+                raise PolicyError("endPort needs port", (*where, "endPort"))
+            numeric = numeric.union(ConnectionSet.of(protocol, ALL_PORTS))
+            continue
+        value = _port_number(port, (*where, "port"))
+        if isinstance(value, str):
+            if end_port is not None:
+                raise PolicyError("endPort cannot be used with a named port", (*where, "endPort"))
+            named.append((protocol, value))
+            continue
+        high = value
+        if end_port is not None:
+            end = _port_number(end_port, (*where, "endPort"))
+            if isinstance(end, str) or end < value:
+                raise PolicyError(f"endPort must be a number >= port ({value})", (*where, "endPort"))
+            high = end
+        numeric = numeric.union(ConnectionSet.of(protocol, IntervalSet([(max(value, MIN_PORT), high)])))
+    return PortSpec(numeric, tuple(sorted(set(named))))
+
+
+def _ip_block(raw: Any, path: Path) -> AddressPeer:
+    block = _mapping(raw, path, "ipBlock")
+    cidr = block.get("cidr")
+    if not isinstance(cidr, str):
+        raise PolicyError("ipBlock needs a cidr", path)
+    try:
+        addresses = IntervalSet([cidr_range(cidr)])
+        excepted = IntervalSet(
+            cidr_range(str(item)) for item in _list(block.get("except"), (*path, "except"), "except")
+        )
+    except ValueError as exc:
+        raise PolicyError(f"invalid CIDR: {exc}", path) from None
+    return AddressPeer(addresses.difference(excepted))
+
+
+def _network_policy_peers(raw_peers: Any, path: Path, namespace: str) -> tuple[Peer, ...] | None:
+    entries = _list(raw_peers, path, "peers")
+    if not entries:
+        return None
+    peers: list[Peer] = []
+    for index, entry in enumerate(entries):
+        where = (*path, index)
+        entry = _mapping(entry, where, "a peer")
+        if "ipBlock" in entry:
+            if "podSelector" in entry or "namespaceSelector" in entry:
+                raise PolicyError("ipBlock cannot be combined with podSelector/namespaceSelector", where)
+            peers.append(_ip_block(entry["ipBlock"], (*where, "ipBlock")))
+            continue
+        if "podSelector" not in entry and "namespaceSelector" not in entry:
+            raise PolicyError("a peer needs podSelector, namespaceSelector or ipBlock", where)
+        pod_selector = _selector(entry.get("podSelector"), (*where, "podSelector"))
+        if "namespaceSelector" in entry:
+            namespace_selector = _selector(entry.get("namespaceSelector"), (*where, "namespaceSelector"))
+            peers.append(PodPeer(pod_selector, None, namespace_selector))
+        else:
+            peers.append(PodPeer(pod_selector, namespace))
+    return tuple(peers)
+
+
+def compile_network_policy(manifest: Mapping[str, Any], default_namespace: str = "default") -> Policy:
+    """Compile a Kubernetes NetworkPolicy, applying the API server's defaults."""
+    metadata = _mapping(manifest.get("metadata"), ("metadata",), "metadata")
+    namespace = str(metadata.get("namespace") or default_namespace)
+    ref = PolicyRef(NETWORK_POLICY, namespace, str(metadata.get("name") or "(unnamed)"))
+    spec = _mapping(manifest.get("spec"), ("spec",), "spec")
+    subject = _selector(spec.get("podSelector"), ("spec", "podSelector"))
+    ingress = _list(spec.get("ingress"), ("spec", "ingress"), "ingress")
+    egress = _list(spec.get("egress"), ("spec", "egress"), "egress")
+    types = spec.get("policyTypes")
+    if types:
+        types_list = [str(t) for t in _list(types, ("spec", "policyTypes"), "policyTypes")]
+        for index, name in enumerate(types_list):
+            if name not in ("Ingress", "Egress"):
+                raise PolicyError(
+                    f"policyTypes entry {name!r} is not Ingress or Egress", ("spec", "policyTypes", index)
+                )
+    else:
+        # the API server's default: Ingress always, Egress when egress rules exist
+        types_list = ["Ingress", *(["Egress"] if egress else [])]
+    rules: list[Rule] = []
+    if "Ingress" in types_list:
+        for index, raw in enumerate(ingress):
+            where: Path = ("spec", "ingress", index)
+            raw = _mapping(raw, where, "an ingress rule")
+            rules.append(
+                Rule(
+                    ref,
+                    INGRESS,
+                    False,
+                    _network_policy_peers(raw.get("from"), (*where, "from"), namespace),
+                    _network_policy_ports(raw.get("ports"), (*where, "ports")),
+                    where,
+                )
+            )
+    if "Egress" in types_list:
+        for index, raw in enumerate(egress):
+            where = ("spec", "egress", index)
+            raw = _mapping(raw, where, "an egress rule")
+            rules.append(
+                Rule(
+                    ref,
+                    EGRESS,
+                    False,
+                    _network_policy_peers(raw.get("to"), (*where, "to"), namespace),
+                    _network_policy_ports(raw.get("ports"), (*where, "ports")),
+                    where,
+                )
+            )
+    notes = []
+    if ingress and "Ingress" not in types_list:
+        notes.append("has ingress rules but policyTypes leaves out Ingress: they are ignored")
+    if egress and "Egress" not in types_list:
+        notes.append("has egress rules but policyTypes leaves out Egress: they are ignored")
+    return Policy(
+        ref,
+        subject,
+        False,
+        namespace,
+        "Ingress" in types_list,
+        "Egress" in types_list,
+        tuple(rules),
+        tuple(notes),
+        manifest=manifest,
+    )
+
+
+# ------------------------------------------------------------------------------ Cilium compile
+
+_L7_FIELDS = ("rules", "serverNames", "terminatingTLS", "originatingTLS", "listener")
+_UNMODELLED_PEERS = {
+    "fromRequires": "fromRequires",
+    "toRequires": "toRequires",
+    "fromGroups": "fromGroups",
+    "toGroups": "toGroups",
+    "toServices": "toServices",
+    "toFQDNs": "toFQDNs",
+    "fromNodes": "fromNodes",
+    "toNodes": "toNodes",
+}
+
+
+def _scoped_endpoint_selector(raw: Any, path: Path, namespace: str) -> Selector:
+    """A from/toEndpoints selector scoped as Cilium does for namespaced policies.
+
+    Cilium adds ``io.kubernetes.pod.namespace=<policy namespace>`` unless the selector names
+    the namespace itself or selects namespace labels; a clusterwide policy only requires that
+    the endpoint has a namespace (a pod). Reserved-identity selectors are left alone.
+    """
+    selector = _selector(raw, path, cilium=True)
+    keys = selector.keys()
+    if any(key.startswith(RESERVED_PREFIX) for key in keys):
+        return selector
+    if CILIUM_NAMESPACE_KEY in keys or any(key.startswith(CILIUM_NAMESPACE_LABELS_PREFIX) for key in keys):
+        return selector
+    if namespace:
+        return selector.with_requirement(Requirement(CILIUM_NAMESPACE_KEY, IN, (namespace,)))
+    return selector.with_requirement(Requirement(CILIUM_NAMESPACE_KEY, EXISTS))
+
+
+def _cilium_ports(raw_to_ports: Any, path: Path) -> tuple[PortSpec, list[str]]:
+    entries = _list(raw_to_ports, path, "toPorts")
+    notes: list[str] = []
+    if not entries:
+        return ALL_PORT_SPEC, notes
+    numeric = NO_CONNECTIONS
+    named: list[tuple[str, str]] = []
+    for index, entry in enumerate(entries):
+        where = (*path, index)
+        entry = _mapping(entry, where, "a toPorts entry")
+        for name in _L7_FIELDS:
+            if entry.get(name):
+                notes.append(f"L7 {name} at {'.'.join(map(str, (*where, name)))} not modelled (L4 allowed)")
+        ports = _list(entry.get("ports"), (*where, "ports"), "ports")
+        if not ports:
+            numeric = numeric.union(ALL_CONNECTIONS)
+            continue
+        for port_index, port in enumerate(ports):
+            at = (*where, "ports", port_index)
+            port = _mapping(port, at, "a port")
+            protocol = str(port.get("protocol") or "ANY").upper()
+            if protocol not in (*PROTOCOLS, "ANY"):
+                notes.append(f"protocol {protocol} at {'.'.join(map(str, at))} not modelled")
+                continue
+            value = _port_number(port.get("port", 0) or 0, (*at, "port"))
+            if isinstance(value, str):
+                named.append((protocol, value))
+                continue
+            if value == 0:
+                numeric = numeric.union(ConnectionSet.of(protocol, ALL_PORTS))
+                continue
+            high = value
+            if port.get("endPort"):
+                end = _port_number(port["endPort"], (*at, "endPort"))
+                if isinstance(end, str) or end < value:
+                    raise PolicyError(f"endPort must be a number >= port ({value})", (*at, "endPort"))
+                high = end
+            numeric = numeric.union(ConnectionSet.of(protocol, IntervalSet([(value, high)])))
+    return PortSpec(numeric, tuple(sorted(set(named)))), notes
+
+
+def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[Peer]:
+    peers: list[Peer] = []
+    try:
+        cidrs = _list(rule.get(f"{prefix}CIDR"), (*where, f"{prefix}CIDR"), f"{prefix}CIDR")
+        if cidrs:
+            peers.append(AddressPeer(IntervalSet(cidr_range(str(c)) for c in cidrs)))
+        for index, item in enumerate(
+            _list(rule.get(f"{prefix}CIDRSet"), (*where, f"{prefix}CIDRSet"), "CIDRSet")
+        ):
+            item = _mapping(item, (*where, f"{prefix}CIDRSet", index), "a CIDRSet entry")
+            if "cidr" not in item:
+                continue  # cidrGroupRef / selectors: reported as not modelled by the caller
+            block = IntervalSet([cidr_range(str(item["cidr"]))])
+            excepted = IntervalSet(cidr_range(str(c)) for c in _list(item.get("except"), (*where,), "except"))
+            peers.append(AddressPeer(block.difference(excepted)))
+    except ValueError as exc:
+        raise PolicyError(f"invalid CIDR: {exc}", where) from None
+    return peers
+
+
+def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bool, namespace: str) -> Rule:
+    raw = _mapping(raw, where, f"an {direction} rule")
+    prefix = "from" if direction == INGRESS else "to"
+    peers: list[Peer] = []
+    unmodelled: list[str] = []
+    has_l3 = False
+    endpoints = raw.get(f"{prefix}Endpoints")
+    if endpoints is not None:
+        has_l3 = True
+        for index, selector in enumerate(_list(endpoints, (*where, f"{prefix}Endpoints"), "endpoints")):
+            peers.append(
+                CiliumEndpointPeer(
+                    _scoped_endpoint_selector(selector, (*where, f"{prefix}Endpoints", index), namespace)
+                )
+            )
+    for key in (f"{prefix}CIDR", f"{prefix}CIDRSet"):
+        if raw.get(key) is not None:
+            has_l3 = True
+    peers.extend(_cidr_peers(raw, prefix, where))
+    for index, item in enumerate(_list(raw.get(f"{prefix}CIDRSet"), (*where,), "CIDRSet")):
+        if isinstance(item, Mapping) and "cidr" not in item:
+            unmodelled.append(f"{prefix}CIDRSet[{index}] without cidr (group reference) not modelled")
+    entities = raw.get(f"{prefix}Entities")
+    if entities is not None:
+        has_l3 = True
+        names = [str(e).lower() for e in _list(entities, (*where, f"{prefix}Entities"), "entities")]
+        for index, name in enumerate(names):
+            if name not in ENTITIES:
+                raise PolicyError(
+                    f"unknown entity {name!r}",
+                    (*where, f"{prefix}Entities", index),
+                    hint=f"Cilium entities: {', '.join(ENTITIES)}",
+                )
+        peers.append(EntityPeer(frozenset(names)))
+    for key, label in _UNMODELLED_PEERS.items():
+        if key.startswith(prefix) and raw.get(key):
+            has_l3 = True
+            unmodelled.append(f"{label} not modelled")
+    if raw.get("icmps"):
+        unmodelled.append("ICMP rules not modelled")
+    if "toPorts" in raw:
+        ports, notes = _cilium_ports(raw.get("toPorts"), (*where, "toPorts"))
+        unmodelled.extend(notes)
+    elif raw.get("icmps"):
+        ports = NO_PORT_SPEC  # an ICMP-only rule allows no TCP/UDP/SCTP traffic
+    else:
+        ports = ALL_PORT_SPEC
+    if not has_l3:
+        # L4-only rule: any peer; a rule with neither peers nor ports ({}) matches nothing
+        peer_set: tuple[Peer, ...] | None = None if ("toPorts" in raw) else ()
+    else:
+        peer_set = tuple(peers)
+    return Rule(ref, direction, deny, peer_set, ports, where, tuple(unmodelled))
+
+
+def _cilium_rule_block(
+    ref: PolicyRef, raw: Mapping[str, Any], path: Path, namespace: str, index: int | None
+) -> Policy:
+    notes: list[str] = []
+    if "nodeSelector" in raw and "endpointSelector" not in raw:
+        notes.append("host policy (nodeSelector) not modelled")
+        subject = _selector(
+            {"matchLabels": {"reserved:host-policy-not-modelled": "true"}},
+            (*path, "nodeSelector"),
+            cilium=True,
+        )
+    else:
+        subject = _selector(raw.get("endpointSelector"), (*path, "endpointSelector"), cilium=True)
+    rules: list[Rule] = []
+    present = {}
+    for key, direction, deny in (
+        ("ingress", INGRESS, False),
+        ("ingressDeny", INGRESS, True),
+        ("egress", EGRESS, False),
+        ("egressDeny", EGRESS, True),
+    ):
+        entries = _list(raw.get(key), (*path, key), key)
+        present[key] = bool(entries)
+        for rule_index, entry in enumerate(entries):
+            rules.append(_cilium_rule(ref, entry, (*path, key, rule_index), direction, deny, namespace))
+    default_deny = _mapping(raw.get("enableDefaultDeny"), (*path, "enableDefaultDeny"), "enableDefaultDeny")
+    isolates_ingress = (present["ingress"] or present["ingressDeny"]) and default_deny.get(
+        "ingress", True
+    ) is not False
+    isolates_egress = (present["egress"] or present["egressDeny"]) and default_deny.get(
+        "egress", True
+    ) is not False
+    for rule in rules:
+        notes.extend(f"{'.'.join(map(str, rule.path))}: {note}" for note in rule.unmodelled)
+    return Policy(
+        ref,
+        subject,
+        True,
+        namespace,
+        isolates_ingress,
+        isolates_egress,
+        tuple(rules),
+        tuple(notes),
+        path=path,
+        manifest={},
+    )
+
+
+def compile_cilium_policy(manifest: Mapping[str, Any], default_namespace: str = "default") -> list[Policy]:
+    """Compile a CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy (``spec`` and ``specs``)."""
+    metadata = _mapping(manifest.get("metadata"), ("metadata",), "metadata")
+    clusterwide = manifest.get("kind") == CILIUM_CLUSTERWIDE_NETWORK_POLICY
+    namespace = "" if clusterwide else str(metadata.get("namespace") or default_namespace)
+    ref = PolicyRef(str(manifest.get("kind")), namespace, str(metadata.get("name") or "(unnamed)"))
+    blocks: list[tuple[Mapping[str, Any], Path, int | None]] = []
+    if manifest.get("spec") is not None:
+        blocks.append((_mapping(manifest["spec"], ("spec",), "spec"), ("spec",), None))
+    for index, spec in enumerate(_list(manifest.get("specs"), ("specs",), "specs")):
+        blocks.append((_mapping(spec, ("specs", index), "a specs entry"), ("specs", index), index))
+    if not blocks:
+        raise PolicyError(f"{manifest.get('kind')} needs spec or specs", ())
+    return [_cilium_rule_block(ref, block, path, namespace, index) for block, path, index in blocks]
+
+
+def compile_policy(manifest: Mapping[str, Any], default_namespace: str = "default") -> list[Policy]:
+    """Compile any supported policy manifest; raises :class:`PolicyError` on nonsense."""
+    kind = manifest.get("kind")
+    if kind == NETWORK_POLICY:
+        return [compile_network_policy(manifest, default_namespace)]
+    if kind in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY):
+        return compile_cilium_policy(manifest, default_namespace)
+    raise PolicyError(f"not a network policy: kind {kind!r}", ("kind",))
+
+
+__all__ = [
+    "ALL_ADDRESSES",
+    "EGRESS",
+    "INGRESS",
+    "POLICY_KINDS",
+    "RESERVED_ENTITIES",
+    "AddressPeer",
+    "CiliumEndpointPeer",
+    "EntityPeer",
+    "Peer",
+    "PodPeer",
+    "Policy",
+    "PolicyError",
+    "PolicyRef",
+    "PortSpec",
+    "Rule",
+    "compile_policy",
+]
