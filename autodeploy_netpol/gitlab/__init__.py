@@ -1,0 +1,24 @@
+"""The GitLab edge: publishing the drift report as one merge-request note per environment.
+
+:func:`target_from_environment` reads the CI variables, :class:`MergeRequestNotes` talks to the
+API (python-gitlab, imported lazily), :mod:`.note` holds the pure decision of what to write.
+"""
+
+from __future__ import annotations
+
+from .client import MergeRequestNotes, NoteOutcome, scrub
+from .note import NOTE_LIMIT, NoteAction, body_room, note_marker
+from .target import TOKEN_VARIABLES, MergeRequestTarget, target_from_environment
+
+__all__ = [
+    "NOTE_LIMIT",
+    "TOKEN_VARIABLES",
+    "MergeRequestNotes",
+    "MergeRequestTarget",
+    "NoteAction",
+    "NoteOutcome",
+    "body_room",
+    "note_marker",
+    "scrub",
+    "target_from_environment",
+]
