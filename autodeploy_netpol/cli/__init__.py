@@ -16,6 +16,7 @@ from .. import __version__
 
 #: command name → "module:attribute"; the module is imported on first use.
 COMMANDS: dict[str, str] = {
+    "overlay": "autodeploy_netpol.cli.overlay:overlay",
 }
 
 

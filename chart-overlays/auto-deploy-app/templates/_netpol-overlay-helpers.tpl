@@ -1,0 +1,68 @@
+{{- /*
+Helpers for the autodeploy-netpol chart overlays. Every name starts with "netpolOverlay." so
+nothing can collide with the auto-deploy-app chart's own helpers ("fullname", "sharedlabels", ...),
+which the overlays reuse so that names and labels are exactly the chart's.
+*/ -}}
+
+{{- /* <fullname>-<suffix>, cut to 63 characters, no trailing "-". Argument: dict root, suffix. */ -}}
+{{- define "netpolOverlay.name" -}}
+{{- printf "%s-%s" (include "fullname" .root) .suffix | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- /* True ("true") when an entry of networkPolicy.policies / ciliumNetworkPolicy.policies is on:
+"enabled" defaults to true when the key is absent. */ -}}
+{{- define "netpolOverlay.entryEnabled" -}}
+{{- $on := true -}}
+{{- if hasKey . "enabled" -}}{{- $on = .enabled -}}{{- end -}}
+{{- if $on -}}true{{- end -}}
+{{- end -}}
+
+{{- /* The suggested policy: the app's own pods accept traffic from pods of the same app and from
+the ingress controller's namespace, selected by kubernetes.io/metadata.name (set on every
+namespace since Kubernetes 1.21, unlike GitLab's app.gitlab.com/managed_by label). */ -}}
+{{- define "netpolOverlay.suggestedSpec" -}}
+{{- $suggested := .Values.networkPolicy.suggested | default dict -}}
+podSelector:
+  matchLabels:
+    app: {{ include "appname" . | quote }}
+policyTypes:
+- Ingress
+ingress:
+- from:
+  - podSelector:
+      matchLabels:
+        app: {{ include "appname" . | quote }}
+  - namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "gitlab-managed-apps" | quote }}
+{{- end -}}
+
+{{- /* Namespace-wide default deny, DNS egress to kube-dns in kube-system (UDP and TCP 53) kept. */ -}}
+{{- define "netpolOverlay.defaultDenySpec" -}}
+podSelector: {}
+policyTypes:
+- Ingress
+- Egress
+egress:
+- to:
+  - namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: kube-system
+    podSelector:
+      matchLabels:
+        k8s-app: kube-dns
+  ports:
+  - port: 53
+    protocol: UDP
+  - port: 53
+    protocol: TCP
+{{- end -}}
+
+{{- /* auto-deploy-app 2.6.0 - 2.39.x default CiliumNetworkPolicy spec, for charts that dropped it. */ -}}
+{{- define "netpolOverlay.ciliumDefaultSpec" -}}
+endpointSelector: {}
+ingress:
+- fromEndpoints:
+  - matchLabels:
+      app.gitlab.com/managed_by: gitlab
+{{- end -}}
