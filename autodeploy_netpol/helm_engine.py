@@ -48,7 +48,9 @@ _KIND_RANK = {"NetworkPolicy": 0, "CiliumNetworkPolicy": 1}
 
 # "execution error at (auto-deploy-app/templates/x.yaml:12:4): message" and
 # "parse error at (auto-deploy-app/templates/x.yaml:2): message"
-_TEMPLATE_ERROR = re.compile(r"\((?P<template>[^():\s]+\.(?:ya?ml|tpl|txt|json)):(?P<line>\d+)(?::(?P<column>\d+))?\)")
+_TEMPLATE_ERROR = re.compile(
+    r"\((?P<template>[^():\s]+\.(?:ya?ml|tpl|txt|json)):(?P<line>\d+)(?::(?P<column>\d+))?\)"
+)
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,9 @@ class SdkChart:
             options["api_versions"] = list(release.api_versions)
         if release.kube_version:
             options["kube_version"] = release.kube_version
-        payload = _native.call_string("helm_render", self._chart._raw(), json.dumps(values), json.dumps(options))
+        payload = _native.call_string(
+            "helm_render", self._chart._raw(), json.dumps(values), json.dumps(options)
+        )
         rendered: dict[str, str] = json.loads(payload)
         return rendered
 
@@ -322,7 +326,14 @@ class CliChart:
         with tempfile.TemporaryDirectory(prefix="autodeploy-netpol-") as scratch:
             values_file = Path(scratch) / "values.yaml"
             values_file.write_text(yaml.safe_dump(dict(values), sort_keys=False), encoding="utf-8")
-            command = [self.binary, "template", release.name, str(self.path), "--namespace", release.namespace]
+            command = [
+                self.binary,
+                "template",
+                release.name,
+                str(self.path),
+                "--namespace",
+                release.namespace,
+            ]
             for key, value in release.set_values.items():
                 command += ["--set", f"{key}={value}"]
             command += ["--values", str(values_file)]
@@ -335,7 +346,9 @@ class CliChart:
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise InputError(f"cannot run {self.binary}: {exc}") from exc
         if completed.returncode != 0:
-            raise _template_error(completed.stderr or completed.stdout, self.path, what="helm template failed")
+            raise _template_error(
+                completed.stderr or completed.stdout, self.path, what="helm template failed"
+            )
         return list(_split_template_output(completed.stdout, self.path))
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
@@ -40,7 +40,7 @@ _CILIUM_KIND = re.compile(r"^\s*kind:\s*[\"']?CiliumNetworkPolicy[\"']?\s*$", re
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt")
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What the overlay did to one file."""
 
     ADDED = "added"
@@ -67,7 +67,9 @@ def default_overlay_dir() -> Path:
 def stamped(body: str) -> str:
     """``body`` with the marker header (its SHA-256 inside) prepended."""
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
-    header = f"{{{{- /* {MARKER} sha256:{digest} - written by `autodeploy-netpol overlay`; do not edit */ -}}}}\n"
+    header = (
+        f"{{{{- /* {MARKER} sha256:{digest} - written by `autodeploy-netpol overlay`; do not edit */ -}}}}\n"
+    )
     return header + body
 
 
@@ -80,7 +82,9 @@ def ownership(text: str) -> str:
     return "ours" if hashlib.sha256(body.encode("utf-8")).hexdigest() == match["digest"] else "edited"
 
 
-def apply_overlay(chart_dir: str | os.PathLike[str], overlay_dir: str | os.PathLike[str] | None = None) -> list[OverlayChange]:
+def apply_overlay(
+    chart_dir: str | os.PathLike[str], overlay_dir: str | os.PathLike[str] | None = None
+) -> list[OverlayChange]:
     """Lay the overlays onto ``chart_dir``; returns what was done to each file.
 
     Raises :class:`InputError` (nothing written) when the directory is not an auto-deploy-app
@@ -149,13 +153,15 @@ def _check_chart(chart: Path) -> None:
         )
     defined: set[str] = set()
     for template in _chart_templates(chart):
-        defined.update(re.findall(r'\{\{-?\s*define\s+"([^"]+)"', template.read_text(encoding="utf-8", errors="replace")))
+        defined.update(
+            re.findall(r'\{\{-?\s*define\s+"([^"]+)"', template.read_text(encoding="utf-8", errors="replace"))
+        )
     missing = [name for name in REQUIRED_HELPERS if name not in defined]
     if missing:
         raise InputError(
             f"the chart does not define the auto-deploy-app helpers the overlays use: {', '.join(missing)}",
             location=Location(str(chart / "templates")),
-            hint="the overlays are for GitLab's auto-deploy-app chart (or a copy of it in the project's chart/)",
+            hint="the overlays are for GitLab's auto-deploy-app chart (or the project's own copy in chart/)",
         )
 
 
@@ -163,9 +169,10 @@ def _chart_templates(chart: Path) -> list[Path]:
     """The chart's own template files (not the overlays'), sorted."""
     found = []
     for path in sorted((chart / "templates").rglob("*")):
-        if path.is_file() and path.suffix in _TEMPLATE_SUFFIXES:
-            if ownership(path.read_text(encoding="utf-8", errors="replace")) == "foreign":
-                found.append(path)
+        if not (path.is_file() and path.suffix in _TEMPLATE_SUFFIXES):
+            continue
+        if ownership(path.read_text(encoding="utf-8", errors="replace")) == "foreign":
+            found.append(path)
     return found
 
 

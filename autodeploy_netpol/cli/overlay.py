@@ -32,7 +32,9 @@ that was edited since) stops the run before anything is written (exit 2).
     default=None,
     help="Overlay directory to lay (default: the auto-deploy-app overlays shipped with the tool).",
 )
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @handle_errors
 def overlay(chart_dir: str, overlay_dir: str | None, output_format: str) -> int:
     """Add the network-policy templates the auto-deploy-app chart lacks to CHART_DIR.
@@ -53,5 +55,9 @@ def overlay(chart_dir: str, overlay_dir: str | None, output_format: str) -> int:
         reason = f" ({change.reason})" if change.reason else ""
         click.echo(f"{change.action.value:9} {change.path}{reason}")
     written = sum(c.action in (Action.ADDED, Action.UPDATED, Action.REMOVED) for c in changes)
-    click.echo(f"{chart_dir}: {written} file{'s' if written != 1 else ''} changed" if written else f"{chart_dir}: up to date")
+    click.echo(
+        f"{chart_dir}: {written} file{'s' if written != 1 else ''} changed"
+        if written
+        else f"{chart_dir}: up to date"
+    )
     return 0

@@ -1,0 +1,51 @@
+"""Charts for the Helm tests: the fixture auto-deploy-app chart in its two historical shapes.
+
+* ``2.39`` — still ships templates/cilium-network-policy.yaml and the ciliumNetworkPolicy values;
+* ``2.100`` — today's chart: both removed in 2.40.0 (FACTS.md).
+
+Each test gets its own copy, so laying overlays never touches the fixture in the repository.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FIXTURE_CHART = Path(__file__).resolve().parents[2] / "fixtures" / "charts" / "auto-deploy-app"
+
+ChartFactory = Callable[..., Path]
+
+
+def build_chart(destination: Path, *, modern: bool = False, overlays: bool = False) -> Path:
+    """Copy the fixture chart to ``destination``; ``modern`` makes it a 2.100 chart without Cilium."""
+    from autodeploy_netpol.overlay import apply_overlay
+
+    chart = destination / "auto-deploy-app"
+    shutil.copytree(FIXTURE_CHART, chart)
+    if modern:
+        (chart / "templates" / "cilium-network-policy.yaml").unlink()
+        values = (chart / "values.yaml").read_text(encoding="utf-8")
+        (chart / "values.yaml").write_text(values[: values.index("ciliumNetworkPolicy:")], encoding="utf-8")
+        metadata = (chart / "Chart.yaml").read_text(encoding="utf-8")
+        (chart / "Chart.yaml").write_text(
+            metadata.replace("version: 2.39.0", "version: 2.100.0"), encoding="utf-8"
+        )
+    if overlays:
+        apply_overlay(chart)
+    return chart
+
+
+@pytest.fixture
+def make_chart(tmp_path: Path) -> ChartFactory:
+    """``make_chart(modern=False, overlays=False)`` → a fresh chart directory."""
+    counter = iter(range(1_000))
+
+    def factory(*, modern: bool = False, overlays: bool = False) -> Path:
+        place = tmp_path / f"chart-{next(counter)}"
+        place.mkdir()
+        return build_chart(place, modern=modern, overlays=overlays)
+
+    return factory
