@@ -1,0 +1,323 @@
+"""Who owns a live NetworkPolicy / CiliumNetworkPolicy, and on what evidence.
+
+Evidence is read in order of strength: Helm's ownership annotations (what Helm itself checks
+before it adopts an object), the auto-deploy-app chart labels, GitLab's UI-editor label, and
+finally the field managers in ``metadata.managedFields``. When none of these says anything the
+verdict is ``unknown`` — a name that merely looks like ``<release>-auto-deploy`` is mentioned as
+evidence but never decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .fields import ManagedFieldsEntry, parse_managed_fields, path_text
+
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+CHART_LABEL = "chart"
+CHART_PREFIX = "auto-deploy-app-"
+RELEASE_LABEL = "release"
+UI_PROJECT_LABEL = "app.gitlab.com/proj"
+UI_DISABLED_LABEL = "network-policy.gitlab.com/disabled_by"
+UI_DISABLED_VALUE = "gitlab"
+NAME_SUFFIX = "-auto-deploy"
+TRACKS = ("canary", "rollout")
+
+#: Field managers that mean "a person with kubectl" (any ``kubectl-*`` manager counts too).
+MANUAL_MANAGERS = frozenset(
+    {
+        "kubectl",
+        "kubectl-edit",
+        "kubectl-client-side-apply",
+        "kubectl-create",
+        "kubectl-replace",
+        "kubectl-patch",
+        "kubectl-label",
+        "kubectl-annotate",
+    }
+)
+#: Field managers of GitOps tools, by the product they belong to.
+TOOL_MANAGERS = {
+    "argocd-controller": "Argo CD",
+    "argocd-application-controller": "Argo CD",
+    "argocd-server": "Argo CD",
+    "kustomize-controller": "Flux",
+    "helm-controller": "Flux",
+}
+#: Helm 3's field manager (the helm binary's name); Flux's helm-controller is a different writer.
+HELM_MANAGERS = frozenset({"helm"})
+#: Labels / annotations GitOps tools put on what they apply (evidence when managedFields are missing).
+TOOL_MARKERS = (
+    ("annotation", "argocd.argoproj.io/tracking-id", "Argo CD"),
+    ("label", "kustomize.toolkit.fluxcd.io/name", "Flux"),
+    ("label", "helm.toolkit.fluxcd.io/name", "Flux"),
+)
+#: Managers that are bookkeeping, not authorship.
+IGNORED_MANAGERS = frozenset({"before-first-apply"})
+
+
+class Ownership(StrEnum):
+    """Who owns a live policy."""
+
+    PIPELINE = "pipeline"  # Auto Deploy of this app: this release or its canary/rollout track
+    UI_EDITOR = "ui-editor"  # saved by GitLab's policy editor
+    MANUAL = "manual"  # written with kubectl
+    OTHER_TOOL = "other-tool"  # Argo CD, Flux, another Helm release, any other named manager
+    UNKNOWN = "unknown"  # no evidence either way
+
+
+@dataclass(frozen=True)
+class OwnershipVerdict:
+    """The owner of one live policy with the evidence that decided it."""
+
+    kind: str
+    namespace: str
+    name: str
+    owner: Ownership
+    #: One line for people, e.g. "Auto Deploy release production-canary (canary track)".
+    reason: str
+    evidence: tuple[str, ...]
+    #: Deploy track for pipeline-owned objects (stable / canary / rollout).
+    track: str | None = None
+    #: Helm release that owns the object, when known.
+    release: str | None = None
+    #: True when the owning release is the one being deployed.
+    this_release: bool = False
+    #: The field manager or tool that decided a manual / other-tool verdict.
+    manager: str | None = None
+    #: A UI-editor policy switched off in the UI (selector carries the disabled_by marker).
+    disabled: bool = False
+
+
+def app_releases(release: str) -> dict[str, str]:
+    """Helm release name → track, for every release Auto Deploy makes for one app."""
+    return {release: "stable", **{f"{release}-{track}": track for track in TRACKS}}
+
+
+def helm_release_for(release: str, track: str) -> str:
+    """The Helm release Auto Deploy uses for ``track``."""
+    return release if track in ("", "stable") else f"{release}-{track}"
+
+
+def _labels(obj: Mapping[str, Any]) -> dict[str, str]:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+
+
+def _annotations(obj: Mapping[str, Any]) -> dict[str, str]:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    return {str(k): str(v) for k, v in annotations.items()} if isinstance(annotations, Mapping) else {}
+
+
+def selector_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The pod selector (NetworkPolicy) or endpoint selector (CiliumNetworkPolicy) of a policy."""
+    spec = obj.get("spec") or {}
+    if not isinstance(spec, Mapping):
+        return {}
+    selector = spec.get("podSelector", spec.get("endpointSelector")) or {}
+    return selector if isinstance(selector, Mapping) else {}
+
+
+def is_disabled_in_ui(obj: Mapping[str, Any]) -> bool:
+    """GitLab's UI disables a policy by adding its marker label to the selector (it matches nothing)."""
+    match_labels = selector_of(obj).get("matchLabels") or {}
+    if not isinstance(match_labels, Mapping):
+        return False
+    for key, value in match_labels.items():
+        # CiliumNetworkPolicy selectors may carry a label source prefix such as "any:" or "k8s:".
+        bare = str(key).split(":", 1)[1] if ":" in str(key) else str(key)
+        if bare == UI_DISABLED_LABEL and str(value) == UI_DISABLED_VALUE:
+            return True
+    return False
+
+
+def helm_ownership_problems(obj: Mapping[str, Any], release: str, namespace: str) -> list[str]:
+    """Why Helm would refuse to adopt ``obj`` into ``release`` (empty when it would adopt it).
+
+    Mirrors Helm 3's ownership check: label ``app.kubernetes.io/managed-by=Helm`` and the
+    release-name / release-namespace annotations must all match.
+    """
+    labels, annotations = _labels(obj), _annotations(obj)
+    problems = []
+    for where, values, key, wanted in (
+        ("label", labels, MANAGED_BY_LABEL, "Helm"),
+        ("annotation", annotations, HELM_RELEASE_ANNOTATION, release),
+        ("annotation", annotations, HELM_NAMESPACE_ANNOTATION, namespace),
+    ):
+        if key not in values:
+            problems.append(f'{where} {key} is missing (must be "{wanted}")')
+        elif values[key] != wanted:
+            problems.append(f'{where} {key} is "{values[key]}" (must be "{wanted}")')
+    return problems
+
+
+def manager_category(manager: str) -> tuple[Ownership, str]:
+    """(owner category, tool name for people) for a field manager name."""
+    if manager in MANUAL_MANAGERS or manager.startswith("kubectl"):
+        return Ownership.MANUAL, "kubectl"
+    if manager in TOOL_MANAGERS:
+        return Ownership.OTHER_TOOL, TOOL_MANAGERS[manager]
+    if manager.lower() in HELM_MANAGERS:
+        return Ownership.OTHER_TOOL, "Helm"
+    return Ownership.OTHER_TOOL, manager
+
+
+def is_helm_manager(manager: str) -> bool:
+    """True for Helm 3's own field manager."""
+    return manager.lower() in HELM_MANAGERS
+
+
+def describe_entry(entry: ManagedFieldsEntry) -> str:
+    """``kubectl-edit Update at 2024-03-02T09:12:44Z: spec.ingress`` (evidence line)."""
+    spec = [path_text(p) for p in entry.spec_paths]
+    owned = ", ".join(spec) if spec else "metadata only"
+    when = f" at {entry.time_text}" if entry.time_text else ""
+    return f"managedFields: {entry.manager or '(no manager name)'} {entry.operation}{when}: {owned}"
+
+
+def _authors(entries: list[ManagedFieldsEntry]) -> list[ManagedFieldsEntry]:
+    return [
+        entry
+        for entry in entries
+        if entry.manager not in IGNORED_MANAGERS and entry.subresource != "status" and entry.paths
+    ]
+
+
+def _main_author(entries: list[ManagedFieldsEntry]) -> ManagedFieldsEntry | None:
+    """The manager owning most of the spec (latest wins a tie); else most of anything."""
+    if not entries:
+        return None
+
+    def rank(entry: ManagedFieldsEntry) -> tuple[int, int, str]:
+        return (len(entry.spec_paths), len(entry.paths), entry.time_text)
+
+    return max(entries, key=rank)
+
+
+def _named_for(name: str, releases: dict[str, str]) -> str | None:
+    """The app release whose object names (``<release>-auto-deploy[-<key>]``) ``name`` follows."""
+    for release in sorted(releases, key=len, reverse=True):  # production-canary before production
+        base = f"{release}{NAME_SUFFIX}"
+        if name == base or name.startswith(f"{base}-"):
+            return release
+    return None
+
+
+def classify(obj: Mapping[str, Any], *, release: str, track: str = "stable") -> OwnershipVerdict:
+    """Classify one live policy for the app deployed as ``release`` (the base release name).
+
+    ``track`` is the track being deployed: it decides which of the app's releases is "this release".
+    """
+    metadata = obj.get("metadata") or {}
+    kind, name = str(obj.get("kind") or ""), str(metadata.get("name") or "")
+    namespace = str(metadata.get("namespace") or "")
+    labels, annotations = _labels(obj), _annotations(obj)
+    releases = app_releases(release)
+    deployed = helm_release_for(release, track)
+    entries = parse_managed_fields(obj)
+    authors = _authors(entries)
+    evidence: list[str] = []
+
+    helm_release = annotations.get(HELM_RELEASE_ANNOTATION)
+    chart = labels.get(CHART_LABEL, "")
+    from_chart = chart.startswith(CHART_PREFIX)
+    if helm_release is not None:
+        evidence.append(f"annotation {HELM_RELEASE_ANNOTATION}={helm_release}")
+    if labels.get(MANAGED_BY_LABEL):
+        evidence.append(f"label {MANAGED_BY_LABEL}={labels[MANAGED_BY_LABEL]}")
+    if chart:
+        evidence.append(f"label {CHART_LABEL}={chart}")
+    if RELEASE_LABEL in labels:
+        evidence.append(f"label {RELEASE_LABEL}={labels[RELEASE_LABEL]}")
+    if UI_PROJECT_LABEL in labels:
+        evidence.append(f"label {UI_PROJECT_LABEL}={labels[UI_PROJECT_LABEL]}")
+    named_for = _named_for(name, releases)
+    if named_for:
+        evidence.append(
+            f"name matches the chart's pattern <release>{NAME_SUFFIX}[-<key>] for release {named_for}"
+        )
+    markers = [
+        (where, key, tool)
+        for where, key, tool in TOOL_MARKERS
+        if key in (annotations if where == "annotation" else labels)
+    ]
+    evidence.extend(f"{where} {key} ({tool})" for where, key, tool in markers)
+    disabled = is_disabled_in_ui(obj)
+    if disabled:
+        evidence.append(f"selector carries {UI_DISABLED_LABEL}: {UI_DISABLED_VALUE} (disabled in the UI)")
+    evidence.extend(describe_entry(entry) for entry in authors)
+
+    def verdict(owner: Ownership, reason: str, **extra: Any) -> OwnershipVerdict:
+        return OwnershipVerdict(
+            kind, namespace, name, owner, reason, tuple(evidence), disabled=disabled, **extra
+        )
+
+    def pipeline(owning: str, how: str) -> OwnershipVerdict:
+        track_of = releases[owning]
+        this = owning == deployed
+        if this:
+            which = "this release" if track_of == "stable" else f"this release, {track_of} track"
+        else:
+            which = f"{track_of} track"
+        return verdict(
+            Ownership.PIPELINE,
+            f"Auto Deploy release {owning} ({which}{how})",
+            track=track_of,
+            release=owning,
+            this_release=this,
+        )
+
+    # 1. Helm's own ownership record.
+    if helm_release is not None:
+        if helm_release in releases:
+            return pipeline(helm_release, "")
+        what = "auto-deploy-app chart of another app" if from_chart else "another Helm release"
+        return verdict(
+            Ownership.OTHER_TOOL,
+            f"Helm release {helm_release} ({what})",
+            release=helm_release,
+            manager="Helm",
+        )
+    # 2. The chart's labels without Helm's annotations (Helm 2 era, or annotations lost in a replace).
+    if from_chart:
+        labelled = labels.get(RELEASE_LABEL)
+        owning = labelled if labelled in releases else named_for
+        if owning:
+            return pipeline(owning, "; chart labels, no Helm annotations")
+        return verdict(
+            Ownership.OTHER_TOOL,
+            f"auto-deploy-app chart of release {labelled or '(unnamed)'}",
+            release=labelled,
+        )
+    # 3. GitLab's policy editor.
+    if UI_PROJECT_LABEL in labels:
+        state = ", disabled in the UI" if disabled else ""
+        return verdict(
+            Ownership.UI_EDITOR, f"GitLab UI policy editor (project {labels[UI_PROJECT_LABEL]}{state})"
+        )
+    # 4. Field managers.
+    author = _main_author(authors)
+    tool_managers = [e for e in authors if manager_category(e.manager)[1] in {m[2] for m in markers}]
+    if markers and not tool_managers:
+        tool = markers[0][2]
+        return verdict(Ownership.OTHER_TOOL, f"{tool} ({markers[0][0]} {markers[0][1]})", manager=tool)
+    if author is not None:
+        owner, tool = manager_category(author.manager)
+        if owner is Ownership.MANUAL:
+            reason = f"written by hand with kubectl ({author.manager})"
+        elif tool != author.manager:
+            reason = f"{tool} ({author.manager})"
+        else:
+            reason = f"field manager {author.manager}"
+        others = sorted({e.manager for e in authors if e.manager != author.manager})
+        if others:
+            reason += f"; also written by {', '.join(others)}"
+        return verdict(owner, reason, manager=author.manager)
+    missing = "no Helm annotations, no chart or GitLab labels, no managedFields"
+    evidence.append(missing)
+    return verdict(Ownership.UNKNOWN, f"no owner evidence ({missing})")
