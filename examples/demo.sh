@@ -1,4 +1,13 @@
 #!/usr/bin/env bash
+# The pipeline step on the bundled example project, without a cluster.
 set -u
-echo "demo: $1"
-"$1" --help
+tool=${1:-autodeploy-netpol}
+cd "$(dirname "$0")/shop" || exit 2
+export HELM_RELEASE_NAME=production KUBE_NAMESPACE=shop-42-production CI_PROJECT_ID=42
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+step autodeploy-netpol validate
+"$tool" validate || exit $?
+
+step autodeploy-netpol render --values-out /tmp/autodeploy-netpol-demo-values.yaml
+"$tool" render --values-out /tmp/autodeploy-netpol-demo-values.yaml || exit $?

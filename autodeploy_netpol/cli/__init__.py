@@ -17,6 +17,9 @@ from .. import __version__
 #: command name → "module:attribute"; the module is imported on first use.
 COMMANDS: dict[str, str] = {
     "overlay": "autodeploy_netpol.cli.overlay:overlay",
+    "validate": "autodeploy_netpol.cli.validate:validate",
+    "suggest": "autodeploy_netpol.cli.suggest:suggest",
+    "render": "autodeploy_netpol.cli.render:render",
 }
 
 

@@ -1,0 +1,89 @@
+"""Options shared by the commands that compute desired objects (render, drift, audit …)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..chart import DEFAULT_CHART_VERSION
+from ..desired import TRACKS, DeployContext
+from ..errors import InputError
+from ..suggest import DEFAULT_INGRESS_NAMESPACE
+from .common import env_default
+
+values_argument = click.argument("values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False))
+
+
+def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --release, --namespace, --track, --ingress-namespace, --project-id, --chart-version, --no-suggest."""
+    decorators = [
+        click.option(
+            "--release",
+            "-r",
+            metavar="NAME",
+            help="Release name. Default: $HELM_RELEASE_NAME, then $CI_ENVIRONMENT_SLUG.",
+        ),
+        click.option("--namespace", "-n", metavar="NS", help="Namespace of the environment. Default: $KUBE_NAMESPACE."),
+        click.option(
+            "--track",
+            type=click.Choice(TRACKS),
+            default="stable",
+            show_default=True,
+            help="Deploy track; canary and rollout deploy the release <release>-<track>.",
+        ),
+        click.option(
+            "--ingress-namespace",
+            metavar="NS",
+            help=f"Namespace of the ingress controller for the suggested policy. "
+            f"Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.",
+        ),
+        click.option("--project-id", metavar="ID", help="GitLab project ID (label app.gitlab.com/proj). Default: $CI_PROJECT_ID."),
+        click.option(
+            "--chart-version",
+            metavar="VERSION",
+            help=f"auto-deploy-app chart version for the chart labels. Default: $AUTO_DEPLOY_CHART_VERSION, "
+            f"then {DEFAULT_CHART_VERSION}.",
+        ),
+        click.option(
+            "--no-suggest",
+            is_flag=True,
+            help="Keep the chart's namespace-wide default spec when the values file gives none.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def context_from_options(
+    *,
+    release: str | None,
+    namespace: str | None,
+    track: str = "stable",
+    ingress_namespace: str | None = None,
+    project_id: str | None = None,
+    chart_version: str | None = None,
+    no_suggest: bool = False,
+    require_namespace: bool = False,
+) -> DeployContext:
+    """Resolve options and environment defaults into a :class:`DeployContext`."""
+    release = release or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
+    if not release:
+        raise InputError(
+            "no release name",
+            hint="pass --release NAME, or set HELM_RELEASE_NAME or CI_ENVIRONMENT_SLUG as Auto Deploy does",
+        )
+    namespace = namespace or env_default("KUBE_NAMESPACE")
+    if require_namespace and not namespace:
+        raise InputError("no namespace", hint="pass --namespace NS, or set KUBE_NAMESPACE as Auto Deploy does")
+    return DeployContext(
+        release=release,
+        namespace=namespace,
+        track=track,
+        project_id=project_id or env_default("CI_PROJECT_ID"),
+        ingress_namespace=ingress_namespace or env_default("NETPOL_INGRESS_NAMESPACE") or DEFAULT_INGRESS_NAMESPACE,
+        chart_version=chart_version or env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
+        suggest=not no_suggest,
+    )

@@ -1,0 +1,55 @@
+"""``autodeploy-netpol validate``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import ExitCode
+from ..validate import ERROR, validate_values
+from ..values import read_values
+from .common import format_option, handle_errors
+from .options import values_argument
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  autodeploy-netpol validate
+  autodeploy-netpol validate .gitlab/auto-deploy-values.yaml --format json
+"""
+)
+@values_argument
+@format_option
+@handle_errors
+def validate(values: str | None, output_format: str) -> int:
+    """Validate the networkPolicy / ciliumNetworkPolicy blocks of a values file.
+
+    VALUES defaults to ${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}; a missing
+    default file means "no network policy configured". Every problem is listed with
+    file:line:column. Exit 0 when valid, 2 when not.
+    """
+    values_file = read_values(values)
+    problems = validate_values(values_file)
+    errors = [p for p in problems if p.severity == ERROR]
+    if output_format == "json":
+        document = {
+            "file": values_file.path,
+            "found": values_file.exists,
+            "valid": not errors,
+            "problems": [p.to_dict() for p in problems],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        if not values_file.exists:
+            click.echo(f"{values_file.path}: not found — no network policy configured")
+        elif errors:
+            click.echo(f"{values_file.path}: {len(errors)} error{'s' if len(errors) != 1 else ''}")
+        else:
+            warned = len(problems)
+            note = f" ({warned} warning{'s' if warned != 1 else ''})" if warned else ""
+            click.echo(f"{values_file.path}: valid{note}")
+    return ExitCode.INPUT if errors else ExitCode.OK

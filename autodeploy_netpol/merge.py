@@ -1,0 +1,52 @@
+"""Helm's value-merging semantics, expressed with deepmerge.
+
+Helm coalesces values files in order: maps merge key by key, lists and scalars from the later
+file replace the earlier ones whole, and a ``null`` removes the key (so a user can switch off a
+chart default). ``--set`` values are applied last and win over every ``--values`` file.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from deepmerge import Merger
+
+
+def _strip_nulls(value: Any) -> Any:
+    """A map brought in whole keeps no ``null`` keys: Helm deletes them wherever they appear."""
+    if isinstance(value, dict):
+        return {key: _strip_nulls(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def _merge_maps(config: Merger, path: list[Any], base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
+    for key, value in nxt.items():
+        if value is None:
+            base.pop(key, None)
+        elif key in base and isinstance(base[key], dict) and isinstance(value, dict):
+            base[key] = config.value_strategy([*path, key], base[key], value)
+        else:
+            base[key] = _strip_nulls(value)
+    return base
+
+
+_HELM_MERGER = Merger(
+    [(dict, [_merge_maps]), (list, ["override"])],
+    ["override"],
+    ["override"],
+)
+
+
+def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` overlaid with ``override`` the way Helm layers values; inputs are not changed."""
+    result: dict[str, Any] = _HELM_MERGER.merge(copy.deepcopy(base), copy.deepcopy(override))
+    return result
+
+
+def helm_merge_all(*layers: dict[str, Any]) -> dict[str, Any]:
+    """Merge several layers in order (first is lowest priority)."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        result = helm_merge(result, layer)
+    return result
