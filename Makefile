@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
-	@bash examples/demo.sh $(BIN)/autodeploy-netpol
+	@bash examples/demo.sh $(abspath $(BIN))/autodeploy-netpol
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

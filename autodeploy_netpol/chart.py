@@ -155,27 +155,47 @@ def render_objects(
 
     network = values.get("networkPolicy") or {}
     if _enabled(network):
-        objects.append(_object("NetworkPolicy", NETWORK_POLICY_API, base_name, labels, None, network.get("spec")))
+        objects.append(
+            _object("NetworkPolicy", NETWORK_POLICY_API, base_name, labels, None, network.get("spec"))
+        )
         for key, policy in sorted((network.get("policies") or {}).items()):
             if isinstance(policy, dict) and policy.get("enabled", True) is not False:
                 name = named_policy_name(base_name, key)
-                objects.append(_object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, policy.get("spec")))
+                objects.append(
+                    _object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, policy.get("spec"))
+                )
         if _enabled(network.get("defaultDeny")):
             name = named_policy_name(base_name, DEFAULT_DENY_SUFFIX)
-            objects.append(_object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, DEFAULT_DENY_SPEC))
+            objects.append(
+                _object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, DEFAULT_DENY_SPEC)
+            )
 
     cilium = values.get("ciliumNetworkPolicy") or {}
     if _enabled(cilium):
         project = (values.get("gitlab") or {}).get("projectID")
         cilium_labels = {**labels, "app.gitlab.com/proj": "" if project is None else _label_text(project)}
         objects.append(
-            _object("CiliumNetworkPolicy", CILIUM_API, base_name, cilium_labels, _alerts(cilium), cilium.get("spec"))
+            _object(
+                "CiliumNetworkPolicy",
+                CILIUM_API,
+                base_name,
+                cilium_labels,
+                _alerts(cilium),
+                cilium.get("spec"),
+            )
         )
         for key, policy in sorted((cilium.get("policies") or {}).items()):
             if isinstance(policy, dict) and policy.get("enabled", True) is not False:
                 name = named_policy_name(base_name, key)
                 objects.append(
-                    _object("CiliumNetworkPolicy", CILIUM_API, name, cilium_labels, _alerts(policy), policy.get("spec"))
+                    _object(
+                        "CiliumNetworkPolicy",
+                        CILIUM_API,
+                        name,
+                        cilium_labels,
+                        _alerts(policy),
+                        policy.get("spec"),
+                    )
                 )
     return objects
 

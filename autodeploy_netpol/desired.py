@@ -7,7 +7,7 @@ from typing import Any
 
 from .chart import CHART_DEFAULTS, DEFAULT_CHART_VERSION, appname, render_objects
 from .errors import InputError, ValidationFailed
-from .merge import helm_merge, helm_merge_all
+from .merge import helm_merge, helm_merge_all, layer_values
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .validate import Problem, errors_only, validate_values
 from .values import BLOCKS, ValuesFile
@@ -58,14 +58,19 @@ class Desired:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def effective_block(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
-    """Chart defaults, then the suggestion (only where the user gives no spec), then the user's block."""
-    layers: list[dict[str, Any]] = [CHART_DEFAULTS[name]]
+def values_layer(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
+    """The block as the merged values file gives it to Helm: the suggestion (only where the user
+    gives no spec) under the user's block. Chart defaults are left to Helm, and nulls are kept so
+    that Helm still deletes the defaults they name."""
     user = user_block or {}
     if name == "networkPolicy" and context.suggest and "spec" not in user:
-        layers.append({"spec": suggested_spec(context.app, context.ingress_namespace)})
-    layers.append(user)
-    return helm_merge_all(*layers)
+        return layer_values({"spec": suggested_spec(context.app, context.ingress_namespace)}, user)
+    return layer_values({}, user)
+
+
+def effective_block(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
+    """Chart defaults, then the suggestion (only where the user gives no spec), then the user's block."""
+    return helm_merge(CHART_DEFAULTS[name], values_layer(name, user_block, context))
 
 
 def compute_desired(values: ValuesFile, context: DeployContext) -> Desired:
@@ -79,7 +84,8 @@ def compute_desired(values: ValuesFile, context: DeployContext) -> Desired:
         raise ValidationFailed(errors, file=values.path)
     merged_values = dict(values.data)
     for name in BLOCKS:
-        merged_values[name] = effective_block(name, values.block(name), context)
+        merged_values[name] = values_layer(name, values.block(name), context)
+    # What Helm does: chart defaults, then the values files, then --set (which wins).
     chart_values = helm_merge_all(CHART_DEFAULTS, merged_values, context.set_values())
     objects = render_objects(chart_values, release=context.helm_release, chart_version=context.chart_version)
     _check_unique_names(objects, values)

@@ -13,10 +13,10 @@ from typing import Any
 from deepmerge import Merger
 
 
-def _strip_nulls(value: Any) -> Any:
+def drop_nulls(value: Any) -> Any:
     """A map brought in whole keeps no ``null`` keys: Helm deletes them wherever they appear."""
     if isinstance(value, dict):
-        return {key: _strip_nulls(item) for key, item in value.items() if item is not None}
+        return {key: drop_nulls(item) for key, item in value.items() if item is not None}
     return value
 
 
@@ -27,7 +27,7 @@ def _merge_maps(config: Merger, path: list[Any], base: dict[Any, Any], nxt: dict
         elif key in base and isinstance(base[key], dict) and isinstance(value, dict):
             base[key] = config.value_strategy([*path, key], base[key], value)
         else:
-            base[key] = _strip_nulls(value)
+            base[key] = drop_nulls(value)
     return base
 
 
@@ -36,6 +36,17 @@ _HELM_MERGER = Merger(
     ["override"],
     ["override"],
 )
+
+
+# Layering two user-side values files before Helm sees them: nulls must survive, so that Helm
+# still deletes the chart default they point at.
+_LAYER_MERGER = Merger([(dict, ["merge"]), (list, ["override"])], ["override"], ["override"])
+
+
+def layer_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Combine two values files into one that Helm treats the same as passing both (nulls kept)."""
+    result: dict[str, Any] = _LAYER_MERGER.merge(copy.deepcopy(base), copy.deepcopy(override))
+    return result
 
 
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

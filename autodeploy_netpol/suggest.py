@@ -40,10 +40,16 @@ def suggested_block(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE
 def _scalar(value: str) -> str:
     """A YAML scalar that stays a string whatever the release is called (``true``, ``123``)."""
     plain = value and value[0].isalpha() and all(c.isalnum() or c in "-_." for c in value)
-    return value if plain and value.lower() not in ("true", "false", "yes", "no", "on", "off", "null") else json.dumps(value)
+    return (
+        value
+        if plain and value.lower() not in ("true", "false", "yes", "no", "on", "off", "null")
+        else json.dumps(value)
+    )
 
 
-def suggestion_yaml(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, release: str | None = None) -> str:
+def suggestion_yaml(
+    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, release: str | None = None
+) -> str:
     """The suggestion as a commented block ready to paste into .gitlab/auto-deploy-values.yaml."""
     a, ns = _scalar(app), _scalar(ingress_namespace)
     origin = f' for release "{release}"' if release else ""

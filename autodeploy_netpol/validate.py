@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from .errors import Location
+from .merge import drop_nulls
 from .values import ValuesFile
 from .yamlio import Path, format_path
 
@@ -66,16 +67,29 @@ class Problem:
 @cache
 def values_schema() -> dict[str, Any]:
     """The JSON Schema of the blocks, shipped with the package."""
-    text = resources.files("autodeploy_netpol").joinpath("schemas/netpol-values.schema.json").read_text("utf-8")
+    text = (
+        resources.files("autodeploy_netpol").joinpath("schemas/netpol-values.schema.json").read_text("utf-8")
+    )
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 def validate_values(values: ValuesFile) -> list[Problem]:
     """Every problem in the file's network-policy blocks, errors and warnings, in file order."""
-    instance = {key: values.data[key] for key in CHECKED_KEYS if values.data.get(key) is not None}
+    # A null deletes a key in Helm (it switches off a chart default), so it is never a type error.
+    instance = drop_nulls({key: values.data[key] for key in CHECKED_KEYS if key in values.data})
     problems = list(_schema_problems(values, instance))
     problems.extend(_Checker(values).run(instance))
+    network = values.data.get("networkPolicy")
+    if isinstance(network, dict) and "spec" in network and network["spec"] is None:
+        problems.append(
+            Problem(
+                values.locate(("networkPolicy", "spec")),
+                ("networkPolicy", "spec"),
+                "spec is null, which removes it: the chart would render a policy without a spec",
+                "leave spec out to get the suggested policy, or give a spec",
+            )
+        )
     unique = {(p.location, p.path, p.message): p for p in problems}
     return sorted(unique.values(), key=lambda p: (p.location.line, p.location.column, p.message))
 
@@ -140,8 +154,13 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
     if kind == "type":
         expected = error.validator_value
         expected_list = expected if isinstance(expected, list) else [expected]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in expected_list if t != "null")
-        yield Problem(location, path, f"must be {words}, not {_describe(error.instance)}", _type_hint(path, error.instance, expected_list))
+        words = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected_list if t != "null")
+        yield Problem(
+            location,
+            path,
+            f"must be {words}, not {_describe(error.instance)}",
+            _type_hint(path, error.instance, expected_list),
+        )
     elif kind == "enum":
         options = [str(option) for option in error.validator_value]
         close = [o for o in options if str(error.instance).lower() == o.lower()] or difflib.get_close_matches(
@@ -174,19 +193,29 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
     close = by_case or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
         return f"did you mean {json.dumps(close[0])}?"
-    if len(path) == 1 and path[0] == "networkPolicy" and key in ("podSelector", "ingress", "egress", "policyTypes"):
+    if (
+        len(path) == 1
+        and path[0] == "networkPolicy"
+        and key in ("podSelector", "ingress", "egress", "policyTypes")
+    ):
         return f"{json.dumps(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
-    if len(path) == 1 and path[0] == "ciliumNetworkPolicy" and key in ("endpointSelector", "ingress", "egress"):
+    if (
+        len(path) == 1
+        and path[0] == "ciliumNetworkPolicy"
+        and key in ("endpointSelector", "ingress", "egress")
+    ):
         return f"{json.dumps(key)} belongs under 'spec:' (ciliumNetworkPolicy.spec.{key})"
     return f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it"
 
 
 def _type_hint(path: Path, value: Any, expected: list[str]) -> str | None:
     last = path[-1] if path else None
-    if "boolean" in expected and isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "on", "off"):
-        return (
-            "write true or false without quotes: Helm treats every non-empty string, even \"false\", as true"
-        )
+    if (
+        "boolean" in expected
+        and isinstance(value, str)
+        and value.lower() in ("true", "false", "yes", "no", "on", "off")
+    ):
+        return 'write true or false without quotes: Helm treats every non-empty string, even "false", as true'
     if last == "port" and isinstance(value, int) and "string" in expected and "integer" not in expected:
         return f'CiliumNetworkPolicy ports are strings: write port: "{value}"'
     if last == "endPort" and isinstance(value, str) and value.isdigit():
@@ -204,7 +233,9 @@ class _Checker:
         self.values = values
         self.problems: list[Problem] = []
 
-    def add(self, path: Path, message: str, hint: str | None = None, *, severity: str = ERROR, key: bool = False) -> None:
+    def add(
+        self, path: Path, message: str, hint: str | None = None, *, severity: str = ERROR, key: bool = False
+    ) -> None:
         self.problems.append(Problem(self.values.locate(path, key=key), path, message, hint, severity))
 
     def run(self, data: dict[str, Any]) -> list[Problem]:
@@ -230,12 +261,6 @@ class _Checker:
         spec = block.get("spec")
         if isinstance(spec, dict):
             self.network_spec(spec, (*path, "spec"), merges_with_default=True)
-        elif "spec" in block and spec is None:
-            self.add(
-                (*path, "spec"),
-                "spec is null, which removes it: the chart would render a policy without a spec",
-                "leave spec out to get the suggested policy, or give a spec",
-            )
         for key, policy in _items(block.get("policies")):
             if isinstance(policy, dict) and isinstance(policy.get("spec"), dict):
                 self.network_spec(policy["spec"], (*path, "policies", key, "spec"), merges_with_default=False)
@@ -274,7 +299,11 @@ class _Checker:
 
     def network_peer(self, peer: dict[str, Any], path: Path) -> None:
         if not peer:
-            self.add(path, "an empty peer ({}) is rejected by the API server", "give podSelector, namespaceSelector or ipBlock")
+            self.add(
+                path,
+                "an empty peer ({}) is rejected by the API server",
+                "give podSelector, namespaceSelector or ipBlock",
+            )
             return
         if "ipBlock" in peer and ("podSelector" in peer or "namespaceSelector" in peer):
             self.add(
@@ -298,14 +327,26 @@ class _Checker:
             self.port_number(number, (*path, "port"))
         elif isinstance(number, str):
             if number.isdigit():
-                self.add((*path, "port"), f"port {json.dumps(number)} is a quoted number, read as a port name", f"write port: {number} without quotes")
+                self.add(
+                    (*path, "port"),
+                    f"port {json.dumps(number)} is a quoted number, read as a port name",
+                    f"write port: {number} without quotes",
+                )
             else:
                 self.port_name(number, (*path, "port"))
         if isinstance(end, int) and not isinstance(end, bool):
             if number is None:
-                self.add((*path, "endPort"), "endPort needs a port to start the range", "add 'port:' with the first port")
+                self.add(
+                    (*path, "endPort"),
+                    "endPort needs a port to start the range",
+                    "add 'port:' with the first port",
+                )
             elif isinstance(number, str):
-                self.add((*path, "endPort"), "endPort cannot be used with a named port", "use a port number for ranges")
+                self.add(
+                    (*path, "endPort"),
+                    "endPort cannot be used with a named port",
+                    "use a port number for ranges",
+                )
             elif isinstance(number, int):
                 self.port_range_end(number, end, (*path, "endPort"))
 
@@ -337,7 +378,9 @@ class _Checker:
                 if isinstance(entry.get("cidr"), str):
                     self.cidr_with_except(entry["cidr"], entry.get("except"), entry_path)
                 elif "cidrGroupRef" not in entry and "cidrGroupSelector" not in entry:
-                    self.add(entry_path, "a CIDRSet entry needs cidr, cidrGroupRef or cidrGroupSelector", None)
+                    self.add(
+                        entry_path, "a CIDRSet entry needs cidr, cidrGroupRef or cidrGroupSelector", None
+                    )
         for index, fqdn in _enumerate(rule.get("toFQDNs")):
             if isinstance(fqdn, dict) and not fqdn.get("matchName") and not fqdn.get("matchPattern"):
                 self.add((*path, "toFQDNs", index), "needs matchName or matchPattern", None)
@@ -375,10 +418,16 @@ class _Checker:
         if end > 65535:
             self.add(path, f"endPort {end} is outside 1–65535", None)
         elif end < start:
-            self.add(path, f"endPort {end} is smaller than port {start}", "endPort is the last port of the range: it must be >= port")
+            self.add(
+                path,
+                f"endPort {end} is smaller than port {start}",
+                "endPort is the last port of the range: it must be >= port",
+            )
 
     def port_name(self, name: str, path: Path) -> None:
-        if not (len(name) <= 15 and _PORT_NAME.match(name) and "--" not in name and any(c.isalpha() for c in name)):
+        if not (
+            len(name) <= 15 and _PORT_NAME.match(name) and "--" not in name and any(c.isalpha() for c in name)
+        ):
             self.add(
                 path,
                 f"{json.dumps(name)} is not a valid port name",
@@ -390,7 +439,11 @@ class _Checker:
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:
-            self.add(path, f"{json.dumps(text)} is not a valid CIDR", "write an address and prefix length, e.g. 10.0.0.0/8")
+            self.add(
+                path,
+                f"{json.dumps(text)} is not a valid CIDR",
+                "write an address and prefix length, e.g. 10.0.0.0/8",
+            )
             return None
         if "/" not in text:
             self.add(path, f"{json.dumps(text)} has no prefix length", f"write {network.with_prefixlen}")
@@ -413,9 +466,17 @@ class _Checker:
             if network is None or inner is None:
                 continue
             if inner.version != network.version or not inner.subnet_of(network):  # type: ignore[arg-type]
-                self.add((*path, "except", index), f"{text} is not inside {network}", "except ranges must lie within cidr")
+                self.add(
+                    (*path, "except", index),
+                    f"{text} is not inside {network}",
+                    "except ranges must lie within cidr",
+                )
             elif inner.prefixlen == network.prefixlen:
-                self.add((*path, "except", index), f"{text} excludes the whole of {network}", "remove the peer instead")
+                self.add(
+                    (*path, "except", index),
+                    f"{text} excludes the whole of {network}",
+                    "remove the peer instead",
+                )
 
     def selector(self, selector: dict[str, Any], path: Path, *, cilium: bool = False) -> None:
         labels = selector.get("matchLabels")
@@ -446,7 +507,11 @@ class _Checker:
                 self.add((*path, key), "label value is null", 'write an empty string "" or a value')
             else:
                 text = str(value).lower() if isinstance(value, bool) else str(value)
-                self.add((*path, key), f"label value must be a string, not {_describe(value)}", f'quote it: "{text}"')
+                self.add(
+                    (*path, key),
+                    f"label value must be a string, not {_describe(value)}",
+                    f'quote it: "{text}"',
+                )
 
     def label_key(self, key: str, path: Path, *, cilium: bool, key_position: bool) -> None:
         name = key

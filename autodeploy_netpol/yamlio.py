@@ -122,9 +122,8 @@ class YamlDocument:
                     if isinstance(key_node, ScalarNode) and key_node.value == str(element):
                         child = key_node if (key and last) else value_node
                         break
-            elif isinstance(node, SequenceNode) and isinstance(element, int):
-                if 0 <= element < len(node.value):
-                    child = node.value[element]
+            elif isinstance(node, SequenceNode) and isinstance(element, int) and 0 <= element < len(node.value):
+                child = node.value[element]
             if child is None:
                 break
             node = child
@@ -170,12 +169,22 @@ def decode_utf8(raw: bytes, path: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def _parse_error(exc: yaml.YAMLError, path: str, line_offset: int = 0) -> InputError:
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Is the parser stuck on a tab used as indentation (the C parser does not say so)?"""
+    lines = text.split("\n", line + 1)
+    if line >= len(lines):
+        return False
+    current = lines[line]
+    indent = current[: len(current) - len(current.lstrip(" \t"))]
+    return "\t" in indent or current[column : column + 1] == "\t"
+
+
+def _parse_error(exc: yaml.YAMLError, path: str, text: str = "") -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    location = Location(path, mark.line + 1 + line_offset, mark.column + 1) if mark else Location(path)
+    location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
-    if "'\\t'" in problem or "\\t" in problem:
+    if "\\t" in problem or (mark is not None and _tab_at(text, mark.line, mark.column)):
         return InputError(
             "a tab character is used where YAML allows only spaces (indentation)",
             location=location,
@@ -265,7 +274,7 @@ def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
                     break
                 root = loader.get_node()
             except yaml.YAMLError as exc:
-                raise _parse_error(exc, path) from None
+                raise _parse_error(exc, path, text) from None
             if root is None:
                 continue
             _check_expansion(root, path)

@@ -4,7 +4,8 @@ set -u
 tool=${1:-autodeploy-netpol}
 cd "$(dirname "$0")/shop" || exit 2
 export HELM_RELEASE_NAME=production KUBE_NAMESPACE=shop-42-production CI_PROJECT_ID=42
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 
 step autodeploy-netpol validate
 "$tool" validate || exit $?

@@ -13,7 +13,9 @@ from ..errors import InputError
 from ..suggest import DEFAULT_INGRESS_NAMESPACE
 from .common import env_default
 
-values_argument = click.argument("values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False))
+values_argument = click.argument(
+    "values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False)
+)
 
 
 def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -25,7 +27,9 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
             metavar="NAME",
             help="Release name. Default: $HELM_RELEASE_NAME, then $CI_ENVIRONMENT_SLUG.",
         ),
-        click.option("--namespace", "-n", metavar="NS", help="Namespace of the environment. Default: $KUBE_NAMESPACE."),
+        click.option(
+            "--namespace", "-n", metavar="NS", help="Namespace of the environment. Default: $KUBE_NAMESPACE."
+        ),
         click.option(
             "--track",
             type=click.Choice(TRACKS),
@@ -39,7 +43,11 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
             help=f"Namespace of the ingress controller for the suggested policy. "
             f"Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.",
         ),
-        click.option("--project-id", metavar="ID", help="GitLab project ID (label app.gitlab.com/proj). Default: $CI_PROJECT_ID."),
+        click.option(
+            "--project-id",
+            metavar="ID",
+            help="GitLab project ID (label app.gitlab.com/proj). Default: $CI_PROJECT_ID.",
+        ),
         click.option(
             "--chart-version",
             metavar="VERSION",
@@ -77,13 +85,17 @@ def context_from_options(
         )
     namespace = namespace or env_default("KUBE_NAMESPACE")
     if require_namespace and not namespace:
-        raise InputError("no namespace", hint="pass --namespace NS, or set KUBE_NAMESPACE as Auto Deploy does")
+        raise InputError(
+            "no namespace", hint="pass --namespace NS, or set KUBE_NAMESPACE as Auto Deploy does"
+        )
     return DeployContext(
         release=release,
         namespace=namespace,
         track=track,
         project_id=project_id or env_default("CI_PROJECT_ID"),
-        ingress_namespace=ingress_namespace or env_default("NETPOL_INGRESS_NAMESPACE") or DEFAULT_INGRESS_NAMESPACE,
+        ingress_namespace=ingress_namespace
+        or env_default("NETPOL_INGRESS_NAMESPACE")
+        or DEFAULT_INGRESS_NAMESPACE,
         chart_version=chart_version or env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
         suggest=not no_suggest,
     )

@@ -31,9 +31,13 @@ Examples:
     type=click.Path(dir_okay=False),
     help="Write the complete merged values file for `helm upgrade --values` (never the input file).",
 )
-@click.option("--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+)
 @handle_errors
-def render(values: str | None, values_out: str | None, output_format: str, **options: str | bool | None) -> int:
+def render(
+    values: str | None, values_out: str | None, output_format: str, **options: str | bool | None
+) -> int:
     """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
 
     Objects are named and labelled as the auto-deploy-app chart does (<release>-auto-deploy,
@@ -52,7 +56,10 @@ def render(values: str | None, values_out: str | None, output_format: str, **opt
     elif desired.objects:
         click.echo(dump_stream(desired.objects), nl=False)
     if not desired.objects:
-        click.echo("networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects", err=True)
+        click.echo(
+            "networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects",
+            err=True,
+        )
     return 0
 
 
@@ -63,9 +70,13 @@ def _write_values(path: str, merged: dict[str, object], source: str | None) -> N
             location=Location(path),
             hint="the user's values file is never rewritten; write the merged values to a new file",
         )
-    header = "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
+    header = (
+        "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
+    )
     try:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(header + dump_yaml(merged))
     except OSError as exc:
-        raise InputError(f"cannot write merged values: {exc.strerror or exc}", location=Location(path)) from exc
+        raise InputError(
+            f"cannot write merged values: {exc.strerror or exc}", location=Location(path)
+        ) from exc

@@ -17,9 +17,20 @@ Examples:
   autodeploy-netpol suggest --release production --ingress-namespace ingress-nginx >> .gitlab/auto-deploy-values.yaml
 """
 )
-@click.option("--release", "-r", metavar="NAME", help="Release name. Default: $HELM_RELEASE_NAME, then $CI_ENVIRONMENT_SLUG.")
-@click.option("--ingress-namespace", metavar="NS", help=f"Ingress controller namespace. Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.")
-@click.option("--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option(
+    "--release",
+    "-r",
+    metavar="NAME",
+    help="Release name. Default: $HELM_RELEASE_NAME, then $CI_ENVIRONMENT_SLUG.",
+)
+@click.option(
+    "--ingress-namespace",
+    metavar="NS",
+    help=f"Ingress controller namespace. Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+)
 @handle_errors
 def suggest(release: str | None, ingress_namespace: str | None, output_format: str) -> int:
     """Print the suggested networkPolicy block, commented, ready to paste into the values file.

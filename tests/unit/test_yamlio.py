@@ -22,4 +22,7 @@ def test_locate_points_at_value(tmp_path):
 
 
 def test_format_path_quotes_label_keys():
-    assert format_path(("a", "matchLabels", "app.kubernetes.io/name", 0)) == 'a.matchLabels["app.kubernetes.io/name"][0]'
+    assert (
+        format_path(("a", "matchLabels", "app.kubernetes.io/name", 0))
+        == 'a.matchLabels["app.kubernetes.io/name"][0]'
+    )

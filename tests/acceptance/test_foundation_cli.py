@@ -1,0 +1,190 @@
+"""validate / suggest / render through the real CLI: output and exit codes."""
+
+import json
+
+import pytest
+import yaml
+
+EXAMPLE = "examples/shop/.gitlab/auto-deploy-values.yaml"
+
+
+def write(tmp_path, text, name="values.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_validate_ok(cli):
+    result = cli("validate", EXAMPLE)
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("valid")
+
+
+def test_validate_reports_every_problem_with_position(cli, tmp_path):
+    path = write(tmp_path, "networkPolicy:\n  enabled: yes please\n  spec:\n    podSelectr: {}\n")
+    result = cli("validate", path)
+    assert result.exit_code == 2
+    assert f"{path}:2:12: networkPolicy.enabled: must be true or false" in result.output
+    assert f"{path}:4:5: networkPolicy.spec.podSelectr: unknown key" in result.output
+    assert 'did you mean "podSelector"?' in result.output
+    assert "Traceback" not in result.output
+
+
+def test_validate_json(cli, tmp_path):
+    path = write(tmp_path, "networkPolicy:\n  spec:\n    policyTypes: [Ingres]\n")
+    result = cli("validate", path, "--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.output)
+    assert document["valid"] is False
+    [problem] = document["problems"]
+    assert (problem["line"], problem["column"], problem["path"]) == (
+        3,
+        19,
+        "networkPolicy.spec.policyTypes[0]",
+    )
+    assert problem["hint"] == 'did you mean "Ingress"?'
+
+
+def test_missing_default_file_means_no_policy(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("validate")
+    assert result.exit_code == 0
+    assert "no network policy configured" in result.output
+    render = cli("render", "--release", "production")
+    assert render.exit_code == 0
+    assert render.stdout == ""
+
+
+def test_default_file_comes_from_helm_upgrade_values_file(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "networkPolicy: {enabled: true}\n", "custom.yaml")
+    result = cli("render", "--release", "production", env={"HELM_UPGRADE_VALUES_FILE": "custom.yaml"})
+    assert result.exit_code == 0
+    assert "name: production-auto-deploy" in result.stdout
+
+
+def test_missing_explicit_file_is_an_error(cli, tmp_path):
+    result = cli("validate", tmp_path / "nope.yaml")
+    assert result.exit_code == 2
+    assert "values file not found" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a: 1\na: 2\n", "duplicate key 'a'"),
+        (b"networkPolicy:\n\tenabled: true\n", "tab character"),
+        (b"- a\n- b\n", "must be a YAML mapping at the top level, not a list"),
+        (b"a: \xff\xfe\n", "not valid UTF-8"),
+        (b"a: [1, 2\n", "invalid YAML"),
+        (b"a: &a [*a]\n", "recursive alias"),
+        (b"a: 1\n---\nb: 2\n", "holds 2 YAML documents"),
+    ],
+)
+def test_unreadable_files_exit_2_without_traceback(cli, tmp_path, content, message):
+    path = tmp_path / "v.yaml"
+    path.write_bytes(content)
+    for command in ("validate", "render"):
+        result = cli(command, path, "--release", "r") if command == "render" else cli(command, path)
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_alias_bomb_is_refused(cli, tmp_path):
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, 9):
+        lines.append(f"a{level}: &a{level} [" + ",".join([f"*a{level - 1}"] * 10) + "]")
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    result = cli("validate", path)
+    assert result.exit_code == 2
+    assert "alias bomb" in result.output
+
+
+def test_render_stream_matches_the_chart_contract(cli):
+    result = cli("render", EXAMPLE, "--release", "production", "--namespace", "shop-42-production")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("---\n")
+    objects = list(yaml.safe_load_all(result.stdout))
+    assert [o["metadata"]["name"] for o in objects] == [
+        "production-auto-deploy",
+        "production-auto-deploy-allow-metrics",
+    ]
+    labels = objects[0]["metadata"]["labels"]
+    assert labels["release"] == "production" and labels["heritage"] == "Helm"
+    assert all("namespace" not in o["metadata"] for o in objects)
+
+
+def test_render_takes_release_from_the_environment(cli):
+    result = cli("render", EXAMPLE, "--track", "canary", env={"CI_ENVIRONMENT_SLUG": "staging"})
+    assert result.exit_code == 0
+    first = next(yaml.safe_load_all(result.stdout))
+    assert first["metadata"]["name"] == "staging-canary-auto-deploy"
+    assert first["metadata"]["labels"]["app"] == "staging"
+
+
+def test_render_without_release_is_a_usage_error(cli):
+    result = cli("render", EXAMPLE)
+    assert result.exit_code == 2
+    assert "no release name" in result.output and "HELM_RELEASE_NAME" in result.output
+
+
+def test_render_disabled_prints_nothing(cli, tmp_path):
+    path = write(tmp_path, "networkPolicy:\n  enabled: false\n")
+    result = cli("render", path, "--release", "production")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "disabled" in result.stderr
+
+
+def test_render_json(cli):
+    result = cli("render", EXAMPLE, "--release", "production", "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["kind"] == "List" and len(document["items"]) == 2
+
+
+def test_values_out_writes_a_new_file_and_never_the_input(cli, tmp_path):
+    source = write(tmp_path, "replicaCount: 2\nnetworkPolicy:\n  enabled: true\n")
+    before = source.read_text()
+    out = tmp_path / "merged.yaml"
+    result = cli("render", source, "--release", "production", "--values-out", out)
+    assert result.exit_code == 0
+    merged = yaml.safe_load(out.read_text())
+    assert merged["replicaCount"] == 2
+    assert merged["networkPolicy"]["spec"]["podSelector"] == {"matchLabels": {"app": "production"}}
+    refused = cli("render", source, "--release", "production", "--values-out", source)
+    assert refused.exit_code == 2
+    assert "never rewritten" in refused.output
+    assert source.read_text() == before
+
+
+def test_suggest_prints_a_pasteable_block(cli):
+    result = cli("suggest", "--release", "production", "--ingress-namespace", "ingress-nginx")
+    assert result.exit_code == 0
+    block = yaml.safe_load(result.output)["networkPolicy"]
+    assert block["enabled"] is False
+    assert block["spec"]["ingress"][0]["from"][1] == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
+    }
+
+
+def test_suggest_honours_the_ingress_namespace_variable(cli):
+    result = cli(
+        "suggest",
+        "--format",
+        "json",
+        env={"NETPOL_INGRESS_NAMESPACE": "traefik", "HELM_RELEASE_NAME": "prod"},
+    )
+    spec = json.loads(result.output)["networkPolicy"]["spec"]
+    assert spec["podSelector"]["matchLabels"]["app"] == "prod"
+    assert (
+        spec["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        == "traefik"
+    )
+
+
+@pytest.mark.parametrize("command", ["validate", "suggest", "render"])
+def test_help_has_examples(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
