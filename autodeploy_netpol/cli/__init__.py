@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "validate": "autodeploy_netpol.cli.validate:validate",
     "suggest": "autodeploy_netpol.cli.suggest:suggest",
     "render": "autodeploy_netpol.cli.render:render",
+    "drift": "autodeploy_netpol.cli.drift:drift",
 }
 
 

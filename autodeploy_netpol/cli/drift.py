@@ -1,0 +1,222 @@
+"""``autodeploy-netpol drift``: compare what the deploy will create with what is live."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from ..drift import IGNORE_RULE_HELP, IgnoreRule, compare
+from ..errors import ExitCode, InputError, Location
+from ..live import LiveState
+from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
+from .common import env_default, handle_errors
+from .options import context_from_options, deploy_context_options, values_argument
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """One ``--output``: a format and a file."""
+
+    output_format: str
+    path: str
+
+    @classmethod
+    def parse(cls, text: str, default_format: str | None) -> OutputTarget:
+        """``FORMAT:FILE``, or a FILE whose ending names the format (.json, .md, .xml, .txt)."""
+        prefix, sep, rest = text.partition(":")
+        if sep and prefix in FORMATS and rest:
+            return cls(prefix, rest)
+        suffix = os.path.splitext(text)[1].lower()
+        inferred = SUFFIX_FORMATS.get(suffix) or default_format
+        if inferred is None:
+            raise InputError(
+                f"--output {text!r}: cannot tell the format from the file name",
+                hint="end the name in .json, .md, .xml (JUnit) or .txt, write FORMAT:FILE "
+                "(e.g. junit:report.out), or pass --format",
+            )
+        return cls(inferred, text)
+
+
+@click.command(
+    epilog=f"""\b
+Examples:
+  # In a merge-request pipeline, against a snapshot (no cluster credentials needed):
+  autodeploy-netpol drift --release production --namespace shop-42-production \\
+      --live snapshot.yaml --output drift.json --output drift.md --output junit.xml
+  # Against the cluster of the current kubeconfig context:
+  autodeploy-netpol drift -r review-x -n shop-42-review-x --format json
+  # A rendered stream over many namespaces, cluster-wide:
+  autodeploy-netpol render -r production -n shop > desired.yaml
+  autodeploy-netpol drift --desired desired.yaml --live cluster.yaml --all-namespaces
+  # Hide known differences:
+  autodeploy-netpol drift --live snap/ --ignore 'netpol/legacy-*' --ignore metadata.labels.chart
+
+\b
+Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster error.
+
+\b
+{IGNORE_RULE_HELP}
+"""
+)
+@values_argument
+@deploy_context_options
+@click.option(
+    "--live",
+    "live_path",
+    metavar="PATH",
+    help="Read live policies from a snapshot instead of the cluster: a YAML/JSON file "
+    "(kubectl get networkpolicies,ciliumnetworkpolicies -o yaml) or a directory of them; - for stdin.",
+)
+@click.option(
+    "--desired",
+    "desired_path",
+    metavar="PATH",
+    help="Compare these objects instead of computing them from VALUES: a YAML stream such as the "
+    "render or helm template output (other kinds are skipped), a file or a directory; - for stdin.",
+)
+@click.option(
+    "--all-namespaces",
+    "-A",
+    is_flag=True,
+    help="Compare every namespace: desired objects keep their own namespace; live ones are cluster-wide.",
+)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="[FORMAT:]FILE",
+    help="Also write the report to FILE, format from its ending (.json, .md, .xml = JUnit, .txt) "
+    "or a FORMAT: prefix. Repeat for several files from one run.",
+)
+@click.option(
+    "--ignore", "ignore_rules", multiple=True, metavar="RULE", help="Hide drift matching RULE (see below)."
+)
+@click.option(
+    "--environment",
+    metavar="NAME",
+    help="Environment named in the report. Default: $CI_ENVIRONMENT_NAME.",
+)
+@click.option(
+    "--job-url",
+    metavar="URL",
+    help="Job whose artifacts hold the full report, linked from Markdown. Default: $CI_JOB_URL.",
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also list objects in sync (with cosmetic differences) and other live policies.",
+)
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing on standard output (write --output files only)."
+)
+@handle_errors
+def drift(
+    values: str | None,
+    live_path: str | None,
+    desired_path: str | None,
+    all_namespaces: bool,
+    output_format: str,
+    outputs: tuple[str, ...],
+    ignore_rules: tuple[str, ...],
+    environment: str | None,
+    job_url: str | None,
+    verbose: bool,
+    quiet: bool,
+    **options: Any,
+) -> int:
+    """Report how the live policies differ from those the deploy will create.
+
+    Each object is missing (the deploy will create it), changed (each field path with its
+    live and desired value; spec and metadata separately) or unexpected (live, owned by this
+    release, not desired: the deploy will delete it). Differences that only the API
+    server's defaults or the writing make (policyTypes, protocol TCP, empty selectors, list
+    order ...) are not drift; -v shows them as cosmetic. Other live policies in the namespace
+    are listed as context, with their owner.
+    """
+    rules = [IgnoreRule.parse(text) for text in ignore_rules]
+    targets = [OutputTarget.parse(text, None) for text in outputs]
+    environment = environment or env_default("CI_ENVIRONMENT_NAME")
+    job_url = job_url or env_default("CI_JOB_URL")
+
+    notes: list[str] = []
+    if desired_path is not None:
+        if values is not None:
+            raise InputError("give either VALUES or --desired, not both")
+        from ..live.snapshot import read_manifests
+
+        release = options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
+        namespace = options.get("namespace") or env_default("KUBE_NAMESPACE")
+        manifests = read_manifests(desired_path, what="desired stream")
+        desired_objects, desired_source = manifests.objects, manifests.source
+        releases = [release] if release else []
+        notes.extend(manifests.notes)
+    else:
+        from ..desired import compute_desired
+        from ..values import read_values
+
+        context = context_from_options(**options, require_namespace=not all_namespaces)
+        values_file = read_values(values)
+        desired = compute_desired(values_file, context)
+        for warning in desired.warnings:
+            click.echo(str(warning), err=True)
+        desired_objects, desired_source = desired.objects, values_file.path
+        namespace = context.namespace
+        releases = [context.helm_release]
+    if not namespace and not all_namespaces:
+        raise InputError(
+            "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
+        )
+
+    live = _read_live(live_path, None if all_namespaces else namespace)
+    notes.extend(live.notes)
+    report = compare(
+        desired_objects,
+        live.objects,
+        namespace=namespace,
+        releases=releases,
+        all_namespaces=all_namespaces,
+        ignore=rules,
+        desired_source=desired_source,
+        live_source=live.source,
+        notes=notes,
+    )
+    document = report_document(report, environment=environment)
+    artifact = next((target.path for target in targets if target.output_format == "json"), None)
+    render_options = {
+        "verbose": verbose,
+        "environment": environment,
+        "job_url": job_url,
+        "artifact_path": artifact,
+    }
+    for target in targets:
+        _write(target.path, render(document, target.output_format, **render_options))
+    if not quiet:
+        color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(render(document, output_format, color=color, **render_options), nl=False)
+    return ExitCode.FINDINGS if report.has_drift else ExitCode.OK
+
+
+def _read_live(live_path: str | None, namespace: str | None) -> LiveState:
+    if live_path is not None:
+        from ..live.snapshot import read_snapshot
+
+        return read_snapshot(live_path)
+    raise InputError(
+        "no live source",
+        hint="pass --live PATH with a snapshot: kubectl get networkpolicies,ciliumnetworkpolicies -o yaml",
+    )
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc

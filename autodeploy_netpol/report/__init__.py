@@ -1,0 +1,146 @@
+"""Reports of a drift check: the JSON document, and text, Markdown and JUnit rendered from it.
+
+The JSON document (:func:`report_document`, shape in ``schemas/drift-report.schema.json``) is
+the one model every format is rendered from, so a saved ``drift.json`` artifact can be
+re-rendered later (``autodeploy-netpol comment --report drift.json``) exactly as the drift
+run would have rendered it. Renderers are pure: document in, text out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import __version__
+from ..drift import ABSENT, Change, DriftEntry, DriftReport, FieldChange
+
+SCHEMA_VERSION = 1
+SCHEMA_RESOURCE = "schemas/drift-report.schema.json"
+
+#: Output formats and the file name endings they are inferred from (``--output drift.md``).
+FORMATS = ("text", "json", "markdown", "junit")
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".xml": "junit",
+    ".junit": "junit",
+    ".txt": "text",
+    ".log": "text",
+}
+
+
+def field_change_document(change: FieldChange) -> dict[str, Any]:
+    """A field change as JSON: a side where the field is absent is left out."""
+    out: dict[str, Any] = {"path": change.path, "scope": str(change.scope)}
+    if change.live is not ABSENT:
+        out["live"] = change.live
+    if change.desired is not ABSENT:
+        out["desired"] = change.desired
+    return out
+
+
+def entry_document(entry: DriftEntry) -> dict[str, Any]:
+    """One drift entry as JSON."""
+    out: dict[str, Any] = {
+        "kind": entry.kind,
+        "namespace": entry.namespace,
+        "name": entry.name,
+        "change": str(entry.change),
+    }
+    if entry.owner:
+        out["owner"] = entry.owner
+    if entry.change is Change.CHANGED:
+        out["scopes"] = [str(scope) for scope in entry.scopes]
+        out["paths"] = [field_change_document(change) for change in entry.paths]
+    return out
+
+
+def report_document(report: DriftReport, *, environment: str | None = None) -> dict[str, Any]:
+    """The JSON report document (see ``schemas/drift-report.schema.json``)."""
+    summary = {
+        "verdict": "drift" if report.has_drift else "in-sync",
+        "changed": report.count(Change.CHANGED),
+        "missing": report.count(Change.MISSING),
+        "unexpected": report.count(Change.UNEXPECTED),
+        "inSync": len(report.in_sync),
+        "ignored": len(report.ignored),
+        "context": len(report.context),
+    }
+    document: dict[str, Any] = {
+        "schemaVersion": SCHEMA_VERSION,
+        "kind": "DriftReport",
+        "tool": {"name": "autodeploy-netpol", "version": __version__},
+        "environment": environment,
+        "scope": {
+            "namespace": report.namespace,
+            "allNamespaces": report.all_namespaces,
+            "releases": list(report.releases),
+        },
+        "sources": {"desired": report.desired_source, "live": report.live_source},
+        "summary": summary,
+        "drift": [entry_document(entry) for entry in report.drift],
+        "inSync": [
+            {
+                "kind": item.kind,
+                "namespace": item.namespace,
+                "name": item.name,
+                "cosmetic": list(item.cosmetic),
+            }
+            for item in report.in_sync
+        ],
+        "ignored": [{**entry_document(item.entry), "rules": list(item.rules)} for item in report.ignored],
+        "context": [
+            {"kind": item.kind, "namespace": item.namespace, "name": item.name, "owner": item.owner}
+            for item in report.context
+        ],
+        "notes": list(report.notes),
+        "ownership": [dict(item) for item in report.ownership],
+        "warnings": [dict(item) for item in report.warnings],
+    }
+    if report.connectivity is not None:
+        document["connectivity"] = dict(report.connectivity)
+    return document
+
+
+def summary_line(document: Mapping[str, Any]) -> str:
+    """``2 changed, 1 missing, 0 unexpected`` - the line CI logs and comments lead with."""
+    summary = document.get("summary") or {}
+    return ", ".join(f"{int(summary.get(key, 0))} {key}" for key in ("changed", "missing", "unexpected"))
+
+
+def object_label(item: Mapping[str, Any]) -> str:
+    """``NetworkPolicy prod/web`` for an object in the document."""
+    namespace = item.get("namespace") or ""
+    name = item.get("name", "")
+    return f"{item.get('kind', '')} {namespace}/{name}" if namespace else f"{item.get('kind', '')} {name}"
+
+
+def render(document: Mapping[str, Any], output_format: str, **options: Any) -> str:
+    """Render the document in one of :data:`FORMATS`.
+
+    ``options``: ``verbose`` and ``color`` (text), ``environment``, ``job_url`` and
+    ``max_chars`` (markdown).
+    """
+    if output_format == "json":
+        from .json_report import render_json
+
+        return render_json(document)
+    if output_format == "text":
+        from .text import render_text
+
+        return render_text(document, verbose=options.get("verbose", False), color=options.get("color", False))
+    if output_format == "markdown":
+        from .markdown import render_markdown
+
+        kwargs = {
+            key: options[key]
+            for key in ("environment", "job_url", "max_chars", "artifact_path")
+            if options.get(key) is not None
+        }
+        return render_markdown(document, **kwargs)
+    if output_format == "junit":
+        from .junit import render_junit
+
+        return render_junit(document)
+    raise ValueError(f"unknown format {output_format!r}")

@@ -1,0 +1,56 @@
+"""The JSON report, and reading one back (``comment --report drift.json``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from ..errors import InputError, Location
+from . import SCHEMA_RESOURCE, SCHEMA_VERSION
+
+
+def render_json(document: Mapping[str, Any]) -> str:
+    """The document as indented JSON; values YAML typed as dates or other non-JSON types become strings."""
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report document."""
+    text = resources.files("autodeploy_netpol").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def load_report(path: str) -> dict[str, Any]:
+    """Read a drift report written by ``drift --format json``, checked against the schema."""
+    import jsonschema
+
+    from ..yamlio import read_text
+
+    text = read_text(path)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not a JSON drift report: {exc.msg}",
+            location=Location(path, exc.lineno, exc.colno),
+            hint="pass the file written by 'autodeploy-netpol drift --output drift.json'",
+        ) from None
+    if isinstance(document, dict) and document.get("schemaVersion") not in (None, SCHEMA_VERSION):
+        raise InputError(
+            f"drift report schemaVersion {document.get('schemaVersion')!r} is not {SCHEMA_VERSION}",
+            location=Location(path),
+            hint="re-render with the same autodeploy-netpol version that wrote the report",
+        )
+    validator = jsonschema.Draft202012Validator(report_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise InputError(
+            f"not a valid drift report: {where}: {error.message}",
+            location=Location(path),
+            hint="pass the file written by 'autodeploy-netpol drift --output drift.json'",
+        )
+    return dict(document)

@@ -1,0 +1,97 @@
+"""JUnit XML, so GitLab's merge-request test widget shows drift: one test case per object.
+
+A drifted object is a failing test case (its field changes in the failure text), an object in
+sync passes, drift hidden by ``--ignore`` is skipped. Test suites are namespaces.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from .text import change_text
+
+# XML 1.0 cannot carry most control characters, even escaped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: Any) -> str:
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def render_junit(document: Mapping[str, Any]) -> str:
+    """The report as a JUnit XML document (``artifacts:reports:junit``)."""
+    cases: dict[str, list[ET.Element]] = defaultdict(list)
+    for entry in document.get("drift") or []:
+        case = _case(entry)
+        failure = ET.SubElement(
+            case, "failure", message=_clean(_failure_message(entry)), type=_clean(entry.get("change", ""))
+        )
+        failure.text = _clean(_failure_text(entry))
+        cases[str(entry.get("namespace", ""))].append(case)
+    for entry in document.get("ignored") or []:
+        case = _case(entry)
+        ET.SubElement(case, "skipped", message=_clean("ignored by " + ", ".join(entry.get("rules", []))))
+        cases[str(entry.get("namespace", ""))].append(case)
+    for item in document.get("inSync") or []:
+        case = _case(item)
+        if item.get("cosmetic"):
+            output = ET.SubElement(case, "system-out")
+            output.text = _clean("cosmetic differences only:\n" + "\n".join(item["cosmetic"]))
+        cases[str(item.get("namespace", ""))].append(case)
+    root = ET.Element("testsuites", name="autodeploy-netpol drift")
+    total = failures = skipped = 0
+    for namespace in sorted(cases):
+        suite_cases = cases[namespace]
+        suite_failures = sum(1 for case in suite_cases if case.find("failure") is not None)
+        suite_skipped = sum(1 for case in suite_cases if case.find("skipped") is not None)
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=_clean(f"drift {namespace}" if namespace else "drift"),
+            tests=str(len(suite_cases)),
+            failures=str(suite_failures),
+            errors="0",
+            skipped=str(suite_skipped),
+        )
+        suite.extend(suite_cases)
+        total += len(suite_cases)
+        failures += suite_failures
+        skipped += suite_skipped
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    root.set("skipped", str(skipped))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _case(item: Mapping[str, Any]) -> ET.Element:
+    return ET.Element(
+        "testcase",
+        classname=_clean(f"{item.get('namespace', '')}.{item.get('kind', '')}"),
+        name=_clean(f"{item.get('kind', '')}/{item.get('name', '')}"),
+        time="0",
+    )
+
+
+def _failure_message(entry: Mapping[str, Any]) -> str:
+    change = entry.get("change")
+    if change == "missing":
+        return "missing: not live, the deploy will create it"
+    if change == "unexpected":
+        return "unexpected: live and owned by this release, the deploy will delete it"
+    count = len(entry.get("paths") or [])
+    return f"changed: {count} field{'s' if count != 1 else ''} differ"
+
+
+def _failure_text(entry: Mapping[str, Any]) -> str:
+    lines = [_failure_message(entry)]
+    if entry.get("owner"):
+        lines.append(f"owner: {entry['owner']}")
+    for field in entry.get("paths") or []:
+        lines.append(f"{field.get('path')}: {change_text(field)}")
+    return "\n".join(lines)

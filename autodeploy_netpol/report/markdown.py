@@ -1,0 +1,285 @@
+"""The Markdown report for a GitLab merge-request comment, rendered from the JSON document alone.
+
+Layout: the verdict and counts first, then one collapsible ``<details>`` per drifted object,
+then what was ignored and the other live policies. The whole text stays under ``max_chars``
+(GitLab refuses notes over 1,000,000 characters): each object's block is cut on its own,
+closing its code fence, and objects that no longer fit are counted and pointed to the full
+report artifact.
+
+Everything that comes from the cluster or from input files - names, namespaces, labels,
+annotations, values, owners - is written inside code spans, code blocks or ``<code>``
+elements (where GitLab renders neither Markdown, HTML nor references) with delimiters it
+cannot close, or, for free text, escaped so it cannot form Markdown, HTML, a reference or an
+``@`` mention.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from . import object_label, summary_line
+
+#: GitLab's note limit is 1,000,000 characters; stay a little under it.
+DEFAULT_MAX_CHARS = 950_000
+#: Longest value written in a diff line; the JSON artifact has the whole value.
+MAX_VALUE_CHARS = 1_000
+#: Room kept for the closing lines (omitted counts, artifact link).
+_TRAILER_RESERVE = 700
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>^=:])")
+# Characters that open a GitLab reference (@user, #issue, !mr, ~label, %milestone, $snippet, &epic).
+_REFERENCE_OPENERS = re.compile(r"([@#!~%$&])")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def escape_text(text: Any) -> str:
+    """Free text that renders as itself: no Markdown, no HTML, no references or mentions."""
+    flat = " ".join(str(text).splitlines())
+    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=True)
+    # A zero-width space after '@', '#', ... keeps GitLab from reading a reference there.
+    return _REFERENCE_OPENERS.sub(lambda match: match.group(1) + _ZERO_WIDTH_SPACE, escaped)
+
+
+def code_span(text: Any) -> str:
+    """Inline code that ``text`` cannot close (its delimiter is longer than any backtick run in it)."""
+    flat = " ".join(str(text).splitlines()) or " "
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith(("`", " ")) or flat.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def html_code(text: Any) -> str:
+    """``<code>`` for HTML contexts such as ``<summary>``."""
+    flat = " ".join(str(text).splitlines())
+    return "<code>" + html.escape(flat, quote=True).replace("@", "&#64;") + "</code>"
+
+
+def code_block(lines: list[str], info: str = "") -> str:
+    """A fenced block whose fence is longer than any backtick run inside it."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join([fence + info, *lines, fence])
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _artifact_url(job_url: str | None, artifact_path: str | None) -> str | None:
+    if not job_url or not re.match(r"https?://", job_url):
+        return None
+    base = job_url.rstrip("/")
+    target = f"{base}/artifacts/file/{artifact_path}" if artifact_path else f"{base}/artifacts/browse"
+    return quote(target, safe=":/?&=%#+,;@!$*'~")
+
+
+def render_markdown(
+    report: Mapping[str, Any],
+    *,
+    environment: str | None = None,
+    job_url: str | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    artifact_path: str | None = None,
+) -> str:
+    """Render a drift report document (``drift --format json``) as an MR comment.
+
+    ``environment`` defaults to the document's own; ``job_url`` (``CI_JOB_URL``) adds a link
+    to the job's artifacts (``artifact_path`` names the full report file in them). The
+    result is at most ``max_chars`` characters.
+    """
+    environment = environment if environment is not None else report.get("environment")
+    link = _artifact_url(job_url, artifact_path)
+    summary = report.get("summary") or {}
+    drift = list(report.get("drift") or [])
+    counts = {
+        key: int(summary.get(key, 0))
+        for key in ("changed", "missing", "unexpected", "inSync", "ignored", "context")
+    }
+    has_drift = summary.get("verdict") == "drift" if "verdict" in summary else bool(drift)
+
+    head: list[str] = []
+    title = "Network policy drift" + (f" in {code_span(environment)}" if environment else "")
+    head.append(f"### {title}")
+    head.append("")
+    verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
+    head.append(f"{verdict}: {summary_line(report)}")
+    head.append("")
+    head.append("| changed | missing | unexpected | in sync | ignored | other live policies |")
+    head.append("|---:|---:|---:|---:|---:|---:|")
+    head.append(
+        f"| {counts['changed']} | {counts['missing']} | {counts['unexpected']} | {counts['inSync']} "
+        f"| {counts['ignored']} | {counts['context']} |"
+    )
+    head.append("")
+    scope = report.get("scope") or {}
+    where = (
+        "all namespaces"
+        if scope.get("allNamespaces")
+        else f"namespace {code_span(scope.get('namespace') or '')}"
+    )
+    releases = list(scope.get("releases") or [])
+    shown = ", ".join(code_span(release) for release in releases[:10])
+    if len(releases) > 10:
+        shown += f" and {len(releases) - 10} more"
+    head.append(f"Compared {where}" + (f", release {shown}" if releases else "") + ".")
+    if link:
+        head.append(f"Full report: [job artifacts]({link})")
+    head.append("")
+    for warning in report.get("warnings") or []:
+        head.append(f"- ⚠️ {_warning(warning)}")
+    for note in report.get("notes") or []:
+        head.append(f"- Note: {escape_text(note)}")
+    text = "\n".join(head).rstrip("\n") + "\n"
+
+    budget = max_chars - _TRAILER_RESERVE
+    per_object = max(1_500, max_chars // 20)
+    omitted = 0
+    for index, entry in enumerate(drift):
+        block = _object_block(entry, per_object)
+        if len(text) + len(block) + 1 > budget:
+            omitted = len(drift) - index
+            break
+        text += "\n" + block
+    sections = [
+        _list_section(
+            "Ignored by --ignore rules",
+            [
+                f"{code_span(object_label(item))} {escape_text(item.get('change', ''))} — rules: "
+                + ", ".join(code_span(rule) for rule in item.get("rules", []))
+                for item in report.get("ignored") or []
+            ],
+        ),
+        _list_section(
+            "Other live policies (not touched by this deploy)",
+            [
+                f"{code_span(object_label(item))} — owner {code_span(item.get('owner', 'unknown'))}"
+                for item in report.get("context") or []
+            ],
+        ),
+        _list_section(
+            "Ownership",
+            [
+                f"{code_span(object_label(item))} — {code_span(item.get('owner', 'unknown'))}: "
+                f"{escape_text(item.get('reason', ''))}"
+                for item in report.get("ownership") or []
+            ],
+        ),
+    ]
+    for section in sections:
+        if not section:
+            continue
+        if omitted or len(text) + len(section) + 1 > budget:
+            section = _cut_section(section, budget - len(text) - 1)
+            if not section:
+                continue
+        text += "\n" + section
+    trailer: list[str] = []
+    if omitted:
+        objects = f"{omitted} more drifted object{'s' if omitted != 1 else ''}"
+        where = f"in the [job artifacts]({link})" if link else "(JSON artifact)"
+        trailer.append(
+            f"_{objects} not shown to stay under GitLab's comment size limit; see the full report {where}._"
+        )
+    if trailer:
+        text += "\n" + "\n".join(trailer) + "\n"
+    if len(text) > max_chars:  # only when max_chars is smaller than the fixed parts
+        cut = text[: max(0, max_chars - 2)]
+        return cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+    return text
+
+
+def _object_block(entry: Mapping[str, Any], limit: int) -> str:
+    change = str(entry.get("change", ""))
+    scopes = entry.get("scopes") or []
+    what = {
+        "missing": "missing — the deploy will create it",
+        "unexpected": "unexpected — the deploy will delete it",
+        "changed": "changed" + (f" ({', '.join(escape_text(scope) for scope in scopes)})" if scopes else ""),
+    }.get(change, escape_text(change))
+    lines = [
+        "<details>",
+        f"<summary>{html_code(object_label(entry))} {what}</summary>",
+        "",
+    ]
+    if entry.get("owner"):
+        lines.append(f"Live object owned by {code_span(entry['owner'])}.")
+        lines.append("")
+    paths = list(entry.get("paths") or [])
+    closing = ["", "</details>", ""]
+    used = sum(len(line) + 1 for line in lines + closing) + 40  # 40: fence lines and "more" note
+    body: list[str] = []
+    cut_at = None
+    for index, field in enumerate(paths):
+        piece = [f"  {field.get('path', '')}  ({field.get('scope', '')})"]
+        piece.append("- " + (_value(field["live"]) if "live" in field else "(absent)") + "   # live")
+        piece.append("+ " + (_value(field["desired"]) if "desired" in field else "(absent)") + "   # desired")
+        size = sum(len(line) + 1 for line in piece)
+        if used + size > limit:
+            cut_at = index
+            break
+        used += size
+        body.extend(piece)
+    if body:
+        lines.append(code_block(body, "diff"))
+    if cut_at is not None:
+        lines.append("")
+        lines.append(f"_{len(paths) - cut_at} more changed fields not shown; see the full report._")
+    return "\n".join(lines + closing)
+
+
+def _list_section(title: str, items: list[str]) -> str:
+    if not items:
+        return ""
+    return "\n".join(
+        [
+            "<details>",
+            f"<summary>{html.escape(title)} ({len(items)})</summary>",
+            "",
+            *(f"- {item}" for item in items),
+            "",
+            "</details>",
+            "",
+        ]
+    )
+
+
+def _cut_section(section: str, room: int) -> str:
+    """Keep whole list lines of a section that fit in ``room``, closing the ``<details>``."""
+    closing = "\n_… cut to stay under the size limit._\n\n</details>\n"
+    if room < len(closing) + 200:
+        return ""
+    lines = section.split("\n")
+    kept: list[str] = []
+    size = len(closing)
+    for line in lines:
+        if line == "</details>":
+            break
+        if size + len(line) + 1 > room:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    if len(kept) < 3:
+        return ""
+    return "\n".join(kept) + closing
+
+
+def _warning(warning: Any) -> str:
+    if not isinstance(warning, Mapping):
+        return escape_text(warning)
+    parts = []
+    kind = warning.get("type") or warning.get("warning")
+    if kind:
+        parts.append(f"**{escape_text(kind)}**")
+    if warning.get("name"):
+        parts.append(code_span(object_label(warning)))
+    message = warning.get("message") or warning.get("reason")
+    if message:
+        parts.append(escape_text(message))
+    return " ".join(parts)

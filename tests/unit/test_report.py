@@ -1,0 +1,326 @@
+"""Report formats: JSON against its schema, text, Markdown (escaping, size budget), JUnit."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autodeploy_netpol.drift import IgnoreRule, compare
+from autodeploy_netpol.live.snapshot import read_manifests
+from autodeploy_netpol.report import render, report_document, summary_line
+from autodeploy_netpol.report.json_report import load_report, render_json, report_schema
+from autodeploy_netpol.report.junit import render_junit
+from autodeploy_netpol.report.markdown import code_block, code_span, escape_text, render_markdown
+from autodeploy_netpol.report.text import render_text
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
+NS = "shop-42-production"
+
+
+def drift_document(**kwargs: Any) -> dict[str, Any]:
+    desired = read_manifests(str(FIXTURES / "desired.yaml")).objects
+    live = read_manifests(str(FIXTURES / "live-drift.yaml")).objects
+    report = compare(desired, live, namespace=NS, releases=["production"], **kwargs)
+    return report_document(report, environment="production")
+
+
+def validate(document: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator.check_schema(report_schema())
+    jsonschema.Draft202012Validator(report_schema()).validate(json.loads(render_json(document)))
+
+
+def test_json_report_matches_its_schema() -> None:
+    document = drift_document(ignore=[IgnoreRule.parse("metadata.labels.chart")])
+    validate(document)
+    assert document["schemaVersion"] == 1
+    assert document["summary"] == {
+        "verdict": "drift",
+        "changed": 1,
+        "missing": 1,
+        "unexpected": 1,
+        "inSync": 0,
+        "ignored": 1,
+        "context": 1,
+    }
+    changed = next(entry for entry in document["drift"] if entry["change"] == "changed")
+    assert changed["paths"] == [
+        {"path": "spec.ingress[0].ports[0].port", "scope": "spec", "live": 8080, "desired": 5000}
+    ]
+    missing = next(entry for entry in document["drift"] if entry["change"] == "missing")
+    assert "paths" not in missing
+
+
+def test_schema_rejects_a_changed_entry_without_paths() -> None:
+    document = drift_document()
+    broken = copy.deepcopy(document)
+    next(entry for entry in broken["drift"] if entry["change"] == "changed")["paths"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        validate(broken)
+
+
+def test_absent_side_is_left_out_of_the_json() -> None:
+    document = drift_document()
+    validate(document)
+    text = render_json(document)
+    assert '"live": null' not in text
+
+
+def test_load_report_round_trip_and_errors(tmp_path: Path) -> None:
+    document = drift_document()
+    path = tmp_path / "drift.json"
+    path.write_text(render_json(document))
+    assert load_report(str(path)) == json.loads(render_json(document))
+    path.write_text('{"drift": "no"}')
+    with pytest.raises(Exception, match="not a valid drift report"):
+        load_report(str(path))
+
+
+def test_summary_line() -> None:
+    assert summary_line(drift_document()) == "1 changed, 1 missing, 1 unexpected"
+
+
+def test_text_report_lists_changes_by_scope_and_ends_with_the_summary() -> None:
+    text = render_text(drift_document())
+    assert "spec:\n    spec.ingress[0].ports[0].port: live 8080 → desired 5000" in text
+    assert 'metadata:\n    metadata.labels.chart: live "auto-deploy-app-2.99.0"' in text
+    assert "the deploy will delete it" in text
+    assert text.rstrip().splitlines()[-1].startswith("1 changed, 1 missing, 1 unexpected")
+    assert "\x1b[" not in text  # no colour unless asked
+    assert "\x1b[" in render_text(drift_document(), color=True)
+
+
+def test_verbose_text_shows_context_and_cosmetic_notes() -> None:
+    desired = read_manifests(str(FIXTURES / "desired.yaml")).objects
+    live = read_manifests(str(FIXTURES / "live-in-sync.yaml")).objects
+    document = report_document(compare(desired, live, namespace=NS, releases=["production"]))
+    quiet = render_text(document)
+    verbose = render_text(document, verbose=True)
+    assert "cosmetic" not in quiet and "allow-inbound-http" not in quiet
+    assert "cosmetic: desired spec.ingress[0].ports[0].protocol: not set: the API server sets TCP" in verbose
+    assert "allow-inbound-http (owner: GitLab policy editor)" in verbose
+
+
+def test_text_does_not_interpret_rich_markup_from_the_cluster() -> None:
+    document = drift_document()
+    document["drift"][0]["name"] = "[bold red]x[/]"
+    assert "[bold red]x[/]" in render_text(document)
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+HOSTILE = [
+    "@root",
+    "<img src=x onerror=alert(1)>",
+    "</details><script>alert(1)</script>",
+    "```\n# injected",
+    "[click](https://evil.example)",
+    "**bold** _it_ #1 !2 ~label %milestone $3 &4",
+    "a`b``c```d",
+    "line\nbreak",
+]
+
+
+def test_markdown_summary_comes_first_with_counts_and_verdict() -> None:
+    text = render_markdown(
+        drift_document(), job_url="https://gitlab.example.com/g/p/-/jobs/7", artifact_path="drift.json"
+    )
+    lines = text.splitlines()
+    assert lines[0] == "### Network policy drift in `production`"
+    assert "**Drift found**: 1 changed, 1 missing, 1 unexpected" in lines[2]
+    assert "[job artifacts](https://gitlab.example.com/g/p/-/jobs/7/artifacts/file/drift.json)" in text
+    assert text.index("Drift found") < text.index("<details>")
+    assert text.count("<details>") == text.count("</details>")
+    # one collapsible block per drifted object
+    assert sum(1 for line in lines if line.startswith("<summary><code>NetworkPolicy")) == 3
+
+
+def test_markdown_in_sync_verdict() -> None:
+    desired = read_manifests(str(FIXTURES / "desired.yaml")).objects
+    live = read_manifests(str(FIXTURES / "live-in-sync.yaml")).objects
+    document = report_document(compare(desired, live, namespace=NS, releases=["production"]))
+    assert "✅ **No drift**: 0 changed, 0 missing, 0 unexpected" in render_markdown(document)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_cluster_strings_cannot_inject_markdown_html_or_mentions(hostile: str) -> None:
+    document = drift_document()
+    for entry in document["drift"]:
+        entry["name"] = hostile
+        entry["owner"] = hostile
+        for change in entry.get("paths", []):
+            change["path"] = hostile
+            change["live"] = hostile
+    document["context"][0]["owner"] = hostile
+    document["notes"] = [hostile]
+    text = render_markdown(document)
+    # Inside code spans and blocks GitLab renders text literally; outside them no raw HTML,
+    # '@name', link syntax or reference survives.
+    prose = _outside_code(text)
+    assert "<script" not in prose and "<img" not in prose
+    assert [line for line in prose.splitlines() if "details>" in line] == [
+        line for line in prose.splitlines() if line in ("<details>", "</details>")
+    ]
+    assert not re.search(r"@\w", prose)
+    assert "](https://evil" not in prose
+    assert not re.search(r"(?<![\\\w])#1\b", prose)
+
+
+def _outside_code(text: str) -> str:
+    """Text with fenced blocks, code spans and <code> elements removed (where GitLab renders nothing)."""
+    out = []
+    fence: str | None = None
+    for line in text.splitlines():
+        match = re.match(r"^(`{3,})", line)
+        if fence is None and match:
+            fence = match.group(1)
+            continue
+        if fence is not None:
+            if line.startswith(fence) and line.strip("`") == "":
+                fence = None
+            continue
+        out.append(line)
+    prose = "\n".join(out)
+    prose = re.sub(r"<code>.*?</code>", "", prose)
+    # Code spans: a run of N backticks up to the next run of exactly N.
+    return re.sub(r"(?<!`)(`+)(?!`)(.*?)(?<!`)\1(?!`)", "", prose)
+
+
+@given(st.text(max_size=40))
+def test_code_span_contains_any_text(value: str) -> None:
+    span = code_span(value)
+    fence = re.match(r"`+", span)
+    assert fence is not None
+    inner = span[len(fence.group(0)) : -len(fence.group(0))]
+    assert f"`{fence.group(0)}`" not in f"`{inner}`" or fence.group(0) not in inner
+    assert "\n" not in span
+
+
+@given(st.lists(st.text(max_size=20), max_size=5))
+def test_code_block_fence_is_longer_than_any_backtick_run(lines: list[str]) -> None:
+    block = code_block(lines).split("\n")
+    fence = block[0]
+    assert all(len(run) < len(fence) for line in block[1:-1] for run in re.findall(r"`+", line))
+
+
+def test_escape_text_keeps_words_readable() -> None:
+    assert escape_text("web api") == "web api"
+    assert "<" not in escape_text("<b>")
+
+
+def many_objects_document(count: int, fields: int) -> dict[str, Any]:
+    document = drift_document()
+    template = next(entry for entry in document["drift"] if entry["change"] == "changed")
+    entries = []
+    for index in range(count):
+        entry = copy.deepcopy(template)
+        entry["name"] = f"policy-{index:05d}"
+        entry["paths"] = [
+            {"path": f"spec.ingress[{i}].ports[0].port", "scope": "spec", "live": "x" * 200, "desired": i}
+            for i in range(fields)
+        ]
+        entries.append(entry)
+    document["drift"] = entries
+    document["summary"]["changed"] = count
+    return document
+
+
+@pytest.mark.parametrize(
+    ("count", "fields", "max_chars"), [(2000, 20, 200_000), (3, 5000, 50_000), (50, 50, 3_000)]
+)
+def test_markdown_stays_under_the_budget_without_breaking_fences(
+    count: int, fields: int, max_chars: int
+) -> None:
+    document = many_objects_document(count, fields)
+    text = render_markdown(document, max_chars=max_chars, job_url="https://gitlab.example.com/g/p/-/jobs/7")
+    assert len(text) <= max_chars
+    assert text.count("<details>") == text.count("</details>")
+    fences = [line for line in text.splitlines() if re.match(r"^`{3,}", line)]
+    assert len(fences) % 2 == 0
+    assert "not shown" in text
+    assert "Drift found" in text.splitlines()[2]
+
+
+def test_markdown_default_budget_is_under_gitlabs_note_limit() -> None:
+    text = render_markdown(many_objects_document(3000, 10))
+    assert 900_000 < len(text) < 1_000_000
+
+
+@settings(max_examples=30)
+@given(st.integers(min_value=1_000, max_value=40_000))
+def test_markdown_budget_holds_for_any_size(max_chars: int) -> None:
+    assert len(render_markdown(many_objects_document(40, 30), max_chars=max_chars)) <= max_chars
+
+
+def test_markdown_renders_from_the_json_document_alone(tmp_path: Path) -> None:
+    document = drift_document()
+    path = tmp_path / "drift.json"
+    path.write_text(render_json(document))
+    assert render_markdown(load_report(str(path))) == render_markdown(document)
+
+
+def test_markdown_renders_ownership_and_warnings_sections() -> None:
+    document = drift_document()
+    document["ownership"] = [
+        {
+            "kind": "NetworkPolicy",
+            "namespace": NS,
+            "name": "allow-inbound-http",
+            "owner": "ui-editor",
+            "reason": "label app.gitlab.com/proj",
+        }
+    ]
+    document["warnings"] = [
+        {
+            "type": "override",
+            "kind": "NetworkPolicy",
+            "namespace": NS,
+            "name": "web",
+            "message": "kubectl-edit changed spec",
+        }
+    ]
+    validate(document)
+    text = render_markdown(document)
+    assert "**override** `NetworkPolicy shop-42-production/web` kubectl\\-edit changed spec" in text
+    assert "Ownership (1)" in text
+
+
+# --- JUnit -------------------------------------------------------------------------------------
+
+
+def test_junit_has_one_case_per_object_and_fails_on_drift() -> None:
+    document = drift_document(ignore=[IgnoreRule.parse("netpol/production-auto-deploy-cache")])
+    root = ET.fromstring(render_junit(document))
+    cases = root.findall(".//testcase")
+    assert sorted(case.get("name") for case in cases) == [
+        "NetworkPolicy/production-auto-deploy",
+        "NetworkPolicy/production-auto-deploy-cache",
+        "NetworkPolicy/production-auto-deploy-db",
+    ]
+    assert root.get("failures") == "2" and root.get("skipped") == "1"
+    failure = root.find(".//testcase[@name='NetworkPolicy/production-auto-deploy']/failure")
+    assert failure is not None and "spec.ingress[0].ports[0].port: live 8080 → desired 5000" in (
+        failure.text or ""
+    )
+
+
+def test_junit_survives_control_characters() -> None:
+    document = drift_document()
+    document["drift"][0]["name"] = "bad\x00\x1bname"
+    ET.fromstring(render_junit(document))
+
+
+def test_render_dispatches_every_format() -> None:
+    document = drift_document()
+    assert json.loads(render(document, "json"))["kind"] == "DriftReport"
+    assert render(document, "markdown").startswith("### ")
+    assert render(document, "junit").startswith("<?xml")
+    assert "1 changed" in render(document, "text")
