@@ -163,17 +163,15 @@ _KIND_ALIASES = {
 }
 
 IGNORE_RULE_HELP = """\
-An --ignore RULE hides drift; the exit code is decided after the rules.
-\b
-  NAME                          objects of any kind named NAME (glob: 'legacy-*')
-  KIND/NAME                     e.g. NetworkPolicy/allow-dns, netpol/*, cnp/web-*
-  NAMESPACE/KIND/NAME           only in that namespace (glob: 'review-*/netpol/*')
-  FIELD                         a field path in every object, and everything below it:
-                                'metadata.labels.chart', 'metadata.annotations',
-                                'spec.ingress[*].ports', 'metadata.labels["helm.sh/chart"]'
-  OBJECT:FIELD                  that field in matching objects: 'netpol/web:spec.egress'
-'*' matches any run of characters; everything else is literal. KIND is NetworkPolicy
-(netpol) or CiliumNetworkPolicy (cnp), any case. FIELD starts with 'spec' or 'metadata'."""
+--ignore RULE hides drift (the exit code is decided after the rules); RULE is one of:
+  NAME                  objects of any kind named NAME (glob: 'legacy-*')
+  KIND/NAME             e.g. NetworkPolicy/allow-dns, netpol/*, cnp/web-*
+  NAMESPACE/KIND/NAME   only in that namespace (glob: 'review-*/netpol/*')
+  FIELD                 a field path in every object, and everything below it: 'metadata.labels.chart',
+                        'metadata.annotations', 'spec.ingress[*].ports', 'metadata.labels["helm.sh/chart"]'
+  OBJECT:FIELD          that field in matching objects: 'netpol/web:spec.egress'
+'*' matches any run of characters, everything else is literal; KIND is NetworkPolicy (netpol)
+or CiliumNetworkPolicy (cnp), any case; FIELD starts with 'spec' or 'metadata'."""
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -464,10 +462,10 @@ def _cosmetic(desired: NormalizedPolicy, live: NormalizedPolicy) -> tuple[str, .
     desired_notes = set(desired.normalizations)
     reasons = [f"desired {note}" for note in desired.normalizations if note not in live_notes]
     reasons += [f"live {note}" for note in live.normalizations if note not in desired_notes]
+    if desired.raw_spec != live.raw_spec and not reasons:
+        reasons.append("the same rules, peers or ports, in another order or repeated")
     if desired.raw_annotations != live.raw_annotations:
         reasons.append("annotations differ only in tool bookkeeping (Helm release, kubectl last-applied)")
-    if not reasons:
-        reasons.append("the same rules, peers or ports in a different order or repeated")
     return tuple(reasons)
 
 

@@ -47,6 +47,7 @@ def read_snapshot(path: str) -> LiveState:
 
 def read_manifests(path: str, *, what: str = "manifest stream") -> Manifests:
     """Read the policy objects in a file, a directory of files, or ``-`` (standard input)."""
+    files: list[tuple[str, str | None]]
     if path == "-":
         raw = sys.stdin.buffer.read()
         files = [("<stdin>", decode_utf8(raw, "<stdin>"))]

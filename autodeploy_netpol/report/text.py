@@ -79,7 +79,7 @@ def render_text(
     verdict = summary.get("verdict") == "drift"
     tail = (
         f" ({summary.get('inSync', 0)} in sync, {summary.get('ignored', 0)} ignored, "
-        f"{summary.get('context', 0)} other live policies)"
+        f"{summary.get('context', 0)} other live {'policy' if summary.get('context') == 1 else 'policies'})"
     )
     console.print(Text(summary_line(document), style="bold red" if verdict else "bold green") + Text(tail))
     return buffer.getvalue()

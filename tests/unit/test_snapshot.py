@@ -59,7 +59,7 @@ def test_directory_is_read_in_sorted_order_and_ignores_other_files(tmp_path: Pat
 
 
 def test_empty_directory_is_an_input_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no .yaml"):
+    with pytest.raises(InputError, match=r"no \.yaml"):
         read_snapshot(str(tmp_path))
 
 
@@ -105,7 +105,7 @@ def test_big_json_takes_the_fast_path_and_still_locates_errors(
     assert len(read_snapshot(str(path)).objects) == 3
     items[2]["metadata"] = {"namespace": "x"}
     path.write_text(json.dumps({"kind": "List", "items": items}, indent=1))
-    with pytest.raises(InputError, match="without metadata.name") as info:
+    with pytest.raises(InputError, match=r"without metadata\.name") as info:
         read_snapshot(str(path))
     assert info.value.location is not None and info.value.location.line > 1
     path.write_text('{"kind": "List", "items": [1,]}')

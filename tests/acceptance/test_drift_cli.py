@@ -1,0 +1,251 @@
+"""``autodeploy-netpol drift`` end to end through the real CLI, against snapshot files."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from autodeploy_netpol.report.json_report import report_schema
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
+EXAMPLE = Path("examples/shop")
+EXAMPLE_VALUES = EXAMPLE / ".gitlab" / "auto-deploy-values.yaml"
+EXAMPLE_SNAPSHOT = EXAMPLE / "live-snapshot.yaml"
+DEPLOY = ["--release", "production", "--namespace", "shop-42-production", "--project-id", "42"]
+NO_CI = {"CI_ENVIRONMENT_NAME": None, "CI_JOB_URL": None, "NO_COLOR": None}
+
+
+def test_values_against_the_example_snapshot(cli) -> None:
+    result = cli("drift", EXAMPLE_VALUES, *DEPLOY, "--live", EXAMPLE_SNAPSHOT, env=NO_CI)
+    assert result.exit_code == 1, result.output
+    assert (
+        "changed      NetworkPolicy shop-42-production/production-auto-deploy-allow-metrics" in result.stdout
+    )
+    assert "spec.ingress[0].ports[0].port: live 9100 → desired 9090" in result.stdout
+    assert "unexpected   NetworkPolicy shop-42-production/production-auto-deploy-allow-debug" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("1 changed, 0 missing, 1 unexpected")
+    assert "\x1b[" not in result.stdout
+
+
+def test_one_run_writes_json_markdown_and_junit(cli, tmp_path: Path) -> None:
+    json_path, md_path, junit_path = tmp_path / "drift.json", tmp_path / "drift.md", tmp_path / "junit.xml"
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        *DEPLOY,
+        "--live",
+        EXAMPLE_SNAPSHOT,
+        "--output",
+        json_path,
+        "--output",
+        md_path,
+        "-o",
+        f"junit:{junit_path}",
+        "--quiet",
+        env={
+            **NO_CI,
+            "CI_ENVIRONMENT_NAME": "production",
+            "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/9",
+        },
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    document = json.loads(json_path.read_text())
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
+    assert document["environment"] == "production"
+    assert [(entry["name"], entry["change"]) for entry in document["drift"]] == [
+        ("production-auto-deploy-allow-debug", "unexpected"),
+        ("production-auto-deploy-allow-metrics", "changed"),
+    ]
+    assert [(item["name"], item["owner"]) for item in document["context"]] == [
+        ("allow-inbound-http", "GitLab policy editor")
+    ]
+    markdown = md_path.read_text()
+    assert markdown.startswith("### Network policy drift in `production`")
+    assert f"(https://gitlab.example.com/shop/-/jobs/9/artifacts/file/{json_path})" in markdown
+    suites = ET.fromstring(junit_path.read_text())
+    assert suites.get("tests") == "3" and suites.get("failures") == "2"
+
+
+def test_in_sync_exits_zero(cli) -> None:
+    result = cli(
+        "drift",
+        "--desired",
+        FIXTURES / "desired.yaml",
+        "--live",
+        FIXTURES / "live-in-sync.yaml",
+        "-n",
+        "shop-42-production",
+        "-r",
+        "production",
+        env=NO_CI,
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith(
+        "0 changed, 0 missing, 0 unexpected (2 in sync, 0 ignored, 1 other live policy)"
+    )
+
+
+def test_exit_code_is_decided_after_ignore_rules(cli) -> None:
+    args = [
+        "drift",
+        "--desired",
+        FIXTURES / "desired.yaml",
+        "--live",
+        FIXTURES / "live-drift.yaml",
+        "-n",
+        "shop-42-production",
+        "-r",
+        "production",
+    ]
+    assert cli(*args, env=NO_CI).exit_code == 1
+    result = cli(
+        *args,
+        "--ignore",
+        "netpol/production-auto-deploy-*",
+        "--ignore",
+        "netpol/production-auto-deploy",
+        env=NO_CI,
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 changed, 0 missing, 0 unexpected (0 in sync, 3 ignored" in result.stdout
+    result = cli(*args, "--ignore", "metadata.labels.chart", "--format", "json", env=NO_CI)
+    document = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert document["ignored"][0]["rules"] == ["metadata.labels.chart"]
+
+
+def test_desired_stream_over_namespaces_with_all_namespaces(cli, tmp_path: Path) -> None:
+    desired, live = [], []
+    for namespace in ("shop-1-production", "shop-2-production"):
+        labels = {"release": "production", "heritage": "Helm"}
+        spec = {
+            "podSelector": {"matchLabels": {"app": "production"}},
+            "ingress": [{"ports": [{"port": 5000}]}],
+        }
+        desired.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "production-auto-deploy", "namespace": namespace, "labels": labels},
+                "spec": spec,
+            }
+        )
+    live_policy = json.loads(json.dumps(desired[0]))
+    live_policy["spec"]["ingress"][0]["ports"][0]["protocol"] = "TCP"
+    live.append(live_policy)
+    (tmp_path / "desired.yaml").write_text(yaml.safe_dump_all(desired))
+    (tmp_path / "live.json").write_text(
+        json.dumps({"kind": "NetworkPolicyList", "apiVersion": "networking.k8s.io/v1", "items": live})
+    )
+    result = cli(
+        "drift",
+        "--desired",
+        tmp_path / "desired.yaml",
+        "--live",
+        tmp_path / "live.json",
+        "--all-namespaces",
+        "--format",
+        "json",
+        env=NO_CI,
+    )
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert [(entry["namespace"], entry["change"]) for entry in document["drift"]] == [
+        ("shop-2-production", "missing")
+    ]
+    assert document["scope"]["allNamespaces"] is True
+    without = cli(
+        "drift",
+        "--desired",
+        tmp_path / "desired.yaml",
+        "--live",
+        tmp_path / "live.json",
+        "-n",
+        "shop-1-production",
+        env=NO_CI,
+    )
+    assert without.exit_code == 2 and "--all-namespaces" in without.stderr
+
+
+def test_desired_from_stdin(cli) -> None:
+    text = (FIXTURES / "desired.yaml").read_text()
+    result = cli(
+        "drift",
+        "--desired",
+        "-",
+        "--live",
+        FIXTURES / "live-in-sync.yaml",
+        "-n",
+        "shop-42-production",
+        input=text,
+        env=NO_CI,
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_verbose_shows_cosmetic_differences(cli) -> None:
+    result = cli(
+        "drift",
+        "--desired",
+        FIXTURES / "desired.yaml",
+        "--live",
+        FIXTURES / "live-in-sync.yaml",
+        "-n",
+        "shop-42-production",
+        "-v",
+        env=NO_CI,
+    )
+    assert (
+        "cosmetic: desired spec.ingress[0].ports[0].protocol: not set: the API server sets TCP"
+        in result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--live", "nope.yaml"], "nope.yaml: no such file"),
+        (["--live", FIXTURES / "live-drift.yaml", "--output", "report.html"], "cannot tell the format"),
+        (["--live", FIXTURES / "live-drift.yaml", "--ignore", "pod/x"], "unknown kind 'pod'"),
+        (
+            ["--live", FIXTURES / "live-drift.yaml", "--desired", FIXTURES / "desired.yaml"],
+            "either VALUES or --desired",
+        ),
+    ],
+)
+def test_input_errors_exit_2_without_traceback(cli, args: list[object], message: str) -> None:
+    result = cli("drift", EXAMPLE_VALUES, *DEPLOY, *args, env=NO_CI)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_bad_snapshot_document_names_file_and_line(cli, tmp_path: Path) -> None:
+    snapshot = tmp_path / "snap.yaml"
+    snapshot.write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- kind: NetworkPolicy\n  metadata:\n    namespace: x\n"
+    )
+    result = cli("drift", EXAMPLE_VALUES, *DEPLOY, "--live", snapshot, env=NO_CI)
+    assert result.exit_code == 2
+    assert f"{snapshot}:6:5: NetworkPolicy without metadata.name" in result.stderr
+
+
+def test_invalid_values_exit_2(cli, tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: maybe\n")
+    result = cli("drift", values, *DEPLOY, "--live", EXAMPLE_SNAPSHOT, env=NO_CI)
+    assert result.exit_code == 2
+    assert f"{values}:2" in result.output
+
+
+def test_help_has_examples_and_ignore_syntax(cli) -> None:
+    result = cli("drift", "--help")
+    assert result.exit_code == 0
+    assert "--output drift.json --output drift.md --output junit.xml" in result.output
+    assert "NAMESPACE/KIND/NAME" in result.output and "\x08" not in result.output
