@@ -13,12 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .flows import EXTERNAL, Flow, Peer, ReadStats
+from ..connectivity import Endpoint, Model
+from ..connectivity.inventory import namespace_labels
+from .flows import ENTITY, EXTERNAL, POD, Flow, Peer, ReadStats
 
 #: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
 #: the verdict cache is flushed when full (it only saves time).
 MAX_GROUPS = 100_000
 MAX_CACHED_VERDICTS = 500_000
+MAX_CAVEATS = 50
 OTHER_ADDRESSES = "world (other addresses)"
 
 
@@ -28,6 +31,59 @@ class Reachability(Protocol):
     def allows(self, source: Peer, destination: Peer, protocol: str, port: int) -> bool:
         """True when ``source`` may open ``protocol``/``port`` connections to ``destination``."""
         ...
+
+
+class PolicyReachability:
+    """:class:`Reachability` answered by the connectivity engine for one set of manifests.
+
+    Peers become engine endpoints: pods by their recorded namespace and labels (the pods need
+    not exist any more), external peers by address, reserved identities as Cilium entities.
+    A namespace the manifests do not describe gets the labels the recording carries for it
+    (Cilium records them as ``io.cilium.k8s.namespace.labels.*``), so namespaceSelectors match
+    as they did when the flow was seen.
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._endpoints: dict[Peer, Endpoint] = {}
+        self.caveats: dict[str, None] = {}  # ordered set of "not modelled" notes met on the way
+
+    @classmethod
+    def from_objects(cls, objects: Iterable[Mapping[str, Any]]) -> PolicyReachability:
+        """Compile policies, namespaces and workloads from manifests (raises ``PolicyError``)."""
+        return cls(Model.from_objects(objects))
+
+    def endpoint(self, peer: Peer) -> Endpoint:
+        """The engine's endpoint for ``peer`` (cached)."""
+        endpoint = self._endpoints.get(peer)
+        if endpoint is None:
+            if peer.kind == POD:
+                if peer.namespace_labels and peer.namespace not in self.model.namespaces:
+                    self.model.namespaces[peer.namespace] = namespace_labels(
+                        peer.namespace, dict(peer.namespace_labels)
+                    )
+                endpoint = Endpoint.pod(peer.namespace, dict(peer.labels))
+            elif peer.kind == ENTITY:
+                endpoint = Endpoint.entity_named(peer.entity)
+            elif peer.ip:
+                endpoint = Endpoint.address(peer.ip)
+            else:
+                endpoint = Endpoint.entity_named("world")
+            if len(self._endpoints) >= MAX_CACHED_VERDICTS:
+                self._endpoints.clear()
+            self._endpoints[peer] = endpoint
+        return endpoint
+
+    def allows(self, source: Peer, destination: Peer, protocol: str, port: int) -> bool:
+        verdict = self.model.verdict(self.endpoint(source), self.endpoint(destination), protocol, port)
+        for caveat in verdict.caveats:
+            if len(self.caveats) < MAX_CAVEATS:
+                self.caveats[caveat] = None
+        return verdict.allowed
+
+    def notes(self) -> list[str]:
+        """What the engine did not model, for the report."""
+        return list(dict.fromkeys([*self.model.notes(), *self.caveats]))
 
 
 @dataclass(slots=True)

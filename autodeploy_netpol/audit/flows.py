@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import ipaddress
 import re
 import sys
 from collections import Counter
@@ -397,11 +398,13 @@ class PeerTable:
         return peer
 
     def address(self, ip: str) -> Peer:
-        """The external peer at ``ip`` (interned)."""
+        """The external peer at ``ip`` (interned); ``ValueError`` when ``ip`` is not an address."""
         peer = self._addresses.get(ip)
         if peer is None:
             if len(self._addresses) >= MAX_CACHED_ADDRESSES:
                 self._addresses.clear()
+            if ip:
+                ipaddress.ip_address(ip)  # ValueError: the line is malformed
             peer = self._addresses[ip] = external_peer(ip)
         return peer
 

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "suggest": "autodeploy_netpol.cli.suggest:suggest",
     "render": "autodeploy_netpol.cli.render:render",
     "drift": "autodeploy_netpol.cli.drift:drift",
+    "audit": "autodeploy_netpol.cli.audit:audit",
 }
 
 
