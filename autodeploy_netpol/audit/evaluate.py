@@ -155,7 +155,9 @@ class Audit:
         self._cache: dict[tuple[Peer, Peer, str, int], tuple[FlowGroup, bool, bool, bool]] = {}
         self._groups: dict[tuple[str, str, str, int], FlowGroup] = {}
 
-    def _entry(self, source: Peer, destination: Peer, protocol: str, port: int) -> tuple[FlowGroup, bool, bool, bool]:
+    def _entry(
+        self, source: Peer, destination: Peer, protocol: str, port: int
+    ) -> tuple[FlowGroup, bool, bool, bool]:
         allowed_before = self._before.allows(source, destination, protocol, port)
         allowed_after = self._after.allows(source, destination, protocol, port)
         entry = (
@@ -228,7 +230,11 @@ _RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> tuple[str, str, str]:
     metadata = obj.get("metadata") or {}
-    return (str(obj.get("kind", "")), str(metadata.get("namespace") or default_namespace), str(metadata.get("name", "")))
+    return (
+        str(obj.get("kind", "")),
+        str(metadata.get("namespace") or default_namespace),
+        str(metadata.get("name", "")),
+    )
 
 
 def objects_after_deploy(

@@ -40,7 +40,7 @@ import ipaddress
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, NamedTuple
@@ -101,7 +101,15 @@ class Peer:
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
-        key = (self.kind, self.workload, self.namespace, self.labels, self.namespace_labels, self.entity, self.ip)
+        key = (
+            self.kind,
+            self.workload,
+            self.namespace,
+            self.labels,
+            self.namespace_labels,
+            self.entity,
+            self.ip,
+        )
         object.__setattr__(self, "_hash", hash(key))
 
     def __hash__(self) -> int:
@@ -435,7 +443,7 @@ def read_hubble(lines: Iterable[bytes], name: str, stats: ReadStats, peers: Peer
     endpoints = peers._endpoints
     make_flow = tuple.__new__
     number = 0
-    for number, text in enumerate(lines, 1):  # noqa: B007 - number is read after the loop
+    for number, text in enumerate(lines, 1):
         try:
             line = decode(text)
         except msgspec.DecodeError as exc:
@@ -499,7 +507,9 @@ def read_hubble(lines: Iterable[bytes], name: str, stats: ReadStats, peers: Peer
             destination = endpoints.get(bytes(flow.destination))
             if destination is None or destination.kind == EXTERNAL:
                 addresses = flow.IP
-                destination = peers.hubble(bytes(flow.destination), addresses.destination if addresses else "")
+                destination = peers.hubble(
+                    bytes(flow.destination), addresses.destination if addresses else ""
+                )
         except (ValueError, msgspec.DecodeError) as exc:
             stats.add_malformed(name, number, str(exc))
             continue
@@ -521,7 +531,12 @@ class _CsvProblem(ValueError):
 
 
 def _csv_peer(
-    peers: PeerTable, cache: dict[tuple[str, str, str], Peer], namespace: str, labels: str, ip: str, workload: str
+    peers: PeerTable,
+    cache: dict[tuple[str, str, str], Peer],
+    namespace: str,
+    labels: str,
+    ip: str,
+    workload: str,
 ) -> Peer:
     key = (namespace, labels, workload)
     peer = cache.get(key)
@@ -539,11 +554,21 @@ def _csv_peer(
     return peer
 
 
+def _row_reader(row: list[str], positions: dict[str, int]) -> Callable[[str], str]:
+    def cell(column: str) -> str:
+        index = positions.get(column)
+        return row[index] if index is not None and index < len(row) else ""
+
+    return cell
+
+
 def read_csv(lines: Iterable[str], name: str, stats: ReadStats, peers: PeerTable) -> Iterator[Flow]:
     """Flows from the CSV format of the module docstring; counts the rest in ``stats``."""
     rows = csv.reader(lines)
     cache: dict[tuple[str, str, str], Peer] = {}
-    positions: dict[str, int] = {column: index for index, column in enumerate((*CSV_COLUMNS, "time", "verdict"))}
+    positions: dict[str, int] = {
+        column: index for index, column in enumerate((*CSV_COLUMNS, "time", "verdict"))
+    }
     width = len(CSV_COLUMNS)
     number = 0
     for row in rows:
@@ -560,11 +585,7 @@ def read_csv(lines: Iterable[str], name: str, stats: ReadStats, peers: PeerTable
         try:
             if len(row) < width:
                 raise _CsvProblem(f"expected at least {width} columns, found {len(row)}")
-
-            def cell(column: str, row: list[str] = row) -> str:
-                index = positions.get(column)
-                return row[index] if index is not None and index < len(row) else ""
-
+            cell = _row_reader(row, positions)
             protocol = _PROTOCOLS.get(cell("protocol").strip().upper())
             if protocol is None:
                 if cell("protocol").strip().upper() in ("ICMP", "ICMPV4", "ICMPV6", "1", "58"):
@@ -600,9 +621,11 @@ def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
     try:
-        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+        return open(path, "rb")
     except OSError as exc:
-        raise InputError(f"cannot read flow file {path}: {exc.strerror}", hint="check the path given to --flows") from exc
+        raise InputError(
+            f"cannot read flow file {path}: {exc.strerror}", hint="check the path given to --flows"
+        ) from exc
 
 
 def _peek(stream: IO[bytes], size: int) -> bytes:
@@ -638,7 +661,8 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                     yield from read_csv(text, path, stats, peers)
             except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
                 raise InputError(
-                    f"cannot read flow file {path}: {exc}", hint="is it a Hubble JSON export or a CSV, maybe gzipped?"
+                    f"cannot read flow file {path}: {exc}",
+                    hint="is it a Hubble JSON export or a CSV, maybe gzipped?",
                 ) from exc
             if stats.malformed > malformed_before and _lines_read(stats) == read_before:
                 examples = stats.malformed_examples[examples_before:]

@@ -88,6 +88,10 @@ def to_json(result: AuditResult, max_dropped: int) -> dict[str, Any]:
     }
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}%" if ratio else "0%"
 
@@ -103,11 +107,13 @@ def _summary_line(result: AuditResult) -> str:
     stats = result.stats
     files = len(stats.files)
     skipped = sum(stats.skipped.values())
-    parts = [f"{result.flows:,} new connections from {stats.lines:,} lines in {files} file{'s' if files != 1 else ''}"]
+    parts = [
+        f"{_count(result.flows, 'new connection')} from {_count(stats.lines, 'line')} in {_count(files, 'file')}"
+    ]
     if skipped:
-        parts.append(f"{skipped:,} records not counted")
+        parts.append(f"{_count(skipped, 'record')} not counted")
     if stats.malformed:
-        parts.append(f"{stats.malformed:,} malformed lines")
+        parts.append(_count(stats.malformed, "malformed line"))
     return ", ".join(parts)
 
 
@@ -116,26 +122,37 @@ def to_text(result: AuditResult, max_dropped: int) -> str:
     lines = [f"Audit of recorded flows: {_summary_line(result)}."]
     dropped = result.dropped_groups
     if dropped:
-        lines.append(f"\nWould be DROPPED after the deploy: {result.would_drop:,} flows in {len(dropped)} groups")
+        lines.append(
+            f"\nWould be DROPPED after the deploy: {_count(result.would_drop, 'flow')} in {_count(len(dropped), 'group')}"
+        )
         lines.extend(_text_rows(dropped, "would_drop"))
     else:
         lines.append("\nNo recorded flow would be dropped by the policies after the deploy.")
     allowed = result.newly_allowed_groups
     if allowed:
-        lines.append(f"\nNewly ALLOWED by the deploy: {result.newly_allowed:,} flows in {len(allowed)} groups")
+        lines.append(
+            f"\nNewly ALLOWED by the deploy: {_count(result.newly_allowed, 'flow')} in {_count(len(allowed), 'group')}"
+        )
         lines.extend(_text_rows(allowed, "newly_allowed"))
     stats = result.stats
     if stats.skipped:
         lines.append("\nNot counted:")
         lines.extend(f"  {count:>12,}  {reason}" for reason, count in sorted(stats.skipped.items()))
     if stats.malformed:
-        lines.append(f"\nMalformed lines: {stats.malformed:,}" + (" (first ones below)" if stats.malformed_examples else ""))
-        lines.extend(f"  {plain(bad.file)}:{bad.line}: {plain(bad.message)}" for bad in stats.malformed_examples)
+        lines.append(
+            f"\nMalformed lines: {stats.malformed:,}"
+            + (" (first ones below)" if stats.malformed_examples else "")
+        )
+        lines.extend(
+            f"  {plain(bad.file)}:{bad.line}: {plain(bad.message)}" for bad in stats.malformed_examples
+        )
     lines.extend(f"\nnote: {plain(note)}" for note in result.notes)
     if verdict(result, max_dropped):
         lines.append(f"\nResult: passed ({result.would_drop:,} dropped, at most {max_dropped:,} tolerated)")
     else:
-        lines.append(f"\nResult: FAILED ({result.would_drop:,} flows would be dropped, at most {max_dropped:,} tolerated)")
+        lines.append(
+            f"\nResult: FAILED ({_count(result.would_drop, 'flow')} would be dropped, at most {max_dropped:,} tolerated)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -166,14 +183,16 @@ def to_markdown(result: AuditResult, max_dropped: int) -> str:
     ]
     dropped = result.dropped_groups
     if dropped:
-        out.append(f"**{result.would_drop:,} flows would be dropped** after this deploy (tolerated: {max_dropped:,}).")
+        out.append(
+            f"**{_count(result.would_drop, 'flow')} would be dropped** after this deploy (tolerated: {max_dropped:,})."
+        )
         out.append("")
         out.extend(_markdown_table(dropped, "would_drop", "Would drop"))
     else:
         out.append("No recorded flow would be dropped after this deploy.")
     allowed = result.newly_allowed_groups
     if allowed:
-        out += ["", f"**{result.newly_allowed:,} flows newly allowed** by this deploy.", ""]
+        out += ["", f"**{_count(result.newly_allowed, 'flow')} newly allowed** by this deploy.", ""]
         out.extend(_markdown_table(allowed, "newly_allowed", "Newly allowed"))
     stats = result.stats
     details: list[str] = []
@@ -181,7 +200,9 @@ def to_markdown(result: AuditResult, max_dropped: int) -> str:
         details += [f"- {count:,} {reason}" for reason, count in sorted(stats.skipped.items())]
     if stats.malformed:
         details.append(f"- {stats.malformed:,} malformed lines")
-        details += [f"  - {code(f'{bad.file}:{bad.line}')}: {code(bad.message)}" for bad in stats.malformed_examples]
+        details += [
+            f"  - {code(f'{bad.file}:{bad.line}')}: {code(bad.message)}" for bad in stats.malformed_examples
+        ]
     if details:
         out += ["", "<details><summary>Records not counted</summary>", "", *details, "", "</details>"]
     if result.notes:
@@ -190,7 +211,10 @@ def to_markdown(result: AuditResult, max_dropped: int) -> str:
 
 
 def _markdown_table(groups: list[FlowGroup], counter: str, title: str) -> list[str]:
-    rows = [f"| Source | Destination | Port | {title} | Share | First seen | Last seen |", "|---|---|---|---:|---:|---|---|"]
+    rows = [
+        f"| Source | Destination | Port | {title} | Share | First seen | Last seen |",
+        "|---|---|---|---:|---:|---|---|",
+    ]
     for group in groups[:SHOWN_GROUPS]:
         count = getattr(group, counter)
         first, last = _seen(group)

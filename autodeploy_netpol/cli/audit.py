@@ -11,19 +11,23 @@ import click
 from ..audit.evaluate import Audit, PolicyReachability, objects_after_deploy
 from ..audit.flows import ReadStats, read_flows
 from ..audit.report import to_json, to_markdown, to_text, verdict
+from ..desired import compute_desired
 from ..errors import ExitCode, InputError, Location
+from ..values import read_values
 from ..yamlio import load_documents
-from .common import env_default, handle_errors
+from .common import handle_errors
+from .options import context_from_options, deploy_context_options, values_argument
 
 
 @click.command(
     epilog="""\b
 Examples:
   hubble observe --since 24h -o jsonpb > flows.json
-  autodeploy-netpol audit --flows flows.json --desired rendered.yaml --live snapshot.yaml \\
+  autodeploy-netpol audit --flows flows.json --live snapshot.yaml \\
       --release production --namespace shop-42-production
-  autodeploy-netpol audit --flows flows.json.gz --flows extra.csv --desired rendered.yaml \\
-      --live snapshot.yaml -n shop-42-production -r production --format markdown --max-dropped 10
+  autodeploy-netpol audit .gitlab/auto-deploy-values.yaml --flows flows.json.gz --flows extra.csv \\
+      --live snapshot/ -n shop-42-production -r production --format markdown --max-dropped 10
+  autodeploy-netpol audit --flows flows.json --desired rendered.yaml --live snapshot.yaml -n shop -r prod
 
 \b
 Flow files: Hubble JSON (`hubble observe -o json|jsonpb`, one flow per line) or CSV
@@ -40,22 +44,22 @@ Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input
     metavar="FILE",
     help="Recorded flows (Hubble JSON export or CSV, gzip accepted). Repeat for several files.",
 )
+@values_argument
 @click.option(
     "--desired",
     metavar="PATH",
-    required=True,
     type=click.Path(exists=True),
-    help="The objects the deploy puts in place (`autodeploy-netpol render` output, YAML or JSON).",
+    help="The objects the deploy puts in place (`render` output or `helm template`, YAML or JSON), "
+    "instead of computing them from VALUES.",
 )
 @click.option(
     "--live",
     metavar="PATH",
     type=click.Path(exists=True),
-    help="Snapshot of what is in the cluster now (kubectl get networkpolicies,ciliumnetworkpolicies,"
-    "namespaces,deployments -o yaml). Without it the cluster is taken to have no other policy.",
+    help="Snapshot of the cluster now (kubectl get networkpolicies,ciliumnetworkpolicies,namespaces,"
+    "deployments -o yaml; a file or a directory). Without it the cluster is taken to have no other policy.",
 )
-@click.option("--release", "-r", metavar="NAME", help="Release name. Default: $HELM_RELEASE_NAME, then $CI_ENVIRONMENT_SLUG.")
-@click.option("--namespace", "-n", metavar="NS", help="Namespace of the environment. Default: $KUBE_NAMESPACE.")
+@deploy_context_options
 @click.option(
     "--format",
     "output_format",
@@ -74,13 +78,13 @@ Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input
 )
 @handle_errors
 def audit(
+    values: str | None,
     flow_files: tuple[str, ...],
-    desired: str,
+    desired: str | None,
     live: str | None,
-    release: str | None,
-    namespace: str | None,
     output_format: str,
     max_dropped: int,
+    **options: Any,
 ) -> int:
     """Check recorded flows against the policies the deploy would put in place.
 
@@ -89,16 +93,27 @@ def audit(
     policies after the deploy deny "would be dropped"; flows denied now and allowed after are
     "newly allowed". Reply packets and packets of established TCP connections are not counted.
     """
-    release = release or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
-    namespace = namespace or env_default("KUBE_NAMESPACE")
-    if not namespace:
-        raise InputError("no namespace", hint="pass --namespace NS, or set KUBE_NAMESPACE as Auto Deploy does")
-    desired_objects = load_objects(desired)
+    if values and desired:
+        raise InputError(
+            "give either VALUES or --desired, not both", hint="--desired replaces computing from VALUES"
+        )
+    context = context_from_options(**options, require_namespace=True)
+    namespace = context.namespace or ""
+    notes: list[str] = []
+    if desired:
+        desired_objects = load_objects(desired)
+    else:
+        computed = compute_desired(read_values(values), context)
+        desired_objects = computed.objects
+        notes += [str(warning) for warning in computed.warnings]
     live_objects = load_objects(live) if live else []
-    notes: list[str] = [] if live else ["no --live snapshot: the cluster is taken to have no other policy"]
+    if not live:
+        notes.append("no --live snapshot: the cluster is taken to have no other policy")
     before = PolicyReachability.from_objects(live_objects)
     after = PolicyReachability.from_objects(
-        objects_after_deploy(desired_objects, live_objects, namespace=namespace, helm_release=release or "")
+        objects_after_deploy(
+            desired_objects, live_objects, namespace=namespace, helm_release=context.helm_release
+        )
     )
     stats = ReadStats()
     run = Audit(before, after)

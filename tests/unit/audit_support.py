@@ -62,7 +62,9 @@ def _peer(rng: random.Random, cluster: GeneratedCluster) -> dict[str, Any]:
         return {"namespaceSelector": _selector(rng, ns_pool)}
     if roll < 0.8:
         return {"namespaceSelector": _selector(rng, ns_pool), "podSelector": _selector(rng, pod_pool)}
-    block: dict[str, Any] = {"cidr": rng.choice(["203.0.113.0/24", "0.0.0.0/0", "10.0.0.0/8", "198.51.100.0/24"])}
+    block: dict[str, Any] = {
+        "cidr": rng.choice(["203.0.113.0/24", "0.0.0.0/0", "10.0.0.0/8", "198.51.100.0/24"])
+    }
     if block["cidr"] == "0.0.0.0/0" and rng.random() < 0.5:
         block["except"] = ["10.0.0.0/8"]
     return {"ipBlock": block}
@@ -79,7 +81,11 @@ def _ports(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def _policy(rng: random.Random, cluster: GeneratedCluster, name: str, namespace: str) -> dict[str, Any]:
-    spec: dict[str, Any] = {"podSelector": _selector(rng, [w.labels for w in cluster.workloads if w.namespace == namespace] or [{}])}
+    spec: dict[str, Any] = {
+        "podSelector": _selector(
+            rng, [w.labels for w in cluster.workloads if w.namespace == namespace] or [{}]
+        )
+    }
     types = rng.choice([["Ingress"], ["Egress"], ["Ingress", "Egress"]])
     spec["policyTypes"] = types
     for direction, key in (("Ingress", "from"), ("Egress", "to")):
@@ -102,7 +108,9 @@ def _policy(rng: random.Random, cluster: GeneratedCluster, name: str, namespace:
     }
 
 
-def generate_cluster(seed: int, *, namespaces: int = 3, workloads_per_namespace: int = 4, policies: int = 4) -> GeneratedCluster:
+def generate_cluster(
+    seed: int, *, namespaces: int = 3, workloads_per_namespace: int = 4, policies: int = 4
+) -> GeneratedCluster:
     """A random cluster; ``live`` and ``desired`` share the policy name ``app-auto-deploy`` in ns0."""
     rng = random.Random(seed)
     names = [f"ns{i}" for i in range(namespaces)]
@@ -133,7 +141,8 @@ def generate_cluster(seed: int, *, namespaces: int = 3, workloads_per_namespace:
 def cilium_labels(cluster: GeneratedCluster, workload: Workload) -> list[str]:
     labels = [f"k8s:{k}={v}" for k, v in workload.labels.items()]
     labels += [
-        f"k8s:io.cilium.k8s.namespace.labels.{k}={v}" for k, v in cluster.namespaces[workload.namespace].items()
+        f"k8s:io.cilium.k8s.namespace.labels.{k}={v}"
+        for k, v in cluster.namespaces[workload.namespace].items()
     ]
     labels += [
         "k8s:io.cilium.k8s.policy.cluster=default",
@@ -156,7 +165,10 @@ def endpoint_json(cluster: GeneratedCluster, peer: Workload | str, index: int) -
         }
     if peer.startswith("world:"):
         return {"identity": 2, "labels": ["reserved:world"]}
-    return {"identity": {"host": 1, "kube-apiserver": 7, "remote-node": 6}[peer], "labels": [f"reserved:{peer}"]}
+    return {
+        "identity": {"host": 1, "kube-apiserver": 7, "remote-node": 6}[peer],
+        "labels": [f"reserved:{peer}"],
+    }
 
 
 def hubble_line(
@@ -173,7 +185,9 @@ def hubble_line(
     verdict: str = "FORWARDED",
 ) -> str:
     """One line of ``hubble observe -o jsonpb`` (``wrapped``) or of the older bare-flow output."""
-    src_ip = source.split(":", 1)[1] if isinstance(source, str) and source.startswith("world:") else "10.244.1.5"
+    src_ip = (
+        source.split(":", 1)[1] if isinstance(source, str) and source.startswith("world:") else "10.244.1.5"
+    )
     dst_ip = (
         destination.split(":", 1)[1]
         if isinstance(destination, str) and destination.startswith("world:")

@@ -84,7 +84,11 @@ def test_hubble_sample_peers_and_fields():
     assert [flow.verdict for flow in flows[5:7]] == ["DROPPED", "AUDIT"]
     assert flows[5].source.workload == "shop/worker"
     bare = flows[7]  # top-level flow with numeric enums (older `hubble observe -o json`)
-    assert (bare.verdict, bare.source.workload, bare.destination.workload) == ("FORWARDED", "shop/web", "shop/api")
+    assert (bare.verdict, bare.source.workload, bare.destination.workload) == (
+        "FORWARDED",
+        "shop/web",
+        "shop/api",
+    )
     camel = flows[8]  # lowerCamelCase names and a {"seconds","nanos"} timestamp
     assert (camel.port, camel.destination.workload) == (5432, "shop/postgres")
     assert camel.time.endswith(".000000005Z")
@@ -239,7 +243,10 @@ def test_normalize_time(text, expected):
     assert normalize_time(text) == expected
 
 
-@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2999, 12, 31)), st.integers(0, 999_999_999))
+@given(
+    st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2999, 12, 31)),
+    st.integers(0, 999_999_999),
+)
 def test_normalized_times_sort_like_the_instants(moment, nanos):
     base = moment.strftime("%Y-%m-%dT%H:%M:%S")
     short = normalize_time(f"{base}Z")
@@ -248,7 +255,34 @@ def test_normalized_times_sort_like_the_instants(moment, nanos):
     assert fine[:19] == short[:19]
 
 
-@given(st.one_of(st.text(min_size=1, max_size=300), st.recursive(st.none() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.sampled_from(["flow", "l4", "TCP", "source", "IP", "time", "destination_port", "labels", "verdict", "is_reply"]), c)).map(json.dumps)))
+@given(
+    st.one_of(
+        st.text(min_size=1, max_size=300),
+        st.recursive(
+            st.none() | st.integers() | st.text(),
+            lambda c: (
+                st.lists(c)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "flow",
+                            "l4",
+                            "TCP",
+                            "source",
+                            "IP",
+                            "time",
+                            "destination_port",
+                            "labels",
+                            "verdict",
+                            "is_reply",
+                        ]
+                    ),
+                    c,
+                )
+            ),
+        ).map(json.dumps),
+    )
+)
 def test_any_line_is_read_or_reported_never_raised(text):
     garbage = text.replace("\n", " ")
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as handle:
