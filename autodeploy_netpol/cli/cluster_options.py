@@ -1,0 +1,110 @@
+"""Command-line options for reaching a cluster, shared by every command that reads one.
+
+``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
+``--page-size`` and ``--all-namespaces``; :func:`reader_from_options` turns the first four
+into a :class:`~autodeploy_netpol.live.cluster.ClusterReader` (``--all-namespaces`` is the
+command's to interpret: list with ``namespace=None``). Nothing here imports the Kubernetes
+client: the reader does that on first use.
+
+Example::
+
+    @click.command()
+    @cluster_options
+    @handle_errors
+    def drift(kubeconfig, context, request_timeout, page_size, all_namespaces, ...):
+        with reader_from_options(kubeconfig, context, request_timeout, page_size) as reader:
+            state = reader.policies(None if all_namespaces else namespace)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..live.cluster import ClusterAccess, ClusterReader, RetryPolicy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+class Duration(click.ParamType):
+    """Seconds as a number, or kubectl-style ``500ms``, ``30s``, ``1m``."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        else:
+            match = _DURATION.match(str(value))
+            if match is None:
+                self.fail(f"{value!r} is not a duration (e.g. 30, 30s, 500ms, 2m)", param, ctx)
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if seconds <= 0:
+            self.fail("must be more than zero", param, ctx)
+        return seconds
+
+
+def cluster_options(function: F) -> F:
+    """Add the cluster-access options to a click command (see the module docstring)."""
+    decorators = [
+        click.option(
+            "--kubeconfig",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Kubeconfig file (default: $KUBECONFIG, a ':'-separated list, then ~/.kube/config, "
+            "then the in-cluster service account).",
+        ),
+        click.option("--context", default=None, help="Kubeconfig context to use (default: current-context)."),
+        click.option(
+            "--request-timeout",
+            type=Duration(),
+            default="30s",
+            show_default=True,
+            help="Timeout of one API request (30, 30s, 500ms, 1m); slow or failed requests are retried.",
+        ),
+        click.option(
+            "--page-size",
+            type=click.IntRange(min=1),
+            default=500,
+            show_default=True,
+            help="Objects per API list request (pagination with limit/continue).",
+        ),
+        click.option(
+            "--all-namespaces",
+            "-A",
+            is_flag=True,
+            default=False,
+            help="Read every namespace (needs the ClusterRole variant of deploy/rbac.yaml).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def reader_from_options(
+    kubeconfig: str | None,
+    context: str | None,
+    request_timeout: float,
+    page_size: int,
+    *,
+    retry: RetryPolicy | None = None,
+) -> ClusterReader:
+    """A read-only cluster reader from the values of :func:`cluster_options`.
+
+    ``retry`` overrides the default :class:`RetryPolicy` (5 attempts, 0.5 s doubling to 8 s).
+    """
+    access = ClusterAccess(
+        kubeconfig=kubeconfig,
+        context=context,
+        request_timeout=request_timeout,
+        page_size=page_size,
+        retry=retry or RetryPolicy(),
+    )
+    return ClusterReader(access)

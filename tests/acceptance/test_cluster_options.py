@@ -1,0 +1,94 @@
+"""The shared cluster options, through click, as a command that reads a cluster would use them."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from autodeploy_netpol.cli.cluster_options import cluster_options, reader_from_options
+from autodeploy_netpol.cli.common import handle_errors
+from autodeploy_netpol.live.cluster import RetryPolicy
+
+
+@click.command()
+@cluster_options
+@click.option("--namespace", default="team-a")
+@handle_errors
+def read_policies(
+    kubeconfig: str | None,
+    context: str | None,
+    request_timeout: float,
+    page_size: int,
+    all_namespaces: bool,
+    namespace: str,
+) -> int:
+    """A command shaped like `drift`: report the options, then read policies."""
+    fast = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.002)
+    with reader_from_options(kubeconfig, context, request_timeout, page_size, retry=fast) as reader:
+        access = reader.access
+        click.echo(f"timeout={access.request_timeout:g} page={access.page_size} context={access.context}")
+        state = reader.policies(None if all_namespaces else namespace)
+        click.echo(f"{len(state.objects)} objects from {state.source}")
+    return 0
+
+
+def unreachable_kubeconfig(tmp_path: Path) -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    document: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "gone",
+        "clusters": [{"name": "gone", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+        "users": [{"name": "gone", "user": {"token": "t"}}],
+        "contexts": [{"name": "gone", "context": {"cluster": "gone", "user": "gone"}}],
+    }
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"), [("30", "30"), ("500ms", "0.5"), ("2m", "120"), ("1.5s", "1.5")]
+)
+def test_request_timeout_takes_kubectl_style_durations(tmp_path: Path, given: str, seconds: str) -> None:
+    result = CliRunner().invoke(
+        read_policies,
+        ["--kubeconfig", str(tmp_path / "absent"), "--request-timeout", given, "--page-size", "7"],
+    )
+
+    assert f"timeout={seconds} page=7 context=None" in result.output
+
+
+@pytest.mark.parametrize("given", ["soon", "0", "-1s", "5d"])
+def test_a_bad_request_timeout_is_a_usage_error(given: str) -> None:
+    result = CliRunner().invoke(read_policies, ["--request-timeout", given])
+
+    assert result.exit_code == 2
+    assert "--request-timeout" in result.output
+
+
+def test_an_unreachable_cluster_exits_3_with_a_message_and_no_traceback(tmp_path: Path) -> None:
+    kubeconfig = unreachable_kubeconfig(tmp_path)
+
+    result = CliRunner().invoke(read_policies, ["--kubeconfig", kubeconfig, "--request-timeout", "1s", "-A"])
+
+    assert result.exit_code == 3
+    assert "error: cannot list networkpolicies.networking.k8s.io across all namespaces" in result.output
+    assert "is unreachable" in result.output and "gave up after 2 attempts" in result.output
+    assert "hint:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_kubeconfig_exits_3(tmp_path: Path) -> None:
+    result = CliRunner().invoke(read_policies, ["--kubeconfig", str(tmp_path / "absent")])
+
+    assert result.exit_code == 3
+    assert f"error: kubeconfig file {tmp_path / 'absent'} does not exist" in result.output

@@ -1,0 +1,165 @@
+"""Helpers for the live tests: a kubeconfig for the emulator, seeding, the emulator itself."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp.web
+import kmock
+import yaml
+
+from autodeploy_netpol.live import cluster
+from autodeploy_netpol.live.cluster import ClusterAccess, ClusterReader, RetryPolicy
+
+TOKEN = "kmock-test-token"
+
+BUILT_IN = [
+    value for value in vars(cluster).values() if isinstance(value, cluster.Resource) and not value.custom
+]
+
+#: Fast retries so that scripted failures cost milliseconds, not seconds.
+FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.001, max_delay=0.004)
+
+
+class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
+    """kmock's Kubernetes emulator, plus listing cluster-scoped Namespaces.
+
+    kmock 0.8 cannot parse the path ``/api/v1/namespaces`` (its path parser expects a namespace
+    name after ``namespaces``) and answers 500 before any reaction is consulted, so that one
+    list is served here from the emulator's stored Namespace objects.
+    """
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        if raw_request.method == "GET" and raw_request.path.rstrip("/") == "/api/v1/namespaces":
+            items = [
+                stored.raw
+                for (resource, _, _), stored in self.objects.items()
+                if resource.group == "" and resource.plural == "namespaces" and not stored.deleted
+            ]
+            body = {"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": items}
+            return aiohttp.web.json_response(body)
+        return await super().__call__(raw_request)
+
+
+def write_kubeconfig(
+    path: Path, server: str, *, extra_contexts: dict[str, tuple[str, str]] | None = None
+) -> str:
+    """A kubeconfig whose current context "emulator" talks to ``server`` with :data:`TOKEN`.
+
+    ``extra_contexts`` adds contexts: name → (server, token).
+    """
+    contexts = {"emulator": (server, TOKEN), **(extra_contexts or {})}
+    document = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "emulator",
+        "clusters": [{"name": name, "cluster": {"server": url}} for name, (url, _) in contexts.items()],
+        "users": [{"name": name, "user": {"token": token}} for name, (_, token) in contexts.items()],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}} for name in contexts],
+    }
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+class Seeder:
+    """Puts objects into the cluster under test and hands out namespaces and readers."""
+
+    def __init__(self, kubeconfig: str) -> None:
+        self.kubeconfig = kubeconfig
+
+    def reader(self, *, sleep: Callable[[float], None] | None = None, **access: Any) -> ClusterReader:
+        """A reader for the cluster under test; ``access`` overrides ClusterAccess fields.
+
+        ``sleep`` replaces the pause between retries (tests record the delays instead of waiting).
+        """
+        settings: dict[str, Any] = {
+            "kubeconfig": self.kubeconfig,
+            "request_timeout": 10.0,
+            "retry": FAST_RETRY,
+        }
+        settings.update(access)
+        return ClusterReader(ClusterAccess(**settings), environ={}, sleep=sleep or time.sleep)
+
+    def namespace(self, labels: dict[str, str] | None = None) -> str:
+        raise NotImplementedError
+
+    def add(self, manifest: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def serves_cilium(self) -> bool:
+        raise NotImplementedError
+
+
+class EmulatorSeeder(Seeder):
+    """Seeds kmock's in-memory store directly; every resource it holds is "served"."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, kmock: Any, kubeconfig: str) -> None:
+        super().__init__(kubeconfig)
+        self.kmock = kmock
+        # A real API server serves every built-in resource even when it holds no objects.
+        for resource in BUILT_IN:
+            kmock.resources[f"{resource.api_version}/{resource.plural}"] = {}
+
+    def namespace(self, labels: dict[str, str] | None = None) -> str:
+        name = f"team-{next(self._numbers)}"
+        # The API server adds this label to every namespace; the emulator does not.
+        all_labels = {"kubernetes.io/metadata.name": name, **(labels or {})}
+        self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": all_labels}})
+        return name
+
+    def add(self, manifest: dict[str, Any]) -> None:
+        api_version = manifest["apiVersion"]
+        group, _, version = api_version.rpartition("/")
+        plural = {
+            "NetworkPolicy": "networkpolicies",
+            "CiliumNetworkPolicy": "ciliumnetworkpolicies",
+        }.get(manifest["kind"], manifest["kind"].lower() + "s")
+        resource = self.kmock.resource(group, version, plural)
+        metadata = manifest["metadata"]
+        # Built-in kinds come back from a real API server without apiVersion/kind in list items.
+        stored = {
+            key: value
+            for key, value in manifest.items()
+            if group == "cilium.io" or key not in ("apiVersion", "kind")
+        }
+        self.kmock.objects[resource, metadata.get("namespace"), metadata["name"]] = stored
+
+    def serves_cilium(self) -> bool:
+        return True
+
+
+class RealClusterSeeder(Seeder):
+    """Creates objects through pytest-helm-charts' pykube client in throw-away namespaces."""
+
+    def __init__(self, kube_cluster: Any, namespace_factory: Any) -> None:
+        super().__init__(kube_cluster.kube_config_path)
+        self.api = kube_cluster.kube_client
+        self.namespace_factory = namespace_factory
+
+    def namespace(self, labels: dict[str, str] | None = None) -> str:
+        import secrets
+
+        name = f"netpol-live-{secrets.token_hex(4)}"
+        self.namespace_factory(name, extra_metadata={"labels": labels or {}})
+        return name
+
+    def add(self, manifest: dict[str, Any]) -> None:
+        import pykube
+
+        kind = pykube.object_factory(self.api, manifest["apiVersion"], manifest["kind"])
+        kind(self.api, manifest).create()
+
+    def serves_cilium(self) -> bool:
+        import pykube
+
+        try:
+            self.api.resource_list("cilium.io/v2")
+        except (pykube.exceptions.HTTPError, pykube.exceptions.ObjectDoesNotExist):
+            return False
+        return True

@@ -1,0 +1,231 @@
+"""Kubeconfig resolution as kubectl does it, the retry backoff and the shipped RBAC."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from autodeploy_netpol.errors import ClusterError, ExitCode
+from autodeploy_netpol.live.cluster import (
+    CILIUM_NETWORK_POLICIES,
+    NETWORK_POLICIES,
+    POLICY_RESOURCES,
+    RetryPolicy,
+)
+from autodeploy_netpol.live.kubeconfig import merge_kubeconfigs, resolve_target
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def kubeconfig(path: Path, contexts: dict[str, str], current: str | None = None, **extra: Any) -> str:
+    """Write a kubeconfig: context name → server URL (cluster and user named after the context)."""
+    document: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server}} for name, server in contexts.items()],
+        "users": [{"name": name, "user": {"token": f"{name}-token"}} for name in contexts],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}} for name in contexts],
+        **extra,
+    }
+    if current is not None:
+        document["current-context"] = current
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+def test_explicit_kubeconfig_wins_over_the_environment(tmp_path: Path) -> None:
+    explicit = kubeconfig(tmp_path / "explicit", {"a": "https://a:6443"}, current="a")
+    listed = kubeconfig(tmp_path / "listed", {"b": "https://b:6443"}, current="b")
+
+    target = resolve_target(kubeconfig=explicit, environ={"KUBECONFIG": listed})
+
+    assert (target.context, target.server) == ("a", "https://a:6443")
+    assert target.files == (explicit,)
+
+
+def test_a_missing_explicit_kubeconfig_is_an_access_error(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError) as caught:
+        resolve_target(kubeconfig=str(tmp_path / "nope"), environ={})
+
+    assert caught.value.exit_code == ExitCode.ACCESS
+    assert "does not exist" in caught.value.message
+
+
+def test_kubeconfig_list_merges_with_the_first_file_winning(tmp_path: Path) -> None:
+    first = kubeconfig(tmp_path / "first", {"shared": "https://first:6443"}, current="shared")
+    second = kubeconfig(
+        tmp_path / "second",
+        {"shared": "https://second:6443", "only-second": "https://o:6443"},
+        current="only-second",
+    )
+    missing = str(tmp_path / "missing")
+
+    target = resolve_target(environ={"KUBECONFIG": os.pathsep.join([missing, first, "", second])})
+
+    # current-context: the first file that sets it (the Python client's own merger takes the last).
+    assert target.context == "shared"
+    assert target.server == "https://first:6443"
+    assert target.files == (first, second)
+    other = resolve_target(context="only-second", environ={"KUBECONFIG": os.pathsep.join([first, second])})
+    assert other.server == "https://o:6443"
+
+
+def test_current_context_comes_from_a_later_file_when_the_first_sets_none(tmp_path: Path) -> None:
+    first = kubeconfig(tmp_path / "first", {"a": "https://a:6443"})
+    second = kubeconfig(tmp_path / "second", {"b": "https://b:6443"}, current="a")
+
+    target = resolve_target(environ={"KUBECONFIG": os.pathsep.join([first, second])})
+
+    assert (target.context, target.server) == ("a", "https://a:6443")
+
+
+def test_home_kubeconfig_is_the_default(tmp_path: Path) -> None:
+    kubeconfig(tmp_path / ".kube" / "config", {"home": "https://home:6443"}, current="home")
+
+    target = resolve_target(environ={"HOME": str(tmp_path)})
+
+    assert target.server == "https://home:6443"
+
+
+def test_an_unknown_context_lists_the_known_ones(tmp_path: Path) -> None:
+    path = kubeconfig(tmp_path / "config", {"dev": "https://d:6443", "prod": "https://p:6443"}, current="dev")
+
+    with pytest.raises(ClusterError) as caught:
+        resolve_target(kubeconfig=path, context="staging", environ={})
+
+    assert "context 'staging' does not exist" in caught.value.message
+    assert caught.value.hint == "contexts: dev, prod"
+
+
+def test_no_current_context_and_no_context_option_is_an_error(tmp_path: Path) -> None:
+    path = kubeconfig(tmp_path / "config", {"dev": "https://d:6443"})
+
+    with pytest.raises(ClusterError, match="no current-context"):
+        resolve_target(kubeconfig=path, environ={})
+
+
+def test_relative_file_references_are_relative_to_the_file_that_names_them(tmp_path: Path) -> None:
+    document = {
+        "clusters": [
+            {"name": "c", "cluster": {"server": "https://c:6443", "certificate-authority": "ca.crt"}}
+        ],
+        "users": [
+            {
+                "name": "u",
+                "user": {
+                    "client-certificate": "certs/me.crt",
+                    "client-key": "/abs/me.key",
+                    "exec": {"command": "./bin/login", "apiVersion": "client.authentication.k8s.io/v1"},
+                },
+            },
+            {
+                "name": "v",
+                "user": {"exec": {"command": "aws", "apiVersion": "client.authentication.k8s.io/v1"}},
+            },
+        ],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+    }
+    directory = tmp_path / "conf"
+
+    merged = merge_kubeconfigs([(str(directory / "config"), document)])
+
+    assert merged["clusters"][0]["cluster"]["certificate-authority"] == str(directory / "ca.crt")
+    user = merged["users"][0]["user"]
+    assert user["client-certificate"] == str(directory / "certs" / "me.crt")
+    assert user["client-key"] == "/abs/me.key"
+    assert user["exec"]["command"] == str(directory / "bin" / "login")
+    assert merged["users"][1]["user"]["exec"]["command"] == "aws"  # a program on PATH stays a name
+
+
+def test_nothing_configured_inside_a_pod_uses_the_service_account(tmp_path: Path) -> None:
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("pod-token")
+    (account / "ca.crt").write_text("")
+    (account / "namespace").write_text("my-app-production\n")
+    environ = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+
+    target = resolve_target(environ=environ, service_account_dir=str(account))
+
+    assert target.server == "https://10.96.0.1:443"
+    assert target.context is None and target.kubeconfig is None
+    assert target.namespace == "my-app-production"
+    assert "in-cluster service account" in target.describe()
+
+
+def test_a_kubeconfig_wins_over_the_service_account(tmp_path: Path) -> None:
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("pod-token")
+    path = kubeconfig(tmp_path / "config", {"dev": "https://d:6443"}, current="dev")
+    environ = {"KUBECONFIG": path, "KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+
+    target = resolve_target(environ=environ, service_account_dir=str(account))
+
+    assert target.server == "https://d:6443"
+
+
+def test_nothing_configured_outside_a_cluster_is_an_error_with_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError) as caught:
+        resolve_target(environ={"HOME": str(tmp_path)}, service_account_dir=str(tmp_path / "none"))
+
+    assert "no Kubernetes cluster is configured" in caught.value.message
+    assert caught.value.hint is not None and "--live" in caught.value.hint
+
+
+def test_a_kubeconfig_that_is_not_a_mapping_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text("- just\n- a list\n")
+
+    with pytest.raises(ClusterError, match="not a single YAML mapping"):
+        resolve_target(kubeconfig=str(path), environ={})
+
+
+@pytest.mark.parametrize(
+    ("retry", "rng", "expected"),
+    [
+        (1, 0.0, 0.25),  # the first pause: initial_delay scaled by the lowest jitter (0.5)
+        (1, 1.0, 0.5),  # ... and by the highest (1.0)
+        (3, 1.0, 2.0),  # doubles each retry
+        (10, 1.0, 8.0),  # never above max_delay
+        (10, 0.0, 4.0),
+    ],
+)
+def test_backoff_is_exponential_jittered_and_bounded(retry: int, rng: float, expected: float) -> None:
+    policy = RetryPolicy(attempts=20, initial_delay=0.5, max_delay=8.0)
+
+    assert policy.backoff(retry, lambda: rng) == pytest.approx(expected)
+
+
+def rbac_documents() -> list[dict[str, Any]]:
+    with open(REPO / "deploy" / "rbac.yaml", encoding="utf-8") as stream:
+        return [document for document in yaml.safe_load_all(stream) if document]
+
+
+def test_the_shipped_rbac_grants_only_get_and_list_on_the_policy_kinds() -> None:
+    documents = rbac_documents()
+    roles = [document for document in documents if document["kind"] in ("Role", "ClusterRole")]
+
+    assert sorted(document["kind"] for document in roles) == ["ClusterRole", "Role"]
+    wanted = {(resource.group, resource.plural) for resource in POLICY_RESOURCES}
+    for role in roles:
+        granted = {
+            (group, plural)
+            for rule in role["rules"]
+            for group in rule["apiGroups"]
+            for plural in rule["resources"]
+        }
+        assert granted == wanted, role["kind"]
+        assert {verb for rule in role["rules"] for verb in rule["verbs"]} == {"get", "list"}
+    bindings = {
+        document["kind"]: document["roleRef"]["kind"] for document in documents if "roleRef" in document
+    }
+    assert bindings == {"RoleBinding": "Role", "ClusterRoleBinding": "ClusterRole"}
+    assert {NETWORK_POLICIES.qualified, CILIUM_NETWORK_POLICIES.qualified} == {
+        f"{plural}.{group}" for group, plural in wanted
+    }
