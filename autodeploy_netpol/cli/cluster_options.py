@@ -1,10 +1,11 @@
 """Command-line options for reaching a cluster, shared by every command that reads one.
 
 ``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
-``--page-size`` and ``--all-namespaces``; :func:`reader_from_options` turns the first four
-into a :class:`~autodeploy_netpol.live.cluster.ClusterReader` (``--all-namespaces`` is the
-command's to interpret: list with ``namespace=None``). Nothing here imports the Kubernetes
-client: the reader does that on first use.
+``--page-size`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
+``--all-namespaces``, for commands that have their own. :func:`reader_from_options` turns the
+access options into a :class:`~autodeploy_netpol.live.cluster.ClusterReader`
+(``--all-namespaces`` is the command's to interpret: list with ``namespace=None``). Nothing
+here imports the Kubernetes client: the reader does that on first use.
 
 Example::
 
@@ -50,8 +51,16 @@ class Duration(click.ParamType):
         return seconds
 
 
-def cluster_options(function: F) -> F:
-    """Add the cluster-access options to a click command (see the module docstring)."""
+#: The keyword arguments :func:`cluster_access_options` adds, in :func:`reader_from_options` order.
+CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size")
+
+
+def cluster_access_options(function: F) -> F:
+    """Add ``--kubeconfig``, ``--context``, ``--request-timeout`` and ``--page-size``.
+
+    For commands that define their own ``--all-namespaces`` (e.g. because it also applies to a
+    snapshot); otherwise use :func:`cluster_options`.
+    """
     decorators = [
         click.option(
             "--kubeconfig",
@@ -75,17 +84,22 @@ def cluster_options(function: F) -> F:
             show_default=True,
             help="Objects per API list request (pagination with limit/continue).",
         ),
-        click.option(
-            "--all-namespaces",
-            "-A",
-            is_flag=True,
-            default=False,
-            help="Read every namespace (needs the ClusterRole variant of deploy/rbac.yaml).",
-        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def cluster_options(function: F) -> F:
+    """:func:`cluster_access_options` plus ``--all-namespaces``/``-A`` (see the module docstring)."""
+    function = click.option(
+        "--all-namespaces",
+        "-A",
+        is_flag=True,
+        default=False,
+        help="Read every namespace (needs the ClusterRole variant of deploy/rbac.yaml).",
+    )(function)
+    return cluster_access_options(function)
 
 
 def reader_from_options(

@@ -77,6 +77,14 @@ NETWORK_POLICIES = Resource(
 CILIUM_NETWORK_POLICIES = Resource(
     "cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", custom=True
 )
+CILIUM_CLUSTERWIDE_NETWORK_POLICIES = Resource(
+    "cilium.io",
+    "v2",
+    "ciliumclusterwidenetworkpolicies",
+    "CiliumClusterwideNetworkPolicy",
+    namespaced=False,
+    custom=True,
+)
 PODS = Resource("", "v1", "pods", "Pod", api_class="CoreV1Api", snake="pod")
 NAMESPACES = Resource(
     "", "v1", "namespaces", "Namespace", namespaced=False, api_class="CoreV1Api", snake="namespace"
@@ -214,6 +222,10 @@ class ClusterReader:
         Without the Cilium CRD, CiliumNetworkPolicies are skipped with a note in the result.
         """
         return self._collect(POLICY_RESOURCES, namespace)
+
+    def clusterwide_policies(self) -> LiveState:
+        """CiliumClusterwideNetworkPolicies (cluster-scoped); skipped with a note without the CRD."""
+        return self._collect((CILIUM_CLUSTERWIDE_NETWORK_POLICIES,), None)
 
     def pods(self, namespace: str | None, *, label_selector: str | None = None) -> LiveState:
         """Pods in ``namespace`` (``None``: all namespaces)."""

@@ -11,7 +11,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from autodeploy_netpol.cli.cluster_options import cluster_options, reader_from_options
+from autodeploy_netpol.cli.cluster_options import (
+    CLUSTER_OPTION_NAMES,
+    cluster_access_options,
+    cluster_options,
+    reader_from_options,
+)
 from autodeploy_netpol.cli.common import handle_errors
 from autodeploy_netpol.live.cluster import RetryPolicy
 
@@ -36,6 +41,22 @@ def read_policies(
         state = reader.policies(None if all_namespaces else namespace)
         click.echo(f"{len(state.objects)} objects from {state.source}")
     return 0
+
+
+@click.command()
+@cluster_access_options
+@click.option("--all-namespaces", "-A", "everywhere", is_flag=True, help="The command's own flag.")
+def own_flag(everywhere: bool, **access: Any) -> None:
+    """A command like `drift`, whose --all-namespaces also applies to snapshots."""
+    reader = reader_from_options(**{name: access.pop(name) for name in CLUSTER_OPTION_NAMES})
+    click.echo(f"everywhere={everywhere} timeout={reader.access.request_timeout:g} left={sorted(access)}")
+
+
+def test_access_options_leave_all_namespaces_to_the_command() -> None:
+    result = CliRunner().invoke(own_flag, ["-A", "--request-timeout", "5s", "--context", "dev"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "everywhere=True timeout=5 left=[]\n"
 
 
 def unreachable_kubeconfig(tmp_path: Path) -> str:

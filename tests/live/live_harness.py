@@ -119,6 +119,7 @@ class EmulatorSeeder(Seeder):
         plural = {
             "NetworkPolicy": "networkpolicies",
             "CiliumNetworkPolicy": "ciliumnetworkpolicies",
+            "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies",
         }.get(manifest["kind"], manifest["kind"].lower() + "s")
         resource = self.kmock.resource(group, version, plural)
         metadata = manifest["metadata"]

@@ -112,6 +112,29 @@ async def test_cilium_network_policies_are_read_with_the_network_policies(seeder
     assert state.notes == []
 
 
+async def test_cilium_clusterwide_policies_are_read_at_the_cluster_scope(seeder) -> None:
+    if not seeder.serves_cilium():
+        pytest.skip("the cluster under test has no Cilium CRD")
+    name = f"deny-world-{seeder.namespace()}"
+    seeder.add(
+        {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": name},
+            "spec": {"endpointSelector": {}, "egressDeny": [{"toEntities": ["world"]}]},
+        }
+    )
+
+    state = await asyncio.to_thread(seeder.reader().clusterwide_policies)
+
+    ours = [item for item in state.objects if item["metadata"]["name"] == name]
+    assert len(ours) == 1
+    assert ours[0]["kind"] == "CiliumClusterwideNetworkPolicy" and ours[0]["apiVersion"] == "cilium.io/v2"
+    assert ours[0]["spec"]["egressDeny"] == [{"toEntities": ["world"]}]
+    assert "namespace" not in ours[0]["metadata"]
+    assert state.notes == []
+
+
 async def test_pods_namespaces_and_workloads_for_the_connectivity_engine(seeder) -> None:
     team = seeder.namespace(labels={"team": "payments"})
     labels = {"app": "web"}

@@ -181,6 +181,16 @@ async def test_without_the_cilium_crd_cilium_policies_are_skipped_with_a_note(se
     assert len(cilium_requests) == 1  # a missing resource is not retried
 
 
+async def test_without_the_cilium_crd_clusterwide_policies_are_skipped_with_a_note(seeder) -> None:
+    state = await asyncio.to_thread(seeder.reader().clusterwide_policies)
+
+    assert state.objects == []
+    assert state.notes == [
+        "CiliumClusterwideNetworkPolicy skipped: the cluster does not serve cilium.io/v2 "
+        "ciliumclusterwidenetworkpolicies (its CRD is not installed)"
+    ]
+
+
 async def test_a_missing_built_in_api_is_an_error(seeder) -> None:
     kmock = seeder.kmock
     (
