@@ -16,6 +16,7 @@ from .. import __version__
 
 #: command name → "module:attribute"; the module is imported on first use.
 COMMANDS: dict[str, str] = {
+    "comment": "autodeploy_netpol.cli.comment:comment",
     "overlay": "autodeploy_netpol.cli.overlay:overlay",
     "validate": "autodeploy_netpol.cli.validate:validate",
     "suggest": "autodeploy_netpol.cli.suggest:suggest",

@@ -13,6 +13,7 @@ from ..drift import IGNORE_RULE_HELP, IgnoreRule, compare
 from ..errors import ExitCode, InputError, Location
 from ..live import LiveState
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
+from .comment import comment_optional_option, post_report_comment
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
 
@@ -116,6 +117,14 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @click.option(
     "--quiet", "-q", is_flag=True, help="Print nothing on standard output (write --output files only)."
 )
+@click.option(
+    "--mr-comment",
+    is_flag=True,
+    help="Also create or update this environment's comment on the merge request "
+    "(CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, NETPOL_GITLAB_TOKEN; see 'comment --help'). "
+    "If posting fails the report is still printed and written, and the exit code is 3.",
+)
+@comment_optional_option
 @handle_errors
 def drift(
     values: str | None,
@@ -129,6 +138,8 @@ def drift(
     job_url: str | None,
     verbose: bool,
     quiet: bool,
+    mr_comment: bool,
+    comment_optional: bool,
     **options: Any,
 ) -> int:
     """Report how the live policies differ from those the deploy will create.
@@ -200,6 +211,13 @@ def drift(
     if not quiet:
         color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(render(document, output_format, color=color, **render_options), nl=False)
+    if mr_comment:
+        # After the report is out: a GitLab failure must not cost the printed or written report.
+        posted = post_report_comment(
+            document, environment, optional=comment_optional, artifact_path=artifact, job_url=job_url
+        )
+        if posted is not ExitCode.OK:
+            return posted
     return ExitCode.FINDINGS if report.has_drift else ExitCode.OK
 
 

@@ -1,0 +1,147 @@
+"""``autodeploy-netpol comment``: the drift report as one merge-request comment per environment.
+
+:func:`post_report_comment` is shared with ``drift --mr-comment``: both render the report with
+the Markdown renderer (summary first, one ``<details>`` per object, cluster data escaped) and
+hand it to the GitLab edge.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from ..errors import ExitCode, GitLabError, InputError, Location
+from .common import env_default, handle_errors, print_error
+
+#: Where the environment name comes from when ``--environment`` is not given.
+ENVIRONMENT_VARIABLES = ("NETPOL_ENVIRONMENT", "CI_ENVIRONMENT_NAME")
+
+comment_optional_option = click.option(
+    "--comment-optional",
+    is_flag=True,
+    help="A failed merge-request comment is a warning, not exit code 3.",
+)
+
+
+def environment_option(help_text: str) -> Any:
+    """``--environment``, defaulting to NETPOL_ENVIRONMENT or CI_ENVIRONMENT_NAME."""
+    return click.option(
+        "--environment",
+        metavar="NAME",
+        default=lambda: env_default(*ENVIRONMENT_VARIABLES),
+        show_default=False,
+        help=help_text,
+    )
+
+
+def post_report_comment(
+    report: Mapping[str, Any],
+    environment: str | None,
+    *,
+    optional: bool,
+    artifact_path: str | None = None,
+    job_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ExitCode:
+    """Render ``report`` as Markdown and create or update the environment's MR comment.
+
+    ``environment`` defaults to the report's own; ``artifact_path`` names the full report in the
+    job's artifacts for the comment's link to ``job_url`` (default ``CI_JOB_URL``). Returns ``ExitCode.OK`` on success, ``ExitCode.ACCESS`` when posting failed (the error is
+    printed), or ``ExitCode.OK`` with a warning when ``optional``. Never raises for GitLab
+    problems, so a caller that already printed or wrote the report keeps it.
+    """
+    from ..gitlab import MergeRequestNotes, body_room, target_from_environment
+    from ..report.markdown import render_markdown
+
+    variables = os.environ if environ is None else environ
+    environment = environment or report.get("environment") or None
+    try:
+        if not environment:
+            raise GitLabError(
+                "no environment name for the merge-request comment",
+                hint="pass --environment (one comment is kept per environment) or set NETPOL_ENVIRONMENT",
+            )
+        target = target_from_environment(variables)
+        markdown = render_markdown(
+            dict(report),
+            environment=environment,
+            job_url=job_url or variables.get("CI_JOB_URL") or None,
+            max_chars=body_room(environment),
+            artifact_path=artifact_path,
+        )
+        project_url = variables.get("CI_MERGE_REQUEST_PROJECT_URL") or variables.get("CI_PROJECT_URL")
+        outcome = MergeRequestNotes(target, project_url=project_url).publish(environment, markdown)
+    except GitLabError as error:
+        if optional:
+            click.echo(f"warning: merge-request comment not posted (--comment-optional): {error}", err=True)
+            return ExitCode.OK
+        print_error(error)
+        return ExitCode.ACCESS
+    click.echo(outcome.describe(), err=True)
+    return ExitCode.OK
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  autodeploy-netpol comment --report drift.json --environment production
+  autodeploy-netpol comment --report drift.json --environment staging --comment-optional
+  autodeploy-netpol comment --report drift.json --markdown-out drift.md
+
+\b
+Needs, as GitLab CI sets them in merge-request pipelines: CI_API_V4_URL, CI_PROJECT_ID,
+CI_MERGE_REQUEST_IID; and a token in NETPOL_GITLAB_TOKEN (or GITLAB_TOKEN): a project
+access token with the api scope. CI_JOB_TOKEN cannot create merge-request notes.
+"""
+)
+@click.option(
+    "--report",
+    "report_path",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Drift report in JSON (drift --format json).",
+)
+@environment_option(
+    "Environment the report is about; one comment is kept per environment. "
+    "Default: $NETPOL_ENVIRONMENT, $CI_ENVIRONMENT_NAME, then the report's own."
+)
+@click.option(
+    "--markdown-out",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the rendered Markdown here (e.g. as a job artifact).",
+)
+@comment_optional_option
+@handle_errors
+def comment(
+    report_path: str, environment: str | None, markdown_out: str | None, comment_optional: bool
+) -> int:
+    """Post the drift report to the merge request, or update the comment already there.
+
+    One comment per environment, found by a hidden marker; only comments written by the token's
+    own user are edited, and nothing is written when the report did not change.
+    """
+    from ..report.json_report import load_report
+
+    report = load_report(report_path)
+    if markdown_out:
+        from ..report.markdown import render_markdown
+
+        markdown = render_markdown(
+            report,
+            environment=environment,
+            job_url=os.environ.get("CI_JOB_URL") or None,
+            artifact_path=report_path,
+        )
+        try:
+            with open(markdown_out, "w", encoding="utf-8") as handle:
+                handle.write(markdown)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the Markdown report: {exc.strerror or exc}", location=Location(markdown_out)
+            ) from exc
+    return post_report_comment(report, environment, optional=comment_optional, artifact_path=report_path)
