@@ -9,12 +9,20 @@ which the overlays reuse so that names and labels are exactly the chart's.
 {{- printf "%s-%s" (include "fullname" .root) .suffix | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{- /* True ("true") when an entry of networkPolicy.policies / ciliumNetworkPolicy.policies is on:
-"enabled" defaults to true when the key is absent. */ -}}
-{{- define "netpolOverlay.entryEnabled" -}}
+{{- /* "true" when a value is a map whose "enabled" is true. */ -}}
+{{- define "netpolOverlay.on" -}}
+{{- if and (kindIs "map" .) .enabled -}}true{{- end -}}
+{{- end -}}
+
+{{- /* "true" when an entry of networkPolicy.policies / ciliumNetworkPolicy.policies is on: a map
+whose "enabled" is absent or null (Helm's "null deletes the key") defaults to true. A null entry
+(deleted by a later values file) is off. */ -}}
+{{- define "netpolOverlay.entryOn" -}}
+{{- if kindIs "map" . -}}
 {{- $on := true -}}
-{{- if hasKey . "enabled" -}}{{- $on = .enabled -}}{{- end -}}
+{{- if and (hasKey . "enabled") (not (kindIs "invalid" .enabled)) -}}{{- $on = .enabled -}}{{- end -}}
 {{- if $on -}}true{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{- /* The suggested policy: the app's own pods accept traffic from pods of the same app and from
