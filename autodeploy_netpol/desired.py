@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chart import CHART_DEFAULTS, DEFAULT_CHART_VERSION, appname, render_objects
+from .chart import CHART_DEFAULTS, DEFAULT_CHART_VERSION, appname, chart_defaults, render_objects
 from .errors import InputError, ValidationFailed
 from .merge import helm_merge, helm_merge_all, layer_values
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
@@ -86,7 +86,7 @@ def compute_desired(values: ValuesFile, context: DeployContext) -> Desired:
     for name in BLOCKS:
         merged_values[name] = values_layer(name, values.block(name), context)
     # What Helm does: chart defaults, then the values files, then --set (which wins).
-    chart_values = helm_merge_all(CHART_DEFAULTS, merged_values, context.set_values())
+    chart_values = helm_merge_all(chart_defaults(context.chart_version), merged_values, context.set_values())
     objects = render_objects(chart_values, release=context.helm_release, chart_version=context.chart_version)
     _check_unique_names(objects, values)
     return Desired(objects, merged_values, context, [p for p in problems if p not in errors])

@@ -48,6 +48,8 @@ _KIND_RANK = {"NetworkPolicy": 0, "CiliumNetworkPolicy": 1}
 
 # "execution error at (auto-deploy-app/templates/x.yaml:12:4): message" and
 # "parse error at (auto-deploy-app/templates/x.yaml:2): message"
+_DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_POLICY_KIND = re.compile(r"^kind:\s*[\"']?(?:Cilium)?NetworkPolicy[\"']?\s*$", re.MULTILINE)
 _TEMPLATE_ERROR = re.compile(
     r"\((?P<template>[^():\s]+\.(?:ya?ml|tpl|txt|json)):(?P<line>\d+)(?::(?P<column>\d+))?\)"
 )
@@ -87,18 +89,18 @@ def auto_deploy_set_values(
 ) -> dict[str, str]:
     """The ``--set`` values Auto Deploy passes that reach the network-policy templates.
 
-    ``auto-deploy deploy`` sets ``gitlab.app`` ($CI_PROJECT_PATH_SLUG), ``gitlab.env``
+    ``auto-deploy deploy`` always sets ``gitlab.app`` ($CI_PROJECT_PATH_SLUG), ``gitlab.env``
     ($CI_ENVIRONMENT_SLUG), ``gitlab.projectID`` ($CI_PROJECT_ID), ``releaseOverride`` (the base
-    release name, also for the canary and rollout releases) and ``application.track``.
+    release name, also for the canary and rollout releases) and ``application.track``; an unset
+    variable becomes an empty string (so the ``app.gitlab.com/proj`` label is ``""``, never null).
     """
-    values = {"releaseOverride": release_override, "application.track": track}
-    if app:
-        values["gitlab.app"] = app
-    if env:
-        values["gitlab.env"] = env
-    if project_id:
-        values["gitlab.projectID"] = project_id
-    return values
+    return {
+        "gitlab.app": app or "",
+        "gitlab.env": env or "",
+        "gitlab.projectID": project_id or "",
+        "releaseOverride": release_override,
+        "application.track": track,
+    }
 
 
 class LoadedChart(Protocol):
@@ -201,18 +203,22 @@ def _template_error(message: str, chart: Path, *, what: str) -> InputError:
 
 
 def _policies_from(template: str, text: str, source: str) -> Iterator[RenderedManifest]:
-    try:
-        documents = list(iter_documents(text, source))
-    except InputError as error:
-        raise InputError(
-            f"Helm rendered YAML that does not parse: {error.message}",
-            location=error.location,
-            hint="the template produces invalid YAML for these values (an indent or quoting problem)",
-        ) from error
-    for index, document in enumerate(documents):
-        manifest = document.data
-        if isinstance(manifest, dict) and manifest.get("kind") in POLICY_KINDS:
-            yield RenderedManifest(template, index, manifest)
+    """The policy documents of one rendered template; other kinds are not even parsed."""
+    for index, chunk in enumerate(_DOCUMENT_SEPARATOR.split(text)):
+        if not _POLICY_KIND.search(chunk):
+            continue
+        try:
+            documents = list(iter_documents(chunk, source))
+        except InputError as error:
+            raise InputError(
+                f"Helm rendered YAML that does not parse: {error.message}",
+                location=Location(source),
+                hint="the template produces invalid YAML for these values (an indent or quoting problem)",
+            ) from error
+        for document in documents:
+            manifest = document.data
+            if isinstance(manifest, dict) and manifest.get("kind") in POLICY_KINDS:
+                yield RenderedManifest(template, index, manifest)
 
 
 def helm_order(manifests: list[RenderedManifest]) -> list[RenderedManifest]:
@@ -357,12 +363,9 @@ class CliChart:
 
 def _split_template_output(stream: str, chart: Path) -> Iterator[RenderedManifest]:
     """Split ``helm template`` output (already in Helm's order) by its ``# Source:`` comments."""
-    template, index = "", 0
-    for chunk in re.split(r"^---\s*$", stream, flags=re.MULTILINE):
+    for position, chunk in enumerate(_DOCUMENT_SEPARATOR.split(stream)):
         source = re.search(r"^# Source: (\S+)", chunk, flags=re.MULTILINE)
-        if source:
-            index = index + 1 if source[1] == template else 0
-            template = source[1]
+        template = source[1] if source else ""
         inside = template.split("/", 1)[1] if "/" in template else template
         for rendered in _policies_from(template, chunk, str(chart / inside)):
-            yield RenderedManifest(rendered.template, index, rendered.manifest)
+            yield RenderedManifest(rendered.template, position, rendered.manifest)

@@ -49,3 +49,14 @@ def make_chart(tmp_path: Path) -> ChartFactory:
         return build_chart(place, modern=modern, overlays=overlays)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def overlaid_charts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Chart version → a fixture chart with chart-overlays laid on, in both shapes (shared, read-only)."""
+    charts = {}
+    for version, modern in (("2.39.0", False), ("2.100.0", True)):
+        charts[version] = build_chart(
+            tmp_path_factory.mktemp(f"chart-{version}"), modern=modern, overlays=True
+        )
+    return charts
