@@ -25,12 +25,15 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
 from .errors import InputError, Location
 from .yamlio import iter_documents
+
+if TYPE_CHECKING:
+    from .desired import DeployContext
 
 #: The kinds this tool cares about; everything else the chart renders is dropped.
 POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
@@ -101,6 +104,16 @@ def auto_deploy_set_values(
         "releaseOverride": release_override,
         "application.track": track,
     }
+
+
+def auto_deploy_release(
+    context: DeployContext, *, app: str | None = None, env: str | None = None
+) -> HelmRelease:
+    """The release Auto Deploy installs for ``context``: ``<release>[-<track>]`` in its namespace."""
+    set_values = auto_deploy_set_values(
+        release_override=context.release, track=context.track, project_id=context.project_id, app=app, env=env
+    )
+    return HelmRelease(context.helm_release, context.namespace or "default", set_values)
 
 
 class LoadedChart(Protocol):

@@ -22,10 +22,12 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, Location
 
@@ -126,6 +128,32 @@ def apply_overlay(
         elif text is not None:
             _write_atomically(target, text)
     return [change for change, _ in planned]
+
+
+#: values (block, key) → the overlay template that renders them
+_EXTENSION_TEMPLATES = {
+    ("networkPolicy", "policies"): "templates/zz-netpol-network-policies.yaml",
+    ("networkPolicy", "suggested"): "templates/zz-netpol-network-policies.yaml",
+    ("networkPolicy", "defaultDeny"): "templates/zz-netpol-network-policies.yaml",
+    ("ciliumNetworkPolicy", "policies"): "templates/zz-netpol-cilium-policies.yaml",
+}
+
+
+def missing_overlays(chart_dir: str | os.PathLike[str], values: Mapping[str, Any]) -> list[str]:
+    """What ``values`` ask for that the chart at ``chart_dir`` cannot render without the overlays."""
+    chart = Path(chart_dir)
+    problems = []
+    for (block, key), template in _EXTENSION_TEMPLATES.items():
+        section = values.get(block)
+        if not (isinstance(section, dict) and section.get(key)):
+            continue
+        path = chart / template
+        if not path.is_file() or ownership(path.read_text(encoding="utf-8", errors="replace")) == "foreign":
+            problems.append(
+                f"{block}.{key} is set but {chart} has no chart-overlays ({template}): Helm ignores it;"
+                f" run `autodeploy-netpol overlay {chart}` first, as the deploy job must"
+            )
+    return problems
 
 
 def _check_ours(current: str, target: Path) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import click
 
-from ..desired import compute_desired
+from ..desired import Desired, compute_desired
 from ..errors import InputError, Location
 from ..manifests import dump_stream, dump_yaml
 from ..values import read_values
-from .common import handle_errors
+from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
 
 
@@ -21,6 +22,9 @@ Examples:
   autodeploy-netpol render --release production --namespace shop-42-production
   autodeploy-netpol render --track canary --values-out merged-values.yaml
   HELM_RELEASE_NAME=review-x KUBE_NAMESPACE=shop-42-review-x autodeploy-netpol render --format json
+\b
+  # render with real Helm from the chart the job deploys (after `autodeploy-netpol overlay chart/`)
+  autodeploy-netpol render --chart chart/ --release production --namespace shop-42-production
 """
 )
 @values_argument
@@ -34,15 +38,36 @@ Examples:
 @click.option(
     "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
 )
+@click.option(
+    "--chart",
+    "chart_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Render with real Helm from this chart directory (the helm CLI if on PATH, else helm-python-sdk) "
+    "instead of the tool's model of the auto-deploy-app chart.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["helm-cli", "helm-python-sdk"]),
+    help="Helm engine for --chart. Default: the helm CLI when on PATH, otherwise helm-python-sdk.",
+)
 @handle_errors
 def render(
-    values: str | None, values_out: str | None, output_format: str, **options: str | bool | None
+    values: str | None,
+    values_out: str | None,
+    output_format: str,
+    chart_dir: str | None,
+    engine: str | None,
+    **options: str | bool | None,
 ) -> int:
     """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
 
     Objects are named and labelled as the auto-deploy-app chart does (<release>-auto-deploy,
     the chart's shared labels); canary and rollout tracks render the release <release>-<track>.
     Nothing is printed when the policies are disabled.
+
+    With --chart the objects come from real Helm, with the values layered as Auto Deploy
+    layers them (its --set values win over the merged values file).
     """
     context = context_from_options(**options)  # type: ignore[arg-type]
     values_file = read_values(values)
@@ -51,16 +76,29 @@ def render(
         click.echo(str(warning), err=True)
     if values_out:
         _write_values(values_out, desired.merged_values, values_file.path if values_file.exists else None)
+    objects = desired.objects if chart_dir is None else _render_with_helm(chart_dir, engine, desired)
     if output_format == "json":
-        click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": desired.objects}, indent=2))
-    elif desired.objects:
-        click.echo(dump_stream(desired.objects), nl=False)
-    if not desired.objects:
+        click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
+    elif objects:
+        click.echo(dump_stream(objects), nl=False)
+    if not objects:
         click.echo(
             "networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects",
             err=True,
         )
     return 0
+
+
+def _render_with_helm(chart_dir: str, engine: str | None, desired: Desired) -> list[dict[str, Any]]:
+    from ..helm_engine import auto_deploy_release, render_policies
+    from ..overlay import missing_overlays
+
+    for problem in missing_overlays(chart_dir, desired.merged_values):
+        click.echo(f"warning: {problem}", err=True)
+    release = auto_deploy_release(
+        desired.context, app=env_default("CI_PROJECT_PATH_SLUG"), env=env_default("CI_ENVIRONMENT_SLUG")
+    )
+    return render_policies(chart_dir, desired.merged_values, release, engine=engine)
 
 
 def _write_values(path: str, merged: dict[str, object], source: str | None) -> None:

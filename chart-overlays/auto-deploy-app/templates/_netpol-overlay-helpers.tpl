@@ -45,6 +45,9 @@ ingress:
         kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "gitlab-managed-apps" | quote }}
 {{- end -}}
 
+{{- /* The specs below go through fromYaml | toYaml, so keys come out sorted like every other
+spec the chart writes with toYaml. */ -}}
+
 {{- /* Namespace-wide default deny, DNS egress to kube-dns in kube-system (UDP and TCP 53) kept. */ -}}
 {{- define "netpolOverlay.defaultDenySpec" -}}
 podSelector: {}

@@ -1,0 +1,124 @@
+"""``autodeploy-netpol render --chart DIR``: real Helm through the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autodeploy_netpol.overlay import apply_overlay
+
+pytestmark = pytest.mark.helm
+
+FIXTURE_CHART = Path(__file__).resolve().parents[2] / "fixtures" / "charts" / "auto-deploy-app"
+
+VALUES = textwrap.dedent(
+    """\
+    networkPolicy:
+      enabled: true
+      suggested:
+        enabled: true
+      defaultDeny:
+        enabled: true
+      policies:
+        to-db:
+          spec:
+            podSelector:
+              matchLabels:
+                app: production
+            policyTypes: [Egress]
+            egress:
+              - to:
+                  - podSelector:
+                      matchLabels:
+                        app: db
+                ports:
+                  - port: 5432
+    ciliumNetworkPolicy:
+      enabled: true
+      alerts:
+        enabled: true
+    """
+)
+DEPLOY = ["--release", "production", "--namespace", "shop-42-production", "--project-id", "42"]
+
+
+@pytest.fixture
+def chart(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(FIXTURE_CHART, tmp_path / "chart"))
+
+
+@pytest.fixture
+def values(tmp_path: Path) -> Path:
+    path = tmp_path / "auto-deploy-values.yaml"
+    path.write_text(VALUES)
+    return path
+
+
+def test_real_helm_prints_what_the_model_prints(cli, chart, values):
+    apply_overlay(chart)
+    with_helm = cli("render", values, *DEPLOY, "--chart", chart)
+    with_model = cli("render", values, *DEPLOY, "--chart-version", "2.39.0")
+    assert with_helm.exit_code == 0, with_helm.output
+    assert with_helm.stdout == with_model.stdout
+    assert with_helm.stdout.count("kind: NetworkPolicy") == 4
+    assert "name: production-auto-deploy-default-deny" in with_helm.stdout
+    assert "app.gitlab.com/proj: '42'" in with_helm.stdout
+
+
+def test_canary_track_renders_the_canary_release(cli, chart, values):
+    apply_overlay(chart)
+    result = cli("render", values, *DEPLOY, "--track", "canary", "--chart", chart, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"name": "production-canary-auto-deploy"' in result.stdout
+    assert '"app": "production"' in result.stdout
+
+
+def test_a_chart_without_overlays_warns_that_helm_ignores_the_extension(cli, chart, values):
+    result = cli("render", values, *DEPLOY, "--chart", chart)
+    assert result.exit_code == 0
+    assert "networkPolicy.policies is set but" in result.stderr
+    assert "autodeploy-netpol overlay" in result.stderr
+    assert result.stdout.count("kind: NetworkPolicy") == 1  # only the chart's own
+
+
+def test_a_template_error_exits_2_with_the_template_and_line(cli, chart, values):
+    (chart / "templates" / "network-policy.yaml").write_text('{{ fail "no policies here" }}\n')
+    result = cli("render", values, *DEPLOY, "--chart", chart)
+    assert result.exit_code == 2
+    assert f"{chart}/templates/network-policy.yaml:1:" in result.stderr
+    assert "no policies here" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_not_a_chart_exits_2(cli, tmp_path, values):
+    result = cli("render", values, *DEPLOY, "--chart", tmp_path)
+    assert result.exit_code == 2
+    assert "no Chart.yaml" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("helm") is not None, reason="the helm CLI is on PATH")
+def test_asking_for_the_helm_cli_without_one_exits_2(cli, chart, values):
+    result = cli("render", values, *DEPLOY, "--chart", chart, "--engine", "helm-cli")
+    assert result.exit_code == 2
+    assert "`helm` is not on PATH" in result.stderr
+
+
+def test_without_any_helm_engine_the_error_names_both(chart, values, tmp_path):
+    # A real process with no `helm` on PATH and helm_python made unimportable.
+    program = "import sys; sys.modules['helm_python'] = None; from autodeploy_netpol.cli import main; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", program, "render", str(values), *DEPLOY, "--chart", str(chart)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no Helm engine available" in result.stderr
+    assert "helm CLI" in result.stderr and "autodeploy-netpol[helm]" in result.stderr
