@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
@@ -12,6 +12,8 @@ import click
 from ..drift import IGNORE_RULE_HELP, IgnoreRule, compare
 from ..errors import ExitCode, InputError, Location
 from ..live import LiveState
+from ..ownership.check import HistoryReader, check_ownership
+from ..ownership.conflicts import exit_code
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from .comment import comment_optional_option, post_report_comment
 from .common import env_default, handle_errors
@@ -53,11 +55,15 @@ Examples:
   # A rendered stream over many namespaces, cluster-wide:
   autodeploy-netpol render -r production -n shop > desired.yaml
   autodeploy-netpol drift --desired desired.yaml --live cluster.yaml --all-namespaces
+  # Stop before the deploy reverts hand edits (three-way with Helm's record):
+  autodeploy-netpol drift -r production -n shop-42-production --fail-on-override --helm-history
   # Hide known differences:
   autodeploy-netpol drift --live snap/ --ignore 'netpol/legacy-*' --ignore metadata.labels.chart
 
 \b
-Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster error.
+Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster error,
+            4 with --fail-on-override: the deploy would override a UI or hand edit,
+              collide with a policy Helm does not own, or run next to UI-editor policies.
 
 \b
 {IGNORE_RULE_HELP}
@@ -125,6 +131,18 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "If posting fails the report is still printed and written, and the exit code is 3.",
 )
 @comment_optional_option
+@click.option(
+    "--fail-on-override",
+    is_flag=True,
+    help="Exit 4 when the deploy would revert a change made outside the pipeline (UI editor, kubectl), "
+    "collide with a policy Helm does not own, or enable policies next to UI-editor ones.",
+)
+@click.option(
+    "--helm-history",
+    is_flag=True,
+    help="Also read Helm's release record (Secret sh.helm.release.v1.<release>.v<N>) and compare live "
+    "with what Helm last applied. Needs get/list on Secrets; off by default (see README).",
+)
 @handle_errors
 def drift(
     values: str | None,
@@ -140,6 +158,8 @@ def drift(
     quiet: bool,
     mr_comment: bool,
     comment_optional: bool,
+    fail_on_override: bool,
+    helm_history: bool,
     **options: Any,
 ) -> int:
     """Report how the live policies differ from those the deploy will create.
@@ -168,6 +188,7 @@ def drift(
         desired_objects, desired_source = manifests.objects, manifests.source
         releases = [release] if release else []
         notes.extend(manifests.notes)
+        track = str(options.get("track") or "stable")
     else:
         from ..desired import compute_desired
         from ..values import read_values
@@ -180,6 +201,7 @@ def drift(
         desired_objects, desired_source = desired.objects, values_file.path
         namespace = context.namespace
         releases = [context.helm_release]
+        release, track = context.release, context.track
     if not namespace and not all_namespaces:
         raise InputError(
             "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
@@ -197,6 +219,21 @@ def drift(
         desired_source=desired_source,
         live_source=live.source,
         notes=notes,
+    )
+    ownership = check_ownership(
+        desired_objects,
+        live.objects,
+        namespace=namespace,
+        release=release,
+        track=track,
+        all_namespaces=all_namespaces,
+        history=_history_reader(live_path) if helm_history else None,
+    )
+    report = replace(
+        report,
+        ownership=tuple(ownership.ownership),
+        warnings=tuple(warning.to_json() for warning in ownership.warnings),
+        notes=(*report.notes, *ownership.notes),
     )
     document = report_document(report, environment=environment)
     artifact = next((target.path for target in targets if target.output_format == "json"), None)
@@ -217,8 +254,30 @@ def drift(
             document, environment, optional=comment_optional, artifact_path=artifact, job_url=job_url
         )
         if posted is not ExitCode.OK:
-            return posted
-    return ExitCode.FINDINGS if report.has_drift else ExitCode.OK
+            return posted  # an access error (3) wins over drift and over --fail-on-override
+    drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
+    return exit_code(drift_code, ownership.warnings, fail_on_override=fail_on_override)
+
+
+def _history_reader(live_path: str | None) -> HistoryReader:
+    """Helm's current release manifest per (namespace, release), from the snapshot's release Secrets."""
+    if live_path is None or live_path == "-":
+        raise InputError(
+            "--helm-history needs a live snapshot file or directory",
+            hint="pass --live PATH with a snapshot that includes the release Secrets "
+            "(kubectl get networkpolicies,ciliumnetworkpolicies,secrets -l owner=helm -o yaml)",
+        )
+    from ..live.snapshot import read_manifests
+    from ..ownership.helm_history import current_release
+
+    secrets = read_manifests(live_path, what="snapshot", kinds=("Secret",)).objects
+
+    def read(namespace: str, helm_release: str) -> list[dict[str, Any]] | None:
+        here = [s for s in secrets if (s.get("metadata") or {}).get("namespace") in (None, namespace)]
+        record = current_release(here, helm_release)
+        return record.policies() if record is not None else None
+
+    return read
 
 
 def _read_live(live_path: str | None, namespace: str | None) -> LiveState:

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +45,10 @@ def read_snapshot(path: str) -> LiveState:
     return LiveState(objects=manifests.objects, source=manifests.source, notes=manifests.notes)
 
 
-def read_manifests(path: str, *, what: str = "manifest stream") -> Manifests:
-    """Read the policy objects in a file, a directory of files, or ``-`` (standard input)."""
+def read_manifests(
+    path: str, *, what: str = "manifest stream", kinds: Collection[str] = POLICY_KINDS
+) -> Manifests:
+    """Read the policy objects (or other ``kinds``) in a file, a directory of files, or ``-`` (standard input)."""
     files: list[tuple[str, str | None]]
     if path == "-":
         raw = sys.stdin.buffer.read()
@@ -69,7 +71,7 @@ def read_manifests(path: str, *, what: str = "manifest stream") -> Manifests:
     skipped: Counter[str] = Counter()
     for file, text in files:
         for manifest in _file_objects(file, text, what):
-            if manifest.get("kind") in POLICY_KINDS:
+            if manifest.get("kind") in kinds:
                 objects.append(manifest)
             else:
                 skipped[str(manifest.get("kind"))] += 1

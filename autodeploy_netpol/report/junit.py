@@ -42,16 +42,22 @@ def render_junit(document: Mapping[str, Any]) -> str:
             output = ET.SubElement(case, "system-out")
             output.text = _clean("cosmetic differences only:\n" + "\n".join(item["cosmetic"]))
         cases[str(item.get("namespace", ""))].append(case)
+    suites = {(f"drift {namespace}" if namespace else "drift"): found for namespace, found in cases.items()}
+    for warning in document.get("warnings") or []:
+        if isinstance(warning, Mapping):
+            namespace = str(warning.get("namespace", ""))
+            suite_name = f"ownership {namespace}" if namespace else "ownership"
+            suites.setdefault(suite_name, []).append(_warning_case(warning))
     root = ET.Element("testsuites", name="autodeploy-netpol drift")
     total = failures = skipped = 0
-    for namespace in sorted(cases):
-        suite_cases = cases[namespace]
+    for suite_name in sorted(suites):
+        suite_cases = suites[suite_name]
         suite_failures = sum(1 for case in suite_cases if case.find("failure") is not None)
         suite_skipped = sum(1 for case in suite_cases if case.find("skipped") is not None)
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=_clean(f"drift {namespace}" if namespace else "drift"),
+            name=_clean(suite_name),
             tests=str(len(suite_cases)),
             failures=str(suite_failures),
             errors="0",
@@ -95,3 +101,22 @@ def _failure_text(entry: Mapping[str, Any]) -> str:
     for field in entry.get("paths") or []:
         lines.append(f"{field.get('path')}: {change_text(field)}")
     return "\n".join(lines)
+
+
+def _warning_case(warning: Mapping[str, Any]) -> ET.Element:
+    """An ownership warning: a failure when it can fail the deploy, a passing case for information."""
+    code = str(warning.get("code") or warning.get("type") or "warning")
+    case = ET.Element(
+        "testcase",
+        classname=_clean(f"{warning.get('namespace', '')}.ownership"),
+        name=_clean(f"{code} {warning.get('kind', '')}/{warning.get('name', '')}"),
+        time="0",
+    )
+    text = "\n".join([str(warning.get("reason", "")), *(str(d) for d in warning.get("details") or [])])
+    if warning.get("severity") == "info":
+        output = ET.SubElement(case, "system-out")
+        output.text = _clean(text)
+    else:
+        failure = ET.SubElement(case, "failure", message=_clean(warning.get("reason", "")), type=_clean(code))
+        failure.text = _clean(text)
+    return case

@@ -133,7 +133,13 @@ def render_markdown(
         head.append(f"Full report: [job artifacts]({link})")
     head.append("")
     for warning in report.get("warnings") or []:
-        head.append(f"- ⚠️ {_warning(warning)}")
+        icon = "ℹ️" if isinstance(warning, Mapping) and warning.get("severity") == "info" else "⚠️"
+        head.append(f"- {icon} {_warning(warning)}")
+        details = list(warning.get("details") or []) if isinstance(warning, Mapping) else []
+        for detail in details[:_WARNING_DETAILS]:
+            head.append(f"  - {escape_text(detail)}")
+        if len(details) > _WARNING_DETAILS:
+            head.append(f"  - … {len(details) - _WARNING_DETAILS} more in the JSON report")
     for note in report.get("notes") or []:
         head.append(f"- Note: {escape_text(note)}")
     text = "\n".join(head).rstrip("\n") + "\n"
@@ -270,16 +276,20 @@ def _cut_section(section: str, room: int) -> str:
     return "\n".join(kept) + closing
 
 
+#: Detail lines shown per warning; the JSON report has them all.
+_WARNING_DETAILS = 6
+
+
 def _warning(warning: Any) -> str:
     if not isinstance(warning, Mapping):
         return escape_text(warning)
     parts = []
-    kind = warning.get("type") or warning.get("warning")
+    kind = warning.get("code") or warning.get("type")
     if kind:
         parts.append(f"**{escape_text(kind)}**")
     if warning.get("name"):
         parts.append(code_span(object_label(warning)))
-    message = warning.get("message") or warning.get("reason")
+    message = warning.get("reason") or warning.get("message")
     if message:
         parts.append(escape_text(message))
     return " ".join(parts)

@@ -57,7 +57,11 @@ def render_text(
     for entry in document.get("drift", []):
         _entry(console, entry)
     for warning in document.get("warnings", []):
-        console.print(Text("warning: ", style="bold yellow") + Text(_warning_text(warning)))
+        severity = str(warning.get("severity", "warning")) if isinstance(warning, Mapping) else "warning"
+        style = _SEVERITY_STYLE.get(severity, "bold yellow")
+        console.print(Text(f"{severity}: ", style=style) + Text(_warning_text(warning)))
+        for detail in warning.get("details", []) if isinstance(warning, Mapping) else []:
+            console.print(Text(f"    {detail}", style="dim"))
     if verbose:
         for entry in document.get("ignored", []):
             _entry(console, entry, ignored=True)
@@ -107,11 +111,14 @@ def _entry(console: Console, entry: Mapping[str, Any], *, ignored: bool = False)
             console.print(Text(f"    {field['path']}: ") + Text(change_text(field)))
 
 
+_SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}
+
+
 def _warning_text(warning: Mapping[str, Any] | Any) -> str:
     if isinstance(warning, Mapping):
         subject = object_label(warning) if warning.get("name") else ""
-        message = warning.get("message") or warning.get("reason") or ""
-        kind = warning.get("type") or warning.get("warning") or ""
+        message = warning.get("reason") or warning.get("message") or ""
+        kind = warning.get("code") or warning.get("type") or ""
         return " ".join(part for part in (f"[{kind}]" if kind else "", subject, str(message)) if part)
     return str(warning)
 

@@ -69,7 +69,11 @@ def test_one_run_writes_json_markdown_and_junit(cli, tmp_path: Path) -> None:
     assert markdown.startswith("### Network policy drift in `production`")
     assert f"(https://gitlab.example.com/shop/-/jobs/9/artifacts/file/{json_path})" in markdown
     suites = ET.fromstring(junit_path.read_text())
-    assert suites.get("tests") == "3" and suites.get("failures") == "2"
+    # 3 objects (2 drifted) plus the ownership warnings the example's live snapshot triggers: the
+    # kubectl edit of allow-metrics is reverted, and the UI editor's allow-inbound-http sits next
+    # to two pipeline policies (both methods).
+    assert suites.get("tests") == "6" and suites.get("failures") == "5"
+    assert [w["code"] for w in document["warnings"]] == ["both-methods", "both-methods", "override"]
 
 
 def test_in_sync_exits_zero(cli) -> None:

@@ -275,21 +275,25 @@ def test_markdown_renders_ownership_and_warnings_sections() -> None:
             "namespace": NS,
             "name": "allow-inbound-http",
             "owner": "ui-editor",
-            "reason": "label app.gitlab.com/proj",
+            "reason": "GitLab UI policy editor (project 42)",
         }
     ]
     document["warnings"] = [
         {
-            "type": "override",
+            "code": "override",
+            "severity": "warning",
+            "owner": "pipeline",
             "kind": "NetworkPolicy",
             "namespace": NS,
             "name": "web",
-            "message": "kubectl-edit changed spec",
+            "reason": "kubectl-edit changed spec",
+            "details": ["spec.ingress[1]: removed"],
         }
     ]
     validate(document)
     text = render_markdown(document)
     assert "**override** `NetworkPolicy shop-42-production/web` kubectl\\-edit changed spec" in text
+    assert "  - spec\\.ingress\\[1\\]\\: removed" in text
     assert "Ownership (1)" in text
 
 
