@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,34 +16,7 @@ pytestmark = pytest.mark.helm
 
 FIXTURE_CHART = Path(__file__).resolve().parents[2] / "fixtures" / "charts" / "auto-deploy-app"
 
-VALUES = textwrap.dedent(
-    """\
-    networkPolicy:
-      enabled: true
-      suggested:
-        enabled: true
-      defaultDeny:
-        enabled: true
-      policies:
-        to-db:
-          spec:
-            podSelector:
-              matchLabels:
-                app: production
-            policyTypes: [Egress]
-            egress:
-              - to:
-                  - podSelector:
-                      matchLabels:
-                        app: db
-                ports:
-                  - port: 5432
-    ciliumNetworkPolicy:
-      enabled: true
-      alerts:
-        enabled: true
-    """
-)
+VALUES = (Path(__file__).resolve().parents[2] / "fixtures" / "values" / "extension.yaml").read_text()
 DEPLOY = ["--release", "production", "--namespace", "shop-42-production", "--project-id", "42"]
 
 
