@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import yaml
 
 from .errors import InputError, Location
-from .yamlio import iter_documents
+from .yamlio import iter_documents, load_mapping
 
 if TYPE_CHECKING:
     from .desired import DeployContext
@@ -127,6 +127,24 @@ class LoadedChart(Protocol):
 
     def close(self) -> None:
         """Release what the engine holds for this chart."""
+
+
+def chart_version(chart_dir: str | os.PathLike[str]) -> str:
+    """The ``version`` in the chart's Chart.yaml (it feeds the ``chart`` labels and the model)."""
+    path = Path(chart_dir) / "Chart.yaml"
+    if not path.is_file():
+        raise InputError(
+            "not a Helm chart directory (no Chart.yaml)",
+            location=Location(str(Path(chart_dir))),
+            hint="point --chart at the chart directory, e.g. chart/ after `auto-deploy download_chart`",
+        )
+    document = load_mapping(str(path), what="Chart.yaml")
+    version = document.data.get("version")
+    if not isinstance(version, str) or not version:
+        raise InputError(
+            "Chart.yaml has no version", location=document.locate(("version",)), hint="add `version: x.y.z`"
+        )
+    return version
 
 
 def available_engines() -> list[str]:

@@ -69,6 +69,10 @@ def render(
     With --chart the objects come from real Helm, with the values layered as Auto Deploy
     layers them (its --set values win over the merged values file).
     """
+    if chart_dir is not None and not options.get("chart_version"):
+        from ..helm_engine import chart_version
+
+        options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
     context = context_from_options(**options)  # type: ignore[arg-type]
     values_file = read_values(values)
     desired = compute_desired(values_file, context)

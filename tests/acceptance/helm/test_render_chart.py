@@ -94,3 +94,20 @@ def test_without_any_helm_engine_the_error_names_both(chart, values, tmp_path):
     assert result.returncode == 2
     assert "no Helm engine available" in result.stderr
     assert "helm CLI" in result.stderr and "autodeploy-netpol[helm]" in result.stderr
+
+
+def test_cilium_alerts_null_on_a_pre_2_40_chart_exits_2(cli, chart, tmp_path):
+    # The 2.39 template reads .alerts.enabled; the chart's version, read from Chart.yaml, tells.
+    apply_overlay(chart)
+    values = tmp_path / "values.yaml"
+    values.write_text("ciliumNetworkPolicy:\n  enabled: true\n  alerts: null\n")
+    result = cli("render", values, *DEPLOY, "--chart", chart)
+    assert result.exit_code == 2
+    assert "alerts" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_chart_without_a_version_exits_2(cli, chart, values):
+    (chart / "Chart.yaml").write_text("apiVersion: v1\nname: auto-deploy-app\n")
+    result = cli("render", values, *DEPLOY, "--chart", chart)
+    assert result.exit_code == 2
+    assert "Chart.yaml has no version" in result.stderr

@@ -203,3 +203,16 @@ def test_no_cilium_policy_is_rendered_twice(make_chart):
     values = {"ciliumNetworkPolicy": {"enabled": True}}
     assert len(render_policies(make_chart(overlays=True), values, RELEASE)) == 1
     assert len(render_policies(make_chart(modern=True, overlays=True), values, RELEASE)) == 1
+
+
+@pytest.mark.helm
+@pytest.mark.parametrize("modern", [False, True])
+def test_helm_lint_finds_nothing_in_an_overlaid_chart(make_chart, modern):
+    import helm_python
+
+    values = {
+        "networkPolicy": {"enabled": True, "defaultDeny": {"enabled": True}, "suggested": {"enabled": True}},
+        "ciliumNetworkPolicy": {"enabled": True, "policies": {"a": {"spec": {"endpointSelector": {}}}}},
+    }
+    report = helm_python.lint(str(make_chart(modern=modern, overlays=True)), values, strict=True)
+    assert report["messages"] == [] and report["errors"] == []
