@@ -76,10 +76,12 @@ def values_schema() -> dict[str, Any]:
 
 def validate_values(values: ValuesFile) -> list[Problem]:
     """Every problem in the file's network-policy blocks, errors and warnings, in file order."""
+    blocks = {key: values.data[key] for key in CHECKED_KEYS if key in values.data}
     # A null deletes a key in Helm (it switches off a chart default), so it is never a type error.
-    instance = drop_nulls({key: values.data[key] for key in CHECKED_KEYS if key in values.data})
-    problems = list(_schema_problems(values, instance))
-    problems.extend(_Checker(values).run(instance))
+    problems = list(_schema_problems(values, drop_nulls(blocks)))
+    # The semantic checks see the nulls: 'ingress: null' is how a user drops the chart's default
+    # rule, and a null label value is a forgotten value (dropping it would widen the selector).
+    problems.extend(_Checker(values).run(blocks))
     network = values.data.get("networkPolicy")
     if isinstance(network, dict) and "spec" in network and network["spec"] is None:
         problems.append(
@@ -200,6 +202,14 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
     ):
         return f"{json.dumps(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
     if (
+        len(path) >= 2
+        and isinstance(path[-1], int)
+        and path[-2] in ("ingress", "egress")
+        and key in ("podSelector", "namespaceSelector", "ipBlock")
+    ):
+        peers = "from" if path[-2] == "ingress" else "to"
+        return f"{json.dumps(key)} belongs to a peer: write it as a list entry under '{peers}:' ('- {key}:')"
+    if (
         len(path) == 1
         and path[0] == "ciliumNetworkPolicy"
         and key in ("endpointSelector", "ingress", "egress")
@@ -218,6 +228,13 @@ def _type_hint(path: Path, value: Any, expected: list[str]) -> str | None:
         return 'write true or false without quotes: Helm treats every non-empty string, even "false", as true'
     if last == "port" and isinstance(value, int) and "string" in expected and "integer" not in expected:
         return f'CiliumNetworkPolicy ports are strings: write port: "{value}"'
+    if last in ("from", "to") and value is None and "array" in expected:
+        return (
+            f"'{last}:' has nothing under it: list the peers below it, each starting with '- ' "
+            f"(leave '{last}' out to allow every peer)"
+        )
+    if last == "policies" and isinstance(value, list):
+        return "policies maps a name to a policy: write 'my-policy:' with 'spec:' under it, not '- name: my-policy'"
     if last == "endPort" and isinstance(value, str) and value.isdigit():
         return f"write endPort: {value} without quotes"
     return None
@@ -277,7 +294,14 @@ class _Checker:
                         f"{direction} rules are ignored because policyTypes does not list {type_name}",
                         f"add {type_name} to policyTypes, or remove the {direction} rules",
                     )
-        elif merges_with_default and "ingress" not in spec and spec:
+        # Without its own 'ingress', the spec inherits the chart's rule whatever policyTypes says
+        # (unless policyTypes leaves Ingress out, and then no ingress rule applies at all).
+        if (
+            merges_with_default
+            and spec
+            and "ingress" not in spec
+            and (not isinstance(types, list) or "Ingress" in types)
+        ):
             self.add(
                 path,
                 "this spec merges with the chart's default spec, so the chart's namespace-wide ingress rule "

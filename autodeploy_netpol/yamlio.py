@@ -36,6 +36,9 @@ MAX_INPUT_BYTES = int(os.environ.get("NETPOL_MAX_INPUT_BYTES", 64 * 1024 * 1024)
 #: of the written one (and never past MAX_EXPANDED_NODES in absolute terms).
 ALIAS_EXPANSION_FACTOR = 10
 MAX_EXPANDED_NODES = 5_000_000
+#: Deepest nesting accepted. Real values files and manifests stay far below it; deeper input
+#: would exhaust Python's recursion limit in the validator, the merge or the YAML writer.
+MAX_DEPTH = 100
 
 PathElement = str | int
 Path = tuple[PathElement, ...]
@@ -120,15 +123,24 @@ class YamlDocument:
             if isinstance(node, MappingNode) and not isinstance(element, int):
                 for key_node, value_node in reversed(node.value):
                     if isinstance(key_node, ScalarNode) and key_node.value == str(element):
-                        child = key_node if (key and last) else value_node
+                        # An empty value ('from:' with nothing after it) has its mark past the colon,
+                        # at the end of the line; the key is where a person looks.
+                        child = key_node if (key and last) or _is_empty(value_node) else value_node
                         break
-            elif isinstance(node, SequenceNode) and isinstance(element, int) and 0 <= element < len(node.value):
+            elif (
+                isinstance(node, SequenceNode) and isinstance(element, int) and 0 <= element < len(node.value)
+            ):
                 child = node.value[element]
             if child is None:
                 break
             node = child
         mark = node.start_mark
         return Location(self.file, mark.line + 1, mark.column + 1)
+
+
+def _is_empty(node: Node) -> bool:
+    """A value left out after 'key:' (an implicit null, no characters of its own)."""
+    return isinstance(node, ScalarNode) and node.value == "" and node.start_mark.index == node.end_mark.index
 
 
 def read_text(path: str, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
@@ -159,6 +171,13 @@ def decode_utf8(raw: bytes, path: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # PowerShell 5's '>' and some Windows editors write UTF-16 with a byte-order mark.
+            raise InputError(
+                "the file is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8",
+                location=Location(path, 1, 1),
+                hint="save the file as UTF-8; YAML files for Helm must be UTF-8",
+            ) from None
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(
@@ -179,6 +198,9 @@ def _tab_at(text: str, line: int, column: int) -> bool:
     return "\t" in indent or current[column : column + 1] == "\t"
 
 
+_NO_CONSTRUCTOR = "could not determine a constructor for the tag"
+
+
 def _parse_error(exc: yaml.YAMLError, path: str, text: str = "") -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
@@ -190,13 +212,28 @@ def _parse_error(exc: yaml.YAMLError, path: str, text: str = "") -> InputError:
             location=location,
             hint="replace the tab with spaces; YAML forbids tabs in indentation",
         )
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark is not mark:
+        # PyYAML stops where the damage shows (often the next line, or the end of the file);
+        # where the unclosed thing started is what a person needs to find.
+        context = f"{context} that starts at {context_mark.line + 1}:{context_mark.column + 1}"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    return InputError(message, location=location, hint="fix the YAML syntax at this position")
+    hint = "fix the YAML syntax at this position"
+    if problem.startswith("mapping values are not allowed"):
+        hint = (
+            "a ': ' starts a key here: check this line's indentation against the lines above, "
+            "or quote a value that contains ': '"
+        )
+    elif problem.startswith(_NO_CONSTRUCTOR):
+        message = f"invalid YAML: unsupported tag{problem[len(_NO_CONSTRUCTOR) :]}"
+        hint = "values files hold plain data: remove the tag"
+    return InputError(message, location=location, hint=hint)
 
 
 def _check_expansion(root: Node, path: str) -> None:
     """Refuse alias bombs and recursive aliases without expanding anything."""
     sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
     on_stack: set[int] = set()
     # Iterative post-order walk: deep documents must not hit Python's recursion limit.
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -205,12 +242,20 @@ def _check_expansion(root: Node, path: str) -> None:
         ident = id(node)
         if done:
             on_stack.discard(ident)
-            total = 1
+            total, height = 1, 0
             for child in _children(node):
                 total += sizes[id(child)]
+                height = max(height, heights[id(child)])
                 if total > MAX_EXPANDED_NODES:
                     break
             sizes[ident] = total
+            heights[ident] = height + 1
+            if height + 1 > MAX_DEPTH:
+                raise InputError(
+                    f"data nested more than {MAX_DEPTH} levels deep",
+                    location=Location(path, node.start_mark.line + 1, node.start_mark.column + 1),
+                    hint="values files are a few levels deep; look for runaway brackets or indentation",
+                )
             continue
         if ident in sizes:
             continue
