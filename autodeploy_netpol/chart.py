@@ -233,7 +233,19 @@ def render_objects(
         for key, policy in _entries_on(cilium):
             name = named_policy_name(base_name, key)
             objects.append(_cilium_policy(name, cilium_labels, _alerts(policy), policy.get("spec") or {}))
-    return objects
+    return [_as_helm_prints(obj) for obj in objects]
+
+
+def _as_helm_prints(value: Any) -> Any:
+    """Numbers as Helm prints them: values pass through JSON as float64, so ``8.0`` renders as ``8``."""
+    if isinstance(value, dict):
+        return {key: _as_helm_prints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_helm_prints(item) for item in value]
+    # Go's JSON encoder writes integral floats below 1e21 without a fraction (and -0 as 0).
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
 
 
 def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

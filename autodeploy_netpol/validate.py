@@ -201,6 +201,8 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
         and key in ("podSelector", "ingress", "egress", "policyTypes")
     ):
         return f"{json.dumps(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
+    if path[:1] == ("networkPolicy",) and key == "endpointSelector":
+        return "endpointSelector is CiliumNetworkPolicy's; a NetworkPolicy selects pods with spec.podSelector"
     if (
         len(path) >= 2
         and isinstance(path[-1], int)
