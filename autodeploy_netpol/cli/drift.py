@@ -227,7 +227,7 @@ def drift(
         release=release,
         track=track,
         all_namespaces=all_namespaces,
-        history=_history_reader(live_path) if helm_history else None,
+        history=_history(live_path) if helm_history else None,
     )
     report = replace(
         report,
@@ -259,25 +259,10 @@ def drift(
     return exit_code(drift_code, ownership.warnings, fail_on_override=fail_on_override)
 
 
-def _history_reader(live_path: str | None) -> HistoryReader:
-    """Helm's current release manifest per (namespace, release), from the snapshot's release Secrets."""
-    if live_path is None or live_path == "-":
-        raise InputError(
-            "--helm-history needs a live snapshot file or directory",
-            hint="pass --live PATH with a snapshot that includes the release Secrets "
-            "(kubectl get networkpolicies,ciliumnetworkpolicies,secrets -l owner=helm -o yaml)",
-        )
-    from ..live.snapshot import read_manifests
-    from ..ownership.helm_history import current_release
+def _history(live_path: str | None) -> HistoryReader:
+    from ..live.helm_releases import SnapshotHistory
 
-    secrets = read_manifests(live_path, what="snapshot", kinds=("Secret",)).objects
-
-    def read(namespace: str, helm_release: str) -> list[dict[str, Any]] | None:
-        here = [s for s in secrets if (s.get("metadata") or {}).get("namespace") in (None, namespace)]
-        record = current_release(here, helm_release)
-        return record.policies() if record is not None else None
-
-    return read
+    return SnapshotHistory(live_path)
 
 
 def _read_live(live_path: str | None, namespace: str | None) -> LiveState:
