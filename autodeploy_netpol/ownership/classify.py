@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .fields import ManagedFieldsEntry, parse_managed_fields, path_text
+from .fields import ManagedFieldsEntry, parse_managed_fields
 
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
@@ -174,7 +174,7 @@ def is_helm_manager(manager: str) -> bool:
 
 def describe_entry(entry: ManagedFieldsEntry) -> str:
     """``kubectl-edit Update at 2024-03-02T09:12:44Z: spec.ingress`` (evidence line)."""
-    spec = [path_text(p) for p in entry.spec_paths]
+    spec = entry.spec_texts
     owned = ", ".join(spec) if spec else "metadata only"
     when = f" at {entry.time_text}" if entry.time_text else ""
     return f"managedFields: {entry.manager or '(no manager name)'} {entry.operation}{when}: {owned}"
@@ -184,7 +184,7 @@ def _authors(entries: list[ManagedFieldsEntry]) -> list[ManagedFieldsEntry]:
     return [
         entry
         for entry in entries
-        if entry.manager not in IGNORED_MANAGERS and entry.subresource != "status" and entry.paths
+        if entry.manager not in IGNORED_MANAGERS and entry.subresource != "status" and entry.writes
     ]
 
 
@@ -208,10 +208,17 @@ def _named_for(name: str, releases: dict[str, str]) -> str | None:
     return None
 
 
-def classify(obj: Mapping[str, Any], *, release: str, track: str = "stable") -> OwnershipVerdict:
+def classify(
+    obj: Mapping[str, Any],
+    *,
+    release: str,
+    track: str = "stable",
+    entries: list[ManagedFieldsEntry] | None = None,
+) -> OwnershipVerdict:
     """Classify one live policy for the app deployed as ``release`` (the base release name).
 
     ``track`` is the track being deployed: it decides which of the app's releases is "this release".
+    ``entries`` are the object's parsed managedFields when the caller has them already.
     """
     metadata = obj.get("metadata") or {}
     kind, name = str(obj.get("kind") or ""), str(metadata.get("name") or "")
@@ -219,7 +226,7 @@ def classify(obj: Mapping[str, Any], *, release: str, track: str = "stable") -> 
     labels, annotations = _labels(obj), _annotations(obj)
     releases = app_releases(release)
     deployed = helm_release_for(release, track)
-    entries = parse_managed_fields(obj)
+    entries = parse_managed_fields(obj) if entries is None else entries
     authors = _authors(entries)
     evidence: list[str] = []
 

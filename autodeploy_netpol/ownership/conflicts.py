@@ -268,16 +268,14 @@ def _writer(path: str, editors: Sequence[ManagedFieldsEntry]) -> ManagedFieldsEn
 def _override(
     live_obj: Mapping[str, Any],
     verdict: OwnershipVerdict,
-    wanted: NormalizedPolicy | None,
+    entries: list[ManagedFieldsEntry],
+    wanted_obj: Mapping[str, Any] | None,
     last_applied: Mapping[str, Any] | None,
     history: bool,
     namespace: str,
 ) -> OwnershipWarning | None:
     """Warning 1 for one object of this release, or None when no one else's edit would be lost."""
-    live = normalize_policy(live_obj, namespace=namespace)
-    entries = parse_managed_fields(live_obj)
-    helm_entries = [e for e in entries if is_helm_manager(e.manager)]
-    helm_times = [e.time for e in helm_entries if e.time is not None]
+    helm_times = [e.time for e in entries if is_helm_manager(e.manager) and e.time is not None]
     helm_last = max(helm_times) if helm_times else None
     others = [
         e
@@ -285,14 +283,18 @@ def _override(
         if not is_helm_manager(e.manager) and e.manager not in IGNORED_MANAGERS and e.spec_paths
     ]
     notes: list[str] = []
-    applied = normalize_policy(last_applied, namespace=namespace) if last_applied is not None else None
-    if history and applied is not None:
+    if history and last_applied is not None:
         # Three-way: an edit is whatever differs between live and what Helm last applied.
+        live = normalize_policy(live_obj, namespace=namespace)
+        applied: NormalizedPolicy | None = normalize_policy(last_applied, namespace=namespace)
+        assert applied is not None
         edited = [c.path for c in _spec_changes(compare_policy(applied, live))]
         editors = others
         notes.append("compared with Helm's last applied manifest (--helm-history)")
     else:
         editors = [e for e in others if helm_last is None or e.time is None or e.time > helm_last]
+        if not editors:
+            return None  # nothing written behind Helm's back: no need to compare anything
         edited = [_owned_text(p) for e in editors for p in e.spec_paths]
         for e in others:
             if e not in editors:
@@ -300,6 +302,9 @@ def _override(
                     f"{e.manager} wrote {', '.join(path_text(p) for p in e.spec_paths)} at {e.time_text}, "
                     "before Helm's last write: not counted as an edit"
                 )
+        live = normalize_policy(live_obj, namespace=namespace)
+        applied = None
+    wanted = normalize_policy(wanted_obj, namespace=namespace) if wanted_obj is not None else None
     if not edited:
         return None
     if wanted is None:
@@ -512,7 +517,8 @@ def assess(
     warnings: list[OwnershipWarning] = []
     ui_active: list[tuple[Mapping[str, Any], OwnershipVerdict]] = []
     for obj in live_objs:
-        verdict = classify(obj, release=release, track=track)
+        entries = parse_managed_fields(obj)
+        verdict = classify(obj, release=release, track=track, entries=entries)
         if not verdict.namespace:
             verdict = replace(verdict, namespace=namespace)
         verdicts.append(verdict)
@@ -531,8 +537,9 @@ def assess(
                 continue
         owned_here = (verdict.owner is Ownership.PIPELINE and verdict.this_release) or bool(in_last)
         if owned_here:
-            wanted = normalize_policy(wanted_obj, namespace=namespace) if wanted_obj is not None else None
-            override = _override(obj, verdict, wanted, applied_by_key.get(key), history, namespace)
+            override = _override(
+                obj, verdict, entries, wanted_obj, applied_by_key.get(key), history, namespace
+            )
             if override is not None:
                 warnings.append(override)
     if desired_objs and ui_active:

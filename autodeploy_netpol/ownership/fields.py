@@ -9,9 +9,11 @@ reads values at such paths, so ownership can say "kubectl-edit changed spec.ingr
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +51,9 @@ def path_text(path: FieldPath) -> str:
     """A path for people: ``spec.podSelector.matchLabels["app.kubernetes.io/name"]``."""
     text = ""
     for element in path:
-        if isinstance(element, str | int):
+        if isinstance(element, str) and element and (element.isidentifier() or _PLAIN.fullmatch(element)):
+            text += f".{element}" if text else element
+        elif isinstance(element, str | int):
             piece = format_path((element,))
             text += piece if (not text or piece.startswith("[")) else "." + piece
         else:
@@ -57,9 +61,12 @@ def path_text(path: FieldPath) -> str:
     return text or "(object)"
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
+
+
 @dataclass(frozen=True)
 class ManagedFieldsEntry:
-    """One ``metadata.managedFields`` entry."""
+    """One ``metadata.managedFields`` entry; its field set is turned into paths on first use."""
 
     manager: str
     operation: str
@@ -67,13 +74,35 @@ class ManagedFieldsEntry:
     time_text: str
     api_version: str
     subresource: str
-    #: Leaf paths owned by this manager (the most specific nodes of its field set).
-    paths: frozenset[FieldPath]
+    #: The FieldsV1 trie as served.
+    fields: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @functools.cached_property
+    def paths(self) -> frozenset[FieldPath]:
+        """Leaf paths owned by this manager (the most specific nodes of its field set)."""
+        return frozenset(_leaves(self.fields, ()))
+
+    @functools.cached_property
+    def _spec(self) -> tuple[tuple[str, FieldPath], ...]:
+        spec = self.fields.get("f:spec")
+        if spec is None:
+            return ()
+        return tuple(sorted((path_text(p), p) for p in _leaves(spec, ("spec",))))
 
     @property
     def spec_paths(self) -> tuple[FieldPath, ...]:
-        """Owned paths under ``spec``, sorted for stable output."""
-        return tuple(sorted((p for p in self.paths if p[:1] == ("spec",)), key=path_text))
+        """Owned paths under ``spec``, sorted for stable output (only the spec part is parsed)."""
+        return tuple(path for _, path in self._spec)
+
+    @property
+    def spec_texts(self) -> tuple[str, ...]:
+        """:attr:`spec_paths` for people."""
+        return tuple(text for text, _ in self._spec)
+
+    @property
+    def writes(self) -> bool:
+        """Whether this manager owns any field at all."""
+        return bool(self.fields)
 
     def owns(self, path: FieldPath) -> bool:
         """True when this manager owns ``path`` or a field inside or above it."""
@@ -144,7 +173,7 @@ def parse_managed_fields(obj: Mapping[str, Any]) -> list[ManagedFieldsEntry]:
                 time_text=str(item.get("time") or ""),
                 api_version=str(item.get("apiVersion") or ""),
                 subresource=str(item.get("subresource") or ""),
-                paths=frozenset(_leaves(fields, ())),
+                fields=fields if isinstance(fields, Mapping) else {},
             )
         )
     return entries
