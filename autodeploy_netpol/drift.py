@@ -11,6 +11,7 @@ only in the live object is named by its index in the live object.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -308,7 +309,7 @@ def owner_of(manifest: Mapping[str, Any]) -> str:
     if "app.gitlab.com/proj" in labels:
         return "GitLab policy editor"
     managers = [
-        entry.get("manager") for entry in metadata.get("managedFields") or [] if isinstance(entry, Mapping)
+        entry.get("manager") for entry in metadata.get("managedFields") or [] if isinstance(entry, dict)
     ]
     managers = [manager for manager in managers if isinstance(manager, str) and manager]
     if managers:
@@ -434,7 +435,7 @@ def compare(
 def compare_policy(desired: NormalizedPolicy, live: NormalizedPolicy) -> DriftEntry | InSync:
     """Compare one desired object with the live object of the same identity."""
     changes: list[FieldChange] = []
-    if canonical(desired.spec) != canonical(live.spec):
+    if not _identical(desired.spec, live.spec) and canonical(desired.spec) != canonical(live.spec):
         base: tuple[PathElement, ...] = () if desired.kind == CILIUM_NETWORK_POLICY else ("spec",)
         _diff(live.spec, desired.spec, base, changes)
     for section in ("labels", "annotations"):
@@ -454,6 +455,16 @@ def compare_policy(desired: NormalizedPolicy, live: NormalizedPolicy) -> DriftEn
     return InSync(desired.kind, desired.namespace or "", desired.name, cosmetic)
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """Equal as written, types included (``==`` alone takes ``1`` for ``true``); a fast path."""
+    if a != b:
+        return False
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):  # keys of mixed types, values JSON cannot hold
+        return False
+
+
 def _cosmetic(desired: NormalizedPolicy, live: NormalizedPolicy) -> tuple[str, ...]:
     """Why two objects that compare equal are written differently (empty when they are not)."""
     if desired.raw_spec == live.raw_spec and desired.raw_annotations == live.raw_annotations:
@@ -470,7 +481,7 @@ def _cosmetic(desired: NormalizedPolicy, live: NormalizedPolicy) -> tuple[str, .
 
 
 def _diff(live: Any, desired: Any, path: tuple[PathElement, ...], out: list[FieldChange]) -> None:
-    if isinstance(live, Mapping) and isinstance(desired, Mapping):
+    if isinstance(live, dict) and isinstance(desired, dict):
         for key in [*desired, *(k for k in live if k not in desired)]:
             live_value = live.get(key, ABSENT)
             desired_value = desired.get(key, ABSENT)
@@ -509,12 +520,7 @@ def _diff_set(
     lone_pair = len(only_desired) == 1 and len(only_live) == 1
     for index, item in only_desired:
         partner = _most_similar(item, unpaired_live)
-        if (
-            partner is None
-            and lone_pair
-            and isinstance(item, Mapping)
-            and isinstance(only_live[0][1], Mapping)
-        ):
+        if partner is None and lone_pair and isinstance(item, dict) and isinstance(only_live[0][1], dict):
             partner = only_live[0]
         if partner is None:
             out.append(FieldChange(format_path((*path, index)), ABSENT, item))
@@ -538,13 +544,13 @@ def _first_of_each(items: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
 
 def _most_similar(item: Any, candidates: list[tuple[int, Any]]) -> tuple[int, Any] | None:
     """The candidate mapping sharing most fields with ``item``; None unless some field is shared."""
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         return None
     best: tuple[int, Any] | None = None
     best_score = 0
     fields = {(key, canonical(value)) for key, value in item.items()}
     for candidate in candidates:
-        if not isinstance(candidate[1], Mapping):
+        if not isinstance(candidate[1], dict):
             continue
         score = len(fields & {(key, canonical(value)) for key, value in candidate[1].items()})
         if score > best_score:

@@ -46,7 +46,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from .live import CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from .yamlio import PathElement, format_path
@@ -75,6 +76,9 @@ SERVER_MANAGED_METADATA = (
     "finalizers",
 )
 
+# The same few paths repeat across thousands of policies.
+_format_path = lru_cache(maxsize=8192)(format_path)
+
 _SELECTOR_KEYS = frozenset({"podSelector", "namespaceSelector", "endpointSelector", "nodeSelector"})
 # Cilium rule fields that hold lists of endpoint selectors.
 _CILIUM_SELECTOR_LISTS = frozenset(
@@ -82,12 +86,20 @@ _CILIUM_SELECTOR_LISTS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Normalization:
-    """One rewrite applied to a manifest: where, and why it does not change the meaning."""
+class Normalization(NamedTuple):
+    """One rewrite applied to a manifest: where, and why it does not change the meaning.
 
-    path: str
+    A named tuple rather than a frozen dataclass: there is one per default filled in, and
+    big comparisons make hundreds of thousands of them.
+    """
+
+    where: tuple[PathElement, ...]
     reason: str
+
+    @property
+    def path(self) -> str:
+        """``spec.ingress[0].ports[0].protocol`` (formatted only when shown)."""
+        return _format_path(self.where)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -126,11 +138,12 @@ def canonical(value: Any) -> Hashable:
     Every list in a policy spec is a set, so lists become frozensets; scalars keep their
     type (``80`` and ``"80"`` differ, as do ``true`` and ``1``).
     """
-    if isinstance(value, Mapping):
-        return frozenset((key, canonical(item)) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return ("list", frozenset(canonical(item) for item in value))
-    return (type(value).__name__, value)
+    kind = type(value)
+    if kind is dict:
+        return frozenset([(key, canonical(item)) for key, item in value.items()])
+    if kind is list or kind is tuple:
+        return ("list", frozenset([canonical(item) for item in value]))
+    return (kind, value)
 
 
 def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = None) -> NormalizedPolicy:
@@ -142,7 +155,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
     """
     kind = str(manifest.get("kind", ""))
     metadata = manifest.get("metadata")
-    metadata = metadata if isinstance(metadata, Mapping) else {}
+    metadata = metadata if isinstance(metadata, dict) else {}
     raw_labels = _string_map(metadata.get("labels"))
     raw_annotations = _string_map(metadata.get("annotations"))
     annotations = {k: v for k, v in raw_annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
@@ -170,7 +183,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
 
 
 def _string_map(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
+    return dict(value) if isinstance(value, dict) else {}
 
 
 # --- NetworkPolicy -----------------------------------------------------------------------------
@@ -180,12 +193,12 @@ def _normalize_network_policy(spec: Any, notes: list[Normalization]) -> dict[str
     path: tuple[PathElement, ...] = ("spec",)
     if spec is None:
         spec = {}
-    if not isinstance(spec, Mapping):
+    if not isinstance(spec, dict):
         return {"spec": spec}
     out = _drop_empty(spec, path, notes, keep=("podSelector",))
     if "podSelector" not in out:
         if "podSelector" not in spec:
-            notes.append(Normalization("spec.podSelector", "absent is served as {} (selects every pod)"))
+            notes.append(Normalization(("spec", "podSelector"), "absent is served as {} (selects every pod)"))
         out["podSelector"] = {}
     for key, value in list(out.items()):
         if key in _SELECTOR_KEYS:
@@ -203,7 +216,7 @@ def _normalize_network_policy(spec: Any, notes: list[Normalization]) -> dict[str
         out["policyTypes"] = types
         notes.append(
             Normalization(
-                "spec.policyTypes",
+                ("spec", "policyTypes"),
                 f"not set: the API server sets {types} (Ingress, plus Egress when there are egress rules)",
             )
         )
@@ -213,7 +226,7 @@ def _normalize_network_policy(spec: Any, notes: list[Normalization]) -> dict[str
 def _network_policy_rule(
     rule: Any, path: tuple[PathElement, ...], peers_key: str, notes: list[Normalization]
 ) -> Any:
-    if not isinstance(rule, Mapping):
+    if not isinstance(rule, dict):
         return rule
     out = _drop_empty(rule, path, notes, keep=())
     peers = out.get(peers_key)
@@ -230,25 +243,25 @@ def _network_policy_rule(
 
 
 def _network_policy_peer(peer: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    if not isinstance(peer, Mapping):
+    if not isinstance(peer, dict):
         return peer
     # A selector that is present but empty ({}) is kept: it means "all", absence does not.
     out = _drop_empty(peer, path, notes, keep=_SELECTOR_KEYS)
     for key in _SELECTOR_KEYS & out.keys():
         out[key] = _selector(out[key], (*path, key), notes)
     block = out.get("ipBlock")
-    if isinstance(block, Mapping):
+    if isinstance(block, dict):
         out["ipBlock"] = _drop_empty(block, (*path, "ipBlock"), notes, keep=())
     return out
 
 
 def _network_policy_port(port: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    if not isinstance(port, Mapping):
+    if not isinstance(port, dict):
         return port
     out = _drop_empty(port, path, notes, keep=())
     if "protocol" not in out:
         out["protocol"] = "TCP"
-        notes.append(Normalization(format_path((*path, "protocol")), "not set: the API server sets TCP"))
+        notes.append(Normalization((*path, "protocol"), "not set: the API server sets TCP"))
     return out
 
 
@@ -267,7 +280,7 @@ def _normalize_cilium_policy(manifest: Mapping[str, Any], notes: list[Normalizat
     if spec is not None:
         out["spec"] = _cilium_rule(spec, ("spec",), notes)
     elif "spec" in manifest:
-        notes.append(Normalization("spec", "null is the same as absent"))
+        notes.append(Normalization(("spec",), "null is the same as absent"))
     specs = manifest.get("specs")
     if isinstance(specs, list):
         out["specs"] = [_cilium_rule(rule, ("specs", i), notes) for i, rule in enumerate(specs)]
@@ -277,7 +290,7 @@ def _normalize_cilium_policy(manifest: Mapping[str, Any], notes: list[Normalizat
 
 
 def _cilium_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    if not isinstance(rule, Mapping):
+    if not isinstance(rule, dict):
         return rule
     out = _drop_nulls(rule, path, notes)
     for key in _SELECTOR_KEYS & out.keys():
@@ -290,7 +303,7 @@ def _cilium_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Normaliza
 
 
 def _cilium_section(section: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    if not isinstance(section, Mapping):
+    if not isinstance(section, dict):
         return section
     out = _drop_nulls(section, path, notes)
     for key, value in list(out.items()):
@@ -302,7 +315,7 @@ def _cilium_section(section: Any, path: tuple[PathElement, ...], notes: list[Nor
 
 
 def _cilium_port_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    if not isinstance(rule, Mapping):
+    if not isinstance(rule, dict):
         return rule
     out = _drop_nulls(rule, path, notes)
     ports = out.get("ports")
@@ -312,18 +325,16 @@ def _cilium_port_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Norm
 
 
 def _cilium_port(port: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    if not isinstance(port, Mapping):
+    if not isinstance(port, dict):
         return port
     out = _drop_nulls(port, path, notes)
     if "protocol" not in out:
         out["protocol"] = "ANY"
-        notes.append(
-            Normalization(format_path((*path, "protocol")), "not set: Cilium reads it as ANY (not TCP)")
-        )
+        notes.append(Normalization((*path, "protocol"), "not set: Cilium reads it as ANY (not TCP)"))
     number = out.get("port")
     if isinstance(number, int) and not isinstance(number, bool):
         out["port"] = str(number)
-        notes.append(Normalization(format_path((*path, "port")), "Cilium ports are strings"))
+        notes.append(Normalization((*path, "port"), "Cilium ports are strings"))
     return out
 
 
@@ -333,14 +344,14 @@ def _cilium_port(port: Any, path: tuple[PathElement, ...], notes: list[Normaliza
 def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
     """Unify the spellings of one label selector; an empty selector becomes ``{}``."""
     if selector is None:
-        notes.append(Normalization(format_path(path), "null selector is served as {}"))
+        notes.append(Normalization(path, "null selector is served as {}"))
         return {}
-    if not isinstance(selector, Mapping):
+    if not isinstance(selector, dict):
         return selector
     out = dict(selector)
     labels = out.get("matchLabels")
     expressions = out.get("matchExpressions")
-    if isinstance(labels, Mapping) or labels is None:
+    if isinstance(labels, dict) or labels is None:
         labels = dict(labels or {})
     if isinstance(expressions, list) and isinstance(labels, dict):
         kept: list[Any] = []
@@ -350,7 +361,7 @@ def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normaliz
                 labels[folded[0]] = folded[1]
                 notes.append(
                     Normalization(
-                        format_path((*path, "matchExpressions", index)),
+                        (*path, "matchExpressions", index),
                         f"'{folded[0]} In [{folded[1]}]' is the matchLabels entry {folded[0]}: {folded[1]}",
                     )
                 )
@@ -361,7 +372,7 @@ def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normaliz
         if value is None or value == {} or value == []:
             # Emptied by folding In into matchLabels is recorded above; written empty is noted here.
             if key in selector and selector[key] in (None, {}, []):
-                notes.append(Normalization(format_path((*path, key)), "empty is the same as absent"))
+                notes.append(Normalization((*path, key), "empty is the same as absent"))
             out.pop(key, None)
         else:
             out[key] = value
@@ -369,7 +380,7 @@ def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normaliz
 
 
 def _single_value_in(requirement: Any) -> tuple[str, Any] | None:
-    if not isinstance(requirement, Mapping) or requirement.get("operator") != "In":
+    if not isinstance(requirement, dict) or requirement.get("operator") != "In":
         return None
     values = requirement.get("values")
     key = requirement.get("key")
@@ -381,7 +392,7 @@ def _single_value_in(requirement: Any) -> tuple[str, Any] | None:
 
 
 def _requirement(requirement: Any) -> Any:
-    if not isinstance(requirement, Mapping):
+    if not isinstance(requirement, dict):
         return requirement
     out = dict(requirement)
     # Exists / DoesNotExist carry no values; an empty list is how some writers spell that.
@@ -405,7 +416,7 @@ def _drop_empty(
     for key, value in mapping.items():
         if value is None or value == [] or (value == {} and key not in keep):
             shown = "null" if value is None else ("[]" if value == [] else "{}")
-            notes.append(Normalization(format_path((*path, key)), f"{shown} is not stored: same as absent"))
+            notes.append(Normalization((*path, key), f"{shown} is not stored: same as absent"))
             continue
         out[key] = value
     return out
@@ -417,7 +428,7 @@ def _drop_nulls(
     out: dict[str, Any] = {}
     for key, value in mapping.items():
         if value is None:
-            notes.append(Normalization(format_path((*path, key)), "null is the same as absent"))
+            notes.append(Normalization((*path, key), "null is the same as absent"))
             continue
         out[key] = value
     return out

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -176,6 +179,61 @@ def drift(
     environment = environment or env_default("CI_ENVIRONMENT_NAME")
     job_url = job_url or env_default("CI_JOB_URL")
 
+    with _no_cycle_collection():
+        return _run(
+            values=values,
+            live_path=live_path,
+            desired_path=desired_path,
+            all_namespaces=all_namespaces,
+            output_format=output_format,
+            targets=targets,
+            rules=rules,
+            environment=environment,
+            job_url=job_url,
+            verbose=verbose,
+            quiet=quiet,
+            mr_comment=mr_comment,
+            comment_optional=comment_optional,
+            fail_on_override=fail_on_override,
+            helm_history=helm_history,
+            options=options,
+        )
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while reading and comparing.
+
+    Parsed manifests are acyclic, but with tens of thousands of them every collection walks
+    them all again: measured at half the run time of a 10,000-policy comparison (bench/drift.py).
+    Nothing here builds cycles worth collecting, and the collector resumes afterwards.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _run(
+    *,
+    values: str | None,
+    live_path: str | None,
+    desired_path: str | None,
+    all_namespaces: bool,
+    output_format: str,
+    targets: list[OutputTarget],
+    rules: list[IgnoreRule],
+    environment: str | None,
+    job_url: str | None,
+    verbose: bool,
+    quiet: bool,
+    mr_comment: bool,
+    comment_optional: bool,
+    fail_on_override: bool,
+    helm_history: bool,
+    options: dict[str, Any],
+) -> int:
     notes: list[str] = []
     if desired_path is not None:
         if values is not None:

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +109,7 @@ def _document_objects(
     def where(path: tuple[PathElement, ...]) -> Location:
         return document.locate(path) if document is not None else Location(file)
 
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         raise InputError(
             f"a {what} document must be a Kubernetes object (a mapping), not {type(data).__name__}",
             location=where(()),
@@ -123,7 +123,7 @@ def _document_objects(
         # A typed list from the API (NetworkPolicyList) leaves the kind out of its items.
         item_kind = kind[: -len("List")] if isinstance(kind, str) and kind.endswith("List") else ""
         for index, item in enumerate(items):
-            if isinstance(item, Mapping) and "kind" not in item and item_kind:
+            if isinstance(item, dict) and "kind" not in item and item_kind:
                 item = {"kind": item_kind, **item}
             yield _object(item, ("items", index), where, what)
         return
@@ -131,7 +131,7 @@ def _document_objects(
 
 
 def _object(data: Any, path: tuple[PathElement, ...], where: Any, what: str) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         raise InputError(f"an object in the {what} must be a mapping", location=where(path))
     kind = data.get("kind")
     if not isinstance(kind, str) or not kind:
@@ -143,7 +143,7 @@ def _object(data: Any, path: tuple[PathElement, ...], where: Any, what: str) -> 
     if kind not in POLICY_KINDS:
         return dict(data)
     metadata = data.get("metadata")
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, dict):
         raise InputError(f"{kind} without metadata", location=where(path))
     name = metadata.get("name")
     if not isinstance(name, str) or not name:
@@ -156,12 +156,12 @@ def _object(data: Any, path: tuple[PathElement, ...], where: Any, what: str) -> 
         )
     for section in ("labels", "annotations"):
         value = metadata.get(section)
-        if value is not None and not isinstance(value, Mapping):
+        if value is not None and not isinstance(value, dict):
             raise InputError(
                 f"{kind} {name}: metadata.{section} must be a mapping",
                 location=where((*path, "metadata", section)),
             )
     spec = data.get("spec")
-    if spec is not None and not isinstance(spec, Mapping):
+    if spec is not None and not isinstance(spec, dict):
         raise InputError(f"{kind} {name}: spec must be a mapping", location=where((*path, "spec")))
     return dict(data)
