@@ -45,6 +45,57 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         return await super().__call__(raw_request)
 
 
+class StandInCluster(Emulator):
+    """The emulator plus what pykube needs, to stand in for a real cluster in the real-cluster mode.
+
+    pytest-helm-charts seeds through pykube, which discovers resources at ``/api/v1/`` and
+    ``/apis/GROUP/VERSION/`` (trailing slash; kmock serves discovery only without it) and
+    reads, creates and deletes Namespaces by name (paths kmock 0.8 cannot parse). Used only to
+    check that the real-cluster mode of these tests works; a real cluster needs none of this.
+    """
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        path, method = raw_request.path, raw_request.method
+        parts = path.strip("/").split("/")
+        namespaces = kmock.resource("", "v1", "namespaces")
+        if method == "GET" and path.endswith("/") and len(parts) in (2, 3):
+            group_version = "/".join(parts[1:])
+            served = [
+                {
+                    "name": resource.plural,
+                    "kind": resource.kind,
+                    "namespaced": resource.namespaced,
+                    "verbs": ["get", "list"],
+                }
+                for resource in BUILT_IN
+                if resource.api_version == group_version
+            ]
+            if not served:
+                return aiohttp.web.json_response(
+                    {"kind": "Status", "code": 404, "reason": "NotFound"}, status=404
+                )
+            return aiohttp.web.json_response(
+                {"kind": "APIResourceList", "groupVersion": group_version, "resources": served}
+            )
+        if parts[:3] == ["api", "v1", "namespaces"] and method == "POST" and len(parts) == 3:
+            body = await raw_request.json()
+            name = body["metadata"]["name"]
+            body["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+            self.objects[namespaces, None, name] = body
+            return aiohttp.web.json_response(body, status=201)
+        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4 and method in ("GET", "DELETE"):
+            key = (namespaces, None, parts[3])
+            if key not in self.objects or self.objects[key].deleted:
+                return aiohttp.web.json_response(
+                    {"kind": "Status", "code": 404, "reason": "NotFound"}, status=404
+                )
+            stored = self.objects[key].raw
+            if method == "DELETE":
+                self.objects[key].delete()
+            return aiohttp.web.json_response(stored)
+        return await super().__call__(raw_request)
+
+
 def write_kubeconfig(
     path: Path, server: str, *, extra_contexts: dict[str, tuple[str, str]] | None = None
 ) -> str:
@@ -157,10 +208,6 @@ class RealClusterSeeder(Seeder):
         kind(self.api, manifest).create()
 
     def serves_cilium(self) -> bool:
-        import pykube
-
-        try:
-            self.api.resource_list("cilium.io/v2")
-        except (pykube.exceptions.HTTPError, pykube.exceptions.ObjectDoesNotExist):
-            return False
-        return True
+        # pykube's discovery call raises requests' HTTPError (not pykube's) for an unknown group.
+        response = self.api.get(version="cilium.io/v2")
+        return bool(response.ok)
