@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,9 +15,11 @@ import click
 from ..drift import IGNORE_RULE_HELP, IgnoreRule, compare
 from ..errors import ExitCode, InputError, Location
 from ..live import LiveState
+from ..live.cluster import ClusterReader
 from ..ownership.check import HistoryReader, check_ownership
 from ..ownership.conflicts import exit_code
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
+from .cluster_options import CLUSTER_OPTION_NAMES, cluster_access_options, reader_from_options
 from .comment import comment_optional_option, post_report_comment
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
@@ -78,7 +80,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "--live",
     "live_path",
     metavar="PATH",
-    help="Read live policies from a snapshot instead of the cluster: a YAML/JSON file "
+    help="Read live policies from a snapshot instead of the cluster (--kubeconfig ...): a YAML/JSON file "
     "(kubectl get networkpolicies,ciliumnetworkpolicies -o yaml) or a directory of them; - for stdin.",
 )
 @click.option(
@@ -146,6 +148,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     help="Also read Helm's release record (Secret sh.helm.release.v1.<release>.v<N>) and compare live "
     "with what Helm last applied. Needs get/list on Secrets; off by default (see README).",
 )
+@cluster_access_options
 @handle_errors
 def drift(
     values: str | None,
@@ -179,10 +182,16 @@ def drift(
     environment = environment or env_default("CI_ENVIRONMENT_NAME")
     job_url = job_url or env_default("CI_JOB_URL")
 
-    with _no_cycle_collection():
+    cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
+    if live_path is not None and (cluster["kubeconfig"] or cluster["context"]):
+        raise InputError(
+            "--live reads a snapshot, --kubeconfig/--context read the cluster: give one of them",
+            hint="drop --live to compare with the cluster",
+        )
+    with _no_cycle_collection(), ExitStack() as stack:
         return _run(
             values=values,
-            live_path=live_path,
+            source=LiveSource(live_path, cluster, stack),
             desired_path=desired_path,
             all_namespaces=all_namespaces,
             output_format=output_format,
@@ -215,10 +224,45 @@ def _no_cycle_collection() -> Iterator[None]:
         gc.enable()
 
 
+class LiveSource:
+    """Where the live side comes from: a snapshot (``--live``), or the cluster.
+
+    The cluster reader is opened on first use and closed with ``stack``; ``--helm-history``
+    reads Helm's release Secrets from the same source.
+    """
+
+    def __init__(self, live_path: str | None, cluster: dict[str, Any], stack: ExitStack) -> None:
+        self.live_path = live_path
+        self.cluster = cluster
+        self.stack = stack
+        self._reader: ClusterReader | None = None
+
+    def reader(self) -> ClusterReader:
+        if self._reader is None:
+            self._reader = self.stack.enter_context(reader_from_options(**self.cluster))
+        return self._reader
+
+    def policies(self, namespace: str | None) -> LiveState:
+        """Live policies of ``namespace`` (every namespace when None)."""
+        if self.live_path is not None:
+            from ..live.snapshot import read_snapshot
+
+            return read_snapshot(self.live_path)
+        return self.reader().policies(namespace)
+
+    def history(self) -> HistoryReader:
+        """Helm's last applied manifests, from the snapshot's release Secrets or the cluster's."""
+        from ..live.helm_releases import ClusterHistory, SnapshotHistory
+
+        if self.live_path is not None:
+            return SnapshotHistory(self.live_path)
+        return ClusterHistory(self.reader())
+
+
 def _run(
     *,
     values: str | None,
-    live_path: str | None,
+    source: LiveSource,
     desired_path: str | None,
     all_namespaces: bool,
     output_format: str,
@@ -265,7 +309,7 @@ def _run(
             "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
         )
 
-    live = _read_live(live_path, None if all_namespaces else namespace)
+    live = source.policies(None if all_namespaces else namespace)
     notes.extend(live.notes)
     report = compare(
         desired_objects,
@@ -285,7 +329,7 @@ def _run(
         release=release,
         track=track,
         all_namespaces=all_namespaces,
-        history=_history(live_path) if helm_history else None,
+        history=source.history() if helm_history else None,
     )
     report = replace(
         report,
@@ -315,23 +359,6 @@ def _run(
             return posted  # an access error (3) wins over drift and over --fail-on-override
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
     return exit_code(drift_code, ownership.warnings, fail_on_override=fail_on_override)
-
-
-def _history(live_path: str | None) -> HistoryReader:
-    from ..live.helm_releases import SnapshotHistory
-
-    return SnapshotHistory(live_path)
-
-
-def _read_live(live_path: str | None, namespace: str | None) -> LiveState:
-    if live_path is not None:
-        from ..live.snapshot import read_snapshot
-
-        return read_snapshot(live_path)
-    raise InputError(
-        "no live source",
-        hint="pass --live PATH with a snapshot: kubectl get networkpolicies,ciliumnetworkpolicies -o yaml",
-    )
 
 
 def _write(path: str, text: str) -> None:
