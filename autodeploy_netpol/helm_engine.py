@@ -49,12 +49,15 @@ ENGINES = (ENGINE_CLI, ENGINE_SDK)
 # kinds kept here that is simply "NetworkPolicy first".
 _KIND_RANK = {"NetworkPolicy": 0, "CiliumNetworkPolicy": 1}
 
-# "execution error at (auto-deploy-app/templates/x.yaml:12:4): message" and
-# "parse error at (auto-deploy-app/templates/x.yaml:2): message"
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _POLICY_KIND = re.compile(r"^kind:\s*[\"']?(?:Cilium)?NetworkPolicy[\"']?\s*$", re.MULTILINE)
+# Where Helm says a template failed:
+# "execution error at (auto-deploy-app/templates/x.yaml:12:4): message",
+# "parse error at (auto-deploy-app/templates/x.yaml:2): message" and
+# "template: auto-deploy-app/templates/x.yaml:9:14: executing ... nil pointer evaluating ..."
 _TEMPLATE_ERROR = re.compile(
-    r"\((?P<template>[^():\s]+\.(?:ya?ml|tpl|txt|json)):(?P<line>\d+)(?::(?P<column>\d+))?\)"
+    r"(?P<template>[\w.-]+/(?:[\w.-]+/)*templates/[\w./-]+?\.(?:ya?ml|tpl|txt|json))"
+    r":(?P<line>\d+)(?::(?P<column>\d+))?"
 )
 
 
@@ -281,7 +284,6 @@ class SdkChart:
         helm = self._helm
         layered = _layer_set_values(dict(values), release.set_values)
         try:
-            self._chart.validate_schema(layered)
             rendered = self._render_native(layered, release)
         except helm.HelmRenderError as exc:
             raise _template_error(exc.detail, self.path, what="Helm cannot render the chart") from exc

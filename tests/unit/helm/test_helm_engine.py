@@ -194,3 +194,13 @@ def test_the_helm_cli_and_the_sdk_agree(make_chart):
 def test_the_fixture_chart_is_untouched():
     fixture = Path(__file__).resolve().parents[2] / "fixtures" / "charts" / "auto-deploy-app" / "templates"
     assert not [p.name for p in fixture.iterdir() if p.name.startswith(("zz-netpol", "_netpol"))]
+
+
+def test_a_nil_pointer_in_a_template_names_the_template_line_and_column(make_chart):
+    chart = make_chart()
+    (chart / "templates" / "deep.yaml").write_text("a: 1\nb: 2\nc: {{ .Values.absent.deeper }}\n")
+    with pytest.raises(InputError, match="nil pointer") as caught:
+        render_policies(chart, {}, RELEASE, engine=ENGINE_SDK)
+    location = caught.value.location
+    assert (location.file, location.line) == (str(chart / "templates" / "deep.yaml"), 3)
+    assert location.column > 0
