@@ -110,13 +110,19 @@ def auto_deploy_set_values(
 
 
 def auto_deploy_release(
-    context: DeployContext, *, app: str | None = None, env: str | None = None
+    context: DeployContext,
+    *,
+    app: str | None = None,
+    env: str | None = None,
+    api_versions: tuple[str, ...] = DEFAULT_API_VERSIONS,
+    kube_version: str | None = None,
 ) -> HelmRelease:
     """The release Auto Deploy installs for ``context``: ``<release>[-<track>]`` in its namespace."""
     set_values = auto_deploy_set_values(
         release_override=context.release, track=context.track, project_id=context.project_id, app=app, env=env
     )
-    return HelmRelease(context.helm_release, context.namespace or "default", set_values)
+    namespace = context.namespace or "default"
+    return HelmRelease(context.helm_release, namespace, set_values, api_versions, kube_version)
 
 
 class LoadedChart(Protocol):

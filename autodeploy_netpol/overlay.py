@@ -121,6 +121,8 @@ def apply_overlay(
         else:
             planned.append((OverlayChange(relative, Action.UPDATED), wanted))
 
+    planned.extend((change, None) for change in _stale_own_files(chart, set(overlays)))
+
     for change, text in planned:
         target = chart / change.path
         if change.action is Action.REMOVED:
@@ -128,6 +130,23 @@ def apply_overlay(
         elif text is not None:
             _write_atomically(target, text)
     return [change for change, _ in planned]
+
+
+def _stale_own_files(chart: Path, current: set[str]) -> list[OverlayChange]:
+    """Files an earlier overlay version wrote that the overlays no longer have: removed when
+    untouched, left alone (and said so) when edited by hand since."""
+    stale = []
+    for path in sorted((chart / "templates").rglob("*")):
+        relative = path.relative_to(chart).as_posix()
+        if not path.is_file() or relative in current:
+            continue
+        state = ownership(path.read_text(encoding="utf-8", errors="replace"))
+        if state == "ours":
+            stale.append(OverlayChange(relative, Action.REMOVED, "no longer part of the overlays"))
+        elif state == "edited":
+            reason = "no longer part of the overlays, but edited by hand: kept; delete it if unwanted"
+            stale.append(OverlayChange(relative, Action.SKIPPED, reason))
+    return stale
 
 
 #: values (block, key) → the overlay template that renders them

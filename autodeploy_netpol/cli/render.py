@@ -51,6 +51,15 @@ Examples:
     type=click.Choice(["helm-cli", "helm-python-sdk"]),
     help="Helm engine for --chart. Default: the helm CLI when on PATH, otherwise helm-python-sdk.",
 )
+@click.option(
+    "--api-version",
+    "api_versions",
+    metavar="GROUP/VERSION",
+    multiple=True,
+    help="For --chart: an API version the cluster serves, for .Capabilities.APIVersions (repeatable; "
+    "cilium.io/v2 is always given).",
+)
+@click.option("--kube-version", metavar="VERSION", help="For --chart: the cluster's Kubernetes version.")
 @handle_errors
 def render(
     values: str | None,
@@ -58,6 +67,8 @@ def render(
     output_format: str,
     chart_dir: str | None,
     engine: str | None,
+    api_versions: tuple[str, ...],
+    kube_version: str | None,
     **options: str | bool | None,
 ) -> int:
     """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
@@ -80,7 +91,10 @@ def render(
         click.echo(str(warning), err=True)
     if values_out:
         _write_values(values_out, desired.merged_values, values_file.path if values_file.exists else None)
-    objects = desired.objects if chart_dir is None else _render_with_helm(chart_dir, engine, desired)
+    if chart_dir is None:
+        objects = desired.objects
+    else:
+        objects = _render_with_helm(chart_dir, engine, desired, api_versions, kube_version)
     if output_format == "json":
         click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
     elif objects:
@@ -93,14 +107,24 @@ def render(
     return 0
 
 
-def _render_with_helm(chart_dir: str, engine: str | None, desired: Desired) -> list[dict[str, Any]]:
-    from ..helm_engine import auto_deploy_release, render_policies
+def _render_with_helm(
+    chart_dir: str,
+    engine: str | None,
+    desired: Desired,
+    api_versions: tuple[str, ...],
+    kube_version: str | None,
+) -> list[dict[str, Any]]:
+    from ..helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
     from ..overlay import missing_overlays
 
     for problem in missing_overlays(chart_dir, desired.merged_values):
         click.echo(f"warning: {problem}", err=True)
     release = auto_deploy_release(
-        desired.context, app=env_default("CI_PROJECT_PATH_SLUG"), env=env_default("CI_ENVIRONMENT_SLUG")
+        desired.context,
+        app=env_default("CI_PROJECT_PATH_SLUG"),
+        env=env_default("CI_ENVIRONMENT_SLUG"),
+        api_versions=tuple(dict.fromkeys((*DEFAULT_API_VERSIONS, *api_versions))),
+        kube_version=kube_version,
     )
     return render_policies(chart_dir, desired.merged_values, release, engine=engine)
 

@@ -111,3 +111,29 @@ def test_a_chart_without_a_version_exits_2(cli, chart, values):
     result = cli("render", values, *DEPLOY, "--chart", chart)
     assert result.exit_code == 2
     assert "Chart.yaml has no version" in result.stderr
+
+
+def test_api_versions_and_kube_version_reach_the_templates(cli, chart, tmp_path):
+    template = chart / "templates" / "network-policy.yaml"
+    gate = (
+        '{{- if and .Values.networkPolicy.enabled (.Capabilities.APIVersions.Has "policy.example/v1")'
+        ' (semverCompare "<1.25-0" .Capabilities.KubeVersion.Version) -}}'
+    )
+    template.write_text(template.read_text().replace("{{- if .Values.networkPolicy.enabled -}}", gate))
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n")
+    plain = cli("render", values, *DEPLOY, "--chart", chart)
+    told = cli(
+        "render",
+        values,
+        *DEPLOY,
+        "--chart",
+        chart,
+        "--api-version",
+        "policy.example/v1",
+        "--kube-version",
+        "v1.24.3",
+    )
+    assert plain.exit_code == told.exit_code == 0
+    assert "kind: NetworkPolicy" not in plain.stdout
+    assert "kind: NetworkPolicy" in told.stdout

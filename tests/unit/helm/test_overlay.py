@@ -216,3 +216,22 @@ def test_helm_lint_finds_nothing_in_an_overlaid_chart(make_chart, modern):
     }
     report = helm_python.lint(str(make_chart(modern=modern, overlays=True)), values, strict=True)
     assert report["messages"] == [] and report["errors"] == []
+
+
+def test_a_file_an_older_overlay_wrote_is_removed_when_the_overlays_drop_it(make_chart):
+    chart = make_chart()
+    apply_overlay(chart)
+    old = chart / "templates" / "zz-netpol-retired.yaml"
+    old.write_text(stamped("{{- /* from an older overlay */ -}}\n"))
+    done = actions(apply_overlay(chart))
+    assert done["templates/zz-netpol-retired.yaml"] is Action.REMOVED
+    assert not old.exists()
+    assert "templates/network-policy.yaml" not in done  # the chart's own files are never touched
+
+
+def test_a_retired_overlay_file_edited_by_hand_is_kept(make_chart):
+    chart = make_chart()
+    old = chart / "templates" / "zz-netpol-retired.yaml"
+    old.write_text(stamped("{{- /* from an older overlay */ -}}\n") + "# edited\n")
+    assert actions(apply_overlay(chart))["templates/zz-netpol-retired.yaml"] is Action.SKIPPED
+    assert old.exists()
