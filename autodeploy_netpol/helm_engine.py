@@ -16,6 +16,7 @@ them (Helm's install order by kind, then template path, then position in the tem
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -344,7 +345,7 @@ def _layer_set_values(values: dict[str, Any], set_values: Mapping[str, str]) -> 
     therefore passed as strings (``--set-string``), which render identically under ``quote``,
     the only way the chart uses them.
     """
-    result = json.loads(json.dumps(values))  # deep copy, JSON types only
+    result = json.loads(json.dumps(values, default=_as_helm_reads_it))  # deep copy, JSON types only
     for dotted, value in set_values.items():
         node = result
         *parents, leaf = dotted.split(".")
@@ -355,6 +356,22 @@ def _layer_set_values(values: dict[str, Any], set_values: Mapping[str, str]) -> 
             node = child
         node[leaf] = value
     return result
+
+
+def _as_helm_reads_it(value: object) -> str:
+    """YAML types JSON lacks, as Helm's YAML reader hands them to templates.
+
+    Helm (sigs.k8s.io/yaml) keeps an unquoted timestamp such as ``2001-01-01`` as the string
+    written; PyYAML makes it a date. ``!!binary`` becomes its decoded text.
+    """
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise InputError(
+        f"the values hold a {type(value).__name__}, which Helm values cannot carry",
+        hint="write it as a plain string, number, list or mapping",
+    )
 
 
 class CliChart:

@@ -137,3 +137,11 @@ def test_api_versions_and_kube_version_reach_the_templates(cli, chart, tmp_path)
     assert plain.exit_code == told.exit_code == 0
     assert "kind: NetworkPolicy" not in plain.stdout
     assert "kind: NetworkPolicy" in told.stdout
+
+
+def test_yaml_dates_elsewhere_in_the_values_file_reach_helm_as_text(cli, chart, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\npodAnnotations:\n  since: 2001-01-01\n")
+    result = cli("render", values, *DEPLOY, "--chart", chart)
+    assert result.exit_code == 0, result.output
+    assert "name: production-auto-deploy" in result.stdout

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autodeploy_netpol.errors import InputError
 from autodeploy_netpol.helm_engine import (
@@ -204,3 +206,40 @@ def test_a_nil_pointer_in_a_template_names_the_template_line_and_column(make_cha
     location = caught.value.location
     assert (location.file, location.line) == (str(chart / "templates" / "deep.yaml"), 3)
     assert location.column > 0
+
+
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 70000), st.text(max_size=5), st.floats(0, 10))
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+block_keys = st.sampled_from(["enabled", "spec", "policies", "alerts", "defaultDeny", "suggested", "x"])
+messy_block = st.one_of(json_value, st.dictionaries(block_keys, json_value, max_size=4))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "networkPolicy": messy_block,
+            "ciliumNetworkPolicy": messy_block,
+            "extraLabels": json_value,
+            "gitlab": json_value,
+        },
+    )
+)
+def test_any_values_give_policies_or_an_input_error_never_a_crash(overlaid_charts, values):
+    # Garbage the validator would refuse still must not crash the Helm edge.
+    chart = open_chart(overlaid_charts["2.100.0"], engine=ENGINE_SDK)
+    try:
+        objects = chart.render(values, RELEASE)
+    except InputError as error:
+        assert error.location is not None
+    else:
+        assert all(o.manifest["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy") for o in objects)
+    finally:
+        chart.close()
