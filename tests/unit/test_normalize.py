@@ -482,3 +482,50 @@ def test_shuffling_lists_is_never_drift(rules: list[dict[str, Any]], seed: Any) 
     b = normalize_policy(netpol({"podSelector": {}, "ingress": shuffled}))
     assert canonical(a.spec) == canonical(b.spec)
     assert isinstance(compare_policy(a, b), InSync)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "TCP", "In", "80", "app"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "podSelector",
+                    "matchLabels",
+                    "matchExpressions",
+                    "ingress",
+                    "egress",
+                    "from",
+                    "to",
+                    "ports",
+                    "port",
+                    "protocol",
+                    "key",
+                    "operator",
+                    "values",
+                    "toPorts",
+                    "fromEndpoints",
+                    "ipBlock",
+                    "except",
+                    "policyTypes",
+                    "endpointSelector",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@given(spec=json_values, other=json_values, kind=st.sampled_from(["NetworkPolicy", "CiliumNetworkPolicy"]))
+def test_any_spec_shape_compares_without_crashing(spec: Any, other: Any, kind: str) -> None:
+    # Snapshots and hand-written streams can hold anything; the comparison reports, never crashes.
+    make = netpol if kind == "NetworkPolicy" else cnp
+    a, b = normalize_policy(make(spec)), normalize_policy(make(other))
+    result = compare_policy(a, b)
+    assert isinstance(compare_policy(a, a), InSync)
+    if isinstance(result, DriftEntry):
+        assert result.paths
