@@ -31,7 +31,7 @@ MAX_VALUE_CHARS = 1_000
 #: Room kept for the closing lines (omitted counts, artifact link).
 _TRAILER_RESERVE = 700
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>^=:])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^=:])")
 # Characters that open a GitLab reference (@user, #issue, !mr, ~label, %milestone, $snippet, &epic).
 _REFERENCE_OPENERS = re.compile(r"([@#!~%$&])")
 _ZERO_WIDTH_SPACE = "\u200b"
@@ -40,9 +40,10 @@ _ZERO_WIDTH_SPACE = "\u200b"
 def escape_text(text: Any) -> str:
     """Free text that renders as itself: no Markdown, no HTML, no references or mentions."""
     flat = " ".join(str(text).splitlines())
-    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=True)
-    # A zero-width space after '@', '#', ... keeps GitLab from reading a reference there.
-    return _REFERENCE_OPENERS.sub(lambda match: match.group(1) + _ZERO_WIDTH_SPACE, escaped)
+    # A zero-width space after '@', '#', ... keeps GitLab from reading a reference there; it
+    # goes in before the HTML escaping so that the entities written below stay whole.
+    unlinked = _REFERENCE_OPENERS.sub(lambda match: match.group(1) + _ZERO_WIDTH_SPACE, flat)
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", unlinked), quote=False)
 
 
 def code_span(text: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -214,6 +215,54 @@ def test_code_block_fence_is_longer_than_any_backtick_run(lines: list[str]) -> N
 def test_escape_text_keeps_words_readable() -> None:
     assert escape_text("web api") == "web api"
     assert "<" not in escape_text("<b>")
+
+
+def rendered_text(markdown: str) -> tuple[str, list[str]]:
+    """CommonMark-render ``markdown``: the visible text, and the HTML tags it produced."""
+    from markdown_it import MarkdownIt  # CommonMark, as GitLab renders comments
+
+    rendered = MarkdownIt("commonmark").render(markdown)
+    tags = re.findall(r"</?([a-zA-Z][\w-]*)", rendered)
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered)).replace("\u200b", "").strip()
+    return text, tags
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40))
+def test_escaped_text_renders_as_itself_and_nothing_else(value: str) -> None:
+    text, tags = rendered_text(escape_text(value))
+    assert set(tags) <= {"p"}
+    # CommonMark trims and collapses surrounding whitespace; everything else shows as written.
+    assert text == " ".join(value.split()) or text == value.strip()
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_strings_render_without_html(hostile: str) -> None:
+    document = drift_document()
+    for entry in document["drift"]:
+        entry["name"] = hostile
+        entry["owner"] = hostile
+    document["notes"] = [hostile]
+    document["warnings"] = [{"type": hostile, "name": hostile, "kind": "NetworkPolicy", "message": hostile}]
+    _, tags = rendered_text(render_markdown(document))
+    assert set(tags) <= {
+        "h3",
+        "p",
+        "strong",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "details",
+        "summary",
+        "code",
+        "pre",
+        "ul",
+        "li",
+        "em",
+        "a",
+    }
 
 
 def many_objects_document(count: int, fields: int) -> dict[str, Any]:
