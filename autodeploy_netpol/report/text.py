@@ -77,6 +77,8 @@ def render_text(
             )
         for item in document.get("ownership", []):
             console.print(Text("ownership    ", style="cyan") + Text(_ownership_text(item)))
+            for evidence in item.get("evidence", []):
+                console.print(Text(f"  evidence: {evidence}", style="dim"))
     for note in document.get("notes", []):
         console.print(Text("note: ", style="dim") + Text(str(note)))
     summary = document.get("summary") or {}

@@ -186,3 +186,24 @@ def test_canary_track_deploy_warns_about_its_own_release(cli) -> None:
     )
     assert result.exit_code == 4, result.output
     assert "[override] NetworkPolicy shop-42-production/production-canary-auto-deploy" in result.stdout
+
+
+def test_verbose_text_shows_each_owner_with_its_evidence(cli) -> None:
+    result = drift(cli, FIXTURES / "argocd.yaml", "-v")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    index = lines.index(
+        "ownership    NetworkPolicy shop-42-production/allow-prometheus: other-tool (Argo CD (argocd-controller))"
+    )
+    assert lines[index + 1].startswith("  evidence: annotation argocd.argoproj.io/tracking-id (Argo CD)")
+    assert "  evidence: managedFields: argocd-controller Apply at 2024-01-30T07:12:00Z: spec.ingress, " in (
+        result.stdout
+    )
+
+
+def test_access_error_wins_over_4(cli) -> None:
+    # The merge-request comment cannot be posted (no GitLab settings): exit 3, even though an
+    # override would give 4, and the report is still printed.
+    result = drift(cli, FIXTURES / "helm-then-kubectl-edit.yaml", "--fail-on-override", "--mr-comment")
+    assert result.exit_code == 3, result.output
+    assert "[override]" in result.stdout

@@ -285,3 +285,62 @@ def test_policies_of_other_namespaces_are_left_out():
 def test_exit_code_precedence(drift_code, fail_on_override, fixture, expected):
     report = run(fixture)
     assert exit_code(drift_code, report.warnings, fail_on_override=fail_on_override) == expected
+
+
+def _cilium(ingress, managers):
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {
+            "name": "production-auto-deploy",
+            "namespace": NAMESPACE,
+            "labels": {
+                "chart": "auto-deploy-app-2.100.0",
+                "release": "production",
+                "app.gitlab.com/proj": "42",
+                "app.kubernetes.io/managed-by": "Helm",
+            },
+            "annotations": {
+                "meta.helm.sh/release-name": "production",
+                "meta.helm.sh/release-namespace": NAMESPACE,
+            },
+            "managedFields": [
+                {
+                    "manager": m,
+                    "operation": "Update",
+                    "time": t,
+                    "apiVersion": "cilium.io/v2",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {f: {} for f in fields}},
+                }
+                for m, t, fields in managers
+            ],
+        },
+        "spec": {"endpointSelector": {}, "ingress": ingress},
+    }
+
+
+def test_override_of_a_cilium_policy():
+    wanted = {
+        "kind": "CiliumNetworkPolicy",
+        "apiVersion": "cilium.io/v2",
+        "metadata": {"name": "production-auto-deploy"},
+        "spec": {"endpointSelector": {}, "ingress": [{"fromEndpoints": [{"matchLabels": {"app": "web"}}]}]},
+    }
+    edited = _cilium(
+        [{"fromEndpoints": [{"matchLabels": {"app": "web"}}]}, {"fromEntities": ["world"]}],
+        [
+            ("helm", "2024-03-01T10:00:00Z", ["f:endpointSelector"]),
+            ("kubectl-edit", "2024-03-02T10:00:00Z", ["f:ingress"]),
+        ],
+    )
+    (warning,) = assess([wanted], [edited], release=RELEASE, namespace=NAMESPACE).warnings
+    assert warning.code is WarningCode.OVERRIDE and warning.kind == "CiliumNetworkPolicy"
+    assert [(f.path, f.outcome, f.live) for f in warning.fields] == [
+        ("spec.ingress[1]", Outcome.REVERTED, {"fromEntities": ["world"]})
+    ]
+    # Near miss: the same object when only Helm wrote the spec.
+    untouched = _cilium(
+        edited["spec"]["ingress"], [("helm", "2024-03-01T10:00:00Z", ["f:endpointSelector", "f:ingress"])]
+    )
+    assert assess([wanted], [untouched], release=RELEASE, namespace=NAMESPACE).warnings == ()
