@@ -104,14 +104,21 @@ def helm_release_for(release: str, track: str) -> str:
     return release if track in ("", "stable") else f"{release}-{track}"
 
 
+def _string_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    # The API serves strings; a hand-written snapshot may hold numbers (proj: 42).
+    if all(type(v) is str for v in value.values()):
+        return value
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _labels(obj: Mapping[str, Any]) -> dict[str, str]:
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+    return _string_map((obj.get("metadata") or {}).get("labels"))
 
 
 def _annotations(obj: Mapping[str, Any]) -> dict[str, str]:
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
-    return {str(k): str(v) for k, v in annotations.items()} if isinstance(annotations, Mapping) else {}
+    return _string_map((obj.get("metadata") or {}).get("annotations"))
 
 
 def selector_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -173,11 +180,17 @@ def is_helm_manager(manager: str) -> bool:
 
 
 def describe_entry(entry: ManagedFieldsEntry) -> str:
-    """``kubectl-edit Update at 2024-03-02T09:12:44Z: spec.ingress`` (evidence line)."""
-    spec = entry.spec_texts
-    owned = ", ".join(spec) if spec else "metadata only"
+    """``kubectl-edit Update at 2024-03-02T09:12:44Z: spec.ingress`` (evidence line).
+
+    Helm's own entry is named without its fields: what Helm wrote is the chart, and listing it
+    for every pipeline policy would cost more than it tells.
+    """
     when = f" at {entry.time_text}" if entry.time_text else ""
-    return f"managedFields: {entry.manager or '(no manager name)'} {entry.operation}{when}: {owned}"
+    head = f"managedFields: {entry.manager or '(no manager name)'} {entry.operation}{when}"
+    if is_helm_manager(entry.manager):
+        return head
+    spec = entry.spec_texts
+    return f"{head}: {', '.join(spec) if spec else 'metadata only'}"
 
 
 def _authors(entries: list[ManagedFieldsEntry]) -> list[ManagedFieldsEntry]:
