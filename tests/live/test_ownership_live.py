@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from live_harness import EmulatorSeeder
-from ownership_fixtures import RELEASE, desired, live
+from ownership_fixtures import FIXTURES, RELEASE, desired, live
 
 from autodeploy_netpol.errors import ClusterError, ExitCode
 from autodeploy_netpol.live.helm_releases import ClusterHistory, read_release_secrets
@@ -133,3 +133,74 @@ async def test_forbidden_secrets_say_what_helm_history_needs(emulator) -> None:
     assert error.exit_code == ExitCode.ACCESS
     assert "cannot list secrets" in error.message
     assert error.hint is not None and "--helm-history" in error.hint and "get/list on secrets" in error.hint
+
+
+# --- the drift command against the emulator ----------------------------------------------------
+
+
+async def run_drift(emulator, namespace: str, *args: str):
+    from click.testing import CliRunner
+
+    from autodeploy_netpol.cli import main
+
+    command = [
+        "drift",
+        str(FIXTURES / "auto-deploy-values.yaml"),
+        "--release",
+        RELEASE,
+        "--namespace",
+        namespace,
+        "--project-id",
+        "42",
+        "--kubeconfig",
+        emulator.kubeconfig,
+        *args,
+    ]
+    env = {
+        name: None for name in ("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG", "KUBE_NAMESPACE", "CI_PROJECT_ID")
+    }
+    return await asyncio.to_thread(CliRunner().invoke, main, command, env=env, catch_exceptions=False)
+
+
+async def test_cli_against_the_cluster_exits_4_on_override(emulator) -> None:
+    namespace = emulator.namespace()
+    for obj in live("helm-then-kubectl-edit"):
+        emulator.add(relocate(obj, namespace))
+    result = await run_drift(emulator, namespace, "--fail-on-override")
+    assert result.exit_code == 4, result.output
+    assert f"warning: [override] NetworkPolicy {namespace}/production-auto-deploy" in result.stdout
+
+
+async def test_cli_helm_history_from_the_cluster(emulator) -> None:
+    namespace = emulator.namespace()
+    for obj in live("helm-then-ui-update") + live("helm-release-without-policy"):
+        emulator.add(relocate(obj, namespace))
+    without = await run_drift(emulator, namespace, "--fail-on-override")
+    assert "[override]" in without.stdout and "[collision]" not in without.stdout
+    result = await run_drift(emulator, namespace, "--fail-on-override", "--helm-history")
+    assert result.exit_code == 4, result.output
+    assert "error: [collision]" in result.stdout and "[override]" not in result.stdout
+
+
+@pytest.mark.scripted
+async def test_cli_forbidden_secrets_exit_3_over_4(emulator) -> None:
+    namespace = emulator.namespace()
+    for obj in live("helm-then-kubectl-edit"):
+        emulator.add(relocate(obj, namespace))
+    kmock = emulator.kmock
+    (
+        kmock["list", kmock.resource("", "v1", "secrets")]
+        << 403
+        << {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": "secrets is forbidden",
+            "reason": "Forbidden",
+            "code": 403,
+        }
+    )
+    result = await run_drift(emulator, namespace, "--fail-on-override", "--helm-history")
+    assert result.exit_code == 3, result.output
+    assert "--helm-history reads Helm's release Secrets" in result.stderr
