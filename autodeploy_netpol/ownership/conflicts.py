@@ -402,6 +402,24 @@ def _deleted_with_edits(
 
 
 def _disabled(verdict: OwnershipVerdict, namespace: str) -> OwnershipWarning:
+    how = (
+        "GitLab's editor disables a policy by adding network-policy.gitlab.com/disabled_by: gitlab to its "
+        "selector"
+    )
+    if verdict.owner is Ownership.PIPELINE:
+        # The values file does not set that selector label, so Helm's three-way merge keeps it:
+        # the deploy leaves the pipeline's own policy switched off.
+        return OwnershipWarning(
+            verdict.kind,
+            verdict.name,
+            namespace,
+            verdict.owner,
+            "the pipeline's policy was disabled in the UI: it selects no pods, and the deploy keeps it "
+            "disabled (Helm's merge leaves a selector label the values file does not set)",
+            WarningCode.DISABLED_UI_POLICY,
+            Severity.WARNING,
+            (how, "remove the label from the live object, or disable the policy in the values file instead"),
+        )
     return OwnershipWarning(
         verdict.kind,
         verdict.name,
@@ -410,10 +428,7 @@ def _disabled(verdict: OwnershipVerdict, namespace: str) -> OwnershipWarning:
         "UI-editor policy disabled in the UI: it selects no pods and has no effect",
         WarningCode.DISABLED_UI_POLICY,
         Severity.INFO,
-        (
-            "GitLab's editor disables a policy by adding network-policy.gitlab.com/disabled_by: gitlab "
-            "to its selector; delete it if it is no longer needed",
-        ),
+        (f"{how}; delete it if it is no longer needed",),
     )
 
 
@@ -524,11 +539,10 @@ def assess(
         verdicts.append(verdict)
         key = _key(obj)
         wanted_obj = desired_by_key.get(key)
-        if verdict.owner is Ownership.UI_EDITOR:
-            if verdict.disabled:
-                warnings.append(_disabled(verdict, namespace))
-            else:
-                ui_active.append((obj, verdict))
+        if verdict.disabled and verdict.owner in (Ownership.UI_EDITOR, Ownership.PIPELINE):
+            warnings.append(_disabled(verdict, namespace))
+        elif verdict.owner is Ownership.UI_EDITOR:
+            ui_active.append((obj, verdict))
         in_last = (key in applied_by_key) if history else None
         if wanted_obj is not None:
             collision = _collision(obj, verdict, helm_release, namespace, in_last)

@@ -344,3 +344,25 @@ def test_override_of_a_cilium_policy():
         edited["spec"]["ingress"], [("helm", "2024-03-01T10:00:00Z", ["f:endpointSelector", "f:ingress"])]
     )
     assert assess([wanted], [untouched], release=RELEASE, namespace=NAMESPACE).warnings == ()
+
+
+def test_pipeline_policy_disabled_in_the_ui_is_kept_disabled_by_the_deploy():
+    obj = live_object("helm-only", "production-auto-deploy")
+    obj["spec"]["podSelector"]["matchLabels"]["network-policy.gitlab.com/disabled_by"] = "gitlab"
+    obj["metadata"]["managedFields"].append(
+        {
+            "manager": "rest-client",
+            "operation": "Update",
+            "time": "2024-03-07T09:00:00Z",
+            "fieldsV1": {
+                "f:spec": {
+                    "f:podSelector": {"f:matchLabels": {"f:network-policy.gitlab.com/disabled_by": {}}}
+                }
+            },
+        }
+    )
+    (warning,) = assess(desired(), [obj], release=RELEASE, namespace=NAMESPACE).warnings
+    # Not an override: the values file does not set that label, so nothing is reverted...
+    assert (warning.code, warning.severity) == (WarningCode.DISABLED_UI_POLICY, Severity.WARNING)
+    # ...which is exactly the problem: the pipeline's policy stays switched off.
+    assert "keeps it disabled" in warning.reason and not warning.fails
