@@ -42,7 +42,7 @@ from .classify import (
     is_helm_manager,
 )
 from .fields import ManagedFieldsEntry, parse_managed_fields, path_text
-from .widening import compare_with_ui
+from .widening import PolicyModel, compare_with_ui, policy_model
 
 
 class WarningCode(StrEnum):
@@ -466,7 +466,7 @@ def _collision(
 
 def _both_methods(
     desired_obj: Mapping[str, Any],
-    ui_objs: list[Mapping[str, Any]],
+    ui_objs: list[PolicyModel],
     ui_verdicts: list[OwnershipVerdict],
     namespace: str,
 ) -> OwnershipWarning:
@@ -557,7 +557,7 @@ def assess(
             if override is not None:
                 warnings.append(override)
     if desired_objs and ui_active:
-        ui_objs = [obj for obj, _ in ui_active]
+        ui_objs = [policy_model(obj, namespace) for obj, _ in ui_active]  # made once, used per policy
         ui_verdicts = [v for _, v in ui_active]
         for desired_obj in desired_objs:
             warnings.append(_both_methods(desired_obj, ui_objs, ui_verdicts, namespace))

@@ -18,7 +18,7 @@ NetworkPolicy and ANY for Cilium.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,6 +228,7 @@ class PolicyModel:
     #: Parts of the policy the model could not read (reported, never silently dropped).
     unread: tuple[str, ...] = ()
     has_deny: bool = False
+    disabled: bool = False  # switched off in GitLab's UI
 
 
 def _namespace_selector_for(namespace: str) -> Selector:
@@ -304,7 +305,13 @@ def _network_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
                 for port in ([p for p in ports if p] or [ANY_PORT])
             )
     return PolicyModel(
-        str(obj.get("kind")), _name(obj), _selects(obj), isolates, tuple(allowances), tuple(unread)
+        str(obj.get("kind")),
+        _name(obj),
+        _selects(obj),
+        isolates,
+        tuple(allowances),
+        tuple(unread),
+        disabled=is_disabled_in_ui(obj),
     )
 
 
@@ -430,6 +437,7 @@ def _cilium_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
         tuple(allowances),
         tuple(unread),
         has_deny,
+        disabled=is_disabled_in_ui(obj),
     )
 
 
@@ -548,18 +556,20 @@ class WideningVerdict:
 
 
 def compare_with_ui(
-    pipeline_obj: Mapping[str, Any], ui_objs: list[Mapping[str, Any]], namespace: str
+    pipeline_obj: Mapping[str, Any],
+    ui_objs: Sequence[Mapping[str, Any] | PolicyModel],
+    namespace: str,
 ) -> list[WideningVerdict]:
     """Compare one pipeline policy with each active UI-editor policy in the namespace.
 
     For a UI policy that selects overlapping pods, an allowance of the pipeline's policy widens
     it when neither that UI policy nor any other overlapping UI policy isolating the same
-    direction grants it (policies add up, so the UI policies are judged together).
+    direction grants it (policies add up, so the UI policies are judged together). ``ui_objs``
+    may be models already made with :func:`policy_model` (one namespace, many pipeline policies).
     """
     pipeline = policy_model(pipeline_obj, namespace)
     pipeline_name = f"{pipeline.kind}/{pipeline.name}"
-    models = [policy_model(obj, namespace) for obj in ui_objs]
-    disabled = {_name(obj) for obj in ui_objs if is_disabled_in_ui(obj)}
+    models = [o if isinstance(o, PolicyModel) else policy_model(o, namespace) for o in ui_objs]
     overlapping = [
         m
         for m in models
@@ -577,9 +587,7 @@ def compare_with_ui(
             notes.append(f"{model.name} has deny rules, which win over any allow")
         if model.selects is None:
             notes.append(
-                "selects nothing (disabled in the UI)"
-                if model.name in disabled
-                else "its selector could not be read"
+                "selects nothing (disabled in the UI)" if model.disabled else "its selector could not be read"
             )
         if model not in overlapping:
             verdicts.append(
