@@ -84,6 +84,10 @@ class DriftEntry:
     paths: tuple[FieldChange, ...] = ()
     owner: str | None = None
     cosmetic: tuple[str, ...] = ()
+    #: For ``missing`` the desired spec, for ``unexpected`` the live one, as written (a
+    #: CiliumNetworkPolicy's ``spec`` and/or ``specs`` under those names); what the deploy
+    #: creates or deletes.
+    spec: Any = ABSENT
 
     @property
     def scopes(self) -> tuple[Scope, ...]:
@@ -403,6 +407,7 @@ def compare(
                     policy.name,
                     Change.UNEXPECTED,
                     owner=owner_of(manifest),
+                    spec=policy.raw_spec,
                 )
             )
         else:
@@ -411,7 +416,11 @@ def compare(
             )
     for key, wanted in desired_by_key.items():
         if key not in seen:
-            entries.append(DriftEntry(wanted.kind, wanted.namespace or "", wanted.name, Change.MISSING))
+            entries.append(
+                DriftEntry(
+                    wanted.kind, wanted.namespace or "", wanted.name, Change.MISSING, spec=wanted.raw_spec
+                )
+            )
 
     entries.sort(key=lambda entry: (entry.namespace, entry.kind, entry.name))
     kept, ignored = apply_ignore_rules(entries, ignore)

@@ -238,7 +238,32 @@ def _object_block(entry: Mapping[str, Any], limit: int) -> str:
     if cut_at is not None:
         lines.append("")
         lines.append(f"_{len(paths) - cut_at} more changed fields not shown; see the full report._")
+    if "spec" in entry and not paths:
+        lines.extend(_spec_block(entry["spec"], change, limit - used))
     return "\n".join(lines + closing)
+
+
+def _spec_block(spec: Any, change: str, room: int) -> list[str]:
+    """The spec the deploy creates (missing) or deletes (unexpected) as YAML, cut to ``room``."""
+    import yaml
+
+    title = "The deploy will create:" if change == "missing" else "The deploy will delete this live spec:"
+    text = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    all_lines = text.rstrip("\n").split("\n")
+    used = len(title) + 2 + 20  # title, blank line, fence lines
+    kept: list[str] = []
+    for line in all_lines:
+        line = line if len(line) <= MAX_VALUE_CHARS else line[: MAX_VALUE_CHARS - 1] + "…"
+        if used + len(line) + 1 > room:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    if not kept:
+        return []
+    out = [title, "", code_block(kept, "yaml")]
+    if len(kept) < len(all_lines):
+        out += ["", f"_{len(all_lines) - len(kept)} more lines not shown; see the full report._"]
+    return out
 
 
 def _list_section(title: str, items: list[str]) -> str:

@@ -377,3 +377,26 @@ def test_render_dispatches_every_format() -> None:
     assert render(document, "markdown").startswith("### ")
     assert render(document, "junit").startswith("<?xml")
     assert "1 changed" in render(document, "text")
+
+
+def test_missing_and_unexpected_entries_carry_the_spec_the_deploy_creates_or_deletes() -> None:
+    document = drift_document()
+    validate(document)
+    missing = next(entry for entry in document["drift"] if entry["change"] == "missing")
+    unexpected = next(entry for entry in document["drift"] if entry["change"] == "unexpected")
+    assert missing["spec"]["egress"][0]["ports"] == [{"port": 5432}]  # as written, no defaults added
+    assert unexpected["spec"]["policyTypes"] == ["Egress"]
+    text = render_markdown(document)
+    assert "The deploy will create:\n\n```yaml\npodSelector:" in text
+    assert "The deploy will delete this live spec:" in text
+
+
+def test_a_huge_missing_spec_is_cut_inside_its_block() -> None:
+    document = drift_document()
+    missing = next(entry for entry in document["drift"] if entry["change"] == "missing")
+    missing["spec"] = {"ingress": [{"ports": [{"port": i}]} for i in range(5000)]}
+    text = render_markdown(document, max_chars=20_000)
+    assert len(text) <= 20_000
+    assert "more lines not shown" in text
+    fences = [line for line in text.splitlines() if re.match(r"^`{3,}", line)]
+    assert len(fences) % 2 == 0
