@@ -16,8 +16,9 @@ file:line:column (:meth:`YamlDocument.locate`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -231,11 +232,18 @@ def _parse_error(exc: yaml.YAMLError, path: str, text: str = "") -> InputError:
 
 
 def _check_expansion(root: Node, path: str) -> None:
-    """Refuse alias bombs and recursive aliases without expanding anything."""
-    sizes: dict[int, int] = {}
+    """Refuse alias bombs, recursive aliases and runaway nesting without expanding anything.
+
+    One iterative post-order walk over the distinct collection nodes (scalars are leaves and are
+    counted inline: they are most of a document, and a 5 MB file has hundreds of thousands).
+    """
+    if isinstance(root, ScalarNode):
+        return
+    sizes: dict[int, int] = {}  # expanded node count of each distinct collection
     heights: dict[int, int] = {}
     on_stack: set[int] = set()
-    # Iterative post-order walk: deep documents must not hit Python's recursion limit.
+    written = 0  # scalar nodes as written in the file (an alias to a scalar adds nothing)
+    # Iterative: deep documents must not hit Python's recursion limit.
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
@@ -244,10 +252,13 @@ def _check_expansion(root: Node, path: str) -> None:
             on_stack.discard(ident)
             total, height = 1, 0
             for child in _children(node):
-                total += sizes[id(child)]
-                height = max(height, heights[id(child)])
-                if total > MAX_EXPANDED_NODES:
-                    break
+                if child.__class__ is ScalarNode:
+                    total += 1
+                    written += 1
+                    height = height or 1
+                else:
+                    total += sizes[id(child)]
+                    height = max(height, heights[id(child)])
             sizes[ident] = total
             heights[ident] = height + 1
             if height + 1 > MAX_DEPTH:
@@ -259,15 +270,11 @@ def _check_expansion(root: Node, path: str) -> None:
             continue
         if ident in sizes:
             continue
-        if ident in on_stack:
-            raise InputError(
-                "recursive alias: an anchor refers to itself",
-                location=Location(path, node.start_mark.line + 1, node.start_mark.column + 1),
-                hint="values files cannot hold recursive data; remove the alias",
-            )
         on_stack.add(ident)
         stack.append((node, True))
         for child in _children(node):
+            if child.__class__ is ScalarNode:
+                continue
             if id(child) in on_stack:
                 raise InputError(
                     "recursive alias: an anchor refers to itself",
@@ -277,22 +284,25 @@ def _check_expansion(root: Node, path: str) -> None:
             if id(child) not in sizes:
                 stack.append((child, False))
     expanded = sizes[id(root)]
-    distinct = len(sizes)
+    distinct = len(sizes) + written
     if expanded > MAX_EXPANDED_NODES or expanded > max(ALIAS_EXPANSION_FACTOR * distinct, 100_000):
         raise InputError(
-            f"aliases expand {distinct:,} written nodes to {expanded:,} or more (an alias bomb)",
+            f"aliases expand {distinct:,} written nodes to {_count(expanded)} (an alias bomb)",
             location=Location(path, root.start_mark.line + 1, root.start_mark.column + 1),
             hint="write the data out instead of nesting aliases of aliases",
         )
 
 
-def _children(node: Node) -> Iterator[Node]:
-    if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            yield key_node
-            yield value_node
-    elif isinstance(node, SequenceNode):
-        yield from node.value
+def _count(number: int) -> str:
+    return f"{number:,}" if number < 10**15 else f"more than {10**15:,}"
+
+
+def _children(node: Node) -> Iterable[Node]:
+    if node.__class__ is SequenceNode:
+        return node.value  # type: ignore[no-any-return]
+    if node.__class__ is MappingNode:
+        return chain.from_iterable(node.value)
+    return ()
 
 
 def _construct(loader: _Loader, root: Node, path: str) -> Any:
