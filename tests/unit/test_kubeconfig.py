@@ -14,6 +14,8 @@ from autodeploy_netpol.live.cluster import (
     CILIUM_NETWORK_POLICIES,
     NETWORK_POLICIES,
     POLICY_RESOURCES,
+    ClusterAccess,
+    ClusterReader,
     RetryPolicy,
 )
 from autodeploy_netpol.live.kubeconfig import merge_kubeconfigs, resolve_target
@@ -229,3 +231,20 @@ def test_the_shipped_rbac_grants_only_get_and_list_on_the_policy_kinds() -> None
     assert {NETWORK_POLICIES.qualified, CILIUM_NETWORK_POLICIES.qualified} == {
         f"{plural}.{group}" for group, plural in wanted
     }
+
+
+def test_the_in_cluster_client_carries_the_mounted_token_and_ca(tmp_path: Path) -> None:
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("pod-token")
+    (account / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    environ = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    reader = ClusterReader(ClusterAccess(), environ=environ, service_account_dir=str(account))
+
+    configuration = reader._api_client().configuration
+
+    assert configuration.host == "https://10.96.0.1:443"
+    assert configuration.api_key["BearerToken"].lower() == "bearer pod-token"
+    assert configuration.ssl_ca_cert == str(account / "ca.crt")
+    assert configuration.retries is False  # the reader's retries are the only ones
+    reader.close()
