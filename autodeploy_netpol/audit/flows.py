@@ -433,17 +433,34 @@ def _is_reply(flow: _Flow) -> bool | None:
     return value if isinstance(value, bool) else value.value
 
 
-def read_hubble(lines: Iterable[bytes], name: str, stats: ReadStats, peers: PeerTable) -> Iterator[Flow]:
-    """Flows from Hubble JSON lines (see the module docstring); counts the rest in ``stats``."""
+#: Hubble writes ``"is_reply":true`` for every reply packet; inside a JSON string those bytes
+#: would be escaped (``\"``), so finding them means the flow is a reply.
+_REPLY_MARK = b'"is_reply":true'
+
+
+def read_hubble(
+    lines: Iterable[bytes], name: str, stats: ReadStats, peers: PeerTable, *, prefilter: bool = True
+) -> Iterator[Flow]:
+    """Flows from Hubble JSON lines (see the module docstring); counts the rest in ``stats``.
+
+    Replies are left out first, before anything else is looked at. With ``prefilter`` a line
+    whose text says ``"is_reply":true`` is not even decoded (about 40% of a capture, and half
+    the cost of reading it); without it the decoded field decides, with the same result for
+    every well-formed line.
+    """
     # The loop is the hot path of `audit` (bench/audit.py): common cases are inlined and looked
     # up in locals; the general cases go through the helper functions above.
     decode = _LINE_DECODER.decode
+    reply_mark = _REPLY_MARK if prefilter else b"\n\n"  # a line never holds two newlines
     skipped = stats.skipped
     verdicts = _VERDICTS
     endpoints = peers._endpoints
     make_flow = tuple.__new__
     number = 0
     for number, text in enumerate(lines, 1):
+        if reply_mark in text:
+            skipped[SKIP_REPLY] += 1
+            continue
         try:
             line = decode(text)
         except msgspec.DecodeError as exc:
@@ -455,6 +472,12 @@ def read_hubble(lines: Iterable[bytes], name: str, stats: ReadStats, peers: Peer
         flow = line.flow
         if flow is None:
             flow = line
+        reply = flow.is_reply
+        if reply is not False:
+            reply = _is_reply(flow)
+            if reply:
+                skipped[SKIP_REPLY] += 1
+                continue
         l4 = flow.l4
         if l4 is None:
             skipped[SKIP_PROTOCOL if flow.IP is not None else SKIP_NOT_FLOW] += 1
@@ -469,12 +492,6 @@ def read_hubble(lines: Iterable[bytes], name: str, stats: ReadStats, peers: Peer
         if verdict == "TRANSLATED":
             skipped[SKIP_TRANSLATION] += 1
             continue
-        reply = flow.is_reply
-        if reply is not False:
-            reply = _is_reply(flow)
-            if reply:
-                skipped[SKIP_REPLY] += 1
-                continue
         ports = l4.TCP
         if ports is not None:
             protocol = "TCP"

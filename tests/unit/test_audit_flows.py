@@ -292,3 +292,30 @@ def test_any_line_is_read_or_reported_never_raised(text):
     Path(handle.name).unlink()
     assert len(flows) == 1
     assert stats.malformed + sum(stats.skipped.values()) == 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
+    import random
+
+    from audit_support import generate_cluster, hubble_line, random_peer
+
+    from autodeploy_netpol.audit.flows import PeerTable, read_hubble
+
+    cluster = generate_cluster(seed)
+    rng = random.Random(seed)
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    for second in range(300):
+        source, destination = random_peer(rng, cluster), random_peer(rng, cluster)
+        reply, established = rng.random() < 0.4, rng.random() < 0.3
+        text = hubble_line(
+            cluster, source, destination, "TCP", 443, second=second, reply=reply, established=established
+        )
+        lines.append(text.encode() + b"\n")
+    results = []
+    for prefilter in (True, False):
+        stats = ReadStats()
+        flows = list(read_hubble(lines, "x", stats, PeerTable(), prefilter=prefilter))
+        results.append((flows, stats.skipped, stats.malformed, stats.lines))
+    assert results[0] == results[1]
+    assert results[0][1][SKIP_REPLY] > 100
