@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,9 +13,11 @@ from ..audit.evaluate import Audit, PolicyReachability, objects_after_deploy
 from ..audit.flows import ReadStats, read_flows
 from ..audit.report import to_json, to_markdown, to_text, verdict
 from ..desired import compute_desired
-from ..errors import ExitCode, InputError, Location
+from ..errors import ClusterError, ExitCode, InputError, Location
+from ..live.cluster import ClusterReader
 from ..values import read_values
 from ..yamlio import load_documents
+from .cluster_options import cluster_options, reader_from_options
 from .common import handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
 
@@ -23,16 +26,18 @@ from .options import context_from_options, deploy_context_options, values_argume
     epilog="""\b
 Examples:
   hubble observe --since 24h -o jsonpb > flows.json
-  autodeploy-netpol audit --flows flows.json --live snapshot.yaml \\
-      --release production --namespace shop-42-production
+  autodeploy-netpol audit --flows flows.json -n shop-42-production -r production   # live state from the cluster
   autodeploy-netpol audit .gitlab/auto-deploy-values.yaml --flows flows.json.gz --flows extra.csv \\
       --live snapshot/ -n shop-42-production -r production --format markdown --max-dropped 10
-  autodeploy-netpol audit --flows flows.json --desired rendered.yaml --live snapshot.yaml -n shop -r prod
+  autodeploy-netpol audit --flows flows.json --desired rendered.yaml --live snapshot.yaml -n shop -r prod \\
+      -o audit.json -o audit.md
 
 \b
 Flow files: Hubble JSON (`hubble observe -o json|jsonpb`, one flow per line) or CSV
   src_namespace,src_labels,dst_namespace,dst_labels,dst_ip,protocol,port[,time[,verdict]]
   with labels as k=v;k=v (see the README, "Audit mode"); gzip is recognised; - is stdin.
+Live state: the cluster (--kubeconfig/--context; policies of the namespace, or all with -A),
+  a snapshot (--live PATH), or nothing (--no-live).
 Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input error.
 """
 )
@@ -56,9 +61,15 @@ Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input
     "--live",
     metavar="PATH",
     type=click.Path(exists=True),
-    help="Snapshot of the cluster now (kubectl get networkpolicies,ciliumnetworkpolicies,namespaces,"
-    "deployments -o yaml; a file or a directory). Without it the cluster is taken to have no other policy.",
+    help="Read the cluster's state from a snapshot instead of the cluster: a YAML/JSON file or a directory "
+    "of them (kubectl get networkpolicies,ciliumnetworkpolicies,namespaces,deployments -o yaml).",
 )
+@click.option(
+    "--no-live",
+    is_flag=True,
+    help="Neither cluster nor snapshot: take the cluster to have no policy besides the desired ones.",
+)
+@cluster_options
 @deploy_context_options
 @click.option(
     "--format",
@@ -67,6 +78,14 @@ Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input
     default="text",
     show_default=True,
     help="Report format; markdown is a section for the merge-request comment.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="FILE",
+    help="Also write the report to FILE, format from its ending (.json, .md, .txt). Repeat for several.",
 )
 @click.option(
     "--max-dropped",
@@ -82,7 +101,14 @@ def audit(
     flow_files: tuple[str, ...],
     desired: str | None,
     live: str | None,
+    no_live: bool,
+    kubeconfig: str | None,
+    context: str | None,
+    request_timeout: float,
+    page_size: int,
+    all_namespaces: bool,
     output_format: str,
+    outputs: tuple[str, ...],
     max_dropped: int,
     **options: Any,
 ) -> int:
@@ -97,43 +123,95 @@ def audit(
         raise InputError(
             "give either VALUES or --desired, not both", hint="--desired replaces computing from VALUES"
         )
-    context = context_from_options(**options, require_namespace=True)
-    namespace = context.namespace or ""
+    if live and no_live:
+        raise InputError("give either --live or --no-live, not both")
+    deploy = context_from_options(**options, require_namespace=True)
+    namespace = deploy.namespace or ""
     notes: list[str] = []
     if desired:
         desired_objects = load_objects(desired)
     else:
-        computed = compute_desired(read_values(values), context)
+        computed = compute_desired(read_values(values), deploy)
         desired_objects = computed.objects
         notes += [str(warning) for warning in computed.warnings]
-    live_objects = load_objects(live) if live else []
-    if not live:
-        notes.append("no --live snapshot: the cluster is taken to have no other policy")
+    if live:
+        live_objects = load_objects(live)
+    elif no_live:
+        live_objects = []
+        notes.append("--no-live: the cluster is taken to have no policy besides the desired ones")
+    else:
+        with reader_from_options(kubeconfig, context, request_timeout, page_size) as reader:
+            live_objects = read_cluster(reader, None if all_namespaces else namespace, notes)
     before = PolicyReachability.from_objects(live_objects)
     after = PolicyReachability.from_objects(
         objects_after_deploy(
-            desired_objects, live_objects, namespace=namespace, helm_release=context.helm_release
+            desired_objects, live_objects, namespace=namespace, helm_release=deploy.helm_release
         )
     )
     stats = ReadStats()
     run = Audit(before, after)
     run.run(read_flows(flow_files, stats))
     result = run.result(stats, [*notes, *after.notes()])
-    if output_format == "json":
-        click.echo(json.dumps(to_json(result, max_dropped), indent=2))
-    elif output_format == "markdown":
-        click.echo(to_markdown(result, max_dropped), nl=False)
-    else:
-        click.echo(to_text(result, max_dropped), nl=False)
+    renderers = {
+        "json": lambda: json.dumps(to_json(result, max_dropped), indent=2) + "\n",
+        "markdown": lambda: to_markdown(result, max_dropped),
+        "text": lambda: to_text(result, max_dropped),
+    }
+    for path in outputs:
+        _write(path, renderers[OUTPUT_SUFFIXES.get(os.path.splitext(path)[1].lower(), "text")]())
+    click.echo(renderers[output_format](), nl=False)
     return ExitCode.OK if verdict(result, max_dropped) else ExitCode.FINDINGS
 
 
+OUTPUT_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc
+
+
+def read_cluster(reader: ClusterReader, namespace: str | None, notes: list[str]) -> list[dict[str, Any]]:
+    """Policies of ``namespace`` (``None``: all), plus what helps the engine when RBAC allows it.
+
+    Policies are required (exit 3 when they cannot be read). Namespaces (their labels),
+    CiliumClusterwideNetworkPolicies and workloads (named ports) are read when the role allows;
+    otherwise a note says so and the recording's namespace labels stand in.
+    """
+    state = reader.policies(namespace)
+    objects = list(state.objects)
+    notes.extend(state.notes)
+    optional = (
+        ("namespaces", reader.namespaces),
+        ("CiliumClusterwideNetworkPolicies", reader.clusterwide_policies),
+        ("workloads", lambda: reader.workloads(namespace)),
+    )
+    for what, read in optional:
+        try:
+            extra = read()
+        except ClusterError as exc:
+            notes.append(f"{what} not read from the cluster ({exc.message}); evaluated without them")
+            continue
+        objects.extend(extra.objects)
+        notes.extend(extra.notes)
+    return objects
+
+
 def load_objects(path: str) -> list[dict[str, Any]]:
-    """Every object in a YAML/JSON file: documents, and the items of ``kind: List`` documents.
+    """Every object in a YAML/JSON file (or the .yaml/.yml/.json files of a directory, in name
+    order): documents, and the items of ``kind: List`` documents.
 
     All kinds are kept: Namespaces give namespace labels and workloads give named ports to the
     connectivity engine.
     """
+    if os.path.isdir(path):
+        files = sorted(name for name in os.listdir(path) if name.endswith((".yaml", ".yml", ".json")))
+        if not files:
+            raise InputError("the directory holds no .yaml, .yml or .json file", location=Location(path))
+        return [obj for name in files for obj in load_objects(os.path.join(path, name))]
     objects: list[dict[str, Any]] = []
     for document in load_documents(path):
         data = document.data

@@ -148,3 +148,14 @@ def test_input_errors_exit_2(cli, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_output_files_by_suffix(cli, tmp_path):
+    json_out, md_out = tmp_path / "audit.json", tmp_path / "audit.md"
+    result = cli(
+        "audit", "--flows", FLOWS, "--desired", DATA / "desired.yaml", "-o", json_out, "-o", md_out, *COMMON
+    )
+    assert result.exit_code == 1
+    assert json.loads(json_out.read_text())["summary"]["would_drop"] == 6
+    assert md_out.read_text().startswith("### ❌ Recorded flows against the new policies")
+    assert "Result: FAILED" in result.output
