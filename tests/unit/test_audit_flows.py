@@ -308,9 +308,25 @@ def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
     for second in range(300):
         source, destination = random_peer(rng, cluster), random_peer(rng, cluster)
         reply, established = rng.random() < 0.4, rng.random() < 0.3
+        protocol, port = rng.choice([("TCP", 443), ("TCP", 8080), ("UDP", 53), ("SCTP", 9000)])
         text = hubble_line(
-            cluster, source, destination, "TCP", 443, second=second, reply=reply, established=established
+            cluster,
+            source,
+            destination,
+            protocol,
+            port,
+            second=second,
+            reply=reply,
+            established=established,
+            wrapped=rng.random() < 0.7,
         )
+        twist = rng.random()
+        if twist < 0.1:  # SYN-ACK that says it is not a reply
+            text = text.replace('"flags":{"SYN":true}', '"flags":{"SYN":true,"ACK":true}')
+        elif twist < 0.2:  # a proxy record with TCP flags
+            text = text.replace('"Type":"L3_L4"', '"Type":"L7"')
+        elif twist < 0.25:
+            text = text.replace('"verdict":"FORWARDED"', '"verdict":"TRANSLATED"')
         lines.append(text.encode() + b"\n")
     results = []
     for prefilter in (True, False):
@@ -318,4 +334,4 @@ def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
         flows = list(read_hubble(lines, "x", stats, PeerTable(), prefilter=prefilter))
         results.append((flows, stats.skipped, stats.malformed, stats.lines))
     assert results[0] == results[1]
-    assert results[0][1][SKIP_REPLY] > 100
+    assert results[0][1][SKIP_REPLY] > 100 and results[0][1][SKIP_ESTABLISHED] > 20
