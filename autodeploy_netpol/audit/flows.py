@@ -475,8 +475,8 @@ def read_hubble(
                     if text[at + 7 : at + 13] == b'TCP":{':
                         start = text.find(_FLAGS_KEY, at, at + 120)
                         if start >= 0:
-                            flags = text[start : text.find(b"}", start)]
-                            if _SYN not in flags or _ACK in flags:
+                            raw_flags = text[start : text.find(b"}", start)]
+                            if _SYN not in raw_flags or _ACK in raw_flags:
                                 skipped[SKIP_ESTABLISHED] += 1
                                 continue
         try:
