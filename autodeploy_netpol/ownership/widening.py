@@ -231,6 +231,19 @@ class PolicyModel:
     disabled: bool = False  # switched off in GitLab's UI
 
 
+def _seq(value: Any, where: str, unread: list[str]) -> list[Any]:
+    """A list field as a list; anything else that is not empty is noted as unread (never a crash)."""
+    if isinstance(value, list):
+        return value
+    if value:
+        unread.append(where)
+    return []
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, list) else ()
+
+
 def _namespace_selector_for(namespace: str) -> Selector:
     return frozenset({Requirement(NAMESPACE_NAME_LABEL, "In", frozenset({namespace}))})
 
@@ -264,9 +277,7 @@ def _network_policy_peer(raw: Any, namespace: str) -> Peer | None:
         return None
     if "ipBlock" in raw:
         block = raw["ipBlock"] if isinstance(raw["ipBlock"], Mapping) else {}
-        return Peer(
-            "cidr", cidr=str(block.get("cidr", "")), excepts=tuple(str(e) for e in block.get("except") or [])
-        )
+        return Peer("cidr", cidr=str(block.get("cidr", "")), excepts=_strings(block.get("except")))
     pods = parse_selector(raw.get("podSelector")) if "podSelector" in raw else frozenset()
     if "namespaceSelector" in raw:
         namespaces = parse_selector(raw.get("namespaceSelector"))
@@ -278,30 +289,34 @@ def _network_policy_peer(raw: Any, namespace: str) -> Peer | None:
 
 
 def _network_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
-    spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
-    assert isinstance(spec, Mapping)
-    types = spec.get("policyTypes") or ([INGRESS.title()] + ([EGRESS.title()] if spec.get("egress") else []))
-    isolates = frozenset(str(t).lower() for t in types)
+    raw_spec = obj.get("spec")
+    spec: Mapping[str, Any] = raw_spec if isinstance(raw_spec, Mapping) else {}
     allowances: list[Allowance] = []
     unread: list[str] = []
+    types = _seq(spec.get("policyTypes"), "spec.policyTypes", unread) or (
+        [INGRESS.title()] + ([EGRESS.title()] if spec.get("egress") else [])
+    )
+    isolates = frozenset(str(t).lower() for t in types)
     for direction, peers_key in ((INGRESS, "from"), (EGRESS, "to")):
-        for index, rule in enumerate(spec.get(direction) or []):
+        for index, rule in enumerate(_seq(spec.get(direction), f"spec.{direction}", unread)):
+            at = f"spec.{direction}[{index}]"
             if not isinstance(rule, Mapping):
-                unread.append(f"spec.{direction}[{index}]")
+                unread.append(at)
                 continue
             peers: list[Peer] = []
-            for raw in rule.get(peers_key) or []:
+            raw_peers = _seq(rule.get(peers_key), f"{at}.{peers_key}", unread)
+            for raw in raw_peers:
                 peer = _network_policy_peer(raw, namespace)
                 if peer is None:
-                    unread.append(f"spec.{direction}[{index}].{peers_key}")
+                    unread.append(f"{at}.{peers_key}")
                 else:
                     peers.append(peer)
-            ports = [_port(raw, "TCP") for raw in rule.get("ports") or []]
+            ports = [_port(raw, "TCP") for raw in _seq(rule.get("ports"), f"{at}.ports", unread)]
             if any(p is None for p in ports):
-                unread.append(f"spec.{direction}[{index}].ports")
+                unread.append(f"{at}.ports")
             allowances.extend(
                 Allowance(direction, peer, port)
-                for peer in (peers or ([ANY_PEER] if not rule.get(peers_key) else []))
+                for peer in (peers or ([ANY_PEER] if not raw_peers else []))
                 for port in ([p for p in ports if p] or [ANY_PORT])
             )
     return PolicyModel(
@@ -358,16 +373,14 @@ def _cilium_rule_peers(
 ) -> list[Peer]:
     peers: list[Peer] = []
     for key in _CILIUM_L3[direction]:
-        for raw in rule.get(key) or []:
+        for raw in _seq(rule.get(key), f"{where}.{key}", unread):
             peer: Peer | None
             if key in ("fromEndpoints", "toEndpoints"):
                 peer = _cilium_endpoint_peer(raw, namespace)
             elif key in ("fromCIDR", "toCIDR"):
                 peer = Peer("cidr", cidr=str(raw))
             elif key in ("fromCIDRSet", "toCIDRSet") and isinstance(raw, Mapping) and "cidr" in raw:
-                peer = Peer(
-                    "cidr", cidr=str(raw["cidr"]), excepts=tuple(str(e) for e in raw.get("except") or [])
-                )
+                peer = Peer("cidr", cidr=str(raw["cidr"]), excepts=_strings(raw.get("except")))
             elif key in ("fromEntities", "toEntities"):
                 peer = ANY_PEER if str(raw) == "all" else Peer("entity", text=f"entity {raw}")
             else:
@@ -381,12 +394,12 @@ def _cilium_rule_peers(
 
 def _cilium_rule_ports(rule: Mapping[str, Any], unread: list[str], where: str) -> list[Port]:
     ports: list[Port] = []
-    for index, entry in enumerate(rule.get("toPorts") or []):
+    for index, entry in enumerate(_seq(rule.get("toPorts"), f"{where}.toPorts", unread)):
         if not isinstance(entry, Mapping):
             unread.append(f"{where}.toPorts[{index}]")
             continue
         l7 = repr(entry.get("rules")) if entry.get("rules") else ""
-        raw_ports = entry.get("ports") or [{}]
+        raw_ports = _seq(entry.get("ports"), f"{where}.toPorts[{index}].ports", unread) or [{}]
         for raw in raw_ports:
             port = _port(raw, ANY_PROTOCOL, l7)
             if port is None:
@@ -398,14 +411,14 @@ def _cilium_rule_ports(rule: Mapping[str, Any], unread: list[str], where: str) -
 
 def _cilium_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
     rules = []
+    unread: list[str] = []
     if isinstance(obj.get("spec"), Mapping):
         rules.append(("spec", obj["spec"]))
-    for index, rule in enumerate(obj.get("specs") or []):
+    for index, rule in enumerate(_seq(obj.get("specs"), "specs", unread)):
         if isinstance(rule, Mapping):
             rules.append((f"specs[{index}]", rule))
     isolates: set[str] = set()
     allowances: list[Allowance] = []
-    unread: list[str] = []
     has_deny = False
     for where, rule in rules:
         has_deny = has_deny or bool(rule.get("ingressDeny") or rule.get("egressDeny"))
@@ -414,7 +427,7 @@ def _cilium_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
             if sections is None and rule.get(f"{direction}Deny") is None:
                 continue
             isolates.add(direction)
-            for index, section in enumerate(sections or []):
+            for index, section in enumerate(_seq(sections, f"{where}.{direction}", unread)):
                 at = f"{where}.{direction}[{index}]"
                 if not isinstance(section, Mapping):
                     unread.append(at)
