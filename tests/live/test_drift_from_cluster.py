@@ -1,0 +1,114 @@
+"""`autodeploy-netpol drift` reading the cluster, end to end through the real CLI.
+
+The example shop's live snapshot is put into the cluster under test; drift against the cluster
+must then report exactly what drift against the snapshot reports. Runs on the emulator and, with
+--kubeconfig, on a real cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from autodeploy_netpol.cli import main
+
+pytestmark = [pytest.mark.live, pytest.mark.asyncio]
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE_VALUES = REPO / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml"
+EXAMPLE_SNAPSHOT = REPO / "examples" / "shop" / "live-snapshot.yaml"
+SNAPSHOT_NAMESPACE = "shop-42-production"
+#: The CI variables drift would otherwise pick up from the environment.
+CLEAN_ENV = dict.fromkeys(
+    (
+        "HELM_RELEASE_NAME",
+        "CI_ENVIRONMENT_SLUG",
+        "KUBE_NAMESPACE",
+        "CI_PROJECT_ID",
+        "NETPOL_INGRESS_NAMESPACE",
+        "HELM_UPGRADE_VALUES_FILE",
+        "AUTO_DEPLOY_CHART_VERSION",
+        "CI_ENVIRONMENT_NAME",
+        "CI_JOB_URL",
+        "KUBECONFIG",
+    )
+)
+
+# Set by the API server; a real one refuses objects to be created that carry them.
+SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
+
+
+def example_objects(namespace: str) -> list[dict[str, Any]]:
+    """The example snapshot's objects, moved to ``namespace`` (annotations included)."""
+    document = yaml.safe_load(EXAMPLE_SNAPSHOT.read_text())
+    objects = document["items"] if document.get("kind") == "List" else [document]
+    moved = []
+    for item in copy.deepcopy(objects):
+        metadata = item["metadata"]
+        metadata["namespace"] = namespace
+        annotations = metadata.get("annotations") or {}
+        if annotations.get("meta.helm.sh/release-namespace") == SNAPSHOT_NAMESPACE:
+            annotations["meta.helm.sh/release-namespace"] = namespace
+        moved.append(item)
+    return moved
+
+
+def drift(*args: Any) -> Result:
+    runner = CliRunner()
+    return runner.invoke(
+        main, ["drift", *map(str, args)], env={**CLEAN_ENV, "NO_COLOR": "1"}, catch_exceptions=False
+    )
+
+
+async def test_drift_against_the_cluster_matches_drift_against_a_snapshot(seeder, tmp_path: Path) -> None:
+    namespace = seeder.namespace()
+    objects = example_objects(namespace)
+    for item in objects:
+        seeder.add({**item, "metadata": {k: v for k, v in item["metadata"].items() if k not in SERVER_SET}})
+    snapshot = tmp_path / "snapshot.yaml"
+    snapshot.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": objects}))
+    deploy = [EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42"]
+
+    from_cluster = await asyncio.to_thread(
+        drift, *deploy, "--kubeconfig", seeder.kubeconfig, "--request-timeout", "10s", "--format", "json"
+    )
+    from_snapshot = await asyncio.to_thread(drift, *deploy, "--live", snapshot, "--format", "json")
+
+    assert from_cluster.exit_code == 1, from_cluster.output
+    assert from_snapshot.exit_code == 1, from_snapshot.output
+    cluster_report, snapshot_report = json.loads(from_cluster.stdout), json.loads(from_snapshot.stdout)
+    entries = {(entry["change"], entry["name"]) for entry in cluster_report["drift"]}
+    assert ("changed", "production-auto-deploy-allow-metrics") in entries
+    assert ("unexpected", "production-auto-deploy-allow-debug") in entries
+    assert cluster_report["drift"] == snapshot_report["drift"]
+
+
+@pytest.mark.scripted
+async def test_drift_without_access_exits_3_naming_the_missing_permission(seeder) -> None:
+    kmock = seeder.kmock
+    denial = {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "forbidden"}
+    kmock["list", kmock.resource("networking.k8s.io", "v1", "networkpolicies")] << 403 << denial
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES,
+        "--release",
+        "production",
+        "--namespace",
+        "shop",
+        "--project-id",
+        "42",
+        "--kubeconfig",
+        seeder.kubeconfig,
+    )
+
+    assert result.exit_code == 3, result.output
+    assert "error: cannot list networkpolicies.networking.k8s.io in namespace shop" in result.output
+    assert "deploy/rbac.yaml" in result.output
