@@ -25,6 +25,7 @@ What is rewritten (and what deliberately is not):
   - a port without ``protocol`` means ``ANY`` - never ``TCP``;
   - ports are strings (``80`` and ``"80"`` are the same port);
   - ``{matchLabels: {}}`` and ``{}`` are the same (empty) selector; ``null`` is the same as absent;
+  - a label key without a source means ``any:`` (``any:app`` is ``app``; ``k8s:app`` is not);
   - absent, ``[]`` and ``[{}]`` all differ (``ingress: [{}]`` turns on default deny and allows
     nothing; no ``ingress`` leaves ingress alone), so lists are kept as written.
 
@@ -294,7 +295,7 @@ def _cilium_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Normaliza
         return rule
     out = _drop_nulls(rule, path, notes)
     for key in _SELECTOR_KEYS & out.keys():
-        out[key] = _selector(out[key], (*path, key), notes)
+        out[key] = _selector(out[key], (*path, key), notes, cilium=True)
     for key in ("ingress", "egress", "ingressDeny", "egressDeny"):
         sections = out.get(key)
         if isinstance(sections, list):
@@ -308,7 +309,7 @@ def _cilium_section(section: Any, path: tuple[PathElement, ...], notes: list[Nor
     out = _drop_nulls(section, path, notes)
     for key, value in list(out.items()):
         if key in _CILIUM_SELECTOR_LISTS and isinstance(value, list):
-            out[key] = [_selector(item, (*path, key, i), notes) for i, item in enumerate(value)]
+            out[key] = [_selector(item, (*path, key, i), notes, cilium=True) for i, item in enumerate(value)]
         elif key == "toPorts" and isinstance(value, list):
             out[key] = [_cilium_port_rule(item, (*path, key, i), notes) for i, item in enumerate(value)]
     return out
@@ -341,8 +342,13 @@ def _cilium_port(port: Any, path: tuple[PathElement, ...], notes: list[Normaliza
 # --- shared ------------------------------------------------------------------------------------
 
 
-def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normalization]) -> Any:
-    """Unify the spellings of one label selector; an empty selector becomes ``{}``."""
+def _selector(
+    selector: Any, path: tuple[PathElement, ...], notes: list[Normalization], *, cilium: bool = False
+) -> Any:
+    """Unify the spellings of one label selector; an empty selector becomes ``{}``.
+
+    Cilium reads a label key without a source as ``any:<key>``, so there ``any:app`` is ``app``.
+    """
     if selector is None:
         notes.append(Normalization(path, "null selector is served as {}"))
         return {}
@@ -353,6 +359,13 @@ def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normaliz
     expressions = out.get("matchExpressions")
     if isinstance(labels, dict) or labels is None:
         labels = dict(labels or {})
+        if cilium:
+            labels = _without_any_source(labels, (*path, "matchLabels"), notes)
+    if cilium and isinstance(expressions, list):
+        expressions = [
+            _requirement_without_any_source(item, (*path, "matchExpressions", i), notes)
+            for i, item in enumerate(expressions)
+        ]
     if isinstance(expressions, list) and isinstance(labels, dict):
         kept: list[Any] = []
         for index, requirement in enumerate(expressions):
@@ -377,6 +390,31 @@ def _selector(selector: Any, path: tuple[PathElement, ...], notes: list[Normaliz
         else:
             out[key] = value
     return out
+
+
+def _without_any_source(
+    labels: dict[str, Any], path: tuple[PathElement, ...], notes: list[Normalization]
+) -> dict[str, Any]:
+    if not any(isinstance(key, str) and key.startswith("any:") for key in labels):
+        return labels
+    out: dict[str, Any] = {}
+    for key, value in labels.items():
+        bare = key[4:] if isinstance(key, str) and key.startswith("any:") else key
+        if bare in out and out[bare] != value:
+            return labels  # 'app' and 'any:app' with different values select nothing: keep as written
+        out[bare] = value
+    notes.append(Normalization(path, "Cilium reads a label key without a source as 'any:': any:app is app"))
+    return out
+
+
+def _requirement_without_any_source(
+    requirement: Any, path: tuple[PathElement, ...], notes: list[Normalization]
+) -> Any:
+    key = requirement.get("key") if isinstance(requirement, dict) else None
+    if not isinstance(key, str) or not key.startswith("any:"):
+        return requirement
+    notes.append(Normalization((*path, "key"), "Cilium reads a label key without a source as 'any:'"))
+    return {**requirement, "key": key[4:]}
 
 
 def _single_value_in(requirement: Any) -> tuple[str, Any] | None:

@@ -205,6 +205,29 @@ CASES = [
         cnp({"endpointSelector": {}, "ingress": [{"fromEndpoints": [APP]}]}),
         True,
     ),
+    (
+        "Cilium any:app is app",
+        cnp(
+            {
+                "endpointSelector": {"matchLabels": {"any:app": "web"}},
+                "ingress": [{"fromEndpoints": [{"matchLabels": {"any:app": "web"}}]}],
+            }
+        ),
+        cnp({"endpointSelector": APP, "ingress": [{"fromEndpoints": [APP]}]}),
+        False,
+    ),
+    (
+        "Cilium k8s:app is not app (another label source)",
+        cnp({"endpointSelector": {"matchLabels": {"k8s:app": "web"}}}),
+        cnp({"endpointSelector": APP}),
+        True,
+    ),
+    (
+        "NetworkPolicy any:app is a different label key",
+        netpol({"podSelector": {"matchLabels": {"any:app": "web"}}}),
+        netpol({"podSelector": APP}),
+        True,
+    ),
     # order-free lists: rules, peers, ports, except
     (
         "rules in another order",
