@@ -12,8 +12,24 @@ from . import SCHEMA_RESOURCE, SCHEMA_VERSION
 
 
 def render_json(document: Mapping[str, Any]) -> str:
-    """The document as indented JSON; values YAML typed as dates or other non-JSON types become strings."""
-    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+    """The document as JSON: top-level members on their own lines, one list item per line.
+
+    Values YAML typed as dates (or other non-JSON types) become strings. Items are written
+    compactly so the C encoder does the work: ``indent`` would switch the json module to its
+    pure-Python encoder, seconds for a report of 10,000 objects.
+    """
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+    members = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {dump(item)}" for item in value)
+            members.append(f"  {dump(key)}: [\n{items}\n  ]")
+        else:
+            members.append(f"  {dump(key)}: {dump(value)}")
+    return "{\n" + ",\n".join(members) + "\n}\n"
 
 
 def report_schema() -> dict[str, Any]:
