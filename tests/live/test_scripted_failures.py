@@ -343,3 +343,19 @@ async def test_the_reader_only_ever_sends_get_requests_with_the_token(seeder) ->
     assert len(requests) >= 10
     assert {str(request.method.value) for request in requests} == {"GET"}
     assert {request.headers.get("Authorization") for request in requests} == {f"Bearer {TOKEN}"}
+
+
+async def test_a_tls_failure_is_reported_once_with_a_certificate_hint(seeder, tmp_path: Path) -> None:
+    # Speaking TLS to the emulator's plain-HTTP port fails the handshake, as a wrong CA or a
+    # TLS-intercepting proxy would; that is not transient, so it is not retried.
+    server = str(seeder.kmock.url).rstrip("/").replace("http://", "https://")
+    kubeconfig = write_kubeconfig(tmp_path / "tls", server)
+    delays: list[float] = []
+    reader = ClusterReader(ClusterAccess(kubeconfig=kubeconfig), environ={}, sleep=delays.append)
+
+    error = await failure(reader.policies, "team-a")
+
+    assert error.exit_code == ExitCode.ACCESS
+    assert f"TLS connection to {server} failed" in error.message
+    assert error.hint is not None and "certificate-authority" in error.hint
+    assert delays == []
