@@ -170,11 +170,6 @@ class OwnershipReport:
     warnings: tuple[OwnershipWarning, ...]
     notes: tuple[str, ...] = field(default=())
 
-    @property
-    def failing(self) -> tuple[OwnershipWarning, ...]:
-        """Warnings that ``--fail-on-override`` turns into exit code 4."""
-        return tuple(w for w in self.warnings if w.fails)
-
 
 def _key(obj: Mapping[str, Any]) -> tuple[str, str]:
     return str(obj.get("kind") or ""), str((obj.get("metadata") or {}).get("name") or "")

@@ -3,8 +3,8 @@
 The API server records, for every field manager, the set of fields it currently owns in the
 ``FieldsV1`` trie format (``f:<field>``, ``k:<json key of a list item>``, ``v:<json set value>``,
 ``i:<index>``, ``.`` for the node itself) plus the operation (``Update`` or ``Apply``) and the
-time of its last change. This module turns that into typed records with plain paths, and
-reads values at such paths, so ownership can say "kubectl-edit changed spec.ingress at ...".
+time of its last change. This module turns that into typed records with plain paths, so
+ownership can say "kubectl-edit changed spec.ingress at ...".
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ class ListItemKey:
     """An item of an associative list picked by its key fields (``k:{"port":80,"protocol":"TCP"}``)."""
 
     fields: tuple[tuple[str, Any], ...]
-
-    def matches(self, item: Any) -> bool:
-        return isinstance(item, Mapping) and all(item.get(key) == value for key, value in self.fields)
 
     def __str__(self) -> str:
         return "[" + ",".join(f"{key}={value}" for key, value in self.fields) + "]"
@@ -104,14 +101,6 @@ class ManagedFieldsEntry:
         """Whether this manager owns any field at all."""
         return bool(self.fields)
 
-    def owns(self, path: FieldPath) -> bool:
-        """True when this manager owns ``path`` or a field inside or above it."""
-        return any(_prefix(owned, path) or _prefix(path, owned) for owned in self.paths)
-
-
-def _prefix(short: FieldPath, long: FieldPath) -> bool:
-    return len(short) <= len(long) and long[: len(short)] == short
-
 
 def parse_time(text: Any) -> datetime | None:
     """RFC 3339 time as the API server writes it (``2024-03-01T10:00:00Z``); None when absent or bad."""
@@ -177,33 +166,3 @@ def parse_managed_fields(obj: Mapping[str, Any]) -> list[ManagedFieldsEntry]:
             )
         )
     return entries
-
-
-#: Returned by :func:`value_at` when the path does not exist in the object.
-ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "<absent>", "__bool__": lambda self: False})()
-
-
-def value_at(obj: Any, path: FieldPath) -> Any:
-    """The value at ``path`` in a manifest, or :data:`ABSENT`."""
-    node = obj
-    for element in path:
-        if isinstance(element, str):
-            if not isinstance(node, Mapping) or element not in node:
-                return ABSENT
-            node = node[element]
-        elif isinstance(element, int):
-            if not isinstance(node, list) or not 0 <= element < len(node):
-                return ABSENT
-            node = node[element]
-        elif isinstance(element, ListItemKey):
-            if not isinstance(node, list):
-                return ABSENT
-            found = [item for item in node if element.matches(item)]
-            if len(found) != 1:
-                return ABSENT
-            node = found[0]
-        else:
-            if not isinstance(node, list) or element.value not in node:
-                return ABSENT
-            node = element.value
-    return node

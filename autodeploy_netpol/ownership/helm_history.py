@@ -49,11 +49,6 @@ class HelmReleaseRecord:
         return [d.data for d in documents if isinstance(d.data, dict) and d.data.get("kind") in POLICY_KINDS]
 
 
-def secret_name(release: str, version: int) -> str:
-    """``sh.helm.release.v1.<release>.v<N>``."""
-    return f"sh.helm.release.v1.{release}.v{version}"
-
-
 def decode_release(data: str, *, secret: str) -> dict[str, Any]:
     """Decode the ``data.release`` value of a release Secret as the API serves it.
 
@@ -79,12 +74,6 @@ def decode_release(data: str, *, secret: str) -> dict[str, Any]:
     if not isinstance(release, dict):
         raise InputError(f"Secret {secret}: the decoded release is not a JSON object")
     return release
-
-
-def encode_release(release: Mapping[str, Any]) -> str:
-    """The inverse of :func:`decode_release` (Helm's encoding plus the API's): for snapshots and tests."""
-    helm_layer = base64.b64encode(gzip.compress(json.dumps(release).encode(), compresslevel=9))
-    return base64.b64encode(helm_layer).decode()
 
 
 def _record(secret: Mapping[str, Any]) -> HelmReleaseRecord:

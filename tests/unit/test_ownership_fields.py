@@ -6,12 +6,10 @@ import pytest
 from ownership_fixtures import live_object
 
 from autodeploy_netpol.ownership.fields import (
-    ABSENT,
     ListItemKey,
     SetValue,
     parse_managed_fields,
     path_text,
-    value_at,
 )
 
 
@@ -53,24 +51,6 @@ def test_fieldsv1_encodings(trie, expected):
 def test_bad_time_is_none_not_an_error():
     obj = {"metadata": {"managedFields": [{"manager": "m", "time": "yesterday", "fieldsV1": {"f:spec": {}}}]}}
     assert parse_managed_fields(obj)[0].time is None
-
-
-def test_value_at_reads_keyed_items_sets_and_indexes():
-    obj = {
-        "spec": {
-            "ports": [{"port": 80, "protocol": "TCP", "name": "http"}],
-            "types": ["Ingress"],
-            "ingress": [{"from": []}],
-        }
-    }
-    assert (
-        value_at(obj, ("spec", "ports", ListItemKey((("port", 80), ("protocol", "TCP"))), "name")) == "http"
-    )
-    assert value_at(obj, ("spec", "types", SetValue("Ingress"))) == "Ingress"
-    assert value_at(obj, ("spec", "ingress", 0, "from")) == []
-    assert value_at(obj, ("spec", "egress")) is ABSENT
-    assert value_at(obj, ("spec", "ingress", 3)) is ABSENT
-    assert value_at(obj, ("spec", "types", SetValue("Egress"))) is ABSENT
 
 
 def test_path_text():

@@ -11,10 +11,17 @@ from autodeploy_netpol.errors import InputError
 from autodeploy_netpol.ownership.helm_history import (
     current_release,
     decode_release,
-    encode_release,
     release_secrets,
-    secret_name,
 )
+
+
+def secret_name(release, version):
+    return f"sh.helm.release.v1.{release}.v{version}"
+
+
+def encode_release(release):
+    """What Helm stores (gzip, base64) as the API serves it (base64 again)."""
+    return base64.b64encode(base64.b64encode(gzip.compress(json.dumps(release).encode()))).decode()
 
 
 def test_fixture_secrets_made_by_the_shell_decode():
