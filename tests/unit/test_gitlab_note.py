@@ -116,3 +116,15 @@ def test_job_token_message_says_what_to_create() -> None:
         target_from_environment({**BASE, "CI_JOB_TOKEN": "jt"})
     assert "project access token with the 'api' scope" in str(caught.value)
     assert "jt" not in caught.value.message.replace("CI_JOB_TOKEN", "")
+
+
+def test_python_gitlab_is_imported_only_when_a_comment_is_posted() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, autodeploy_netpol.gitlab, autodeploy_netpol.cli.comment, autodeploy_netpol.cli.drift;"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in {'gitlab', 'requests'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
