@@ -8,13 +8,15 @@ hand it to the GitLab edge.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import click
 
 from ..errors import ExitCode, GitLabError, InputError, Location
 from .common import env_default, handle_errors, print_error
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Where the environment name comes from when ``--environment`` is not given.
 ENVIRONMENT_VARIABLES = ("NETPOL_ENVIRONMENT", "CI_ENVIRONMENT_NAME")
@@ -26,7 +28,7 @@ comment_optional_option = click.option(
 )
 
 
-def environment_option(help_text: str) -> Any:
+def environment_option(help_text: str) -> Callable[[F], F]:
     """``--environment``, defaulting to NETPOL_ENVIRONMENT or CI_ENVIRONMENT_NAME."""
     return click.option(
         "--environment",
