@@ -655,7 +655,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
-        return sys.stdin.buffer
+        stdin = sys.stdin.buffer
+        # Format and gzip detection peek at the first bytes; a pipe's buffer can, others get one.
+        return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[arg-type]
     try:
         return open(path, "rb")
     except OSError as exc:
@@ -708,5 +710,5 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                     hint="expected `hubble observe -o jsonpb` output or the CSV described in the README",
                 )
         finally:
-            if raw is not sys.stdin.buffer:
+            if path != "-":
                 raw.close()

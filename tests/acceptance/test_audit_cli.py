@@ -159,3 +159,19 @@ def test_output_files_by_suffix(cli, tmp_path):
     assert json.loads(json_out.read_text())["summary"]["would_drop"] == 6
     assert md_out.read_text().startswith("### ❌ Recorded flows against the new policies")
     assert "Result: FAILED" in result.output
+
+
+def test_flows_from_standard_input_gzipped(cli):
+    result = cli(
+        "audit",
+        "--flows",
+        "-",
+        "--desired",
+        DATA / "desired.yaml",
+        "--format",
+        "json",
+        *COMMON,
+        input=gzip.compress(FLOWS.read_bytes()),
+    )
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.output)["summary"]["flows"] == 11
