@@ -9,11 +9,13 @@ connection, not once per flow, and memory grows with distinct peers and groups, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..connectivity import Endpoint, Model
+from ..connectivity.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
 from ..connectivity.inventory import namespace_labels
 from .flows import ENTITY, EXTERNAL, POD, Flow, Peer, ReadStats
 
@@ -43,15 +45,29 @@ class PolicyReachability:
     as they did when the flow was seen.
     """
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, address_boundaries: Sequence[int] = ()) -> None:
         self.model = model
         self._endpoints: dict[Peer, Endpoint] = {}
+        self._addresses: dict[int, Endpoint] = {}
+        # Addresses between two consecutive boundaries are alike for every CIDR in the policies.
+        self._boundaries = sorted({0, IPV6_OFFSET, *address_boundaries})
         self.caveats: dict[str, None] = {}  # ordered set of "not modelled" notes met on the way
 
     @classmethod
     def from_objects(cls, objects: Iterable[Mapping[str, Any]]) -> PolicyReachability:
         """Compile policies, namespaces and workloads from manifests (raises ``PolicyError``)."""
-        return cls(Model.from_objects(objects))
+        objects = list(objects)
+        return cls(Model.from_objects(objects), cidr_boundaries(objects))
+
+    def _address(self, ip: str) -> Endpoint:
+        """The endpoint standing for every address alike to ``ip`` (a recording of internet
+        traffic holds millions of addresses, the policies a handful of CIDRs)."""
+        value = ip_to_int(ip)
+        start = self._boundaries[bisect_right(self._boundaries, value) - 1]
+        endpoint = self._addresses.get(start)
+        if endpoint is None:
+            endpoint = self._addresses[start] = Endpoint.address(int_to_ip(start))
+        return endpoint
 
     def endpoint(self, peer: Peer) -> Endpoint:
         """The engine's endpoint for ``peer`` (cached)."""
@@ -66,7 +82,7 @@ class PolicyReachability:
             elif peer.kind == ENTITY:
                 endpoint = Endpoint.entity_named(peer.entity)
             elif peer.ip:
-                endpoint = Endpoint.address(peer.ip)
+                endpoint = self._address(peer.ip)
             else:
                 endpoint = Endpoint.entity_named("world")
             if len(self._endpoints) >= MAX_CACHED_VERDICTS:
@@ -84,6 +100,39 @@ class PolicyReachability:
     def notes(self) -> list[str]:
         """What the engine did not model, for the report."""
         return list(dict.fromkeys([*self.model.notes(), *self.caveats]))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def cidr_boundaries(objects: Iterable[Mapping[str, Any]]) -> list[int]:
+    """Where address ranges named in policies begin and end, on the engine's integer line.
+
+    Every string in a policy spec that reads as a CIDR (``ipBlock.cidr``/``except``,
+    ``toCIDR``, ``toCIDRSet`` …) counts; taking a string that is not meant as one only splits
+    the line finer, which is always safe.
+    """
+    bounds: set[int] = set()
+    for obj in objects:
+        if obj.get("kind") not in (*POLICY_KINDS, "CiliumClusterwideNetworkPolicy"):
+            continue
+        for text in _strings(obj.get("spec")):
+            if "/" not in text and not text[:1].isdigit() and ":" not in text:
+                continue
+            try:
+                lo, hi = cidr_range(text if "/" in text else f"{text}/{128 if ':' in text else 32}")
+            except ValueError:
+                continue
+            bounds.update((lo, hi + 1))
+    return sorted(bounds)
 
 
 @dataclass(slots=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from audit_support import GeneratedCluster, Workload, generate_cluster, hubble_line, random_peer
 
 from autodeploy_netpol.audit import evaluate
@@ -227,3 +230,53 @@ def test_recorded_namespace_labels_stand_in_for_unknown_namespaces():
     stranger = Peer(POD, "misc/job", "misc", (("app", "job"),))
     assert reach.allows(billing, api, "TCP", 80)
     assert not reach.allows(stranger, api, "TCP", 80)
+
+
+cidrs = st.one_of(
+    st.builds(lambda a, p: f"{ipaddress.IPv4Address(a)}/{p}", st.integers(0, 2**32 - 1), st.integers(0, 32)),
+    st.builds(
+        lambda a, p: f"{ipaddress.IPv6Address(a)}/{p}", st.integers(0, 2**128 - 1), st.integers(0, 128)
+    ),
+)
+addresses = st.one_of(
+    st.integers(0, 2**32 - 1).map(lambda a: str(ipaddress.IPv4Address(a))),
+    st.integers(0, 2**128 - 1).map(lambda a: str(ipaddress.IPv6Address(a))),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(cidrs, st.lists(cidrs, max_size=2)), min_size=1, max_size=4),
+    st.lists(addresses, min_size=1, max_size=20),
+)
+def test_outside_addresses_share_verdicts_only_when_every_cidr_agrees(blocks, ips):
+    """Addresses are evaluated through one representative per CIDR interval: same answers as the engine."""
+    peers = [{"ipBlock": {"cidr": cidr, "except": excepts}} for cidr, excepts in blocks]
+    # Near-boundary addresses are the interesting ones.
+    for cidr, _ in blocks:
+        network = ipaddress.ip_network(cidr, strict=False)
+        ips += [str(network.network_address), str(network.broadcast_address)]
+    policy = {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": peers}],
+            "egress": [{"to": peers}],
+        },
+    }
+    reach = PolicyReachability.from_objects([policy])
+    model = Model.from_objects([policy])
+    web = Peer(POD, "shop/web", "shop", (("app", "web"),))
+    pod = Endpoint.pod("shop", {"app": "web"})
+    for ip in ips:
+        outside = Peer(EXTERNAL, f"world {ip}", entity="world", ip=ip)
+        assert (
+            reach.allows(web, outside, "TCP", 443)
+            == model.verdict(pod, Endpoint.address(ip), "TCP", 443).allowed
+        )
+        assert (
+            reach.allows(outside, web, "TCP", 443)
+            == model.verdict(Endpoint.address(ip), pod, "TCP", 443).allowed
+        )
