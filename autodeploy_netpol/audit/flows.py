@@ -657,7 +657,7 @@ def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
         stdin = sys.stdin.buffer
         # Format and gzip detection peek at the first bytes; a pipe's buffer can, others get one.
-        return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[arg-type]
+        return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[arg-type, type-var]
     try:
         return open(path, "rb")
     except OSError as exc:

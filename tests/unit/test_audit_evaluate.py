@@ -8,9 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from audit_support import GeneratedCluster, Workload, generate_cluster, hubble_line, random_peer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from audit_support import GeneratedCluster, Workload, generate_cluster, hubble_line, random_peer
 
 from autodeploy_netpol.audit import evaluate
 from autodeploy_netpol.audit.evaluate import Audit, PolicyReachability, objects_after_deploy
