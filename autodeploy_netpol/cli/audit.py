@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from ..audit.report import to_json, to_markdown, to_text, verdict
 from ..desired import compute_desired
 from ..errors import ClusterError, ExitCode, InputError, Location
 from ..live.cluster import ClusterReader
+from ..report.json_report import render_json
 from ..values import read_values
 from ..yamlio import load_documents
 from .cluster_options import cluster_options, reader_from_options
@@ -153,7 +153,7 @@ def audit(
     run.run(read_flows(flow_files, stats))
     result = run.result(stats, [*notes, *after.notes()])
     renderers = {
-        "json": lambda: json.dumps(to_json(result, max_dropped), indent=2) + "\n",
+        "json": lambda: render_json(to_json(result, max_dropped)),
         "markdown": lambda: to_markdown(result, max_dropped),
         "text": lambda: to_text(result, max_dropped),
     }
