@@ -307,3 +307,26 @@ def test_drift_job_fails_on_override_when_asked(tmp_path: Path, fake: FakeGitLab
     # The example's allow-metrics policy was edited with kubectl after Helm: the deploy reverts it.
     assert strict.returncode == 4, strict.stdout + strict.stderr
     assert fake.requests == []
+
+
+def test_drift_job_reads_the_cluster_with_the_agents_context(tmp_path: Path) -> None:
+    write_values(tmp_path, SHOP_VALUES)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\n'
+        "users: [{name: u, user: {token: t}}]\n"
+        'contexts: [{name: "shop/agent:production", context: {cluster: c, user: u}}]\n'
+    )
+    result = run_job(
+        "netpol:drift:production",
+        tmp_path,
+        KUBECONFIG=str(kubeconfig),
+        KUBE_CONTEXT="shop/agent:staging",
+        KUBE_NAMESPACE="shop-42-production",
+        NETPOL_COMMENT="false",
+    )
+    # KUBE_CONTEXT reached drift as --context: the agent context it names is looked up (and missing).
+    assert result.returncode == 3
+    assert "context 'shop/agent:staging' does not exist" in result.stderr
+    assert "shop/agent:production" in result.stderr
