@@ -12,6 +12,7 @@ from ..desired import Desired, compute_desired
 from ..errors import InputError, Location
 from ..manifests import dump_stream, dump_yaml
 from ..values import read_values
+from ..yamlio import cycle_collector_paused
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
 
@@ -85,8 +86,9 @@ def render(
 
         options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
     context = context_from_options(**options)  # type: ignore[arg-type]
-    values_file = read_values(values)
-    desired = compute_desired(values_file, context)
+    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+        values_file = read_values(values)
+        desired = compute_desired(values_file, context)
     for warning in desired.warnings:
         click.echo(str(warning), err=True)
     if values_out:

@@ -9,6 +9,7 @@ import click
 from ..errors import ExitCode
 from ..validate import ERROR, validate_values
 from ..values import read_values
+from ..yamlio import cycle_collector_paused
 from .common import format_option, handle_errors
 from .options import values_argument
 
@@ -30,8 +31,9 @@ def validate(values: str | None, output_format: str) -> int:
     default file means "no network policy configured". Every problem is listed with
     file:line:column. Exit 0 when valid, 2 when not.
     """
-    values_file = read_values(values)
-    problems = validate_values(values_file)
+    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+        values_file = read_values(values)
+        problems = validate_values(values_file)
     errors = [p for p in problems if p.severity == ERROR]
     if output_format == "json":
         document = {

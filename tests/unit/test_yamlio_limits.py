@@ -33,3 +33,21 @@ def test_utf16_is_named():
 
     with pytest.raises(InputError, match="UTF-16"):
         decode_utf8("\ufeffa: 1\n".encode("utf-16-le"), "v.yaml")
+
+
+def test_reading_restores_the_cycle_collector(tmp_path):
+    import gc
+
+    from autodeploy_netpol.yamlio import load_documents
+
+    path = tmp_path / "v.yaml"
+    path.write_text("a: [1, 2]\n")
+    assert gc.isenabled()
+    load_documents(str(path))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_documents(str(path))
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()
