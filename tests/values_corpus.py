@@ -97,6 +97,21 @@ def parse_output(output: str, file: str) -> list[Finding]:
     return findings
 
 
+def parse_json_output(output: str) -> list[Finding]:
+    """Findings from ``validate --format json`` (``path: null`` is a problem with the file itself)."""
+    import json
+
+    findings = []
+    for problem in json.loads(output)["problems"]:
+        path = FILE_LEVEL if problem["path"] is None else problem["path"]
+        if problem["severity"] == "warning":
+            path = f"warning: {path}"
+        findings.append(
+            Finding(problem["line"], problem["column"], path, problem["message"], problem["hint"])
+        )
+    return findings
+
+
 def matches(expected: Finding, actual: Finding) -> bool:
     """Same position, path and message; the hint too when the expectation gives one."""
     same = (expected.line, expected.column, expected.path, expected.message) == (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
-from ..errors import ExitCode
+from ..errors import ExitCode, InputError, Location
 from ..validate import ERROR, validate_values
-from ..values import read_values
+from ..values import default_values_path, read_values
 from ..yamlio import cycle_collector_paused
 from .common import format_option, handle_errors
 from .options import values_argument
@@ -31,9 +32,16 @@ def validate(values: str | None, output_format: str) -> int:
     default file means "no network policy configured". Every problem is listed with
     file:line:column. Exit 0 when valid, 2 when not.
     """
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
-        values_file = read_values(values)
-        problems = validate_values(values_file)
+    try:
+        with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+            values_file = read_values(values)
+            problems = validate_values(values_file)
+    except InputError as error:
+        if output_format != "json":
+            raise
+        # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
+        click.echo(json.dumps(_unreadable(error, values), indent=2))
+        return ExitCode.INPUT
     errors = [p for p in problems if p.severity == ERROR]
     if output_format == "json":
         document = {
@@ -55,3 +63,24 @@ def validate(values: str | None, output_format: str) -> int:
             note = f" ({warned} warning{'s' if warned != 1 else ''})" if warned else ""
             click.echo(f"{values_file.path}: valid{note}")
     return ExitCode.INPUT if errors else ExitCode.OK
+
+
+def _unreadable(error: InputError, values: str | None) -> dict[str, object]:
+    """The JSON document for a values file that could not be read (path: null, the file itself)."""
+    location = error.location or Location(values or default_values_path())
+    return {
+        "file": location.file,
+        "found": os.path.exists(location.file),
+        "valid": False,
+        "problems": [
+            {
+                "file": location.file,
+                "line": location.line,
+                "column": location.column,
+                "path": None,
+                "severity": "error",
+                "message": error.message,
+                "hint": error.hint,
+            }
+        ],
+    }
