@@ -267,3 +267,19 @@ def test_the_injection_check_sees_raw_cluster_strings() -> None:
     rendered.feed(MarkdownIt("commonmark", {"html": True}).render(f"owner {HOSTILE}\n"))
     assert {"img", "script"} <= rendered.tags
     assert "@all" in "".join(rendered.prose)
+
+
+def test_a_second_drift_run_on_the_same_state_writes_nothing(
+    fake: FakeGitLab, ci_environ: dict[str, str]
+) -> None:
+    args = ["drift", VALUES, *DEPLOY, "--live", SNAPSHOT, "--environment", "production", "--mr-comment", "-q"]
+    environ = {**ci_environ, "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/9"}
+    assert run(environ, *args).exit_code == 1
+    fake.requests.clear()
+    # The same job again (a retry), same cluster state: the rendered body is identical, nothing is written.
+    rerun = run(environ, *args)
+    assert rerun.exit_code == 1 and "unchanged" in rerun.stderr
+    assert fake.writes() == [] and len(fake.notes_of(PROJECT, IID)) == 1
+    # Another pipeline links another job's artifacts: the link is part of the body, so the note is updated.
+    assert run({**environ, "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/10"}, *args).exit_code == 1
+    assert [request.method for request in fake.writes()] == ["PUT"]
