@@ -84,6 +84,7 @@ def validate_values(values: ValuesFile) -> list[Problem]:
     # The semantic checks see the nulls: 'ingress: null' is how a user drops the chart's default
     # rule, and a null label value is a forgotten value (dropping it would widen the selector).
     problems.extend(_Checker(values).run(blocks))
+    problems.extend(_misspelt_blocks(values))
     network = values.data.get("networkPolicy")
     if isinstance(network, dict) and "spec" in network and network["spec"] is None:
         problems.append(
@@ -96,6 +97,26 @@ def validate_values(values: ValuesFile) -> list[Problem]:
         )
     unique = {(p.location, p.path, p.message): p for p in problems}
     return sorted(unique.values(), key=lambda p: (p.location.line, p.location.column, p.message))
+
+
+def _misspelt_blocks(values: ValuesFile) -> Iterator[Problem]:
+    """Top-level keys that are almost ``networkPolicy`` / ``ciliumNetworkPolicy``.
+
+    Helm ignores values the chart does not read, so ``networkpolicy: {enabled: true}`` deploys
+    nothing and says nothing. Other top-level keys belong to the chart and are not checked.
+    """
+    blocks = ("networkPolicy", "ciliumNetworkPolicy")
+    for key in values.data:
+        if not isinstance(key, str) or key in CHECKED_KEYS:
+            continue
+        close = difflib.get_close_matches(key, blocks, n=1, cutoff=0.85)
+        if close:
+            yield Problem(
+                values.locate((key,), key=True),
+                (key,),
+                f"unknown top-level key {json.dumps(key)}: the chart ignores it, so this block is never deployed",
+                f"did you mean {json.dumps(close[0])}?",
+            )
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
