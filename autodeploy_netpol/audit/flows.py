@@ -652,6 +652,11 @@ def read_csv(lines: Iterable[str], name: str, stats: ReadStats, peers: PeerTable
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
+try:  # ISA-L inflates about three times as fast as zlib (bench/audit.py); same errors, same format
+    from isal.igzip import IGzipFile as _GzipReader
+except ImportError:  # pragma: no cover - a platform without isal wheels
+    from gzip import GzipFile as _GzipReader  # type: ignore[assignment]
+
 
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
@@ -688,7 +693,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
         try:
             stream: IO[bytes] = raw
             if _peek(raw, 2) == _GZIP_MAGIC:
-                stream = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=1 << 20)  # type: ignore[arg-type]
+                stream = io.BufferedReader(_GzipReader(fileobj=raw, mode="rb"), buffer_size=1 << 20)  # type: ignore[arg-type]
             malformed_before, lines_before = stats.malformed, stats.lines
             examples_before, read_before = len(stats.malformed_examples), _lines_read(stats)
             try:
