@@ -280,3 +280,46 @@ def test_outside_addresses_share_verdicts_only_when_every_cidr_agrees(blocks, ip
             reach.allows(outside, web, "TCP", 443)
             == model.verdict(Endpoint.address(ip), pod, "TCP", 443).allowed
         )
+
+
+def test_cilium_policy_against_recorded_reserved_identities():
+    """Entities, CIDRs and namespace-qualified endpoints of a CiliumNetworkPolicy, on the Hubble sample."""
+    policy = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "api-egress", "namespace": "shop"},
+        "spec": {
+            "endpointSelector": {"matchLabels": {"app": "api"}},
+            "egress": [
+                {"toEntities": ["kube-apiserver"]},
+                {"toCIDR": ["93.184.216.0/24"], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]},
+                {
+                    "toEndpoints": [
+                        {
+                            "matchLabels": {
+                                "k8s:io.kubernetes.pod.namespace": "kube-system",
+                                "k8s-app": "kube-dns",
+                            }
+                        }
+                    ],
+                    "toPorts": [{"ports": [{"port": "53", "protocol": "ANY"}]}],
+                },
+            ],
+        },
+    }
+    reach = PolicyReachability.from_objects([policy])
+    flows = list(
+        read_flows([str(Path(__file__).parent.parent / "data" / "audit" / "hubble-flows.jsonl")], ReadStats())
+    )
+    api = next(f.source for f in flows if f.source.workload == "shop/api")
+    apiserver = next(f.destination for f in flows if f.destination.workload == "kube-apiserver")
+    world = next(f.destination for f in flows if f.destination.workload == "world 93.184.216.34")
+    postgres = next(f.destination for f in flows if f.destination.workload == "shop/postgres")
+    dns = next(f.destination for f in flows if f.destination.workload == "kube-system/coredns")
+    assert reach.allows(api, apiserver, "TCP", 6443)
+    assert reach.allows(api, world, "TCP", 443)
+    assert not reach.allows(api, world, "TCP", 80)
+    assert reach.allows(api, dns, "UDP", 53)
+    assert not reach.allows(api, postgres, "TCP", 5432)
+    outside = Peer(EXTERNAL, "world 8.8.8.8", entity="world", ip="8.8.8.8")
+    assert not reach.allows(api, outside, "TCP", 443)
