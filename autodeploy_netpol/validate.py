@@ -20,7 +20,6 @@ from typing import Any
 
 from .errors import Location
 from .merge import drop_nulls
-from .schema import SchemaValidator
 from .values import ValuesFile
 from .yamlio import Path, format_path
 
@@ -127,8 +126,10 @@ def errors_only(problems: list[Problem]) -> list[Problem]:
 
 
 def _schema_problems(values: ValuesFile, instance: dict[str, Any]) -> Iterator[Problem]:
-    # Not the jsonschema library: its import alone costs a third of the 300 ms budget (see schema.py).
-    validator = SchemaValidator(values_schema())
+    # Imported here, not at module level: only validation needs it, and it is ~100 ms of start-up.
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(values_schema())
     for error in validator.iter_errors(instance):
         yield from _explain(values, error)
 

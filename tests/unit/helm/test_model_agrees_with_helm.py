@@ -67,9 +67,11 @@ label_key = st.one_of(
     st.sampled_from(["k8s-app", "tier"]),
 )
 labels = st.dictionaries(label_key, label_value, max_size=3)
-scalar = st.one_of(
-    st.integers(min_value=-5, max_value=65535), st.booleans(), label_value, st.floats(0, 100, allow_nan=False)
-)
+# Go prints floats below 1e-4 in exponent form ("1e-05"), which PyYAML (YAML 1.1: a float needs a
+# ".") reads back as a string while the API server reads a number. No NetworkPolicy or Cilium field
+# is a float, so such values only occur in junk keys; they are left out rather than modelled.
+helm_float = st.floats(0, 100, allow_nan=False).filter(lambda f: f == 0 or f >= 1e-4)
+scalar = st.one_of(st.integers(min_value=-5, max_value=65535), st.booleans(), label_value, helm_float)
 
 label_selector = st.fixed_dictionaries(
     {},
