@@ -24,7 +24,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-base
 	@bash examples/demo.sh $(abspath $(BIN))/autodeploy-netpol
 
-test: $(VENV)/.installed-test
+# network-config-analyzer, the peer tool of the connectivity differential tests, in a virtualenv
+# of its own: it pins PyYAML 6.0.2, which the kubernetes client refuses; run as a subprocess.
+NCA_VENV := .venv-nca
+$(NCA_VENV)/bin/nca:
+	$(PYTHON) -m venv $(NCA_VENV)
+	$(NCA_VENV)/bin/python -m pip --disable-pip-version-check -q install 'network-config-analyzer==2.1.0'
+
+test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-test
@@ -35,4 +42,4 @@ bench: $(VENV)/.installed-test
 	set -e; for script in bench/*.py; do case $$script in *_data.py) continue;; esac; echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(NCA_VENV) .pytest_cache .hypothesis

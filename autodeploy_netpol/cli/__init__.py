@@ -23,6 +23,10 @@ COMMANDS: dict[str, str] = {
     "render": "autodeploy_netpol.cli.render:render",
     "drift": "autodeploy_netpol.cli.drift:drift",
     "audit": "autodeploy_netpol.cli.audit:audit",
+    "connectivity": "autodeploy_netpol.cli.connectivity:command",
+    "diff": "autodeploy_netpol.cli.connectivity_diff:command",
+    "explain": "autodeploy_netpol.cli.explain:command",
+    "lint": "autodeploy_netpol.cli.lint:command",
 }
 
 

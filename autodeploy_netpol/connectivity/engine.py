@@ -203,6 +203,11 @@ class Model:
         candidates = [*self._by_namespace.get(endpoint.namespace, ()), *self._clusterwide]
         return [policy for policy in candidates if policy.selects(endpoint, cilium)]
 
+    def rule_matches(self, rule: Rule, peer: Endpoint) -> bool:
+        """Whether ``rule``'s peers include ``peer`` (ports aside)."""
+        ns_labels, cilium, _ = self._view(peer)
+        return rule.matches_peer(peer, ns_labels, cilium)
+
     def side(self, endpoint: Endpoint, direction: str) -> Side:
         """The ingress or egress side of an endpoint (open for anything that is not a pod)."""
         key = (endpoint, direction)

@@ -204,6 +204,8 @@ class Rule:
     ports: PortSpec
     path: Path
     unmodelled: tuple[str, ...] = ()
+    #: where each of ``peers`` is in the manifest (for findings)
+    peer_paths: tuple[Path, ...] = ()
 
     def matches_peer(
         self, endpoint: Endpoint, namespace_labels: Mapping[str, str], cilium_view: Mapping[str, str]
@@ -385,32 +387,23 @@ def compile_network_policy(manifest: Mapping[str, Any], default_namespace: str =
         # the API server's default: Ingress always, Egress when egress rules exist
         types_list = ["Ingress", *(["Egress"] if egress else [])]
     rules: list[Rule] = []
-    if "Ingress" in types_list:
-        for index, raw in enumerate(ingress):
-            where: Path = ("spec", "ingress", index)
-            raw = _mapping(raw, where, "an ingress rule")
+    sections = ((INGRESS, "ingress", "from", ingress), (EGRESS, "egress", "to", egress))
+    for direction, key, peer_key, entries in sections:
+        if direction.capitalize() not in types_list:
+            continue
+        for index, raw in enumerate(entries):
+            where: Path = ("spec", key, index)
+            raw = _mapping(raw, where, f"an {key} rule")
+            peers = _network_policy_peers(raw.get(peer_key), (*where, peer_key), namespace)
             rules.append(
                 Rule(
                     ref,
-                    INGRESS,
+                    direction,
                     False,
-                    _network_policy_peers(raw.get("from"), (*where, "from"), namespace),
+                    peers,
                     _network_policy_ports(raw.get("ports"), (*where, "ports")),
                     where,
-                )
-            )
-    if "Egress" in types_list:
-        for index, raw in enumerate(egress):
-            where = ("spec", "egress", index)
-            raw = _mapping(raw, where, "an egress rule")
-            rules.append(
-                Rule(
-                    ref,
-                    EGRESS,
-                    False,
-                    _network_policy_peers(raw.get("to"), (*where, "to"), namespace),
-                    _network_policy_ports(raw.get("ports"), (*where, "ports")),
-                    where,
+                    peer_paths=tuple((*where, peer_key, number) for number in range(len(peers or ()))),
                 )
             )
     notes = []
@@ -454,7 +447,7 @@ def _scoped_endpoint_selector(raw: Any, path: Path, namespace: str) -> Selector:
     the endpoint has a namespace (a pod). Reserved-identity selectors are left alone.
     """
     selector = _selector(raw, path, cilium=True)
-    keys = selector.keys()
+    keys = selector.label_keys()
     if any(key.startswith(RESERVED_PREFIX) for key in keys):
         return selector
     if CILIUM_NAMESPACE_KEY in keys or any(key.startswith(CILIUM_NAMESPACE_LABELS_PREFIX) for key in keys):
@@ -505,12 +498,13 @@ def _cilium_ports(raw_to_ports: Any, path: Path) -> tuple[PortSpec, list[str]]:
     return PortSpec(numeric, tuple(sorted(set(named)))), notes
 
 
-def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[Peer]:
-    peers: list[Peer] = []
+def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[tuple[Peer, Path]]:
+    peers: list[tuple[Peer, Path]] = []
     try:
         cidrs = _list(rule.get(f"{prefix}CIDR"), (*where, f"{prefix}CIDR"), f"{prefix}CIDR")
         if cidrs:
-            peers.append(AddressPeer(IntervalSet(cidr_range(str(c)) for c in cidrs)))
+            addresses = IntervalSet(cidr_range(str(c)) for c in cidrs)
+            peers.append((AddressPeer(addresses), (*where, f"{prefix}CIDR")))
         for index, item in enumerate(
             _list(rule.get(f"{prefix}CIDRSet"), (*where, f"{prefix}CIDRSet"), "CIDRSet")
         ):
@@ -519,7 +513,7 @@ def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[Peer]
                 continue  # cidrGroupRef / selectors: reported as not modelled by the caller
             block = IntervalSet([cidr_range(str(item["cidr"]))])
             excepted = IntervalSet(cidr_range(str(c)) for c in _list(item.get("except"), (*where,), "except"))
-            peers.append(AddressPeer(block.difference(excepted)))
+            peers.append((AddressPeer(block.difference(excepted)), (*where, f"{prefix}CIDRSet", index)))
     except ValueError as exc:
         raise PolicyError(f"invalid CIDR: {exc}", where) from None
     return peers
@@ -528,18 +522,15 @@ def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[Peer]
 def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bool, namespace: str) -> Rule:
     raw = _mapping(raw, where, f"an {direction} rule")
     prefix = "from" if direction == INGRESS else "to"
-    peers: list[Peer] = []
+    peers: list[tuple[Peer, Path]] = []
     unmodelled: list[str] = []
     has_l3 = False
     endpoints = raw.get(f"{prefix}Endpoints")
     if endpoints is not None:
         has_l3 = True
         for index, selector in enumerate(_list(endpoints, (*where, f"{prefix}Endpoints"), "endpoints")):
-            peers.append(
-                CiliumEndpointPeer(
-                    _scoped_endpoint_selector(selector, (*where, f"{prefix}Endpoints", index), namespace)
-                )
-            )
+            at = (*where, f"{prefix}Endpoints", index)
+            peers.append((CiliumEndpointPeer(_scoped_endpoint_selector(selector, at, namespace)), at))
     for key in (f"{prefix}CIDR", f"{prefix}CIDRSet"):
         if raw.get(key) is not None:
             has_l3 = True
@@ -558,7 +549,7 @@ def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bo
                     (*where, f"{prefix}Entities", index),
                     hint=f"Cilium entities: {', '.join(ENTITIES)}",
                 )
-        peers.append(EntityPeer(frozenset(names)))
+        peers.append((EntityPeer(frozenset(names)), (*where, f"{prefix}Entities")))
     for key, label in _UNMODELLED_PEERS.items():
         if key.startswith(prefix) and raw.get(key):
             has_l3 = True
@@ -576,12 +567,12 @@ def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bo
         # L4-only rule: any peer; a rule with neither peers nor ports ({}) matches nothing
         peer_set: tuple[Peer, ...] | None = None if ("toPorts" in raw) else ()
     else:
-        peer_set = tuple(peers)
-    return Rule(ref, direction, deny, peer_set, ports, where, tuple(unmodelled))
+        peer_set = tuple(peer for peer, _ in peers)
+    return Rule(ref, direction, deny, peer_set, ports, where, tuple(unmodelled), tuple(at for _, at in peers))
 
 
 def _cilium_rule_block(
-    ref: PolicyRef, raw: Mapping[str, Any], path: Path, namespace: str, index: int | None
+    ref: PolicyRef, raw: Mapping[str, Any], path: Path, namespace: str, manifest: Mapping[str, Any]
 ) -> Policy:
     notes: list[str] = []
     if "nodeSelector" in raw and "endpointSelector" not in raw:
@@ -624,7 +615,7 @@ def _cilium_rule_block(
         tuple(rules),
         tuple(notes),
         path=path,
-        manifest={},
+        manifest=manifest,
     )
 
 
@@ -634,14 +625,14 @@ def compile_cilium_policy(manifest: Mapping[str, Any], default_namespace: str = 
     clusterwide = manifest.get("kind") == CILIUM_CLUSTERWIDE_NETWORK_POLICY
     namespace = "" if clusterwide else str(metadata.get("namespace") or default_namespace)
     ref = PolicyRef(str(manifest.get("kind")), namespace, str(metadata.get("name") or "(unnamed)"))
-    blocks: list[tuple[Mapping[str, Any], Path, int | None]] = []
+    blocks: list[tuple[Mapping[str, Any], Path]] = []
     if manifest.get("spec") is not None:
-        blocks.append((_mapping(manifest["spec"], ("spec",), "spec"), ("spec",), None))
+        blocks.append((_mapping(manifest["spec"], ("spec",), "spec"), ("spec",)))
     for index, spec in enumerate(_list(manifest.get("specs"), ("specs",), "specs")):
-        blocks.append((_mapping(spec, ("specs", index), "a specs entry"), ("specs", index), index))
+        blocks.append((_mapping(spec, ("specs", index), "a specs entry"), ("specs", index)))
     if not blocks:
         raise PolicyError(f"{manifest.get('kind')} needs spec or specs", ())
-    return [_cilium_rule_block(ref, block, path, namespace, index) for block, path, index in blocks]
+    return [_cilium_rule_block(ref, block, path, namespace, manifest) for block, path in blocks]
 
 
 def compile_policy(manifest: Mapping[str, Any], default_namespace: str = "default") -> list[Policy]:

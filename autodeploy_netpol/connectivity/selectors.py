@@ -75,7 +75,7 @@ class Selector:
     def selects_all(self) -> bool:
         return not self.requirements
 
-    def keys(self) -> set[str]:
+    def label_keys(self) -> set[str]:
         return {requirement.key for requirement in self.requirements}
 
     def with_requirement(self, requirement: Requirement) -> Selector:

@@ -302,6 +302,64 @@ CASES = [
         80,
         True,
     ),
+    (
+        "DoesNotExist in a combined peer matches pods without the key (NCA 2.1.0 selects none)",
+        [
+            np(
+                "x",
+                "shop",
+                {
+                    "podSelector": {},
+                    "ingress": [
+                        {
+                            "from": [
+                                {
+                                    "namespaceSelector": {"matchLabels": {"team": "b"}},
+                                    "podSelector": {
+                                        "matchExpressions": [{"key": "track", "operator": "DoesNotExist"}]
+                                    },
+                                }
+                            ]
+                        }
+                    ],
+                },
+            )
+        ],
+        OTHER_NS_API,
+        WEB,
+        "TCP",
+        80,
+        True,
+    ),
+    (
+        "Exists in a combined peer needs the key",
+        [
+            np(
+                "x",
+                "shop",
+                {
+                    "podSelector": {},
+                    "ingress": [
+                        {
+                            "from": [
+                                {
+                                    "namespaceSelector": {"matchLabels": {"team": "b"}},
+                                    "podSelector": {
+                                        "matchExpressions": [{"key": "app", "operator": "Exists"}]
+                                    },
+                                }
+                            ]
+                        }
+                    ],
+                },
+            )
+        ],
+        OTHER_NS_API,
+        WEB,
+        "TCP",
+        80,
+        True,
+    ),
     # ------------------------------------------------------------------------- Cilium
     (
         "cilium fromEndpoints is scoped to the policy namespace",

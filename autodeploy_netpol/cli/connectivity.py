@@ -1,0 +1,38 @@
+"""``autodeploy-netpol connectivity PATH...``: who can reach whom under the policies in PATHs."""
+
+from __future__ import annotations
+
+import click
+
+from ..connectivity.analysis import analyse
+from ..connectivity.report import FORMATS, render_connectivity
+from ..errors import ExitCode
+from .common import handle_errors
+from .connectivity_input import model_from_paths
+
+EPILOG = """
+\b
+Examples:
+  autodeploy-netpol connectivity snapshot/                 # kubectl get -o yaml output, one file per kind
+  autodeploy-netpol connectivity policies.yaml pods.yaml --format json
+  kubectl get ns,pods,deploy,netpol -A -o yaml | autodeploy-netpol connectivity - --format markdown
+
+\b
+PATH is a YAML/JSON file, a directory of them, or - (standard input): Namespaces, Pods,
+Deployments/StatefulSets/DaemonSets/ReplicaSets/Jobs/CronJobs, NetworkPolicies and
+CiliumNetworkPolicies (L3/L4). Lines read 'src => dst : TCP 8080'; a workload is named by
+its controller, external peers by address range. Cilium L7 rules, toFQDNs and the like are
+listed as "not modelled".
+"""
+
+
+@click.command("connectivity", epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@handle_errors
+def command(paths: tuple[str, ...], output_format: str) -> int:
+    """Allowed connections between workloads (and address ranges) under the policies found in PATHs."""
+    model, _ = model_from_paths(paths)
+    result = analyse(model).merged()
+    click.echo(render_connectivity(result, output_format), nl=False)
+    return ExitCode.OK

@@ -1,0 +1,149 @@
+"""Reading the PATHs of the connectivity commands into a :class:`~..connectivity.Model`.
+
+A PATH is a YAML/JSON file or a directory of them (``.yaml``, ``.yml``, ``.json``, sorted,
+not recursive), or ``-`` for standard input. A document is one object or a list
+(``kind: List`` / ``PodList`` … with ``items``), as ``kubectl get -o yaml|json`` prints it.
+Every kind is kept: policies, Namespaces, Pods and workload controllers; others are ignored.
+A policy the engine cannot understand becomes an input error pointing at its file:line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..connectivity import Model, PolicyError, build_inventory
+from ..errors import InputError, Location
+from ..yamlio import YamlDocument, decode_utf8, load_documents
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+Locator = Callable[[tuple[str | int, ...]], Location]
+
+
+@dataclass
+class Snapshot:
+    """Objects read from some PATHs, each with a way to find a path inside it in its file."""
+
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    locators: list[Locator] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def model(self) -> Model:
+        """Compile into a model; a bad policy is an :class:`InputError` at its file:line."""
+        inventory = build_inventory(self.objects)
+        try:
+            return Model.from_inventory(inventory)
+        except PolicyError as error:
+            # find which object failed: compile one by one (only on the error path)
+            for index in inventory.policy_origins:
+                try:
+                    Model.build([self.objects[index]])
+                except PolicyError as exact:
+                    raise InputError(
+                        f"{_describe(self.objects[index])}: {exact.message}",
+                        hint=exact.hint,
+                        location=self.locators[index](exact.path),
+                    ) from None
+            raise error
+
+    def locate(self, manifest: Mapping[str, Any], path: tuple[str | int, ...]) -> Location | None:
+        """Where ``path`` inside ``manifest`` (one of :attr:`objects`) is in its file."""
+        for index, candidate in enumerate(self.objects):
+            if candidate is manifest:
+                return self.locators[index](path)
+        return None
+
+    @property
+    def has_namespaces(self) -> bool:
+        """Whether Namespace objects were given (else namespace labels are unknown)."""
+        return any(manifest.get("kind") == "Namespace" for manifest in self.objects)
+
+
+def _describe(manifest: Mapping[str, Any]) -> str:
+    metadata = manifest.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    return f"{manifest.get('kind')} {namespace + '/' if namespace else ''}{metadata.get('name')}"
+
+
+def read_paths(paths: Sequence[str]) -> Snapshot:
+    """Read every PATH (files, directories, ``-``) into one :class:`Snapshot`."""
+    snapshot = Snapshot()
+    for path in paths:
+        for file, text in _files(path):
+            for document in load_documents(file, text=text):
+                _add_document(snapshot, document)
+        snapshot.sources.append(path)
+    return snapshot
+
+
+def _files(path: str) -> Iterable[tuple[str, str | None]]:
+    if path == "-":
+        return [("<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>"))]
+    if os.path.isdir(path):
+        names = sorted(name for name in os.listdir(path) if name.endswith(SUFFIXES))
+        if not names:
+            raise InputError(
+                "the directory holds no .yaml, .yml or .json file",
+                location=Location(path),
+                hint="point at a file, or at a directory of kubectl get -o yaml output",
+            )
+        return [(os.path.join(path, name), None) for name in names]
+    if not os.path.exists(path):
+        raise InputError("no such file or directory", location=Location(path), hint="check the path")
+    return [(path, None)]
+
+
+def _add_document(snapshot: Snapshot, document: YamlDocument) -> None:
+    data = document.data
+    if not isinstance(data, Mapping):
+        raise InputError(
+            f"a document must be a Kubernetes object (a mapping), not {type(data).__name__}",
+            location=document.locate(()),
+            hint="expected kubectl get -o yaml output: 'kind: List' with items, or objects separated by ---",
+        )
+    kind = data.get("kind")
+    if "items" in data and (kind is None or (isinstance(kind, str) and kind.endswith("List"))):
+        items = data.get("items") or []
+        if not isinstance(items, list):
+            raise InputError("'items' of a list must be a list", location=document.locate(("items",)))
+        item_kind = kind[: -len("List")] if isinstance(kind, str) and kind != "List" else ""
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise InputError("a list item must be an object", location=document.locate(("items", index)))
+            if "kind" not in item and item_kind:
+                item = {"kind": item_kind, **item}
+            _add_object(snapshot, dict(item), document, ("items", index))
+        return
+    _add_object(snapshot, dict(data), document, ())
+
+
+def _add_object(
+    snapshot: Snapshot, manifest: dict[str, Any], document: YamlDocument, prefix: tuple[str | int, ...]
+) -> None:
+    if not isinstance(manifest.get("kind"), str):
+        raise InputError(
+            "object without 'kind'",
+            location=document.locate(prefix),
+            hint="every object needs apiVersion, kind and metadata",
+        )
+    metadata = manifest.get("metadata")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise InputError("metadata must be a mapping", location=document.locate((*prefix, "metadata")))
+    snapshot.objects.append(manifest)
+    snapshot.locators.append(_locator(document, prefix))
+
+
+def _locator(document: YamlDocument, prefix: tuple[str | int, ...]) -> Locator:
+    def locate(path: tuple[str | int, ...]) -> Location:
+        return document.locate((*prefix, *path))
+
+    return locate
+
+
+def model_from_paths(paths: Sequence[str]) -> tuple[Model, Snapshot]:
+    snapshot = read_paths(paths)
+    return snapshot.model(), snapshot

@@ -1,0 +1,79 @@
+"""``autodeploy-netpol explain PATH...``: each policy in plain words."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..connectivity.explain import explain_model
+from ..errors import ExitCode, InputError
+from .common import handle_errors
+from .connectivity_input import model_from_paths
+
+EPILOG = """
+\b
+Examples:
+  autodeploy-netpol explain snapshot/
+  autodeploy-netpol explain rendered.yaml pods.yaml --policy shop/production-auto-deploy
+  autodeploy-netpol explain snapshot/ --format markdown
+
+\b
+Give the pods/workloads and namespaces too, so each policy says which workloads it applies to.
+"""
+
+
+@click.command("explain", epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--policy", "names", multiple=True, metavar="[NS/]NAME", help="Only these policies (repeatable)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@handle_errors
+def command(paths: tuple[str, ...], names: tuple[str, ...], output_format: str) -> int:
+    """Say in plain words what each policy lets in and out, and which workloads it applies to."""
+    model, _ = model_from_paths(paths)
+    explanations = explain_model(model)
+    if names:
+        wanted = set(names)
+        explanations = [
+            e
+            for e in explanations
+            if e.policy in wanted or e.policy.split("/")[-1] in wanted or e.policy.split(":")[-1] in wanted
+        ]
+        if not explanations:
+            raise InputError(
+                f"no policy named {', '.join(names)} in the input", hint="names are NAME or NAMESPACE/NAME"
+            )
+    if output_format == "json":
+        payload = {
+            "policies": [
+                {
+                    "policy": e.policy,
+                    "kind": e.kind,
+                    "applies_to": list(e.selects),
+                    "explanation": list(e.sentences),
+                }
+                for e in explanations
+            ]
+        }
+        click.echo(json.dumps(payload, indent=2))
+    elif output_format == "markdown":
+        lines = ["### Network policies in plain words", ""]
+        for e in explanations:
+            lines += [f"**{e.policy}** ({e.kind})", "", *(f"- {sentence}" for sentence in e.sentences), ""]
+        click.echo("\n".join(lines).rstrip())
+    else:
+        if not explanations:
+            click.echo("no network policy in the input: every pod accepts and sends all traffic")
+        for e in explanations:
+            click.echo(f"{e.policy} ({e.kind})")
+            for sentence in e.sentences:
+                click.echo(f"  {sentence}")
+    return ExitCode.OK

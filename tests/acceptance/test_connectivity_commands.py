@@ -1,0 +1,208 @@
+"""connectivity, diff, explain and lint through the real CLI (click's CliRunner)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from autodeploy_netpol.cli import main
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "schemas" / "connectivity.schema.json").read_text()
+)
+
+CLUSTER = """\
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+- {apiVersion: v1, kind: Namespace, metadata: {name: gitlab-managed-apps}}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: web, namespace: shop}
+  spec:
+    template:
+      metadata: {labels: {app: web, tier: web}}
+      spec: {containers: [{name: web, image: x, ports: [{name: http, containerPort: 8080}]}]}
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: api-7d4b9c-x2x9z
+    namespace: shop
+    labels: {app: api, pod-template-hash: 7d4b9c}
+    ownerReferences: [{kind: ReplicaSet, name: api-7d4b9c, controller: true}]
+  spec: {containers: [{name: api, image: x}]}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: ingress-nginx, namespace: gitlab-managed-apps, labels: {app: nginx-ingress}}
+  spec: {containers: [{name: c, image: x}]}
+"""
+
+WEB_POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: api}}
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: gitlab-managed-apps}}
+    ports: [{port: http}]
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(CLUSTER)
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "web.yaml").write_text(WEB_POLICY)
+    return {"cluster": cluster, "policies": policies}
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_connectivity_text_groups_lines(files: dict[str, Path]) -> None:
+    code, out = run("connectivity", str(files["cluster"]), str(files["policies"]))
+    assert code == 0
+    assert "shop/api => shop/web : TCP 8080" in out
+    assert "gitlab-managed-apps/ingress-nginx => shop/web : TCP 8080" in out
+    assert "shop/web => shop/api : all" in out
+    # the ReplicaSet pod is named by its Deployment; nothing but api, ingress and port 8080 reaches web
+    assert "api-7d4b9c" not in out
+    assert "0.0.0.0/0 => shop/web" not in out and "0.0.0.0/0 => shop/api : all" in out
+
+
+def test_connectivity_json_has_the_documented_shape(files: dict[str, Path]) -> None:
+    code, out = run("connectivity", str(files["cluster"]), str(files["policies"]), "--format", "json")
+    assert code == 0
+    report = json.loads(out)
+    jsonschema.validate(report, SCHEMA)
+    assert {"src": "shop/api", "dst": "shop/web", "protocol": "TCP", "ports": "8080"} in report["connections"]
+    assert {"src": "shop/web", "dst": "shop/api", "protocol": "all", "ports": "all"} in report["connections"]
+    assert report["workloads"] == ["gitlab-managed-apps/ingress-nginx", "shop/api", "shop/web"]
+
+
+def test_connectivity_csv_and_markdown(files: dict[str, Path]) -> None:
+    _, out = run("connectivity", str(files["cluster"]), str(files["policies"]), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {"src": "shop/api", "dst": "shop/web", "protocol": "TCP", "ports": "8080"} in rows
+    _, out = run("connectivity", str(files["cluster"]), str(files["policies"]), "--format", "markdown")
+    assert "| `shop/api` | `shop/web` | TCP 8080 |" in out
+
+
+def test_connectivity_reads_standard_input_and_multi_document_streams(files: dict[str, Path]) -> None:
+    stream = yaml.safe_dump_all(yaml.safe_load(CLUSTER)["items"]) + "---\n" + WEB_POLICY
+    code, out = run("connectivity", "-", input=stream)
+    assert code == 0 and "shop/api => shop/web : TCP 8080" in out
+
+
+def test_bad_policy_is_an_input_error_at_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(WEB_POLICY.replace("ports: [{port: http}]", "ports: [{port: 99999}]"))
+    code, out = run("connectivity", str(bad))
+    assert code == 2
+    assert f"{bad}:10:20:" in out and "outside 1-65535" in out and "Traceback" not in out
+
+
+def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    code, out = run("connectivity", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "no such file" in out
+
+
+def test_diff_lists_added_and_removed_and_exits_1(files: dict[str, Path]) -> None:
+    code, out = run(
+        "diff", "--before", str(files["cluster"]), "--after", str(files["cluster"]), str(files["policies"])
+    )
+    assert code == 1
+    assert "Removed (no longer allowed):" in out
+    assert (
+        "  - gitlab-managed-apps/ingress-nginx => shop/web : TCP 1-8079,8081-65535, UDP all, SCTP all" in out
+    )
+    assert "Added" not in out
+    code, out = run(
+        "diff", "--before", str(files["cluster"]), "--after", str(files["cluster"]), "--format", "json"
+    )
+    assert code == 0 and json.loads(out)["added"] == [] and json.loads(out)["removed"] == []
+    code, out = run(
+        "diff",
+        "--before",
+        str(files["cluster"]),
+        str(files["policies"]),
+        "--after",
+        str(files["cluster"]),
+        "--format",
+        "json",
+    )
+    jsonschema.validate(json.loads(out), SCHEMA)
+    assert {"src": "0.0.0.0/0", "dst": "shop/web", "protocol": "all", "ports": "all"} in json.loads(out)[
+        "added"
+    ]
+
+
+def test_diff_usage_errors(files: dict[str, Path]) -> None:
+    code, out = run("diff", str(files["cluster"]), "--after", str(files["cluster"]))
+    assert code == 2 and "neither after --before nor after --after" in out
+    code, out = run("diff", "--before", str(files["cluster"]), "--after")
+    assert code == 2 and "--after needs at least one PATH" in out
+    code, _ = run("diff", f"--before={files['cluster']}", f"--after={files['cluster']}")
+    assert code == 0
+
+
+def test_explain(files: dict[str, Path]) -> None:
+    code, out = run("explain", str(files["cluster"]), str(files["policies"]))
+    assert code == 0
+    assert "shop/web (NetworkPolicy)" in out
+    assert "accept TCP named 'http' from pods app=api in the same namespace" in out
+    assert "Applies to: shop/web." in out
+    code, out = run("explain", str(files["policies"]), "--policy", "nope")
+    assert code == 2
+
+
+def test_lint_findings_with_locations_and_exit_codes(files: dict[str, Path], tmp_path: Path) -> None:
+    code, out = run("lint", str(files["cluster"]), str(files["policies"]))
+    assert code == 0, out
+    gitlab_default = tmp_path / "gitlab.yaml"
+    gitlab_default.write_text(
+        WEB_POLICY.replace(
+            "namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: gitlab-managed-apps}}",
+            "namespaceSelector: {matchLabels: {app.gitlab.com/managed_by: gitlab}}",
+        )
+    )
+    code, out = run("lint", str(files["cluster"]), str(gitlab_default))
+    assert code == 1
+    assert f"{gitlab_default}:9:7: warning[namespace-selector-matches-nothing]" in out
+    assert "error[ingress-namespace-cannot-reach] shop/web: shop/web:" in out
+    code, out = run(
+        "lint",
+        str(files["cluster"]),
+        str(files["policies"]),
+        "--ingress-namespace",
+        "ingress-nginx",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    [finding] = json.loads(out)["findings"]
+    assert finding["check"] == "ingress-namespace-cannot-reach" and finding["location"].endswith(
+        "web.yaml:7:3"
+    )
+
+
+def test_lint_ingress_namespace_from_environment(files: dict[str, Path]) -> None:
+    result = CliRunner(env={"NETPOL_INGRESS_NAMESPACE": "ingress-nginx"}).invoke(
+        main, ["lint", str(files["cluster"]), str(files["policies"])]
+    )
+    assert result.exit_code == 1 and "ingress-nginx" in result.output
