@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nca_support import differences, nca_available, ours, parse_nca, run_nca, write_cluster
 
 from autodeploy_netpol.connectivity.synthetic import generate_cluster
-from nca_support import differences, nca_available, ours, parse_nca, run_nca, write_cluster
 
 pytestmark = [
     pytest.mark.nca,
