@@ -143,6 +143,12 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "collide with a policy Helm does not own, or enable policies next to UI-editor ones.",
 )
 @click.option(
+    "--no-connectivity",
+    is_flag=True,
+    help="Leave out the connectivity section (who can reach whom now and after the deploy; needs the "
+    "live workloads and namespaces: from the cluster when the role allows, or in the --live snapshot).",
+)
+@click.option(
     "--helm-history",
     is_flag=True,
     help="Also read Helm's release record (Secret sh.helm.release.v1.<release>.v<N>) and compare live "
@@ -166,6 +172,7 @@ def drift(
     comment_optional: bool,
     fail_on_override: bool,
     helm_history: bool,
+    no_connectivity: bool,
     **options: Any,
 ) -> int:
     """Report how the live policies differ from those the deploy will create.
@@ -205,6 +212,7 @@ def drift(
             comment_optional=comment_optional,
             fail_on_override=fail_on_override,
             helm_history=helm_history,
+            connectivity=not no_connectivity,
             options=options,
         )
 
@@ -276,9 +284,11 @@ def _run(
     comment_optional: bool,
     fail_on_override: bool,
     helm_history: bool,
+    connectivity: bool,
     options: dict[str, Any],
 ) -> int:
     notes: list[str] = []
+    app: dict[str, Any] | None = None
     if desired_path is not None:
         if values is not None:
             raise InputError("give either VALUES or --desired, not both")
@@ -304,6 +314,8 @@ def _run(
         namespace = context.namespace
         releases = [context.helm_release]
         release, track = context.release, context.track
+        if context.namespace:
+            app = _app_workload(context.release, context.helm_release, context.namespace, context.track)
     if not namespace and not all_namespaces:
         raise InputError(
             "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
@@ -337,6 +349,11 @@ def _run(
         warnings=tuple(warning.to_json() for warning in ownership.warnings),
         notes=(*report.notes, *ownership.notes),
     )
+    if connectivity:
+        report = replace(
+            report,
+            connectivity=_connectivity(source, desired_objects, report, namespace, all_namespaces, app),
+        )
     document = report_document(report, environment=environment)
     artifact = next((target.path for target in targets if target.output_format == "json"), None)
     render_options = {
@@ -359,6 +376,49 @@ def _run(
             return posted  # an access error (3) wins over drift and over --fail-on-override
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
     return exit_code(drift_code, ownership.warnings, fail_on_override=fail_on_override)
+
+
+def _app_workload(release: str, helm_release: str, namespace: str, track: str) -> dict[str, Any]:
+    """The release's web pods as the auto-deploy-app chart labels them (app, release, tier, track),
+    standing in when the live state has no workloads."""
+    labels = {"app": release, "release": helm_release, "tier": "web", "track": track}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": helm_release, "namespace": namespace},
+        "spec": {"template": {"metadata": {"labels": labels}}},
+    }
+
+
+def _connectivity(
+    source: LiveSource,
+    desired_objects: list[dict[str, Any]],
+    report: Any,
+    namespace: str | None,
+    all_namespaces: bool,
+    app: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The connectivity section: live objects of every kind vs the state after the deploy."""
+    from ..connectivity.drift_section import connectivity_section, has_workloads
+
+    notes: list[str] = []
+    if source.live_path == "-":
+        return {"verdict": "not-analysed", "notes": ["--live - (standard input) is read once: no connectivity"]}
+    if source.live_path is not None:
+        from .connectivity_input import read_paths
+
+        live_objects: list[dict[str, Any]] = read_paths([source.live_path]).objects
+    else:
+        from .audit import read_cluster
+
+        live_objects = read_cluster(source.reader(), None if all_namespaces else namespace, notes)
+    if app is not None and not has_workloads(live_objects):
+        live_objects.append(app)
+        notes.append("no workload in the live state: the release's web pods are modelled from the chart's labels")
+    drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
+    section = connectivity_section(live_objects, desired_objects, drifted, namespace=namespace or "default")
+    section["notes"] = [*notes, *section["notes"]]
+    return section
 
 
 def _write(path: str, text: str) -> None:

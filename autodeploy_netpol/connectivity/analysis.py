@@ -123,6 +123,23 @@ def _join(ranges: list[ExternalKey]) -> list[ExternalKey]:
 # ------------------------------------------------------------------------------- the classes
 
 
+_BYTE_BITS = [tuple(bit for bit in range(8) if value >> bit & 1) for value in range(256)]
+
+
+def _indices(bits: int) -> list[int]:
+    """Positions of the set bits, ascending (byte by byte: fast for dense and sparse sets alike)."""
+    out: list[int] = []
+    if bits <= 0:
+        return out
+    table = _BYTE_BITS
+    for offset, byte in enumerate(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = offset * 8
+            for bit in table[byte]:
+                out.append(base + bit)
+    return out
+
+
 def _iter_bits(bits: int) -> Iterator[int]:
     while bits:
         low = bits & -bits
@@ -423,45 +440,44 @@ def analyse(
 
     edges: dict[tuple[NodeKey, NodeKey], ConnectionSet] = {}
     names = universe.workload_names
+    pod_count = universe.pod_count
+    node_keys: list[list[NodeKey]] = [
+        list(names[index]) if index < pod_count else [_key(universe.endpoints[index])]
+        for index in range(universe.size)
+    ]
+    meet: dict[tuple[ConnectionSet, ConnectionSet], ConnectionSet] = {}  # few distinct sets: intersect once
 
-    def add(src: int, dst: int, conns: ConnectionSet) -> None:
-        src_keys: list[NodeKey] = (
-            list(names[src]) if src < universe.pod_count else [_key(universe.endpoints[src])]
-        )
-        dst_keys: list[NodeKey] = (
-            list(names[dst]) if dst < universe.pod_count else [_key(universe.endpoints[dst])]
-        )
+    def add(src_keys: list[NodeKey], dst_keys: list[NodeKey], conns: ConnectionSet) -> None:
         for s in src_keys:
             for d in dst_keys:
-                if s == d:
-                    continue
-                previous = edges.get((s, d))
-                edges[(s, d)] = conns if previous is None else previous.union(conns)
+                if s != d:
+                    previous = edges.get((s, d))
+                    edges[(s, d)] = conns if previous is None else previous.union(conns)
 
     for dst in range(universe.size):
-        if dst < universe.pod_count:
+        if dst < pod_count:
             if sides.restricted(dst, INGRESS):
                 atoms = sides.ingress_atoms(dst)
             else:
                 atoms = [(universe.everything, ALL_CONNECTIONS)]
         else:
             atoms = [(universe.pods, ALL_CONNECTIONS)]  # outside nodes are reached only from pods
+        dst_keys = node_keys[dst]
         for bits, conns in atoms:
-            if dst >= universe.pod_count:
+            if dst >= pod_count:
                 bits &= universe.pods
-            for src in _iter_bits(bits):
-                if src >= universe.pod_count and dst >= universe.pod_count:
-                    continue
-                result = conns
-                if restricted_egress >> src & 1:
-                    for egress_bits, egress_conns in egress_atoms[src]:
-                        if egress_bits >> dst & 1:
-                            result = result.intersection(egress_conns)
-                            break
-                    else:
-                        result = NO_CONNECTIONS
-                if result:
-                    add(src, dst, result)
+            # sources whose egress is open get the ingress side's connections as they are
+            for src in _indices(bits & ~restricted_egress):
+                add(node_keys[src], dst_keys, conns)
+            for src in _indices(bits & restricted_egress):
+                for egress_bits, egress_conns in egress_atoms[src]:
+                    if egress_bits >> dst & 1:
+                        result = meet.get((conns, egress_conns))
+                        if result is None:
+                            result = meet[(conns, egress_conns)] = conns.intersection(egress_conns)
+                        if result:
+                            add(node_keys[src], dst_keys, result)
+                        break
     workloads = sorted({name for group in names for name in group})
     return ConnectivityMap(edges, workloads, model.notes())
 

@@ -42,7 +42,9 @@ class IntervalSet:
         self._hash = hash(self.intervals)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, IntervalSet) and self.intervals == other.intervals
+        return (
+            isinstance(other, IntervalSet) and self._hash == other._hash and self.intervals == other.intervals
+        )
 
     def __hash__(self) -> int:
         return self._hash
@@ -122,11 +124,12 @@ ALL_PORTS = IntervalSet([(MIN_PORT, MAX_PORT)])
 class ConnectionSet:
     """Allowed (protocol, port) pairs: a port :class:`IntervalSet` for each of TCP, UDP, SCTP."""
 
-    __slots__ = ("_hash", "by_protocol")
+    __slots__ = ("_hash", "_nonempty", "by_protocol")
 
     def __init__(self, by_protocol: tuple[IntervalSet, IntervalSet, IntervalSet]) -> None:
         self.by_protocol = by_protocol
         self._hash = hash(by_protocol)
+        self._nonempty = any(by_protocol)
 
     @classmethod
     def of(cls, protocol: str, ports: IntervalSet) -> ConnectionSet:
@@ -140,13 +143,17 @@ class ConnectionSet:
         return cls((parts[0], parts[1], parts[2]))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ConnectionSet) and self.by_protocol == other.by_protocol
+        return (
+            isinstance(other, ConnectionSet)
+            and self._hash == other._hash
+            and self.by_protocol == other.by_protocol
+        )
 
     def __hash__(self) -> int:
         return self._hash
 
     def __bool__(self) -> bool:
-        return any(self.by_protocol)
+        return self._nonempty
 
     def __repr__(self) -> str:
         return f"ConnectionSet({self.describe()!r})"

@@ -39,11 +39,18 @@ def generate_cluster(
     namespaces: int | None = None,
     cilium: bool = False,
     nca_compatible: bool = False,
+    profile: str = "random",
 ) -> SyntheticCluster:
     """A reproducible cluster of about ``pods`` pods (Deployments with replicas and bare Pods).
 
     ``nca_compatible`` leaves out the shapes where NCA 2.1.0 departs from Kubernetes (see
     tests/differential/README.md) so a differential run compares like with like.
+
+    ``profile="random"``: every policy random (selectors, peers, ports of every shape), so most
+    pods stay open and connectivity is dense. ``profile="namespaced"``: how clusters with many
+    policies look: every app namespace has a default-deny ingress policy, half also deny egress
+    but DNS, and the other policies each open one app to a few peers (same-namespace apps, the
+    ingress controller's namespace, the monitoring namespace, an address block) on a few ports.
     """
     rng = random.Random(seed)
     namespace_count = namespaces or max(2, min(50, pods // 20))
@@ -99,6 +106,8 @@ def generate_cluster(
             made += replicas
         apps.append((namespace, app, labels))
         index += 1
+    if profile == "namespaced":
+        return _namespaced(rng, ns_objects, ns_names, workloads, apps, policies)
     policy_objects = []
     for number in range(policies):
         if cilium and rng.random() < 0.5:
@@ -297,3 +306,108 @@ def _cilium_policy(
         "metadata": {"name": f"cnp{number}", "namespace": namespace},
         "spec": spec,
     }
+
+
+INFRA = (
+    ("gitlab-managed-apps", "ingress-nginx", {"app": "nginx-ingress", "component": "controller"}),
+    ("kube-system", "coredns", {"k8s-app": "kube-dns"}),
+    ("monitoring", "prometheus", {"app": "prometheus"}),
+)
+
+
+def _namespaced(
+    rng: random.Random,
+    ns_objects: list[dict[str, Any]],
+    ns_names: list[str],
+    workloads: list[dict[str, Any]],
+    apps: list[tuple[str, str, dict[str, str]]],
+    policies: int,
+) -> SyntheticCluster:
+    for namespace, name, labels in INFRA:
+        ns_objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        workloads.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": namespace, "labels": labels},
+                "spec": {"containers": [{"name": "main", "image": "registry.example/infra:1"}]},
+            }
+        )
+    by_namespace: dict[str, list[tuple[str, str, dict[str, str]]]] = {}
+    for entry in apps:
+        by_namespace.setdefault(entry[0], []).append(entry)
+    out: list[dict[str, Any]] = []
+
+    def emit(namespace: str, spec: dict[str, Any]) -> None:
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": f"np{len(out)}", "namespace": namespace},
+                "spec": spec,
+            }
+        )
+
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    }
+    egress_denied = set()
+    for namespace in ns_names:
+        if len(out) >= policies:
+            break
+        emit(namespace, {"podSelector": {}, "policyTypes": ["Ingress"]})
+        if rng.random() < 0.5 and len(out) < policies:
+            egress_denied.add(namespace)
+            emit(namespace, {"podSelector": {}, "policyTypes": ["Egress"], "egress": [dns]})
+    while len(out) < policies:
+        namespace, app, _ = rng.choice(apps)
+        local = by_namespace[namespace]
+        peers: list[dict[str, Any]] = []
+        for _ in range(rng.randint(1, 3)):
+            roll = rng.random()
+            if roll < 0.45:
+                peers.append({"podSelector": {"matchLabels": {"app": rng.choice(local)[1]}}})
+            elif roll < 0.65:
+                peers.append(
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "gitlab-managed-apps"}
+                        }
+                    }
+                )
+            elif roll < 0.8:
+                peers.append(
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                        "podSelector": {"matchLabels": {"app": "prometheus"}},
+                    }
+                )
+            elif roll < 0.9:
+                other = rng.choice(apps)
+                peers.append(
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other[0]}},
+                        "podSelector": {"matchLabels": {"tier": other[2]["tier"]}},
+                    }
+                )
+            else:
+                peers.append({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.20.0.0/16"]}})
+        ports = _ports(rng) or [{"port": "http"}]
+        spec: dict[str, Any] = {
+            "podSelector": {"matchLabels": {"app": app}},
+            "ingress": [{"from": peers, "ports": ports}],
+        }
+        if namespace in egress_denied and rng.random() < 0.5:
+            target = rng.choice(local)
+            spec["egress"] = [
+                {"to": [{"podSelector": {"matchLabels": {"app": target[1]}}}], "ports": _ports(rng) or []}
+            ]
+            spec["policyTypes"] = ["Ingress", "Egress"]
+        emit(namespace, spec)
+    return SyntheticCluster(ns_objects, workloads, out)

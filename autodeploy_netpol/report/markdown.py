@@ -109,6 +109,7 @@ def render_markdown(
     title = "Network policy drift" + (f" in {code_span(environment)}" if environment else "")
     head.append(f"### {title}")
     head.append("")
+    head.extend(_connectivity_lines(report.get("connectivity")))
     verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
     head.append(f"{verdict}: {summary_line(report)}")
     head.append("")
@@ -200,6 +201,42 @@ def render_markdown(
         cut = text[: max(0, max_chars - 2)]
         return cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
     return text
+
+
+#: Connections listed per direction in the comment; the JSON report has them all.
+_CONNECTIONS_SHOWN = 20
+
+
+def _connectivity_lines(section: Any) -> list[str]:
+    """The connectivity section, shown first: what the deploy opens and closes, cosmetic drift."""
+    if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
+        return []
+    added, removed = list(section.get("added") or []), list(section.get("removed") or [])
+    if section.get("verdict") == "unchanged":
+        lines = ["🔒 **Connectivity**: the deploy changes no connection between the workloads.", ""]
+    else:
+        lines = [
+            f"🔓 **Connectivity**: the deploy allows {len(added)} new connection"
+            f"{'s' if len(added) != 1 else ''} and removes {len(removed)}.",
+            "",
+        ]
+        rows = [("➕", item) for item in added[:_CONNECTIONS_SHOWN]] + [("➖", item) for item in removed[:_CONNECTIONS_SHOWN]]
+        lines += ["| | From | To | Protocol | Ports |", "|---|---|---|---|---|"]
+        for sign, item in rows:
+            lines.append(
+                f"| {sign} | {code_span(item.get('src', ''))} | {code_span(item.get('dst', ''))} "
+                f"| {escape_text(item.get('protocol', ''))} | {escape_text(item.get('ports', ''))} |"
+            )
+        hidden = max(0, len(added) - _CONNECTIONS_SHOWN) + max(0, len(removed) - _CONNECTIONS_SHOWN)
+        if hidden:
+            lines.append(f"\n_{hidden} more connection changes in the JSON report._")
+        lines.append("")
+    cosmetic = list(section.get("cosmeticObjects") or [])
+    if cosmetic:
+        shown = ", ".join(code_span(label) for label in cosmetic[:10])
+        more = f" and {len(cosmetic) - 10} more" if len(cosmetic) > 10 else ""
+        lines += [f"Cosmetic drift (changes no connection): {shown}{more}.", ""]
+    return lines
 
 
 def _object_block(entry: Mapping[str, Any], limit: int) -> str:

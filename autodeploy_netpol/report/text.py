@@ -54,6 +54,7 @@ def render_text(
         highlight=False,
         soft_wrap=True,
     )
+    _connectivity(console, document.get("connectivity"))
     for entry in document.get("drift", []):
         _entry(console, entry)
     for warning in document.get("warnings", []):
@@ -89,6 +90,24 @@ def render_text(
     )
     console.print(Text(summary_line(document), style="bold red" if verdict else "bold green") + Text(tail))
     return buffer.getvalue()
+
+
+def _connectivity(console: Console, section: Any) -> None:
+    """Who can newly / no longer reach whom after the deploy, and which drift is cosmetic."""
+    if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
+        return
+    if section.get("verdict") == "unchanged":
+        console.print(Text("connectivity: the deploy changes no connection between the workloads", style="green"))
+    else:
+        console.print(Text("connectivity: the deploy changes who can reach whom", style="bold yellow"))
+    for sign, key, style in (("+", "added", "yellow"), ("-", "removed", "cyan")):
+        for item in section.get(key) or []:
+            console.print(
+                Text(f"  {sign} ", style=style)
+                + Text(f"{item.get('src')} => {item.get('dst')} : {item.get('protocol')} {item.get('ports')}")
+            )
+    for label in section.get("cosmeticObjects") or []:
+        console.print(Text("  cosmetic drift (no connection changes): ", style="dim") + Text(str(label)))
 
 
 def _entry(console: Console, entry: Mapping[str, Any], *, ignored: bool = False) -> None:

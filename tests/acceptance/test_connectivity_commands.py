@@ -206,3 +206,24 @@ def test_lint_ingress_namespace_from_environment(files: dict[str, Path]) -> None
         main, ["lint", str(files["cluster"]), str(files["policies"])]
     )
     assert result.exit_code == 1 and "ingress-nginx" in result.output
+
+
+def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    env = {"HELM_RELEASE_NAME": "production", "KUBE_NAMESPACE": "shop-42-production", "CI_PROJECT_ID": "42"}
+    runner = CliRunner(env=env)
+    values = str(example / ".gitlab" / "auto-deploy-values.yaml")
+    live = str(example / "live-snapshot.yaml")
+    result = runner.invoke(main, ["drift", values, "--live", live, "--format", "markdown"])
+    assert result.exit_code == 1, result.output
+    body = result.output
+    assert body.index("**Connectivity**") < body.index("Drift found")
+    assert "| ➕ | `monitoring/[any pod]` | `shop-42-production/production` | TCP | 9090 |" in body
+    result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json"])
+    section = json.loads(result.output)["connectivity"]
+    assert section["verdict"] == "changes"
+    assert (
+        "NetworkPolicy shop-42-production/production-auto-deploy-allow-metrics" in section["changingObjects"]
+    )
+    result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "--no-connectivity"])
+    assert "connectivity" not in json.loads(result.output)
