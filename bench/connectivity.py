@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -55,15 +56,18 @@ def measure(
     """(wall s, CPU s, peak RSS MiB) of one whole-process run, or None on timeout."""
     with open(stdout_path, "w") as out, tempfile.NamedTemporaryFile("r") as stats:
         start = time.perf_counter()
+        # a session of its own, so a timeout ends the measured process too, not only /usr/bin/time
+        process = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", stats.name, *command],
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
-            subprocess.run(
-                ["/usr/bin/time", "-f", "%U %S %M", "-o", stats.name, *command],
-                stdout=out,
-                stderr=subprocess.DEVNULL,
-                timeout=timeout,
-                check=False,
-            )
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
             return None
         wall = time.perf_counter() - start
         user, system, rss_kib = stats.read().split()[-3:]
