@@ -7,8 +7,9 @@ import click
 from ..connectivity.analysis import analyse
 from ..connectivity.report import FORMATS, render_connectivity
 from ..errors import ExitCode
+from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import handle_errors
-from .connectivity_input import model_from_paths
+from .connectivity_input import cluster_source_options, load
 
 EPILOG = """
 \b
@@ -27,12 +28,20 @@ listed as "not modelled".
 
 
 @click.command("connectivity", epilog=EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=False, metavar="[PATH]...")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@cluster_source_options
 @handle_errors
-def command(paths: tuple[str, ...], output_format: str) -> int:
+def command(
+    paths: tuple[str, ...],
+    namespace: str | None,
+    all_namespaces: bool,
+    output_format: str,
+    **cluster: object,
+) -> int:
     """Allowed connections between workloads (and address ranges) under the policies found in PATHs."""
-    model, _ = model_from_paths(paths)
+    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
     result = analyse(model).merged()
+    result.notes = [*snapshot.notes, *result.notes]
     click.echo(render_connectivity(result, output_format), nl=False)
     return ExitCode.OK

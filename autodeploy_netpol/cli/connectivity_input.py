@@ -5,6 +5,10 @@ not recursive), or ``-`` for standard input. A document is one object or a list
 (``kind: List`` / ``PodList`` … with ``items``), as ``kubectl get -o yaml|json`` prints it.
 Every kind is kept: policies, Namespaces, Pods and workload controllers; others are ignored.
 A policy the engine cannot understand becomes an input error pointing at its file:line.
+
+Without PATHs the commands read the cluster (:func:`cluster_source_options`): policies of the
+namespace (or all with ``-A``), and, when the role allows, Namespaces, clusterwide Cilium
+policies, workloads and pods.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+import click
 
 from ..connectivity import Model, PolicyError, build_inventory
-from ..errors import InputError, Location
+from ..errors import ClusterError, InputError, Location
 from ..yamlio import YamlDocument, decode_utf8, load_documents
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -31,6 +37,8 @@ class Snapshot:
     objects: list[dict[str, Any]] = field(default_factory=list)
     locators: list[Locator] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: what could not be read (e.g. pods, when the role does not allow listing them)
+    notes: list[str] = field(default_factory=list)
 
     def model(self) -> Model:
         """Compile into a model; a bad policy is an :class:`InputError` at its file:line."""
@@ -146,4 +154,68 @@ def _locator(document: YamlDocument, prefix: tuple[str | int, ...]) -> Locator:
 
 def model_from_paths(paths: Sequence[str]) -> tuple[Model, Snapshot]:
     snapshot = read_paths(paths)
+    return snapshot.model(), snapshot
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cluster_source_options(function: F) -> F:
+    """``--namespace``/``-n``, ``--all-namespaces``/``-A`` and the cluster access options,
+    used when a command is given no PATH."""
+    from .cluster_options import cluster_access_options
+
+    function = click.option(
+        "--all-namespaces", "-A", is_flag=True, help="Without PATH: read every namespace of the cluster."
+    )(function)
+    function = click.option(
+        "--namespace",
+        "-n",
+        default=None,
+        metavar="NS",
+        help="Without PATH: the namespace to read from the cluster. Default: $KUBE_NAMESPACE.",
+    )(function)
+    return cluster_access_options(function)
+
+
+def read_cluster_objects(namespace: str | None, **cluster: Any) -> Snapshot:
+    """Policies of ``namespace`` (``None``: all), plus Namespaces, clusterwide Cilium policies,
+    workloads and pods when the role allows listing them (otherwise a note says what is missing)."""
+    from .audit import read_cluster
+    from .cluster_options import reader_from_options
+
+    snapshot = Snapshot()
+    with reader_from_options(**cluster) as reader:
+        objects = read_cluster(reader, namespace, snapshot.notes)
+        try:
+            objects.extend(reader.pods(namespace).objects)
+        except ClusterError as exc:
+            snapshot.notes.append(f"pods not read from the cluster ({exc.message}); workloads stand for them")
+        target = reader.target
+        source = f"{target.context or 'in-cluster'} ({target.server})"
+    where = Location(f"cluster {source}")
+
+    def in_cluster(path: tuple[str | int, ...]) -> Location:
+        return where
+
+    for manifest in objects:
+        snapshot.objects.append(manifest)
+        snapshot.locators.append(in_cluster)
+    snapshot.sources.append(source)
+    return snapshot
+
+
+def load(
+    paths: Sequence[str], namespace: str | None, all_namespaces: bool, cluster: dict[str, Any]
+) -> tuple[Model, Snapshot]:
+    """The model from PATHs, or from the cluster when there is none."""
+    if paths:
+        return model_from_paths(paths)
+    namespace = namespace or os.environ.get("KUBE_NAMESPACE") or None
+    if not namespace and not all_namespaces:
+        raise InputError(
+            "no PATH and no namespace to read from the cluster",
+            hint="give snapshot PATHs, or --namespace NS (or KUBE_NAMESPACE), or --all-namespaces",
+        )
+    snapshot = read_cluster_objects(None if all_namespaces else namespace, **cluster)
     return snapshot.model(), snapshot

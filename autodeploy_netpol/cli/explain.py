@@ -8,8 +8,9 @@ import click
 
 from ..connectivity.explain import explain_model
 from ..errors import ExitCode, InputError
+from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import handle_errors
-from .connectivity_input import model_from_paths
+from .connectivity_input import cluster_source_options, load
 
 EPILOG = """
 \b
@@ -24,7 +25,7 @@ Give the pods/workloads and namespaces too, so each policy says which workloads 
 
 
 @click.command("explain", epilog=EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=False, metavar="[PATH]...")
 @click.option(
     "--policy", "names", multiple=True, metavar="[NS/]NAME", help="Only these policies (repeatable)."
 )
@@ -35,10 +36,20 @@ Give the pods/workloads and namespaces too, so each policy says which workloads 
     default="text",
     show_default=True,
 )
+@cluster_source_options
 @handle_errors
-def command(paths: tuple[str, ...], names: tuple[str, ...], output_format: str) -> int:
+def command(
+    paths: tuple[str, ...],
+    namespace: str | None,
+    all_namespaces: bool,
+    names: tuple[str, ...],
+    output_format: str,
+    **cluster: object,
+) -> int:
     """Say in plain words what each policy lets in and out, and which workloads it applies to."""
-    model, _ = model_from_paths(paths)
+    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
+    for note in snapshot.notes:
+        click.echo(f"note: {note}", err=True)
     explanations = explain_model(model)
     if names:
         wanted = set(names)

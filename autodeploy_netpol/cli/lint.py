@@ -8,8 +8,9 @@ import click
 
 from ..connectivity.lint import ERROR, INFO, WARNING, Finding, lint_model
 from ..errors import ExitCode
+from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import env_default, handle_errors
-from .connectivity_input import Snapshot, model_from_paths
+from .connectivity_input import Snapshot, cluster_source_options, load
 
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 
@@ -35,7 +36,7 @@ def _location(snapshot: Snapshot, finding: Finding, model_policies: tuple) -> st
 
 
 @click.command("lint", epilog=EPILOG)
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=False, metavar="[PATH]...")
 @click.option(
     "--ingress-namespace",
     default=lambda: env_default("NETPOL_INGRESS_NAMESPACE") or DEFAULT_INGRESS_NAMESPACE,
@@ -45,10 +46,20 @@ def _location(snapshot: Snapshot, finding: Finding, model_policies: tuple) -> st
 @click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@cluster_source_options
 @handle_errors
-def command(paths: tuple[str, ...], ingress_namespace: str, output_format: str) -> int:
+def command(
+    paths: tuple[str, ...],
+    namespace: str | None,
+    all_namespaces: bool,
+    ingress_namespace: str,
+    output_format: str,
+    **cluster: object,
+) -> int:
     """Find policy mistakes: selectors that match nothing, missing DNS, an unreachable app, dead rules."""
-    model, snapshot = model_from_paths(paths)
+    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
+    for note in snapshot.notes:
+        click.echo(f"note: {note}", err=True)
     findings = lint_model(
         model, ingress_namespace=ingress_namespace, namespaces_known=snapshot.has_namespaces
     )

@@ -1,0 +1,62 @@
+"""connectivity and lint reading the cluster (the kmock emulator, or --kubeconfig) instead of PATHs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from autodeploy_netpol.cli import main
+
+pytestmark = [pytest.mark.live, pytest.mark.asyncio]
+
+
+def pod(namespace: str, name: str, labels: dict[str, str]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "registry.example/app:1",
+                    "ports": [{"name": "http", "containerPort": 8080}],
+                }
+            ]
+        },
+    }
+
+
+async def test_connectivity_and_lint_read_the_cluster(seeder) -> None:
+    shop = seeder.namespace({"team": "payments"})
+    seeder.add(pod(shop, "web", {"app": "web"}))
+    seeder.add(pod(shop, "api", {"app": "api"}))
+    seeder.add(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "web", "namespace": shop},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "web"}},
+                "ingress": [
+                    {"from": [{"podSelector": {"matchLabels": {"app": "api"}}}], "ports": [{"port": "http"}]}
+                ],
+            },
+        }
+    )
+    args = ["connectivity", "--kubeconfig", seeder.kubeconfig, "-n", shop, "--format", "json"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    assert {"src": f"{shop}/api", "dst": f"{shop}/web", "protocol": "TCP", "ports": "8080"} in report[
+        "connections"
+    ]
+    assert not any(c["dst"] == f"{shop}/web" and c["src"] != f"{shop}/api" for c in report["connections"])
+    args = ["lint", "--kubeconfig", seeder.kubeconfig, "-n", shop, "--format", "json"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, catch_exceptions=False)
+    findings = json.loads(result.output[result.output.index("{") :])["findings"]
+    assert [f["check"] for f in findings if f["severity"] == "error"] == ["ingress-namespace-cannot-reach"]
+    assert result.exit_code == 1
