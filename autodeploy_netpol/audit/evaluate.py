@@ -17,12 +17,12 @@ from typing import Any, Protocol
 from ..connectivity import Endpoint, Model
 from ..connectivity.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
 from ..connectivity.inventory import namespace_labels
-from .flows import ENTITY, EXTERNAL, POD, Flow, Peer, ReadStats
+from .flows import EXTERNAL, POD, Flow, Peer, ReadStats
 
 #: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
 #: the verdict cache is flushed when full (it only saves time).
-MAX_GROUPS = 100_000
-MAX_CACHED_VERDICTS = 500_000
+MAX_GROUPS = 50_000
+MAX_CACHED_VERDICTS = 100_000
 MAX_CAVEATS = 50
 OTHER_ADDRESSES = "world (other addresses)"
 
@@ -49,6 +49,7 @@ class PolicyReachability:
         self.model = model
         self._endpoints: dict[Peer, Endpoint] = {}
         self._addresses: dict[int, Endpoint] = {}
+        self._world = Endpoint.entity_named("world")
         # Addresses between two consecutive boundaries are alike for every CIDR in the policies.
         self._boundaries = sorted({0, IPV6_OFFSET, *address_boundaries})
         self.caveats: dict[str, None] = {}  # ordered set of "not modelled" notes met on the way
@@ -71,6 +72,8 @@ class PolicyReachability:
 
     def endpoint(self, peer: Peer) -> Endpoint:
         """The engine's endpoint for ``peer`` (cached)."""
+        if peer.kind == EXTERNAL:  # not cached per address: millions of them share a few ranges
+            return self._address(peer.ip) if peer.ip else self._world
         endpoint = self._endpoints.get(peer)
         if endpoint is None:
             if peer.kind == POD:
@@ -79,12 +82,8 @@ class PolicyReachability:
                         peer.namespace, dict(peer.namespace_labels)
                     )
                 endpoint = Endpoint.pod(peer.namespace, dict(peer.labels))
-            elif peer.kind == ENTITY:
+            else:  # ENTITY
                 endpoint = Endpoint.entity_named(peer.entity)
-            elif peer.ip:
-                endpoint = self._address(peer.ip)
-            else:
-                endpoint = Endpoint.entity_named("world")
             if len(self._endpoints) >= MAX_CACHED_VERDICTS:
                 self._endpoints.clear()
             self._endpoints[peer] = endpoint

@@ -76,7 +76,7 @@ _POD_LABEL_SOURCES = frozenset({"k8s", "any", "unspec"})
 #: How many malformed lines are reported one by one (all are counted).
 MALFORMED_EXAMPLES = 20
 #: Cache bounds: external addresses are unbounded in a recording, so their cache is flushed.
-MAX_CACHED_ADDRESSES = 200_000
+MAX_CACHED_ADDRESSES = 50_000
 MAX_CACHED_ENDPOINTS = 200_000
 
 
