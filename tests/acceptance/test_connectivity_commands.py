@@ -227,3 +227,27 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     )
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "--no-connectivity"])
     assert "connectivity" not in json.loads(result.output)
+
+
+def test_big_json_snapshots_read_fast_and_still_locate_errors(tmp_path: Path) -> None:
+    objects = yaml.safe_load(CLUSTER)["items"] + [yaml.safe_load(WEB_POLICY)]
+    filler = [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"c{i}", "namespace": "shop"},
+            "data": {"k": "v" * 200},
+        }
+        for i in range(1500)
+    ]
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects + filler}, indent=1))
+    assert big.stat().st_size > 256 * 1024
+    code, out = run("connectivity", str(big))
+    assert code == 0 and "shop/api => shop/web : TCP 8080" in out
+    objects[-1]["spec"]["ingress"][0]["ports"] = [{"port": 99999}]
+    big.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects + filler}, indent=1))
+    code, out = run("connectivity", str(big))
+    assert code == 2 and f"{big}:" in out and "outside 1-65535" in out
+    line = int(out.split(f"{big}:")[1].split(":")[0])
+    assert '"port": 99999' in big.read_text().splitlines()[line - 1]
