@@ -10,7 +10,8 @@ that process (the "one core" number: audit is single-threaded), wall time and pe
 The recording is written once to bench/out/ (git-ignored) and reused: `hubble observe -o jsonpb`
 lines for a generated cluster (tests/unit/audit_support.py), about 1.2 KB each, mixing new
 connections (TCP SYN, UDP), replies and packets of established connections as a real capture
-does. Targets (issue 8): >= 200,000 flows/s on one core and < 200 MB peak RSS for 10M flows.
+does; plus a recording where every connection comes from a different outside address (the
+worst case for caches). Targets (issue 8): >= 200,000 flows/s on one core and < 200 MB peak RSS.
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def write_recording(path: Path, flows: int, *, compress: bool) -> None:
     print(f"wrote {path.name}: {flows:,} lines in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
+def write_address_recording(path: Path, flows: int) -> None:
+    """``flows`` new connections, each from a different outside address (internet clients)."""
+    if path.exists():
+        return
+    cluster = bench_cluster()
+    line = hubble_line(cluster, "world:203.0.113.7", cluster.workloads[0], "TCP", 443, second=1)
+    template = line.replace("%", "%%").replace('"source":"203.0.113.7"', '"source":"%(ip)s"')
+    partial = path.with_suffix(path.suffix + ".partial")
+    with open(partial, "w") as handle:
+        for index in range(flows):
+            address = f"{11 + (index >> 24) % 200}.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}"
+            handle.write(template % {"ip": address} + "\n")
+    partial.rename(path)
+
+
 def write_policies() -> tuple[Path, Path]:
     cluster = bench_cluster()
     live = OUT / "audit-live.json"
@@ -191,15 +207,23 @@ def main() -> None:
         "--gzip-flows", type=int, default=1_000_000, help="lines in the gzipped recording (0: skip)"
     )
     options.add_argument("--runs", type=int, default=3)
+    options.add_argument(
+        "--address-flows", type=int, default=1_000_000, help="lines from distinct outside addresses (0: skip)"
+    )
     args = options.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     live, desired = write_policies()
     recordings = [(OUT / f"audit-flows-{args.flows}.jsonl", args.flows, False)]
     if args.gzip_flows:
         recordings.append((OUT / f"audit-flows-{args.gzip_flows}.jsonl.gz", args.gzip_flows, True))
+    if args.address_flows:
+        recordings.append((OUT / f"audit-addresses-{args.address_flows}.jsonl", args.address_flows, False))
     rows = []
     for path, count, compress in recordings:
-        write_recording(path, count, compress=compress)
+        if path.name.startswith("audit-addresses-"):
+            write_address_recording(path, count)
+        else:
+            write_recording(path, count, compress=compress)
         runs = [run_audit(path, live, desired) for _ in range(args.runs)]
         cpu = statistics.median(run["cpu"] for run in runs)
         wall = statistics.median(run["wall"] for run in runs)

@@ -21,7 +21,7 @@ from .flows import EXTERNAL, POD, Flow, Peer, ReadStats
 
 #: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
 #: the verdict cache is flushed when full (it only saves time).
-MAX_GROUPS = 50_000
+MAX_GROUPS = 10_000
 MAX_CACHED_VERDICTS = 100_000
 MAX_CAVEATS = 50
 OTHER_ADDRESSES = "world (other addresses)"
