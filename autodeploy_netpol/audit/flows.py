@@ -700,7 +700,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                 if _peek(stream, 64).lstrip()[:1] == b"{":
                     yield from read_hubble(stream, path, stats, peers)
                 else:
-                    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+                    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
                     yield from read_csv(text, path, stats, peers)
             except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
                 raise InputError(

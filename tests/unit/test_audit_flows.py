@@ -335,3 +335,10 @@ def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
         results.append((flows, stats.skipped, stats.malformed, stats.lines))
     assert results[0] == results[1]
     assert results[0][1][SKIP_REPLY] > 100 and results[0][1][SKIP_ESTABLISHED] > 20
+
+
+def test_csv_from_a_spreadsheet_with_bom_and_crlf(tmp_path):
+    path = tmp_path / "flows.csv"
+    path.write_bytes("\ufeff".encode() + CSV_TEXT.replace("\n", "\r\n").encode())
+    flows, stats = read(path)
+    assert len(flows) == 4 and stats.malformed == 2
