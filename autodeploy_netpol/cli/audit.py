@@ -38,7 +38,8 @@ Flow files: Hubble JSON (`hubble observe -o json|jsonpb`, one flow per line) or 
   with labels as k=v;k=v (see the README, "Audit mode"); gzip is recognised; - is stdin.
 Live state: the cluster (--kubeconfig/--context; policies of the namespace, or all with -A),
   a snapshot (--live PATH), or nothing (--no-live).
-Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input error.
+Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input error,
+  3 the cluster could not be read.
 """
 )
 @click.option(
