@@ -402,6 +402,13 @@ def _connectivity(
     from ..connectivity.drift_section import connectivity_section, has_workloads
 
     notes: list[str] = []
+    if all_namespaces:
+        # cluster-wide runs compare thousands of policies: the all-pairs analysis (twice, with
+        # stand-in pods) would cost more than the whole comparison; the commands do it on demand
+        return {
+            "verdict": "not-analysed",
+            "notes": ["not analysed with --all-namespaces: run 'autodeploy-netpol diff --before ... --after ...'"],
+        }
     if source.live_path == "-":
         return {"verdict": "not-analysed", "notes": ["--live - (standard input) is read once: no connectivity"]}
     if source.live_path is not None:

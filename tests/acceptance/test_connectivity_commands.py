@@ -227,6 +227,8 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     )
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "--no-connectivity"])
     assert "connectivity" not in json.loads(result.output)
+    result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "-A"])
+    assert json.loads(result.output)["connectivity"]["verdict"] == "not-analysed"
 
 
 def test_big_json_snapshots_read_fast_and_still_locate_errors(tmp_path: Path) -> None:
