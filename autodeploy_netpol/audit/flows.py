@@ -664,7 +664,8 @@ def _open_binary(path: str) -> IO[bytes]:
         # Format and gzip detection peek at the first bytes; a pipe's buffer can, others get one.
         return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[arg-type, type-var]
     try:
-        return open(path, "rb")
+        # Large reads: with the default 8 KiB buffer the system calls cost a tenth of the run.
+        return open(path, "rb", buffering=1 << 20)
     except OSError as exc:
         raise InputError(
             f"cannot read flow file {path}: {exc.strerror}", hint="check the path given to --flows"
