@@ -8,7 +8,7 @@ hand it to the GitLab edge.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -26,6 +26,45 @@ comment_optional_option = click.option(
     is_flag=True,
     help="A failed merge-request comment is a warning, not exit code 3.",
 )
+
+
+def section_option(name: str) -> Callable[[F], F]:
+    """``--section`` / ``--comment-section``: Markdown files added after the drift report."""
+    return click.option(
+        name,
+        "sections",
+        multiple=True,
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        help="Markdown to add to the comment after the drift report, e.g. the output of "
+        "'audit --format markdown' on recorded flows. Repeatable.",
+    )
+
+
+def read_sections(paths: Sequence[str]) -> list[str]:
+    """The section files' text (exit 2 on a missing or unreadable file, before anything is posted)."""
+    from ..yamlio import read_text
+
+    return [read_text(path).strip() for path in paths]
+
+
+#: Said in place of a section too long for the note (the full text is in the job's artifacts).
+SECTION_TOO_LONG = "_A further section (e.g. the audit of recorded flows) is too long for this comment; see the job's artifacts._"
+
+
+def fit_sections(sections: Sequence[str], room: int) -> str:
+    """The extra sections as they go into the note: together at most half of ``room``, so the drift
+    report keeps its summary; a section that does not fit is replaced by a pointer to the artifacts."""
+    budget = room // 2
+    parts: list[str] = []
+    for text in sections:
+        if not text:
+            continue
+        if len(text) + 2 > budget:
+            text = SECTION_TOO_LONG
+        parts.append(text)
+        budget -= len(text) + 2
+    return "".join(f"\n\n{text}" for text in parts)
 
 
 def environment_option(help_text: str) -> Callable[[F], F]:
@@ -47,6 +86,7 @@ def post_report_comment(
     artifact_path: str | None = None,
     job_url: str | None = None,
     environ: Mapping[str, str] | None = None,
+    sections: Sequence[str] = (),
 ) -> ExitCode:
     """Render ``report`` as Markdown and create or update the environment's MR comment.
 
@@ -67,12 +107,18 @@ def post_report_comment(
                 hint="pass --environment (one comment is kept per environment) or set NETPOL_ENVIRONMENT",
             )
         target = target_from_environment(variables)
-        markdown = render_markdown(
-            dict(report),
-            environment=environment,
-            job_url=job_url or variables.get("CI_JOB_URL") or None,
-            max_chars=body_room(environment),
-            artifact_path=artifact_path,
+        room = body_room(environment)
+        extra = fit_sections(sections, room)
+        markdown = (
+            render_markdown(
+                dict(report),
+                environment=environment,
+                job_url=job_url or variables.get("CI_JOB_URL") or None,
+                max_chars=room - len(extra),
+                artifact_path=artifact_path,
+            ).rstrip("\n")
+            + extra
+            + "\n"
         )
         project_url = variables.get("CI_MERGE_REQUEST_PROJECT_URL") or variables.get("CI_PROJECT_URL")
         outcome = MergeRequestNotes(target, project_url=project_url).publish(environment, markdown)
@@ -92,6 +138,7 @@ Examples:
   autodeploy-netpol comment --report drift.json --environment production
   autodeploy-netpol comment --report drift.json --environment staging --comment-optional
   autodeploy-netpol comment --report drift.json --markdown-out drift.md
+  autodeploy-netpol comment --report drift.json --section audit.md
 
 \b
 Needs, as GitLab CI sets them in merge-request pipelines: CI_API_V4_URL, CI_PROJECT_ID,
@@ -117,10 +164,15 @@ access token with the api scope. CI_JOB_TOKEN cannot create merge-request notes.
     type=click.Path(dir_okay=False, writable=True),
     help="Also write the rendered Markdown here (e.g. as a job artifact).",
 )
+@section_option("--section")
 @comment_optional_option
 @handle_errors
 def comment(
-    report_path: str, environment: str | None, markdown_out: str | None, comment_optional: bool
+    report_path: str,
+    environment: str | None,
+    markdown_out: str | None,
+    sections: tuple[str, ...],
+    comment_optional: bool,
 ) -> int:
     """Post the drift report to the merge request, or update the comment already there.
 
@@ -130,6 +182,7 @@ def comment(
     from ..report.json_report import load_report
 
     report = load_report(report_path)
+    section_texts = read_sections(sections)
     if markdown_out:
         from ..report.markdown import render_markdown
 
@@ -146,4 +199,6 @@ def comment(
             raise InputError(
                 f"cannot write the Markdown report: {exc.strerror or exc}", location=Location(markdown_out)
             ) from exc
-    return post_report_comment(report, environment, optional=comment_optional, artifact_path=report_path)
+    return post_report_comment(
+        report, environment, optional=comment_optional, artifact_path=report_path, sections=section_texts
+    )

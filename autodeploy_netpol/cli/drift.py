@@ -20,7 +20,7 @@ from ..ownership.check import HistoryReader, check_ownership
 from ..ownership.conflicts import exit_code
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from .cluster_options import CLUSTER_OPTION_NAMES, cluster_access_options, reader_from_options
-from .comment import comment_optional_option, post_report_comment
+from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
 
@@ -136,6 +136,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "If posting fails the report is still printed and written, and the exit code is 3.",
 )
 @comment_optional_option
+@section_option("--comment-section")
 @click.option(
     "--fail-on-override",
     is_flag=True,
@@ -170,6 +171,7 @@ def drift(
     quiet: bool,
     mr_comment: bool,
     comment_optional: bool,
+    sections: tuple[str, ...],
     fail_on_override: bool,
     helm_history: bool,
     no_connectivity: bool,
@@ -210,6 +212,7 @@ def drift(
             quiet=quiet,
             mr_comment=mr_comment,
             comment_optional=comment_optional,
+            comment_sections=read_sections(sections),
             fail_on_override=fail_on_override,
             helm_history=helm_history,
             connectivity=not no_connectivity,
@@ -282,6 +285,7 @@ def _run(
     quiet: bool,
     mr_comment: bool,
     comment_optional: bool,
+    comment_sections: list[str],
     fail_on_override: bool,
     helm_history: bool,
     connectivity: bool,
@@ -370,7 +374,12 @@ def _run(
     if mr_comment:
         # After the report is out: a GitLab failure must not cost the printed or written report.
         posted = post_report_comment(
-            document, environment, optional=comment_optional, artifact_path=artifact, job_url=job_url
+            document,
+            environment,
+            optional=comment_optional,
+            artifact_path=artifact,
+            job_url=job_url,
+            sections=comment_sections,
         )
         if posted is not ExitCode.OK:
             return posted  # an access error (3) wins over drift and over --fail-on-override

@@ -330,3 +330,30 @@ def test_drift_job_reads_the_cluster_with_the_agents_context(tmp_path: Path) -> 
     assert result.returncode == 3
     assert "context 'shop/agent:staging' does not exist" in result.stderr
     assert "shop/agent:production" in result.stderr
+
+
+def test_drift_job_audits_recorded_flows_into_the_comment(tmp_path: Path, fake: FakeGitLab) -> None:
+    write_values(tmp_path, SHOP_VALUES)
+    flows = ROOT / "tests" / "data" / "audit" / "hubble-flows.jsonl"
+    result = run_job(
+        "netpol:drift:production", tmp_path, **drift_job_variables(fake, NETPOL_FLOWS=str(flows))
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = tmp_path / "netpol-report"
+    assert "summary" in json.loads((report / "audit-production.json").read_text())
+    audit_heading = (report / "audit-production.md").read_text().splitlines()[0]
+    [note] = fake.notes_of(PROJECT, IID)
+    assert note["body"].index("### Network policy drift") < note["body"].index(audit_heading)
+
+
+def test_drift_job_without_the_flows_file_says_so(tmp_path: Path, fake: FakeGitLab) -> None:
+    write_values(tmp_path, SHOP_VALUES)
+    result = run_job(
+        "netpol:drift:production",
+        tmp_path,
+        **drift_job_variables(fake, NETPOL_FLOWS=str(tmp_path / "none.jsonl")),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "which is not there: no audit section" in result.stdout
+    assert not (tmp_path / "netpol-report" / "audit-production.md").exists()

@@ -283,3 +283,87 @@ def test_a_second_drift_run_on_the_same_state_writes_nothing(
     # Another pipeline links another job's artifacts: the link is part of the body, so the note is updated.
     assert run({**environ, "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/10"}, *args).exit_code == 1
     assert [request.method for request in fake.writes()] == ["PUT"]
+
+
+AUDIT_DATA = ROOT / "tests" / "data" / "audit"
+
+
+def audit_markdown(tmp_path: Path) -> Path:
+    """The audit of recorded flows as Markdown, as a scheduled job would leave it for the MR pipeline."""
+    out = tmp_path / "audit.md"
+    result = run(
+        {},
+        "audit",
+        "--flows",
+        AUDIT_DATA / "hubble-flows.jsonl",
+        "--desired",
+        AUDIT_DATA / "desired.yaml",
+        "--live",
+        AUDIT_DATA / "live.yaml",
+        "-n",
+        "shop",
+        "-r",
+        "production",
+        "--format",
+        "markdown",
+        "-o",
+        out,
+    )
+    assert result.exit_code == 1, result.output  # the recorded flows include ones the deploy drops
+    return out
+
+
+def test_comment_carries_the_audit_section_after_the_drift_report(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    audit = audit_markdown(tmp_path)
+    result = run(ci_environ, "comment", "--report", drift_report(tmp_path), "--section", audit)
+    assert result.exit_code == 0, result.output
+    [note] = fake.notes_of(PROJECT, IID)
+    body = note["body"]
+    drift_at = body.index("### Network policy drift")
+    audit_at = body.index(audit.read_text().strip().splitlines()[0])
+    assert drift_at < audit_at
+    assert body.rstrip().endswith(audit.read_text().strip().splitlines()[-1])
+
+
+def test_drift_mr_comment_takes_comment_sections(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    audit = audit_markdown(tmp_path)
+    result = run(
+        ci_environ,
+        "drift",
+        VALUES,
+        *DEPLOY,
+        "--live",
+        SNAPSHOT,
+        "--environment",
+        "production",
+        "-q",
+        "--mr-comment",
+        "--comment-section",
+        audit,
+    )
+    assert result.exit_code == 1, result.output
+    [note] = fake.notes_of(PROJECT, IID)
+    assert audit.read_text().strip().splitlines()[0] in note["body"]
+
+
+def test_a_missing_section_file_is_an_input_error_before_any_request(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    report = drift_report(tmp_path)
+    fake.requests.clear()
+    result = run(ci_environ, "comment", "--report", report, "--section", tmp_path / "nope.md")
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+    assert fake.routes() == []
+
+
+def test_a_section_too_long_for_the_note_becomes_a_pointer() -> None:
+    from autodeploy_netpol.cli.comment import SECTION_TOO_LONG, fit_sections
+
+    assert fit_sections(["short"], 100) == "\n\nshort"
+    assert fit_sections(["x" * 60], 100) == f"\n\n{SECTION_TOO_LONG}"
+    assert fit_sections(["", "a"], 100) == "\n\na"
