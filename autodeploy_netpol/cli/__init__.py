@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "comment": "autodeploy_netpol.cli.comment:comment",
     "overlay": "autodeploy_netpol.cli.overlay:overlay",
     "validate": "autodeploy_netpol.cli.validate:validate",
+    "rbac": "autodeploy_netpol.cli.rbac:rbac",
     "suggest": "autodeploy_netpol.cli.suggest:suggest",
     "render": "autodeploy_netpol.cli.render:render",
     "drift": "autodeploy_netpol.cli.drift:drift",

@@ -416,10 +416,15 @@ def _connectivity(
         # stand-in pods) would cost more than the whole comparison; the commands do it on demand
         return {
             "verdict": "not-analysed",
-            "notes": ["not analysed with --all-namespaces: run 'autodeploy-netpol diff --before ... --after ...'"],
+            "notes": [
+                "not analysed with --all-namespaces: run 'autodeploy-netpol diff --before ... --after ...'"
+            ],
         }
     if source.live_path == "-":
-        return {"verdict": "not-analysed", "notes": ["--live - (standard input) is read once: no connectivity"]}
+        return {
+            "verdict": "not-analysed",
+            "notes": ["--live - (standard input) is read once: no connectivity"],
+        }
     if source.live_path is not None:
         from .connectivity_input import read_paths
 
@@ -430,7 +435,9 @@ def _connectivity(
         live_objects = read_cluster(source.reader(), None if all_namespaces else namespace, notes)
     if app is not None and not has_workloads(live_objects):
         live_objects.append(app)
-        notes.append("no workload in the live state: the release's web pods are modelled from the chart's labels")
+        notes.append(
+            "no workload in the live state: the release's web pods are modelled from the chart's labels"
+        )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
     section = connectivity_section(live_objects, desired_objects, drifted, namespace=namespace or "default")
     section["notes"] = [*notes, *section["notes"]]

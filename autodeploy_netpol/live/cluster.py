@@ -444,7 +444,8 @@ class ClusterReader:
             if namespace is not None and resource.namespaced:
                 grant = (
                     f"apply the Role and RoleBinding in {RBAC_FILE} to namespace {namespace} "
-                    f"(kubectl -n {namespace} apply -f {RBAC_FILE}, naming your user or service account)"
+                    f"(autodeploy-netpol rbac -n {namespace} | kubectl apply -f -, after naming your user or "
+                    "service account as its subject)"
                 )
             else:
                 grant = f"apply the ClusterRole and ClusterRoleBinding variant in {RBAC_FILE}"

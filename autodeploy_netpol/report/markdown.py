@@ -220,7 +220,9 @@ def _connectivity_lines(section: Any) -> list[str]:
             f"{'s' if len(added) != 1 else ''} and removes {len(removed)}.",
             "",
         ]
-        rows = [("➕", item) for item in added[:_CONNECTIONS_SHOWN]] + [("➖", item) for item in removed[:_CONNECTIONS_SHOWN]]
+        rows = [("➕", item) for item in added[:_CONNECTIONS_SHOWN]] + [
+            ("➖", item) for item in removed[:_CONNECTIONS_SHOWN]
+        ]
         lines += ["| | From | To | Protocol | Ports |", "|---|---|---|---|---|"]
         for sign, item in rows:
             lines.append(

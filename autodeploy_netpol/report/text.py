@@ -97,7 +97,9 @@ def _connectivity(console: Console, section: Any) -> None:
     if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
         return
     if section.get("verdict") == "unchanged":
-        console.print(Text("connectivity: the deploy changes no connection between the workloads", style="green"))
+        console.print(
+            Text("connectivity: the deploy changes no connection between the workloads", style="green")
+        )
     else:
         console.print(Text("connectivity: the deploy changes who can reach whom", style="bold yellow"))
     for sign, key, style in (("+", "added", "yellow"), ("-", "removed", "cyan")):
