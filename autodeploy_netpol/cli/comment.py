@@ -109,17 +109,15 @@ def post_report_comment(
         target = target_from_environment(variables)
         room = body_room(environment)
         extra = fit_sections(sections, room)
-        markdown = (
-            render_markdown(
-                dict(report),
-                environment=environment,
-                job_url=job_url or variables.get("CI_JOB_URL") or None,
-                max_chars=room - len(extra),
-                artifact_path=artifact_path,
-            ).rstrip("\n")
-            + extra
-            + "\n"
+        markdown = render_markdown(
+            dict(report),
+            environment=environment,
+            job_url=job_url or variables.get("CI_JOB_URL") or None,
+            max_chars=room - len(extra),
+            artifact_path=artifact_path,
         )
+        if extra:
+            markdown = markdown.rstrip("\n") + extra + "\n"
         project_url = variables.get("CI_MERGE_REQUEST_PROJECT_URL") or variables.get("CI_PROJECT_URL")
         outcome = MergeRequestNotes(target, project_url=project_url).publish(environment, markdown)
     except GitLabError as error:

@@ -112,25 +112,28 @@ def _arguments_after(words: list[str], start: int) -> list[str]:
 def invocations(document: dict[str, Any]) -> list[Invocation]:
     """Every ``autodeploy-netpol`` command line in every job's scripts.
 
-    Options collected with ``set -- "$@" --flag ...`` anywhere in the job are checked as part of
-    each call that passes ``"$@"`` on, so conditional options are checked too.
+    Options collected with ``set -- "$@" --flag ...`` before a call are checked as part of each
+    call that passes ``"$@"`` on, as the shell would run them: a bare ``set --`` starts afresh, and
+    both branches of a conditional count, so conditional options are checked too.
     """
     found: list[Invocation] = []
     for name, body in jobs(document).items():
-        tokenized = [_words(text) for key in SCRIPT_KEYS for text in _script_lines(body.get(key))]
         collected: list[str] = []
-        for words in tokenized:
-            for index, word in enumerate(words[:-1]):
-                if word == "set" and words[index + 1] == "--":
-                    collected.extend(arg for arg in _arguments_after(words, index + 2) if arg != "$@")
-        for words in tokenized:
-            for index, word in enumerate(words):
-                # `command -v autodeploy-netpol` / `which autodeploy-netpol` only look the program up.
-                if word == PROGRAM and not (index and words[index - 1] in {"-v", "which"}):
-                    args = _arguments_after(words, index + 1)
-                    if "$@" in args:
-                        args = [arg for arg in args if arg != "$@"] + collected
-                    found.append(Invocation(name, tuple(args)))
+        for key in SCRIPT_KEYS:
+            for text in _script_lines(body.get(key)):
+                words = _words(text)
+                for index, word in enumerate(words):
+                    if word == "set" and index + 1 < len(words) and words[index + 1] == "--":
+                        arguments = _arguments_after(words, index + 2)
+                        if "$@" not in arguments:
+                            collected = []
+                        collected.extend(arg for arg in arguments if arg != "$@")
+                    # `command -v autodeploy-netpol` / `which autodeploy-netpol` only look the program up.
+                    elif word == PROGRAM and not (index and words[index - 1] in {"-v", "which"}):
+                        args = _arguments_after(words, index + 1)
+                        if "$@" in args:
+                            args = [arg for arg in args if arg != "$@"] + collected
+                        found.append(Invocation(name, tuple(args)))
     return found
 
 

@@ -47,6 +47,10 @@ def problems_of(script: str) -> list[str]:
         ("autodeploy-netpol drift --quiet && autodeploy-netpol nope", "no command 'nope'"),
         ('set -- "$@" --bogus\nautodeploy-netpol drift "$@"', "drift has no option --bogus"),
         ('set -- "$@" --quiet\nautodeploy-netpol drift "$@"', None),
+        # options collected after a call, or before a bare `set --`, never reach it
+        ('autodeploy-netpol drift "$@"\nset -- "$@" --bogus', None),
+        ('set -- "$@" --bogus\nset --\nautodeploy-netpol drift "$@"', None),
+        ('set -- --bogus\nautodeploy-netpol drift "$@"', "drift has no option --bogus"),
         ("if command -v autodeploy-netpol >/dev/null; then echo ok; fi", None),
     ],
 )
