@@ -1,24 +1,37 @@
 # Two set-up commands for a fresh machine (see README):
 #   make demo   - creates .venv, installs the tool, runs the pipeline step on the bundled example
 #   make test   - creates .venv with the test extras, runs the whole test suite
+#
+# Every Python environment is installed from a lock file in requirements/ (exact versions and
+# hashes), so a dependency's new release cannot change what demo, test or CI run. `make lock`
+# refreshes the locks; `make test-latest` runs the suite against the newest releases on purpose.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+PIP_FLAGS := --disable-pip-version-check -q
+INSTALL := install --require-hashes
+PIP    := $(BIN)/python -m pip $(PIP_FLAGS)
+LOCKS  := requirements
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-latest lint bench lock clean
 
-$(BIN)/python:
+# pip, setuptools and wheel first, from their own lock: the project is then installed editable
+# without build isolation, so no unpinned build dependency is fetched either.
+$(BIN)/python: $(LOCKS)/bootstrap.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip
-
-# Installing is keyed on pyproject.toml so repeated runs are fast.
-$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+	$(BIN)/python -m pip $(PIP_FLAGS) $(INSTALL) -r $(LOCKS)/bootstrap.txt
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test,helm]'
+# Installing is keyed on the lock files (and pyproject.toml for the entry points) so repeated
+# runs are fast.
+$(VENV)/.installed-base: $(LOCKS)/runtime.txt pyproject.toml | $(BIN)/python
+	$(PIP) $(INSTALL) -r $(LOCKS)/runtime.txt
+	$(BIN)/python -m pip --disable-pip-version-check -q install --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.installed-test: $(LOCKS)/test.txt pyproject.toml | $(BIN)/python
+	$(PIP) $(INSTALL) -r $(LOCKS)/test.txt
+	$(BIN)/python -m pip --disable-pip-version-check -q install --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
@@ -27,12 +40,45 @@ demo: $(VENV)/.installed-base
 # network-config-analyzer, the peer tool of the connectivity differential tests, in a virtualenv
 # of its own: it pins PyYAML 6.0.2, which the kubernetes client refuses; run as a subprocess.
 NCA_VENV := .venv-nca
-$(NCA_VENV)/bin/nca:
+$(NCA_VENV)/bin/nca: $(LOCKS)/nca.txt
 	$(PYTHON) -m venv $(NCA_VENV)
-	$(NCA_VENV)/bin/python -m pip --disable-pip-version-check -q install 'network-config-analyzer==2.1.0'
+	$(NCA_VENV)/bin/python -m pip $(PIP_FLAGS) $(INSTALL) -r $(LOCKS)/bootstrap.txt
+	$(NCA_VENV)/bin/python -m pip $(PIP_FLAGS) $(INSTALL) -r $(LOCKS)/nca.txt
+	touch $@
 
 test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca
 	$(BIN)/python -m pytest -q
+
+# The suite against the newest release of every dependency, in a throw-away environment: drift in
+# what PyPI serves is seen on purpose here, not by surprise in CI. Not part of `make test`.
+LATEST := .venv-latest
+test-latest: $(NCA_VENV)/bin/nca
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip setuptools wheel
+	$(LATEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade --upgrade-strategy eager -e '.[test,helm]'
+	$(LATEST)/bin/python -m pip --disable-pip-version-check list --format=freeze > $(LATEST)/versions.txt
+	@echo "== newest releases: diff against $(LOCKS)/test.txt"; \
+	  grep -E '^[A-Za-z0-9]' $(LOCKS)/test.txt | sed 's/ .*//' | tr 'A-Z_' 'a-z-' | sort > $(LATEST)/locked.txt; \
+	  grep -v '^autodeploy' $(LATEST)/versions.txt | tr 'A-Z_' 'a-z-' | sort > $(LATEST)/newest.txt; \
+	  diff $(LATEST)/locked.txt $(LATEST)/newest.txt | grep '^>' || echo "(the lock is up to date)"
+	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider
+
+# Refresh every lock with uv (itself pinned in requirements/uv.txt): a universal resolution for
+# Python >= 3.11 with hashes. Review the diff, run `make test`, commit the locks.
+UV_VENV := .venv-uv
+UV_COMPILE := $(UV_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --upgrade
+$(UV_VENV)/bin/uv: $(LOCKS)/uv.txt
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/python -m pip $(PIP_FLAGS) $(INSTALL) -r $(LOCKS)/uv.txt
+	touch $@
+
+lock: $(UV_VENV)/bin/uv
+	$(UV_COMPILE) pyproject.toml -o $(LOCKS)/runtime.txt
+	$(UV_COMPILE) pyproject.toml --extra test --extra helm -o $(LOCKS)/test.txt
+	$(UV_COMPILE) $(LOCKS)/nca.in -o $(LOCKS)/nca.txt
+	$(UV_COMPILE) $(LOCKS)/bootstrap.in -o $(LOCKS)/bootstrap.txt
+	$(UV_COMPILE) $(LOCKS)/uv.in -o $(LOCKS)/uv.txt
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check autodeploy_netpol tests bench
@@ -42,4 +88,4 @@ bench: $(VENV)/.installed-test
 	set -e; for script in bench/*.py; do case $$script in *_data.py) continue;; esac; echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) $(NCA_VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(NCA_VENV) $(LATEST) $(UV_VENV) .pytest_cache .hypothesis

@@ -24,6 +24,7 @@ from itertools import chain
 from typing import Any
 
 import yaml
+from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError, Location
@@ -257,7 +258,7 @@ def _check_expansion(root: Node, path: str) -> None:
     if isinstance(root, ScalarNode):
         return
     sizes: dict[int, int] = {}  # expanded node count of each distinct collection
-    heights: dict[int, int] = {}
+    heights: dict[int, int] = {}  # collection levels from a node down to its deepest collection
     on_stack: set[int] = set()
     written = 0  # scalar nodes as written in the file (an alias to a scalar adds nothing)
     # Iterative: deep documents must not hit Python's recursion limit.
@@ -272,18 +273,11 @@ def _check_expansion(root: Node, path: str) -> None:
                 if child.__class__ is ScalarNode:
                     total += 1
                     written += 1
-                    height = height or 1
                 else:
                     total += sizes[id(child)]
                     height = max(height, heights[id(child)])
             sizes[ident] = total
             heights[ident] = height + 1
-            if height + 1 > MAX_DEPTH:
-                raise InputError(
-                    f"data nested more than {MAX_DEPTH} levels deep",
-                    location=Location(path, node.start_mark.line + 1, node.start_mark.column + 1),
-                    hint="values files are a few levels deep; look for runaway brackets or indentation",
-                )
             continue
         if ident in sizes:
             continue
@@ -300,6 +294,8 @@ def _check_expansion(root: Node, path: str) -> None:
                 )
             if id(child) not in sizes:
                 stack.append((child, False))
+    if heights[id(root)] > MAX_DEPTH:
+        raise _too_deep(path, _first_too_deep_node(root, heights).start_mark)
     expanded = sizes[id(root)]
     distinct = len(sizes) + written
     if expanded > MAX_EXPANDED_NODES or expanded > max(ALIAS_EXPANSION_FACTOR * distinct, 100_000):
@@ -308,6 +304,65 @@ def _check_expansion(root: Node, path: str) -> None:
             location=Location(path, root.start_mark.line + 1, root.start_mark.column + 1),
             hint="write the data out instead of nesting aliases of aliases",
         )
+
+
+def _too_deep(path: str, mark: Any) -> InputError:
+    """The one error for runaway nesting, whether our limit or the parser's fires first."""
+    return InputError(
+        f"data nested more than {MAX_DEPTH} levels deep",
+        location=Location(path, mark.line + 1, mark.column + 1),
+        hint="values files are a few levels deep; look for runaway brackets or indentation",
+    )
+
+
+def _first_too_deep_node(root: Node, heights: dict[int, int]) -> Node:
+    """The first collection, in document order, at nesting level ``MAX_DEPTH + 1`` (root = 1).
+
+    The same collection :func:`_first_too_deep_mark` finds in the event stream: descending from
+    the root, always into the first child whose subtree still reaches that level.
+    """
+    node, level = root, 1
+    while level <= MAX_DEPTH:
+        needed = MAX_DEPTH + 1 - level
+        node = next(
+            child
+            for child in _children(node)
+            if child.__class__ is not ScalarNode and heights[id(child)] >= needed
+        )
+        level += 1
+    return node
+
+
+def _first_too_deep_mark(text: str, error: yaml.YAMLError | None = None) -> Any | None:
+    """Where the first collection beyond ``MAX_DEPTH`` starts, scanning the parser's events.
+
+    Used when the parser itself gives up on deep nesting (libyaml since PyYAML 6.0.4 refuses
+    1,000 levels) before a node graph exists for :func:`_check_expansion` to measure; ``None``
+    when no collection goes beyond the limit before the parse error. Only the text before the
+    ``error``'s position is scanned: the scanner looks ahead before it emits a collection's start,
+    so on the whole text it would stop at the same error before showing the depth.
+    """
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is not None:
+        lines = text.split("\n", mark.line + 1)
+        if mark.line < len(lines):
+            text = "\n".join([*lines[: mark.line], lines[mark.line][: mark.column]])
+    loader = _BaseLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
 
 
 def _count(number: int) -> str:
@@ -346,6 +401,10 @@ def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
                     break
                 root = loader.get_node()
             except yaml.YAMLError as exc:
+                # Whichever limit on nesting fires first, the parser's or ours, the user reads ours.
+                deep = _first_too_deep_mark(text, exc)
+                if deep is not None:
+                    raise _too_deep(path, deep) from None
                 raise _parse_error(exc, path, text) from None
             if root is None:
                 continue
