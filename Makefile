@@ -76,6 +76,7 @@ tools-lock:
 	$(MAKE) tools
 
 test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca tools
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 # The suite against the newest release of every dependency, in a throw-away environment: drift in
