@@ -167,7 +167,7 @@ class Case:
 
 LONG_RELEASE = "review-feature-with-a-rather-long-branch-name-0123456"  # 53: Helm's longest release name
 assert len(LONG_RELEASE) == 53
-LONG_BASE_FOR_CANARY = LONG_RELEASE[:46]  # + "-canary" = 53
+LONG_BASE_FOR_CANARY = LONG_RELEASE[:46]  # ends in "-" (appname drops it); + "-canary" = 53
 
 CASES: tuple[Case, ...] = (
     Case("default", "default.yaml"),
