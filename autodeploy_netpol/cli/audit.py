@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
+from .. import files
 from ..checks.audit import Audit, PolicyReachability, objects_after_deploy
 from ..desired.compute import compute_desired
 from ..desired.values import read_values
 from ..errors import ClusterError, ExitCode, InputError, Location
+from ..files import directory_entries
 from ..report.audit import to_json, to_markdown, to_text, verdict
 from ..report.json_report import render_json
 from ..sources.cluster import ClusterReader
@@ -39,7 +41,7 @@ Flow files: Hubble JSON (`hubble observe -o json|jsonpb`, one flow per line) or 
 Live state: the cluster (--kubeconfig/--context; policies of the namespace, or all with -A),
   a snapshot (--live PATH), or nothing (--no-live).
 Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input error,
-  3 the cluster could not be read.
+  3 the cluster could not be read, 70 internal error (a bug; --debug prints the traceback).
 """
 )
 @click.option(
@@ -126,6 +128,9 @@ def audit(
         )
     if live and no_live:
         raise InputError("give either --live or --no-live, not both")
+    files.declare_inputs([values, desired, live, kubeconfig, *flow_files])
+    for path in outputs:
+        files.check_output(path)
     deploy = context_from_options(**options, require_namespace=True)
     namespace = deploy.namespace or ""
     notes: list[str] = []
@@ -159,20 +164,12 @@ def audit(
         "text": lambda: to_text(result, max_dropped),
     }
     for path in outputs:
-        _write(path, renderers[OUTPUT_SUFFIXES.get(os.path.splitext(path)[1].lower(), "text")]())
+        files.write_output(path, renderers[OUTPUT_SUFFIXES.get(os.path.splitext(path)[1].lower(), "text")]())
     click.echo(renderers[output_format](), nl=False)
     return ExitCode.OK if verdict(result, max_dropped) else ExitCode.FINDINGS
 
 
 OUTPUT_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc
 
 
 def read_cluster(reader: ClusterReader, namespace: str | None, notes: list[str]) -> list[dict[str, Any]]:
@@ -209,7 +206,7 @@ def load_objects(path: str) -> list[dict[str, Any]]:
     connectivity engine.
     """
     if os.path.isdir(path):
-        files = sorted(name for name in os.listdir(path) if name.endswith((".yaml", ".yml", ".json")))
+        files = [name for name in directory_entries(path) if name.endswith((".yaml", ".yml", ".json"))]
         if not files:
             raise InputError("the directory holds no .yaml, .yml or .json file", location=Location(path))
         return [obj for name in files for obj in load_objects(os.path.join(path, name))]

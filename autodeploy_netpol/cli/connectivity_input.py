@@ -13,7 +13,6 @@ policies, workloads and pods.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,9 +21,11 @@ from typing import Any, TypeVar
 
 import click
 
+from .. import limits
 from ..errors import ClusterError, InputError, Location
+from ..files import directory_entries
 from ..policy import Model, PolicyError, build_inventory
-from ..sources.yamlio import PathElement, YamlDocument, decode_utf8, load_documents, read_text
+from ..sources.yamlio import PathElement, YamlDocument, load_documents, parse_json, read_stdin, read_text
 
 SUFFIXES = (".yaml", ".yml", ".json")
 #: JSON files above this size are parsed with the json module (several times faster than the
@@ -85,8 +86,9 @@ def read_paths(paths: Sequence[str]) -> Snapshot:
     """Read every PATH (files, directories, ``-``) into one :class:`Snapshot`."""
     snapshot = Snapshot()
     for path in paths:
-        for file, text in _files(path):
-            fast = _json_document(file) if text is None and file.endswith(".json") else None
+        for file, given in _files(path):
+            text = read_text(file) if given is None else given
+            fast = _json_document(file, text) if given is None and file.endswith(".json") else None
             for document in [fast] if fast is not None else load_documents(file, text=text):
                 _add_document(snapshot, document)
         snapshot.sources.append(path)
@@ -94,44 +96,32 @@ def read_paths(paths: Sequence[str]) -> Snapshot:
 
 
 class _JsonDocument(YamlDocument):
-    """A JSON file read by the json module; :meth:`locate` re-reads it with the YAML reader."""
+    """A JSON file read by the json module; :meth:`locate` re-reads it with the YAML reader
+    (when it is not too big for it: then the file is named without a line)."""
 
     def locate(self, path: Sequence[PathElement], *, key: bool = False) -> Location:
+        try:
+            if os.path.getsize(self.file) > limits.YAML_BYTES.value():
+                return Location(self.file)
+        except OSError:
+            return Location(self.file)
         documents = load_documents(self.file)
         return documents[0].locate(path, key=key) if documents else Location(self.file)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise _DuplicateKey
-    return out
-
-
-def _json_document(file: str) -> YamlDocument | None:
-    """A big JSON file through the json module; ``None`` (read it as YAML) when small or when
-    it has a problem, so that the YAML reader reports the problem with its line."""
-    try:
-        if os.path.getsize(file) <= FAST_JSON_BYTES:
-            return None
-    except OSError:
+def _json_document(file: str, text: str) -> YamlDocument | None:
+    """A big JSON file through the json module (:func:`parse_json`, which locates its own errors);
+    ``None`` for a small one, which the YAML reader reads."""
+    if len(text) <= FAST_JSON_BYTES:
         return None
-    try:
-        data = json.loads(read_text(file), object_pairs_hook=_no_duplicates)
-    except (json.JSONDecodeError, _DuplicateKey):
-        return None
-    return _JsonDocument(file, data, None)
+    return _JsonDocument(file, parse_json(text, file), None)
 
 
 def _files(path: str) -> Iterable[tuple[str, str | None]]:
     if path == "-":
-        return [("<stdin>", decode_utf8(sys.stdin.buffer.read(), "<stdin>"))]
+        return [("<stdin>", read_stdin(sys.stdin.buffer))]
     if os.path.isdir(path):
-        names = sorted(name for name in os.listdir(path) if name.endswith(SUFFIXES))
+        names = [name for name in directory_entries(path) if name.endswith(SUFFIXES)]
         if not names:
             raise InputError(
                 "the directory holds no .yaml, .yml or .json file",
@@ -139,8 +129,6 @@ def _files(path: str) -> Iterable[tuple[str, str | None]]:
                 hint="point at a file, or at a directory of kubectl get -o yaml output",
             )
         return [(os.path.join(path, name), None) for name in names]
-    if not os.path.exists(path):
-        raise InputError("no such file or directory", location=Location(path), hint="check the path")
     return [(path, None)]
 
 

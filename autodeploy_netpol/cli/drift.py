@@ -12,10 +12,11 @@ from typing import Any
 
 import click
 
+from .. import files
 from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule, compare
 from ..checks.ownership.check import HistoryReader, check_ownership
 from ..checks.ownership.conflicts import exit_code
-from ..errors import ExitCode, InputError, Location
+from ..errors import ExitCode, InputError
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..sources.cluster import ClusterReader
 from ..sources.live import LiveState
@@ -68,7 +69,8 @@ Examples:
 \b
 Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster error,
             4 with --fail-on-override: the deploy would override a UI or hand edit,
-              collide with a policy Helm does not own, or run next to UI-editor policies.
+              collide with a policy Helm does not own, or run next to UI-editor policies,
+            70 internal error (a bug; --debug prints the traceback).
 
 \b
 {IGNORE_RULE_HELP}
@@ -192,6 +194,9 @@ def drift(
     job_url = job_url or env_default("CI_JOB_URL")
 
     cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
+    files.declare_inputs([values, live_path, desired_path, cluster["kubeconfig"], *sections])
+    for target in targets:
+        files.check_output(target.path)
     if live_path is not None and (cluster["kubeconfig"] or cluster["context"]):
         raise InputError(
             "--live reads a snapshot, --kubeconfig/--context read the cluster: give one of them",
@@ -367,7 +372,7 @@ def _run(
         "artifact_path": artifact,
     }
     for target in targets:
-        _write(target.path, render(document, target.output_format, **render_options))
+        files.write_output(target.path, render(document, target.output_format, **render_options))
     if not quiet:
         color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(render(document, output_format, color=color, **render_options), nl=False)
@@ -442,11 +447,3 @@ def _connectivity(
     section = connectivity_section(live_objects, desired_objects, drifted, namespace=namespace or "default")
     section["notes"] = [*notes, *section["notes"]]
     return section
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc

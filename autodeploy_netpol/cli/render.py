@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import click
 
+from .. import files
 from ..desired.compute import Desired, compute_desired
 from ..desired.values import read_values
-from ..errors import InputError, Location
 from ..report.manifests import dump_stream, dump_yaml
 from ..sources.yamlio import cycle_collector_paused
 from .common import env_default, handle_errors
@@ -86,13 +85,16 @@ def render(
 
         options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
     context = context_from_options(**options)  # type: ignore[arg-type]
+    files.declare_inputs([values, chart_dir])
+    if values_out:
+        files.check_output(values_out, what="merged values file")
     with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
         values_file = read_values(values)
         desired = compute_desired(values_file, context)
     for warning in desired.warnings:
         click.echo(str(warning), err=True)
     if values_out:
-        _write_values(values_out, desired.merged_values, values_file.path if values_file.exists else None)
+        _write_values(values_out, desired.merged_values)
     if chart_dir is None:
         objects = desired.objects
     else:
@@ -131,20 +133,9 @@ def _render_with_helm(
     return render_policies(chart_dir, desired.merged_values, release, engine=engine)
 
 
-def _write_values(path: str, merged: dict[str, object], source: str | None) -> None:
-    if source and os.path.exists(path) and os.path.samefile(path, source):
-        raise InputError(
-            "--values-out names the input values file",
-            location=Location(path),
-            hint="the user's values file is never rewritten; write the merged values to a new file",
-        )
+def _write_values(path: str, merged: dict[str, object]) -> None:
     header = (
         "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
     )
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(header + dump_yaml(merged))
-    except OSError as exc:
-        raise InputError(
-            f"cannot write merged values: {exc.strerror or exc}", location=Location(path)
-        ) from exc
+    # files.write_output refuses the input values file (also through a link): never rewritten
+    files.write_output(path, header + dump_yaml(merged), what="merged values file")

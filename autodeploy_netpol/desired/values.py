@@ -50,10 +50,10 @@ def read_values(path: str | None) -> ValuesFile:
     """
     if path is None:
         default = default_values_path()
-        if not os.path.exists(default):
+        if not os.path.lexists(default):  # a dangling link is an error, not "no file"
             return ValuesFile(default, None, {})
         path = default
-    elif not os.path.exists(path):
+    elif not os.path.lexists(path):
         raise InputError(
             "values file not found",
             location=Location(path),

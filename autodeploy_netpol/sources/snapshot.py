@@ -12,7 +12,6 @@ stream holds Deployments and Services too) are counted in a note.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections import Counter
@@ -20,10 +19,12 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .. import limits
 from ..errors import InputError, Location
+from ..files import directory_entries
 from ..kube.names import POLICY_KINDS
 from .live import LiveState
-from .yamlio import PathElement, YamlDocument, decode_utf8, load_documents, read_text
+from .yamlio import PathElement, YamlDocument, load_documents, parse_json, read_stdin, read_text
 
 SUFFIXES = (".yaml", ".yml", ".json")
 #: JSON files above this size are parsed with the json module (several times faster than
@@ -52,11 +53,10 @@ def read_manifests(
     """Read the policy objects (or other ``kinds``) in a file, a directory of files, or ``-`` (standard input)."""
     files: list[tuple[str, str | None]]
     if path == "-":
-        raw = sys.stdin.buffer.read()
-        files = [("<stdin>", decode_utf8(raw, "<stdin>"))]
+        files = [("<stdin>", read_stdin(sys.stdin.buffer))]
         source = "<stdin>"
     elif os.path.isdir(path):
-        names = sorted(name for name in os.listdir(path) if name.endswith(SUFFIXES))
+        names = [name for name in directory_entries(path, what=f"{what} directory") if name.endswith(SUFFIXES)]
         if not names:
             raise InputError(
                 f"the {what} directory holds no .yaml, .yml or .json file",
@@ -84,20 +84,16 @@ def read_manifests(
 
 
 def _file_objects(file: str, text: str | None, what: str) -> list[dict[str, Any]]:
-    if text is None and file.endswith(".json") and os.path.getsize(file) > FAST_JSON_BYTES:
-        text = read_text(file)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"invalid JSON: {exc.msg}",
-                location=Location(file, exc.lineno, exc.colno),
-                hint=f"the {what} must be JSON or YAML as kubectl get -o json|yaml prints it",
-            ) from None
+    if text is None:
+        text = read_text(file, what=what)
+    if file.endswith(".json") and len(text) > FAST_JSON_BYTES:
+        data = parse_json(text, file, hint=f"the {what} must be JSON or YAML as kubectl get -o json|yaml prints it")
         try:
             return list(_document_objects(data, None, file, what))
         except InputError:
-            pass  # JSON is YAML, and the YAML reader below knows the line of the problem
+            if len(text) > limits.YAML_BYTES.value():
+                raise  # too big to re-read for a line: the file is named
+            # JSON is YAML, and the YAML reader below knows the line of the problem
     objects: list[dict[str, Any]] = []
     for document in load_documents(file, text=text):
         objects.extend(_document_objects(document.data, document, file, what))

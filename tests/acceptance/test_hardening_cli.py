@@ -1,0 +1,131 @@
+"""Exit codes that tell the truth and outputs that never clobber inputs, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VALUES = ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml"
+AUDIT = ROOT / "tests" / "data" / "audit"
+DRIFT = ROOT / "tests" / "fixtures" / "drift"
+
+
+def test_a_date_like_label_key_is_an_input_error_for_every_command(cli, tmp_path: Path) -> None:
+    # It used to pass validate and crash drift with exit 1 ("drift found") and a traceback.
+    values = tmp_path / "values.yaml"
+    values.write_text(
+        "networkPolicy:\n  enabled: true\n  spec:\n    podSelector:\n      matchLabels:\n"
+        "        2024-01-01: x\n    policyTypes: [Ingress]\n"
+    )
+    live = tmp_path / "live.yaml"
+    live.write_text("kind: List\nitems: []\n")
+    for args in (
+        ("validate", values),
+        ("render", values, "-r", "r"),
+        ("drift", values, "-r", "r", "-n", "ns", "--live", live, "--format", "json"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert f"{values}:6:9: the key '2024-01-01' is read as a date" in result.output
+        assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def crashing_values(monkeypatch):
+    """An unexpected exception inside a command (a bug), carrying a credential in its text."""
+    monkeypatch.setenv("NETPOL_GITLAB_TOKEN", "glpat-crash-secret-token")
+
+    def crash(path):
+        raise RuntimeError("boom while holding glpat-crash-secret-token\nsecond line")
+
+    monkeypatch.setattr("autodeploy_netpol.desired.values.read_values", crash)
+    monkeypatch.setattr("autodeploy_netpol.cli.validate.read_values", crash, raising=False)
+    monkeypatch.delenv("NETPOL_DEBUG", raising=False)
+
+
+def test_an_unexpected_error_is_exit_70_with_one_masked_line(cli, crashing_values) -> None:
+    result = cli("validate", VALUES)
+    assert result.exit_code == 70
+    assert "Traceback" not in result.output
+    assert result.output.startswith("internal error: RuntimeError: boom while holding [MASKED] second line\n")
+    assert "--debug" in result.output
+    assert "glpat-crash-secret-token" not in result.output
+
+
+@pytest.mark.parametrize("how", ["flag", "variable"])
+def test_debug_prints_the_masked_traceback(cli, crashing_values, monkeypatch, how: str) -> None:
+    if how == "flag":
+        result = cli("--debug", "validate", VALUES)
+    else:
+        monkeypatch.setenv("NETPOL_DEBUG", "1")
+        result = cli("validate", VALUES)
+    assert result.exit_code == 70
+    assert "Traceback (most recent call last)" in result.output
+    assert "glpat-crash-secret-token" not in result.output
+
+
+def test_exit_70_is_documented_in_readme_and_help(cli) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "| 70 |" in readme
+    assert "70 internal error" in cli("--help").output
+    for command in ("drift", "audit", "validate", "connectivity", "lint", "comment"):
+        help_text = cli(command, "--help").output
+        if "Exit codes" in help_text:
+            assert "70" in help_text, command
+
+
+def _aliases(tmp_path: Path, source: Path, stem: str, suffix: str) -> dict[str, Path]:
+    """The file itself, a symbolic link and a hard link to it, all with ``suffix`` (the format)."""
+    own = tmp_path / f"{stem}{suffix}"
+    shutil.copy(source, own)
+    link = tmp_path / f"{stem}-symlink{suffix}"
+    link.symlink_to(own)
+    hard = tmp_path / f"{stem}-hardlink{suffix}"
+    os.link(own, hard)
+    return {"itself": own, "symlink": link, "hardlink": hard}
+
+
+@pytest.mark.parametrize("alias", ["itself", "symlink", "hardlink"])
+def test_no_output_option_overwrites_an_input(cli, tmp_path: Path, alias: str) -> None:
+    values = _aliases(tmp_path, VALUES, "values", ".yaml")
+    live = _aliases(tmp_path, DRIFT / "live-drift.yaml", "live", ".json")
+    flows = _aliases(tmp_path, AUDIT / "hubble-flows.jsonl", "flows", ".txt")
+    report = tmp_path / "drift.json"
+    made = cli("drift", DRIFT / "desired.yaml" if False else VALUES, "-r", "production", "-n", "shop", "--live",
+               DRIFT / "live-drift.yaml", "--no-connectivity", "-o", report)
+    assert made.exit_code in (0, 1), made.output
+    report_aliases = _aliases(tmp_path, report, "report", ".json")
+    runs = [
+        ("drift", values["itself"], "-r", "production", "-n", "shop", "--live", live["itself"],
+         "--no-connectivity", "-o", f"json:{values[alias]}"),
+        ("drift", values["itself"], "-r", "production", "-n", "shop", "--live", live["itself"],
+         "--no-connectivity", "-o", live[alias]),
+        ("audit", values["itself"], "--flows", flows["itself"], "--live", AUDIT / "live.yaml", "-n", "shop",
+         "-r", "production", "-o", flows[alias]),
+        ("audit", "--desired", live["itself"], "--flows", AUDIT / "hubble-flows.jsonl", "--live",
+         AUDIT / "live.yaml", "-n", "shop", "-r", "production", "-o", live[alias]),
+        ("comment", "--report", report_aliases["itself"], "--markdown-out", report_aliases[alias],
+         "--environment", "production"),
+        ("render", values["itself"], "-r", "production", "--values-out", values[alias]),
+    ]
+    before = {path: path.read_bytes() for group in (values, live, flows, report_aliases) for path in group.values()}
+    for args in runs:
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "over an input of this run" in result.output, result.output
+    assert {path: path.read_bytes() for path in before} == before
+
+
+def test_outputs_replace_their_file_atomically(cli, tmp_path: Path) -> None:
+    out = tmp_path / "drift.json"
+    out.write_text("previous run")
+    result = cli("drift", VALUES, "-r", "production", "-n", "shop", "--live", DRIFT / "live-drift.yaml",
+                 "--no-connectivity", "-o", out, "-q")
+    assert result.exit_code in (0, 1)
+    assert json.loads(out.read_text())["summary"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drift.json"]
