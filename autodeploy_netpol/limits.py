@@ -59,3 +59,5 @@ FLOW_LINE_BYTES = Limit("NETPOL_MAX_FLOW_LINE_BYTES", 1024 * 1024, "bytes of one
 FLOW_INFLATE_RATIO = Limit("NETPOL_MAX_FLOW_INFLATE_RATIO", 100, "inflation ratio of a gzip flow file")
 #: Inflated bytes always allowed before the ratio applies.
 FLOW_INFLATE_FLOOR = Limit("NETPOL_FLOW_INFLATE_FLOOR_BYTES", 64 * 1024 * 1024, "bytes inflated before the ratio applies")
+#: One answer of the Kubernetes API, in bytes (a page of --page-size objects).
+RESPONSE_BYTES = Limit("NETPOL_MAX_RESPONSE_BYTES", 256 * 1024 * 1024, "bytes of one API answer")

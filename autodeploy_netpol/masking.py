@@ -22,9 +22,9 @@ import re
 from collections.abc import Iterable
 
 MASK = "[MASKED]"
-#: Lines of a multi-line credential shorter than this are not masked on their own: a line of one
-#: or two characters would mask unrelated text everywhere, and cannot give the credential away.
-MIN_FRAGMENT = 4
+#: Credentials (and lines of a multi-line one) shorter than this are not masked: a value of a few
+#: characters would mask unrelated text everywhere ("t" in every word), and is no secret anyway.
+MIN_FRAGMENT = 6
 
 _secrets: set[str] = set()
 #: Longest first, so that a credential containing another one is replaced whole.
@@ -47,7 +47,7 @@ def register_secret(value: object) -> None:
     for line in value.splitlines():
         if len(line.strip()) >= MIN_FRAGMENT:
             forms.add(line.strip())
-    new = {form for form in forms if len(form) >= MIN_FRAGMENT or form == value} - _secrets
+    new = {form for form in forms if len(form.strip()) >= MIN_FRAGMENT} - _secrets
     if new:
         _secrets.update(new)
         _ordered[:] = sorted(_secrets, key=len, reverse=True)

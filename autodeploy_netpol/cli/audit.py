@@ -109,6 +109,8 @@ def audit(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    read_deadline: float,
+    max_pages: int,
     all_namespaces: bool,
     output_format: str,
     outputs: tuple[str, ...],
@@ -146,7 +148,9 @@ def audit(
         live_objects = []
         notes.append("--no-live: the cluster is taken to have no policy besides the desired ones")
     else:
-        with reader_from_options(kubeconfig, context, request_timeout, page_size) as reader:
+        with reader_from_options(
+            kubeconfig, context, request_timeout, page_size, read_deadline, max_pages
+        ) as reader:
             live_objects = read_cluster(reader, None if all_namespaces else namespace, notes)
     before = PolicyReachability.from_objects(live_objects)
     after = PolicyReachability.from_objects(

@@ -1,6 +1,6 @@
 """Command-line options for reaching a cluster, shared by every command that reads one.
 
-``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
+``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``, ``--read-deadline``, ``--max-pages``,
 ``--page-size`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
 ``--all-namespaces``, for commands that have their own. :func:`reader_from_options` turns the
 access options into a :class:`~autodeploy_netpol.sources.cluster.ClusterReader`
@@ -25,7 +25,13 @@ from typing import Any, TypeVar
 
 import click
 
-from ..sources.cluster import ClusterAccess, ClusterReader, RetryPolicy
+from ..sources.cluster import (
+    DEFAULT_MAX_PAGES,
+    DEFAULT_READ_DEADLINE,
+    ClusterAccess,
+    ClusterReader,
+    RetryPolicy,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +58,7 @@ class Duration(click.ParamType):
 
 
 #: The keyword arguments :func:`cluster_access_options` adds, in :func:`reader_from_options` order.
-CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size")
+CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size", "read_deadline", "max_pages")
 
 
 def cluster_access_options(function: F) -> F:
@@ -75,7 +81,8 @@ def cluster_access_options(function: F) -> F:
             type=Duration(),
             default="30s",
             show_default=True,
-            help="Timeout of one API request (30, 30s, 500ms, 1m); slow or failed requests are retried.",
+            help="Timeout of one API request, connecting and the whole answer together (30, 30s, 500ms, "
+            "1m); slow or failed requests are retried.",
         ),
         click.option(
             "--page-size",
@@ -83,6 +90,20 @@ def cluster_access_options(function: F) -> F:
             default=500,
             show_default=True,
             help="Objects per API list request (pagination with limit/continue).",
+        ),
+        click.option(
+            "--read-deadline",
+            type=Duration(),
+            default=f"{DEFAULT_READ_DEADLINE:g}s",
+            show_default=True,
+            help="Time for everything the run reads from the cluster, retries included.",
+        ),
+        click.option(
+            "--max-pages",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_PAGES,
+            show_default=True,
+            help="Pages one list may take (--page-size objects each) before the read is an error.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -107,6 +128,8 @@ def reader_from_options(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    read_deadline: float = DEFAULT_READ_DEADLINE,
+    max_pages: int = DEFAULT_MAX_PAGES,
     *,
     retry: RetryPolicy | None = None,
 ) -> ClusterReader:
@@ -120,5 +143,7 @@ def reader_from_options(
         request_timeout=request_timeout,
         page_size=page_size,
         retry=retry or RetryPolicy(),
+        read_deadline=read_deadline,
+        max_pages=max_pages,
     )
     return ClusterReader(access)

@@ -204,16 +204,16 @@ def _is_empty(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.value == "" and node.start_mark.index == node.end_mark.index
 
 
-def read_text(path: str, *, max_bytes: int | None = None, what: str = "file") -> str:
+def read_text(path: str, *, limit: limits.Limit = limits.INPUT_BYTES, what: str = "file") -> str:
     """Read a whole input file as UTF-8 text, with clear errors for the usual mistakes.
 
-    Only regular files are read (:func:`~autodeploy_netpol.files.open_input`); at most
-    ``max_bytes`` (default :data:`~autodeploy_netpol.limits.INPUT_BYTES`).
+    Only regular files are read (:func:`~autodeploy_netpol.files.open_input`), of at most ``limit``
+    bytes (refused from the file's size, before reading).
     """
-    limit = limits.INPUT_BYTES
-    raw = files.read_input(
-        path, max_bytes=limit.value() if max_bytes is None else max_bytes, what=what, limit_hint=limit.hint
-    )
+    hint = limit.hint
+    if limit is limits.YAML_BYTES:
+        hint = _YAML_LIMIT_HINT
+    raw = files.read_input(path, max_bytes=limit.value(), what=what, limit_hint=hint)
     return decode_utf8(raw, path)
 
 
@@ -432,17 +432,21 @@ def _construct(loader: _Loader, root: Node, path: str) -> Any:
         raise _parse_error(exc, path) from None
 
 
+_YAML_LIMIT_HINT = (
+    f"reading YAML with positions takes about 60 bytes of memory per byte; for a big snapshot use "
+    f"JSON (kubectl get -o json, read up to {limits.INPUT_BYTES.variable}), or raise "
+    f"{limits.YAML_BYTES.variable}"
+)
+
+
 def check_yaml_size(text: str, path: str) -> None:
     """Refuse YAML text over :data:`~autodeploy_netpol.limits.YAML_BYTES` before parsing it."""
-    limit = limits.YAML_BYTES
-    maximum = limit.value()
+    maximum = limits.YAML_BYTES.value()
     if len(text) > maximum:
         raise InputError(
-            f"{len(text):,} characters of YAML, over the {maximum:,}-byte limit for YAML "
-            "(reading YAML with positions takes about 60 bytes of memory per byte)",
+            f"{len(text):,} characters of YAML, over the {maximum:,}-byte limit for YAML",
             location=Location(path),
-            hint=f"for a big snapshot use JSON (kubectl get -o json), read up to "
-            f"{limits.INPUT_BYTES.variable}; or {limit.hint}",
+            hint=_YAML_LIMIT_HINT,
         )
 
 
@@ -594,7 +598,7 @@ def cycle_collector_paused() -> Iterator[None]:
 def load_documents(path: str, *, text: str | None = None, what: str = "file") -> list[YamlDocument]:
     """Read a (multi-document) YAML or JSON file (``what`` names it in messages)."""
     if text is None:
-        text = read_text(path, what=what)
+        text = read_text(path, what=what, limit=limits.YAML_BYTES)
     with cycle_collector_paused():
         return list(iter_documents(text, path))
 

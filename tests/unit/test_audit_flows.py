@@ -145,7 +145,7 @@ def test_a_file_with_no_readable_line_is_an_input_error(tmp_path):
     path.write_text('{"oops"\n{not json either\n')
     with pytest.raises(InputError) as info:
         read(path)
-    assert "none of its 2 lines is a flow" in info.value.message
+    assert "no line of it is a flow (2 lines read" in info.value.message
     assert "line 1" in info.value.message
 
 
@@ -331,7 +331,7 @@ def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
     results = []
     for prefilter in (True, False):
         stats = ReadStats()
-        flows = list(read_hubble(lines, "x", stats, PeerTable(), prefilter=prefilter))
+        flows = list(read_hubble(enumerate(lines, 1), "x", stats, PeerTable(), prefilter=prefilter))
         results.append((flows, stats.skipped, stats.malformed, stats.lines))
     assert results[0] == results[1]
     assert results[0][1][SKIP_REPLY] > 100 and results[0][1][SKIP_ESTABLISHED] > 20
