@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..sources.cluster import ClusterAccess, ClusterReader, RetryPolicy
+if TYPE_CHECKING:  # the reader module is imported when a command reads a cluster, not to parse options
+    from ..sources.cluster import ClusterReader, RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,6 +115,8 @@ def reader_from_options(
 
     ``retry`` overrides the default :class:`RetryPolicy` (5 attempts, 0.5 s doubling to 8 s).
     """
+    from ..sources.cluster import ClusterAccess, ClusterReader, RetryPolicy
+
     access = ClusterAccess(
         kubeconfig=kubeconfig,
         context=context,

@@ -236,16 +236,32 @@ class _Slack:
                     if beyond:
                         text = format_ip_range(lo, hi)
                         names = (text, peer.workload) if direction == INGRESS else (peer.workload, text)
-                        self._add(*names, allowed, beyond, "addresses not recorded")
+                        reason = (
+                            "addresses not recorded"
+                            if self._recorded_in(peer, direction, lo, hi)
+                            else "pair not recorded"
+                        )
+                        self._add(*names, allowed, beyond, reason)
+
+    def _recorded_in(self, peer: Peer, direction: str, lo: int, hi: int) -> bool:
+        """Whether any block recorded for this app pod and direction lies in [lo, hi]."""
+        return any(
+            IntervalSet([_span(network)]).overlaps(lo, hi)
+            for (app, way, _, _), networks in self.blocks.items()
+            if app == peer and way == direction
+            for network in networks
+        )
 
     def _covered(self, peer: Peer, direction: str, connections: ConnectionSet, lo: int, hi: int) -> bool:
-        """Whether recorded blocks on this one port fill the range [lo, hi] entirely."""
+        """Whether recorded addresses on this one port fill the range [lo, hi] entirely."""
         items = connections.items()
         if len(items) != 1 or "-" in items[0][1] or items[0][0] == "all" or items[0][1] == "all":
             return False
         protocol, port = items[0][0], int(items[0][1])
+        # Only single addresses count as recorded: a block widened by --cidr-prefix (or to bound
+        # memory) holds addresses the recording never showed.
         networks = self.blocks.get((peer, direction, protocol, port), [])
-        covered = IntervalSet(_span(network) for network in networks)
+        covered = IntervalSet(_span(network) for network in networks if network.num_addresses == 1)
         return covered.contains_range(lo, hi)
 
 
