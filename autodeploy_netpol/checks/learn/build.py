@@ -525,7 +525,7 @@ class _Builder:
             selector = PeerSelector("pods", DNS_NAMESPACE, DNS_LABELS)
             coverage = Coverage.of(dns)
             note = (
-                f"DNS to kube-dns: {coverage.flows:,} recorded flows"
+                f"DNS to kube-dns: {coverage.flows:,} recorded flow{'s' if coverage.flows != 1 else ''}"
                 if dns
                 else "DNS to kube-dns: kept although the recording holds no DNS flow (without it, name resolution breaks)"
             )

@@ -173,6 +173,7 @@ class _Slack:
         self.blocks = blocks
         self.after_objects = after_objects
         self.entries: list[SlackEntry] = []
+        self.names: dict[Peer, str] = {}
 
     def _add(
         self, source: str, destination: str, allowed: ConnectionSet, beyond: ConnectionSet, reason: str
@@ -182,9 +183,10 @@ class _Slack:
     def pairs(self, app: set[Peer], others: set[Peer], unseen: Sequence[tuple[str, Endpoint]]) -> None:
         """Endpoint pairs (an app pod at the constrained end) and the ports allowed beyond the recording."""
         egress = self.learned.settings.egress
-        endpoints = [(peer.workload, self.after.endpoint(peer), peer) for peer in _ordered(app | others)]
+        self.names = _unique_names(app | others)
+        endpoints = [(self.names[peer], self.after.endpoint(peer), peer) for peer in _ordered(app | others)]
         targets: list[tuple[str, Endpoint, Peer | None]] = [
-            (peer.workload, self.after.endpoint(peer), peer) for peer in _ordered(app)
+            (self.names[peer], self.after.endpoint(peer), peer) for peer in _ordered(app)
         ]
         targets += [(name, endpoint, None) for name, endpoint in unseen]
         done: set[tuple[Endpoint, Endpoint]] = set()
@@ -235,7 +237,8 @@ class _Slack:
                                 beyond = beyond.union(single)
                     if beyond:
                         text = format_ip_range(lo, hi)
-                        names = (text, peer.workload) if direction == INGRESS else (peer.workload, text)
+                        name = self.names.get(peer, peer.workload)
+                        names = (text, name) if direction == INGRESS else (name, text)
                         reason = (
                             "addresses not recorded"
                             if self._recorded_in(peer, direction, lo, hi)
@@ -279,6 +282,24 @@ def _expand(protocol: str, ports: str) -> list[ConnectionSet]:
     if high - low > 64:
         return [ConnectionSet.of(name, IntervalSet([(low, high)]))]
     return [ConnectionSet.of(name, IntervalSet([(port, port)])) for port in range(low, high + 1)]
+
+
+def _unique_names(peers: set[Peer]) -> dict[Peer, str]:
+    """Workload names, with the labels that tell apart endpoints sharing one (the tracks of a
+    component recorded without workload names: ``shop/production {track=canary}``)."""
+    by_name: dict[str, list[Peer]] = {}
+    for peer in peers:
+        by_name.setdefault(peer.workload, []).append(peer)
+    names = {}
+    for name, group in by_name.items():
+        if len(group) == 1:
+            names[group[0]] = name
+            continue
+        shared = set.intersection(*(set(peer.labels) for peer in group))
+        for peer in group:
+            differing = ",".join(f"{k}={v}" for k, v in peer.labels if (k, v) not in shared)
+            names[peer] = f"{name} {{{differing}}}" if differing else name
+    return names
 
 
 def _ordered(peers: set[Peer]) -> list[Peer]:
