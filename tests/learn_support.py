@@ -21,6 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent / "unit"))
 
 from audit_support import GeneratedCluster, Workload, hubble_line
+from synthetic_cluster import generate_cluster
 
 from autodeploy_netpol.policy import Endpoint, Model
 
@@ -188,6 +189,22 @@ def generate_environment(seed: int) -> Environment:
         if rng.random() < 0.3:
             labels["version"] = rng.choice(["v1", "v2"])
         others.append(Workload(namespace, f"svc{index}", labels))
+    # the rest of the cluster: tests/synthetic_cluster.py's workloads (apps with tiers and tracks
+    # of their own, but no `release` label), in namespaces of their own
+    synthetic = generate_cluster(seed, pods=12, policies=0, namespaces=2)
+    for namespace in synthetic.namespaces:
+        name = namespace["metadata"]["name"]
+        namespaces[f"other-{name}"] = {
+            "kubernetes.io/metadata.name": f"other-{name}",
+            **namespace["metadata"]["labels"],
+        }
+    for workload in synthetic.workloads:
+        metadata = workload["metadata"]
+        template = workload if workload["kind"] == "Pod" else workload["spec"]["template"]
+        labels = dict(template["metadata"]["labels"])
+        if workload["kind"] != "Pod":
+            labels["pod-template-hash"] = _hash(rng)
+        others.append(Workload(f"other-{metadata['namespace']}", metadata["name"], labels))
     cluster.workloads = [*app, *others]
     return Environment(cluster, app, components, others)
 
