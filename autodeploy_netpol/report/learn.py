@@ -192,8 +192,7 @@ def note_lines(outcome: LearnOutcome) -> list[str]:
             f"{len(already):,} recorded connections are already allowed by live policies that stay "
             "after the deploy; they are not repeated here (--format json lists them)"
         )
-    caveats = list(outcome.proof.audit.notes[len(outcome.learned.notes) :])
-    notes += caveats
+    notes += outcome.proof.caveats
     shown = notes[:SHOWN_NOTES]
     if len(notes) > SHOWN_NOTES:
         shown.append(f"… {len(notes) - SHOWN_NOTES} more notes (--format json lists them)")
@@ -257,7 +256,7 @@ def _commented_spec(obj: LearnedObject, home: str) -> dict[str, Any]:
     return spec
 
 
-def _object_comment(obj: LearnedObject, learned: LearnedPolicy) -> list[str]:
+def _object_comment(obj: LearnedObject) -> list[str]:
     component = obj.component
     if component is None:
         return []
@@ -323,7 +322,7 @@ def to_values(outcome: LearnOutcome, *, enabled: bool = False) -> str:
                     **obj.manifest(learned.helm_release, learned.namespace, template=True),
                     "spec": _commented_spec(obj, learned.namespace),
                 },
-                _object_comment(obj, learned),
+                _object_comment(obj),
             )
             for obj in extra
         ]
@@ -366,7 +365,7 @@ def to_manifests(outcome: LearnOutcome) -> str:
                     spec[key] = commented[key]
             document["spec"] = spec
         lines.append("---")
-        lines += [f"# {plain(line)}" for line in _object_comment(obj, learned)]
+        lines += [f"# {plain(line)}" for line in _object_comment(obj)]
         lines += commented_yaml(document)
     return "\n".join(lines) + "\n"
 
@@ -480,7 +479,7 @@ def to_json(outcome: LearnOutcome) -> dict[str, Any]:
                 {"file": m.file, "line": m.line, "message": m.message} for m in stats.malformed_examples
             ],
         },
-        "notes": [*outcome.notes, *learned.notes, *proof.audit.notes[len(learned.notes) :]],
+        "notes": [*outcome.notes, *learned.notes, *proof.caveats],
     }
 
 

@@ -51,6 +51,8 @@ class Proof:
     slack: tuple[SlackEntry, ...]
     slack_count: int
     endpoints: int
+    #: what the engine does not model in the policies after the deploy (L7 rules, FQDNs …)
+    caveats: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -130,12 +132,14 @@ def prove(
                 observed=tally.verdicts,
             )
             blocks.setdefault((app, direction, protocol, port), []).append(network)
-    notes = [*learned.notes, *after.notes()]
-    result = audit.result(observations.stats, notes)
+    caveats = tuple(after.notes())
+    result = audit.result(observations.stats, caveats)
     slack = _Slack(learned, after, recorded, blocks, after_objects)
     slack.pairs(app_peers, other_peers, _live_app_endpoints(live_objects, namespace, releases, app_peers))
     slack.addresses(app_peers)
-    return Proof(result, tuple(slack.entries[:MAX_SLACK]), len(slack.entries), len(app_peers | other_peers))
+    return Proof(
+        result, tuple(slack.entries[:MAX_SLACK]), len(slack.entries), len(app_peers | other_peers), caveats
+    )
 
 
 def _live_app_endpoints(
