@@ -238,14 +238,16 @@ def _peer_comment(entry: Any, home: str) -> list[str]:
     return [text + (f" ({entry.note})" if entry.note else "")]
 
 
-def _commented_spec(obj: LearnedObject, home: str) -> dict[str, Any]:
-    spec: dict[str, Any] = obj.spec(home)
+def _commented_spec(obj: LearnedObject, home: str, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``obj``'s spec (or ``spec``, the same rules as the chart rendered them) with comments."""
+    spec = dict(obj.spec(home) if spec is None else spec)
     for direction, rules in (("ingress", obj.ingress), ("egress", obj.egress)):
         items = spec.get(direction)
         if not isinstance(items, list):
             continue
+        items = spec[direction] = list(items)
         for index, rule in enumerate(rules):
-            item = items[index]
+            item = dict(items[index])
             peers_key = next(k for k in ("from", "to", "fromEntities", "toEntities") if k in item)
             if len(rule.peers) > 1:
                 item[peers_key] = [
@@ -285,8 +287,8 @@ def _main_comments(learned: LearnedPolicy) -> dict[str, list[str]]:
     }
 
 
-def _commented_main(learned: LearnedPolicy) -> dict[str, Any]:
-    spec = _commented_spec(learned.main, learned.namespace)
+def _commented_main(learned: LearnedPolicy, rendered: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec = _commented_spec(learned.main, learned.namespace, rendered)
     for key, comments in _main_comments(learned).items():
         if key in spec:
             spec[key] = Commented(spec[key], comments)
@@ -355,15 +357,10 @@ def to_manifests(outcome: LearnOutcome) -> str:
     )
     for obj, manifest in zip(learned.objects, learned.manifests(), strict=False):
         document = dict(manifest)
-        if obj.role != MAIN:
-            document["spec"] = _commented_spec(obj, learned.namespace)
+        if obj.role == MAIN:  # as the chart renders it: merged with its defaults, keys sorted
+            document["spec"] = _commented_main(learned, manifest["spec"])
         else:
-            spec = dict(manifest["spec"])
-            commented = _commented_main(learned)
-            for key in ("ingress", "egress", "podSelector"):
-                if key in spec and key in commented:
-                    spec[key] = commented[key]
-            document["spec"] = spec
+            document["spec"] = _commented_spec(obj, learned.namespace, manifest["spec"])
         lines.append("---")
         lines += [f"# {plain(line)}" for line in _object_comment(obj)]
         lines += commented_yaml(document)

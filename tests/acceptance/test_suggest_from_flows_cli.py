@@ -86,6 +86,13 @@ def test_values_block_is_disabled_commented_and_carries_its_proof(cli, recording
     values_file.write_text(uncomment_custom_resources(out))
     checked = cli("validate", values_file)
     assert checked.exit_code == 0, checked.output
+    # ... and, enabled, the chart model renders its main policy as the manifests format shows it
+    values_file.write_text(cli("suggest", "--from-flows", recording, *COMMON, "--enabled").stdout)
+    rendered = cli("render", values_file, *COMMON, "--format", "json")
+    assert rendered.exit_code == 0, rendered.output
+    manifests = cli("suggest", "--from-flows", recording, *COMMON, "--format", "manifests").stdout
+    main = next(doc for doc in yaml.safe_load_all(manifests) if doc)
+    assert json.loads(rendered.stdout)["items"][0]["spec"] == main["spec"]
 
 
 def test_enabled_writes_the_custom_resources_live(cli, recording):
