@@ -558,3 +558,24 @@ def test_flows_that_do_not_involve_the_app_are_counted_and_change_nothing():
     _, proof, observations = learn([flow(API, web()), flow(API, NGINX), flow(NGINX, API)])
     assert observations.unrelated.flows == 2
     assert proof.flows == 1
+
+
+def test_ipv6_addresses_have_their_own_prefix_bound():
+    flows = [
+        flow(external_peer("2001:db8::7"), web(), port=443),
+        flow(external_peer("2001:db8::9"), web(), port=443),
+        flow(external_peer("203.0.113.7"), web(), port=443),
+    ]
+    exact, proof, _ = learn(flows)
+    assert [p["ipBlock"]["cidr"] for p in spec(exact, "web")["ingress"][0]["from"]] == [
+        "203.0.113.7/32",
+        "2001:db8::7/128",
+        "2001:db8::9/128",
+    ]
+    assert proof.passed
+    widened, proof, _ = learn(flows, cidr_prefix4=24, cidr_prefix6=64)
+    assert [p["ipBlock"]["cidr"] for p in spec(widened, "web")["ingress"][0]["from"]] == [
+        "203.0.113.0/24",
+        "2001:db8::/64",
+    ]
+    assert proof.passed

@@ -243,7 +243,11 @@ def _address_rules(
     for cidrs, ports in by_cidrs.items():
         entries = []
         for cidr in cidrs:
-            inside = [(network, tally) for network, tally in blocks_of[cidrs] if network.subnet_of(cidr)]  # type: ignore[arg-type]
+            inside = [
+                (network, tally)
+                for network, tally in blocks_of[cidrs]
+                if network.version == cidr.version and network.subnet_of(cidr)  # type: ignore[arg-type]
+            ]
             recorded = sorted({network for network, _ in inside}, key=lambda n: int(n.network_address))
             shown = [str(n) for n in recorded[:5]] + (
                 [f"{len(recorded) - 5} more"] if len(recorded) > 5 else []
