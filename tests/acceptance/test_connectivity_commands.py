@@ -185,17 +185,11 @@ def test_lint_findings_with_locations_and_exit_codes(files: dict[str, Path], tmp
     assert code == 1
     assert f"{gitlab_default}:9:7: warning[namespace-selector-matches-nothing]" in out
     assert "error[ingress-namespace-cannot-reach] shop/web: shop/web:" in out
-    code, out = run(
-        "lint",
-        str(files["cluster"]),
-        str(files["policies"]),
-        "--ingress-namespace",
-        "ingress-nginx",
-        "--format",
-        "json",
-    )
-    assert code == 1
-    [finding] = json.loads(out)["findings"]
+    args = ["lint", str(files["cluster"]), str(files["policies"]), "--ingress-namespace", "ingress-nginx"]
+    result = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 1
+    assert f"note: {files['policies']}: read 1 file" in result.stderr  # the directory note
+    [finding] = json.loads(result.stdout)["findings"]
     assert finding["check"] == "ingress-namespace-cannot-reach" and finding["location"].endswith(
         "web.yaml:7:3"
     )

@@ -162,10 +162,15 @@ def test_helm_history_three_way_confirms_the_edit(cli, tmp_path: Path) -> None:
     assert "compared with Helm's last applied manifest (--helm-history)" in result.stdout
 
 
-def test_helm_history_needs_a_snapshot_path(cli) -> None:
-    result = cli("drift", VALUES, *DEPLOY, "--live", "-", "--helm-history", env=NO_CI, input="")
-    assert result.exit_code == 2
-    assert "--helm-history needs a live snapshot file or directory" in result.stderr
+def test_helm_history_from_a_snapshot_on_standard_input(cli) -> None:
+    # The snapshot is read once, release Secrets included: standard input serves --helm-history too
+    # (it used to be refused, because the Secrets were read by a second pass over the file).
+    stream = "---\n".join(
+        (FIXTURES / f"{name}.yaml").read_text() for name in ("helm-then-kubectl-edit", "helm-release-secrets")
+    )
+    result = cli("drift", VALUES, *DEPLOY, "--live", "-", "--helm-history", env=NO_CI, input=stream)
+    assert result.exit_code == 1, result.output
+    assert "compared with Helm's last applied manifest (--helm-history)" in result.stdout
 
 
 def test_canary_track_deploy_warns_about_its_own_release(cli) -> None:
