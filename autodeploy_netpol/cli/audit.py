@@ -15,7 +15,7 @@ from ..runs.inputs import LiveInput
 from ..sources.manifests import STDIN
 from .cluster_options import access_from_options, cluster_options
 from .common import handle_errors
-from .options import context_from_options, deploy_context_options, values_argument
+from .options import context_from_options, deploy_context_options, values_argument, values_path
 
 
 @click.command(
@@ -133,7 +133,7 @@ def audit(
         flow_files=flow_files,
         context=context_from_options(**options, require_namespace=True),
         live=None if no_live else LiveInput((live,) if live else (), access),
-        values=values,
+        values=values_path(values),
         desired_path=desired,
         all_namespaces=all_namespaces,
         max_dropped=max_dropped,

@@ -18,7 +18,7 @@ from ..sources.manifests import STDIN
 from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
-from .options import context_from_options, deploy_context_options, values_argument
+from .options import context_from_options, deploy_context_options, values_argument, values_path
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def _request(
         )
     else:
         desired = DesiredFromValues(
-            values, context_from_options(**options, require_namespace=not all_namespaces)
+            values_path(values), context_from_options(**options, require_namespace=not all_namespaces)
         )
     return DriftRequest(
         desired=desired,

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from ..checks.audit import Audit, AuditResult, PolicyReachability, objects_after_deploy
 from ..desired.compute import DeployContext, compute_desired
-from ..desired.values import read_values
+from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
@@ -29,8 +29,8 @@ class AuditRequest:
     context: DeployContext
     #: the live state; ``None``: no cluster and no snapshot (``--no-live``)
     live: LiveInput | None
-    #: the values file (``None``: the default path), unless ``desired_path`` is given
-    values: str | None = None
+    #: the values file, read unless ``desired_path`` is given
+    values: ValuesPath
     desired_path: str | None = None
     all_namespaces: bool = False
     #: flows that may be dropped before the run fails

@@ -19,7 +19,7 @@ from ..checks.ownership.check import HistoryReader, check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
-from ..desired.values import read_values
+from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..kube.names import POLICY_KINDS
 from ..sources.live import LiveScope, LiveSnapshot
@@ -29,9 +29,9 @@ from .inputs import LiveInput, RunInputs
 
 @dataclass(frozen=True)
 class DesiredFromValues:
-    """Compute the desired objects from a values file (``None``: the default path) for a deploy."""
+    """Compute the desired objects from a values file for a deploy."""
 
-    values: str | None
+    values: ValuesPath
     context: DeployContext
 
 

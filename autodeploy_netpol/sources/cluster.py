@@ -124,7 +124,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int, rng: Callable[[], float]) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
-        delay = min(self.max_delay, self.initial_delay * 2 ** (retry - 1))
+        delay = min(self.max_delay, self.initial_delay * 2.0 ** (retry - 1))
         return delay * (0.5 + rng() / 2)
 
 
@@ -532,15 +532,18 @@ def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) 
     try:
         if target.kubeconfig is None:
             assert target.service_account_dir is not None
-            InClusterConfigLoader(
+            # the client's config loaders carry no annotations
+            in_cluster = InClusterConfigLoader(  # type: ignore[no-untyped-call]
                 token_filename=f"{target.service_account_dir}/token",
                 cert_filename=f"{target.service_account_dir}/ca.crt",
                 environ=os.environ if environ is None else environ,
-            ).load_and_set(configuration)
+            )
+            in_cluster.load_and_set(configuration)  # type: ignore[no-untyped-call]
         else:
-            KubeConfigLoader(
+            loader = KubeConfigLoader(  # type: ignore[no-untyped-call]
                 config_dict=target.kubeconfig, active_context=target.context, config_base_path=""
-            ).load_and_set(configuration)
+            )
+            loader.load_and_set(configuration)  # type: ignore[no-untyped-call]
     except (ConfigException, OSError, KeyError, ValueError) as exc:
         raise ClusterError(
             f"cannot use {target.describe()} from {target.origin}: {exc}",

@@ -15,12 +15,12 @@ This module does not import the cluster client: the reader comes in as a :class:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import ClusterError, Location
-from ..kube.manifests import FixedOrigin, Manifest, PathElement
+from ..kube.manifests import FixedOrigin, Manifest
 from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
     CONTROLLER_KINDS,
@@ -96,7 +96,6 @@ class LiveSnapshot:
     unread: tuple[Unread, ...] = ()
     #: ``True`` when read from a snapshot PATH, ``False`` from the cluster
     from_snapshot: bool = False
-    _by_id: dict[int, Manifest] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def of_kinds(self, kinds: Sequence[str]) -> list[dict[str, Any]]:
         """The bodies of the objects of ``kinds``, in reading order."""
@@ -124,13 +123,6 @@ class LiveSnapshot:
     def unread_notes(self) -> list[str]:
         """One sentence per kind that could not be read."""
         return [str(unread) for unread in self.unread]
-
-    def locate(self, body: Mapping[str, Any], path: Sequence[PathElement] = ()) -> Location | None:
-        """Where ``path`` inside ``body`` (one of the objects) is in its source."""
-        if not self._by_id:
-            self._by_id.update((id(item.data), item) for item in self.manifests)
-        manifest = self._by_id.get(id(body))
-        return manifest.locate(path) if manifest is not None else None
 
 
 def read_live(

@@ -30,7 +30,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..errors import InputError, Location
@@ -63,7 +63,6 @@ class Manifests:
     items: tuple[Manifest, ...]
     sources: tuple[str, ...]
     notes: tuple[str, ...] = ()
-    _by_id: dict[int, Manifest] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def source(self) -> str:
@@ -83,17 +82,6 @@ class Manifests:
             counts = ", ".join(f"{count} {kind}" for kind, count in sorted(skipped.items()))
             notes = (*notes, f"{self.source}: skipped objects that are not {what} ({counts})")
         return Manifests(kept, self.sources, notes)
-
-    def manifest_of(self, body: Mapping[str, Any]) -> Manifest | None:
-        """The record whose body is ``body`` (the very object, not an equal one)."""
-        if not self._by_id:
-            self._by_id.update((id(item.data), item) for item in self.items)
-        return self._by_id.get(id(body))
-
-    def locate(self, body: Mapping[str, Any], path: Sequence[PathElement] = ()) -> Location | None:
-        """Where ``path`` inside ``body`` (one of :meth:`objects`) is in its source."""
-        manifest = self.manifest_of(body)
-        return manifest.locate(path) if manifest is not None else None
 
 
 class ManifestReader:

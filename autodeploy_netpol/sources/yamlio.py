@@ -67,7 +67,7 @@ def format_path(path: Sequence[PathElement]) -> str:
     return "".join(out) or "(top level)"
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that refuses duplicate keys."""
 
     def __init__(self, stream: str) -> None:
