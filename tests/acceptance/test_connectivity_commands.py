@@ -225,6 +225,22 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     assert json.loads(result.output)["connectivity"]["verdict"] == "not-analysed"
 
 
+def test_drift_from_standard_input_keeps_its_connectivity_section() -> None:
+    # One read of the snapshot serves drift and connectivity: standard input used to leave the
+    # section out ("--live - (standard input) is read once: no connectivity").
+    example = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    env = {"HELM_RELEASE_NAME": "production", "KUBE_NAMESPACE": "shop-42-production", "CI_PROJECT_ID": "42"}
+    values = str(example / ".gitlab" / "auto-deploy-values.yaml")
+    snapshot = (example / "live-snapshot.yaml").read_text()
+    result = CliRunner(env=env).invoke(
+        main, ["drift", values, "--live", "-", "--format", "json"], input=snapshot
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["sources"]["live"] == "<stdin>"
+    assert report["connectivity"]["verdict"] == "changes"
+
+
 def test_big_json_snapshots_read_fast_and_still_locate_errors(tmp_path: Path) -> None:
     objects = yaml.safe_load(CLUSTER)["items"] + [yaml.safe_load(WEB_POLICY)]
     filler = [
