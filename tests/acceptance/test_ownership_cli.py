@@ -212,3 +212,24 @@ def test_access_error_wins_over_4(cli) -> None:
     result = drift(cli, FIXTURES / "helm-then-kubectl-edit.yaml", "--fail-on-override", "--mr-comment")
     assert result.exit_code == 3, result.output
     assert "[override]" in result.stdout
+
+
+def test_the_live_snapshot_is_parsed_once_per_run(cli, tmp_path: Path, monkeypatch) -> None:
+    # drift, ownership, --helm-history and the connectivity section all read one LiveSnapshot:
+    # each snapshot file is parsed once (it used to be parsed three times, once for each).
+    from autodeploy_netpol.sources import yamlio
+
+    parsed: list[str] = []
+    real = yamlio.iter_documents
+
+    def counting(text: str, path: str):
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(yamlio, "iter_documents", counting)
+    live = snapshot(tmp_path, "helm-then-kubectl-edit", "helm-release-secrets")
+    result = drift(cli, live, "--helm-history", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert "connectivity" in json.loads(result.stdout)
+    snapshot_files = sorted(path for path in parsed if path.startswith(str(live)))
+    assert snapshot_files == sorted(str(path) for path in live.iterdir())
