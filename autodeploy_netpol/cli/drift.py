@@ -12,9 +12,10 @@ import click
 from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule
 from ..errors import ExitCode, InputError, Location
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
-from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, run_drift
+from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
 from ..runs.inputs import LiveInput
 from ..sources.manifests import STDIN
+from ..sources.yamlio import cycle_collector_paused
 from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
@@ -194,36 +195,64 @@ def drift(
         connectivity=not no_connectivity,
         options=options,
     )
-    targets = [OutputTarget.parse(text, None) for text in outputs]
-    environment = environment or env_default("CI_ENVIRONMENT_NAME")
-    job_url = job_url or env_default("CI_JOB_URL")
-    comment_sections = read_sections(sections)
+    output = ReportOutput(
+        output_format=output_format,
+        targets=tuple(OutputTarget.parse(text, None) for text in outputs),
+        environment=environment or env_default("CI_ENVIRONMENT_NAME"),
+        job_url=job_url or env_default("CI_JOB_URL"),
+        verbose=verbose,
+        quiet=quiet,
+        mr_comment=mr_comment,
+        comment_optional=comment_optional,
+        comment_sections=tuple(read_sections(sections)),
+    )
+    # Rendering walks the whole report while every parsed manifest is still alive: the cycle
+    # collector stays paused for that too, as during the run (see runs/drift.py).
+    with cycle_collector_paused():
+        return _report(run_drift(request), output)
 
-    run = run_drift(request)
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """Where the report goes: standard output (unless quiet), files, the merge-request comment."""
+
+    output_format: str
+    targets: tuple[OutputTarget, ...]
+    environment: str | None
+    job_url: str | None
+    verbose: bool
+    quiet: bool
+    mr_comment: bool
+    comment_optional: bool
+    comment_sections: tuple[str, ...]
+
+
+def _report(run: DriftRun, output: ReportOutput) -> int:
+    """Print, write and post the report of ``run``; the command's exit code."""
     for warning in run.warnings:
         click.echo(warning, err=True)
-    document = report_document(run.report, environment=environment)
-    artifact = next((target.path for target in targets if target.output_format == "json"), None)
+    document = report_document(run.report, environment=output.environment)
+    artifact = next((target.path for target in output.targets if target.output_format == "json"), None)
     render_options = {
-        "verbose": verbose,
-        "environment": environment,
-        "job_url": job_url,
+        "verbose": output.verbose,
+        "environment": output.environment,
+        "job_url": output.job_url,
         "artifact_path": artifact,
     }
-    for target in targets:
+    for target in output.targets:
         _write(target.path, render(document, target.output_format, **render_options))
-    if not quiet:
-        color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        click.echo(render(document, output_format, color=color, **render_options), nl=False)
-    if mr_comment:
+    if not output.quiet:
+        color = output.output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(render(document, output.output_format, color=color, **render_options), nl=False)
+    if output.mr_comment:
         # After the report is out: a GitLab failure must not cost the printed or written report.
         posted = post_report_comment(
             document,
-            environment,
-            optional=comment_optional,
+            output.environment,
+            optional=output.comment_optional,
             artifact_path=artifact,
-            job_url=job_url,
-            sections=comment_sections,
+            job_url=output.job_url,
+            sections=output.comment_sections,
         )
         if posted is not ExitCode.OK:
             return posted  # an access error (3) wins over drift and over --fail-on-override

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
-from ..checks.connectivity_section import connectivity_section, has_workloads
 from ..checks.drift import DriftReport, IgnoreRule, compare
 from ..checks.ownership.check import HistoryReader, check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
@@ -188,6 +187,9 @@ def _connectivity(
                 "not analysed with --all-namespaces: run 'autodeploy-netpol diff --before ... --after ...'"
             ],
         }
+    # the engine is imported only when a section is analysed (not for -A, nor --no-connectivity)
+    from ..checks.connectivity_section import connectivity_section, has_workloads
+
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
     if desired.app is not None and not has_workloads(live_objects):
