@@ -95,8 +95,8 @@ Exit codes: 0 ok, 2 input error (no flow involves the release, unreadable files 
 @click.option(
     "--live",
     metavar="PATH",
-    type=click.Path(exists=True),
-    help="A snapshot (YAML/JSON file or directory) to name workloads, find the app's pods the recording "
+    type=click.Path(exists=True, allow_dash=True),
+    help="A snapshot (YAML/JSON file, a directory read recursively, or - for stdin) to name workloads, find the app's pods the recording "
     "never saw, and leave out what live policies already allow.",
 )
 @click.option(
@@ -212,8 +212,9 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
         merge_port_ranges=options["merge_port_ranges"],
         chart_version=env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
     )
-    live, source, notes = _live_state(settings.namespace, options)
-    outcome = run_learn(LearnRequest(tuple(flow_files), settings, live, source, tuple(notes)))
+    outcome = run_learn(
+        LearnRequest(tuple(flow_files), settings, _live_input(flow_files, settings.namespace, options))
+    )
     for line in notes_text(outcome):
         click.echo(line, err=True)
     if output_format == "json":
@@ -234,35 +235,29 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
     return int(outcome.exit_code)
 
 
-def _live_state(
-    namespace: str | None, options: dict[str, Any]
-) -> tuple[list[dict[str, Any]] | None, str, list[str]]:
-    """The live objects (snapshot or cluster), where they came from, and notes."""
+def _live_input(flow_files: tuple[str, ...], namespace: str | None, options: dict[str, Any]) -> Any:
+    """The live state to read (a snapshot or the cluster), or ``None`` for neither."""
+    from ..runs.inputs import LiveInput
+    from ..sources.manifests import STDIN
+    from .cluster_options import access_from_options
+
     from_cluster = options["from_cluster"] or options.get("kubeconfig") or options.get("context")
-    if options.get("live") and from_cluster:
+    live = options.get("live")
+    if live and from_cluster:
         raise InputError(
             "give either --live or cluster options (--from-cluster, --kubeconfig, --context), not both"
         )
-    notes: list[str] = []
-    if options.get("live"):
-        from .audit import load_objects
-
-        path = options["live"]
-        return load_objects(path), f"snapshot {path}", notes
-    if from_cluster:
-        from .audit import read_cluster
-        from .cluster_options import reader_from_options
-
-        if not namespace:
-            raise InputError(
-                "reading the cluster needs the namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE)"
-            )
-        with reader_from_options(
-            options.get("kubeconfig"),
-            options.get("context"),
-            options["request_timeout"],
-            options["page_size"],
-        ) as reader:
-            objects = read_cluster(reader, namespace, notes)
-        return objects, f"cluster, namespace {namespace}", notes
-    return None, "none (no --live or cluster)", notes
+    if live == STDIN and STDIN in flow_files:
+        raise InputError(
+            "--from-flows - and --live - both name standard input", hint="write one of them to a file first"
+        )
+    if from_cluster and not namespace:
+        raise InputError(
+            "reading the cluster needs the namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE)"
+        )
+    if not (live or from_cluster):
+        return None
+    access = access_from_options(
+        options.get("kubeconfig"), options.get("context"), options["request_timeout"], options["page_size"]
+    )
+    return LiveInput((live,) if live else (), access)

@@ -18,8 +18,8 @@ from typing import Any
 
 from .. import __version__
 from ..checks.learn.policy_set import CILIUM, MAIN, Coverage, LearnedObject, LearnedPolicy, LearnedRule
+from ..checks.learn.proof import LearnOutcome
 from ..policy.policies import INGRESS
-from ..runs.learn import LearnOutcome
 from .audit import plain, to_text
 from .audit import to_json as audit_json
 from .manifests import dump_yaml
@@ -154,7 +154,7 @@ def recording_lines(outcome: LearnOutcome) -> list[str]:
 def proof_lines(outcome: LearnOutcome) -> list[str]:
     proof = outcome.proof
     audit = proof.audit
-    live = outcome.request.live_source
+    live = outcome.live_source
     lines = [
         f"Proof (audit engine, live state: {live}): {audit.would_drop:,} of {audit.flows:,} recorded flows "
         f"of the app would be dropped after the deploy"
@@ -423,7 +423,7 @@ def to_json(outcome: LearnOutcome) -> dict[str, Any]:
             "cidrPrefix": {"ipv4": settings.cidr_prefix4, "ipv6": settings.cidr_prefix6},
             "maxCidrs": settings.max_cidrs,
             "mergePortRanges": settings.merge_port_ranges,
-            "live": outcome.request.live_source,
+            "live": outcome.live_source,
         },
         "values": learned.values(),
         "objects": learned.manifests(),

@@ -1,27 +1,19 @@
 """``suggest --from-flows``: read the recording once, learn the policy, prove it.
 
 The flow files are streamed through the recorder (memory grows with distinct connections);
-the policy is built from the aggregate and then proven against it. The live state (a snapshot
-or the cluster) comes in already read, as plain objects, or not at all.
+the live state, when there is one (a snapshot or the cluster), is read once through the run's
+inputs; the policy is built from the aggregate and then proven against it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
-from ..checks.learn import (
-    FlowRecorder,
-    LearnedPolicy,
-    LearnSettings,
-    Observations,
-    Proof,
-    learn_policy,
-    prove,
-)
-from ..errors import ExitCode
+from ..checks.learn import FlowRecorder, LearnOutcome, LearnSettings, learn_policy, prove
 from ..sources.flows import ReadStats, read_flows
+from ..sources.live import LiveScope
+from .inputs import LiveInput, RunInputs
 
 
 @dataclass(frozen=True)
@@ -30,29 +22,13 @@ class LearnRequest:
 
     flow_files: tuple[str, ...]
     settings: LearnSettings
-    live: Sequence[Mapping[str, Any]] | None = None
-    #: where the live state came from, for the report ("snapshot live.yaml", "cluster", "none")
-    live_source: str = "none"
-    notes: tuple[str, ...] = ()
+    live: LiveInput | None = None
 
 
-@dataclass(frozen=True)
-class LearnOutcome:
-    request: LearnRequest
-    observations: Observations
-    learned: LearnedPolicy
-    proof: Proof
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """0 when the proof holds; :attr:`ExitCode.PROOF` when recorded flows would be dropped."""
-        return ExitCode.OK if self.proof.passed else ExitCode.PROOF
-
-
-def run_learn(request: LearnRequest) -> LearnOutcome:
+def run_learn(request: LearnRequest, *, stdin: BinaryIO | None = None) -> LearnOutcome:
     """Learn and prove; raises :class:`~autodeploy_netpol.errors.InputError` for unreadable flow
-    files or a recording that does not involve the release."""
+    files or a recording that does not involve the release, ``ClusterError`` when the cluster
+    cannot be read."""
     settings = request.settings
     stats = ReadStats()
     recorder = FlowRecorder(
@@ -63,6 +39,19 @@ def run_learn(request: LearnRequest) -> LearnOutcome:
     )
     recorder.run(read_flows(request.flow_files, stats))
     observations = recorder.observations(stats)
-    learned = learn_policy(observations, settings, request.live)
-    proof = prove(learned, observations, request.live)
-    return LearnOutcome(request, observations, learned, proof, tuple(request.notes))
+    live: list[dict[str, Any]] | None = None
+    source = "none (no --live or cluster)"
+    notes: list[str] = []
+    if request.live is not None:
+        with RunInputs(request.live, stdin=stdin) as inputs:
+            snapshot = inputs.read_live(LiveScope(settings.namespace, context=True))
+        live = snapshot.engine_objects()
+        notes += [*snapshot.notes, *snapshot.unread_notes()]
+        source = (
+            f"snapshot {', '.join(request.live.snapshot)}"
+            if request.live.from_snapshot
+            else f"cluster, namespace {settings.namespace}"
+        )
+    learned = learn_policy(observations, settings, live)
+    proof = prove(learned, observations, live)
+    return LearnOutcome(observations, learned, proof, source, tuple(notes))

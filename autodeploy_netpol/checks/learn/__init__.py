@@ -22,12 +22,13 @@ from .policy_set import (
     LearnSettings,
     PeerEntry,
 )
-from .proof import Proof, SlackEntry, prove
+from .proof import LearnOutcome, Proof, SlackEntry, prove
 from .record import FlowRecorder, Observations, Tally
 
 __all__ = [
     "Component",
     "FlowRecorder",
+    "LearnOutcome",
     "LearnSettings",
     "LearnedObject",
     "LearnedPolicy",

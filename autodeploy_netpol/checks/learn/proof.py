@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...errors import ExitCode
 from ...policy import ConnectionSet, Endpoint, IntervalSet
 from ...policy.intervals import NO_CONNECTIONS, cidr_range, format_ip_range
 from ...policy.inventory import build_inventory
@@ -310,4 +311,22 @@ def _ordered(peers: set[Peer]) -> list[Peer]:
     return sorted(peers, key=lambda p: (p.kind, p.namespace, p.labels, p.entity, p.ip, p.workload))
 
 
-__all__ = ["MAX_SLACK", "Proof", "SlackEntry", "prove"]
+@dataclass(frozen=True)
+class LearnOutcome:
+    """A learned policy with everything its report shows: the recording's aggregate, the proof,
+    where the live state came from (``"snapshot live.yaml"``, ``"cluster, namespace shop"``,
+    ``"none …"``) and the notes of reading it."""
+
+    observations: Observations
+    learned: LearnedPolicy
+    proof: Proof
+    live_source: str = "none (no --live or cluster)"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 when the proof holds; :attr:`ExitCode.PROOF` when recorded flows would be dropped."""
+        return ExitCode.OK if self.proof.passed else ExitCode.PROOF
+
+
+__all__ = ["MAX_SLACK", "LearnOutcome", "Proof", "SlackEntry", "prove"]
