@@ -47,6 +47,7 @@ $(NCA_VENV)/bin/nca: $(LOCKS)/nca.txt
 	touch $@
 
 test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 # The suite against the newest release of every dependency, in a throw-away environment: drift in

@@ -178,7 +178,7 @@ def parser_comparison(path: Path, lines: int = 200_000) -> list[tuple[str, float
     """Lines/s for decoding alone: the standard json module, orjson (if installed), msgspec as used."""
     import msgspec
 
-    from autodeploy_netpol.audit import flows as flow_module
+    from autodeploy_netpol.sources import flows as flow_module
 
     with open(path, "rb") as handle:
         sample = [handle.readline() for _ in range(lines)]

@@ -33,7 +33,7 @@ import yaml
 
 CHILD = """
 import sys
-from autodeploy_netpol.live.cluster import ClusterAccess, ClusterReader
+from autodeploy_netpol.sources.cluster import ClusterAccess, ClusterReader
 reader = ClusterReader(ClusterAccess(kubeconfig=sys.argv[1], page_size=int(sys.argv[2])))
 what = sys.argv[3]
 state = reader.policies(None) if what == "policies" else reader.pods(None)

@@ -33,10 +33,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "differential"))
+sys.path.insert(0, str(REPO / "tests"))  # the synthetic cluster generator is test support
 
 from nca_support import NCA, differences, nca_available, parse_nca, write_cluster  # noqa: E402
+from synthetic_cluster import generate_cluster  # noqa: E402
 
-from autodeploy_netpol.connectivity.intervals import (  # noqa: E402
+from autodeploy_netpol.policy.intervals import (  # noqa: E402
     ALL_PORTS,
     NO_CONNECTIONS,
     ConnectionSet,
@@ -44,7 +46,6 @@ from autodeploy_netpol.connectivity.intervals import (  # noqa: E402
     cidr_range,
     ip_to_int,
 )
-from autodeploy_netpol.connectivity.synthetic import generate_cluster  # noqa: E402
 
 CLI = REPO / ".venv" / "bin" / "autodeploy-netpol"
 SIZES = [(100, 50), (400, 200), (5000, 2000)]

@@ -45,7 +45,7 @@ _MEASURE = textwrap.dedent(
 _MANY = textwrap.dedent(
     """\
     import json, sys, time
-    from autodeploy_netpol.helm_engine import HelmRelease, auto_deploy_set_values, open_chart
+    from autodeploy_netpol.desired.helm_engine import HelmRelease, auto_deploy_set_values, open_chart
     chart_dir, count = sys.argv[1], int(sys.argv[2])
     start = time.perf_counter()
     chart = open_chart(chart_dir, engine="helm-python-sdk")

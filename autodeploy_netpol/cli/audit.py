@@ -8,15 +8,15 @@ from typing import Any
 
 import click
 
-from ..audit.evaluate import Audit, PolicyReachability, objects_after_deploy
-from ..audit.flows import ReadStats, read_flows
-from ..audit.report import to_json, to_markdown, to_text, verdict
-from ..desired import compute_desired
+from ..checks.audit import Audit, PolicyReachability, objects_after_deploy
+from ..desired.compute import compute_desired
+from ..desired.values import read_values
 from ..errors import ClusterError, ExitCode, InputError, Location
-from ..live.cluster import ClusterReader
+from ..report.audit import to_json, to_markdown, to_text, verdict
 from ..report.json_report import render_json
-from ..values import read_values
-from ..yamlio import load_documents
+from ..sources.cluster import ClusterReader
+from ..sources.flows import ReadStats, read_flows
+from ..sources.yamlio import load_documents
 from .cluster_options import cluster_options, reader_from_options
 from .common import handle_errors
 from .options import context_from_options, deploy_context_options, values_argument

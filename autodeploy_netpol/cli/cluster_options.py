@@ -3,7 +3,7 @@
 ``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
 ``--page-size`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
 ``--all-namespaces``, for commands that have their own. :func:`reader_from_options` turns the
-access options into a :class:`~autodeploy_netpol.live.cluster.ClusterReader`
+access options into a :class:`~autodeploy_netpol.sources.cluster.ClusterReader`
 (``--all-namespaces`` is the command's to interpret: list with ``namespace=None``). Nothing
 here imports the Kubernetes client: the reader does that on first use.
 
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..live.cluster import ClusterAccess, ClusterReader, RetryPolicy
+from ..sources.cluster import ClusterAccess, ClusterReader, RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 

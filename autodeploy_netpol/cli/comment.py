@@ -43,7 +43,7 @@ def section_option(name: str) -> Callable[[F], F]:
 
 def read_sections(paths: Sequence[str]) -> list[str]:
     """The section files' text (exit 2 on a missing or unreadable file, before anything is posted)."""
-    from ..yamlio import read_text
+    from ..sources.yamlio import read_text
 
     return [read_text(path).strip() for path in paths]
 

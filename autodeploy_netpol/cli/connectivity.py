@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..connectivity.analysis import analyse
-from ..connectivity.report import FORMATS, render_connectivity
 from ..errors import ExitCode
+from ..policy.analysis import analyse
+from ..report.connectivity import FORMATS, render_connectivity
 from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import handle_errors
 from .connectivity_input import cluster_source_options, load

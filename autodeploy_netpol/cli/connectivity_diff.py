@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..connectivity.analysis import diff_models
-from ..connectivity.report import FORMATS, render_diff
 from ..errors import ExitCode, InputError
+from ..policy.analysis import diff_models
+from ..report.connectivity import FORMATS, render_diff
 from .common import handle_errors
 from .connectivity_input import model_from_paths
 

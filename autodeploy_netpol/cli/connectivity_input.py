@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import click
 
-from ..connectivity import Model, PolicyError, build_inventory
 from ..errors import ClusterError, InputError, Location
-from ..yamlio import PathElement, YamlDocument, decode_utf8, load_documents, read_text
+from ..policy import Model, PolicyError, build_inventory
+from ..sources.yamlio import PathElement, YamlDocument, decode_utf8, load_documents, read_text
 
 SUFFIXES = (".yaml", ".yml", ".json")
 #: JSON files above this size are parsed with the json module (several times faster than the

@@ -12,13 +12,13 @@ from typing import Any
 
 import click
 
-from ..drift import IGNORE_RULE_HELP, IgnoreRule, compare
+from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule, compare
+from ..checks.ownership.check import HistoryReader, check_ownership
+from ..checks.ownership.conflicts import exit_code
 from ..errors import ExitCode, InputError, Location
-from ..live import LiveState
-from ..live.cluster import ClusterReader
-from ..ownership.check import HistoryReader, check_ownership
-from ..ownership.conflicts import exit_code
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
+from ..sources.cluster import ClusterReader
+from ..sources.live import LiveState
 from .cluster_options import CLUSTER_OPTION_NAMES, cluster_access_options, reader_from_options
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
@@ -256,14 +256,14 @@ class LiveSource:
     def policies(self, namespace: str | None) -> LiveState:
         """Live policies of ``namespace`` (every namespace when None)."""
         if self.live_path is not None:
-            from ..live.snapshot import read_snapshot
+            from ..sources.snapshot import read_snapshot
 
             return read_snapshot(self.live_path)
         return self.reader().policies(namespace)
 
     def history(self) -> HistoryReader:
         """Helm's last applied manifests, from the snapshot's release Secrets or the cluster's."""
-        from ..live.helm_releases import ClusterHistory, SnapshotHistory
+        from ..sources.helm_releases import ClusterHistory, SnapshotHistory
 
         if self.live_path is not None:
             return SnapshotHistory(self.live_path)
@@ -296,7 +296,7 @@ def _run(
     if desired_path is not None:
         if values is not None:
             raise InputError("give either VALUES or --desired, not both")
-        from ..live.snapshot import read_manifests
+        from ..sources.snapshot import read_manifests
 
         release = options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
         namespace = options.get("namespace") or env_default("KUBE_NAMESPACE")
@@ -306,8 +306,8 @@ def _run(
         notes.extend(manifests.notes)
         track = str(options.get("track") or "stable")
     else:
-        from ..desired import compute_desired
-        from ..values import read_values
+        from ..desired.compute import compute_desired
+        from ..desired.values import read_values
 
         context = context_from_options(**options, require_namespace=not all_namespaces)
         values_file = read_values(values)
@@ -408,7 +408,7 @@ def _connectivity(
     app: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
-    from ..connectivity.drift_section import connectivity_section, has_workloads
+    from ..checks.connectivity_section import connectivity_section, has_workloads
 
     notes: list[str] = []
     if all_namespaces:

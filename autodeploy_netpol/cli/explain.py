@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..connectivity.explain import explain_model
+from ..checks.explain import explain_model
 from ..errors import ExitCode, InputError
 from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import handle_errors

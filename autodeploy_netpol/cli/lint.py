@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..connectivity.lint import ERROR, INFO, WARNING, Finding, lint_model
+from ..checks.lint import ERROR, INFO, WARNING, Finding, lint_model
 from ..errors import ExitCode
 from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import env_default, handle_errors

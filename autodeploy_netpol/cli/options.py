@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from ..chart import DEFAULT_CHART_VERSION
-from ..desired import TRACKS, DeployContext
+from ..desired.chart import DEFAULT_CHART_VERSION
+from ..desired.compute import TRACKS, DeployContext
+from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..errors import InputError
-from ..suggest import DEFAULT_INGRESS_NAMESPACE
 from .common import env_default
 
 values_argument = click.argument(

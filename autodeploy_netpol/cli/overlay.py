@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..overlay import Action, apply_overlay
+from ..desired.overlay import Action, apply_overlay
 from .common import handle_errors
 
 EPILOG = """\b

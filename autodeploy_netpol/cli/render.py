@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from ..desired import Desired, compute_desired
+from ..desired.compute import Desired, compute_desired
+from ..desired.values import read_values
 from ..errors import InputError, Location
-from ..manifests import dump_stream, dump_yaml
-from ..values import read_values
-from ..yamlio import cycle_collector_paused
+from ..report.manifests import dump_stream, dump_yaml
+from ..sources.yamlio import cycle_collector_paused
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
 
@@ -82,7 +82,7 @@ def render(
     layers them (its --set values win over the merged values file).
     """
     if chart_dir is not None and not options.get("chart_version"):
-        from ..helm_engine import chart_version
+        from ..desired.helm_engine import chart_version
 
         options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
     context = context_from_options(**options)  # type: ignore[arg-type]
@@ -116,8 +116,8 @@ def _render_with_helm(
     api_versions: tuple[str, ...],
     kube_version: str | None,
 ) -> list[dict[str, Any]]:
-    from ..helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
-    from ..overlay import missing_overlays
+    from ..desired.helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
+    from ..desired.overlay import missing_overlays
 
     for problem in missing_overlays(chart_dir, desired.merged_values):
         click.echo(f"warning: {problem}", err=True)

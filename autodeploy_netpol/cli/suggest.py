@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ..suggest import DEFAULT_INGRESS_NAMESPACE, suggested_block, suggestion_yaml
+from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE, suggested_block, suggestion_yaml
 from .common import env_default, handle_errors
 
 

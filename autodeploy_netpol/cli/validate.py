@@ -7,10 +7,10 @@ import os
 
 import click
 
+from ..desired.validate import ERROR, validate_values
+from ..desired.values import default_values_path, read_values
 from ..errors import ExitCode, InputError, Location
-from ..validate import ERROR, validate_values
-from ..values import default_values_path, read_values
-from ..yamlio import cycle_collector_paused
+from ..sources.yamlio import cycle_collector_paused
 from .common import format_option, handle_errors
 from .options import values_argument
 

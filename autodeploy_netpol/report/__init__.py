@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
-from ..drift import ABSENT, Change, DriftEntry, DriftReport, FieldChange
+from ..checks.drift import ABSENT, Change, DriftEntry, DriftReport, FieldChange
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/drift-report.schema.json"

@@ -43,7 +43,7 @@ def load_report(path: str) -> dict[str, Any]:
     """Read a drift report written by ``drift --format json``, checked against the schema."""
     import jsonschema
 
-    from ..yamlio import read_text
+    from ..sources.yamlio import read_text
 
     text = read_text(path)
     try:

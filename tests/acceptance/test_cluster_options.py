@@ -18,7 +18,7 @@ from autodeploy_netpol.cli.cluster_options import (
     reader_from_options,
 )
 from autodeploy_netpol.cli.common import handle_errors
-from autodeploy_netpol.live.cluster import RetryPolicy
+from autodeploy_netpol.sources.cluster import RetryPolicy
 
 
 @click.command()

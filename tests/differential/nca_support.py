@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from autodeploy_netpol.connectivity import Model
-from autodeploy_netpol.connectivity.analysis import NodeKey, analyse
-from autodeploy_netpol.connectivity.intervals import (
+from autodeploy_netpol.policy import Model
+from autodeploy_netpol.policy.analysis import NodeKey, analyse
+from autodeploy_netpol.policy.intervals import (
     ALL_CONNECTIONS,
     ALL_PORTS,
     NO_CONNECTIONS,
@@ -87,7 +87,7 @@ def _node(token: str) -> list[NodeKey]:
             lo, hi = part.split("-", 1)
             nodes.append((ip_to_int(lo), ip_to_int(hi)))
         elif "/" in part:
-            from autodeploy_netpol.connectivity.intervals import cidr_range
+            from autodeploy_netpol.policy.intervals import cidr_range
 
             nodes.append(cidr_range(part))
         else:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from nca_support import differences, nca_available, ours, parse_nca, run_nca, write_cluster
-
-from autodeploy_netpol.connectivity.synthetic import generate_cluster
+from synthetic_cluster import generate_cluster
 
 pytestmark = [
     pytest.mark.nca,

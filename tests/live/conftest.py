@@ -3,7 +3,7 @@
 Two kinds of tests live here:
 
 - *read tests* seed objects through the :class:`Seeder` fixture and read them back with the
-  real :class:`~autodeploy_netpol.live.cluster.ClusterReader`; they run against kmock's
+  real :class:`~autodeploy_netpol.sources.cluster.ClusterReader`; they run against kmock's
   in-memory Kubernetes emulator, or against a real cluster when pytest is given
   ``--kubeconfig FILE`` (that option and the ``kube_cluster`` fixture come from
   pytest-helm-charts; objects are then created in throw-away namespaces made by its

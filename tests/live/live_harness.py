@@ -12,8 +12,8 @@ import aiohttp.web
 import kmock
 import yaml
 
-from autodeploy_netpol.live import cluster
-from autodeploy_netpol.live.cluster import ClusterAccess, ClusterReader, RetryPolicy
+from autodeploy_netpol.sources import cluster
+from autodeploy_netpol.sources.cluster import ClusterAccess, ClusterReader, RetryPolicy
 
 TOKEN = "kmock-test-token"
 

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from autodeploy_netpol.cli import main
-from autodeploy_netpol.desired import DeployContext, compute_desired
-from autodeploy_netpol.values import read_values
+from autodeploy_netpol.desired.compute import DeployContext, compute_desired
+from autodeploy_netpol.desired.values import read_values
 
 pytestmark = [pytest.mark.live, pytest.mark.asyncio]
 

@@ -15,9 +15,9 @@ import pytest
 from live_harness import EmulatorSeeder
 from ownership_fixtures import FIXTURES, RELEASE, desired, live
 
+from autodeploy_netpol.checks.ownership.conflicts import assess
 from autodeploy_netpol.errors import ClusterError, ExitCode
-from autodeploy_netpol.live.helm_releases import ClusterHistory, read_release_secrets
-from autodeploy_netpol.ownership.conflicts import assess
+from autodeploy_netpol.sources.helm_releases import ClusterHistory, read_release_secrets
 
 pytestmark = [pytest.mark.live, pytest.mark.asyncio]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from autodeploy_netpol.live import CILIUM_NETWORK_POLICY, NETWORK_POLICY
-from autodeploy_netpol.live.cluster import NETWORK_POLICIES
+from autodeploy_netpol.kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from autodeploy_netpol.sources.cluster import NETWORK_POLICIES
 
 pytestmark = [pytest.mark.live, pytest.mark.asyncio]
 

@@ -15,7 +15,7 @@ import pytest
 from live_harness import TOKEN, write_kubeconfig
 
 from autodeploy_netpol.errors import ClusterError, ExitCode
-from autodeploy_netpol.live.cluster import (
+from autodeploy_netpol.sources.cluster import (
     NETWORK_POLICIES,
     RBAC_FILE,
     ClusterAccess,

@@ -12,10 +12,10 @@ from audit_support import GeneratedCluster, Workload, generate_cluster, hubble_l
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodeploy_netpol.audit import evaluate
-from autodeploy_netpol.audit.evaluate import Audit, PolicyReachability, objects_after_deploy
-from autodeploy_netpol.audit.flows import EXTERNAL, POD, Peer, ReadStats, read_flows
-from autodeploy_netpol.connectivity import Endpoint, Model
+from autodeploy_netpol.checks import audit as evaluate
+from autodeploy_netpol.checks.audit import Audit, PolicyReachability, objects_after_deploy
+from autodeploy_netpol.policy import Endpoint, Model
+from autodeploy_netpol.sources.flows import EXTERNAL, POD, Peer, ReadStats, read_flows
 
 
 def _engine_endpoint(peer: Workload | str) -> Endpoint:

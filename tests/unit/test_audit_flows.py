@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autodeploy_netpol.audit.flows import (
+from autodeploy_netpol.errors import InputError
+from autodeploy_netpol.sources.flows import (
     ENTITY,
     EXTERNAL,
     POD,
@@ -28,7 +29,6 @@ from autodeploy_netpol.audit.flows import (
     read_flows,
     workload_from_pod_name,
 )
-from autodeploy_netpol.errors import InputError
 
 DATA = Path(__file__).parent.parent / "data" / "audit"
 SAMPLE = DATA / "hubble-flows.jsonl"
@@ -300,7 +300,7 @@ def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
 
     from audit_support import generate_cluster, hubble_line, random_peer
 
-    from autodeploy_netpol.audit.flows import PeerTable, read_hubble
+    from autodeploy_netpol.sources.flows import PeerTable, read_hubble
 
     cluster = generate_cluster(seed)
     rng = random.Random(seed)

@@ -1,6 +1,6 @@
 import pytest
 
-from autodeploy_netpol.chart import (
+from autodeploy_netpol.desired.chart import (
     CHART_DEFAULTS,
     DEFAULT_DENY_SPEC,
     appname,
@@ -9,7 +9,7 @@ from autodeploy_netpol.chart import (
     render_objects,
     shared_labels,
 )
-from autodeploy_netpol.merge import helm_merge_all
+from autodeploy_netpol.desired.merge import helm_merge_all
 
 
 @pytest.mark.parametrize(

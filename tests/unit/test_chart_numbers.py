@@ -2,8 +2,8 @@
 
 import pytest
 
-from autodeploy_netpol.chart import CHART_DEFAULTS, render_objects
-from autodeploy_netpol.merge import helm_merge_all
+from autodeploy_netpol.desired.chart import CHART_DEFAULTS, render_objects
+from autodeploy_netpol.desired.merge import helm_merge_all
 
 
 @pytest.mark.parametrize(

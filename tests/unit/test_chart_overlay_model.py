@@ -2,17 +2,17 @@
 
 import pytest
 
-from autodeploy_netpol.chart import (
+from autodeploy_netpol.desired.chart import (
     CHART_DEFAULTS,
     chart_defaults,
     render_objects,
     ships_cilium_template,
     version_numbers,
 )
-from autodeploy_netpol.desired import DeployContext, compute_desired
+from autodeploy_netpol.desired.compute import DeployContext, compute_desired
+from autodeploy_netpol.desired.merge import helm_merge_all
+from autodeploy_netpol.desired.values import ValuesFile
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.merge import helm_merge_all
-from autodeploy_netpol.values import ValuesFile
 
 SET = {"releaseOverride": "prod", "gitlab": {"projectID": "42"}, "application": {"track": "stable"}}
 

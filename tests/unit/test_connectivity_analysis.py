@@ -6,16 +6,11 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synthetic_cluster import generate_cluster
 
-from autodeploy_netpol.connectivity import Endpoint, Model
-from autodeploy_netpol.connectivity.analysis import (
-    ClassIndex,
-    NodeKey,
-    address_boundaries,
-    analyse,
-    diff_models,
-)
-from autodeploy_netpol.connectivity.intervals import (
+from autodeploy_netpol.policy import Endpoint, Model
+from autodeploy_netpol.policy.analysis import ClassIndex, NodeKey, address_boundaries, analyse, diff_models
+from autodeploy_netpol.policy.intervals import (
     NO_CONNECTIONS,
     ConnectionSet,
     IntervalSet,
@@ -23,7 +18,6 @@ from autodeploy_netpol.connectivity.intervals import (
     format_ip_range,
     ip_to_int,
 )
-from autodeploy_netpol.connectivity.synthetic import generate_cluster
 
 
 def _reference(model: Model) -> dict[tuple[NodeKey, NodeKey], ConnectionSet]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autodeploy_netpol.connectivity.drift_section import connectivity_section, stand_in_pods
+from autodeploy_netpol.checks.connectivity_section import connectivity_section, stand_in_pods
 
 NS = "shop-42-production"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from autodeploy_netpol.connectivity import Endpoint, Model, PolicyError
-from autodeploy_netpol.connectivity.intervals import ConnectionSet, IntervalSet
+from autodeploy_netpol.policy import Endpoint, Model, PolicyError
+from autodeploy_netpol.policy.intervals import ConnectionSet, IntervalSet
 
 
 def np(name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from autodeploy_netpol.connectivity import Model
-from autodeploy_netpol.connectivity.explain import explain_model
-from autodeploy_netpol.connectivity.lint import ERROR, INFO, WARNING, Finding, lint_model
+from autodeploy_netpol.checks.explain import explain_model
+from autodeploy_netpol.checks.lint import ERROR, INFO, WARNING, Finding, lint_model
+from autodeploy_netpol.policy import Model
 
 APP_NS = "production-42-production"
 BASE: list[dict[str, Any]] = [

@@ -1,10 +1,10 @@
 import pytest
 
-from autodeploy_netpol.chart import CHART_DEFAULTS
-from autodeploy_netpol.desired import DeployContext, compute_desired, effective_block
+from autodeploy_netpol.desired.chart import CHART_DEFAULTS
+from autodeploy_netpol.desired.compute import DeployContext, compute_desired, effective_block
+from autodeploy_netpol.desired.suggest import suggested_spec
+from autodeploy_netpol.desired.values import ValuesFile
 from autodeploy_netpol.errors import InputError, ValidationFailed
-from autodeploy_netpol.suggest import suggested_spec
-from autodeploy_netpol.values import ValuesFile
 
 
 def values_file(data):

@@ -8,17 +8,9 @@ from typing import Any
 
 import pytest
 
-from autodeploy_netpol.drift import (
-    ABSENT,
-    Change,
-    IgnoreRule,
-    Scope,
-    compare,
-    owner_of,
-    release_of,
-)
+from autodeploy_netpol.checks.drift import ABSENT, Change, IgnoreRule, Scope, compare, owner_of, release_of
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.live.snapshot import read_manifests
+from autodeploy_netpol.sources.snapshot import read_manifests
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
 NS = "shop-42-production"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from autodeploy_netpol.errors import ClusterError, ExitCode
-from autodeploy_netpol.live.cluster import (
+from autodeploy_netpol.sources.cluster import (
     CILIUM_NETWORK_POLICIES,
     NETWORK_POLICIES,
     POLICY_RESOURCES,
@@ -18,7 +18,7 @@ from autodeploy_netpol.live.cluster import (
     ClusterReader,
     RetryPolicy,
 )
-from autodeploy_netpol.live.kubeconfig import merge_kubeconfigs, resolve_target
+from autodeploy_netpol.sources.kubeconfig import merge_kubeconfigs, resolve_target
 
 REPO = Path(__file__).resolve().parents[2]
 

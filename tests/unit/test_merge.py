@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from autodeploy_netpol.merge import helm_merge, helm_merge_all
+from autodeploy_netpol.desired.merge import helm_merge, helm_merge_all
 
 CASES = [
     ("maps merge key by key", {"a": {"x": 1}}, {"a": {"y": 2}}, {"a": {"x": 1, "y": 2}}),

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autodeploy_netpol.drift import Change, DriftEntry, InSync, compare_policy
-from autodeploy_netpol.normalize import canonical, normalize_policy
+from autodeploy_netpol.checks.drift import Change, DriftEntry, InSync, compare_policy
+from autodeploy_netpol.policy.normalize import canonical, normalize_policy
 
 
 def netpol(spec: Any, **metadata: Any) -> dict[str, Any]:

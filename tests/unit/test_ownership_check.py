@@ -5,7 +5,7 @@ import copy
 import pytest
 from ownership_fixtures import NAMESPACE, RELEASE, desired, live
 
-from autodeploy_netpol.ownership.check import check_ownership, split_release
+from autodeploy_netpol.checks.ownership.check import check_ownership, split_release
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 from ownership_fixtures import RELEASE, live, live_object
 
-from autodeploy_netpol.ownership.classify import (
+from autodeploy_netpol.checks.ownership.classify import (
     Ownership,
     classify,
     helm_ownership_problems,

@@ -5,7 +5,7 @@ import copy
 import pytest
 from ownership_fixtures import NAMESPACE, RELEASE, desired, live, live_object
 
-from autodeploy_netpol.ownership.conflicts import (
+from autodeploy_netpol.checks.ownership.conflicts import (
     Outcome,
     Severity,
     WarningCode,
@@ -13,7 +13,7 @@ from autodeploy_netpol.ownership.conflicts import (
     exit_code,
     verdict_json,
 )
-from autodeploy_netpol.ownership.helm_history import current_release
+from autodeploy_netpol.sources.helm_history import current_release
 
 
 def codes(report):

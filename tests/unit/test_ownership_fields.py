@@ -5,12 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from ownership_fixtures import live_object
 
-from autodeploy_netpol.ownership.fields import (
-    ListItemKey,
-    SetValue,
-    parse_managed_fields,
-    path_text,
-)
+from autodeploy_netpol.checks.ownership.fields import ListItemKey, SetValue, parse_managed_fields, path_text
 
 
 def test_entries_from_helm_then_kubectl_edit():

@@ -8,11 +8,7 @@ import pytest
 from ownership_fixtures import RELEASE, live
 
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.ownership.helm_history import (
-    current_release,
-    decode_release,
-    release_secrets,
-)
+from autodeploy_netpol.sources.helm_history import current_release, decode_release, release_secrets
 
 
 def secret_name(release, version):

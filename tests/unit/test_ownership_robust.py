@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ownership_fixtures import NAMESPACE, RELEASE, desired, live
 
-from autodeploy_netpol.ownership.conflicts import assess
+from autodeploy_netpol.checks.ownership.conflicts import assess
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 70000), st.text(max_size=8))
 json_values = st.recursive(

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ownership_fixtures import NAMESPACE, desired, live, live_object
 
-from autodeploy_netpol.ownership.widening import (
+from autodeploy_netpol.checks.ownership.widening import (
     Peer,
     Port,
     Requirement,

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodeploy_netpol.drift import IgnoreRule, compare
-from autodeploy_netpol.live.snapshot import read_manifests
+from autodeploy_netpol.checks.drift import IgnoreRule, compare
 from autodeploy_netpol.report import render, report_document, summary_line
 from autodeploy_netpol.report.json_report import load_report, render_json, report_schema
 from autodeploy_netpol.report.junit import render_junit
 from autodeploy_netpol.report.markdown import code_block, code_span, escape_text, render_markdown
 from autodeploy_netpol.report.text import render_text
+from autodeploy_netpol.sources.snapshot import read_manifests
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
 NS = "shop-42-production"

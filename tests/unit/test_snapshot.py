@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.live import snapshot
-from autodeploy_netpol.live.snapshot import read_manifests, read_snapshot
+from autodeploy_netpol.sources import snapshot
+from autodeploy_netpol.sources.snapshot import read_manifests, read_snapshot
 
 POLICY = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: %s, namespace: ns}\nspec: {podSelector: {}}\n"
 

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from autodeploy_netpol.suggest import suggested_block, suggestion_yaml
+from autodeploy_netpol.desired.suggest import suggested_block, suggestion_yaml
 
 
 @pytest.mark.parametrize("release", ["production", "review-feat-x", "true", "123", "null"])

@@ -1,7 +1,7 @@
 import pytest
 
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.yamlio import format_path, load_mapping
+from autodeploy_netpol.sources.yamlio import format_path, load_mapping
 
 
 def test_duplicate_key_is_an_error(tmp_path):

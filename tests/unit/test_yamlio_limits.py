@@ -5,9 +5,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodeploy_netpol import yamlio
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.yamlio import MAX_DEPTH, iter_documents
+from autodeploy_netpol.sources import yamlio
+from autodeploy_netpol.sources.yamlio import MAX_DEPTH, iter_documents
 
 
 def _nested(kind: str, depth: int) -> str:
@@ -134,7 +134,7 @@ def test_nesting_at_the_limit_is_read():
 
 
 def test_utf16_is_named():
-    from autodeploy_netpol.yamlio import decode_utf8
+    from autodeploy_netpol.sources.yamlio import decode_utf8
 
     with pytest.raises(InputError, match="UTF-16"):
         decode_utf8("\ufeffa: 1\n".encode("utf-16-le"), "v.yaml")
@@ -143,7 +143,7 @@ def test_utf16_is_named():
 def test_reading_restores_the_cycle_collector(tmp_path):
     import gc
 
-    from autodeploy_netpol.yamlio import load_documents
+    from autodeploy_netpol.sources.yamlio import load_documents
 
     path = tmp_path / "v.yaml"
     path.write_text("a: [1, 2]\n")

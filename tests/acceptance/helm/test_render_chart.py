@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autodeploy_netpol.overlay import apply_overlay
+from autodeploy_netpol.desired.overlay import apply_overlay
 
 pytestmark = pytest.mark.helm
 

@@ -21,7 +21,7 @@ ChartFactory = Callable[..., Path]
 
 def build_chart(destination: Path, *, modern: bool = False, overlays: bool = False) -> Path:
     """Copy the fixture chart to ``destination``; ``modern`` makes it a 2.100 chart without Cilium."""
-    from autodeploy_netpol.overlay import apply_overlay
+    from autodeploy_netpol.desired.overlay import apply_overlay
 
     chart = destination / "auto-deploy-app"
     shutil.copytree(FIXTURE_CHART, chart)

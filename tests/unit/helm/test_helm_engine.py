@@ -13,8 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.helm_engine import (
+from autodeploy_netpol.desired.helm_engine import (
     ENGINE_CLI,
     ENGINE_SDK,
     HelmRelease,
@@ -22,6 +21,7 @@ from autodeploy_netpol.helm_engine import (
     open_chart,
     render_policies,
 )
+from autodeploy_netpol.errors import InputError
 
 pytestmark = pytest.mark.helm
 
@@ -165,7 +165,7 @@ def test_without_any_engine_the_error_names_both(tmp_path):
     (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: x\nversion: 0.1.0\n")
     script = (
         "import sys; sys.modules['helm_python'] = None\n"
-        "from autodeploy_netpol.helm_engine import open_chart\n"
+        "from autodeploy_netpol.desired.helm_engine import open_chart\n"
         "from autodeploy_netpol.errors import InputError\n"
         f"try:\n    open_chart({str(tmp_path)!r})\nexcept InputError as e:\n    print(e)\n"
     )

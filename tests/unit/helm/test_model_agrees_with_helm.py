@@ -17,16 +17,16 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from autodeploy_netpol.chart import chart_defaults, render_objects
-from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.helm_engine import (
+from autodeploy_netpol.desired.chart import chart_defaults, render_objects
+from autodeploy_netpol.desired.helm_engine import (
     ENGINE_SDK,
     HelmRelease,
     LoadedChart,
     auto_deploy_set_values,
     open_chart,
 )
-from autodeploy_netpol.merge import helm_merge_all
+from autodeploy_netpol.desired.merge import helm_merge_all
+from autodeploy_netpol.errors import InputError
 
 pytestmark = pytest.mark.helm
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from autodeploy_netpol.desired.helm_engine import HelmRelease, auto_deploy_set_values, render_policies
+from autodeploy_netpol.desired.overlay import CILIUM_REPLACEMENT, Action, apply_overlay, ownership, stamped
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.helm_engine import HelmRelease, auto_deploy_set_values, render_policies
-from autodeploy_netpol.overlay import CILIUM_REPLACEMENT, Action, apply_overlay, ownership, stamped
 
 RELEASE = HelmRelease(
     "review-42-abc",

@@ -1,0 +1,326 @@
+"""Recorded flows against the policies before and after a deploy, aggregated on the fly (pure).
+
+A flow *would be dropped* when the policies in place after the deploy deny it, and is *newly
+allowed* when the policies in place now deny it and those after the deploy allow it. Flows are
+grouped by (source workload, destination workload, protocol, port); verdicts are cached per
+(source peer, destination peer, protocol, port), so the policy engine is asked once per distinct
+connection, not once per flow, and memory grows with distinct peers and groups, not with flows.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..policy import Endpoint, Model
+from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
+from ..policy.inventory import namespace_labels
+from ..sources.flows import EXTERNAL, POD, Flow, Peer, ReadStats
+
+#: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
+#: the verdict cache is flushed when full (it only saves time).
+MAX_GROUPS = 10_000
+MAX_CACHED_VERDICTS = 100_000
+MAX_CAVEATS = 50
+OTHER_ADDRESSES = "world (other addresses)"
+
+
+class Reachability(Protocol):
+    """What a set of policies allows, one connection at a time."""
+
+    def allows(self, source: Peer, destination: Peer, protocol: str, port: int) -> bool:
+        """True when ``source`` may open ``protocol``/``port`` connections to ``destination``."""
+        ...
+
+
+class PolicyReachability:
+    """:class:`Reachability` answered by the connectivity engine for one set of manifests.
+
+    Peers become engine endpoints: pods by their recorded namespace and labels (the pods need
+    not exist any more), external peers by address, reserved identities as Cilium entities.
+    A namespace the manifests do not describe gets the labels the recording carries for it
+    (Cilium records them as ``io.cilium.k8s.namespace.labels.*``), so namespaceSelectors match
+    as they did when the flow was seen.
+    """
+
+    def __init__(self, model: Model, address_boundaries: Sequence[int] = ()) -> None:
+        self.model = model
+        self._endpoints: dict[Peer, Endpoint] = {}
+        self._addresses: dict[int, Endpoint] = {}
+        self._world = Endpoint.entity_named("world")
+        # Addresses between two consecutive boundaries are alike for every CIDR in the policies.
+        self._boundaries = sorted({0, IPV6_OFFSET, *address_boundaries})
+        self.caveats: dict[str, None] = {}  # ordered set of "not modelled" notes met on the way
+
+    @classmethod
+    def from_objects(cls, objects: Iterable[Mapping[str, Any]]) -> PolicyReachability:
+        """Compile policies, namespaces and workloads from manifests (raises ``PolicyError``)."""
+        objects = list(objects)
+        return cls(Model.from_objects(objects), cidr_boundaries(objects))
+
+    def _address(self, ip: str) -> Endpoint:
+        """The endpoint standing for every address alike to ``ip`` (a recording of internet
+        traffic holds millions of addresses, the policies a handful of CIDRs)."""
+        value = ip_to_int(ip)
+        start = self._boundaries[bisect_right(self._boundaries, value) - 1]
+        endpoint = self._addresses.get(start)
+        if endpoint is None:
+            endpoint = self._addresses[start] = Endpoint.address(int_to_ip(start))
+        return endpoint
+
+    def endpoint(self, peer: Peer) -> Endpoint:
+        """The engine's endpoint for ``peer`` (cached)."""
+        if peer.kind == EXTERNAL:  # not cached per address: millions of them share a few ranges
+            return self._address(peer.ip) if peer.ip else self._world
+        endpoint = self._endpoints.get(peer)
+        if endpoint is None:
+            if peer.kind == POD:
+                if peer.namespace_labels and peer.namespace not in self.model.namespaces:
+                    self.model.namespaces[peer.namespace] = namespace_labels(
+                        peer.namespace, dict(peer.namespace_labels)
+                    )
+                endpoint = Endpoint.pod(peer.namespace, dict(peer.labels))
+            else:  # ENTITY
+                endpoint = Endpoint.entity_named(peer.entity)
+            if len(self._endpoints) >= MAX_CACHED_VERDICTS:
+                self._endpoints.clear()
+            self._endpoints[peer] = endpoint
+        return endpoint
+
+    def allows(self, source: Peer, destination: Peer, protocol: str, port: int) -> bool:
+        verdict = self.model.verdict(self.endpoint(source), self.endpoint(destination), protocol, port)
+        for caveat in verdict.caveats:
+            if len(self.caveats) < MAX_CAVEATS:
+                self.caveats[caveat] = None
+        return verdict.allowed
+
+    def notes(self) -> list[str]:
+        """What the engine did not model, for the report."""
+        return list(dict.fromkeys([*self.model.notes(), *self.caveats]))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def cidr_boundaries(objects: Iterable[Mapping[str, Any]]) -> list[int]:
+    """Where address ranges named in policies begin and end, on the engine's integer line.
+
+    Every string in a policy spec that reads as a CIDR (``ipBlock.cidr``/``except``,
+    ``toCIDR``, ``toCIDRSet`` …) counts; taking a string that is not meant as one only splits
+    the line finer, which is always safe.
+    """
+    bounds: set[int] = set()
+    for obj in objects:
+        if obj.get("kind") not in (*POLICY_KINDS, "CiliumClusterwideNetworkPolicy"):
+            continue
+        for text in _strings(obj.get("spec")):
+            if "/" not in text and not text[:1].isdigit() and ":" not in text:
+                continue
+            try:
+                lo, hi = cidr_range(text if "/" in text else f"{text}/{128 if ':' in text else 32}")
+            except ValueError:
+                continue
+            bounds.update((lo, hi + 1))
+    return sorted(bounds)
+
+
+@dataclass(slots=True)
+class FlowGroup:
+    """Flows from one workload to another on one protocol and port."""
+
+    source: str
+    destination: str
+    protocol: str
+    port: int
+    flows: int = 0
+    would_drop: int = 0  # denied by the policies after the deploy
+    newly_allowed: int = 0  # denied now, allowed after the deploy
+    denied_before: int = 0  # denied by the policies in place now
+    first_seen: str = ""
+    last_seen: str = ""
+    observed: dict[str, int] = field(default_factory=dict)  # recorded verdict → flows
+
+    @property
+    def drop_ratio(self) -> float:
+        """Share of this group's flows that would be dropped."""
+        return self.would_drop / self.flows if self.flows else 0.0
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything the report shows."""
+
+    groups: tuple[FlowGroup, ...]
+    stats: ReadStats
+    notes: tuple[str, ...] = ()
+
+    @property
+    def flows(self) -> int:
+        return sum(group.flows for group in self.groups)
+
+    @property
+    def would_drop(self) -> int:
+        return sum(group.would_drop for group in self.groups)
+
+    @property
+    def newly_allowed(self) -> int:
+        return sum(group.newly_allowed for group in self.groups)
+
+    @property
+    def denied_before(self) -> int:
+        return sum(group.denied_before for group in self.groups)
+
+    @property
+    def dropped_groups(self) -> list[FlowGroup]:
+        """Groups with flows that would be dropped, most dropped first."""
+        found = [group for group in self.groups if group.would_drop]
+        return sorted(found, key=lambda g: (-g.would_drop, g.source, g.destination, g.protocol, g.port))
+
+    @property
+    def newly_allowed_groups(self) -> list[FlowGroup]:
+        """Groups with flows the deploy would newly allow, most flows first."""
+        found = [group for group in self.groups if group.newly_allowed]
+        return sorted(found, key=lambda g: (-g.newly_allowed, g.source, g.destination, g.protocol, g.port))
+
+
+class Audit:
+    """Feeds flows through two reachability answers and aggregates them."""
+
+    def __init__(self, before: Reachability, after: Reachability) -> None:
+        self._before = before
+        self._after = after
+        # (source, destination, protocol, port) → [group, would_drop, newly_allowed, denied_before]
+        self._cache: dict[tuple[Peer, Peer, str, int], tuple[FlowGroup, bool, bool, bool]] = {}
+        self._groups: dict[tuple[str, str, str, int], FlowGroup] = {}
+
+    def _entry(
+        self, source: Peer, destination: Peer, protocol: str, port: int
+    ) -> tuple[FlowGroup, bool, bool, bool]:
+        allowed_before = self._before.allows(source, destination, protocol, port)
+        allowed_after = self._after.allows(source, destination, protocol, port)
+        entry = (
+            self._group(source, destination, protocol, port),
+            not allowed_after,
+            allowed_after and not allowed_before,
+            not allowed_before,
+        )
+        if len(self._cache) >= MAX_CACHED_VERDICTS:
+            self._cache.clear()
+        self._cache[(source, destination, protocol, port)] = entry
+        return entry
+
+    def _group(self, source: Peer, destination: Peer, protocol: str, port: int) -> FlowGroup:
+        key = (source.workload, destination.workload, protocol, port)
+        group = self._groups.get(key)
+        if group is None:
+            if len(self._groups) >= MAX_GROUPS:
+                # A recording with very many external addresses: keep one group per workload.
+                key = (
+                    OTHER_ADDRESSES if source.kind == EXTERNAL else source.workload,
+                    OTHER_ADDRESSES if destination.kind == EXTERNAL else destination.workload,
+                    protocol,
+                    port,
+                )
+                group = self._groups.get(key)
+            if group is None:
+                group = self._groups[key] = FlowGroup(key[0], key[1], protocol, port)
+        return group
+
+    def run(self, flows: Iterable[Flow]) -> None:
+        """Evaluate and aggregate every flow of ``flows``."""
+        # Hot path (bench/audit.py): one dictionary lookup per flow once a connection is known.
+        cache = self._cache
+        entry_for = self._entry
+        for flow in flows:
+            source, destination, protocol, port, time, verdict = flow
+            entry = cache.get((source, destination, protocol, port))
+            if entry is None:
+                entry = entry_for(source, destination, protocol, port)
+            group, would_drop, newly_allowed, denied_before = entry
+            group.flows += 1
+            if would_drop:
+                group.would_drop += 1
+            elif newly_allowed:
+                group.newly_allowed += 1
+            if denied_before:
+                group.denied_before += 1
+            if time:
+                if time > group.last_seen:
+                    group.last_seen = time
+                if time < group.first_seen or not group.first_seen:
+                    group.first_seen = time
+            observed = group.observed
+            observed[verdict] = observed.get(verdict, 0) + 1
+
+    def result(self, stats: ReadStats, notes: Sequence[str] = ()) -> AuditResult:
+        """The aggregate so far, groups in a stable order."""
+        groups = sorted(self._groups.values(), key=lambda g: (g.source, g.destination, g.protocol, g.port))
+        return AuditResult(tuple(groups), stats, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Which policies are in place before and after the deploy
+
+POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
+_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+_RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+
+
+def _identity(obj: Mapping[str, Any], default_namespace: str) -> tuple[str, str, str]:
+    metadata = obj.get("metadata") or {}
+    return (
+        str(obj.get("kind", "")),
+        str(metadata.get("namespace") or default_namespace),
+        str(metadata.get("name", "")),
+    )
+
+
+def objects_after_deploy(
+    desired: Sequence[Mapping[str, Any]],
+    live: Sequence[Mapping[str, Any]],
+    *,
+    namespace: str,
+    helm_release: str,
+) -> list[dict[str, Any]]:
+    """The objects in place after ``helm upgrade``: the desired ones (in ``namespace``), plus the
+    live ones the deploy leaves alone.
+
+    Replaced: live objects with the kind, namespace and name of a desired object. Deleted: live
+    policies of the same Helm release (``meta.helm.sh/release-name``) that the deploy no longer
+    renders — Helm removes what a release stops rendering. Everything else stays, including
+    policies written by hand or by GitLab's UI editor, which add to what the deploy allows.
+    """
+    placed: list[dict[str, Any]] = []
+    desired_ids = set()
+    for obj in desired:
+        copy = dict(obj)
+        metadata = dict(copy.get("metadata") or {})
+        metadata.setdefault("namespace", namespace)
+        copy["metadata"] = metadata
+        placed.append(copy)
+        desired_ids.add(_identity(copy, namespace))
+    kept: list[dict[str, Any]] = []
+    for obj in live:
+        identity = _identity(obj, namespace)
+        if identity in desired_ids:
+            continue
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        if (
+            identity[0] in POLICY_KINDS
+            and annotations.get(_RELEASE_ANNOTATION) == helm_release
+            and annotations.get(_RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace
+            and identity[1] == namespace
+        ):
+            continue
+        kept.append(dict(obj))
+    return kept + placed

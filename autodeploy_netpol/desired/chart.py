@@ -1,0 +1,296 @@
+"""The auto-deploy-app chart contract, as a pure model of what Helm renders.
+
+This is what ``render`` uses without ``--chart``; a test renders the fixture chart plus
+chart-overlays with real Helm and checks that this model agrees object for object.
+
+Contract (GitLab's auto-deploy-app chart, see FACTS.md):
+
+* object name = ``fullname`` = ``<release>-<chart name>`` with a trailing ``-app`` removed,
+  cut to 63 characters, one trailing ``-`` trimmed → ``<release>-auto-deploy``;
+* the spec is copied verbatim from values; no namespace in metadata;
+* labels are the chart's ``sharedlabels`` plus ``extraLabels``; CiliumNetworkPolicy adds
+  ``app.gitlab.com/proj`` and, with alerts on, the annotation ``app.gitlab.com/alert: "true"``.
+
+The values extension (chart-overlays) adds named policies (``<fullname>-<key>``), the suggested
+policy as its own object (``networkPolicy.suggested`` → ``<fullname>-suggested``), an opt-in
+namespace default-deny policy (``<fullname>-default-deny``) that still allows DNS, and brings the
+CiliumNetworkPolicy back on charts from 2.40.0 on, which dropped it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import sys
+from typing import Any
+
+from ..errors import InputError
+from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
+
+CHART_NAME = "auto-deploy-app"
+#: Chart version used for the ``chart`` / ``helm.sh/chart`` labels when no chart is given.
+DEFAULT_CHART_VERSION = "2.100.0"
+NETWORK_POLICY_API = "networking.k8s.io/v1"
+CILIUM_API = "cilium.io/v2"
+DEFAULT_DENY_SUFFIX = "default-deny"
+SUGGESTED_SUFFIX = "suggested"
+#: auto-deploy-app 2.40.0 (Jan 2023) removed the CiliumNetworkPolicy template and its values.
+CILIUM_REMOVED_IN = (2, 40, 0)
+
+#: The chart's own defaults for the keys this tool renders (unchanged since 2020).
+CHART_DEFAULTS: dict[str, Any] = {
+    "gitlab": {"app": None, "env": None, "projectID": None},
+    "extraLabels": {},
+    "networkPolicy": {
+        "enabled": False,
+        "spec": {
+            "podSelector": {"matchLabels": {}},
+            "ingress": [
+                {
+                    "from": [
+                        {"podSelector": {"matchLabels": {}}},
+                        {"namespaceSelector": {"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}},
+                    ]
+                }
+            ],
+        },
+    },
+    "ciliumNetworkPolicy": {
+        "enabled": False,
+        "alerts": {"enabled": False},
+        "spec": {
+            "endpointSelector": {},
+            "ingress": [{"fromEndpoints": [{"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}]}],
+        },
+    },
+}
+
+#: The default-deny policy of the overlays: nothing in, nothing out except DNS to kube-dns.
+DEFAULT_DENY_SPEC: dict[str, Any] = {
+    "podSelector": {},
+    "policyTypes": ["Ingress", "Egress"],
+    "egress": [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+        }
+    ],
+}
+
+
+def _trunc63(name: str) -> str:
+    name = name[:63]
+    return name[:-1] if name.endswith("-") else name
+
+
+def fullname(release: str, name_override: str | None = None) -> str:
+    """The chart's ``fullname`` template: ``<release>-auto-deploy`` for the default chart name."""
+    name = f"{release}-{name_override or CHART_NAME}"
+    if name.endswith("-app"):
+        name = name[: -len("-app")]
+    return _trunc63(name)
+
+
+def appname(release: str, release_override: str | None = None) -> str:
+    """The chart's ``appname``: ``releaseOverride`` (Auto Deploy sets it) or the release, cut to 63."""
+    return (release_override or release)[:63]
+
+
+def chart_label(chart_version: str) -> str:
+    """``auto-deploy-app-<version>`` with ``+`` replaced by ``_`` (label values cannot hold ``+``)."""
+    return f"{CHART_NAME}-{chart_version.replace('+', '_')}"
+
+
+def shared_labels(
+    release: str,
+    *,
+    release_override: str | None = None,
+    chart_version: str = DEFAULT_CHART_VERSION,
+    extra_labels: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The chart's ``sharedlabels`` plus ``extraLabels``, in the order the template writes them."""
+    app = appname(release, release_override)
+    chart = chart_label(chart_version)
+    labels: dict[str, str] = {
+        "app": app,
+        "chart": chart,
+        "release": release,
+        "heritage": "Helm",
+        "app.kubernetes.io/name": app,
+        "helm.sh/chart": chart,
+        "app.kubernetes.io/managed-by": "Helm",
+        "app.kubernetes.io/instance": release,
+    }
+    for key, value in sorted((extra_labels or {}).items(), key=lambda item: str(item[0])):
+        labels[str(key)] = "" if value is None else _label_text(value)
+    return labels
+
+
+def _label_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def named_policy_name(base: str, key: str) -> str:
+    """Object name of a named policy: ``<fullname>-<key>``, cut like ``fullname``."""
+    return _trunc63(f"{base}-{key}")
+
+
+def version_numbers(chart_version: str) -> tuple[int, int, int]:
+    """``"2.39.0"`` → ``(2, 39, 0)``; a leading ``v``, pre-release and build parts are ignored.
+
+    A version that does not parse counts as the newest chart (the default, without Cilium).
+    """
+    match = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", chart_version.strip())
+    if not match:
+        return (sys.maxsize, 0, 0)
+    return (int(match[1]), int(match[2]), int(match[3] or 0))
+
+
+def ships_cilium_template(chart_version: str) -> bool:
+    """True for the chart versions (2.6.0 - 2.39.x) that render the CiliumNetworkPolicy themselves.
+
+    From 2.40.0 on the chart-overlays bring the template back (``overlay`` lays it only then).
+    """
+    return version_numbers(chart_version) < CILIUM_REMOVED_IN
+
+
+def chart_defaults(chart_version: str = DEFAULT_CHART_VERSION) -> dict[str, Any]:
+    """The chart's default values for ``chart_version``: from 2.40.0 on there is no
+    ``ciliumNetworkPolicy`` block (the overlays render it from the user's values alone)."""
+    if ships_cilium_template(chart_version):
+        return copy.deepcopy(CHART_DEFAULTS)
+    return {
+        key: copy.deepcopy(value) for key, value in CHART_DEFAULTS.items() if key != "ciliumNetworkPolicy"
+    }
+
+
+def _enabled(block: dict[str, Any] | None) -> bool:
+    return isinstance(block, dict) and block.get("enabled") is True
+
+
+def render_objects(
+    values: dict[str, Any], *, release: str, chart_version: str = DEFAULT_CHART_VERSION
+) -> list[dict[str, Any]]:
+    """Render the NetworkPolicy / CiliumNetworkPolicy objects for complete merged ``values``.
+
+    ``values`` are Helm's final values: :func:`chart_defaults` for ``chart_version``, the values
+    files, then the ``--set`` values. ``release`` is the Helm release name (``<release>`` or
+    ``<release>-canary`` …). The chart is the auto-deploy-app chart with chart-overlays laid on.
+
+    The order is Helm's (kind, then template file, then position in the file): the chart's
+    NetworkPolicy, the suggested one, named ones by key, default-deny; then the chart's
+    CiliumNetworkPolicy and the named Cilium policies by key.
+    """
+    base_name = fullname(release, values.get("nameOverride"))
+    labels = shared_labels(
+        release,
+        release_override=values.get("releaseOverride"),
+        chart_version=chart_version,
+        extra_labels=values.get("extraLabels") or {},
+    )
+    objects: list[dict[str, Any]] = []
+
+    network = values.get("networkPolicy") or {}
+    if _enabled(network):
+        objects.append(_network_policy(base_name, labels, network.get("spec")))
+        suggested = network.get("suggested")
+        if isinstance(suggested, dict) and _enabled(suggested):
+            app = appname(release, values.get("releaseOverride"))
+            namespace = suggested.get("ingressNamespace") or DEFAULT_INGRESS_NAMESPACE
+            name = named_policy_name(base_name, SUGGESTED_SUFFIX)
+            objects.append(_network_policy(name, labels, suggested_spec(app, namespace)))
+        for key, policy in _entries_on(network):
+            objects.append(
+                _network_policy(named_policy_name(base_name, key), labels, policy.get("spec") or {})
+            )
+        if _enabled(network.get("defaultDeny")):
+            name = named_policy_name(base_name, DEFAULT_DENY_SUFFIX)
+            objects.append(_network_policy(name, labels, DEFAULT_DENY_SPEC))
+
+    cilium = values.get("ciliumNetworkPolicy") or {}
+    if _enabled(cilium):
+        project = (values.get("gitlab") or {}).get("projectID")
+        cilium_labels = {**labels, "app.gitlab.com/proj": "" if project is None else _label_text(project)}
+        spec = cilium.get("spec")
+        if ships_cilium_template(chart_version) and not isinstance(cilium.get("alerts"), dict):
+            raise InputError(
+                f"auto-deploy-app {chart_version} cannot render ciliumNetworkPolicy without its alerts block:"
+                " its template reads .Values.ciliumNetworkPolicy.alerts.enabled",
+                hint="drop `alerts: null` from the values, or write `alerts: {enabled: false}`",
+            )
+        if not ships_cilium_template(chart_version):
+            # The overlay's replacement template falls back to the 2.39 default spec (the chart's
+            # values no longer carry one) the way sprig's `default` does: for any empty value.
+            spec = spec or CHART_DEFAULTS["ciliumNetworkPolicy"]["spec"]
+        objects.append(_cilium_policy(base_name, cilium_labels, _alerts(cilium), spec))
+        for key, policy in _entries_on(cilium):
+            name = named_policy_name(base_name, key)
+            objects.append(_cilium_policy(name, cilium_labels, _alerts(policy), policy.get("spec") or {}))
+    return [_as_helm_prints(obj) for obj in objects]
+
+
+def _as_helm_prints(value: Any) -> Any:
+    """Numbers as Helm prints them: values pass through JSON as float64, so ``8.0`` renders as ``8``."""
+    if isinstance(value, dict):
+        return {key: _as_helm_prints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_helm_prints(item) for item in value]
+    # Go's JSON encoder writes integral floats below 1e21 without a fraction (and -0 as 0).
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``policies`` entries that render, by key: a mapping whose ``enabled`` is not false
+    (absent or null means on, as Helm's null-deletes-the-key would have it)."""
+    entries = block.get("policies") or {}
+    return [
+        (key, policy)
+        for key, policy in sorted(entries.items())
+        if isinstance(policy, dict) and policy.get("enabled") is not False
+    ]
+
+
+def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, Any]:
+    return _object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, spec)
+
+
+def _cilium_policy(
+    name: str, labels: dict[str, str], annotations: dict[str, str] | None, spec: Any
+) -> dict[str, Any]:
+    return _object("CiliumNetworkPolicy", CILIUM_API, name, labels, annotations, spec)
+
+
+def _alerts(block: dict[str, Any]) -> dict[str, str] | None:
+    return {"app.gitlab.com/alert": "true"} if _enabled(block.get("alerts")) else None
+
+
+def _object(
+    kind: str,
+    api_version: str,
+    name: str,
+    labels: dict[str, str],
+    annotations: dict[str, str] | None,
+    spec: Any,
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": _sorted_keys(spec)}
+
+
+def _sorted_keys(value: Any) -> Any:
+    """A deep copy with mapping keys sorted, as Helm's ``toYaml`` writes them."""
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value

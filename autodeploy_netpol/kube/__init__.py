@@ -1,0 +1,4 @@
+"""Kubernetes and Auto Deploy vocabulary: kinds, label and annotation keys, tracks, release naming.
+
+The lowest layer: everything else may import it; it imports nothing of the tool but ``errors``.
+"""

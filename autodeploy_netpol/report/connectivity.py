@@ -1,0 +1,165 @@
+"""Connectivity reports: text, JSON, CSV and Markdown from a :class:`ConnectivityMap` or diff.
+
+Pure: records in, strings out. The JSON shape is documented in
+``schemas/connectivity.schema.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from ..policy.analysis import Connection, ConnectivityDiff, ConnectivityMap
+
+FORMATS = ("text", "json", "csv", "markdown")
+
+
+def connectivity_json(result: ConnectivityMap) -> dict[str, Any]:
+    return {
+        "connections": [record.as_dict() for record in result.connections()],
+        "workloads": result.workloads,
+        "not_modelled": result.notes,
+    }
+
+
+def diff_json(diff: ConnectivityDiff) -> dict[str, Any]:
+    return {
+        "added": [record.as_dict() for record in diff.added.connections()],
+        "removed": [record.as_dict() for record in diff.removed.connections()],
+        "not_modelled": sorted(set(diff.added.notes) | set(diff.removed.notes)),
+    }
+
+
+def _text_lines(result: ConnectivityMap, prefix: str = "") -> list[str]:
+    lines: list[str] = []
+    previous = None
+    for src, dst, conns in result.lines():
+        if previous is not None and src != previous and not prefix:
+            lines.append("")  # one block per source
+        previous = src
+        lines.append(f"{prefix}{src} => {dst} : {conns}")
+    return lines
+
+
+def _notes_text(notes: list[str]) -> list[str]:
+    if not notes:
+        return []
+    return ["", "Not modelled (reported, never assumed allowed or denied):", *(f"  {note}" for note in notes)]
+
+
+def connectivity_text(result: ConnectivityMap) -> str:
+    lines = _text_lines(result)
+    if not lines:
+        lines = ["no connection is allowed between the workloads found"]
+    head = f"{len(result.edges)} connected pairs among {len(result.workloads)} workloads"
+    return "\n".join([head, "", *lines, *_notes_text(result.notes)]) + "\n"
+
+
+def diff_text(diff: ConnectivityDiff) -> str:
+    if not diff.changed:
+        return "no change in connectivity\n" + "\n".join(_notes_text(diff.added.notes))
+    lines = [
+        f"connectivity changes: {len(diff.added.edges)} pairs gain, {len(diff.removed.edges)} pairs lose"
+    ]
+    if diff.added.edges:
+        lines += ["", "Added (newly allowed):", *_text_lines(diff.added, "  + ")]
+    if diff.removed.edges:
+        lines += ["", "Removed (no longer allowed):", *_text_lines(diff.removed, "  - ")]
+    return "\n".join([*lines, *_notes_text(sorted(set(diff.added.notes) | set(diff.removed.notes)))]) + "\n"
+
+
+def _csv(records: list[Connection], change: str | None = None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow((["change"] if change is not None else []) + ["src", "dst", "protocol", "ports"])
+    for record in records:
+        row = [record.src, record.dst, record.protocol, record.ports]
+        writer.writerow(([change] if change is not None else []) + row)
+    return buffer.getvalue()
+
+
+def connectivity_csv(result: ConnectivityMap) -> str:
+    return _csv(result.connections())
+
+
+def diff_csv(diff: ConnectivityDiff) -> str:
+    added = _csv(diff.added.connections(), "added")
+    removed = _csv(diff.removed.connections(), "removed").split("\n", 1)[1]
+    return added + removed
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _markdown_table(result: ConnectivityMap) -> list[str]:
+    rows = ["| From | To | Allowed |", "| --- | --- | --- |"]
+    rows += [
+        f"| `{_escape(src)}` | `{_escape(dst)}` | {_escape(conns)} |" for src, dst, conns in result.lines()
+    ]
+    return rows
+
+
+def _markdown_notes(notes: list[str]) -> list[str]:
+    if not notes:
+        return []
+    return [
+        "",
+        "<details><summary>Not modelled</summary>",
+        "",
+        *(f"- {_escape(note)}" for note in notes),
+        "",
+        "</details>",
+    ]
+
+
+def connectivity_markdown(result: ConnectivityMap) -> str:
+    lines = [
+        "### Connectivity",
+        "",
+        f"{len(result.edges)} connected pairs among {len(result.workloads)} workloads.",
+        "",
+    ]
+    lines += (
+        _markdown_table(result) if result.edges else ["No connection is allowed between the workloads found."]
+    )
+    return "\n".join([*lines, *_markdown_notes(result.notes)]) + "\n"
+
+
+def diff_markdown(diff: ConnectivityDiff, title: str = "Connectivity changes") -> str:
+    lines = [f"### {title}", ""]
+    if not diff.changed:
+        lines.append("No change in who can reach whom.")
+    if diff.added.edges:
+        lines += [f"**Newly allowed** ({len(diff.added.edges)} pairs)", "", *_markdown_table(diff.added), ""]
+    if diff.removed.edges:
+        lines += [
+            f"**No longer allowed** ({len(diff.removed.edges)} pairs)",
+            "",
+            *_markdown_table(diff.removed),
+            "",
+        ]
+    notes = sorted(set(diff.added.notes) | set(diff.removed.notes))
+    return "\n".join([*lines, *_markdown_notes(notes)]).rstrip("\n") + "\n"
+
+
+def render_connectivity(result: ConnectivityMap, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(connectivity_json(result), indent=2) + "\n"
+    if output_format == "csv":
+        return connectivity_csv(result)
+    if output_format == "markdown":
+        return connectivity_markdown(result)
+    return connectivity_text(result)
+
+
+def render_diff(diff: ConnectivityDiff, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(diff_json(diff), indent=2) + "\n"
+    if output_format == "csv":
+        return diff_csv(diff)
+    if output_format == "markdown":
+        return diff_markdown(diff)
+    return diff_text(diff)

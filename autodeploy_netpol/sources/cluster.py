@@ -1,0 +1,577 @@
+"""The Kubernetes API edge: read-only listing of policies, pods, namespaces and workloads.
+
+Everything the tool reads from a cluster goes through :class:`ClusterReader`. It talks to the
+API server with the official ``kubernetes`` client (imported here, lazily, so that commands
+which never touch a cluster start fast) and hides the unpleasant parts of the API behind
+plain lists of manifests:
+
+- pagination with ``limit``/``continue``; an expired continue token (HTTP 410) restarts the
+  list once from the beginning;
+- bounded retries with exponential backoff and jitter on 429 (``Retry-After`` honoured),
+  5xx, timeouts and connection errors;
+- responses are read as raw JSON (``_preload_content=False``), so objects keep the API's own
+  field names (``podSelector``, ``managedFields``) instead of the client's snake_case models,
+  and every object carries ``apiVersion`` and ``kind``;
+- failures become :class:`~autodeploy_netpol.errors.ClusterError` (exit 3) saying what could
+  not be done and how to fix it — for 401/403 the verb and resource and the shipped Role;
+- a resource the server does not serve (the Cilium CRD not installed) is skipped with a note
+  where that is expected.
+
+The reader only ever sends GET requests: the tool never writes to a cluster.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import gc
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from ..errors import ClusterError
+from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
+from .live import LiveState
+
+#: The shipped least-privilege RBAC, named in permission errors.
+RBAC_FILE = "deploy/rbac.yaml"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One kind of API object the reader can list (group ``""`` is the core API)."""
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+    #: Served by a CRD that may not be installed; read through the custom objects API.
+    custom: bool = False
+    #: ``NetworkingV1Api`` and ``network_policy`` → ``list_namespaced_network_policy`` etc.
+    api_class: str = ""
+    snake: str = ""
+
+    @property
+    def api_version(self) -> str:
+        """``networking.k8s.io/v1``, or ``v1`` for the core group."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self) -> str:
+        """The name RBAC and kubectl use: ``networkpolicies.networking.k8s.io``, ``pods``."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+NETWORK_POLICIES = Resource(
+    "networking.k8s.io",
+    "v1",
+    "networkpolicies",
+    "NetworkPolicy",
+    api_class="NetworkingV1Api",
+    snake="network_policy",
+)
+CILIUM_NETWORK_POLICIES = Resource(
+    "cilium.io", "v2", "ciliumnetworkpolicies", "CiliumNetworkPolicy", custom=True
+)
+CILIUM_CLUSTERWIDE_NETWORK_POLICIES = Resource(
+    "cilium.io",
+    "v2",
+    "ciliumclusterwidenetworkpolicies",
+    "CiliumClusterwideNetworkPolicy",
+    namespaced=False,
+    custom=True,
+)
+PODS = Resource("", "v1", "pods", "Pod", api_class="CoreV1Api", snake="pod")
+NAMESPACES = Resource(
+    "", "v1", "namespaces", "Namespace", namespaced=False, api_class="CoreV1Api", snake="namespace"
+)
+SECRETS = Resource("", "v1", "secrets", "Secret", api_class="CoreV1Api", snake="secret")
+DEPLOYMENTS = Resource("apps", "v1", "deployments", "Deployment", api_class="AppsV1Api", snake="deployment")
+STATEFUL_SETS = Resource(
+    "apps", "v1", "statefulsets", "StatefulSet", api_class="AppsV1Api", snake="stateful_set"
+)
+DAEMON_SETS = Resource("apps", "v1", "daemonsets", "DaemonSet", api_class="AppsV1Api", snake="daemon_set")
+REPLICA_SETS = Resource("apps", "v1", "replicasets", "ReplicaSet", api_class="AppsV1Api", snake="replica_set")
+JOBS = Resource("batch", "v1", "jobs", "Job", api_class="BatchV1Api", snake="job")
+
+POLICY_RESOURCES = (NETWORK_POLICIES, CILIUM_NETWORK_POLICIES)
+WORKLOAD_RESOURCES = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, REPLICA_SETS, JOBS)
+
+# 429 Too Many Requests and the 5xx a healthy but busy or restarting API server answers with.
+_RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry a request that failed transiently.
+
+    ``attempts`` counts every try (1 = no retry). The n-th retry waits
+    ``min(max_delay, initial_delay * 2**(n-1))``, scaled by a random factor in [0.5, 1] so
+    that many pipelines hitting one API server do not retry in lock-step. A ``Retry-After``
+    header on 429/5xx is honoured instead, up to ``max_retry_after`` seconds.
+    """
+
+    attempts: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def backoff(self, retry: int, rng: Callable[[], float]) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based)."""
+        delay = min(self.max_delay, self.initial_delay * 2 ** (retry - 1))
+        return delay * (0.5 + rng() / 2)
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """How to reach the cluster, from the command line (see ``cli/cluster_options.py``)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    #: Seconds for one HTTP request, connection and response together.
+    request_timeout: float = 30.0
+    #: Objects per page (``limit``); the API server may return fewer.
+    page_size: int = 500
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class ResourceNotServed(ClusterError):
+    """The API server does not serve this resource (HTTP 404 on the list): e.g. no Cilium CRD."""
+
+    def __init__(self, resource: Resource, message: str) -> None:
+        super().__init__(
+            message,
+            hint="install the CRD, or check the API version the cluster serves (kubectl api-resources)",
+        )
+        self.resource = resource
+
+
+class _Transient(Exception):
+    """A failure worth retrying; carries the error to raise when the retries run out."""
+
+    def __init__(self, error: ClusterError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+class ClusterReader:
+    """Read-only access to one cluster. Build it with :func:`open_cluster`.
+
+    The connection (kubeconfig or service account) is resolved on first use, so a reader can
+    be built from command-line options before it is known whether it will be needed.
+    """
+
+    def __init__(
+        self,
+        access: ClusterAccess,
+        *,
+        environ: Mapping[str, str] | None = None,
+        service_account_dir: str = SERVICE_ACCOUNT_DIR,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.access = access
+        self._environ = environ
+        self._service_account_dir = service_account_dir
+        self._sleep = sleep
+        self._rng = rng
+        self._target: ClusterTarget | None = None
+        self._client: Any = None
+
+    # --- connection -------------------------------------------------------------------------
+
+    @property
+    def target(self) -> ClusterTarget:
+        """Which server and credentials (kubeconfig context or service account) are used."""
+        if self._target is None:
+            self._target = resolve_target(
+                kubeconfig=self.access.kubeconfig,
+                context=self.access.context,
+                environ=self._environ,
+                service_account_dir=self._service_account_dir,
+            )
+        return self._target
+
+    def _api_client(self) -> Any:
+        if self._client is None:
+            self._client = _build_api_client(self.target, self._environ)
+        return self._client
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> ClusterReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- what callers use ---------------------------------------------------------------------
+
+    def policies(self, namespace: str | None) -> LiveState:
+        """NetworkPolicies and CiliumNetworkPolicies in ``namespace`` (``None``: all namespaces).
+
+        Without the Cilium CRD, CiliumNetworkPolicies are skipped with a note in the result.
+        """
+        return self._collect(POLICY_RESOURCES, namespace)
+
+    def clusterwide_policies(self) -> LiveState:
+        """CiliumClusterwideNetworkPolicies (cluster-scoped); skipped with a note without the CRD."""
+        return self._collect((CILIUM_CLUSTERWIDE_NETWORK_POLICIES,), None)
+
+    def pods(self, namespace: str | None, *, label_selector: str | None = None) -> LiveState:
+        """Pods in ``namespace`` (``None``: all namespaces)."""
+        objects = self.list(PODS, namespace, label_selector=label_selector)
+        return LiveState(objects, self._source(namespace), [])
+
+    def namespaces(self, *, label_selector: str | None = None) -> LiveState:
+        """All namespaces (their labels are what namespaceSelectors match)."""
+        objects = self.list(NAMESPACES, None, label_selector=label_selector)
+        return LiveState(objects, self._source(None), [])
+
+    def workloads(self, namespace: str | None, kinds: Iterable[Resource] = WORKLOAD_RESOURCES) -> LiveState:
+        """Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs (or the given ``kinds``)."""
+        return self._collect(tuple(kinds), namespace)
+
+    def secret(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """One Secret as served (``data`` still base64), or ``None`` if it does not exist."""
+        from kubernetes import client
+
+        api = client.CoreV1Api(self._api_client())
+        what = f"get secret '{name}'"
+        try:
+            document = self._request(
+                lambda: api.read_namespaced_secret(
+                    name, namespace, _preload_content=False, _request_timeout=self.access.request_timeout
+                ),
+                what,
+            )
+        except _StatusError as error:
+            if error.status == 404:
+                return None
+            raise self._status_error(error, "get", SECRETS, namespace) from error.cause
+        return _with_type(document, SECRETS)
+
+    def list(
+        self, resource: Resource, namespace: str | None, *, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every object of ``resource`` in ``namespace`` (``None``: all namespaces), all pages.
+
+        Raises :class:`ResourceNotServed` when the server answers 404 (resource not served),
+        :class:`ClusterError` for anything else that cannot be read.
+        """
+        with _cycle_collector_paused():
+            return self._list_pages(resource, namespace, label_selector)
+
+    def _list_pages(
+        self, resource: Resource, namespace: str | None, label_selector: str | None
+    ) -> builtins.list[dict[str, Any]]:
+        call = self._lister(resource, None if not resource.namespaced else namespace)
+        scope = _scope(resource, namespace)
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        restarted = False
+        while True:
+            options: dict[str, Any] = {
+                "limit": self.access.page_size,
+                "_preload_content": False,
+                "_request_timeout": self.access.request_timeout,
+            }
+            if token:
+                options["_continue"] = token
+            if label_selector:
+                options["label_selector"] = label_selector
+            try:
+                page = self._request(functools.partial(call, **options), f"list {resource.qualified}{scope}")
+            except _StatusError as error:
+                if error.status == 410 and token and not restarted:
+                    # The continue token expired (etcd compacted the snapshot): the pages read so
+                    # far may be inconsistent with the rest, so the whole list starts over, once.
+                    restarted, token, items = True, None, []
+                    continue
+                if error.status == 404:
+                    raise ResourceNotServed(
+                        resource,
+                        f"the API server does not serve {resource.qualified}/{resource.version} "
+                        f"(HTTP 404 listing {resource.kind} objects{scope})",
+                    ) from error.cause
+                raise self._status_error(error, "list", resource, namespace) from error.cause
+            items.extend(_with_type(item, resource) for item in page.get("items") or [])
+            following = (page.get("metadata") or {}).get("continue") or None
+            if following is not None and following == token:
+                raise ClusterError(
+                    f"the API server repeated a continue token while listing {resource.qualified}",
+                    hint="this is a server bug; retry, or use a larger --page-size",
+                )
+            if following is None:
+                return items
+            token = following
+
+    # --- machinery ----------------------------------------------------------------------------
+
+    def _collect(self, resources: tuple[Resource, ...], namespace: str | None) -> LiveState:
+        objects: list[dict[str, Any]] = []
+        notes: list[str] = []
+        for resource in resources:
+            try:
+                objects.extend(self.list(resource, namespace))
+            except ResourceNotServed:
+                if not resource.custom:
+                    raise
+                notes.append(
+                    f"{resource.kind} skipped: the cluster does not serve {resource.api_version} "
+                    f"{resource.plural} (its CRD is not installed)"
+                )
+        return LiveState(objects, self._source(namespace), notes)
+
+    def _source(self, namespace: str | None) -> str:
+        scope = f"namespace '{namespace}'" if namespace else "all namespaces"
+        return f"cluster {self.target.describe()}, {scope}"
+
+    def _lister(self, resource: Resource, namespace: str | None) -> Callable[..., Any]:
+        from kubernetes import client
+
+        api_client = self._api_client()
+        if resource.custom:
+            custom = client.CustomObjectsApi(api_client)
+            if namespace is None:
+                return lambda **options: custom.list_cluster_custom_object(
+                    resource.group, resource.version, resource.plural, **options
+                )
+            return lambda **options: custom.list_namespaced_custom_object(
+                resource.group, resource.version, namespace, resource.plural, **options
+            )
+        api = getattr(client, resource.api_class)(api_client)
+        if not resource.namespaced:
+            return getattr(api, f"list_{resource.snake}")  # type: ignore[no-any-return]
+        if namespace is None:
+            return getattr(api, f"list_{resource.snake}_for_all_namespaces")  # type: ignore[no-any-return]
+        method = getattr(api, f"list_namespaced_{resource.snake}")
+        return lambda **options: method(namespace, **options)
+
+    def _request(self, send: Callable[[], Any], what: str) -> dict[str, Any]:
+        """Send one GET with retries; the parsed JSON body, or :class:`_StatusError`."""
+        policy = self.access.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._once(send, what)
+            except _Transient as transient:
+                if attempt >= policy.attempts:
+                    error = transient.error
+                    raise ClusterError(
+                        f"{error.message} (gave up after {attempt} attempt{'s' if attempt != 1 else ''})",
+                        hint=error.hint,
+                    ) from transient.__cause__
+                if transient.retry_after is not None:
+                    delay = min(transient.retry_after, policy.max_retry_after)
+                else:
+                    delay = policy.backoff(attempt, self._rng)
+                self._sleep(delay)
+
+    def _once(self, send: Callable[[], Any], what: str) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError as TransportError
+        from urllib3.exceptions import NewConnectionError
+        from urllib3.exceptions import TimeoutError as TransportTimeout
+
+        server = self.target.server
+        timeout = self.access.request_timeout
+        try:
+            response = send()
+            body = response.data
+        except ApiException as exc:
+            status = int(exc.status or 0)
+            if status == 0:  # the client's wrapping of TLS failures
+                raise ClusterError(
+                    f"cannot {what}: TLS connection to {server} failed: {exc.reason}",
+                    hint="check the certificate-authority of the cluster in the kubeconfig",
+                ) from exc
+            if status in _RETRIABLE_STATUSES:
+                error = ClusterError(
+                    f"cannot {what}: the API server at {server} answered HTTP {status}"
+                    f"{_status_detail(exc.body)}",
+                    hint="the API server is overloaded or restarting; try again later",
+                )
+                raise _Transient(error, _retry_after(exc.headers)) from exc
+            raise _StatusError(status, _status_detail(exc.body), exc) from exc
+        except NewConnectionError as exc:
+            # urllib3 makes a refused connection a subclass of its connect timeout: check it first.
+            raise _Transient(_unreachable(what, server, exc)) from exc
+        except TransportTimeout as exc:
+            error = ClusterError(
+                f"cannot {what}: the API server at {server} did not answer within {timeout:g}s",
+                hint="raise --request-timeout, or check the network path to the API server",
+            )
+            raise _Transient(error) from exc
+        except TransportError as exc:
+            raise _Transient(_unreachable(what, server, exc)) from exc
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise ClusterError(
+                f"cannot {what}: the answer from {server} is not JSON",
+                hint="is the kubeconfig server address that of a Kubernetes API server?",
+            ) from exc
+        if not isinstance(document, dict):
+            raise ClusterError(f"cannot {what}: the answer from {server} is not a JSON object")
+        return document
+
+    def _status_error(
+        self, error: _StatusError, verb: str, resource: Resource, namespace: str | None
+    ) -> ClusterError:
+        scope = _scope(resource, namespace)
+        who = self.target.describe()
+        if error.status == 401:
+            return ClusterError(
+                f"the API server rejected the credentials of {who} (HTTP 401 Unauthorized){error.detail}",
+                hint="the token or client certificate in the kubeconfig is missing, wrong or expired; "
+                "log in again or refresh the CI job's KUBECONFIG",
+            )
+        if error.status == 403:
+            if namespace is not None and resource.namespaced:
+                grant = (
+                    f"apply the Role and RoleBinding in {RBAC_FILE} to namespace {namespace} "
+                    f"(autodeploy-netpol rbac -n {namespace} | kubectl apply -f -, after naming your user or "
+                    "service account as its subject)"
+                )
+            else:
+                grant = f"apply the ClusterRole and ClusterRoleBinding variant in {RBAC_FILE}"
+            return ClusterError(
+                f"cannot {verb} {resource.qualified}{scope}: access denied to {who} (HTTP 403){error.detail}",
+                hint=f"the tool needs only get/list; {grant}",
+            )
+        return ClusterError(
+            f"cannot {verb} {resource.qualified}{scope}: "
+            f"the API server answered HTTP {error.status}{error.detail}",
+            hint="check the API server's logs or retry later",
+        )
+
+
+class _StatusError(Exception):
+    """A non-retriable HTTP status, turned into a ClusterError by the caller who knows the context."""
+
+    def __init__(self, status: int, detail: str, cause: BaseException) -> None:
+        super().__init__(f"HTTP {status}{detail}")
+        self.status = status
+        self.detail = detail
+        self.cause = cause
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while decoding pages.
+
+    Decoding tens of thousands of objects allocates millions of dicts and lists, which triggers
+    full collections again and again (six times the decoding cost at 50,000 policies, see
+    bench/cluster_read.py); JSON cannot hold reference cycles, so there is nothing to collect.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _scope(resource: Resource, namespace: str | None) -> str:
+    if not resource.namespaced:
+        return " at the cluster scope"
+    return f" in namespace {namespace}" if namespace is not None else " across all namespaces"
+
+
+def _with_type(item: dict[str, Any], resource: Resource) -> dict[str, Any]:
+    # List items of built-in kinds come without apiVersion/kind; the comparison needs both.
+    return {"apiVersion": resource.api_version, "kind": resource.kind, **item}
+
+
+def _status_detail(body: Any) -> str:
+    """``: <message>`` from a Kubernetes Status body, or nothing."""
+    if not body:
+        return ""
+    try:
+        status = json.loads(body)
+    except (TypeError, ValueError):
+        return ""
+    message = status.get("message") if isinstance(status, dict) else None
+    return f": {message}" if isinstance(message, str) and message else ""
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare from an API server; fall back to backoff
+    return max(seconds, 0.0)
+
+
+def _unreachable(what: str, server: str, exc: BaseException) -> ClusterError:
+    return ClusterError(
+        f"cannot {what}: the API server at {server} is unreachable ({_reason(exc)})",
+        hint="check --kubeconfig/--context or KUBECONFIG, and that the server is reachable from "
+        "here (VPN, firewall); without cluster access use --live FILE with a snapshot",
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    text = str(reason or exc)
+    # urllib3 prefixes connection errors with the connection object's repr; keep the errno text.
+    return text.split(": ", 1)[1] if text.startswith("<") and ": " in text else text
+
+
+def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) -> Any:
+    """An ``ApiClient`` for ``target``, with urllib3's own retries off (ours are the only ones)."""
+    from kubernetes import client
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.incluster_config import InClusterConfigLoader
+    from kubernetes.config.kube_config import KubeConfigLoader
+
+    configuration = client.Configuration()
+    try:
+        if target.kubeconfig is None:
+            assert target.service_account_dir is not None
+            InClusterConfigLoader(
+                token_filename=f"{target.service_account_dir}/token",
+                cert_filename=f"{target.service_account_dir}/ca.crt",
+                environ=os.environ if environ is None else environ,
+            ).load_and_set(configuration)
+        else:
+            KubeConfigLoader(
+                config_dict=target.kubeconfig, active_context=target.context, config_base_path=""
+            ).load_and_set(configuration)
+    except (ConfigException, OSError, KeyError, ValueError) as exc:
+        raise ClusterError(
+            f"cannot use {target.describe()} from {target.origin}: {exc}",
+            hint="check the credentials (token, certificates, exec plugin) of that context",
+        ) from exc
+    configuration.retries = False
+    api_client = client.ApiClient(configuration)
+    api_client.user_agent = f"autodeploy-netpol/{__version__}"
+    return api_client
+
+
+def open_cluster(
+    access: ClusterAccess,
+    *,
+    environ: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ClusterReader:
+    """A :class:`ClusterReader` for ``access`` (nothing is contacted until the first read)."""
+    return ClusterReader(access, environ=environ, sleep=sleep)

@@ -1,0 +1,237 @@
+"""Where the cluster is and who we are: kubeconfig and service-account resolution, as kubectl does it.
+
+kubectl (client-go's loading rules) picks its configuration in this order:
+
+1. ``--kubeconfig FILE``: that file only; it must exist.
+2. ``KUBECONFIG``: a list of files separated by ``:`` (``;`` on Windows); missing files are
+   skipped; the files are merged, and *the first file to set a value wins* — for each named
+   cluster, user and context, and for ``current-context``.
+3. ``~/.kube/config`` if it exists.
+4. Nothing configured (no context, no cluster) and running in a pod: the in-cluster service
+   account (``KUBERNETES_SERVICE_HOST``/``_PORT`` plus the mounted token and CA).
+
+``--context`` selects a context instead of ``current-context``. Relative file paths in a
+kubeconfig (certificates, keys, token files, exec commands) are relative to the file that
+names them. The kubernetes Python client's own merger lets the *last* file set
+``current-context`` and resolves paths differently, so the merging is done here and only the
+final, merged mapping is handed to the client.
+
+This module reads files and environment variables but does not touch the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ClusterError, Location
+from .yamlio import load_documents
+
+#: Where Kubernetes mounts a pod's service-account credentials.
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+_NAMED_SECTIONS = ("clusters", "users", "contexts")
+
+_KUBECONFIG_HINT = (
+    "pass --kubeconfig FILE (and --context NAME), set KUBECONFIG, or run inside the cluster; "
+    "without cluster access, compare against a snapshot with --live FILE"
+)
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """The resolved answer to "which API server, as whom": enough to build a client.
+
+    ``kubeconfig`` is the merged kubeconfig mapping (``None`` for in-cluster access);
+    ``origin`` says where it came from, for messages.
+    """
+
+    server: str
+    context: str | None
+    origin: str
+    namespace: str | None = None
+    kubeconfig: dict[str, Any] | None = None
+    service_account_dir: str | None = None
+    files: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """Short human description: ``context 'kind-dev' (https://127.0.0.1:6443)``."""
+        if self.context is None:
+            return f"in-cluster service account ({self.server})"
+        return f"context '{self.context}' ({self.server})"
+
+
+def kubeconfig_files(explicit: str | None, environ: Mapping[str, str]) -> list[str]:
+    """The kubeconfig files kubectl would read, in precedence order (may be empty)."""
+    if explicit:
+        if not os.path.isfile(explicit):
+            raise ClusterError(f"kubeconfig file {explicit} does not exist", hint=_KUBECONFIG_HINT)
+        return [explicit]
+    listed = environ.get("KUBECONFIG", "")
+    if listed:
+        seen: list[str] = []
+        for path in listed.split(os.pathsep):
+            if path and path not in seen and os.path.isfile(path):
+                seen.append(path)
+        return seen
+    home = environ.get("HOME")
+    default = os.path.join(home, ".kube", "config") if home else None
+    return [default] if default and os.path.isfile(default) else []
+
+
+def _absolute(path: Any, base: str) -> Any:
+    if isinstance(path, str) and path and not os.path.isabs(path):
+        return os.path.normpath(os.path.join(base, path))
+    return path
+
+
+def _resolve_paths(section: str, entry: dict[str, Any], base: str) -> dict[str, Any]:
+    """Make the file references of one named entry absolute, relative to its own file."""
+    body_key = section[:-1]  # clusters → cluster, users → user, contexts → context
+    body = entry.get(body_key)
+    if not isinstance(body, dict):
+        return entry
+    body = dict(body)
+    if section == "clusters":
+        body["certificate-authority"] = _absolute(body.get("certificate-authority"), base)
+    elif section == "users":
+        for key in ("client-certificate", "client-key", "tokenFile"):
+            body[key] = _absolute(body.get(key), base)
+        exec_config = body.get("exec")
+        # client-go resolves an exec command only when it names a path, not a bare program name.
+        if isinstance(exec_config, dict) and "/" in str(exec_config.get("command", "")):
+            body["exec"] = {**exec_config, "command": _absolute(exec_config["command"], base)}
+    body = {key: value for key, value in body.items() if value is not None}
+    return {**entry, body_key: body}
+
+
+def merge_kubeconfigs(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Merge kubeconfig mappings with kubectl's rule: the first file to set a value wins.
+
+    ``documents`` are ``(path, mapping)`` pairs in precedence order. Named clusters, users and
+    contexts are kept whole from the first file naming them; ``current-context`` comes from the
+    first file that sets a non-empty one.
+    """
+    merged: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "current-context": ""}
+    for section in _NAMED_SECTIONS:
+        merged[section] = []
+    names: dict[str, set[str]] = {section: set() for section in _NAMED_SECTIONS}
+    for path, document in documents:
+        base = os.path.dirname(os.path.abspath(path))
+        for section in _NAMED_SECTIONS:
+            for entry in document.get(section) or []:
+                if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                    raise ClusterError(
+                        f"kubeconfig {path}: every entry of '{section}' needs a name",
+                        location=Location(path),
+                        hint=_KUBECONFIG_HINT,
+                    )
+                if entry["name"] in names[section]:
+                    continue
+                names[section].add(entry["name"])
+                merged[section].append(_resolve_paths(section, entry, base))
+        if not merged["current-context"] and document.get("current-context"):
+            merged["current-context"] = document["current-context"]
+    return merged
+
+
+def _read_kubeconfig(path: str) -> dict[str, Any]:
+    documents = load_documents(path)
+    if not documents:
+        return {}
+    data = documents[0].data
+    if len(documents) > 1 or not isinstance(data, dict):
+        raise ClusterError(
+            f"kubeconfig {path} is not a single YAML mapping",
+            location=Location(path),
+            hint="a kubeconfig starts with 'apiVersion: v1' and 'kind: Config'",
+        )
+    return data
+
+
+def _named(merged: dict[str, Any], section: str, name: str) -> dict[str, Any] | None:
+    for entry in merged[section]:
+        if entry["name"] == name:
+            body = entry.get(section[:-1])
+            return body if isinstance(body, dict) else {}
+    return None
+
+
+def in_cluster_possible(environ: Mapping[str, str], service_account_dir: str = SERVICE_ACCOUNT_DIR) -> bool:
+    """Whether this process runs in a pod with a mounted service-account token (client-go's test)."""
+    return bool(
+        environ.get("KUBERNETES_SERVICE_HOST")
+        and environ.get("KUBERNETES_SERVICE_PORT")
+        and os.path.isfile(os.path.join(service_account_dir, "token"))
+    )
+
+
+def _in_cluster_target(environ: Mapping[str, str], service_account_dir: str) -> ClusterTarget:
+    host = environ["KUBERNETES_SERVICE_HOST"]
+    port = environ["KUBERNETES_SERVICE_PORT"]
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    namespace = None
+    namespace_file = os.path.join(service_account_dir, "namespace")
+    if os.path.isfile(namespace_file):
+        with open(namespace_file, encoding="utf-8") as stream:
+            namespace = stream.read().strip() or None
+    return ClusterTarget(
+        server=f"https://{host}:{port}",
+        context=None,
+        origin=f"in-cluster service account ({service_account_dir})",
+        namespace=namespace,
+        service_account_dir=service_account_dir,
+    )
+
+
+def resolve_target(
+    *,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    service_account_dir: str = SERVICE_ACCOUNT_DIR,
+) -> ClusterTarget:
+    """Decide which API server to talk to and with which credentials, as kubectl would.
+
+    Raises :class:`ClusterError` when nothing usable is configured, when ``--context`` names
+    a context that does not exist, or when a context points at a missing cluster.
+    """
+    env = os.environ if environ is None else environ
+    files = kubeconfig_files(kubeconfig, env)
+    merged = merge_kubeconfigs([(path, _read_kubeconfig(path)) for path in files])
+    empty = not any(merged[section] for section in _NAMED_SECTIONS)
+    if empty and not context and not kubeconfig and in_cluster_possible(env, service_account_dir):
+        return _in_cluster_target(env, service_account_dir)
+    where = ", ".join(files) if files else "no kubeconfig file"
+    if empty:
+        raise ClusterError(f"no Kubernetes cluster is configured ({where})", hint=_KUBECONFIG_HINT)
+    chosen = context or merged["current-context"]
+    if not chosen:
+        names = ", ".join(entry["name"] for entry in merged["contexts"]) or "none"
+        raise ClusterError(
+            f"no current-context is set in {where} and no --context was given",
+            hint=f"pass --context NAME (contexts: {names})",
+        )
+    context_body = _named(merged, "contexts", chosen)
+    if context_body is None:
+        names = ", ".join(entry["name"] for entry in merged["contexts"]) or "none"
+        raise ClusterError(f"context '{chosen}' does not exist in {where}", hint=f"contexts: {names}")
+    cluster_name = context_body.get("cluster")
+    cluster = _named(merged, "clusters", cluster_name) if isinstance(cluster_name, str) else None
+    if not cluster or not cluster.get("server"):
+        raise ClusterError(
+            f"context '{chosen}' refers to cluster '{cluster_name}', which has no server in {where}",
+            hint=_KUBECONFIG_HINT,
+        )
+    merged["current-context"] = chosen
+    return ClusterTarget(
+        server=str(cluster["server"]).rstrip("/"),
+        context=chosen,
+        origin=f"kubeconfig {where}",
+        namespace=context_body.get("namespace") or None,
+        kubeconfig=merged,
+        files=tuple(files),
+    )

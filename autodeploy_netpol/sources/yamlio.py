@@ -1,0 +1,472 @@
+"""Safe YAML reading with positions: the one way this tool reads YAML (and JSON) input.
+
+PyYAML's C parser composes the node graph; we construct Python objects from it with
+PyYAML's safe constructor, adding what PyYAML leaves out:
+
+* duplicate mapping keys are an error (PyYAML silently keeps the last one);
+* alias bombs ("billion laughs") and recursive aliases are refused before anything walks
+  the expanded data, by sizing the node graph with memoisation (linear in distinct nodes);
+* files over a size limit, non-UTF-8 bytes, tabs used as indentation and parse errors become
+  :class:`~autodeploy_netpol.errors.InputError` with file:line:column and a hint.
+
+The node graph is kept so a validator can turn a path inside the data back into a
+file:line:column (:meth:`YamlDocument.locate`).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import yaml
+from yaml.events import CollectionEndEvent, CollectionStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import InputError, Location
+
+try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
+    _BaseLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing from the PyYAML build
+    _BaseLoader = yaml.SafeLoader
+
+#: Largest input file accepted, in bytes (values files, snapshots, rendered streams).
+MAX_INPUT_BYTES = int(os.environ.get("NETPOL_MAX_INPUT_BYTES", 64 * 1024 * 1024))
+#: An alias may repeat data, but the expanded document may not grow beyond this factor
+#: of the written one (and never past MAX_EXPANDED_NODES in absolute terms).
+ALIAS_EXPANSION_FACTOR = 10
+MAX_EXPANDED_NODES = 5_000_000
+#: Deepest nesting accepted. Real values files and manifests stay far below it; deeper input
+#: would exhaust Python's recursion limit in the validator, the merge or the YAML writer.
+MAX_DEPTH = 100
+
+PathElement = str | int
+Path = tuple[PathElement, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def format_path(path: Sequence[PathElement]) -> str:
+    """``("networkPolicy", "spec", "ingress", 0)`` → ``networkPolicy.spec.ingress[0]``.
+
+    Keys that are not plain identifiers (label keys such as ``app.kubernetes.io/name``)
+    are written in brackets and quotes so the path stays unambiguous.
+    """
+    out: list[str] = []
+    for element in path:
+        if isinstance(element, int):
+            out.append(f"[{element}]")
+        elif element and all(c.isalnum() or c in "_-" for c in element):
+            out.append(f".{element}" if out else element)
+        else:
+            out.append(f'["{element}"]')
+    return "".join(out) or "(top level)"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that refuses duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._scalar_tags: dict[tuple[str, Any], str] = {}
+
+    def resolve(self, kind: type, value: str, implicit: Any) -> str:
+        # The C parser calls this Python method for every scalar; big files repeat the same keys
+        # and values thousands of times (a fifth of the load time of a 5 MB file, see bench/).
+        if kind is ScalarNode:
+            key = (value, implicit)
+            tag = self._scalar_tags.get(key)
+            if tag is None:
+                tag = self._scalar_tags[key] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            seen: dict[Any, Node] = {}
+            for key_node, _value in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # unhashable key, e.g. a mapping used as a key
+                    raise _YamlProblem(
+                        "a mapping or list is used as a key",
+                        key_node,
+                        "keys in values files must be plain strings",
+                    ) from None
+                if first is not None:
+                    raise _YamlProblem(
+                        f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
+                        key_node,
+                        "YAML keeps only one of them and PyYAML/Helm silently take the last; "
+                        "remove or merge the duplicate",
+                    )
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+class _YamlProblem(Exception):
+    def __init__(self, message: str, node: Node, hint: str) -> None:
+        super().__init__(message)
+        self.message, self.node, self.hint = message, node, hint
+
+
+@dataclass
+class YamlDocument:
+    """One YAML document: the data plus the node graph that knows where everything is."""
+
+    file: str
+    data: Any
+    root: Node | None
+    #: 1-based line where the document starts in its file (for multi-document streams).
+    start_line: int = 1
+
+    def locate(self, path: Sequence[PathElement], *, key: bool = False) -> Location:
+        """Where ``path`` is in the file; the nearest existing ancestor if it is absent.
+
+        With ``key=True`` and a mapping key as the last element, point at the key rather
+        than at its value (for "unknown key" messages).
+        """
+        node = self.root
+        if node is None:
+            return Location(self.file, self.start_line, 1)
+        for index, element in enumerate(path):
+            last = index == len(path) - 1
+            child: Node | None = None
+            if isinstance(node, MappingNode) and not isinstance(element, int):
+                for key_node, value_node in reversed(node.value):
+                    if isinstance(key_node, ScalarNode) and key_node.value == str(element):
+                        # An empty value ('from:' with nothing after it) has its mark past the colon,
+                        # at the end of the line; the key is where a person looks.
+                        child = key_node if (key and last) or _is_empty(value_node) else value_node
+                        break
+            elif (
+                isinstance(node, SequenceNode) and isinstance(element, int) and 0 <= element < len(node.value)
+            ):
+                child = node.value[element]
+            if child is None:
+                break
+            node = child
+        mark = node.start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+
+def _is_empty(node: Node) -> bool:
+    """A value left out after 'key:' (an implicit null, no characters of its own)."""
+    return isinstance(node, ScalarNode) and node.value == "" and node.start_mark.index == node.end_mark.index
+
+
+def read_text(path: str, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """Read a whole input file as UTF-8 text, with clear errors for the usual mistakes."""
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise InputError(
+                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit",
+                location=Location(path),
+                hint="split the input, or raise NETPOL_MAX_INPUT_BYTES if the file is really meant to be this big",
+            )
+        with open(path, "rb") as handle:
+            raw = handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", location=Location(path)) from None
+    except FileNotFoundError:
+        raise InputError("no such file", location=Location(path), hint="check the path") from None
+    except PermissionError:
+        raise InputError("permission denied", location=Location(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", location=Location(path)) from exc
+    return decode_utf8(raw, path)
+
+
+def decode_utf8(raw: bytes, path: str) -> str:
+    """Decode bytes as UTF-8 (a leading byte-order mark is allowed), or say where it breaks."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # PowerShell 5's '>' and some Windows editors write UTF-16 with a byte-order mark.
+            raise InputError(
+                "the file is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8",
+                location=Location(path, 1, 1),
+                hint="save the file as UTF-8; YAML files for Helm must be UTF-8",
+            ) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            location=Location(path, line, column),
+            hint="save the file as UTF-8; YAML files for Helm must be UTF-8",
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _tab_at(text: str, line: int, column: int) -> bool:
+    """Is the parser stuck on a tab used as indentation (the C parser does not say so)?"""
+    lines = text.split("\n", line + 1)
+    if line >= len(lines):
+        return False
+    current = lines[line]
+    indent = current[: len(current) - len(current.lstrip(" \t"))]
+    return "\t" in indent or current[column : column + 1] == "\t"
+
+
+_NO_CONSTRUCTOR = "could not determine a constructor for the tag"
+
+
+def _parse_error(exc: yaml.YAMLError, path: str, text: str = "") -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    if "\\t" in problem or (mark is not None and _tab_at(text, mark.line, mark.column)):
+        return InputError(
+            "a tab character is used where YAML allows only spaces (indentation)",
+            location=location,
+            hint="replace the tab with spaces; YAML forbids tabs in indentation",
+        )
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark is not mark:
+        # PyYAML stops where the damage shows (often the next line, or the end of the file);
+        # where the unclosed thing started is what a person needs to find.
+        context = f"{context} that starts at {context_mark.line + 1}:{context_mark.column + 1}"
+    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    hint = "fix the YAML syntax at this position"
+    if problem.startswith("mapping values are not allowed"):
+        hint = (
+            "a ': ' starts a key here: check this line's indentation against the lines above, "
+            "or quote a value that contains ': '"
+        )
+    elif problem.startswith(_NO_CONSTRUCTOR):
+        message = f"invalid YAML: unsupported tag{problem[len(_NO_CONSTRUCTOR) :]}"
+        hint = "values files hold plain data: remove the tag"
+    return InputError(message, location=location, hint=hint)
+
+
+def _check_expansion(root: Node, path: str) -> None:
+    """Refuse alias bombs, recursive aliases and runaway nesting without expanding anything.
+
+    One iterative post-order walk over the distinct collection nodes (scalars are leaves and are
+    counted inline: they are most of a document, and a 5 MB file has hundreds of thousands).
+    """
+    if isinstance(root, ScalarNode):
+        return
+    sizes: dict[int, int] = {}  # expanded node count of each distinct collection
+    heights: dict[int, int] = {}  # collection levels from a node down to its deepest collection
+    on_stack: set[int] = set()
+    written = 0  # scalar nodes as written in the file (an alias to a scalar adds nothing)
+    # Iterative: deep documents must not hit Python's recursion limit.
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        ident = id(node)
+        if done:
+            on_stack.discard(ident)
+            total, height = 1, 0
+            for child in _children(node):
+                if child.__class__ is ScalarNode:
+                    total += 1
+                    written += 1
+                else:
+                    total += sizes[id(child)]
+                    height = max(height, heights[id(child)])
+            sizes[ident] = total
+            heights[ident] = height + 1
+            continue
+        if ident in sizes:
+            continue
+        on_stack.add(ident)
+        stack.append((node, True))
+        for child in _children(node):
+            if child.__class__ is ScalarNode:
+                continue
+            if id(child) in on_stack:
+                raise InputError(
+                    "recursive alias: an anchor refers to itself",
+                    location=Location(path, child.start_mark.line + 1, child.start_mark.column + 1),
+                    hint="values files cannot hold recursive data; remove the alias",
+                )
+            if id(child) not in sizes:
+                stack.append((child, False))
+    if heights[id(root)] > MAX_DEPTH:
+        raise _too_deep(path, _first_too_deep_node(root, heights).start_mark)
+    expanded = sizes[id(root)]
+    distinct = len(sizes) + written
+    if expanded > MAX_EXPANDED_NODES or expanded > max(ALIAS_EXPANSION_FACTOR * distinct, 100_000):
+        raise InputError(
+            f"aliases expand {distinct:,} written nodes to {_count(expanded)} (an alias bomb)",
+            location=Location(path, root.start_mark.line + 1, root.start_mark.column + 1),
+            hint="write the data out instead of nesting aliases of aliases",
+        )
+
+
+def _too_deep(path: str, mark: Any) -> InputError:
+    """The one error for runaway nesting, whether our limit or the parser's fires first."""
+    return InputError(
+        f"data nested more than {MAX_DEPTH} levels deep",
+        location=Location(path, mark.line + 1, mark.column + 1),
+        hint="values files are a few levels deep; look for runaway brackets or indentation",
+    )
+
+
+def _first_too_deep_node(root: Node, heights: dict[int, int]) -> Node:
+    """The first collection, in document order, at nesting level ``MAX_DEPTH + 1`` (root = 1).
+
+    The same collection :func:`_first_too_deep_mark` finds in the event stream: descending from
+    the root, always into the first child whose subtree still reaches that level.
+    """
+    node, level = root, 1
+    while level <= MAX_DEPTH:
+        needed = MAX_DEPTH + 1 - level
+        node = next(
+            child
+            for child in _children(node)
+            if child.__class__ is not ScalarNode and heights[id(child)] >= needed
+        )
+        level += 1
+    return node
+
+
+def _first_too_deep_mark(text: str, error: yaml.YAMLError | None = None) -> Any | None:
+    """Where the first collection beyond ``MAX_DEPTH`` starts, scanning the parser's events.
+
+    Used when the parser itself gives up on deep nesting (libyaml since PyYAML 6.0.4 refuses
+    1,000 levels) before a node graph exists for :func:`_check_expansion` to measure; ``None``
+    when no collection goes beyond the limit before the parse error. Only the text before the
+    ``error``'s position is scanned: the scanner looks ahead before it emits a collection's start,
+    so on the whole text it would stop at the same error before showing the depth.
+    """
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is not None:
+        lines = text.split("\n", mark.line + 1)
+        if mark.line < len(lines):
+            text = "\n".join([*lines[: mark.line], lines[mark.line][: mark.column]])
+    loader = _BaseLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
+def _count(number: int) -> str:
+    return f"{number:,}" if number < 10**15 else f"more than {10**15:,}"
+
+
+def _children(node: Node) -> Iterable[Node]:
+    if node.__class__ is SequenceNode:
+        return node.value  # type: ignore[no-any-return]
+    if node.__class__ is MappingNode:
+        return chain.from_iterable(node.value)
+    return ()
+
+
+def _construct(loader: _Loader, root: Node, path: str) -> Any:
+    try:
+        return loader.construct_document(root)
+    except _YamlProblem as problem:
+        mark = problem.node.start_mark
+        raise InputError(
+            problem.message, location=Location(path, mark.line + 1, mark.column + 1), hint=problem.hint
+        ) from None
+    except yaml.YAMLError as exc:
+        raise _parse_error(exc, path) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp the constructor cannot represent
+        raise InputError(f"invalid YAML value: {exc}", location=Location(path)) from None
+
+
+def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
+    """Parse every document of a YAML stream; empty documents are skipped."""
+    loader = _Loader(text)
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                root = loader.get_node()
+            except yaml.YAMLError as exc:
+                # Whichever limit on nesting fires first, the parser's or ours, the user reads ours.
+                deep = _first_too_deep_mark(text, exc)
+                if deep is not None:
+                    raise _too_deep(path, deep) from None
+                raise _parse_error(exc, path, text) from None
+            if root is None:
+                continue
+            _check_expansion(root, path)
+            data = _construct(loader, root, path)
+            if data is None:
+                continue
+            yield YamlDocument(path, data, root, start_line=root.start_mark.line + 1)
+    finally:
+        loader.dispose()
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector (restoring its state afterwards).
+
+    Parsed documents are acyclic, but a big one is millions of objects and every automatic
+    collection walks them all again: with it running, reading a 5 MB values file took three times
+    as long (bench/values.py). Nothing built while reading makes cycles worth collecting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load_documents(path: str, *, text: str | None = None) -> list[YamlDocument]:
+    """Read a (multi-document) YAML or JSON file."""
+    if text is None:
+        text = read_text(path)
+    with cycle_collector_paused():
+        return list(iter_documents(text, path))
+
+
+def load_mapping(path: str, *, text: str | None = None, what: str = "values file") -> YamlDocument:
+    """Read a file that must hold exactly one YAML mapping (or nothing: an empty mapping)."""
+    documents = load_documents(path, text=text)
+    if not documents:
+        return YamlDocument(path, {}, None)
+    if len(documents) > 1:
+        raise InputError(
+            f"the {what} holds {len(documents)} YAML documents; Helm reads a values file as one",
+            location=Location(path, documents[1].start_line, 1),
+            hint="remove the '---' separators or split the file",
+        )
+    document = documents[0]
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        kind = {"list": "a list", "str": "a string", "int": "a number", "float": "a number"}.get(kind, kind)
+        raise InputError(
+            f"the {what} must be a YAML mapping at the top level, not {kind}",
+            location=document.locate(()),
+            hint="a values file looks like 'networkPolicy:\\n  enabled: true'",
+        )
+    for key in document.data:
+        if not isinstance(key, str):
+            raise InputError(
+                f"top-level key {key!r} is not a string",
+                location=document.locate(()),
+                hint="quote the key",
+            )
+    return document
