@@ -8,9 +8,26 @@ on the same inputs every time. A failure found locally is kept in ``.hypothesis/
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
 settings.register_profile("local", **_COMMON)
 settings.register_profile("ci", derandomize=True, **_COMMON)
 settings.load_profile("ci" if os.environ.get("CI") else "local")
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local() -> str:
+    """gitlab-ci-local 4.70.1, with GitLab's Auto DevOps templates from ../shared beside the repo."""
+    from gitlab_integration.gcl import SHARED_TEMPLATES, find_gitlab_ci_local, missing_prerequisites
+
+    if not (SHARED_TEMPLATES / "Auto-DevOps.gitlab-ci.yml").is_file():
+        pytest.skip(f"GitLab's Auto DevOps templates are not at {SHARED_TEMPLATES} (../shared is absent)")
+    executable, why = find_gitlab_ci_local()
+    if executable is None:
+        pytest.skip(why)
+    missing = missing_prerequisites()
+    if missing:
+        pytest.skip(f"gitlab-ci-local's shell executor needs {', '.join(missing)} on PATH")
+    return executable

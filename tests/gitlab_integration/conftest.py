@@ -34,18 +34,3 @@ def ci_environ(fake: FakeGitLab) -> dict[str, str]:
         "NETPOL_GITLAB_TOKEN": BOT_TOKEN,
     }
 
-
-@pytest.fixture(scope="session")
-def gitlab_ci_local() -> str:
-    """gitlab-ci-local 4.70.1, with GitLab's Auto DevOps templates from ../shared beside the repo."""
-    from gcl import SHARED_TEMPLATES, find_gitlab_ci_local, missing_prerequisites
-
-    if not (SHARED_TEMPLATES / "Auto-DevOps.gitlab-ci.yml").is_file():
-        pytest.skip(f"GitLab's Auto DevOps templates are not at {SHARED_TEMPLATES} (../shared is absent)")
-    executable, why = find_gitlab_ci_local()
-    if executable is None:
-        pytest.skip(why)
-    missing = missing_prerequisites()
-    if missing:
-        pytest.skip(f"gitlab-ci-local's shell executor needs {', '.join(missing)} on PATH")
-    return executable
