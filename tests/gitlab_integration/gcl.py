@@ -111,10 +111,11 @@ with open(os.environ["NETPOL_PROBE_LOG"], "a") as log:
 
 
 def find_gitlab_ci_local() -> tuple[str | None, str]:
-    """The gitlab-ci-local executable (``$GITLAB_CI_LOCAL``, ``tools/node_modules/.bin``, PATH) and
-    why it cannot be used when it cannot."""
+    """The gitlab-ci-local executable (``$GITLAB_CI_LOCAL``, then ``make tools``' ``.tools/bin`` and
+    ``tools/node_modules/.bin``, then PATH) and why it cannot be used when it cannot."""
     candidates = [
         os.environ.get("GITLAB_CI_LOCAL"),
+        str(ROOT / ".tools" / "bin" / "gitlab-ci-local"),
         str(ROOT / "tools" / "node_modules" / ".bin" / "gitlab-ci-local"),
         shutil.which("gitlab-ci-local"),
     ]
