@@ -110,27 +110,10 @@ with open(os.environ["NETPOL_PROBE_LOG"], "a") as log:
 """
 
 
-def find_gitlab_ci_local() -> tuple[str | None, str]:
-    """The gitlab-ci-local executable (``$GITLAB_CI_LOCAL``, then ``make tools``' ``.tools/bin`` and
-    ``tools/node_modules/.bin``, then PATH) and why it cannot be used when it cannot."""
-    candidates = [
-        os.environ.get("GITLAB_CI_LOCAL"),
-        str(ROOT / ".tools" / "bin" / "gitlab-ci-local"),
-        str(ROOT / "tools" / "node_modules" / ".bin" / "gitlab-ci-local"),
-        shutil.which("gitlab-ci-local"),
-    ]
-    for candidate in candidates:
-        if not candidate or not os.access(candidate, os.X_OK):
-            continue
-        version = subprocess.run(
-            [candidate, "--version"], capture_output=True, text=True, check=False, timeout=60
-        ).stdout.strip()
-        if version != VERSION:
-            return None, f"{candidate} is gitlab-ci-local {version or '?'}, the tests need {VERSION}"
-        return candidate, ""
-    return None, (
-        f"gitlab-ci-local {VERSION} not found (set GITLAB_CI_LOCAL, or `npm ci` in tools/, or put it on PATH)"
-    )
+def version_of(executable: str) -> str:
+    """What ``gitlab-ci-local --version`` says."""
+    result = subprocess.run([executable, "--version"], capture_output=True, text=True, check=False, timeout=60)
+    return result.stdout.strip()
 
 
 def missing_prerequisites() -> list[str]:
