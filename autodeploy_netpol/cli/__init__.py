@@ -81,5 +81,6 @@ def main(debug: bool) -> None:
     \b
     Exit codes: 0 ok, 1 findings/drift, 2 input or usage error,
                 3 cluster or GitLab access error, 4 override conflict,
+                5 suggest --from-flows: the learned policy fails its proof,
                 70 internal error (a bug: rerun with --debug for the traceback).
     """

@@ -18,8 +18,6 @@ from ..masking import encodable, forget_secrets, mask, register_secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_VALUES_FILE = ".gitlab/auto-deploy-values.yaml"
-
 format_option = click.option(
     "--format",
     "output_format",

@@ -544,7 +544,7 @@ def read_hubble(
             continue
         verdict = flow.verdict
         if verdict.__class__ is not str or verdict in verdicts:
-            verdict = verdicts.get(verdict, str(verdict))  # type: ignore[call-overload]
+            verdict = verdicts.get(verdict, str(verdict))
         if verdict == "TRANSLATED":
             skipped[SKIP_TRANSLATION] += 1
             continue
@@ -566,7 +566,7 @@ def read_hubble(
             continue
         try:
             time = flow.time
-            if time.__class__ is not str or len(time) != 30 or time[29] != "Z":  # type: ignore[union-attr]
+            if time.__class__ is not str or len(time) != 30 or time[29] != "Z":
                 time = _hubble_time(flow, line)
             source = endpoints.get(bytes(flow.source))
             if source is None or source.kind == EXTERNAL:
@@ -582,7 +582,7 @@ def read_hubble(
             stats.add_malformed(name, number, str(exc))
             continue
         stats.flows += 1
-        yield make_flow(Flow, (source, destination, protocol, port, time, verdict))  # type: ignore[misc]
+        yield make_flow(Flow, (source, destination, protocol, port, time, verdict))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -762,7 +762,7 @@ def _open_binary(path: str) -> IO[bytes]:
                 location=Location("<stdin>"),
                 hint="redirect a file or a pipe to standard input",
             )
-        return stdin  # type: ignore[return-value]
+        return stdin
     return files.open_input(path, what="flow file")
 
 
@@ -884,7 +884,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
         try:
             head = _head(raw)
             compressed: _Counted | None = None
-            stream: IO[bytes] = io.BufferedReader(_Replayed(head, raw), buffer_size=1 << 16)  # type: ignore[arg-type]
+            stream: IO[bytes] = io.BufferedReader(_Replayed(head, raw), buffer_size=1 << 16)
             if head[:2] == _GZIP_MAGIC:
                 compressed = _Counted(stream)
                 inflating = _GzipReader(fileobj=io.BufferedReader(compressed), mode="rb")  # type: ignore[no-untyped-call]

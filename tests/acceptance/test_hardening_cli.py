@@ -44,7 +44,7 @@ def crashing_values(monkeypatch):
         raise RuntimeError("boom while holding glpat-crash-secret-token\nsecond line")
 
     monkeypatch.setattr("autodeploy_netpol.desired.values.read_values", crash)
-    monkeypatch.setattr("autodeploy_netpol.cli.validate.read_values", crash, raising=False)
+    monkeypatch.setattr("autodeploy_netpol.runs.validate.read_values", crash)
     monkeypatch.delenv("NETPOL_DEBUG", raising=False)
 
 
@@ -73,7 +73,7 @@ def test_exit_70_is_documented_in_readme_and_help(cli) -> None:
     readme = (ROOT / "README.md").read_text()
     assert "| 70 |" in readme
     assert "70 internal error" in cli("--help").output
-    for command in ("drift", "audit", "validate", "connectivity", "lint", "comment"):
+    for command in ("drift", "audit", "validate", "connectivity", "lint", "comment", "suggest"):
         help_text = cli(command, "--help").output
         if "Exit codes" in help_text:
             assert "70" in help_text, command
