@@ -357,17 +357,23 @@ def compare(
             raise InputError(
                 f"desired {policy.kind} {policy.name!r} has no namespace",
                 hint="pass --namespace (KUBE_NAMESPACE) for objects rendered without one",
+                subject=manifest,
+                path=("metadata",),
             )
         if not all_namespaces and namespace and policy.namespace != namespace:
             raise InputError(
                 f"desired {policy.kind} {policy.name!r} is in namespace {policy.namespace!r}, "
                 f"not in --namespace {namespace!r}",
                 hint="pass --all-namespaces to compare several namespaces",
+                subject=manifest,
+                path=("metadata", "namespace"),
             )
         if policy.key in desired_by_key:
             raise InputError(
                 f"desired {policy.kind} {policy.namespace}/{policy.name} appears twice",
                 hint="Helm refuses to render two objects with one name; check the values or the stream",
+                subject=manifest,
+                path=("metadata", "name"),
             )
         desired_by_key[policy.key] = policy
         label_release = policy.labels.get("release") or policy.labels.get("app.kubernetes.io/instance")

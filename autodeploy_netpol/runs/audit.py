@@ -15,9 +15,11 @@ from ..checks.audit import Audit, AuditResult, PolicyReachability, objects_after
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..kube.manifests import Manifest
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
 from .inputs import LiveInput, RunInputs
+from .locating import located
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,16 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     context = request.context
     namespace = context.namespace or ""
     notes: list[str] = []
+    read: list[Manifest] = []
+    sources: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
         desired: list[dict[str, Any]]
         if request.desired_path is not None:
             # every kind: a helm template stream's workloads give the engine pods and named ports
-            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
+            stream = inputs.manifests.read([request.desired_path], what="desired stream")
+            desired = stream.objects()
+            read.extend(stream.items)
+            sources.append(stream.source)
         else:
             computed = compute_desired(read_values(request.values), context)
             desired = computed.objects
@@ -68,10 +75,14 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
-    before = PolicyReachability.from_objects(live)
-    after = PolicyReachability.from_objects(
-        objects_after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
-    )
+            read.extend(snapshot.manifests)
+            sources.append(snapshot.source)
+    # a policy the engine cannot read is an error at its file and line
+    with located(read, fallback=", ".join(sources)):
+        before = PolicyReachability.from_objects(live)
+        after = PolicyReachability.from_objects(
+            objects_after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
+        )
     stats = ReadStats()
     audit = Audit(before, after)
     audit.run(read_flows(request.flow_files, stats))

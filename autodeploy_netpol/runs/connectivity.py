@@ -17,12 +17,13 @@ from ..checks.lint import Finding, lint_model
 from ..errors import ExitCode, InputError, Location
 from ..kube.manifests import Manifest, PathElement
 from ..kube.names import NAMESPACE
-from ..policy import Model, PolicyError, build_inventory
+from ..policy import Model, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
 from .inputs import LiveInput, RunInputs
+from .locating import located
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,10 @@ def load_model(source: ObjectSource, *, reader: ManifestReader | None = None) ->
 
 def compile_model(manifests: Sequence[Manifest]) -> Model:
     """The model of ``manifests``; a policy the engine cannot understand is an
-    :class:`InputError` at its file:line."""
-    objects = [item.data for item in manifests]
-    inventory = build_inventory(objects)
-    try:
+    :class:`InputError` at its file:line (:func:`~.locating.located`)."""
+    inventory = build_inventory([item.data for item in manifests])
+    with located(manifests):
         return Model.from_inventory(inventory)
-    except PolicyError as error:
-        # find which object failed: compile one by one (only on the error path)
-        for index in inventory.policy_origins:
-            try:
-                Model.build([objects[index]])
-            except PolicyError as exact:
-                manifest = manifests[index]
-                raise InputError(
-                    f"{manifest.describe()}: {exact.message}",
-                    hint=exact.hint,
-                    location=manifest.locate(exact.path),
-                ) from None
-        raise error
 
 
 @dataclass(frozen=True)

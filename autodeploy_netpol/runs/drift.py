@@ -20,10 +20,12 @@ from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..kube.manifests import Manifest
 from ..kube.names import POLICY_KINDS
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
+from .locating import located
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class _Desired:
     track: str
     #: the release's web pods as the chart labels them (values only, with a namespace)
     app: dict[str, Any] | None
+    #: the objects as read from a rendered stream, to place errors in it (none from values)
+    manifests: tuple[Manifest, ...] = ()
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -90,49 +94,57 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
     with cycle_collector_paused(), RunInputs(request.live, stdin=stdin) as inputs:
         desired = _desired(request.desired, inputs)
-        namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
+        scope = LiveScope(None if request.all_namespaces else desired.namespace, context=connectivity)
         live = inputs.read_live(scope)
-        report = compare(
-            desired.objects,
-            live.policies,
-            namespace=namespace,
-            releases=desired.releases,
-            all_namespaces=request.all_namespaces,
-            ignore=request.ignore,
-            desired_source=desired.source,
-            live_source=live.source,
-            notes=[*desired.notes, *live.notes],
-        )
-        history: HistoryReader | None = None
-        if request.helm_history:
-            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-            history = (
-                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
-            )
-        ownership = check_ownership(
-            desired.objects,
-            live.policies,
-            namespace=namespace,
-            release=desired.release,
-            track=desired.track,
-            all_namespaces=request.all_namespaces,
-            history=history,
-        )
-        report = replace(
-            report,
-            ownership=tuple(ownership.ownership),
-            warnings=tuple(warning.to_json() for warning in ownership.warnings),
-            notes=(*report.notes, *ownership.notes),
-        )
-        if request.connectivity:
-            section = _connectivity(live, desired, report, request.all_namespaces)
-            report = replace(report, connectivity=section)
+        # an error about one object (a policy the engine cannot read) names its file and line
+        with located((*desired.manifests, *live.manifests), fallback=f"{desired.source}, {live.source}"):
+            report, warnings = _check(request, inputs, desired, live)
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
-    code = exit_code(drift_code, ownership.warnings, fail_on_override=request.fail_on_override)
-    return DriftRun(report, tuple(ownership.warnings), desired.warnings, code)
+    code = exit_code(drift_code, warnings, fail_on_override=request.fail_on_override)
+    return DriftRun(report, tuple(warnings), desired.warnings, code)
+
+
+def _check(
+    request: DriftRequest, inputs: RunInputs, desired: _Desired, live: LiveSnapshot
+) -> tuple[DriftReport, list[OwnershipWarning]]:
+    """The comparison, ownership and the connectivity section over the inputs read once."""
+    namespace = desired.namespace
+    report = compare(
+        desired.objects,
+        live.policies,
+        namespace=namespace,
+        releases=desired.releases,
+        all_namespaces=request.all_namespaces,
+        ignore=request.ignore,
+        desired_source=desired.source,
+        live_source=live.source,
+        notes=[*desired.notes, *live.notes],
+    )
+    history: HistoryReader | None = None
+    if request.helm_history:
+        from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+        history = SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+    ownership = check_ownership(
+        desired.objects,
+        live.policies,
+        namespace=namespace,
+        release=desired.release,
+        track=desired.track,
+        all_namespaces=request.all_namespaces,
+        history=history,
+    )
+    report = replace(
+        report,
+        ownership=tuple(ownership.ownership),
+        warnings=tuple(warning.to_json() for warning in ownership.warnings),
+        notes=(*report.notes, *ownership.notes),
+    )
+    if request.connectivity:
+        section = _connectivity(live, desired, report, request.all_namespaces)
+        report = replace(report, connectivity=section)
+    return report, list(ownership.warnings)
 
 
 def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
@@ -140,6 +152,7 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
         manifests = inputs.manifests.read([source.path], what="desired stream")
         policies = manifests.select(POLICY_KINDS, what="network policies")
         return _Desired(
+            manifests=policies.items,
             objects=policies.objects(),
             source=policies.source,
             notes=policies.notes,

@@ -37,6 +37,7 @@ import json
 import math
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -764,11 +765,14 @@ def _unreachable(what: str, server: str, exc: BaseException) -> ClusterError:
     )
 
 
+_CONNECTION_PREFIX = re.compile(r"^(?:<[^>]*>|\w*Connection\([^)]*\)): ")
+
+
 def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     text = str(reason or exc)
     # urllib3 prefixes connection errors with the connection object's repr; keep the errno text.
-    return text.split(": ", 1)[1] if text.startswith("<") and ": " in text else text
+    return _CONNECTION_PREFIX.sub("", text)
 
 
 def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) -> Any:
@@ -794,7 +798,8 @@ def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) 
                 config_dict=target.kubeconfig, active_context=target.context, config_base_path=""
             )
             loader.load_and_set(configuration)  # type: ignore[no-untyped-call]
-    except (ConfigException, OSError, KeyError, ValueError) as exc:
+    except (ConfigException, OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        # the client's config loaders meet whatever the kubeconfig holds (a user that is a string)
         raise ClusterError(
             f"cannot use {target.describe()} from {target.origin}: {exc}",
             hint="check the credentials (token, certificates, exec plugin) of that context",

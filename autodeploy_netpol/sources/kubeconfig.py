@@ -92,8 +92,13 @@ def _resolve_paths(section: str, entry: dict[str, Any], base: str) -> dict[str, 
     """Make the file references of one named entry absolute, relative to its own file."""
     body_key = section[:-1]  # clusters → cluster, users → user, contexts → context
     body = entry.get(body_key)
-    if not isinstance(body, dict):
+    if body is None:
         return entry
+    if not isinstance(body, dict):
+        raise ClusterError(
+            f"kubeconfig: the {body_key} of {body_key} entry {entry['name']!r} must be a mapping",
+            hint=_KUBECONFIG_HINT,
+        )
     body = dict(body)
     if section == "clusters":
         body["certificate-authority"] = _absolute(body.get("certificate-authority"), base)
@@ -139,7 +144,11 @@ def merge_kubeconfigs(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, 
                 if entry["name"] in names[section]:
                     continue
                 names[section].add(entry["name"])
-                merged[section].append(_resolve_paths(section, entry, base))
+                try:
+                    merged[section].append(_resolve_paths(section, entry, base))
+                except ClusterError as error:
+                    error.location = Location(path)
+                    raise
         current = document.get("current-context")
         if current is not None and not isinstance(current, str):
             raise ClusterError(

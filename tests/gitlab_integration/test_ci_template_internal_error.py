@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import IID, PROJECT
+from conftest import BOT_TOKEN, IID, PROJECT
 from fake_gitlab import FakeGitLab
-from test_ci_template import SHOP_VALUES, drift_job_variables, run_job, write_values
+from gcl import ROOT
+from test_ci_template import SHOP_VALUES, run_job, write_values
 
 
 def crashing_tool(directory: Path, command: str) -> str:
@@ -37,7 +38,17 @@ def test_an_internal_error_fails_the_drift_job(tmp_path: Path, fake: FakeGitLab,
     write_values(tmp_path, SHOP_VALUES)
     flows = tmp_path / "flows.jsonl"
     flows.write_text((Path(__file__).parents[1] / "data" / "audit" / "hubble-flows.jsonl").read_text())
-    variables = drift_job_variables(fake, NETPOL_FLOWS=str(flows), PATH=crashing_tool(tmp_path / "bin", command))
+    variables = {
+        "NETPOL_LIVE_SNAPSHOT": str(ROOT / "examples" / "shop" / "live-snapshot.yaml"),
+        "KUBE_NAMESPACE": "shop-42-production",
+        "CI_PROJECT_ID": PROJECT,
+        "CI_PROJECT_PATH": "shop/api",
+        "CI_MERGE_REQUEST_IID": str(IID),
+        "CI_API_V4_URL": fake.api_url,
+        "NETPOL_GITLAB_TOKEN": BOT_TOKEN,
+        "NETPOL_FLOWS": str(flows),
+        "PATH": crashing_tool(tmp_path / "bin", command),
+    }
 
     result = run_job("netpol:drift:production", tmp_path, **variables)
 
