@@ -8,6 +8,7 @@ import click
 
 from ..checks.explain import explain_model
 from ..errors import ExitCode, InputError
+from ..report.explain import explain_json, explain_markdown, explain_text
 from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import handle_errors
 from .connectivity_input import cluster_source_options, load
@@ -63,28 +64,9 @@ def command(
                 f"no policy named {', '.join(names)} in the input", hint="names are NAME or NAMESPACE/NAME"
             )
     if output_format == "json":
-        payload = {
-            "policies": [
-                {
-                    "policy": e.policy,
-                    "kind": e.kind,
-                    "applies_to": list(e.selects),
-                    "explanation": list(e.sentences),
-                }
-                for e in explanations
-            ]
-        }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(explain_json(explanations), indent=2))
     elif output_format == "markdown":
-        lines = ["### Network policies in plain words", ""]
-        for e in explanations:
-            lines += [f"**{e.policy}** ({e.kind})", "", *(f"- {sentence}" for sentence in e.sentences), ""]
-        click.echo("\n".join(lines).rstrip())
+        click.echo(explain_markdown(explanations), nl=False)
     else:
-        if not explanations:
-            click.echo("no network policy in the input: every pod accepts and sends all traffic")
-        for e in explanations:
-            click.echo(f"{e.policy} ({e.kind})")
-            for sentence in e.sentences:
-                click.echo(f"  {sentence}")
+        click.echo(explain_text(explanations), nl=False)
     return ExitCode.OK

@@ -6,8 +6,9 @@ import json
 
 import click
 
-from ..checks.lint import ERROR, INFO, WARNING, Finding, lint_model
+from ..checks.lint import Finding, lint_model
 from ..errors import ExitCode
+from ..report.lint import lint_json, lint_markdown, lint_text
 from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import env_default, handle_errors
 from .connectivity_input import Snapshot, cluster_source_options, load
@@ -20,6 +21,7 @@ Examples:
   autodeploy-netpol lint snapshot/
   kubectl get ns,pods,deploy,sts,ds,netpol,cnp -A -o yaml | autodeploy-netpol lint -
   autodeploy-netpol lint snapshot/ --ingress-namespace ingress-nginx --format json
+  autodeploy-netpol lint snapshot/ --format markdown > lint.md   # then: comment --section lint.md
 
 \b
 Checks: selector-matches-nothing, peer-matches-nothing, namespace-selector-matches-nothing,
@@ -44,7 +46,12 @@ def _location(snapshot: Snapshot, finding: Finding, model_policies: tuple) -> st
     help="Namespace of the ingress controller that must reach the apps.",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format; markdown is a section for the merge-request comment (comment --section).",
 )
 @cluster_source_options
 @handle_errors
@@ -63,27 +70,11 @@ def command(
     findings = lint_model(
         model, ingress_namespace=ingress_namespace, namespaces_known=snapshot.has_namespaces
     )
+    locations = [_location(snapshot, f, model.policies).rstrip(": ") for f in findings]
     if output_format == "json":
-        payload = {
-            "findings": [
-                {
-                    "severity": f.severity,
-                    "check": f.check,
-                    "policy": f.policy,
-                    "message": f.message,
-                    "hint": f.hint,
-                    "location": _location(snapshot, f, model.policies).rstrip(": ") or None,
-                }
-                for f in findings
-            ]
-        }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(lint_json(findings, locations), indent=2))
+    elif output_format == "markdown":
+        click.echo(lint_markdown(findings, locations), nl=False)
     else:
-        for f in findings:
-            policy = f"{f.policy}: " if f.policy else ""
-            click.echo(f"{_location(snapshot, f, model.policies)}{f.severity}[{f.check}] {policy}{f.message}")
-            if f.hint:
-                click.echo(f"  hint: {f.hint}")
-        counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-        click.echo(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
+        click.echo(lint_text(findings, locations), nl=False)
     return ExitCode.FINDINGS if any(f.fails for f in findings) else ExitCode.OK
