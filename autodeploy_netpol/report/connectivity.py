@@ -106,7 +106,7 @@ def _markdown_notes(notes: list[str]) -> list[str]:
         "",
         "<details><summary>Not modelled</summary>",
         "",
-        *(f"- {text(note)}" for note in notes),
+        *(f"- {text(note)}" for note in notes if note.strip()),
         "",
         "</details>",
     ]

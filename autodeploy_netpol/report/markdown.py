@@ -106,6 +106,8 @@ def render_markdown(
         icon = "ℹ️" if isinstance(warning, Mapping) and warning.get("severity") == "info" else "⚠️"
         head.append(f"- {icon} {_warning(warning)}")
         details = list(warning.get("details") or []) if isinstance(warning, Mapping) else []
+        # a blank detail would be an indented '-' line: a heading underline for the line above
+        details = [detail for detail in details if str(detail).strip()]
         for detail in details[:_WARNING_DETAILS]:
             head.append(f"  - {text(detail)}")
         if len(details) > _WARNING_DETAILS:

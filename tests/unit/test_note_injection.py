@@ -10,7 +10,7 @@ shape of the note. The note bodies from a whole hostile cluster through the real
 in tests/gitlab_integration/test_comment_cli.py.
 
 ``NOTE_INJECTION_EXAMPLES`` sets the examples per note body (default 200, each with a string
-for every field: 200 × 44 for drift).
+for every field: 200 × 45 for drift).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ DRIFT_FIELDS: Values = {
     "unexpected.name": "production-auto-deploy-allow-debug",
     "unexpected.spec key": "ingress",
     "unexpected.spec label key": "app",
+    "unexpected.spec cidr": "0.0.0.0/0",
     "ignored.name": "production-auto-deploy",
     "ignored.change": "changed",
     "ignored.rule": "metadata.labels.chart",
@@ -136,7 +137,7 @@ def drift_document(v: Values) -> dict[str, Any]:
                 "change": "unexpected",
                 "spec": {
                     "podSelector": {"matchLabels": {v["unexpected.spec label key"]: "debug"}},
-                    v["unexpected.spec key"]: [{"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}],
+                    v["unexpected.spec key"]: [{"from": [{"ipBlock": {"cidr": v["unexpected.spec cidr"]}}]}],
                 },
             },
         ],
