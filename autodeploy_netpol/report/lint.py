@@ -75,7 +75,7 @@ def lint_markdown(findings: Sequence[Finding], locations: Sequence[str] = ()) ->
     if findings:
         rows = []
         for finding, location in _located(findings, locations)[:SHOWN_FINDINGS]:
-            said = text(finding.message) + (f" Hint: {text(finding.hint)}" if finding.hint else "")
+            said = text(finding.message) + (f" — hint: {text(finding.hint)}" if finding.hint else "")
             rows.append(
                 [
                     f"{_ICONS.get(finding.severity, '')} {text(finding.severity)}",
