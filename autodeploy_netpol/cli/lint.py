@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from ..checks.lint import Finding, lint_model
-from ..errors import ExitCode
 from ..report.lint import lint_json, lint_markdown, lint_text
-from .cluster_options import CLUSTER_OPTION_NAMES
+from ..runs.connectivity import run_lint
+from .cluster_options import cluster_source_options, object_source_from_options
 from .common import env_default, handle_errors
-from .connectivity_input import Snapshot, cluster_source_options, load
 
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 
@@ -28,13 +27,6 @@ Checks: selector-matches-nothing, peer-matches-nothing, namespace-selector-match
 egress-without-dns, ingress-namespace-cannot-reach, isolates-and-allows-nothing (warnings and
 errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
 """
-
-
-def _location(snapshot: Snapshot, finding: Finding, model_policies: tuple) -> str:  # type: ignore[type-arg]
-    if finding.policy_index < 0:
-        return ""
-    location = snapshot.locate(model_policies[finding.policy_index].manifest, finding.path)
-    return f"{location}: " if location is not None else ""
 
 
 @click.command("lint", epilog=EPILOG)
@@ -61,20 +53,21 @@ def command(
     all_namespaces: bool,
     ingress_namespace: str,
     output_format: str,
-    **cluster: object,
+    **cluster: Any,
 ) -> int:
     """Find policy mistakes: selectors that match nothing, missing DNS, an unreachable app, dead rules."""
-    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
-    for note in snapshot.notes:
-        click.echo(f"note: {note}", err=True)
-    findings = lint_model(
-        model, ingress_namespace=ingress_namespace, namespaces_known=snapshot.has_namespaces
+    run = run_lint(
+        object_source_from_options(paths, namespace, all_namespaces, cluster),
+        ingress_namespace=ingress_namespace,
     )
-    locations = [_location(snapshot, f, model.policies).rstrip(": ") for f in findings]
+    for note in run.notes:
+        click.echo(f"note: {note}", err=True)
+    findings = [located.finding for located in run.findings]
+    locations = [str(located.location) if located.location is not None else "" for located in run.findings]
     if output_format == "json":
         click.echo(json.dumps(lint_json(findings, locations), indent=2))
     elif output_format == "markdown":
         click.echo(lint_markdown(findings, locations), nl=False)
     else:
         click.echo(lint_text(findings, locations), nl=False)
-    return ExitCode.FINDINGS if any(f.fails for f in findings) else ExitCode.OK
+    return run.exit_code

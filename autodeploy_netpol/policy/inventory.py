@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube.names import WORKLOAD_KINDS
 from .endpoints import NamedPort
 from .policies import POLICY_KINDS
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 
 @dataclass(frozen=True, order=True)
