@@ -79,13 +79,11 @@ class PolicyRef:
     name: str
 
     def __str__(self) -> str:
-        short = {
-            NETWORK_POLICY: "",
-            CILIUM_NETWORK_POLICY: "cnp:",
-            CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:",
-        }
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{short.get(self.kind, '')}{where}{self.name}"
+        return f"{_SHORT_KINDS.get(self.kind, '')}{where}{self.name}"
+
+
+_SHORT_KINDS = {NETWORK_POLICY: "", CILIUM_NETWORK_POLICY: "cnp:", CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:"}
 
 
 # ---------------------------------------------------------------------------------------- peers
@@ -221,16 +219,22 @@ class Rule:
     ) -> bool:
         if self.peers is None:
             return True
-        for peer in self.peers:
+        return self.matching_peer(endpoint, namespace_labels, cilium_view) is not None
+
+    def matching_peer(
+        self, endpoint: Endpoint, namespace_labels: Mapping[str, str], cilium_view: Mapping[str, str]
+    ) -> Peer | None:
+        """The first of the rule's peers that ``endpoint`` is (None also when the rule has no peers)."""
+        for peer in self.peers or ():
             if isinstance(peer, PodPeer):
                 if peer.matches(endpoint, namespace_labels):
-                    return True
+                    return peer
             elif isinstance(peer, CiliumEndpointPeer):
                 if peer.matches(cilium_view):
-                    return True
+                    return peer
             elif peer.matches(endpoint):
-                return True
-        return False
+                return peer
+        return None
 
 
 @dataclass(frozen=True)
