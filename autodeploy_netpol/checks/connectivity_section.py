@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
+from ..kube.names import WORKLOAD_KINDS
 from ..policy.analysis import Baseline, diff_models, same_pods
 from ..policy.engine import Model
-from ..policy.inventory import WORKLOAD_KINDS
-from ..policy.policies import POLICY_KINDS, CiliumEndpointPeer, PodPeer, PolicyCompiler
+from ..policy.policies import COMPILED_KINDS, CiliumEndpointPeer, PodPeer, PolicyCompiler
 from ..policy.selectors import IN, Selector
 from ..policy.witnesses import satisfying_labels
 
@@ -188,7 +188,7 @@ def connectivity_section(
     elif len(changes) == 1:
         changing = [_label(identity) for identity in changes]
     elif len(changes) <= MAX_JUDGED_OBJECTS:
-        live_policies = {_identity(obj, namespace): obj for obj in live if obj.get("kind") in POLICY_KINDS}
+        live_policies = {_identity(obj, namespace): obj for obj in live if obj.get("kind") in COMPILED_KINDS}
         for identity, obj in changes.items():
             if baseline is not None:
                 old = live_policies.get(identity)

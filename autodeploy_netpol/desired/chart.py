@@ -131,6 +131,22 @@ def shared_labels(
     return labels
 
 
+def web_workload(*, release: str, helm_release: str, namespace: str, track: str) -> dict[str, Any]:
+    """The release's web Deployment as far as policies see it: its pods carry ``app``
+    (the appname), ``release`` (the Helm release), ``tier: web`` and ``track`` (deployment.yaml).
+
+    Stands in for the app's pods where the live state lists no workload (a snapshot of policies
+    only), so the connectivity section still sees whom the policies select.
+    """
+    labels = {"app": appname(release), "release": helm_release, "tier": "web", "track": track}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": helm_release, "namespace": namespace},
+        "spec": {"template": {"metadata": {"labels": labels}}},
+    }
+
+
 def _label_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

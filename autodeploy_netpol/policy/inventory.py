@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
+from ..kube.names import WORKLOAD_KINDS
 from .endpoints import NamedPort
-from .policies import POLICY_KINDS
-
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
+from .policies import COMPILED_KINDS
 
 
 @dataclass(frozen=True, order=True)
@@ -149,7 +148,7 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
         metadata = manifest.get("metadata") or {}
         if type(metadata) is not dict and not isinstance(metadata, Mapping):
             metadata = {}
-        if kind in POLICY_KINDS:
+        if kind in COMPILED_KINDS:
             inventory.policies.append(manifest)
             inventory.policy_origins.append(index)
             if kind != "CiliumClusterwideNetworkPolicy":

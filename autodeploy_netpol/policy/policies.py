@@ -30,6 +30,12 @@ from ..kube.defaults import (
     POLICY_TYPES,
     default_policy_types,
 )
+from ..kube.names import (
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CILIUM_NETWORK_POLICY,
+    NETWORK_POLICY,
+    POLICY_KINDS,
+)
 from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
 from .intervals import (
     ALL_ADDRESSES,
@@ -52,10 +58,9 @@ from .selectors import (
     compile_selector,
 )
 
-NETWORK_POLICY = "NetworkPolicy"
-CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
-CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
-POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+#: The kinds the engine compiles: the namespaced policies a deploy creates, and Cilium's
+#: clusterwide policies, which also apply to the namespace's pods.
+COMPILED_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 
 INGRESS, EGRESS = "ingress", "egress"
 
@@ -707,9 +712,9 @@ class PolicyCompiler:
 
 __all__ = [
     "ALL_ADDRESSES",
+    "COMPILED_KINDS",
     "EGRESS",
     "INGRESS",
-    "POLICY_KINDS",
     "RESERVED_ENTITIES",
     "AddressPeer",
     "CiliumEndpointPeer",
