@@ -7,7 +7,8 @@ policy in several equivalent ways. Each rewrite made here is one the API server 
 that provably leaves the policy's meaning unchanged; each is recorded as a
 :class:`Normalization` so verbose output can say why two texts that differ are "cosmetic".
 
-What is rewritten (and what deliberately is not):
+What is rewritten (and what deliberately is not; the defaults themselves are written once, in
+``kube/defaults.py``, which the engine's compiler reads too):
 
 * NetworkPolicy (``networking.k8s.io/v1``), as the API server defaults and stores it:
 
