@@ -6,8 +6,8 @@ import json
 
 import click
 
-from ..checks.lint import ERROR, INFO, WARNING, Finding, lint_model
-from ..errors import ExitCode
+from ..checks.lint import Finding, lint_model
+from ..errors import ExitCode, Severity
 from .cluster_options import CLUSTER_OPTION_NAMES
 from .common import env_default, handle_errors
 from .connectivity_input import Snapshot, cluster_source_options, load
@@ -84,6 +84,7 @@ def command(
             click.echo(f"{_location(snapshot, f, model.policies)}{f.severity}[{f.check}] {policy}{f.message}")
             if f.hint:
                 click.echo(f"  hint: {f.hint}")
-        counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-        click.echo(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
+        errors, warnings, notes = counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
+        click.echo(f"{errors} errors, {warnings} warnings, {notes} notes")
     return ExitCode.FINDINGS if any(f.fails for f in findings) else ExitCode.OK

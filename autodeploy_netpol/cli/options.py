@@ -8,9 +8,10 @@ from typing import Any
 import click
 
 from ..desired.chart import DEFAULT_CHART_VERSION
-from ..desired.compute import TRACKS, DeployContext
+from ..desired.compute import DeployContext
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..errors import InputError
+from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
 values_argument = click.argument(
@@ -33,7 +34,7 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--track",
             type=click.Choice(TRACKS),
-            default="stable",
+            default=STABLE,
             show_default=True,
             help="Deploy track; canary and rollout deploy the release <release>-<track>.",
         ),
@@ -69,7 +70,7 @@ def context_from_options(
     *,
     release: str | None,
     namespace: str | None,
-    track: str = "stable",
+    track: str = STABLE,
     ingress_namespace: str | None = None,
     project_id: str | None = None,
     chart_version: str | None = None,

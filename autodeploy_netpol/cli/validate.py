@@ -7,9 +7,9 @@ import os
 
 import click
 
-from ..desired.validate import ERROR, validate_values
+from ..desired.validate import validate_values
 from ..desired.values import default_values_path, read_values
-from ..errors import ExitCode, InputError, Location
+from ..errors import ExitCode, InputError, Location, Severity
 from ..sources.yamlio import cycle_collector_paused
 from .common import format_option, handle_errors
 from .options import values_argument
@@ -42,7 +42,7 @@ def validate(values: str | None, output_format: str) -> int:
         # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
         click.echo(json.dumps(_unreadable(error, values), indent=2))
         return ExitCode.INPUT
-    errors = [p for p in problems if p.severity == ERROR]
+    errors = [p for p in problems if p.severity is Severity.ERROR]
     if output_format == "json":
         document = {
             "file": values_file.path,
@@ -78,7 +78,7 @@ def _unreadable(error: InputError, values: str | None) -> dict[str, object]:
                 "line": location.line,
                 "column": location.column,
                 "path": None,
-                "severity": "error",
+                "severity": Severity.ERROR,
                 "message": error.message,
                 "hint": error.hint,
             }

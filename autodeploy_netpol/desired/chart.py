@@ -25,9 +25,26 @@ import sys
 from typing import Any
 
 from ..errors import InputError
+from ..kube.labels import (
+    APP_LABEL,
+    CHART_LABEL,
+    GITLAB_ALERT_ANNOTATION,
+    GITLAB_MANAGED_BY_LABEL,
+    GITLAB_MANAGED_BY_VALUE,
+    HELM,
+    HELM_CHART_LABEL,
+    HERITAGE_LABEL,
+    INSTANCE_LABEL,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    NAMESPACE_NAME_LABEL,
+    RELEASE_LABEL,
+    UI_PROJECT_LABEL,
+)
+from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ..kube.releases import CHART_NAME, MAX_NAME, fullname, object_name
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 
-CHART_NAME = "auto-deploy-app"
 #: Chart version used for the ``chart`` / ``helm.sh/chart`` labels when no chart is given.
 DEFAULT_CHART_VERSION = "2.100.0"
 NETWORK_POLICY_API = "networking.k8s.io/v1"
@@ -49,7 +66,11 @@ CHART_DEFAULTS: dict[str, Any] = {
                 {
                     "from": [
                         {"podSelector": {"matchLabels": {}}},
-                        {"namespaceSelector": {"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}},
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {GITLAB_MANAGED_BY_LABEL: GITLAB_MANAGED_BY_VALUE}
+                            }
+                        },
                     ]
                 }
             ],
@@ -60,7 +81,9 @@ CHART_DEFAULTS: dict[str, Any] = {
         "alerts": {"enabled": False},
         "spec": {
             "endpointSelector": {},
-            "ingress": [{"fromEndpoints": [{"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}]}],
+            "ingress": [
+                {"fromEndpoints": [{"matchLabels": {GITLAB_MANAGED_BY_LABEL: GITLAB_MANAGED_BY_VALUE}}]}
+            ],
         },
     },
 }
@@ -73,7 +96,7 @@ DEFAULT_DENY_SPEC: dict[str, Any] = {
         {
             "to": [
                 {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                 }
             ],
@@ -83,22 +106,9 @@ DEFAULT_DENY_SPEC: dict[str, Any] = {
 }
 
 
-def _trunc63(name: str) -> str:
-    name = name[:63]
-    return name[:-1] if name.endswith("-") else name
-
-
-def fullname(release: str, name_override: str | None = None) -> str:
-    """The chart's ``fullname`` template: ``<release>-auto-deploy`` for the default chart name."""
-    name = f"{release}-{name_override or CHART_NAME}"
-    if name.endswith("-app"):
-        name = name[: -len("-app")]
-    return _trunc63(name)
-
-
 def appname(release: str, release_override: str | None = None) -> str:
     """The chart's ``appname``: ``releaseOverride`` (Auto Deploy sets it) or the release, cut to 63."""
-    return (release_override or release)[:63]
+    return (release_override or release)[:MAX_NAME]
 
 
 def chart_label(chart_version: str) -> str:
@@ -117,14 +127,14 @@ def shared_labels(
     app = appname(release, release_override)
     chart = chart_label(chart_version)
     labels: dict[str, str] = {
-        "app": app,
-        "chart": chart,
-        "release": release,
-        "heritage": "Helm",
-        "app.kubernetes.io/name": app,
-        "helm.sh/chart": chart,
-        "app.kubernetes.io/managed-by": "Helm",
-        "app.kubernetes.io/instance": release,
+        APP_LABEL: app,
+        CHART_LABEL: chart,
+        RELEASE_LABEL: release,
+        HERITAGE_LABEL: HELM,
+        NAME_LABEL: app,
+        HELM_CHART_LABEL: chart,
+        MANAGED_BY_LABEL: HELM,
+        INSTANCE_LABEL: release,
     }
     for key, value in sorted((extra_labels or {}).items(), key=lambda item: str(item[0])):
         labels[str(key)] = "" if value is None else _label_text(value)
@@ -135,11 +145,6 @@ def _label_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def named_policy_name(base: str, key: str) -> str:
-    """Object name of a named policy: ``<fullname>-<key>``, cut like ``fullname``."""
-    return _trunc63(f"{base}-{key}")
 
 
 def version_numbers(chart_version: str) -> tuple[int, int, int]:
@@ -204,20 +209,18 @@ def render_objects(
         if isinstance(suggested, dict) and _enabled(suggested):
             app = appname(release, values.get("releaseOverride"))
             namespace = suggested.get("ingressNamespace") or DEFAULT_INGRESS_NAMESPACE
-            name = named_policy_name(base_name, SUGGESTED_SUFFIX)
+            name = object_name(base_name, SUGGESTED_SUFFIX)
             objects.append(_network_policy(name, labels, suggested_spec(app, namespace)))
         for key, policy in _entries_on(network):
-            objects.append(
-                _network_policy(named_policy_name(base_name, key), labels, policy.get("spec") or {})
-            )
+            objects.append(_network_policy(object_name(base_name, key), labels, policy.get("spec") or {}))
         if _enabled(network.get("defaultDeny")):
-            name = named_policy_name(base_name, DEFAULT_DENY_SUFFIX)
+            name = object_name(base_name, DEFAULT_DENY_SUFFIX)
             objects.append(_network_policy(name, labels, DEFAULT_DENY_SPEC))
 
     cilium = values.get("ciliumNetworkPolicy") or {}
     if _enabled(cilium):
         project = (values.get("gitlab") or {}).get("projectID")
-        cilium_labels = {**labels, "app.gitlab.com/proj": "" if project is None else _label_text(project)}
+        cilium_labels = {**labels, UI_PROJECT_LABEL: "" if project is None else _label_text(project)}
         spec = cilium.get("spec")
         if ships_cilium_template(chart_version) and not isinstance(cilium.get("alerts"), dict):
             raise InputError(
@@ -231,7 +234,7 @@ def render_objects(
             spec = spec or CHART_DEFAULTS["ciliumNetworkPolicy"]["spec"]
         objects.append(_cilium_policy(base_name, cilium_labels, _alerts(cilium), spec))
         for key, policy in _entries_on(cilium):
-            name = named_policy_name(base_name, key)
+            name = object_name(base_name, key)
             objects.append(_cilium_policy(name, cilium_labels, _alerts(policy), policy.get("spec") or {}))
     return [_as_helm_prints(obj) for obj in objects]
 
@@ -260,17 +263,17 @@ def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, Any]:
-    return _object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, spec)
+    return _object(NETWORK_POLICY, NETWORK_POLICY_API, name, labels, None, spec)
 
 
 def _cilium_policy(
     name: str, labels: dict[str, str], annotations: dict[str, str] | None, spec: Any
 ) -> dict[str, Any]:
-    return _object("CiliumNetworkPolicy", CILIUM_API, name, labels, annotations, spec)
+    return _object(CILIUM_NETWORK_POLICY, CILIUM_API, name, labels, annotations, spec)
 
 
 def _alerts(block: dict[str, Any]) -> dict[str, str] | None:
-    return {"app.gitlab.com/alert": "true"} if _enabled(block.get("alerts")) else None
+    return {GITLAB_ALERT_ANNOTATION: "true"} if _enabled(block.get("alerts")) else None
 
 
 def _object(

@@ -15,7 +15,7 @@ itself, and replicas of one workload are one node in the graph).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .endpoints import ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
@@ -517,7 +517,3 @@ def _minus(left: ConnectivityMap, right: ConnectivityMap) -> ConnectivityMap:
         if remaining:
             edges[key] = remaining
     return ConnectivityMap(edges, left.workloads, left.notes).merged()
-
-
-def connectivity_records(edges: Mapping[tuple[NodeKey, NodeKey], ConnectionSet]) -> list[Connection]:
-    return ConnectivityMap(dict(edges)).connections()

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube.labels import NAMESPACE_NAME_LABEL
+from ..kube.names import ALL_POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY
 from .endpoints import NamedPort
-from .policies import POLICY_KINDS
 
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 
@@ -147,10 +147,10 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
         metadata = manifest.get("metadata") or {}
         if not isinstance(metadata, Mapping):
             metadata = {}
-        if kind in POLICY_KINDS:
+        if kind in ALL_POLICY_KINDS:
             inventory.policies.append(manifest)
             inventory.policy_origins.append(index)
-            if kind != "CiliumClusterwideNetworkPolicy":
+            if kind != CILIUM_CLUSTERWIDE_NETWORK_POLICY:
                 inventory.add_namespace(str(metadata.get("namespace") or default_namespace))
         elif kind == "Namespace":
             labels = metadata.get("labels")

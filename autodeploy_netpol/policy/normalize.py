@@ -50,15 +50,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from ..kube.labels import HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION, LAST_APPLIED_ANNOTATION
 from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from ..sources.yamlio import PathElement, format_path
 
 #: Annotations that tools write for their own bookkeeping: never content, never drift.
 BOOKKEEPING_ANNOTATIONS = frozenset(
     {
-        "kubectl.kubernetes.io/last-applied-configuration",
-        "meta.helm.sh/release-name",
-        "meta.helm.sh/release-namespace",
+        LAST_APPLIED_ANNOTATION,
+        HELM_RELEASE_ANNOTATION,
+        HELM_NAMESPACE_ANNOTATION,
     }
 )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..kube.names import CILIUM_CLUSTERWIDE_NETWORK_POLICY, CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
 from .intervals import (
     ALL_ADDRESSES,
@@ -42,11 +43,6 @@ from .selectors import (
     SelectorError,
     compile_selector,
 )
-
-NETWORK_POLICY = "NetworkPolicy"
-CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
-CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
-POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 
 INGRESS, EGRESS = "ingress", "egress"
 
@@ -649,7 +645,6 @@ __all__ = [
     "ALL_ADDRESSES",
     "EGRESS",
     "INGRESS",
-    "POLICY_KINDS",
     "RESERVED_ENTITIES",
     "AddressPeer",
     "CiliumEndpointPeer",
