@@ -9,7 +9,7 @@ connection between the workloads of the input).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from ..policy.analysis import diff_models
 from ..policy.engine import Model
@@ -22,6 +22,19 @@ from ..policy.selectors import CILIUM_NAMESPACE_KEY, CILIUM_NAMESPACE_LABELS_PRE
 MAX_JUDGED_OBJECTS = 25
 
 Identity = tuple[str, str, str]  # kind, namespace, name
+
+
+class ConnectivitySection(TypedDict, total=False):
+    """The drift report's ``connectivity`` member; ``not-analysed`` carries only verdict and notes."""
+
+    verdict: str  # changes, unchanged or not-analysed
+    added: list[dict[str, str]]  # connections the deploy opens (schemas/connectivity.schema.json)
+    removed: list[dict[str, str]]  # connections it closes
+    changingObjects: list[str]  # drifted objects that change connectivity on their own
+    cosmeticObjects: list[str]  # drifted objects that change no connection
+    judgedPerObject: bool
+    workloads: int
+    notes: list[str]
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
@@ -155,7 +168,7 @@ def connectivity_section(
     drifted: Sequence[tuple[str, str, str, str]],
     *,
     namespace: str,
-) -> dict[str, Any]:
+) -> ConnectivitySection:
     """The JSON-ready section.
 
     ``live``: every live object (policies, Namespaces, workloads); ``desired``: the objects the

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..checks.audit import Audit, PolicyReachability, objects_after_deploy
+from ..checks.audit import Audit, PolicyReachability, after_deploy
 from ..desired.compute import compute_desired
 from ..desired.values import read_values
 from ..errors import ClusterError, ExitCode, InputError, Location
@@ -144,11 +144,11 @@ def audit(
         with reader_from_options(kubeconfig, context, request_timeout, page_size) as reader:
             live_objects = read_cluster(reader, None if all_namespaces else namespace, notes)
     before = PolicyReachability.from_objects(live_objects)
-    after = PolicyReachability.from_objects(
-        objects_after_deploy(
-            desired_objects, live_objects, namespace=namespace, helm_release=deploy.helm_release
-        )
+    planned = after_deploy(
+        desired_objects, live_objects, namespace=namespace, helm_release=deploy.helm_release
     )
+    after = PolicyReachability.from_objects(planned.objects)
+    notes += planned.notes
     stats = ReadStats()
     run = Audit(before, after)
     run.run(read_flows(flow_files, stats))

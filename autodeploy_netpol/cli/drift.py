@@ -8,14 +8,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule, compare
-from ..checks.ownership.check import HistoryReader, check_ownership
+from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import exit_code
+from ..checks.plan import HistoryReader
 from ..errors import ExitCode, InputError, Location
+from ..kube.labels import APP_LABEL, RELEASE_LABEL, TIER_LABEL, TRACK_LABEL, WEB_TIER
+from ..kube.releases import STABLE, helm_release
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..sources.cluster import ClusterReader
 from ..sources.live import LiveState
@@ -23,6 +26,9 @@ from .cluster_options import CLUSTER_OPTION_NAMES, cluster_access_options, reade
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument
+
+if TYPE_CHECKING:
+    from ..checks.connectivity_section import ConnectivitySection
 
 
 @dataclass(frozen=True)
@@ -302,9 +308,9 @@ def _run(
         namespace = options.get("namespace") or env_default("KUBE_NAMESPACE")
         manifests = read_manifests(desired_path, what="desired stream")
         desired_objects, desired_source = manifests.objects, manifests.source
-        releases = [release] if release else []
+        track = str(options.get("track") or STABLE)
+        releases = [helm_release(release, track)] if release else []
         notes.extend(manifests.notes)
-        track = str(options.get("track") or "stable")
     else:
         from ..desired.compute import compute_desired
         from ..desired.values import read_values
@@ -327,6 +333,7 @@ def _run(
 
     live = source.policies(None if all_namespaces else namespace)
     notes.extend(live.notes)
+    history = source.history() if helm_history else None
     report = compare(
         desired_objects,
         live.objects,
@@ -337,6 +344,7 @@ def _run(
         desired_source=desired_source,
         live_source=live.source,
         notes=notes,
+        history=history,
     )
     ownership = check_ownership(
         desired_objects,
@@ -345,12 +353,13 @@ def _run(
         release=release,
         track=track,
         all_namespaces=all_namespaces,
-        history=source.history() if helm_history else None,
+        history=history,
+        plan=report.plan,
     )
     report = replace(
         report,
-        ownership=tuple(ownership.ownership),
-        warnings=tuple(warning.to_json() for warning in ownership.warnings),
+        ownership=tuple(ownership.verdicts),
+        warnings=tuple(ownership.warnings),
         notes=(*report.notes, *ownership.notes),
     )
     if connectivity:
@@ -390,7 +399,7 @@ def _run(
 def _app_workload(release: str, helm_release: str, namespace: str, track: str) -> dict[str, Any]:
     """The release's web pods as the auto-deploy-app chart labels them (app, release, tier, track),
     standing in when the live state has no workloads."""
-    labels = {"app": release, "release": helm_release, "tier": "web", "track": track}
+    labels = {APP_LABEL: release, RELEASE_LABEL: helm_release, TIER_LABEL: WEB_TIER, TRACK_LABEL: track}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -406,7 +415,7 @@ def _connectivity(
     namespace: str | None,
     all_namespaces: bool,
     app: dict[str, Any] | None,
-) -> dict[str, Any]:
+) -> ConnectivitySection:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
     from ..checks.connectivity_section import connectivity_section, has_workloads
 
