@@ -20,6 +20,7 @@ CiliumNetworkPolicy back on charts from 2.40.0 on, which dropped it.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import sys
 from typing import Any
@@ -136,7 +137,7 @@ def shared_labels(
         MANAGED_BY_LABEL: HELM,
         INSTANCE_LABEL: release,
     }
-    for key, value in sorted((extra_labels or {}).items(), key=lambda item: str(item[0])):
+    for key, value in sorted((extra_labels or {}).items(), key=lambda item: _yaml_key(str(item[0]))):
         labels[str(key)] = "" if value is None else _label_text(value)
     return labels
 
@@ -293,7 +294,53 @@ def _object(
 def _sorted_keys(value: Any) -> Any:
     """A deep copy with mapping keys sorted, as Helm's ``toYaml`` writes them."""
     if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value, key=str)}
+        return {key: _sorted_keys(value[key]) for key in sorted(value, key=lambda k: _yaml_key(str(k)))}
     if isinstance(value, list):
         return [_sorted_keys(item) for item in value]
     return value
+
+
+def _yaml_less(a: str, b: str) -> bool:
+    """Whether ``toYaml`` (Go's yaml package) writes key ``a`` before ``b``.
+
+    Not byte order: runs of digits compare as numbers (``k8s-app`` before ``k10``), letters
+    compare as characters, and where a letter meets a non-letter the non-letter comes first,
+    unless the two keys were in a run of digits up to there (then the shorter number, the one
+    that continues with a letter, comes first).
+    """
+    digits = False
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x == y:
+            digits = x.isdecimal()
+            continue
+        x_letter, y_letter = x.isalpha(), y.isalpha()
+        if x_letter and y_letter:
+            return x < y
+        if x_letter or y_letter:
+            return x_letter if digits else y_letter
+        x_number = y_number = 0
+        if x == "0" or y == "0":
+            # Leading zeros only count as a number's start when no other digit came before.
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    x_number = y_number = 1
+                    break
+                j -= 1
+        x_end = i
+        while x_end < len(a) and a[x_end].isdecimal():
+            x_number = x_number * 10 + int(a[x_end])
+            x_end += 1
+        y_end = i
+        while y_end < len(b) and b[y_end].isdecimal():
+            y_number = y_number * 10 + int(b[y_end])
+            y_end += 1
+        if x_number != y_number:
+            return x_number < y_number
+        if x_end != y_end:
+            return x_end < y_end
+        return x < y
+    return len(a) < len(b)
+
+
+_yaml_key = functools.cmp_to_key(lambda a, b: -1 if _yaml_less(a, b) else (1 if _yaml_less(b, a) else 0))
