@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from ..kube.names import CILIUM_NETWORK_POLICY
-from ..policy.normalize import NormalizedPolicy, canonical
+from ..policy.normalize import NormalizedPolicy, canonical, written_spec
 from ..sources.yamlio import PathElement, format_path
 
 #: A field of a manifest: keys and list indices from the top (``("metadata", "labels", "app")``).
@@ -93,11 +94,16 @@ def value_at(body: Any, path: FieldPath, *, stop_at_index: bool = False) -> Any:
     return body
 
 
-def spec_body(policy: NormalizedPolicy, *, raw: bool = False) -> Any:
-    """The part of a policy that diff paths start from: ``{"spec": ...}`` for a NetworkPolicy,
-    the ``{spec, specs}`` mapping of a CiliumNetworkPolicy as it is."""
-    spec = policy.raw_spec if raw else policy.spec
-    return spec if policy.kind == CILIUM_NETWORK_POLICY else {"spec": spec}
+def spec_body(policy: NormalizedPolicy) -> Any:
+    """The part of a normalized policy that diff paths start from: ``{"spec": ...}`` for a
+    NetworkPolicy, the ``{spec, specs}`` mapping of a CiliumNetworkPolicy."""
+    return policy.spec if policy.kind == CILIUM_NETWORK_POLICY else {"spec": policy.spec}
+
+
+def written_body(manifest: Mapping[str, Any]) -> Any:
+    """:func:`spec_body` of a manifest as written (before any default is filled in)."""
+    spec = written_spec(manifest)
+    return spec if manifest.get("kind") == CILIUM_NETWORK_POLICY else {"spec": spec}
 
 
 def diff_policies(
@@ -236,4 +242,5 @@ __all__ = [
     "is_within",
     "spec_body",
     "value_at",
+    "written_body",
 ]

@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..kube.labels import UI_PROJECT_LABEL
 from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from ..kube.releases import ReleaseMarkers
+from ..policy.normalize import written_spec
 from .diff import ABSENT, FieldChange, Scope
 from .plan import Action, DeployPlan, HistoryReader, PlanEntry, plan_deploy
 
@@ -337,19 +338,18 @@ def _read_entry(
 ) -> None:
     """One plan entry as drift: created → missing, changed → changed, deleted → unexpected."""
     kind, namespace, name = entry.kind, entry.namespace, entry.name
-    manifest = entry.live_manifest
+    manifest = entry.live
     if entry.action is Action.CREATE:
         assert entry.desired is not None
-        entries.append(DriftEntry(kind, namespace, name, Change.MISSING, spec=entry.desired.raw_spec))
+        entries.append(DriftEntry(kind, namespace, name, Change.MISSING, spec=written_spec(entry.desired)))
     elif entry.action is Action.CHANGE:
         assert manifest is not None
         entries.append(DriftEntry(kind, namespace, name, Change.CHANGED, entry.changes, owner_of(manifest)))
     elif entry.action is Action.DELETE:
-        assert entry.live is not None and manifest is not None
+        assert manifest is not None
+        spec = written_spec(manifest)
         entries.append(
-            DriftEntry(
-                kind, namespace, name, Change.UNEXPECTED, owner=owner_of(manifest), spec=entry.live.raw_spec
-            )
+            DriftEntry(kind, namespace, name, Change.UNEXPECTED, owner=owner_of(manifest), spec=spec)
         )
     elif entry.desired is not None:
         in_sync.append(InSync(kind, namespace, name, entry.cosmetic))

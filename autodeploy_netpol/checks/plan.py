@@ -25,15 +25,20 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from ..errors import InputError
-from ..kube.labels import RESOURCE_POLICY_ANNOTATION, RESOURCE_POLICY_KEEP
+from ..kube.labels import (
+    HELM_NAMESPACE_ANNOTATION,
+    HELM_RELEASE_ANNOTATION,
+    RESOURCE_POLICY_ANNOTATION,
+    RESOURCE_POLICY_KEEP,
+)
 from ..kube.names import POLICY_KINDS
-from ..kube.releases import ReleaseMarkers
+from ..kube.releases import ReleaseMarkers, release_label
 from ..policy.normalize import NormalizedPolicy, normalize_policy
 from .diff import FieldChange, diff_policies
 
@@ -62,7 +67,11 @@ class Membership(StrEnum):
 
 @dataclass(frozen=True)
 class PlanEntry:
-    """One policy and what the deploy does to it, with the evidence that decided it."""
+    """One policy and what the deploy does to it, with the evidence that decided it.
+
+    ``desired``, ``live`` and ``applied`` are the manifests as given (a plan of a whole cluster
+    keeps every entry, so nothing normalized is kept).
+    """
 
     kind: str
     namespace: str
@@ -70,18 +79,19 @@ class PlanEntry:
     action: Action
     #: One line for people: why this action.
     reason: str
-    evidence: tuple[str, ...] = ()
     #: The Helm release the decision is about: the one that holds, adopts or creates the object.
     release: str | None = None
     membership: Membership = Membership.NONE
+    #: What the live object's metadata says about its release.
+    markers: ReleaseMarkers | None = None
     #: Why Helm refuses to adopt the live object the deploy wants to write: the upgrade fails.
     conflict: tuple[str, ...] = ()
     #: For ``change``: the fields the deploy writes.
     changes: tuple[FieldChange, ...] = ()
     #: For a desired object left alone: how desired and live are written differently but mean the same.
     cosmetic: tuple[str, ...] = ()
-    desired: NormalizedPolicy | None = field(default=None, repr=False, compare=False)
-    live: NormalizedPolicy | None = field(default=None, repr=False, compare=False)
+    desired: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    live: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     #: The object as Helm last applied it (``--helm-history``), when the record lists it.
     applied: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
@@ -96,8 +106,28 @@ class PlanEntry:
         return self.desired is not None and self.live is not None and not self.conflict
 
     @property
-    def live_manifest(self) -> Mapping[str, Any] | None:
-        return self.live.manifest if self.live is not None else None
+    def evidence(self) -> tuple[str, ...]:
+        """The facts the decision rests on, one line each."""
+        lines = []
+        if self.membership is Membership.RECORD:
+            lines.append(f"listed in release {self.release}'s last manifest (Helm's record)")
+        markers = self.markers
+        if markers is not None:
+            if markers.annotated_release is not None:
+                lines.append(f"annotation {HELM_RELEASE_ANNOTATION}={markers.annotated_release}")
+            if markers.annotated_namespace is not None:
+                lines.append(f"annotation {HELM_NAMESPACE_ANNOTATION}={markers.annotated_namespace}")
+            if markers.labelled_release is not None:
+                lines.append(f"chart labels name release {markers.labelled_release}")
+            if markers.keep:
+                lines.append(f"annotation {RESOURCE_POLICY_ANNOTATION}={RESOURCE_POLICY_KEEP}")
+        if self.membership is Membership.LABELLED and self.desired is not None:
+            lines.append(
+                "no Helm ownership annotations: Helm updates it only if the release's last manifest lists "
+                "it, otherwise the deploy fails (check with --helm-history)"
+            )
+        lines.extend(self.conflict)
+        return tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -140,7 +170,7 @@ class DeployPlan:
         return self._by_namespace.get(namespace)
 
     @property
-    def entries(self) -> Iterable[PlanEntry]:
+    def entries(self) -> Iterator[PlanEntry]:
         """Every entry, by namespace, kind and name."""
         for plan in self.plans:
             yield from plan.entries
@@ -153,33 +183,21 @@ class DeployPlan:
 
 # --- one namespace ---------------------------------------------------------------------------------
 
-
-def _marker_evidence(markers: ReleaseMarkers) -> list[str]:
-    evidence = []
-    if markers.annotated_release is not None:
-        evidence.append(f"annotation meta.helm.sh/release-name={markers.annotated_release}")
-    if markers.annotated_namespace is not None:
-        evidence.append(f"annotation meta.helm.sh/release-namespace={markers.annotated_namespace}")
-    if markers.labelled_release is not None:
-        evidence.append(f"chart labels name release {markers.labelled_release}")
-    if markers.keep:
-        evidence.append(f"annotation {RESOURCE_POLICY_ANNOTATION}={RESOURCE_POLICY_KEEP}")
-    return evidence
+_Records = Mapping[str, frozenset[tuple[str, str]] | None]
 
 
 def _membership(
-    live: NormalizedPolicy,
+    key: tuple[str, str],
     markers: ReleaseMarkers,
     namespace: str,
     releases: Sequence[str],
-    records: Mapping[str, frozenset[tuple[str, str]] | None],
+    records: _Records,
 ) -> tuple[Membership, str | None]:
-    key = (live.kind, live.name)
     for release in releases:
-        listed = records.get(release)
+        listed = records[release]
         if listed is not None and key in listed:
             return Membership.RECORD, release
-    unrecorded = [release for release in releases if records.get(release) is None]
+    unrecorded = [release for release in releases if records[release] is None]
     for release in unrecorded:
         if markers.annotated_for(release, namespace):
             return Membership.ANNOTATED, release
@@ -188,12 +206,7 @@ def _membership(
     return Membership.NONE, None
 
 
-def _not_ours(
-    markers: ReleaseMarkers,
-    namespace: str,
-    releases: Sequence[str],
-    records: Mapping[str, frozenset[tuple[str, str]] | None],
-) -> str:
+def _not_ours(markers: ReleaseMarkers, namespace: str, releases: Sequence[str], records: _Records) -> str:
     """Why a live object the deploy does not write is none of the release's business."""
     release = markers.release
     if release is not None and release in releases:
@@ -202,12 +215,101 @@ def _not_ours(
                 f"Helm's annotations name release {release} of namespace {markers.annotated_namespace}, "
                 "another release: the deploy leaves it"
             )
-        if records.get(release) is not None:
+        if records[release] is not None:
             return f"names release {release}, but its last manifest does not list it: Helm leaves it"
     if release is not None and release not in releases:
         return f"belongs to Helm release {release}, not to the release deployed: the deploy leaves it"
     names = ", ".join(releases) if releases else "(none known)"
     return f"not part of the release deployed ({names}): the deploy leaves it"
+
+
+def _live_only(
+    markers: ReleaseMarkers,
+    membership: Membership,
+    holder: str | None,
+    namespace: str,
+    releases: Sequence[str],
+    records: _Records,
+) -> tuple[Action, str]:
+    """Delete or keep a live object the deploy no longer renders."""
+    if membership in (Membership.RECORD, Membership.ANNOTATED):
+        if markers.keep:
+            return Action.KEEP, (
+                f"release {holder} no longer renders it, but {RESOURCE_POLICY_ANNOTATION}: "
+                f"{RESOURCE_POLICY_KEEP} makes Helm leave it"
+            )
+        how = (
+            "its last manifest lists it" if membership is Membership.RECORD else "Helm's annotations name it"
+        )
+        return Action.DELETE, f"release {holder} no longer renders it and {how}: Helm deletes it"
+    if membership is Membership.LABELLED:
+        return Action.KEEP, (
+            f"the chart labels name release {holder} but Helm's ownership annotations are missing: Helm "
+            "deletes it only if the release's last manifest lists it (Helm 3.2+ annotates every object it "
+            "applies, so most likely it does not)"
+        )
+    return Action.KEEP, _not_ours(markers, namespace, releases, records)
+
+
+def _desired_and_live(
+    target: NormalizedPolicy,
+    current: NormalizedPolicy,
+    markers: ReleaseMarkers,
+    membership: Membership,
+    holder: str | None,
+    namespace: str,
+    releases: Sequence[str],
+) -> tuple[Action, str, str | None, tuple[str, ...], tuple[FieldChange, ...], tuple[str, ...]]:
+    """(action, reason, release, conflict, changes, cosmetic) for a desired object that is live."""
+    changes, cosmetic = diff_policies(target, current)
+    action = Action.CHANGE if changes else Action.KEEP
+    if changes:
+        reason = "desired and live differ: the deploy writes the desired fields"
+    else:
+        reason = "desired and live alike: nothing to change"
+    if membership is not Membership.NONE:
+        return action, reason, holder, (), changes, cosmetic
+    release = _creating_release(target, releases)
+    problems = tuple(markers.adoption_problems(release, namespace)) if release is not None else ()
+    if problems:
+        reason = (
+            f"the name is taken by an object release {release} does not hold and Helm will not adopt: "
+            "the deploy fails"
+        )
+    elif release is not None:
+        reason += f" (Helm adopts it into release {release}: its ownership metadata matches)"
+    return action, reason, release, problems, changes, cosmetic
+
+
+def _creating_release(target: NormalizedPolicy, releases: Sequence[str]) -> str | None:
+    """The release that renders a desired object: its own release label when deployed, else the
+    only release deployed."""
+    labelled = release_label(target.labels)
+    if labelled in releases:
+        return labelled
+    return releases[0] if len(releases) == 1 else None
+
+
+def _records(
+    releases: Sequence[str], applied: Mapping[str, Sequence[Mapping[str, Any]] | None]
+) -> tuple[dict[str, frozenset[tuple[str, str]] | None], dict[tuple[str, str], Mapping[str, Any]]]:
+    """Per release, the (kind, name) its record lists (None: not read); and each listed object."""
+    records: dict[str, frozenset[tuple[str, str]] | None] = {}
+    objects: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for release in releases:
+        manifest = applied.get(release)
+        if manifest is None:
+            records[release] = None
+            continue
+        keys = []
+        for obj in manifest:
+            metadata = obj.get("metadata")
+            name = metadata.get("name") if isinstance(metadata, Mapping) else None
+            key = (str(obj.get("kind") or ""), str(name or ""))
+            keys.append(key)
+            objects.setdefault(key, obj)
+        records[release] = frozenset(keys)
+    return records, objects
 
 
 def plan_namespace(
@@ -225,78 +327,33 @@ def plan_namespace(
     whose record was not read or does not exist).
     """
     ordered = sorted(set(releases))
-    applied = applied or {}
-    records: dict[str, frozenset[tuple[str, str]] | None] = {}
-    applied_objects: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for release in ordered:
-        manifest = applied.get(release)
-        if manifest is None:
-            records[release] = None
-            continue
-        keys = []
-        for obj in manifest:
-            key = (str(obj.get("kind") or ""), str((obj.get("metadata") or {}).get("name") or ""))
-            keys.append(key)
-            applied_objects.setdefault(key, obj)
-        records[release] = frozenset(keys)
+    records, applied_objects = _records(ordered, applied or {})
     recorded = bool(ordered) and all(records[release] is not None for release in ordered)
 
     wanted = {(policy.kind, policy.name): policy for policy in desired}
     entries: list[PlanEntry] = []
     notes: list[str] = []
-    seen: set[tuple[str, str]] = set()
     for current in live:
         key = (current.kind, current.name)
-        seen.add(key)
         markers = ReleaseMarkers.of(current.manifest)
-        membership, holder = _membership(current, markers, namespace, ordered, records)
-        evidence = _marker_evidence(markers)
-        if membership is Membership.RECORD:
-            evidence.insert(0, f"listed in release {holder}'s last manifest (Helm's record)")
-        common: dict[str, Any] = {
-            "membership": membership,
-            "live": current,
-            "applied": applied_objects.get(key) if membership is Membership.RECORD else None,
-        }
-        target = wanted.get(key)
+        membership, holder = _membership(key, markers, namespace, ordered, records)
+        target = wanted.pop(key, None)
+        conflict: tuple[str, ...] = ()
+        changes: tuple[FieldChange, ...] = ()
+        cosmetic: tuple[str, ...] = ()
         if target is not None:
-            entries.append(
-                _desired_and_live(
-                    target, current, markers, membership, holder, ordered, namespace, evidence, common
-                )
-            )
-            continue
-        if membership in (Membership.RECORD, Membership.ANNOTATED):
-            how = (
-                "its last manifest lists it"
-                if membership is Membership.RECORD
-                else "Helm's annotations name it"
-            )
-            if markers.keep:
-                action, reason = (
-                    Action.KEEP,
-                    f"release {holder} no longer renders it, but {RESOURCE_POLICY_ANNOTATION}: "
-                    f"{RESOURCE_POLICY_KEEP} makes Helm leave it",
-                )
-            else:
-                action, reason = (
-                    Action.DELETE,
-                    f"release {holder} no longer renders it and {how}: Helm deletes it",
-                )
-        elif membership is Membership.LABELLED:
-            action = Action.KEEP
-            reason = (
-                f"the chart labels name release {holder} but Helm's ownership annotations are missing: Helm "
-                "deletes it only if the release's last manifest lists it (Helm 3.2+ annotates every object "
-                "it applies, so most likely it does not)"
-            )
-            notes.append(
-                f"{current.kind} {namespace}/{current.name} carries release {holder}'s chart labels without "
-                "Helm's ownership annotations: counted as kept; Helm deletes it only if the release's last "
-                "manifest lists it (--helm-history reads Helm's record)"
+            action, reason, release, conflict, changes, cosmetic = _desired_and_live(
+                target, current, markers, membership, holder, namespace, ordered
             )
         else:
-            action, reason = Action.KEEP, _not_ours(markers, namespace, ordered, records)
+            action, reason = _live_only(markers, membership, holder, namespace, ordered, records)
+            release = holder if membership is not Membership.NONE else markers.release
+            if membership is Membership.LABELLED:
+                notes.append(
+                    f"{current.kind} {namespace}/{current.name} carries release {holder}'s chart labels without "
+                    "Helm's ownership annotations: counted as kept; Helm deletes it only if the release's last "
+                    "manifest lists it (--helm-history reads Helm's record)"
+                )
         entries.append(
             PlanEntry(
                 current.kind,
@@ -304,14 +361,18 @@ def plan_namespace(
                 current.name,
                 action,
                 reason,
-                tuple(evidence),
-                release=holder if membership is not Membership.NONE else markers.release,
-                **common,
+                release,
+                membership,
+                markers,
+                conflict,
+                changes,
+                cosmetic,
+                desired=target.manifest if target is not None else None,
+                live=current.manifest,
+                applied=applied_objects.get(key) if membership is Membership.RECORD else None,
             )
         )
-    for key, target in wanted.items():
-        if key in seen:
-            continue
+    for target in wanted.values():
         entries.append(
             PlanEntry(
                 target.kind,
@@ -319,74 +380,13 @@ def plan_namespace(
                 target.name,
                 Action.CREATE,
                 "desired and not live: the deploy creates it",
-                release=_creating_release(target, ordered),
-                desired=target,
+                _creating_release(target, ordered),
+                desired=target.manifest,
             )
         )
     entries.sort(key=lambda entry: (entry.kind, entry.name))
     listed = frozenset(key for keys in records.values() if keys is not None for key in keys)
     return Plan(namespace, tuple(ordered), tuple(entries), recorded, tuple(notes), listed)
-
-
-def _creating_release(target: NormalizedPolicy, releases: Sequence[str]) -> str | None:
-    """The release that renders a desired object: its own release label when deployed, else the
-    only release deployed."""
-    labelled = ReleaseMarkers.of(target.manifest).release_label
-    if labelled in releases:
-        return labelled
-    return releases[0] if len(releases) == 1 else None
-
-
-def _desired_and_live(
-    target: NormalizedPolicy,
-    current: NormalizedPolicy,
-    markers: ReleaseMarkers,
-    membership: Membership,
-    holder: str | None,
-    releases: Sequence[str],
-    namespace: str,
-    evidence: list[str],
-    common: dict[str, Any],
-) -> PlanEntry:
-    changes, cosmetic = diff_policies(target, current)
-    action = Action.CHANGE if changes else Action.KEEP
-    reason = (
-        "desired and live differ: the deploy writes the desired fields"
-        if changes
-        else ("desired and live alike: nothing to change")
-    )
-    release = holder
-    conflict: tuple[str, ...] = ()
-    if membership is Membership.NONE:
-        release = _creating_release(target, releases)
-        problems = markers.adoption_problems(release, namespace) if release is not None else []
-        if problems:
-            conflict = tuple(problems)
-            reason = (
-                f"the name is taken by an object release {release} does not hold and Helm will not adopt: "
-                "the deploy fails"
-            )
-        elif release is not None:
-            reason += f" (Helm adopts it into release {release}: its ownership metadata matches)"
-    elif membership is Membership.LABELLED:
-        evidence.append(
-            "no Helm ownership annotations: Helm updates it only if the release's last manifest lists it, "
-            "otherwise the deploy fails (check with --helm-history)"
-        )
-    return PlanEntry(
-        target.kind,
-        namespace,
-        target.name,
-        action,
-        reason,
-        tuple(evidence),
-        release=release,
-        conflict=conflict,
-        changes=changes,
-        cosmetic=cosmetic,
-        desired=target,
-        **common,
-    )
 
 
 # --- a run: one namespace or many ------------------------------------------------------------------
@@ -436,24 +436,30 @@ def plan_deploy(
                 hint="Helm refuses to render two objects with one name; check the values or the stream",
             )
         here[(policy.kind, policy.name)] = policy
-        labelled = ReleaseMarkers.of(manifest).release_label
+        labelled = release_label(policy.labels)
         if labelled:
             releases_by_ns[policy.namespace].add(labelled)
 
     notes: list[str] = []
-    live_by_ns: dict[str, dict[tuple[str, str], NormalizedPolicy]] = defaultdict(dict)
+    # Live objects are grouped as read and normalized one namespace at a time, while it is planned:
+    # a cluster-wide run never holds every live policy normalized at once.
+    live_by_ns: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = defaultdict(dict)
     for manifest in live:
-        if manifest.get("kind") not in POLICY_KINDS:
+        kind = manifest.get("kind")
+        if kind not in POLICY_KINDS:
             continue
-        policy = normalize_policy(manifest, namespace=namespace)
-        policy_namespace = policy.namespace or ""
-        if not all_namespaces and namespace and policy_namespace != namespace:
+        metadata = manifest.get("metadata")
+        if not isinstance(metadata, Mapping):
+            metadata = {}
+        live_namespace = str(metadata.get("namespace") or namespace or "")
+        if not all_namespaces and namespace and live_namespace != namespace:
             continue
-        here = live_by_ns[policy_namespace]
-        if (policy.kind, policy.name) in here:
-            notes.append(f"live {policy.kind} {policy_namespace}/{policy.name} listed twice; first one used")
+        key = (str(kind), str(metadata.get("name", "")))
+        listed = live_by_ns[live_namespace]
+        if key in listed:
+            notes.append(f"live {key[0]} {live_namespace}/{key[1]} listed twice; first one used")
             continue
-        here[(policy.kind, policy.name)] = policy
+        listed[key] = manifest
 
     targets = set(desired_by_ns) | set(live_by_ns) | ({namespace} if namespace else set())
     plans = []
@@ -465,7 +471,7 @@ def plan_deploy(
         plans.append(
             plan_namespace(
                 desired_by_ns.get(ns, {}).values(),
-                live_by_ns.get(ns, {}).values(),
+                (normalize_policy(obj, namespace=namespace) for obj in live_by_ns.get(ns, {}).values()),
                 namespace=ns,
                 releases=deployed,
                 applied=applied,

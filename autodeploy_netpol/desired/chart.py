@@ -23,6 +23,7 @@ import copy
 import functools
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InputError
@@ -137,8 +138,10 @@ def shared_labels(
         MANAGED_BY_LABEL: HELM,
         INSTANCE_LABEL: release,
     }
-    for key, value in sorted((extra_labels or {}).items(), key=lambda item: _yaml_key(str(item[0]))):
-        labels[str(key)] = "" if value is None else _label_text(value)
+    extra = {str(key): value for key, value in (extra_labels or {}).items()}
+    for key in _yaml_sorted(extra):
+        value = extra[key]
+        labels[key] = "" if value is None else _label_text(value)
     return labels
 
 
@@ -294,7 +297,7 @@ def _object(
 def _sorted_keys(value: Any) -> Any:
     """A deep copy with mapping keys sorted, as Helm's ``toYaml`` writes them."""
     if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value, key=lambda k: _yaml_key(str(k)))}
+        return {key: _sorted_keys(value[key]) for key in _yaml_sorted(value)}
     if isinstance(value, list):
         return [_sorted_keys(item) for item in value]
     return value
@@ -343,4 +346,18 @@ def _yaml_less(a: str, b: str) -> bool:
     return len(a) < len(b)
 
 
-_yaml_key = functools.cmp_to_key(lambda a, b: -1 if _yaml_less(a, b) else (1 if _yaml_less(b, a) else 0))
+def _yaml_compare(a: str, b: str) -> int:
+    return -1 if _yaml_less(a, b) else (1 if _yaml_less(b, a) else 0)
+
+
+_yaml_key = functools.cmp_to_key(_yaml_compare)
+#: Keys of letters and of punctuation below "A", without digits: byte order is Go's order for them.
+_BYTE_ORDERED = re.compile(r"[A-Za-z\x20-\x2f\x3a-\x40]*\Z")
+
+
+def _yaml_sorted(keys: Iterable[Any]) -> list[Any]:
+    """``keys`` in the order ``toYaml`` writes them (byte order where that is the same, the common case)."""
+    keys = list(keys)
+    if all(_BYTE_ORDERED.match(str(key)) for key in keys):
+        return sorted(keys, key=str)
+    return sorted(keys, key=lambda key: _yaml_key(str(key)))

@@ -95,9 +95,14 @@ def release_named_in(name: str, releases: Collection[str]) -> str | None:
 
 def _text(value: Any) -> str | None:
     # The API serves strings; a hand-written snapshot may hold numbers (release: 2024).
-    if value is None or isinstance(value, dict | list):
-        return None
-    return value if isinstance(value, str) else str(value)
+    if type(value) is str or value is None:
+        return value
+    return None if isinstance(value, dict | list) else str(value)
+
+
+def release_label(labels: Mapping[str, Any]) -> str | None:
+    """The release the chart's labels name: ``release``, else ``app.kubernetes.io/instance``."""
+    return _text(labels.get(RELEASE_LABEL)) or _text(labels.get(INSTANCE_LABEL)) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +131,19 @@ class ReleaseMarkers:
         if not isinstance(metadata, Mapping):
             return cls()
         labels = metadata.get("labels")
-        labels = labels if isinstance(labels, Mapping) else {}
+        if not isinstance(labels, Mapping):
+            labels = {}
         annotations = metadata.get("annotations")
-        annotations = annotations if isinstance(annotations, Mapping) else {}
-        release_label = _text(labels.get(RELEASE_LABEL)) or _text(labels.get(INSTANCE_LABEL))
+        if not isinstance(annotations, Mapping):
+            annotations = {}
         return cls(
-            annotated_release=_text(annotations.get(HELM_RELEASE_ANNOTATION)),
-            annotated_namespace=_text(annotations.get(HELM_NAMESPACE_ANNOTATION)),
-            managed_by=_text(labels.get(MANAGED_BY_LABEL)),
-            heritage=_text(labels.get(HERITAGE_LABEL)),
-            release_label=release_label or None,
-            chart=_text(labels.get(CHART_LABEL)),
-            keep=_text(annotations.get(RESOURCE_POLICY_ANNOTATION)) == RESOURCE_POLICY_KEEP,
+            _text(annotations.get(HELM_RELEASE_ANNOTATION)),
+            _text(annotations.get(HELM_NAMESPACE_ANNOTATION)),
+            _text(labels.get(MANAGED_BY_LABEL)),
+            _text(labels.get(HERITAGE_LABEL)),
+            release_label(labels),
+            _text(labels.get(CHART_LABEL)),
+            annotations.get(RESOURCE_POLICY_ANNOTATION) == RESOURCE_POLICY_KEEP,
         )
 
     @property
@@ -203,6 +209,7 @@ __all__ = [
     "fullname",
     "helm_release",
     "object_name",
+    "release_label",
     "release_named_in",
     "split_release",
     "truncate_name",

@@ -176,7 +176,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
         labels=raw_labels,
         annotations=annotations,
         spec=spec,
-        raw_spec=_raw_cilium_specs(manifest) if kind == CILIUM_NETWORK_POLICY else raw_spec,
+        raw_spec=written_spec(manifest),
         raw_labels=raw_labels,
         raw_annotations=raw_annotations,
         normalizations=tuple(notes),
@@ -270,8 +270,12 @@ def _network_policy_port(port: Any, path: tuple[PathElement, ...], notes: list[N
 # --- CiliumNetworkPolicy -----------------------------------------------------------------------
 
 
-def _raw_cilium_specs(manifest: Mapping[str, Any]) -> Any:
-    return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
+def written_spec(manifest: Mapping[str, Any]) -> Any:
+    """The spec as written: ``spec`` of a NetworkPolicy; a CiliumNetworkPolicy's ``spec`` and/or
+    ``specs`` under those names."""
+    if manifest.get("kind") == CILIUM_NETWORK_POLICY:
+        return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
+    return manifest.get("spec")
 
 
 def _normalize_cilium_policy(manifest: Mapping[str, Any], notes: list[Normalization]) -> dict[str, Any]:

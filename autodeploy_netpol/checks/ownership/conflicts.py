@@ -35,7 +35,17 @@ from ...kube.names import POLICY_KINDS
 from ...kube.releases import STABLE, ReleaseMarkers, helm_release
 from ...policy.normalize import NormalizedPolicy, normalize_policy
 from ...sources.yamlio import format_path
-from ..diff import ABSENT, FieldChange, FieldPath, Scope, diff_policies, is_within, spec_body, value_at
+from ..diff import (
+    ABSENT,
+    FieldChange,
+    FieldPath,
+    Scope,
+    diff_policies,
+    is_within,
+    spec_body,
+    value_at,
+    written_body,
+)
 from ..plan import Action, Plan, PlanEntry, plan_namespace
 from .classify import (
     IGNORED_MANAGERS,
@@ -165,19 +175,19 @@ def _spec_changes(changes: Iterable[FieldChange]) -> list[FieldChange]:
     return [c for c in changes if c.scope is Scope.SPEC]
 
 
-def _written(policy: NormalizedPolicy | None, path: FieldPath) -> bool:
+def _written(manifest: Mapping[str, Any] | None, path: FieldPath) -> bool:
     """Whether the manifest as written (before API-server defaults are filled in) sets ``path``.
 
     Helm patches only what its manifests say: a default the API server filled in (policyTypes, a
     protocol) is not set by the values file, so Helm's three-way merge leaves the live value alone.
     """
-    if policy is None:
+    if manifest is None:
         return False
-    return value_at(spec_body(policy, raw=True), path, stop_at_index=True) is not ABSENT
+    return value_at(written_body(manifest), path, stop_at_index=True) is not ABSENT
 
 
 def _outcome(
-    change: FieldChange, wanted: NormalizedPolicy, applied: NormalizedPolicy | None, history: bool
+    change: FieldChange, wanted: Mapping[str, Any], applied: Mapping[str, Any] | None, history: bool
 ) -> Outcome:
     if _written(wanted, change.path):
         # A value the values file sets, or an element of a list it sets: Helm's patch replaces
@@ -201,8 +211,7 @@ def _override(
     namespace: str,
 ) -> OwnershipWarning | None:
     """Warning 1 for one object the deploy writes or deletes, or None when no one else's edit is lost."""
-    live = entry.live
-    assert live is not None
+    assert entry.live is not None
     helm_times = [e.time for e in entries if is_helm_manager(e.manager) and e.time is not None]
     helm_last = max(helm_times) if helm_times else None
     others = [
@@ -215,6 +224,7 @@ def _override(
     if history and entry.applied is not None:
         # Three-way: an edit is whatever differs between live and what Helm last applied.
         applied = normalize_policy(entry.applied, namespace=namespace)
+        live = normalize_policy(entry.live, namespace=namespace)
         edited = [c.path for c in _spec_changes(diff_policies(applied, live)[0])]
         editors = others
         notes.append("compared with Helm's last applied manifest (--helm-history)")
@@ -223,6 +233,7 @@ def _override(
         if not editors:
             return None  # nothing written behind Helm's back: no need to compare anything
         edited = [_owned(p) for e in editors for p in e.spec_paths]
+        live = normalize_policy(entry.live, namespace=namespace)
         for e in others:
             if e not in editors:
                 notes.append(
@@ -236,7 +247,7 @@ def _override(
         return _deleted_with_edits(verdict, namespace, live, edited, editors, notes)
     changes = [c for c in _spec_changes(entry.changes) if any(is_within(c.path, e) for e in edited)]
     fields = [
-        _field(change, _writer(change.path, editors), _outcome(change, wanted, applied, history))
+        _field(change, _writer(change.path, editors), _outcome(change, wanted, entry.applied, history))
         for change in changes
     ]
     lost = [f for f in fields if f.outcome in (Outcome.REVERTED, Outcome.REMOVED)]
