@@ -158,8 +158,6 @@ class DeployPlan:
     """The plan of every namespace a run looks at, by namespace."""
 
     plans: tuple[Plan, ...]
-    namespace: str | None = None
-    all_namespaces: bool = False
     notes: tuple[str, ...] = ()
 
     @functools.cached_property
@@ -291,9 +289,10 @@ def _creating_release(target: NormalizedPolicy, releases: Sequence[str]) -> str 
 
 
 def _records(
-    releases: Sequence[str], applied: Mapping[str, Sequence[Mapping[str, Any]] | None]
+    releases: Sequence[str], applied: Mapping[str, Sequence[Mapping[str, Any]] | None], namespace: str
 ) -> tuple[dict[str, frozenset[tuple[str, str]] | None], dict[tuple[str, str], Mapping[str, Any]]]:
-    """Per release, the (kind, name) its record lists (None: not read); and each listed object."""
+    """Per release, the (kind, name) its record lists in ``namespace`` (None: not read); and each
+    listed object. Objects of a manifest without a namespace are in the release's."""
     records: dict[str, frozenset[tuple[str, str]] | None] = {}
     objects: dict[tuple[str, str], Mapping[str, Any]] = {}
     for release in releases:
@@ -304,8 +303,11 @@ def _records(
         keys = []
         for obj in manifest:
             metadata = obj.get("metadata")
-            name = metadata.get("name") if isinstance(metadata, Mapping) else None
-            key = (str(obj.get("kind") or ""), str(name or ""))
+            if not isinstance(metadata, Mapping):
+                metadata = {}
+            if metadata.get("namespace") not in (None, "", namespace):
+                continue
+            key = (str(obj.get("kind") or ""), str(metadata.get("name") or ""))
             keys.append(key)
             objects.setdefault(key, obj)
         records[release] = frozenset(keys)
@@ -327,7 +329,7 @@ def plan_namespace(
     whose record was not read or does not exist).
     """
     ordered = sorted(set(releases))
-    records, applied_objects = _records(ordered, applied or {})
+    records, applied_objects = _records(ordered, applied or {}, namespace)
     recorded = bool(ordered) and all(records[release] is not None for release in ordered)
 
     wanted = {(policy.kind, policy.name): policy for policy in desired}
@@ -477,7 +479,7 @@ def plan_deploy(
                 applied=applied,
             )
         )
-    return DeployPlan(tuple(plans), namespace, all_namespaces, tuple(notes))
+    return DeployPlan(tuple(plans), tuple(notes))
 
 
 __all__ = [
