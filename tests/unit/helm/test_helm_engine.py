@@ -177,8 +177,9 @@ def test_without_any_engine_the_error_names_both(tmp_path):
     assert "helm CLI" in output.stdout and "helm-python-sdk" in output.stdout
 
 
-@pytest.mark.skipif(shutil.which("helm") is None, reason="the helm CLI is not on PATH")
-def test_the_helm_cli_and_the_sdk_agree(make_chart):
+def test_the_helm_cli_and_the_sdk_agree(make_chart, helm_bin):
+    # The engine looks `helm` up on PATH; the suite puts the pinned one (helm_bin) first there.
+    assert shutil.which("helm") == str(helm_bin)
     chart = make_chart(overlays=True)
     values = {
         "networkPolicy": {
