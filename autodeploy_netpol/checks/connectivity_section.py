@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict
 
+from ..kube.labels import NAMESPACE_NAME_LABEL
 from ..policy.analysis import diff_models
 from ..policy.engine import Model
 from ..policy.inventory import WORKLOAD_KINDS
@@ -100,7 +101,7 @@ def stand_in_pods(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         labels = _satisfying(selector) if selector is not None else {}
         if labels is None:
             return None
-        name = labels.get("kubernetes.io/metadata.name") or "ns-" + "-".join(
+        name = labels.get(NAMESPACE_NAME_LABEL) or "ns-" + "-".join(
             f"{k}-{v}" for k, v in sorted(labels.items())
         )
         extra_namespaces[name] = labels

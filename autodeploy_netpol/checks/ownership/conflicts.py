@@ -31,6 +31,14 @@ from enum import StrEnum
 from typing import Any
 
 from ...errors import ExitCode, Severity
+from ...kube.labels import (
+    HELM,
+    HELM_NAMESPACE_ANNOTATION,
+    HELM_RELEASE_ANNOTATION,
+    MANAGED_BY_LABEL,
+    UI_DISABLED_LABEL,
+    UI_DISABLED_VALUE,
+)
 from ...kube.names import POLICY_KINDS
 from ...kube.releases import STABLE, ReleaseMarkers, helm_release
 from ...policy.normalize import NormalizedPolicy, normalize_policy
@@ -336,10 +344,7 @@ def _deleted_with_edits(
 
 
 def _disabled(verdict: OwnershipVerdict, namespace: str) -> OwnershipWarning:
-    how = (
-        "GitLab's editor disables a policy by adding network-policy.gitlab.com/disabled_by: gitlab to its "
-        "selector"
-    )
+    how = f"GitLab's editor disables a policy by adding {UI_DISABLED_LABEL}: {UI_DISABLED_VALUE} to its selector"
     if verdict.owner is Ownership.PIPELINE:
         # The values file does not set that selector label, so Helm's three-way merge keeps it:
         # the deploy leaves the pipeline's own policy switched off.
@@ -381,8 +386,8 @@ def _collision(entry: PlanEntry, verdict: OwnershipVerdict, namespace: str) -> O
         Severity.ERROR,
         (
             *entry.conflict,
-            f"rename or delete the live policy, or adopt it: label app.kubernetes.io/managed-by=Helm and "
-            f"annotate meta.helm.sh/release-name={release}, meta.helm.sh/release-namespace={namespace}",
+            f"rename or delete the live policy, or adopt it: label {MANAGED_BY_LABEL}={HELM} and "
+            f"annotate {HELM_RELEASE_ANNOTATION}={release}, {HELM_NAMESPACE_ANNOTATION}={namespace}",
         ),
     )
 
