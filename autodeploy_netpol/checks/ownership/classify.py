@@ -217,18 +217,20 @@ def classify(
     track: str = STABLE,
     entries: list[ManagedFieldsEntry] | None = None,
     namespace: str | None = None,
+    markers: ReleaseMarkers | None = None,
 ) -> OwnershipVerdict:
     """Classify one live policy for the app deployed as ``release`` (the base release name).
 
     ``track`` is the track being deployed: it decides which of the app's releases is "this release".
     ``entries`` are the object's parsed managedFields when the caller has them already;
-    ``namespace`` is the namespace deployed into, for objects that do not name theirs.
+    ``namespace`` is the namespace deployed into, for objects that do not name theirs; ``markers``
+    the object's release markers when the plan read them already.
     """
     metadata = obj.get("metadata") or {}
     kind, name = str(obj.get("kind") or ""), str(metadata.get("name") or "")
     namespace = str(metadata.get("namespace") or namespace or "")
     labels, annotations = _labels(obj), _annotations(obj)
-    markers = ReleaseMarkers.of(obj)
+    markers = ReleaseMarkers.of(obj) if markers is None else markers
     releases = app_releases(release)
     deployed = helm_release(release, track)
     entries = parse_managed_fields(obj) if entries is None else entries

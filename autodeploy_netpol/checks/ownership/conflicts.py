@@ -468,15 +468,18 @@ def assess(
     ui_active: list[tuple[Mapping[str, Any], OwnershipVerdict]] = []
     judged: set[tuple[str, str]] = set()
     for obj in live_objs:
+        key = _key(obj)
+        entry = plan.entry(*key)
         entries = parse_managed_fields(obj)
-        verdict = classify(obj, release=release, track=track, entries=entries, namespace=namespace)
+        markers = entry.markers if entry is not None and entry.live is obj else None
+        verdict = classify(
+            obj, release=release, track=track, entries=entries, namespace=namespace, markers=markers
+        )
         verdicts.append(verdict)
         if verdict.disabled and verdict.owner in (Ownership.UI_EDITOR, Ownership.PIPELINE):
             warnings.append(_disabled(verdict, namespace))
         elif verdict.owner is Ownership.UI_EDITOR:
             ui_active.append((obj, verdict))
-        key = _key(obj)
-        entry = plan.entry(*key)
         if entry is None or key in judged:
             continue  # a second copy of a listed object: judged once
         judged.add(key)
