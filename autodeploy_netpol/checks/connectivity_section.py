@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from ..kube.labels import NAMESPACE_NAME_LABEL
+from ..kube.names import WORKLOAD_KINDS
 from ..policy.analysis import diff_models
 from ..policy.engine import Model
-from ..policy.inventory import WORKLOAD_KINDS
 from ..policy.policies import CiliumEndpointPeer, PodPeer
 from ..policy.selectors import CILIUM_NAMESPACE_KEY, CILIUM_NAMESPACE_LABELS_PREFIX, EXISTS, IN, Selector
 

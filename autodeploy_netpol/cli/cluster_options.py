@@ -2,30 +2,37 @@
 
 ``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
 ``--page-size`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
-``--all-namespaces``, for commands that have their own. :func:`reader_from_options` turns the
-access options into a :class:`~autodeploy_netpol.sources.cluster.ClusterReader`
-(``--all-namespaces`` is the command's to interpret: list with ``namespace=None``). Nothing
-here imports the Kubernetes client: the reader does that on first use.
+``--all-namespaces``, for commands that have their own; ``@cluster_source_options`` adds
+``--namespace``/``-n`` and ``-A`` for the commands that read PATHs, or the cluster without one.
+:func:`access_from_options` turns the access options into the
+:class:`~autodeploy_netpol.sources.cluster.ClusterAccess` of the command's request; the run
+opens the reader (``--all-namespaces`` is the command's to interpret: list with
+``namespace=None``). Nothing here imports the Kubernetes client: the reader does that on first use.
 
 Example::
 
     @click.command()
     @cluster_options
     @handle_errors
-    def drift(kubeconfig, context, request_timeout, page_size, all_namespaces, ...):
-        with reader_from_options(kubeconfig, context, request_timeout, page_size) as reader:
-            state = reader.policies(None if all_namespaces else namespace)
+    def audit(kubeconfig, context, request_timeout, page_size, all_namespaces, ...):
+        access = access_from_options(kubeconfig, context, request_timeout, page_size)
+        result = run_audit(AuditRequest(..., live=LiveInput(cluster=access)))
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..sources.cluster import ClusterAccess, ClusterReader, RetryPolicy
+from ..errors import InputError
+from ..sources.cluster import ClusterAccess, RetryPolicy
+from .common import env_default
+
+if TYPE_CHECKING:
+    from ..runs.connectivity import ObjectSource
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,6 +97,22 @@ def cluster_access_options(function: F) -> F:
     return function
 
 
+def cluster_source_options(function: F) -> F:
+    """``--namespace``/``-n``, ``--all-namespaces``/``-A`` and the access options, for the commands
+    that read PATHs and, given none, the cluster."""
+    function = click.option(
+        "--all-namespaces", "-A", is_flag=True, help="Without PATH: read every namespace of the cluster."
+    )(function)
+    function = click.option(
+        "--namespace",
+        "-n",
+        default=None,
+        metavar="NS",
+        help="Without PATH: the namespace to read from the cluster. Default: $KUBE_NAMESPACE.",
+    )(function)
+    return cluster_access_options(function)
+
+
 def cluster_options(function: F) -> F:
     """:func:`cluster_access_options` plus ``--all-namespaces``/``-A`` (see the module docstring)."""
     function = click.option(
@@ -102,23 +125,41 @@ def cluster_options(function: F) -> F:
     return cluster_access_options(function)
 
 
-def reader_from_options(
+def access_from_options(
     kubeconfig: str | None,
     context: str | None,
     request_timeout: float,
     page_size: int,
     *,
     retry: RetryPolicy | None = None,
-) -> ClusterReader:
-    """A read-only cluster reader from the values of :func:`cluster_options`.
+) -> ClusterAccess:
+    """How to reach the cluster, from the values of :func:`cluster_options`.
 
     ``retry`` overrides the default :class:`RetryPolicy` (5 attempts, 0.5 s doubling to 8 s).
     """
-    access = ClusterAccess(
+    return ClusterAccess(
         kubeconfig=kubeconfig,
         context=context,
         request_timeout=request_timeout,
         page_size=page_size,
         retry=retry or RetryPolicy(),
     )
-    return ClusterReader(access)
+
+
+def object_source_from_options(
+    paths: tuple[str, ...], namespace: str | None, all_namespaces: bool, options: dict[str, Any]
+) -> ObjectSource:
+    """The objects of a command with :func:`cluster_source_options`: its PATHs, or without any
+    the cluster (``--namespace``, then ``$KUBE_NAMESPACE``, or ``-A``)."""
+    from ..runs.connectivity import ObjectSource
+
+    if paths:
+        return ObjectSource(paths)
+    namespace = namespace or env_default("KUBE_NAMESPACE")
+    if not namespace and not all_namespaces:
+        raise InputError(
+            "no PATH and no namespace to read from the cluster",
+            hint="give snapshot PATHs, or --namespace NS (or KUBE_NAMESPACE), or --all-namespaces",
+        )
+    access = access_from_options(**{name: options[name] for name in CLUSTER_OPTION_NAMES})
+    return ObjectSource(namespace=None if all_namespaces else namespace, cluster=access)

@@ -14,8 +14,6 @@ from ..errors import ExitCode, NetpolError, ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_VALUES_FILE = ".gitlab/auto-deploy-values.yaml"
-
 format_option = click.option(
     "--format",
     "output_format",

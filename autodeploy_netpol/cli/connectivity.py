@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from ..errors import ExitCode
-from ..policy.analysis import analyse
 from ..report.connectivity import FORMATS, render_connectivity
-from .cluster_options import CLUSTER_OPTION_NAMES
+from ..runs.connectivity import run_connectivity
+from .cluster_options import cluster_source_options, object_source_from_options
 from .common import handle_errors
-from .connectivity_input import cluster_source_options, load
 
 EPILOG = """
 \b
@@ -37,11 +37,9 @@ def command(
     namespace: str | None,
     all_namespaces: bool,
     output_format: str,
-    **cluster: object,
+    **cluster: Any,
 ) -> int:
     """Allowed connections between workloads (and address ranges) under the policies found in PATHs."""
-    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
-    result = analyse(model).merged()
-    result.notes = [*snapshot.notes, *result.notes]
-    click.echo(render_connectivity(result, output_format), nl=False)
-    return ExitCode.OK
+    run = run_connectivity(object_source_from_options(paths, namespace, all_namespaces, cluster))
+    click.echo(render_connectivity(run.connections, output_format), nl=False)
+    return run.exit_code

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..errors import ExitCode, InputError
-from ..policy.analysis import diff_models
+from ..errors import InputError
 from ..report.connectivity import FORMATS, render_diff
+from ..runs.connectivity import run_diff
 from .common import handle_errors
-from .connectivity_input import model_from_paths
 
 EPILOG = """
 \b
@@ -61,8 +60,6 @@ def command(tokens: tuple[str, ...], output_format: str) -> int:
     --before PATH... are the objects before the change, --after PATH... after it.
     """
     before, after = split_sides(tokens)
-    old, _ = model_from_paths(before)
-    new, _ = model_from_paths(after)
-    result = diff_models(old, new)
-    click.echo(render_diff(result, output_format), nl=False)
-    return ExitCode.FINDINGS if result.changed else ExitCode.OK
+    run = run_diff(before, after)
+    click.echo(render_diff(run.diff, output_format), nl=False)
+    return run.exit_code

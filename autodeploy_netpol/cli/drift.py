@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import click
 
-from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule, compare
-from ..checks.ownership.check import check_ownership
-from ..checks.ownership.conflicts import exit_code
-from ..checks.plan import HistoryReader
+from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule
 from ..errors import ExitCode, InputError, Location
-from ..kube.labels import APP_LABEL, RELEASE_LABEL, TIER_LABEL, TRACK_LABEL, WEB_TIER
-from ..kube.releases import STABLE, helm_release
+from ..kube.releases import STABLE
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
-from ..sources.cluster import ClusterReader
-from ..sources.live import LiveState
-from .cluster_options import CLUSTER_OPTION_NAMES, cluster_access_options, reader_from_options
+from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
+from ..runs.inputs import LiveInput
+from ..sources.manifests import STDIN
+from ..sources.yamlio import cycle_collector_paused
+from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
-from .options import context_from_options, deploy_context_options, values_argument
-
-if TYPE_CHECKING:
-    from ..checks.connectivity_section import ConnectivitySection
+from .options import context_from_options, deploy_context_options, values_argument, values_path
 
 
 @dataclass(frozen=True)
@@ -87,14 +79,15 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "live_path",
     metavar="PATH",
     help="Read live policies from a snapshot instead of the cluster (--kubeconfig ...): a YAML/JSON file "
-    "(kubectl get networkpolicies,ciliumnetworkpolicies -o yaml) or a directory of them; - for stdin.",
+    "(kubectl get networkpolicies,ciliumnetworkpolicies -o yaml) or a directory of them, read recursively; "
+    "- for stdin.",
 )
 @click.option(
     "--desired",
     "desired_path",
     metavar="PATH",
     help="Compare these objects instead of computing them from VALUES: a YAML stream such as the "
-    "render or helm template output (other kinds are skipped), a file or a directory; - for stdin.",
+    "render or helm template output (other kinds are skipped), a file or a directory (recursive); - for stdin.",
 )
 @click.option(
     "--all-namespaces",
@@ -192,265 +185,134 @@ def drift(
     order ...) are not drift; -v shows them as cosmetic. Other live policies in the namespace
     are listed as context, with their owner.
     """
-    rules = [IgnoreRule.parse(text) for text in ignore_rules]
-    targets = [OutputTarget.parse(text, None) for text in outputs]
-    environment = environment or env_default("CI_ENVIRONMENT_NAME")
-    job_url = job_url or env_default("CI_JOB_URL")
+    request = _request(
+        values=values,
+        live_path=live_path,
+        desired_path=desired_path,
+        all_namespaces=all_namespaces,
+        ignore_rules=ignore_rules,
+        fail_on_override=fail_on_override,
+        helm_history=helm_history,
+        connectivity=not no_connectivity,
+        options=options,
+    )
+    output = ReportOutput(
+        output_format=output_format,
+        targets=tuple(OutputTarget.parse(text, None) for text in outputs),
+        environment=environment or env_default("CI_ENVIRONMENT_NAME"),
+        job_url=job_url or env_default("CI_JOB_URL"),
+        verbose=verbose,
+        quiet=quiet,
+        mr_comment=mr_comment,
+        comment_optional=comment_optional,
+        comment_sections=tuple(read_sections(sections)),
+    )
+    # Rendering walks the whole report while every parsed manifest is still alive: the cycle
+    # collector stays paused for that too, as during the run (see runs/drift.py).
+    with cycle_collector_paused():
+        return _report(run_drift(request), output)
 
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """Where the report goes: standard output (unless quiet), files, the merge-request comment."""
+
+    output_format: str
+    targets: tuple[OutputTarget, ...]
+    environment: str | None
+    job_url: str | None
+    verbose: bool
+    quiet: bool
+    mr_comment: bool
+    comment_optional: bool
+    comment_sections: tuple[str, ...]
+
+
+def _report(run: DriftRun, output: ReportOutput) -> int:
+    """Print, write and post the report of ``run``; the command's exit code."""
+    for warning in run.warnings:
+        click.echo(warning, err=True)
+    document = report_document(run.report, environment=output.environment)
+    artifact = next((target.path for target in output.targets if target.output_format == "json"), None)
+    render_options = {
+        "verbose": output.verbose,
+        "environment": output.environment,
+        "job_url": output.job_url,
+        "artifact_path": artifact,
+    }
+    for target in output.targets:
+        _write(target.path, render(document, target.output_format, **render_options))
+    if not output.quiet:
+        color = output.output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(render(document, output.output_format, color=color, **render_options), nl=False)
+    if output.mr_comment:
+        # After the report is out: a GitLab failure must not cost the printed or written report.
+        posted = post_report_comment(
+            document,
+            output.environment,
+            optional=output.comment_optional,
+            artifact_path=artifact,
+            job_url=output.job_url,
+            sections=output.comment_sections,
+        )
+        if posted is not ExitCode.OK:
+            return posted  # an access error (3) wins over drift and over --fail-on-override
+    return run.exit_code
+
+
+def _request(
+    *,
+    values: str | None,
+    live_path: str | None,
+    desired_path: str | None,
+    all_namespaces: bool,
+    ignore_rules: tuple[str, ...],
+    fail_on_override: bool,
+    helm_history: bool,
+    connectivity: bool,
+    options: dict[str, Any],
+) -> DriftRequest:
+    """The options and the environment (CI variables, kubeconfig options) as a typed request."""
+    rules = tuple(IgnoreRule.parse(text) for text in ignore_rules)
     cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
     if live_path is not None and (cluster["kubeconfig"] or cluster["context"]):
         raise InputError(
             "--live reads a snapshot, --kubeconfig/--context read the cluster: give one of them",
             hint="drop --live to compare with the cluster",
         )
-    with _no_cycle_collection(), ExitStack() as stack:
-        return _run(
-            values=values,
-            source=LiveSource(live_path, cluster, stack),
-            desired_path=desired_path,
-            all_namespaces=all_namespaces,
-            output_format=output_format,
-            targets=targets,
-            rules=rules,
-            environment=environment,
-            job_url=job_url,
-            verbose=verbose,
-            quiet=quiet,
-            mr_comment=mr_comment,
-            comment_optional=comment_optional,
-            comment_sections=read_sections(sections),
-            fail_on_override=fail_on_override,
-            helm_history=helm_history,
-            connectivity=not no_connectivity,
-            options=options,
-        )
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector while reading and comparing.
-
-    Parsed manifests are acyclic, but with tens of thousands of them every collection walks
-    them all again: measured at half the run time of a 10,000-policy comparison (bench/drift.py).
-    Nothing here builds cycles worth collecting, and the collector resumes afterwards.
-    """
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-class LiveSource:
-    """Where the live side comes from: a snapshot (``--live``), or the cluster.
-
-    The cluster reader is opened on first use and closed with ``stack``; ``--helm-history``
-    reads Helm's release Secrets from the same source.
-    """
-
-    def __init__(self, live_path: str | None, cluster: dict[str, Any], stack: ExitStack) -> None:
-        self.live_path = live_path
-        self.cluster = cluster
-        self.stack = stack
-        self._reader: ClusterReader | None = None
-
-    def reader(self) -> ClusterReader:
-        if self._reader is None:
-            self._reader = self.stack.enter_context(reader_from_options(**self.cluster))
-        return self._reader
-
-    def policies(self, namespace: str | None) -> LiveState:
-        """Live policies of ``namespace`` (every namespace when None)."""
-        if self.live_path is not None:
-            from ..sources.snapshot import read_snapshot
-
-            return read_snapshot(self.live_path)
-        return self.reader().policies(namespace)
-
-    def history(self) -> HistoryReader:
-        """Helm's last applied manifests, from the snapshot's release Secrets or the cluster's."""
-        from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-        if self.live_path is not None:
-            return SnapshotHistory(self.live_path)
-        return ClusterHistory(self.reader())
-
-
-def _run(
-    *,
-    values: str | None,
-    source: LiveSource,
-    desired_path: str | None,
-    all_namespaces: bool,
-    output_format: str,
-    targets: list[OutputTarget],
-    rules: list[IgnoreRule],
-    environment: str | None,
-    job_url: str | None,
-    verbose: bool,
-    quiet: bool,
-    mr_comment: bool,
-    comment_optional: bool,
-    comment_sections: list[str],
-    fail_on_override: bool,
-    helm_history: bool,
-    connectivity: bool,
-    options: dict[str, Any],
-) -> int:
-    notes: list[str] = []
-    app: dict[str, Any] | None = None
+    desired: DesiredFromValues | DesiredFromStream
     if desired_path is not None:
         if values is not None:
             raise InputError("give either VALUES or --desired, not both")
-        from ..sources.snapshot import read_manifests
-
-        release = options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
+        if desired_path == STDIN and live_path == STDIN:
+            raise InputError(
+                "--desired - and --live - both name standard input",
+                hint="write one of them to a file first",
+            )
         namespace = options.get("namespace") or env_default("KUBE_NAMESPACE")
-        manifests = read_manifests(desired_path, what="desired stream")
-        desired_objects, desired_source = manifests.objects, manifests.source
-        track = str(options.get("track") or STABLE)
-        releases = [helm_release(release, track)] if release else []
-        notes.extend(manifests.notes)
-    else:
-        from ..desired.compute import compute_desired
-        from ..desired.values import read_values
-
-        context = context_from_options(**options, require_namespace=not all_namespaces)
-        values_file = read_values(values)
-        desired = compute_desired(values_file, context)
-        for warning in desired.warnings:
-            click.echo(str(warning), err=True)
-        desired_objects, desired_source = desired.objects, values_file.path
-        namespace = context.namespace
-        releases = [context.helm_release]
-        release, track = context.release, context.track
-        if context.namespace:
-            app = _app_workload(context.release, context.helm_release, context.namespace, context.track)
-    if not namespace and not all_namespaces:
-        raise InputError(
-            "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
+        if not namespace and not all_namespaces:
+            raise InputError(
+                "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
+            )
+        desired = DesiredFromStream(
+            desired_path,
+            release=options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG"),
+            namespace=namespace,
+            track=str(options.get("track") or STABLE),
         )
-
-    live = source.policies(None if all_namespaces else namespace)
-    notes.extend(live.notes)
-    history = source.history() if helm_history else None
-    report = compare(
-        desired_objects,
-        live.objects,
-        namespace=namespace,
-        releases=releases,
+    else:
+        desired = DesiredFromValues(
+            values_path(values), context_from_options(**options, require_namespace=not all_namespaces)
+        )
+    return DriftRequest(
+        desired=desired,
+        live=LiveInput((live_path,) if live_path is not None else (), access_from_options(**cluster)),
         all_namespaces=all_namespaces,
         ignore=rules,
-        desired_source=desired_source,
-        live_source=live.source,
-        notes=notes,
-        history=history,
+        connectivity=connectivity,
+        helm_history=helm_history,
+        fail_on_override=fail_on_override,
     )
-    ownership = check_ownership(
-        desired_objects,
-        live.objects,
-        namespace=namespace,
-        release=release,
-        track=track,
-        all_namespaces=all_namespaces,
-        history=history,
-        plan=report.plan,
-    )
-    report = replace(
-        report,
-        ownership=tuple(ownership.verdicts),
-        warnings=tuple(ownership.warnings),
-        notes=(*report.notes, *ownership.notes),
-    )
-    if connectivity:
-        report = replace(
-            report,
-            connectivity=_connectivity(source, desired_objects, report, namespace, all_namespaces, app),
-        )
-    document = report_document(report, environment=environment)
-    artifact = next((target.path for target in targets if target.output_format == "json"), None)
-    render_options = {
-        "verbose": verbose,
-        "environment": environment,
-        "job_url": job_url,
-        "artifact_path": artifact,
-    }
-    for target in targets:
-        _write(target.path, render(document, target.output_format, **render_options))
-    if not quiet:
-        color = output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        click.echo(render(document, output_format, color=color, **render_options), nl=False)
-    if mr_comment:
-        # After the report is out: a GitLab failure must not cost the printed or written report.
-        posted = post_report_comment(
-            document,
-            environment,
-            optional=comment_optional,
-            artifact_path=artifact,
-            job_url=job_url,
-            sections=comment_sections,
-        )
-        if posted is not ExitCode.OK:
-            return posted  # an access error (3) wins over drift and over --fail-on-override
-    drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
-    return exit_code(drift_code, ownership.warnings, fail_on_override=fail_on_override)
-
-
-def _app_workload(release: str, helm_release: str, namespace: str, track: str) -> dict[str, Any]:
-    """The release's web pods as the auto-deploy-app chart labels them (app, release, tier, track),
-    standing in when the live state has no workloads."""
-    labels = {APP_LABEL: release, RELEASE_LABEL: helm_release, TIER_LABEL: WEB_TIER, TRACK_LABEL: track}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": helm_release, "namespace": namespace},
-        "spec": {"template": {"metadata": {"labels": labels}}},
-    }
-
-
-def _connectivity(
-    source: LiveSource,
-    desired_objects: list[dict[str, Any]],
-    report: Any,
-    namespace: str | None,
-    all_namespaces: bool,
-    app: dict[str, Any] | None,
-) -> ConnectivitySection:
-    """The connectivity section: live objects of every kind vs the state after the deploy."""
-    from ..checks.connectivity_section import connectivity_section, has_workloads
-
-    notes: list[str] = []
-    if all_namespaces:
-        # cluster-wide runs compare thousands of policies: the all-pairs analysis (twice, with
-        # stand-in pods) would cost more than the whole comparison; the commands do it on demand
-        return {
-            "verdict": "not-analysed",
-            "notes": [
-                "not analysed with --all-namespaces: run 'autodeploy-netpol diff --before ... --after ...'"
-            ],
-        }
-    if source.live_path == "-":
-        return {
-            "verdict": "not-analysed",
-            "notes": ["--live - (standard input) is read once: no connectivity"],
-        }
-    if source.live_path is not None:
-        from .connectivity_input import read_paths
-
-        live_objects: list[dict[str, Any]] = read_paths([source.live_path]).objects
-    else:
-        from .audit import read_cluster
-
-        live_objects = read_cluster(source.reader(), None if all_namespaces else namespace, notes)
-    if app is not None and not has_workloads(live_objects):
-        live_objects.append(app)
-        notes.append(
-            "no workload in the live state: the release's web pods are modelled from the chart's labels"
-        )
-    drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
-    section = connectivity_section(live_objects, desired_objects, drifted, namespace=namespace or "default")
-    section["notes"] = [*notes, *section["notes"]]
-    return section
 
 
 def _write(path: str, text: str) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from ..checks.explain import explain_model
-from ..errors import ExitCode, InputError
-from .cluster_options import CLUSTER_OPTION_NAMES
+from ..runs.connectivity import run_explain
+from .cluster_options import cluster_source_options, object_source_from_options
 from .common import handle_errors
-from .connectivity_input import cluster_source_options, load
 
 EPILOG = """
 \b
@@ -44,24 +43,13 @@ def command(
     all_namespaces: bool,
     names: tuple[str, ...],
     output_format: str,
-    **cluster: object,
+    **cluster: Any,
 ) -> int:
     """Say in plain words what each policy lets in and out, and which workloads it applies to."""
-    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
-    for note in snapshot.notes:
+    run = run_explain(object_source_from_options(paths, namespace, all_namespaces, cluster), names)
+    for note in run.notes:
         click.echo(f"note: {note}", err=True)
-    explanations = explain_model(model)
-    if names:
-        wanted = set(names)
-        explanations = [
-            e
-            for e in explanations
-            if e.policy in wanted or e.policy.split("/")[-1] in wanted or e.policy.split(":")[-1] in wanted
-        ]
-        if not explanations:
-            raise InputError(
-                f"no policy named {', '.join(names)} in the input", hint="names are NAME or NAMESPACE/NAME"
-            )
+    explanations = run.explanations
     if output_format == "json":
         payload = {
             "policies": [
@@ -87,4 +75,4 @@ def command(
             click.echo(f"{e.policy} ({e.kind})")
             for sentence in e.sentences:
                 click.echo(f"  {sentence}")
-    return ExitCode.OK
+    return run.exit_code

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from ..checks.lint import Finding, lint_model
-from ..errors import ExitCode, Severity
-from .cluster_options import CLUSTER_OPTION_NAMES
+from ..errors import Severity
+from ..runs.connectivity import run_lint
+from .cluster_options import cluster_source_options, object_source_from_options
 from .common import env_default, handle_errors
-from .connectivity_input import Snapshot, cluster_source_options, load
 
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 
@@ -26,13 +26,6 @@ Checks: selector-matches-nothing, peer-matches-nothing, namespace-selector-match
 egress-without-dns, ingress-namespace-cannot-reach, isolates-and-allows-nothing (warnings and
 errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
 """
-
-
-def _location(snapshot: Snapshot, finding: Finding, model_policies: tuple) -> str:  # type: ignore[type-arg]
-    if finding.policy_index < 0:
-        return ""
-    location = snapshot.locate(model_policies[finding.policy_index].manifest, finding.path)
-    return f"{location}: " if location is not None else ""
 
 
 @click.command("lint", epilog=EPILOG)
@@ -54,15 +47,16 @@ def command(
     all_namespaces: bool,
     ingress_namespace: str,
     output_format: str,
-    **cluster: object,
+    **cluster: Any,
 ) -> int:
     """Find policy mistakes: selectors that match nothing, missing DNS, an unreachable app, dead rules."""
-    model, snapshot = load(paths, namespace, all_namespaces, {k: cluster[k] for k in CLUSTER_OPTION_NAMES})
-    for note in snapshot.notes:
-        click.echo(f"note: {note}", err=True)
-    findings = lint_model(
-        model, ingress_namespace=ingress_namespace, namespaces_known=snapshot.has_namespaces
+    run = run_lint(
+        object_source_from_options(paths, namespace, all_namespaces, cluster),
+        ingress_namespace=ingress_namespace,
     )
+    for note in run.notes:
+        click.echo(f"note: {note}", err=True)
+    findings = [located.finding for located in run.findings]
     if output_format == "json":
         payload = {
             "findings": [
@@ -72,19 +66,21 @@ def command(
                     "policy": f.policy,
                     "message": f.message,
                     "hint": f.hint,
-                    "location": _location(snapshot, f, model.policies).rstrip(": ") or None,
+                    "location": str(location) if location is not None else None,
                 }
-                for f in findings
+                for f, location in ((located.finding, located.location) for located in run.findings)
             ]
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        for f in findings:
+        for located in run.findings:
+            f = located.finding
+            where = f"{located.location}: " if located.location is not None else ""
             policy = f"{f.policy}: " if f.policy else ""
-            click.echo(f"{_location(snapshot, f, model.policies)}{f.severity}[{f.check}] {policy}{f.message}")
+            click.echo(f"{where}{f.severity}[{f.check}] {policy}{f.message}")
             if f.hint:
                 click.echo(f"  hint: {f.hint}")
         counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
         errors, warnings, notes = counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
         click.echo(f"{errors} errors, {warnings} warnings, {notes} notes")
-    return ExitCode.FINDINGS if any(f.fails for f in findings) else ExitCode.OK
+    return run.exit_code

@@ -10,6 +10,7 @@ import click
 from ..desired.chart import DEFAULT_CHART_VERSION
 from ..desired.compute import DeployContext
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
+from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
@@ -17,6 +18,14 @@ from .common import env_default
 values_argument = click.argument(
     "values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False)
 )
+
+
+def values_path(values: str | None) -> ValuesPath:
+    """VALUES as given, or ``${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}`` as Auto
+    Deploy resolves it (where a missing file means "no network policy configured")."""
+    if values is not None:
+        return ValuesPath(values)
+    return ValuesPath(env_default("HELM_UPGRADE_VALUES_FILE") or DEFAULT_VALUES_FILE, explicit=False)
 
 
 def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 import click
 
-from ..desired.compute import Desired, compute_desired
-from ..desired.values import read_values
 from ..errors import InputError, Location
 from ..report.manifests import dump_stream, dump_yaml
-from ..sources.yamlio import cycle_collector_paused
+from ..runs.render import HelmChart, RenderRequest, run_render
 from .common import env_default, handle_errors
-from .options import context_from_options, deploy_context_options, values_argument
+from .options import context_from_options, deploy_context_options, values_argument, values_path
 
 
 @click.command(
@@ -85,18 +82,23 @@ def render(
         from ..desired.helm_engine import chart_version
 
         options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
-    context = context_from_options(**options)  # type: ignore[arg-type]
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
-        values_file = read_values(values)
-        desired = compute_desired(values_file, context)
-    for warning in desired.warnings:
-        click.echo(str(warning), err=True)
+    chart = None
+    if chart_dir is not None:
+        chart = HelmChart(
+            chart_dir,
+            engine=engine,
+            api_versions=api_versions,
+            kube_version=kube_version,
+            app=env_default("CI_PROJECT_PATH_SLUG"),
+            env=env_default("CI_ENVIRONMENT_SLUG"),
+        )
+    request = RenderRequest(values_path(values), context_from_options(**options), chart)  # type: ignore[arg-type]
+    run = run_render(request)
+    for warning in run.warnings:
+        click.echo(warning, err=True)
     if values_out:
-        _write_values(values_out, desired.merged_values, values_file.path if values_file.exists else None)
-    if chart_dir is None:
-        objects = desired.objects
-    else:
-        objects = _render_with_helm(chart_dir, engine, desired, api_versions, kube_version)
+        _write_values(values_out, run.desired.merged_values, run.values_file)
+    objects = run.objects
     if output_format == "json":
         click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
     elif objects:
@@ -106,29 +108,7 @@ def render(
             "networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects",
             err=True,
         )
-    return 0
-
-
-def _render_with_helm(
-    chart_dir: str,
-    engine: str | None,
-    desired: Desired,
-    api_versions: tuple[str, ...],
-    kube_version: str | None,
-) -> list[dict[str, Any]]:
-    from ..desired.helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
-    from ..desired.overlay import missing_overlays
-
-    for problem in missing_overlays(chart_dir, desired.merged_values):
-        click.echo(f"warning: {problem}", err=True)
-    release = auto_deploy_release(
-        desired.context,
-        app=env_default("CI_PROJECT_PATH_SLUG"),
-        env=env_default("CI_ENVIRONMENT_SLUG"),
-        api_versions=tuple(dict.fromkeys((*DEFAULT_API_VERSIONS, *api_versions))),
-        kube_version=kube_version,
-    )
-    return render_policies(chart_dir, desired.merged_values, release, engine=engine)
+    return run.exit_code
 
 
 def _write_values(path: str, merged: dict[str, object], source: str | None) -> None:

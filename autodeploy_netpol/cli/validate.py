@@ -7,12 +7,10 @@ import os
 
 import click
 
-from ..desired.validate import validate_values
-from ..desired.values import default_values_path, read_values
 from ..errors import ExitCode, InputError, Location, Severity
-from ..sources.yamlio import cycle_collector_paused
+from ..runs.validate import run_validate
 from .common import format_option, handle_errors
-from .options import values_argument
+from .options import values_argument, values_path
 
 
 @click.command(
@@ -32,17 +30,16 @@ def validate(values: str | None, output_format: str) -> int:
     default file means "no network policy configured". Every problem is listed with
     file:line:column. Exit 0 when valid, 2 when not.
     """
+    path = values_path(values)
     try:
-        with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
-            values_file = read_values(values)
-            problems = validate_values(values_file)
+        run = run_validate(path)
     except InputError as error:
         if output_format != "json":
             raise
         # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
-        click.echo(json.dumps(_unreadable(error, values), indent=2))
+        click.echo(json.dumps(_unreadable(error, path.path), indent=2))
         return ExitCode.INPUT
-    errors = [p for p in problems if p.severity is Severity.ERROR]
+    values_file, problems, errors = run.values_file, run.problems, run.errors
     if output_format == "json":
         document = {
             "file": values_file.path,
@@ -62,12 +59,12 @@ def validate(values: str | None, output_format: str) -> int:
             warned = len(problems)
             note = f" ({warned} warning{'s' if warned != 1 else ''})" if warned else ""
             click.echo(f"{values_file.path}: valid{note}")
-    return ExitCode.INPUT if errors else ExitCode.OK
+    return run.exit_code
 
 
-def _unreadable(error: InputError, values: str | None) -> dict[str, object]:
+def _unreadable(error: InputError, values: str) -> dict[str, object]:
     """The JSON document for a values file that could not be read (path: null, the file itself)."""
-    location = error.location or Location(values or default_values_path())
+    location = error.location or Location(values)
     return {
         "file": location.file,
         "found": os.path.exists(location.file),

@@ -41,9 +41,12 @@ from ..kube.labels import (
     NAME_LABEL,
     NAMESPACE_NAME_LABEL,
     RELEASE_LABEL,
+    TIER_LABEL,
+    TRACK_LABEL,
     UI_PROJECT_LABEL,
+    WEB_TIER,
 )
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ..kube.names import CILIUM_NETWORK_POLICY, DEPLOYMENT, NETWORK_POLICY
 from ..kube.releases import CHART_NAME, MAX_NAME, fullname, object_name
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 
@@ -143,6 +146,27 @@ def shared_labels(
         value = extra[key]
         labels[key] = "" if value is None else _label_text(value)
     return labels
+
+
+def web_workload(*, release: str, helm_release: str, namespace: str, track: str) -> dict[str, Any]:
+    """The release's web Deployment as far as policies see it: its pods carry ``app``
+    (the appname), ``release`` (the Helm release), ``tier: web`` and ``track`` (deployment.yaml).
+
+    Stands in for the app's pods where the live state lists no workload (a snapshot of policies
+    only), so the connectivity section still sees whom the policies select.
+    """
+    labels = {
+        APP_LABEL: appname(release),
+        RELEASE_LABEL: helm_release,
+        TIER_LABEL: WEB_TIER,
+        TRACK_LABEL: track,
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": DEPLOYMENT,
+        "metadata": {"name": helm_release, "namespace": namespace},
+        "spec": {"template": {"metadata": {"labels": labels}}},
+    }
 
 
 def _label_text(value: Any) -> str:

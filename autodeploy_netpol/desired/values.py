@@ -37,28 +37,27 @@ class ValuesFile:
         return self.document.locate(path, key=key)
 
 
-def default_values_path() -> str:
-    """``${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}``, as Auto Deploy resolves it."""
-    return os.environ.get("HELM_UPGRADE_VALUES_FILE") or DEFAULT_VALUES_FILE
+@dataclass(frozen=True)
+class ValuesPath:
+    """Which values file to read: one named on the command line (``explicit``: it must exist),
+    or Auto Deploy's default location (the CLI resolves ``$HELM_UPGRADE_VALUES_FILE``), where a
+    missing file means "no network policy configured"."""
+
+    path: str
+    explicit: bool = True
 
 
-def read_values(path: str | None) -> ValuesFile:
-    """Read the values file.
-
-    ``path=None`` means the default location: a missing default file is "no network policy
-    configured", not an error. An explicitly named file must exist.
-    """
-    if path is None:
-        default = default_values_path()
-        if not os.path.exists(default):
-            return ValuesFile(default, None, {})
-        path = default
-    elif not os.path.exists(path):
+def read_values(path: ValuesPath | str) -> ValuesFile:
+    """Read the values file (a plain string is a file named explicitly)."""
+    where = path if isinstance(path, ValuesPath) else ValuesPath(path)
+    if not os.path.exists(where.path):
+        if not where.explicit:
+            return ValuesFile(where.path, None, {})
         raise InputError(
             "values file not found",
-            location=Location(path),
+            location=Location(where.path),
             hint="check the path; without an argument the tool reads "
             "${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}",
         )
-    document = load_mapping(path)
-    return ValuesFile(path, document, document.data)
+    document = load_mapping(where.path)
+    return ValuesFile(where.path, document, document.data)

@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.labels import NAMESPACE_NAME_LABEL
-from ..kube.names import ALL_POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY
+from ..kube.names import ALL_POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY, WORKLOAD_KINDS
 from .endpoints import NamedPort
-
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 
 @dataclass(frozen=True, order=True)

@@ -23,21 +23,20 @@ The reader only ever sends GET requests: the tool never writes to a cluster.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import functools
-import gc
 import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
 from ..errors import ClusterError
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
-from .live import LiveState
+from .live import Listing
+from .yamlio import cycle_collector_paused
 
 #: The shipped least-privilege RBAC, named in permission errors.
 RBAC_FILE = "deploy/rbac.yaml"
@@ -125,7 +124,7 @@ class RetryPolicy:
 
     def backoff(self, retry: int, rng: Callable[[], float]) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
-        delay = min(self.max_delay, self.initial_delay * 2 ** (retry - 1))
+        delay = min(self.max_delay, self.initial_delay * 2.0 ** (retry - 1))
         return delay * (0.5 + rng() / 2)
 
 
@@ -163,7 +162,7 @@ class _Transient(Exception):
 
 
 class ClusterReader:
-    """Read-only access to one cluster. Build it with :func:`open_cluster`.
+    """Read-only access to one cluster (build it from a :class:`ClusterAccess`).
 
     The connection (kubeconfig or service account) is resolved on first use, so a reader can
     be built from command-line options before it is known whether it will be needed.
@@ -219,28 +218,28 @@ class ClusterReader:
 
     # --- what callers use ---------------------------------------------------------------------
 
-    def policies(self, namespace: str | None) -> LiveState:
+    def policies(self, namespace: str | None) -> Listing:
         """NetworkPolicies and CiliumNetworkPolicies in ``namespace`` (``None``: all namespaces).
 
         Without the Cilium CRD, CiliumNetworkPolicies are skipped with a note in the result.
         """
         return self._collect(POLICY_RESOURCES, namespace)
 
-    def clusterwide_policies(self) -> LiveState:
+    def clusterwide_policies(self) -> Listing:
         """CiliumClusterwideNetworkPolicies (cluster-scoped); skipped with a note without the CRD."""
         return self._collect((CILIUM_CLUSTERWIDE_NETWORK_POLICIES,), None)
 
-    def pods(self, namespace: str | None, *, label_selector: str | None = None) -> LiveState:
+    def pods(self, namespace: str | None, *, label_selector: str | None = None) -> Listing:
         """Pods in ``namespace`` (``None``: all namespaces)."""
         objects = self.list(PODS, namespace, label_selector=label_selector)
-        return LiveState(objects, self._source(namespace), [])
+        return Listing(objects, self._source(namespace), [])
 
-    def namespaces(self, *, label_selector: str | None = None) -> LiveState:
+    def namespaces(self, *, label_selector: str | None = None) -> Listing:
         """All namespaces (their labels are what namespaceSelectors match)."""
         objects = self.list(NAMESPACES, None, label_selector=label_selector)
-        return LiveState(objects, self._source(None), [])
+        return Listing(objects, self._source(None), [])
 
-    def workloads(self, namespace: str | None, kinds: Iterable[Resource] = WORKLOAD_RESOURCES) -> LiveState:
+    def workloads(self, namespace: str | None, kinds: Iterable[Resource] = WORKLOAD_RESOURCES) -> Listing:
         """Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs (or the given ``kinds``)."""
         return self._collect(tuple(kinds), namespace)
 
@@ -271,7 +270,10 @@ class ClusterReader:
         Raises :class:`ResourceNotServed` when the server answers 404 (resource not served),
         :class:`ClusterError` for anything else that cannot be read.
         """
-        with _cycle_collector_paused():
+        # Decoding tens of thousands of objects allocates millions of dicts and lists, which would
+        # trigger full collections again and again (six times the decoding cost at 50,000
+        # policies, bench/cluster_read.py); JSON holds no reference cycles.
+        with cycle_collector_paused():
             return self._list_pages(resource, namespace, label_selector)
 
     def _list_pages(
@@ -320,7 +322,7 @@ class ClusterReader:
 
     # --- machinery ----------------------------------------------------------------------------
 
-    def _collect(self, resources: tuple[Resource, ...], namespace: str | None) -> LiveState:
+    def _collect(self, resources: tuple[Resource, ...], namespace: str | None) -> Listing:
         objects: list[dict[str, Any]] = []
         notes: list[str] = []
         for resource in resources:
@@ -333,7 +335,7 @@ class ClusterReader:
                     f"{resource.kind} skipped: the cluster does not serve {resource.api_version} "
                     f"{resource.plural} (its CRD is not installed)"
                 )
-        return LiveState(objects, self._source(namespace), notes)
+        return Listing(objects, self._source(namespace), notes)
 
     def _source(self, namespace: str | None) -> str:
         scope = f"namespace '{namespace}'" if namespace else "all namespaces"
@@ -470,23 +472,6 @@ class _StatusError(Exception):
         self.cause = cause
 
 
-@contextlib.contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while decoding pages.
-
-    Decoding tens of thousands of objects allocates millions of dicts and lists, which triggers
-    full collections again and again (six times the decoding cost at 50,000 policies, see
-    bench/cluster_read.py); JSON cannot hold reference cycles, so there is nothing to collect.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _scope(resource: Resource, namespace: str | None) -> str:
     if not resource.namespaced:
         return " at the cluster scope"
@@ -547,15 +532,18 @@ def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) 
     try:
         if target.kubeconfig is None:
             assert target.service_account_dir is not None
-            InClusterConfigLoader(
+            # the client's config loaders carry no annotations
+            in_cluster = InClusterConfigLoader(  # type: ignore[no-untyped-call]
                 token_filename=f"{target.service_account_dir}/token",
                 cert_filename=f"{target.service_account_dir}/ca.crt",
                 environ=os.environ if environ is None else environ,
-            ).load_and_set(configuration)
+            )
+            in_cluster.load_and_set(configuration)  # type: ignore[no-untyped-call]
         else:
-            KubeConfigLoader(
+            loader = KubeConfigLoader(  # type: ignore[no-untyped-call]
                 config_dict=target.kubeconfig, active_context=target.context, config_base_path=""
-            ).load_and_set(configuration)
+            )
+            loader.load_and_set(configuration)  # type: ignore[no-untyped-call]
     except (ConfigException, OSError, KeyError, ValueError) as exc:
         raise ClusterError(
             f"cannot use {target.describe()} from {target.origin}: {exc}",
@@ -565,13 +553,3 @@ def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) 
     api_client = client.ApiClient(configuration)
     api_client.user_agent = f"autodeploy-netpol/{__version__}"
     return api_client
-
-
-def open_cluster(
-    access: ClusterAccess,
-    *,
-    environ: Mapping[str, str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> ClusterReader:
-    """A :class:`ClusterReader` for ``access`` (nothing is contacted until the first read)."""
-    return ClusterReader(access, environ=environ, sleep=sleep)

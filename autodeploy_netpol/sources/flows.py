@@ -512,7 +512,7 @@ def read_hubble(
             continue
         verdict = flow.verdict
         if verdict.__class__ is not str or verdict in verdicts:
-            verdict = verdicts.get(verdict, str(verdict))  # type: ignore[call-overload]
+            verdict = verdicts.get(verdict, str(verdict))
         if verdict == "TRANSLATED":
             skipped[SKIP_TRANSLATION] += 1
             continue
@@ -534,7 +534,7 @@ def read_hubble(
             continue
         try:
             time = flow.time
-            if time.__class__ is not str or len(time) != 30 or time[29] != "Z":  # type: ignore[union-attr]
+            if time.__class__ is not str or len(time) != 30 or time[29] != "Z":
                 time = _hubble_time(flow, line)
             source = endpoints.get(bytes(flow.source))
             if source is None or source.kind == EXTERNAL:
@@ -550,7 +550,7 @@ def read_hubble(
             stats.add_malformed(name, number, str(exc))
             continue
         stats.flows += 1
-        yield make_flow(Flow, (source, destination, protocol, port, time, verdict))  # type: ignore[misc]
+        yield make_flow(Flow, (source, destination, protocol, port, time, verdict))
     stats.lines += number
 
 
@@ -662,7 +662,7 @@ def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
         stdin = sys.stdin.buffer
         # Format and gzip detection peek at the first bytes; a pipe's buffer can, others get one.
-        return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[arg-type, type-var]
+        return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[type-var]
     try:
         # Large reads: with the default 8 KiB buffer the system calls cost a tenth of the run.
         return open(path, "rb", buffering=1 << 20)
@@ -694,7 +694,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
         try:
             stream: IO[bytes] = raw
             if _peek(raw, 2) == _GZIP_MAGIC:
-                stream = io.BufferedReader(_GzipReader(fileobj=raw, mode="rb"), buffer_size=1 << 20)  # type: ignore[arg-type]
+                stream = io.BufferedReader(_GzipReader(fileobj=raw, mode="rb"), buffer_size=1 << 20)  # type: ignore[no-untyped-call]
             malformed_before, lines_before = stats.malformed, stats.lines
             examples_before, read_before = len(stats.malformed_examples), _lines_read(stats)
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ClusterError, InputError
+from ..errors import ClusterError
 from .helm_history import current_release
 
 if TYPE_CHECKING:
@@ -49,18 +49,11 @@ class ClusterHistory:
 
 
 class SnapshotHistory:
-    """History reader over the release Secrets saved in a snapshot next to the policies."""
+    """History reader over the release Secrets saved in the live snapshot next to the policies
+    (``LiveSnapshot.secrets``: the snapshot is read once, Secrets included)."""
 
-    def __init__(self, path: str | None) -> None:
-        if path is None or path == "-":
-            raise InputError(
-                "--helm-history needs a live snapshot file or directory",
-                hint="pass --live PATH with a snapshot that includes the release Secrets "
-                "(kubectl get networkpolicies,ciliumnetworkpolicies,secrets -l owner=helm -o yaml)",
-            )
-        from .snapshot import read_manifests
-
-        self.secrets = read_manifests(path, what="snapshot", kinds=("Secret",)).objects
+    def __init__(self, secrets: Sequence[Mapping[str, Any]]) -> None:
+        self.secrets = secrets
 
     def __call__(self, namespace: str, release: str) -> list[dict[str, Any]] | None:
         here = [s for s in self.secrets if (s.get("metadata") or {}).get("namespace") in (None, namespace)]

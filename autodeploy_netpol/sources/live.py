@@ -1,20 +1,176 @@
-"""The live side: what is in the cluster, read from the Kubernetes API or from a snapshot file.
+"""The live side of a run: what is in the cluster, read once and shared by every check.
 
-Both sources produce a :class:`LiveState`: plain manifests as the API server serves them
-(``apiVersion``, ``kind``, ``metadata``, ``spec``), so that the pure comparison code never
-knows where they came from.
+:func:`read_live` builds one :class:`LiveSnapshot` from either a snapshot (``--live PATH``, read
+with the one manifest reader) or the cluster (:class:`~autodeploy_netpol.sources.cluster.ClusterReader`).
+Drift, ownership, the connectivity section and audit all read that same snapshot, so against a
+cluster every kind is listed once per run and every section describes the same moment.
+
+Policies must be readable (a failure is the run's error); the context the connectivity engine
+uses beside them — Namespaces (their labels), CiliumClusterwideNetworkPolicies, workloads and
+pods — is read when the run asks for it and the role allows it; what could not be read is kept
+as :class:`Unread` (what, and the API server's reason) for the report to say.
+
+This module does not import the cluster client: the reader comes in as a :class:`ClusterLister`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from ..errors import ClusterError, Location
+from ..kube.manifests import FixedOrigin, Manifest
+from ..kube.names import (
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CONTROLLER_KINDS,
+    NAMESPACE,
+    POD,
+    POLICY_KINDS,
+    SECRET,
+)
+from .manifests import ManifestReader
 
 
 @dataclass(frozen=True)
-class LiveState:
-    """Objects read from one source, plus notes for the report (e.g. "Cilium CRD not installed")."""
+class Listing:
+    """Objects of some kinds listed from a cluster, plus notes (e.g. "Cilium CRD not installed")."""
 
     objects: list[dict[str, Any]]
     source: str
     notes: list[str] = field(default_factory=list)
+
+
+class ClusterLister(Protocol):
+    """What :func:`read_live` needs of the cluster reader (``sources.cluster.ClusterReader``)."""
+
+    def policies(self, namespace: str | None) -> Listing: ...
+
+    def clusterwide_policies(self) -> Listing: ...
+
+    def namespaces(self) -> Listing: ...
+
+    def workloads(self, namespace: str | None) -> Listing: ...
+
+    def pods(self, namespace: str | None) -> Listing: ...
+
+
+@dataclass(frozen=True)
+class LiveScope:
+    """What a run reads: the policies of ``namespace`` (``None``: every namespace), plus the
+    connectivity ``context`` (Namespaces, clusterwide Cilium policies, workloads) and ``pods``."""
+
+    namespace: str | None
+    context: bool = False
+    #: list pods from the cluster too (a snapshot's pods are kept with the context: they cost nothing)
+    pods: bool = False
+
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
+        kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
+        if self.context or self.pods:
+            kinds += (CILIUM_CLUSTERWIDE_NETWORK_POLICY, NAMESPACE, *CONTROLLER_KINDS, POD)
+        return kinds
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Objects a run wanted but could not read (e.g. RBAC forbids listing them), and why."""
+
+    what: str
+    reason: str
+    #: what the run does without them
+    consequence: str
+
+    def __str__(self) -> str:
+        return f"{self.what} not read from the cluster ({self.reason}); {self.consequence}"
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """The live state of one run: every object read, in reading order, and what was noticed."""
+
+    source: str
+    manifests: tuple[Manifest, ...]
+    notes: tuple[str, ...] = ()
+    unread: tuple[Unread, ...] = ()
+    #: ``True`` when read from a snapshot PATH, ``False`` from the cluster
+    from_snapshot: bool = False
+
+    def of_kinds(self, kinds: Sequence[str]) -> list[dict[str, Any]]:
+        """The bodies of the objects of ``kinds``, in reading order."""
+        return [item.data for item in self.manifests if item.kind in kinds]
+
+    @property
+    def policies(self) -> list[dict[str, Any]]:
+        """NetworkPolicies and CiliumNetworkPolicies: what drift and ownership compare."""
+        return self.of_kinds(POLICY_KINDS)
+
+    @property
+    def secrets(self) -> list[dict[str, Any]]:
+        """Secrets saved in a snapshot (Helm's release records, for ``--helm-history``)."""
+        return self.of_kinds((SECRET,))
+
+    def engine_objects(self) -> list[dict[str, Any]]:
+        """Everything the connectivity engine reads: policies, Namespaces, workloads and pods."""
+        return [item.data for item in self.manifests if item.kind != SECRET]
+
+    @property
+    def has_namespaces(self) -> bool:
+        """Whether Namespace objects were read (else namespace labels are unknown)."""
+        return any(item.kind == NAMESPACE for item in self.manifests)
+
+    def unread_notes(self) -> list[str]:
+        """One sentence per kind that could not be read."""
+        return [str(unread) for unread in self.unread]
+
+
+def read_live(
+    origin: Sequence[str] | ClusterLister, scope: LiveScope, *, reader: ManifestReader | None = None
+) -> LiveSnapshot:
+    """The live state from snapshot PATHs (read with ``reader``) or from the cluster."""
+    if isinstance(origin, Sequence) and not isinstance(origin, str):
+        return _from_snapshot(origin, scope, reader or ManifestReader())
+    if isinstance(origin, str):
+        raise TypeError("read_live takes a sequence of PATHs, not one string")
+    return _from_cluster(origin, scope)
+
+
+def _from_snapshot(paths: Sequence[str], scope: LiveScope, reader: ManifestReader) -> LiveSnapshot:
+    read = reader.read(paths, what="snapshot")
+    what = (
+        "network policies" if not (scope.context or scope.pods) else "policies, namespaces, workloads or pods"
+    )
+    kept = read.select(scope.kinds(), what=what)
+    return LiveSnapshot(kept.source, kept.items, kept.notes, from_snapshot=True)
+
+
+def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
+    manifests: list[Manifest] = []
+    notes: list[str] = []
+    unread: list[Unread] = []
+
+    def add(listing: Listing) -> None:
+        origin = FixedOrigin(Location(listing.source))
+        manifests.extend(Manifest(str(obj.get("kind")), obj, origin) for obj in listing.objects)
+        notes.extend(listing.notes)
+
+    policies = cluster.policies(scope.namespace)
+    add(policies)
+    optional: list[tuple[str, Callable[[], Listing], str]] = []
+    if scope.context:
+        optional += [
+            ("namespaces", cluster.namespaces, "evaluated without them"),
+            ("CiliumClusterwideNetworkPolicies", cluster.clusterwide_policies, "evaluated without them"),
+            ("workloads", lambda: cluster.workloads(scope.namespace), "evaluated without them"),
+        ]
+    if scope.pods:
+        optional.append(("pods", lambda: cluster.pods(scope.namespace), "workloads stand for them"))
+    for what, read, consequence in optional:
+        try:
+            listing = read()
+        except ClusterError as exc:
+            unread.append(Unread(what, exc.message, consequence))
+            continue
+        add(listing)
+    return LiveSnapshot(policies.source, tuple(manifests), tuple(notes), tuple(unread))

@@ -28,6 +28,7 @@ from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, Location
+from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
 
 try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
     _BaseLoader: type = yaml.CSafeLoader
@@ -44,7 +45,6 @@ MAX_EXPANDED_NODES = 5_000_000
 #: would exhaust Python's recursion limit in the validator, the merge or the YAML writer.
 MAX_DEPTH = 100
 
-PathElement = str | int
 Path = tuple[PathElement, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -67,7 +67,7 @@ def format_path(path: Sequence[PathElement]) -> str:
     return "".join(out) or "(top level)"
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that refuses duplicate keys."""
 
     def __init__(self, stream: str) -> None:

@@ -175,3 +175,29 @@ def test_flows_from_standard_input_gzipped(cli):
     )
     assert result.exit_code == 1, result.output
     assert json.loads(result.output)["summary"]["flows"] == 11
+
+
+def test_live_state_from_standard_input(cli):
+    # audit reads its PATHs with the same reader as drift and the connectivity commands: '-' works
+    args = (
+        "--flows",
+        FLOWS,
+        "--desired",
+        DATA / "desired.yaml",
+        "--format",
+        "json",
+        "-n",
+        "shop",
+        "-r",
+        "production",
+    )
+    from_stdin = cli("audit", *args, "--live", "-", input=(DATA / "live.yaml").read_text())
+    from_file = cli("audit", *args, "--live", DATA / "live.yaml")
+    assert from_stdin.exit_code == from_file.exit_code == 1, from_stdin.output
+    assert json.loads(from_stdin.stdout)["groups"] == json.loads(from_file.stdout)["groups"]
+
+
+def test_flows_and_live_state_cannot_both_come_from_standard_input(cli):
+    result = cli("audit", "--flows", "-", "--live", "-", "-n", "shop", "-r", "production", input="")
+    assert result.exit_code == 2
+    assert "both name standard input" in result.output

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 
 from autodeploy_netpol.cli.cluster_options import (
     CLUSTER_OPTION_NAMES,
+    access_from_options,
     cluster_access_options,
     cluster_options,
-    reader_from_options,
 )
 from autodeploy_netpol.cli.common import handle_errors
-from autodeploy_netpol.sources.cluster import RetryPolicy
+from autodeploy_netpol.sources.cluster import ClusterReader, RetryPolicy
 
 
 @click.command()
@@ -35,7 +35,8 @@ def read_policies(
 ) -> int:
     """A command shaped like `drift`: report the options, then read policies."""
     fast = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.002)
-    with reader_from_options(kubeconfig, context, request_timeout, page_size, retry=fast) as reader:
+    access = access_from_options(kubeconfig, context, request_timeout, page_size, retry=fast)
+    with ClusterReader(access) as reader:
         access = reader.access
         click.echo(f"timeout={access.request_timeout:g} page={access.page_size} context={access.context}")
         state = reader.policies(None if all_namespaces else namespace)
@@ -48,8 +49,8 @@ def read_policies(
 @click.option("--all-namespaces", "-A", "everywhere", is_flag=True, help="The command's own flag.")
 def own_flag(everywhere: bool, **access: Any) -> None:
     """A command like `drift`, whose --all-namespaces also applies to snapshots."""
-    reader = reader_from_options(**{name: access.pop(name) for name in CLUSTER_OPTION_NAMES})
-    click.echo(f"everywhere={everywhere} timeout={reader.access.request_timeout:g} left={sorted(access)}")
+    resolved = access_from_options(**{name: access.pop(name) for name in CLUSTER_OPTION_NAMES})
+    click.echo(f"everywhere={everywhere} timeout={resolved.request_timeout:g} left={sorted(access)}")
 
 
 def test_access_options_leave_all_namespaces_to_the_command() -> None:

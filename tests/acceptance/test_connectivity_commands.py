@@ -185,17 +185,11 @@ def test_lint_findings_with_locations_and_exit_codes(files: dict[str, Path], tmp
     assert code == 1
     assert f"{gitlab_default}:9:7: warning[namespace-selector-matches-nothing]" in out
     assert "error[ingress-namespace-cannot-reach] shop/web: shop/web:" in out
-    code, out = run(
-        "lint",
-        str(files["cluster"]),
-        str(files["policies"]),
-        "--ingress-namespace",
-        "ingress-nginx",
-        "--format",
-        "json",
-    )
-    assert code == 1
-    [finding] = json.loads(out)["findings"]
+    args = ["lint", str(files["cluster"]), str(files["policies"]), "--ingress-namespace", "ingress-nginx"]
+    result = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 1
+    assert f"note: {files['policies']}: read 1 file" in result.stderr  # the directory note
+    [finding] = json.loads(result.stdout)["findings"]
     assert finding["check"] == "ingress-namespace-cannot-reach" and finding["location"].endswith(
         "web.yaml:7:3"
     )
@@ -229,6 +223,22 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     assert "connectivity" not in json.loads(result.output)
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "-A"])
     assert json.loads(result.output)["connectivity"]["verdict"] == "not-analysed"
+
+
+def test_drift_from_standard_input_keeps_its_connectivity_section() -> None:
+    # One read of the snapshot serves drift and connectivity: standard input used to leave the
+    # section out ("--live - (standard input) is read once: no connectivity").
+    example = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    env = {"HELM_RELEASE_NAME": "production", "KUBE_NAMESPACE": "shop-42-production", "CI_PROJECT_ID": "42"}
+    values = str(example / ".gitlab" / "auto-deploy-values.yaml")
+    snapshot = (example / "live-snapshot.yaml").read_text()
+    result = CliRunner(env=env).invoke(
+        main, ["drift", values, "--live", "-", "--format", "json"], input=snapshot
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["sources"]["live"] == "<stdin>"
+    assert report["connectivity"]["verdict"] == "changes"
 
 
 def test_big_json_snapshots_read_fast_and_still_locate_errors(tmp_path: Path) -> None:

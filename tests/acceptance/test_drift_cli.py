@@ -282,3 +282,9 @@ def test_help_has_examples_and_ignore_syntax(cli) -> None:
     assert result.exit_code == 0
     assert "--output drift.json --output drift.md --output junit.xml" in result.output
     assert "NAMESPACE/KIND/NAME" in result.output and "\x08" not in result.output
+
+
+def test_desired_and_live_cannot_both_come_from_standard_input(cli) -> None:
+    result = cli("drift", "--desired", "-", "--live", "-", "-n", "shop-42-production", input="", env=NO_CI)
+    assert result.exit_code == 2
+    assert "--desired - and --live - both name standard input" in result.output

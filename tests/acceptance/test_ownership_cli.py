@@ -162,10 +162,15 @@ def test_helm_history_three_way_confirms_the_edit(cli, tmp_path: Path) -> None:
     assert "compared with Helm's last applied manifest (--helm-history)" in result.stdout
 
 
-def test_helm_history_needs_a_snapshot_path(cli) -> None:
-    result = cli("drift", VALUES, *DEPLOY, "--live", "-", "--helm-history", env=NO_CI, input="")
-    assert result.exit_code == 2
-    assert "--helm-history needs a live snapshot file or directory" in result.stderr
+def test_helm_history_from_a_snapshot_on_standard_input(cli) -> None:
+    # The snapshot is read once, release Secrets included: standard input serves --helm-history too
+    # (it used to be refused, because the Secrets were read by a second pass over the file).
+    stream = "---\n".join(
+        (FIXTURES / f"{name}.yaml").read_text() for name in ("helm-then-kubectl-edit", "helm-release-secrets")
+    )
+    result = cli("drift", VALUES, *DEPLOY, "--live", "-", "--helm-history", env=NO_CI, input=stream)
+    assert result.exit_code == 1, result.output
+    assert "compared with Helm's last applied manifest (--helm-history)" in result.stdout
 
 
 def test_canary_track_deploy_warns_about_its_own_release(cli) -> None:
@@ -207,3 +212,24 @@ def test_access_error_wins_over_4(cli) -> None:
     result = drift(cli, FIXTURES / "helm-then-kubectl-edit.yaml", "--fail-on-override", "--mr-comment")
     assert result.exit_code == 3, result.output
     assert "[override]" in result.stdout
+
+
+def test_the_live_snapshot_is_parsed_once_per_run(cli, tmp_path: Path, monkeypatch) -> None:
+    # drift, ownership, --helm-history and the connectivity section all read one LiveSnapshot:
+    # each snapshot file is parsed once (it used to be parsed three times, once for each).
+    from autodeploy_netpol.sources import yamlio
+
+    parsed: list[str] = []
+    real = yamlio.iter_documents
+
+    def counting(text: str, path: str):
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(yamlio, "iter_documents", counting)
+    live = snapshot(tmp_path, "helm-then-kubectl-edit", "helm-release-secrets")
+    result = drift(cli, live, "--helm-history", "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert "connectivity" in json.loads(result.stdout)
+    snapshot_files = sorted(path for path in parsed if path.startswith(str(live)))
+    assert snapshot_files == sorted(str(path) for path in live.iterdir())

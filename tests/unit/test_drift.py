@@ -10,14 +10,14 @@ import pytest
 
 from autodeploy_netpol.checks.drift import ABSENT, Change, IgnoreRule, Scope, compare, owner_of, release_of
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.sources.snapshot import read_manifests
+from autodeploy_netpol.sources.manifests import read_manifests
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
 NS = "shop-42-production"
 
 
 def fixture(name: str) -> list[dict[str, Any]]:
-    return read_manifests(str(FIXTURES / name)).objects
+    return read_manifests([str(FIXTURES / name)]).objects()
 
 
 def policy(

@@ -244,7 +244,9 @@ def test_the_in_cluster_client_carries_the_mounted_token_and_ca(tmp_path: Path) 
     configuration = reader._api_client().configuration
 
     assert configuration.host == "https://10.96.0.1:443"
-    assert configuration.api_key["BearerToken"].lower() == "bearer pod-token"
+    # What the client will send (its public auth settings; the api_key dict's key name changed
+    # between client releases).
+    assert configuration.auth_settings()["BearerToken"]["value"].lower() == "bearer pod-token"
     assert configuration.ssl_ca_cert == str(account / "ca.crt")
     assert configuration.retries is False  # the reader's retries are the only ones
     reader.close()

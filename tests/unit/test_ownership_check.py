@@ -41,7 +41,7 @@ def test_all_namespaces_takes_the_release_from_the_desired_labels():
         ("other", "override", "production-canary-auto-deploy"),
         (NAMESPACE, "override", "production-auto-deploy"),
     ]
-    assert {item["namespace"] for item in check.ownership} == {NAMESPACE, "other"}
+    assert {verdict.namespace for verdict in check.verdicts} == {NAMESPACE, "other"}
 
 
 def test_namespace_without_a_known_release_is_named_in_a_note():

@@ -21,15 +21,15 @@ from autodeploy_netpol.report.json_report import load_report, render_json, repor
 from autodeploy_netpol.report.junit import render_junit
 from autodeploy_netpol.report.markdown import code_block, code_span, escape_text, render_markdown
 from autodeploy_netpol.report.text import render_text
-from autodeploy_netpol.sources.snapshot import read_manifests
+from autodeploy_netpol.sources.manifests import read_manifests
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "drift"
 NS = "shop-42-production"
 
 
 def drift_document(**kwargs: Any) -> dict[str, Any]:
-    desired = read_manifests(str(FIXTURES / "desired.yaml")).objects
-    live = read_manifests(str(FIXTURES / "live-drift.yaml")).objects
+    desired = read_manifests([str(FIXTURES / "desired.yaml")]).objects()
+    live = read_manifests([str(FIXTURES / "live-drift.yaml")]).objects()
     report = compare(desired, live, namespace=NS, releases=["production"], **kwargs)
     return report_document(report, environment="production")
 
@@ -100,8 +100,8 @@ def test_text_report_lists_changes_by_scope_and_ends_with_the_summary() -> None:
 
 
 def test_verbose_text_shows_context_and_cosmetic_notes() -> None:
-    desired = read_manifests(str(FIXTURES / "desired.yaml")).objects
-    live = read_manifests(str(FIXTURES / "live-in-sync.yaml")).objects
+    desired = read_manifests([str(FIXTURES / "desired.yaml")]).objects()
+    live = read_manifests([str(FIXTURES / "live-in-sync.yaml")]).objects()
     document = report_document(compare(desired, live, namespace=NS, releases=["production"]))
     quiet = render_text(document)
     verbose = render_text(document, verbose=True)
@@ -145,8 +145,8 @@ def test_markdown_summary_comes_first_with_counts_and_verdict() -> None:
 
 
 def test_markdown_in_sync_verdict() -> None:
-    desired = read_manifests(str(FIXTURES / "desired.yaml")).objects
-    live = read_manifests(str(FIXTURES / "live-in-sync.yaml")).objects
+    desired = read_manifests([str(FIXTURES / "desired.yaml")]).objects()
+    live = read_manifests([str(FIXTURES / "live-in-sync.yaml")]).objects()
     document = report_document(compare(desired, live, namespace=NS, releases=["production"]))
     assert "✅ **No drift**: 0 changed, 0 missing, 0 unexpected" in render_markdown(document)
 

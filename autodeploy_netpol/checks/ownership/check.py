@@ -34,11 +34,6 @@ class OwnershipCheck:
         return [v for report in self.reports for v in report.verdicts]
 
     @property
-    def ownership(self) -> list[dict[str, Any]]:
-        """JSON-ready verdicts for the report's ``ownership`` list."""
-        return [v.to_json() for v in self.verdicts]
-
-    @property
     def warnings(self) -> list[OwnershipWarning]:
         """Every warning, most severe first within each namespace."""
         return [w for report in self.reports for w in report.warnings]

@@ -1,0 +1,80 @@
+"""The ``audit`` use case: which recorded flows the policies after the deploy would drop.
+
+The desired objects (computed from the values file, or a rendered stream with every kind it
+holds) and one :class:`~..sources.live.LiveSnapshot` (a snapshot, the cluster, or nothing with
+``--no-live``) are read once; every flow is evaluated against the policies in place now and
+after the deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from ..checks.audit import Audit, AuditResult, PolicyReachability, after_deploy
+from ..desired.compute import DeployContext, compute_desired
+from ..desired.values import ValuesPath, read_values
+from ..errors import ExitCode
+from ..sources.flows import ReadStats, read_flows
+from ..sources.live import LiveScope
+from .inputs import LiveInput, RunInputs
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """Everything an audit run needs, resolved from options and environment by the CLI."""
+
+    flow_files: tuple[str, ...]
+    #: the deploy (namespace and release are required)
+    context: DeployContext
+    #: the live state; ``None``: no cluster and no snapshot (``--no-live``)
+    live: LiveInput | None
+    #: the values file, read unless ``desired_path`` is given
+    values: ValuesPath
+    desired_path: str | None = None
+    all_namespaces: bool = False
+    #: flows that may be dropped before the run fails
+    max_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """The aggregated result, and exit 1 when more than ``max_dropped`` flows would be dropped."""
+
+    result: AuditResult
+    exit_code: int
+
+
+def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditRun:
+    """Evaluate every recorded flow before and after the deploy."""
+    context = request.context
+    namespace = context.namespace or ""
+    notes: list[str] = []
+    with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
+        desired: list[dict[str, Any]]
+        if request.desired_path is not None:
+            # every kind: a helm template stream's workloads give the engine pods and named ports
+            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
+        else:
+            computed = compute_desired(read_values(request.values), context)
+            desired = computed.objects
+            notes += [str(warning) for warning in computed.warnings]
+        live: list[dict[str, Any]] = []
+        if request.live is None:
+            notes.append("--no-live: the cluster is taken to have no policy besides the desired ones")
+        else:
+            snapshot = inputs.read_live(
+                LiveScope(None if request.all_namespaces else namespace, context=True)
+            )
+            live = snapshot.engine_objects()
+            notes += [*snapshot.notes, *snapshot.unread_notes()]
+    before = PolicyReachability.from_objects(live)
+    planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
+    after = PolicyReachability.from_objects(planned.objects)
+    notes += planned.notes
+    stats = ReadStats()
+    audit = Audit(before, after)
+    audit.run(read_flows(request.flow_files, stats))
+    result = audit.result(stats, [*notes, *after.notes()])
+    passed = result.would_drop <= request.max_dropped
+    return AuditRun(result, ExitCode.OK if passed else ExitCode.FINDINGS)

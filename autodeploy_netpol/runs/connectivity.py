@@ -1,0 +1,187 @@
+"""The connectivity use cases: ``connectivity``, ``diff``, ``explain`` and ``lint``.
+
+Each reads its objects once — PATHs through the one manifest reader, or (given no PATH) the
+cluster as one :class:`~..sources.live.LiveSnapshot` with the context the engine uses
+(Namespaces, clusterwide Cilium policies, workloads, pods) — compiles them into a
+:class:`~..policy.engine.Model` and returns typed results; the CLI renders them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ..checks.explain import PolicyExplanation, explain_model
+from ..checks.lint import Finding, lint_model
+from ..errors import ExitCode, InputError, Location
+from ..kube.manifests import Manifest, PathElement
+from ..kube.names import NAMESPACE
+from ..policy import Model, PolicyError, build_inventory
+from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
+from ..sources.cluster import ClusterAccess
+from ..sources.live import LiveScope
+from ..sources.manifests import ManifestReader
+from .inputs import LiveInput, RunInputs
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    """Where a command reads its objects: PATHs, or without any the cluster (the policies of
+    ``namespace``; ``None`` reads every namespace)."""
+
+    paths: tuple[str, ...] = ()
+    namespace: str | None = None
+    cluster: ClusterAccess = field(default_factory=ClusterAccess)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """The compiled model, the objects it came from (to locate findings) and the reading notes."""
+
+    model: Model
+    manifests: tuple[Manifest, ...]
+    notes: tuple[str, ...]
+    _by_id: dict[int, Manifest] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def has_namespaces(self) -> bool:
+        """Whether Namespace objects were given (else namespace labels are unknown)."""
+        return any(item.kind == NAMESPACE for item in self.manifests)
+
+    def locate(self, body: Mapping[str, Any], path: Sequence[PathElement]) -> Location | None:
+        """Where ``path`` inside ``body`` (a policy of the model) is in its source."""
+        if not self._by_id:
+            self._by_id.update((id(item.data), item) for item in self.manifests)
+        manifest = self._by_id.get(id(body))
+        return manifest.locate(path) if manifest is not None else None
+
+
+def load_model(source: ObjectSource, *, reader: ManifestReader | None = None) -> LoadedModel:
+    """Read the objects of ``source`` once and compile them."""
+    if source.paths:
+        manifests = (reader or ManifestReader()).read(source.paths, what="manifest")
+        return LoadedModel(compile_model(manifests.items), manifests.items, manifests.notes)
+    with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
+        live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
+    notes = (*live.notes, *live.unread_notes())
+    return LoadedModel(compile_model(live.manifests), live.manifests, notes)
+
+
+def compile_model(manifests: Sequence[Manifest]) -> Model:
+    """The model of ``manifests``; a policy the engine cannot understand is an
+    :class:`InputError` at its file:line."""
+    objects = [item.data for item in manifests]
+    inventory = build_inventory(objects)
+    try:
+        return Model.from_inventory(inventory)
+    except PolicyError as error:
+        # find which object failed: compile one by one (only on the error path)
+        for index in inventory.policy_origins:
+            try:
+                Model.build([objects[index]])
+            except PolicyError as exact:
+                manifest = manifests[index]
+                raise InputError(
+                    f"{manifest.describe()}: {exact.message}",
+                    hint=exact.hint,
+                    location=manifest.locate(exact.path),
+                ) from None
+        raise error
+
+
+@dataclass(frozen=True)
+class ConnectivityRun:
+    """Allowed connections, with the notes of reading and analysis."""
+
+    connections: ConnectivityMap
+    exit_code: int = ExitCode.OK
+
+
+def run_connectivity(source: ObjectSource) -> ConnectivityRun:
+    """Every allowed connection between the workloads (and address ranges) of ``source``."""
+    loaded = load_model(source)
+    result = analyse(loaded.model).merged()
+    result.notes = [*loaded.notes, *result.notes]
+    return ConnectivityRun(result)
+
+
+@dataclass(frozen=True)
+class DiffRun:
+    """Connections added and removed; exit 1 when connectivity changes."""
+
+    diff: ConnectivityDiff
+    exit_code: int
+
+
+def run_diff(before: Sequence[str], after: Sequence[str], *, stdin: BinaryIO | None = None) -> DiffRun:
+    """Compare the objects of ``before`` with those of ``after`` (``-`` is read once for both)."""
+    reader = ManifestReader(stdin)
+    old = load_model(ObjectSource(tuple(before)), reader=reader)
+    new = load_model(ObjectSource(tuple(after)), reader=reader)
+    result = diff_models(old.model, new.model)
+    return DiffRun(result, ExitCode.FINDINGS if result.changed else ExitCode.OK)
+
+
+@dataclass(frozen=True)
+class ExplainRun:
+    """Each (selected) policy in plain words, and the reading notes."""
+
+    explanations: tuple[PolicyExplanation, ...]
+    notes: tuple[str, ...]
+    exit_code: int = ExitCode.OK
+
+
+def run_explain(source: ObjectSource, names: Sequence[str] = ()) -> ExplainRun:
+    """Explain every policy, or those named ``[NS/]NAME`` in ``names``."""
+    loaded = load_model(source)
+    explanations = explain_model(loaded.model)
+    if names:
+        wanted = set(names)
+        explanations = [
+            e
+            for e in explanations
+            if e.policy in wanted or e.policy.split("/")[-1] in wanted or e.policy.split(":")[-1] in wanted
+        ]
+        if not explanations:
+            raise InputError(
+                f"no policy named {', '.join(names)} in the input", hint="names are NAME or NAMESPACE/NAME"
+            )
+    return ExplainRun(tuple(explanations), loaded.notes)
+
+
+@dataclass(frozen=True)
+class LocatedFinding:
+    """A lint finding and where its policy (or the path inside it) is in the input."""
+
+    finding: Finding
+    location: Location | None
+
+
+@dataclass(frozen=True)
+class LintRun:
+    """The findings, most severe first; exit 1 when any is an error or a warning."""
+
+    findings: tuple[LocatedFinding, ...]
+    notes: tuple[str, ...]
+    exit_code: int
+
+
+def run_lint(source: ObjectSource, *, ingress_namespace: str) -> LintRun:
+    """Lint the policies of ``source`` (``ingress_namespace``: where the ingress controller runs)."""
+    loaded = load_model(source)
+    findings = lint_model(
+        loaded.model, ingress_namespace=ingress_namespace, namespaces_known=loaded.has_namespaces
+    )
+    policies = loaded.model.policies
+    located = tuple(
+        LocatedFinding(
+            finding,
+            loaded.locate(policies[finding.policy_index].manifest, finding.path)
+            if finding.policy_index >= 0
+            else None,
+        )
+        for finding in findings
+    )
+    code = ExitCode.FINDINGS if any(finding.fails for finding in findings) else ExitCode.OK
+    return LintRun(located, loaded.notes, code)

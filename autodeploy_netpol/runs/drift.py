@@ -1,0 +1,214 @@
+"""The ``drift`` use case: what the deploy will create against what is live.
+
+One run reads its inputs once — the desired objects (computed from the values file, or a
+rendered stream) and one :class:`~..sources.live.LiveSnapshot` — and every check reads those:
+the comparison, ownership (with Helm's release record for ``--helm-history``) and the
+connectivity section. The result is the typed report and the exit code; the CLI renders,
+writes, posts and exits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from ..checks.drift import DriftReport, IgnoreRule, compare
+from ..checks.ownership.check import check_ownership
+from ..checks.ownership.conflicts import OwnershipWarning, exit_code
+from ..checks.plan import HistoryReader
+from ..desired.chart import web_workload
+from ..desired.compute import DeployContext, compute_desired
+from ..desired.values import ValuesPath, read_values
+from ..errors import ExitCode
+from ..kube.names import POLICY_KINDS
+from ..kube.releases import STABLE, helm_release
+from ..sources.live import LiveScope, LiveSnapshot
+from ..sources.yamlio import cycle_collector_paused
+from .inputs import LiveInput, RunInputs
+
+if TYPE_CHECKING:
+    from ..checks.connectivity_section import ConnectivitySection
+
+
+@dataclass(frozen=True)
+class DesiredFromValues:
+    """Compute the desired objects from a values file for a deploy."""
+
+    values: ValuesPath
+    context: DeployContext
+
+
+@dataclass(frozen=True)
+class DesiredFromStream:
+    """Read the desired objects from a rendered stream (``--desired PATH``); other kinds are skipped."""
+
+    path: str
+    release: str | None = None
+    namespace: str | None = None
+    track: str = STABLE
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """Everything a drift run needs, resolved from options and environment by the CLI."""
+
+    desired: DesiredFromValues | DesiredFromStream
+    live: LiveInput
+    all_namespaces: bool = False
+    ignore: tuple[IgnoreRule, ...] = ()
+    connectivity: bool = True
+    helm_history: bool = False
+    fail_on_override: bool = False
+
+
+@dataclass(frozen=True)
+class DriftRun:
+    """What a run found: the report, ownership's warnings, and the exit code they lead to
+    (before any merge-request comment, whose failure the CLI reports on top)."""
+
+    report: DriftReport
+    ownership_warnings: tuple[OwnershipWarning, ...]
+    #: warnings from computing the desired objects (the values file), for standard error
+    warnings: tuple[str, ...]
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class _Desired:
+    objects: list[dict[str, Any]]
+    source: str
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+    namespace: str | None
+    #: the Helm releases this deploy owns in ``namespace``
+    releases: tuple[str, ...]
+    release: str | None
+    track: str
+    #: the release's web pods as the chart labels them (values only, with a namespace)
+    app: dict[str, Any] | None
+
+
+def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
+    """Compare, assess ownership and (unless turned off) connectivity, from one read of each input."""
+    # Parsed manifests are acyclic, but with tens of thousands of them every automatic collection
+    # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
+    with cycle_collector_paused(), RunInputs(request.live, stdin=stdin) as inputs:
+        desired = _desired(request.desired, inputs)
+        namespace = desired.namespace
+        connectivity = request.connectivity and not request.all_namespaces
+        scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
+        live = inputs.read_live(scope)
+        history: HistoryReader | None = None
+        if request.helm_history:
+            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+            history = (
+                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+            )
+        # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
+        report = compare(
+            desired.objects,
+            live.policies,
+            namespace=namespace,
+            releases=desired.releases,
+            all_namespaces=request.all_namespaces,
+            ignore=request.ignore,
+            desired_source=desired.source,
+            live_source=live.source,
+            notes=[*desired.notes, *live.notes],
+            history=history,
+        )
+        ownership = check_ownership(
+            desired.objects,
+            live.policies,
+            namespace=namespace,
+            release=desired.release,
+            track=desired.track,
+            all_namespaces=request.all_namespaces,
+            history=history,
+            plan=report.plan,
+        )
+        report = replace(
+            report,
+            ownership=tuple(ownership.verdicts),
+            warnings=tuple(ownership.warnings),
+            notes=(*report.notes, *ownership.notes),
+        )
+        if request.connectivity:
+            section = _connectivity(live, desired, report, request.all_namespaces)
+            report = replace(report, connectivity=section)
+    drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
+    code = exit_code(drift_code, ownership.warnings, fail_on_override=request.fail_on_override)
+    return DriftRun(report, tuple(ownership.warnings), desired.warnings, code)
+
+
+def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
+    if isinstance(source, DesiredFromStream):
+        manifests = inputs.manifests.read([source.path], what="desired stream")
+        policies = manifests.select(POLICY_KINDS, what="network policies")
+        return _Desired(
+            objects=policies.objects(),
+            source=policies.source,
+            notes=policies.notes,
+            warnings=(),
+            namespace=source.namespace,
+            # the release deployed: <release>-canary / -rollout for those tracks
+            releases=(helm_release(source.release, source.track),) if source.release else (),
+            release=source.release,
+            track=source.track,
+            app=None,
+        )
+    context = source.context
+    values_file = read_values(source.values)
+    computed = compute_desired(values_file, context)
+    app = None
+    if context.namespace:
+        app = web_workload(
+            release=context.release,
+            helm_release=context.helm_release,
+            namespace=context.namespace,
+            track=context.track,
+        )
+    return _Desired(
+        objects=computed.objects,
+        source=values_file.path,
+        notes=(),
+        warnings=tuple(str(warning) for warning in computed.warnings),
+        namespace=context.namespace,
+        releases=(context.helm_release,),
+        release=context.release,
+        track=context.track,
+        app=app,
+    )
+
+
+def _connectivity(
+    live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool
+) -> ConnectivitySection:
+    """The connectivity section: live objects of every kind vs the state after the deploy."""
+    if all_namespaces:
+        # cluster-wide runs compare thousands of policies: the all-pairs analysis (twice, with
+        # stand-in pods) would cost more than the whole comparison; the commands do it on demand
+        return {
+            "verdict": "not-analysed",
+            "notes": [
+                "not analysed with --all-namespaces: run 'autodeploy-netpol diff --before ... --after ...'"
+            ],
+        }
+    # the engine is imported only when a section is analysed (not for -A, nor --no-connectivity)
+    from ..checks.connectivity_section import connectivity_section, has_workloads
+
+    notes = live.unread_notes()
+    live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
+    if desired.app is not None and not has_workloads(live_objects):
+        live_objects = [*live_objects, desired.app]
+        notes.append(
+            "no workload in the live state: the release's web pods are modelled from the chart's labels"
+        )
+    drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
+    section = connectivity_section(
+        live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
+    )
+    section["notes"] = [*notes, *section["notes"]]
+    return section

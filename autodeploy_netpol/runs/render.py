@@ -1,0 +1,74 @@
+"""The ``render`` use case: the policy objects the deploy will create, from the tool's model of
+the auto-deploy-app chart or, with a chart directory, from real Helm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..desired.compute import DeployContext, Desired, compute_desired
+from ..desired.values import ValuesPath, read_values
+from ..errors import ExitCode
+from ..sources.yamlio import cycle_collector_paused
+
+
+@dataclass(frozen=True)
+class HelmChart:
+    """Render with real Helm from ``directory`` instead of the model."""
+
+    directory: str
+    #: ``helm-cli`` or ``helm-python-sdk``; ``None``: the CLI when on PATH, else the SDK
+    engine: str | None = None
+    #: for ``.Capabilities``: API versions the cluster serves (cilium.io/v2 is always added)
+    api_versions: tuple[str, ...] = ()
+    kube_version: str | None = None
+    #: ``gitlab.app`` / ``gitlab.env`` as Auto Deploy sets them ($CI_PROJECT_PATH_SLUG, $CI_ENVIRONMENT_SLUG)
+    app: str | None = None
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What to render: a values file for a deploy, with the model or with a Helm chart."""
+
+    values: ValuesPath
+    context: DeployContext
+    chart: HelmChart | None = None
+
+
+@dataclass(frozen=True)
+class RenderRun:
+    """The rendered objects, the merged values behind them and the warnings to show."""
+
+    objects: list[dict[str, Any]]
+    desired: Desired
+    #: the values file that was read (``None`` when the default file does not exist)
+    values_file: str | None
+    warnings: tuple[str, ...]
+    exit_code: int = ExitCode.OK
+
+
+def run_render(request: RenderRequest) -> RenderRun:
+    """Compute (and, with a chart, render with Helm) the objects the deploy creates."""
+    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+        values_file = read_values(request.values)
+        desired = compute_desired(values_file, request.context)
+    warnings = [str(warning) for warning in desired.warnings]
+    objects = desired.objects
+    if request.chart is not None:
+        from ..desired.helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
+        from ..desired.overlay import missing_overlays
+
+        chart = request.chart
+        warnings += [
+            f"warning: {problem}" for problem in missing_overlays(chart.directory, desired.merged_values)
+        ]
+        release = auto_deploy_release(
+            desired.context,
+            app=chart.app,
+            env=chart.env,
+            api_versions=tuple(dict.fromkeys((*DEFAULT_API_VERSIONS, *chart.api_versions))),
+            kube_version=chart.kube_version,
+        )
+        objects = render_policies(chart.directory, desired.merged_values, release, engine=chart.engine)
+    return RenderRun(objects, desired, values_file.path if values_file.exists else None, tuple(warnings))

@@ -1,0 +1,77 @@
+"""One run, one read of the live state: ``drift`` with its connectivity section lists every kind
+once per namespace, so drift, ownership and connectivity describe the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+import pytest
+from test_drift_from_cluster import EXAMPLE_VALUES, SERVER_SET, drift, example_objects
+
+# Counting requests needs the emulator's log: skipped on a real cluster (marker "scripted").
+pytestmark = [pytest.mark.live, pytest.mark.asyncio, pytest.mark.scripted]
+
+
+def list_requests(kmock) -> Counter[tuple[str, str | None]]:
+    """(resource plural, namespace) of every list request the emulator answered."""
+    counted: Counter[tuple[str, str | None]] = Counter()
+    for request in kmock:
+        if request.method == "GET" and request.resource is not None and request.name is None:
+            counted[request.resource.plural, request.namespace] += 1
+    if kmock.namespace_lists:
+        counted["namespaces", None] += kmock.namespace_lists
+    return counted
+
+
+async def test_drift_with_connectivity_lists_each_kind_once(seeder) -> None:
+    kmock = seeder.kmock
+    namespace = seeder.namespace()
+    for item in example_objects(namespace):
+        seeder.add({**item, "metadata": {k: v for k, v in item["metadata"].items() if k not in SERVER_SET}})
+    labels = {"app": "production", "release": "production", "tier": "web", "track": "stable"}
+    seeder.add(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "production", "namespace": namespace},
+            "spec": {"template": {"metadata": {"labels": labels}}},
+        }
+    )
+    deploy = [EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42"]
+
+    result = await asyncio.to_thread(
+        drift, *deploy, "--kubeconfig", seeder.kubeconfig, "--request-timeout", "10s", "--format", "json"
+    )
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["connectivity"]["verdict"] == "changes"
+    assert report["connectivity"]["workloads"] >= 1
+    assert list_requests(kmock) == {
+        ("networkpolicies", namespace): 1,
+        ("ciliumnetworkpolicies", namespace): 1,
+        ("namespaces", None): 1,
+        ("ciliumclusterwidenetworkpolicies", None): 1,
+        ("deployments", namespace): 1,
+        ("statefulsets", namespace): 1,
+        ("daemonsets", namespace): 1,
+        ("replicasets", namespace): 1,
+        ("jobs", namespace): 1,
+    }
+
+
+async def test_drift_without_connectivity_lists_only_the_policies(seeder) -> None:
+    namespace = seeder.namespace()
+    deploy = [EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42"]
+
+    result = await asyncio.to_thread(
+        drift, *deploy, "--kubeconfig", seeder.kubeconfig, "--no-connectivity", "--format", "json"
+    )
+
+    assert result.exit_code == 1, result.output
+    assert list_requests(seeder.kmock) == {
+        ("networkpolicies", namespace): 1,
+        ("ciliumnetworkpolicies", namespace): 1,
+    }
