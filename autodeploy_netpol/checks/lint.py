@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import Severity
+from ..kube.defaults import CILIUM_NAMESPACE_LABELS_PREFIX
 from ..kube.labels import (
     GITLAB_APP_ANNOTATION,
     GITLAB_ENV_ANNOTATION,
@@ -36,7 +37,7 @@ from ..policy.analysis import ClassIndex, address_boundaries
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
 from ..policy.policies import EGRESS, INGRESS, AddressPeer, CiliumEndpointPeer, Path, PodPeer, Policy, Rule
-from ..policy.selectors import CILIUM_NAMESPACE_LABELS_PREFIX, Selector
+from ..policy.selectors import Selector
 
 #: GitLab puts these on pods as annotations, and labels namespaces with them only sometimes.
 GITLAB_ANNOTATION_KEYS = (GITLAB_ENV_ANNOTATION, GITLAB_APP_ANNOTATION)

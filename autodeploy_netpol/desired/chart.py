@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InputError
+from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import (
     APP_LABEL,
     CHART_LABEL,
@@ -39,7 +40,6 @@ from ..kube.labels import (
     INSTANCE_LABEL,
     MANAGED_BY_LABEL,
     NAME_LABEL,
-    NAMESPACE_NAME_LABEL,
     RELEASE_LABEL,
     TIER_LABEL,
     TRACK_LABEL,

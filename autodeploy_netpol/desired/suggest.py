@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..kube.labels import APP_LABEL, NAMESPACE_NAME_LABEL
+from ..kube.defaults import NAMESPACE_NAME_LABEL
+from ..kube.labels import APP_LABEL
 
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 

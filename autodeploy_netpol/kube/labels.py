@@ -49,6 +49,5 @@ GITLAB_MANAGED_BY_VALUE = "gitlab"
 GITLAB_ALERT_ANNOTATION = "app.gitlab.com/alert"
 
 # --- Kubernetes ------------------------------------------------------------------------------------
-#: On every namespace (Kubernetes 1.21+), its own name.
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# (kubernetes.io/metadata.name, on every Namespace, is a default: kube/defaults.NAMESPACE_NAME_LABEL)
 LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"

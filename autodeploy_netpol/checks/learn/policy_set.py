@@ -16,7 +16,8 @@ from typing import Any
 from ...desired.chart import DEFAULT_CHART_VERSION, chart_defaults, render_objects
 from ...desired.compute import DeployContext
 from ...desired.merge import helm_merge_all
-from ...kube.labels import NAMESPACE_NAME_LABEL, RELEASE_LABEL
+from ...kube.defaults import NAMESPACE_NAME_LABEL
+from ...kube.labels import RELEASE_LABEL
 from ...kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from ...kube.releases import TRACKS, fullname
 from ...policy.policies import INGRESS
