@@ -76,10 +76,11 @@ def report_internal_error(error: BaseException) -> int:
     elif isinstance(error, RecursionError):
         summary = "the input is nested too deeply for this tool (RecursionError)"
     else:
-        detail = " ".join(str(error).split())
+        # Masked before it is joined into one line and cut: a secret in the text (one that spans
+        # lines too) cannot leave a prefix behind.
+        detail = " ".join(mask(str(error)).split())
         detail = detail if len(detail) <= 300 else detail[:297] + "..."
         summary = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
-    # Masked before it is cut: a secret in the text cannot leave a prefix behind.
     summary = mask(summary)
     summary = summary if len(summary) <= 400 else summary[:397] + "..."
     stream = sys.stderr

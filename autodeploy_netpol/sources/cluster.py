@@ -47,7 +47,7 @@ from typing import Any
 
 from .. import __version__, limits
 from ..errors import ClusterError
-from ..masking import register_secret
+from ..masking import mask, register_secret
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
 from .live import Listing
 from .yamlio import MAX_DEPTH, cycle_collector_paused, json_depth_exceeds
@@ -465,6 +465,17 @@ class ClusterReader:
                     f"cannot {what}: TLS connection to {server} failed: {exc.reason}",
                     hint="check the certificate-authority of the cluster in the kubeconfig",
                 ) from exc
+            if 300 <= status < 400:
+                # never followed (urllib3's redirects are off with its retries): the credentials
+                # are for the configured server only, and an API server does not redirect a GET
+                location = _header(exc.headers, "Location")
+                raise ClusterError(
+                    f"cannot {what}: the API server at {server} answered HTTP {status}, a redirect"
+                    f"{f' to {location}' if location else ''}; not followed, so the credentials of "
+                    "this context go to no other server",
+                    hint="set the cluster's server in the kubeconfig to the API server's own URL "
+                    "(a proxy or load balancer in front of it must not redirect)",
+                ) from exc
             if status in _RETRIABLE_STATUSES:
                 error = ClusterError(
                     f"cannot {what}: the API server at {server} answered HTTP {status}"
@@ -755,6 +766,13 @@ def _retry_after(headers: Any) -> float | None:
     if not math.isfinite(seconds):
         return None  # nan, inf: not a wait anyone meant
     return max(seconds, 0.0)
+
+
+def _header(headers: Any, name: str) -> str:
+    """A response header as printable text: one line, at most 200 characters."""
+    value = headers.get(name) if headers is not None else None
+    text = " ".join(mask(str(value or "")).split())  # masked before it is cut
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _unreachable(what: str, server: str, exc: BaseException) -> ClusterError:

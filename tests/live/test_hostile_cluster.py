@@ -232,3 +232,70 @@ async def test_a_kubeconfig_token_with_a_line_break_is_never_printed(seeder, tmp
     assert "line break or another control character" in result.output
     for part in (*token.split(), "url-pass-word"):
         assert part not in result.output, result.output
+
+
+class _Recorder:
+    """Two real HTTP servers: ``redirector`` answers every GET with a redirect to ``target``, which
+    records the headers it receives and answers an empty NetworkPolicyList."""
+
+    def __init__(self, status: int) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        received: list[dict[str, str]] = []
+        self.received = received
+        body = json.dumps(page([])).encode()
+
+        class Target(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                received.append({key.lower(): value for key, value in self.headers.items()})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.target = ThreadingHTTPServer(("127.0.0.1", 0), Target)
+        where = f"http://127.0.0.1:{self.target.server_address[1]}"
+
+        class Redirector(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(status)
+                self.send_header("Location", f"{where}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.redirector = ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
+        self.url = f"http://127.0.0.1:{self.redirector.server_address[1]}"
+        self.threads = [
+            threading.Thread(target=server.serve_forever, daemon=True) for server in (self.target, self.redirector)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def close(self) -> None:
+        for server in (self.target, self.redirector):
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_off_the_api_server_is_refused_and_the_token_never_sent(tmp_path: Path, status: int) -> None:
+    from live_harness import TOKEN
+
+    servers = _Recorder(status)
+    try:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", servers.url)
+        reader = ClusterReader(ClusterAccess(kubeconfig=str(kubeconfig), request_timeout=5.0, retry=ONE_TRY), environ={})
+        error = await failure(reader)
+    finally:
+        servers.close()
+
+    assert servers.received == []  # not followed at all: no request reached the other origin
+    assert WHAT in error.message and f"HTTP {status}" in error.message and "redirect" in error.message
+    assert TOKEN not in str(error)

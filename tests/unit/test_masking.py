@@ -64,3 +64,17 @@ def test_bytes_and_holds_secret() -> None:
     register_secret(b"abcdefgh-key")
     assert holds_secret("xx abcdefgh-key yy")
     assert mask("xx abcdefgh-key yy") == f"xx {MASK} yy"
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_an_internal_error_is_masked_before_it_is_cut(capsys: pytest.CaptureFixture[str], split: bool) -> None:
+    from autodeploy_netpol.cli.common import report_internal_error
+
+    token = "glpat-" + "y" * 40
+    register_secret(token)
+    shown = token[:20] + "\n" + token[20:] if split else token  # printed over two lines by a library
+    register_secret(shown)
+    report_internal_error(RuntimeError("echoed: " + "b" * 285 + shown))
+    err = capsys.readouterr().err
+    assert err.startswith("internal error: RuntimeError: echoed:")
+    assert "glp" not in err and "yyy" not in err
