@@ -246,7 +246,7 @@ class _Recorder:
         body = json.dumps(page([])).encode()
 
         class Target(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 received.append({key.lower(): value for key, value in self.headers.items()})
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -261,7 +261,7 @@ class _Recorder:
         where = f"http://127.0.0.1:{self.target.server_address[1]}"
 
         class Redirector(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.send_response(status)
                 self.send_header("Location", f"{where}{self.path}")
                 self.send_header("Content-Length", "0")
