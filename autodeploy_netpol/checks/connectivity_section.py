@@ -37,6 +37,9 @@ class ConnectivitySection(TypedDict, total=False):
     judgedPerObject: bool
     workloads: int
     notes: list[str]
+    #: objects the verdict depends on could not be read (RBAC): the verdict covers what was read
+    partial: bool
+    unread: list[dict[str, str]]  # what was not read and the API server's reason
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:

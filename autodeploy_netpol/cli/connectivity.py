@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..report.connectivity import FORMATS, render_connectivity
+from ..report.connectivity import FORMATS, partial_caveat, render_connectivity
 from ..runs.connectivity import run_connectivity
 from .cluster_options import cluster_source_options, object_source_from_options
 from .common import handle_errors
@@ -41,5 +41,8 @@ def command(
 ) -> int:
     """Allowed connections between workloads (and address ranges) under the policies found in PATHs."""
     run = run_connectivity(object_source_from_options(paths, namespace, all_namespaces, cluster))
-    click.echo(render_connectivity(run.connections, output_format), nl=False)
+    click.echo(render_connectivity(run.connections, output_format, run.unread), nl=False)
+    caveat = partial_caveat(run.unread)
+    if caveat and output_format == "csv":
+        click.echo(f"warning: {caveat}", err=True)
     return run.exit_code

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..sources.yamlio import format_path
-from . import object_label, summary_line
+from . import connectivity_caveat, object_label, summary_line
 from .escape import code, code_block, code_cell, html_code, html_text, link, table, text
 
 #: GitLab's note limit is 1,000,000 characters; stay a little under it.
@@ -182,14 +182,19 @@ def _connectivity_lines(section: Any) -> list[str]:
     if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
         return []
     added, removed = list(section.get("added") or []), list(section.get("removed") or [])
+    caveat = connectivity_caveat(section)
+    head = "**Connectivity** (partial)" if caveat else "**Connectivity**"
     if section.get("verdict") == "unchanged":
-        lines = ["🔒 **Connectivity**: the deploy changes no connection between the workloads.", ""]
+        lines = [f"🔒 {head}: the deploy changes no connection between the workloads.", ""]
     else:
         lines = [
-            f"🔓 **Connectivity**: the deploy allows {len(added)} new connection"
+            f"🔓 {head}: the deploy allows {len(added)} new connection"
             f"{'s' if len(added) != 1 else ''} and removes {len(removed)}.",
             "",
         ]
+    if caveat:
+        lines += [f"> ⚠️ {text(caveat[0].upper() + caveat[1:])}.", ""]
+    if section.get("verdict") != "unchanged":
         rows = [("➕", item) for item in added[:_CONNECTIONS_SHOWN]] + [
             ("➖", item) for item in removed[:_CONNECTIONS_SHOWN]
         ]

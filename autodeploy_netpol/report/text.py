@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from . import object_label, summary_line
+from . import connectivity_caveat, object_label, summary_line
 
 #: Longest value shown inline; the JSON report has the whole value.
 MAX_VALUE_CHARS = 160
@@ -96,12 +96,16 @@ def _connectivity(console: Console, section: Any) -> None:
     """Who can newly / no longer reach whom after the deploy, and which drift is cosmetic."""
     if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
         return
+    caveat = connectivity_caveat(section)
+    head = "connectivity (partial)" if caveat else "connectivity"
     if section.get("verdict") == "unchanged":
         console.print(
-            Text("connectivity: the deploy changes no connection between the workloads", style="green")
+            Text(f"{head}: the deploy changes no connection between the workloads", style="green")
         )
     else:
-        console.print(Text("connectivity: the deploy changes who can reach whom", style="bold yellow"))
+        console.print(Text(f"{head}: the deploy changes who can reach whom", style="bold yellow"))
+    if caveat:
+        console.print(Text(f"  {caveat}", style="yellow"))
     for sign, key, style in (("+", "added", "yellow"), ("-", "removed", "cyan")):
         for item in section.get(key) or []:
             console.print(

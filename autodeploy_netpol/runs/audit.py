@@ -52,6 +52,7 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     context = request.context
     namespace = context.namespace or ""
     notes: list[str] = []
+    unread: list[tuple[str, str]] = []
     read: list[Manifest] = []
     sources: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
@@ -75,6 +76,7 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
+            unread += [(item.what, item.reason) for item in snapshot.unread]
             read.extend(snapshot.manifests)
             sources.append(snapshot.source)
     # a policy the engine cannot read is an error at its file and line
@@ -86,6 +88,6 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     stats = ReadStats()
     audit = Audit(before, after)
     audit.run(read_flows(request.flow_files, stats))
-    result = audit.result(stats, [*notes, *after.notes()])
+    result = audit.result(stats, [*notes, *after.notes()], unread)
     passed = result.would_drop <= request.max_dropped
     return AuditRun(result, ExitCode.OK if passed else ExitCode.FINDINGS)

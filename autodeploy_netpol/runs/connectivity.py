@@ -44,6 +44,8 @@ class LoadedModel:
     model: Model
     manifests: tuple[Manifest, ...]
     notes: tuple[str, ...]
+    #: what the engine depends on and could not be read from the cluster (what, reason)
+    unread: tuple[tuple[str, str], ...] = ()
     _by_id: dict[int, Manifest] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -67,7 +69,8 @@ def load_model(source: ObjectSource, *, reader: ManifestReader | None = None) ->
     with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
         live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
     notes = (*live.notes, *live.unread_notes())
-    return LoadedModel(compile_model(live.manifests), live.manifests, notes)
+    unread = tuple((item.what, item.reason) for item in live.unread)
+    return LoadedModel(compile_model(live.manifests), live.manifests, notes, unread)
 
 
 def compile_model(manifests: Sequence[Manifest]) -> Model:
@@ -84,6 +87,8 @@ class ConnectivityRun:
 
     connections: ConnectivityMap
     exit_code: int = ExitCode.OK
+    #: objects the verdict depends on that could not be read (what, reason): a partial verdict
+    unread: tuple[tuple[str, str], ...] = ()
 
 
 def run_connectivity(source: ObjectSource) -> ConnectivityRun:
@@ -92,7 +97,7 @@ def run_connectivity(source: ObjectSource) -> ConnectivityRun:
         loaded = load_model(source)
         result = analyse(loaded.model).merged()
     result.notes = [*loaded.notes, *result.notes]
-    return ConnectivityRun(result)
+    return ConnectivityRun(result, unread=loaded.unread)
 
 
 @dataclass(frozen=True)

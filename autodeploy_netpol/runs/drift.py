@@ -224,4 +224,7 @@ def _connectivity(
         live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
     )
     section["notes"] = [*notes, *section["notes"]]
+    if live.unread:  # said wherever the verdict is shown (report.connectivity_caveat)
+        section["partial"] = True
+        section["unread"] = [{"what": unread.what, "reason": unread.reason} for unread in live.unread]
     return section
