@@ -404,7 +404,7 @@ class ClusterReader:
         left = self._deadline - now
         if left <= 0:
             raise ClusterError(
-                f"cannot {what}: reading the cluster took longer than the read deadline of "
+                f"cannot {what}: reading the cluster at {self.target.server} took longer than the read deadline of "
                 f"{self.access.read_deadline:g}s ({self._requests} requests)",
                 hint="raise --read-deadline, or check why the API server is this slow",
             )

@@ -282,7 +282,9 @@ def _manifest(
             raise problem(f"{label}: metadata.namespace must be a string", "metadata", "namespace")
         for section in ("labels", "annotations"):
             value = metadata.get(section)
-            if value is not None and not isinstance(value, dict):
+            if value is None and section in metadata:
+                del metadata[section]  # `labels: null` is no labels, as the API server reads it
+            elif value is not None and not isinstance(value, dict):
                 raise problem(f"{label}: metadata.{section} must be a mapping", "metadata", section)
     spec = data.get("spec")
     if spec is not None and not isinstance(spec, dict):

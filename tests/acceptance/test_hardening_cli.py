@@ -129,3 +129,19 @@ def test_outputs_replace_their_file_atomically(cli, tmp_path: Path) -> None:
     assert result.exit_code in (0, 1)
     assert json.loads(out.read_text())["summary"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drift.json"]
+
+
+@pytest.mark.parametrize("value", [[[]], "x", 5, [None]])
+def test_a_report_with_a_broken_connectivity_section_is_an_input_error(cli, tmp_path: Path, value) -> None:
+    # found by the fuzz suite: the schema did not describe the section, and comment crashed on it
+    report = tmp_path / "drift.json"
+    result = cli("drift", VALUES, "-r", "production", "-n", "shop-42-production",
+                 "--live", ROOT / "examples" / "shop" / "live-snapshot.yaml", "-q", "-o", report)  # fmt: skip
+    assert result.exit_code == 1, result.output
+    document = json.loads(report.read_text())
+    document["connectivity"]["added"] = value
+    report.write_text(json.dumps(document, indent=2))
+    result = cli("comment", "--report", report, "--comment-optional", "--markdown-out", tmp_path / "note.md")
+    assert result.exit_code == 2, result.output
+    assert f"{report}:" in result.output and "connectivity/added" in result.output
+    assert "Traceback" not in result.output
