@@ -145,3 +145,53 @@ def test_a_report_with_a_broken_connectivity_section_is_an_input_error(cli, tmp_
     assert result.exit_code == 2, result.output
     assert f"{report}:" in result.output and "connectivity/added" in result.output
     assert "Traceback" not in result.output
+
+
+BAD_POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: fine
+  namespace: shop
+spec:
+  podSelector: {}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: shop
+spec:
+  podSelector: {}
+  policyTypes: [Ingres]
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["connectivity", "lint", "explain", "diff", "drift --desired", "drift --live", "audit --desired", "audit --live",
+     "suggest --live"],
+)  # fmt: skip
+def test_an_error_in_a_policy_names_its_file_line_and_object(cli, tmp_path: Path, command: str) -> None:
+    # It used to say only "policyTypes entry 'Ingres' is not Ingress or Egress", naming neither.
+    bad = tmp_path / "policies.yaml"
+    bad.write_text(BAD_POLICY)
+    live = AUDIT / "live.yaml"
+    flows = AUDIT / "hubble-flows.jsonl"
+    args = {
+        "connectivity": ("connectivity", bad),
+        "lint": ("lint", bad),
+        "explain": ("explain", bad),
+        "diff": ("diff", "--before", live, "--after", bad),
+        "drift --desired": ("drift", "--desired", bad, "--live", live, "-n", "shop"),
+        "drift --live": ("drift", VALUES, "-r", "production", "-n", "shop", "--live", bad),
+        "audit --desired": ("audit", "--flows", flows, "--desired", bad, "--live", live, "-r", "production", "-n", "shop"),
+        "audit --live": ("audit", "--flows", flows, "--desired", AUDIT / "desired.yaml", "--live", bad, "-r", "production",
+                         "-n", "shop"),
+        "suggest --live": ("suggest", "--from-flows", ROOT / "tests" / "fuzz" / "learn-flows.csv", "-r", "web", "-n",
+                           "shop", "--live", bad),
+    }[command]  # fmt: skip
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert f"{bad}:16:17: NetworkPolicy shop/web: policyTypes entry 'Ingres' is not Ingress or Egress" in result.output
+    assert "Traceback" not in result.output
