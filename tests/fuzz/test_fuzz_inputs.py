@@ -3,7 +3,8 @@
 Families: values files, manifests (snapshots, rendered streams, PATHs: as a file, in a
 directory, on standard input; small YAML and big JSON that takes the fast path), flow files
 (Hubble JSON and CSV, plain and gzip, damaged), drift reports for ``comment``, Markdown sections,
-kubeconfigs, and paths that are not regular files. Each case runs through the real CLI in the
+kubeconfigs, the cluster's answers (a real HTTP server serving generated malformed lists and
+statuses to the official client), and paths that are not regular files. Each case runs through the real CLI in the
 measuring worker (conftest.py) and must keep the promises :func:`conftest.check` asserts.
 """
 
@@ -367,3 +368,96 @@ def test_the_seeds_themselves_are_fine(worker: Worker, scratch: Path) -> None:
     flows.write_bytes(b"\n".join(CSV_LINES) + b"\n")
     assert run_case(worker, ["audit", "--flows", flows, "--no-live", "--desired", GOOD_DESIRED, *DEPLOY], cwd=where).exit in (0, 1)
     assert len(HUBBLE_LINES) > 10 and len(VALUES_SEEDS) > 5
+
+
+# --- the cluster's answers: a real HTTP server serving generated malformed lists ------------------
+
+
+class _HostileAPI:
+    """An HTTP server standing in for the API server: every list is empty and well formed, except
+    the resource the current example targets, which gets the generated body and status."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        api = self
+        self.target = "networkpolicies"
+        self.status = 200
+        self.body = b"{}"
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path.rstrip("/").endswith("/" + api.target):
+                    status, body = api.status, api.body
+                else:
+                    status, body = 200, b'{"kind": "List", "apiVersion": "v1", "metadata": {}, "items": []}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def hostile_api() -> Any:
+    api = _HostileAPI()
+    yield api
+    api.close()
+
+
+def _api_list(items: list[Any]) -> dict[str, Any]:
+    return {"kind": "NetworkPolicyList", "apiVersion": "networking.k8s.io/v1", "metadata": {"resourceVersion": "1"},
+            "items": items}  # fmt: skip
+
+
+CLUSTER_TARGETS = ["networkpolicies", "namespaces", "deployments", "pods", "ciliumnetworkpolicies"]
+
+
+@FUZZ
+@given(
+    data=st.data(),
+    target=st.sampled_from(CLUSTER_TARGETS),
+    status=st.sampled_from([200, 200, 200, 200, 404, 410, 500, 302]),
+    command=st.sampled_from(["lint", "connectivity", "drift", "audit", "suggest"]),
+)
+def test_cluster_answers(
+    worker: Worker, scratch: Path, hostile_api: _HostileAPI, data: st.DataObject, target: str, status: int, command: str
+) -> None:
+    where = case_dir(scratch)
+    seed = _api_list([doc for docs in MANIFEST_SEEDS[:2] for doc in docs][:4])
+    text = dump_json(data.draw(broken_structure(seed)))
+    raw = text.encode("utf-8", "surrogatepass")
+    if data.draw(st.integers(0, 3)) == 0:
+        raw = data.draw(damaged_bytes(raw))
+    hostile_api.target, hostile_api.status, hostile_api.body = target, status, raw
+    kubeconfig = where / "kubeconfig"
+    config = {**KUBECONFIG, "clusters": [{"name": "c", "cluster": {"server": hostile_api.url}}]}
+    kubeconfig.write_text(json.dumps(config))
+    cluster = ("--kubeconfig", kubeconfig, "--request-timeout", "3s", "--read-deadline", "4s")
+    argv = {
+        "lint": ["lint", "-n", "shop", *cluster],
+        "connectivity": ["connectivity", "-n", "shop", *cluster, "--format", "json"],
+        "drift": ["drift", GOOD_VALUES, *DEPLOY, *cluster, "--format", "markdown"],
+        "audit": ["audit", "--flows", GOOD_FLOWS, "--desired", GOOD_DESIRED, *DEPLOY, *cluster],
+        "suggest": ["suggest", "--from-flows", LEARN_FLOWS, "-r", "web", "-n", "shop", *cluster],
+    }[command]
+    outcome = run_case(worker, argv, cwd=where)
+    # an answer the reader refuses is exit 3 naming the request or the server; a policy the engine
+    # refuses is exit 2 naming the cluster listing it came from
+    check("cluster answer", outcome, allowed={0, 1, 2, 3, 5}, names=[hostile_api.url, "list ", "cluster"],
+          must_name_on={2, 3})  # fmt: skip
+    assert "fuzz-token-0123456789" not in outcome.output
