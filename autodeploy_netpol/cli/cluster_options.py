@@ -79,6 +79,8 @@ def cluster_access_options(function: F) -> F:
         click.option("--context", default=None, help="Kubeconfig context to use (default: current-context)."),
         click.option(
             "--request-timeout",
+            envvar="NETPOL_REQUEST_TIMEOUT",
+            show_envvar=True,
             type=Duration(),
             default="30s",
             show_default=True,
@@ -94,6 +96,8 @@ def cluster_access_options(function: F) -> F:
         ),
         click.option(
             "--read-deadline",
+            envvar="NETPOL_READ_DEADLINE",
+            show_envvar=True,
             type=Duration(),
             default=f"{DEFAULT_READ_DEADLINE:g}s",
             show_default=True,
@@ -101,6 +105,8 @@ def cluster_access_options(function: F) -> F:
         ),
         click.option(
             "--max-pages",
+            envvar="NETPOL_MAX_PAGES",
+            show_envvar=True,
             type=click.IntRange(min=1),
             default=DEFAULT_MAX_PAGES,
             show_default=True,

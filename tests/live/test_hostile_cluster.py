@@ -59,6 +59,25 @@ async def test_continue_tokens_that_never_end_stop_at_the_page_limit(seeder) -> 
     assert len(kmock[np_resource(kmock)]) == 25
 
 
+async def test_the_page_limit_is_settable_from_the_environment_as_in_ci(seeder) -> None:
+    from click.testing import CliRunner
+
+    from autodeploy_netpol.cli import main
+
+    kmock = seeder.kmock
+    counter = iter(range(1_000_000))
+    kmock["list", np_resource(kmock)] << (lambda: page(["a"], f"token-{next(counter)}"))
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["lint", "-n", "team-a", "--kubeconfig", seeder.kubeconfig],
+        env={"NETPOL_MAX_PAGES": "7", "NETPOL_READ_DEADLINE": "20s"},
+    )
+    assert result.exit_code == ExitCode.ACCESS, result.output
+    assert "more than 7 pages" in result.output and WHAT in result.output
+    assert len(kmock[np_resource(kmock)]) == 7
+
+
 async def test_the_read_deadline_bounds_the_whole_read(seeder) -> None:
     kmock = seeder.kmock
     counter = iter(range(1_000_000))
