@@ -131,7 +131,7 @@ async def test_a_partial_connectivity_verdict_is_said_in_every_format(seeder, tm
         drift,
         EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42",
         "--kubeconfig", seeder.kubeconfig, "--request-timeout", "10s",
-        *[arg for fmt, path in outputs.items() for arg in ("-o", f"{fmt}:{path}")], "-o", "text:-",
+        *[arg for fmt, path in outputs.items() for arg in ("-o", f"{fmt}:{path}")],
     )  # fmt: skip
 
     assert result.exit_code == 1, result.output
