@@ -5,7 +5,7 @@ directory, on standard input; small YAML and big JSON that takes the fast path),
 (Hubble JSON and CSV, plain and gzip, damaged), drift reports for ``comment``, Markdown sections,
 kubeconfigs, the cluster's answers (a real HTTP server serving generated malformed lists and
 statuses to the official client), and paths that are not regular files. Each case runs through the real CLI in the
-measuring worker (conftest.py) and must keep the promises :func:`conftest.check` asserts.
+measuring worker (fuzz_support.py) and must keep the promises :func:`fuzz_support.check` asserts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import FUZZ, ROOT, Worker, case_dir, check, run_case
+from fuzz_support import FUZZ, ROOT, Worker, case_dir, check, run_case
 from hypothesis import given
 from hypothesis import strategies as st
 from mutations import (

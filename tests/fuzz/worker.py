@@ -1,6 +1,6 @@
 """A worker process that runs the real CLI on fuzz cases, one after another, and measures each.
 
-Started by ``tests/fuzz/conftest.py`` (``python worker.py``); reads one JSON case per line on
+Started by ``tests/fuzz/fuzz_support.py`` (``python worker.py``); reads one JSON case per line on
 standard input — ``{"argv": [...], "stdin_file": PATH | null, "env": {...}, "cwd": "..."}`` — runs
 ``autodeploy-netpol ARGV`` through click's CliRunner (the same code path as the console script,
 without paying interpreter start-up for every case) and answers one JSON line: the exit code, the
