@@ -5,8 +5,22 @@ from __future__ import annotations
 NETWORK_POLICY = "NetworkPolicy"
 CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
 CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
+#: policy.networking.k8s.io/v1alpha2 (network-policy-api v0.2.0): the Admin and Baseline tiers.
+CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
 #: The namespaced policies a deploy creates and drift compares.
 POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY)
+#: Cluster-scoped policy kinds: no namespace; a release can still create them (customResources).
+CLUSTER_SCOPED_POLICY_KINDS = (CILIUM_CLUSTERWIDE_NETWORK_POLICY, CLUSTER_NETWORK_POLICY)
+#: Every policy kind a release of the auto-deploy-app chart can create: the chart's own
+#: NetworkPolicy and CiliumNetworkPolicy, and whatever ``customResources`` holds.
+DEPLOYABLE_POLICY_KINDS = (*POLICY_KINDS, *CLUSTER_SCOPED_POLICY_KINDS)
+#: The API group/version each policy kind is written with.
+POLICY_API_VERSIONS = {
+    NETWORK_POLICY: "networking.k8s.io/v1",
+    CILIUM_NETWORK_POLICY: "cilium.io/v2",
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY: "cilium.io/v2",
+    CLUSTER_NETWORK_POLICY: "policy.networking.k8s.io/v1alpha2",
+}
 
 NAMESPACE = "Namespace"
 POD = "Pod"

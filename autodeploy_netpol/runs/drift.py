@@ -16,8 +16,9 @@ from typing import Any, BinaryIO
 from ..checks.drift import DriftReport, IgnoreRule, compare
 from ..checks.ownership.check import HistoryReader, check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
-from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
+from ..desired.shapes import live_chart_labels
+from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..kube.names import POLICY_KINDS
@@ -80,8 +81,10 @@ class _Desired:
     releases: tuple[str, ...]
     release: str | None
     track: str
-    #: the release's web pods as the chart labels them (values only, with a namespace)
-    app: dict[str, Any] | None
+    #: the release's web and worker Deployments as the chart labels them (values only, with a namespace)
+    app: list[dict[str, Any]] | None
+    #: nothing named the chart (the newest shape was assumed): the live chart label may
+    chart_from_default: bool = False
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -89,11 +92,14 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     # Parsed manifests are acyclic, but with tens of thousands of them every automatic collection
     # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
     with cycle_collector_paused(), RunInputs(request.live, stdin=stdin) as inputs:
-        desired = _desired(request.desired, inputs)
+        desired = _desired(request.desired, inputs, None)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
         scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
         live = inputs.read_live(scope)
+        if desired.chart_from_default:
+            # Nothing named the chart: the chart label of the release's live objects does.
+            desired = _desired(request.desired, inputs, live)
         report = compare(
             desired.objects,
             live.policies,
@@ -135,7 +141,9 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     return DriftRun(report, tuple(ownership.warnings), desired.warnings, code)
 
 
-def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
+def _desired(
+    source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, live: LiveSnapshot | None
+) -> _Desired:
     if isinstance(source, DesiredFromStream):
         manifests = inputs.manifests.read([source.path], what="desired stream")
         policies = manifests.select(POLICY_KINDS, what="network policies")
@@ -152,25 +160,25 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
         )
     context = source.context
     values_file = read_values(source.values)
-    computed = compute_desired(values_file, context)
-    app = None
-    if context.namespace:
-        app = web_workload(
-            release=context.release,
-            helm_release=context.helm_release,
-            namespace=context.namespace,
-            track=context.track,
+    labels: list[str] = []
+    if live is not None:
+        labels = live_chart_labels(live.policies, [context.helm_release]) or live_chart_labels(
+            live.policies, track_releases(context.release)
         )
+    computed = compute_desired(values_file, context, live_chart_labels=labels)
+    # the release's web and worker Deployments as the chart writes them (they stand in for its pods)
+    app = computed.workloads if context.namespace else None
     return _Desired(
         objects=computed.objects,
         source=values_file.path,
-        notes=(),
+        notes=computed.notes,
         warnings=tuple(str(warning) for warning in computed.warnings),
         namespace=context.namespace,
         releases=(context.helm_release,),
         release=context.release,
         track=context.track,
         app=app,
+        chart_from_default=computed.choice is not None and computed.choice.source == "default",
     )
 
 
@@ -192,10 +200,10 @@ def _connectivity(
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
-    if desired.app is not None and not has_workloads(live_objects):
-        live_objects = [*live_objects, desired.app]
+    if desired.app and not has_workloads(live_objects):
+        live_objects = [*live_objects, *desired.app]
         notes.append(
-            "no workload in the live state: the release's web pods are modelled from the chart's labels"
+            "no workload in the live state: the release's web and worker pods are modelled from the chart's labels"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
     section = connectivity_section(
