@@ -107,6 +107,7 @@ lock: $(UV_VENV)/bin/uv
 	$(UV_COMPILE) pyproject.toml -o $(LOCKS)/runtime.txt
 	$(UV_COMPILE) pyproject.toml --extra test --extra helm -o $(LOCKS)/test.txt
 	$(UV_COMPILE) $(LOCKS)/nca.in -o $(LOCKS)/nca.txt
+	$(UV_COMPILE) $(LOCKS)/release.in -o $(LOCKS)/release.txt
 	$(UV_COMPILE) $(LOCKS)/bootstrap.in -o $(LOCKS)/bootstrap.txt
 	$(UV_COMPILE) $(LOCKS)/uv.in -o $(LOCKS)/uv.txt
 

@@ -12,6 +12,7 @@ first on ``PATH`` before any test module is collected.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["toolchain"]
@@ -20,3 +21,22 @@ _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "p
 settings.register_profile("local", **_COMMON)
 settings.register_profile("ci", derandomize=True, **_COMMON)
 settings.load_profile("ci" if os.environ.get("CI") else "local")
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local(request: pytest.FixtureRequest) -> str:
+    """gitlab-ci-local 4.70.1 (``make tools``, or ``$GITLAB_CI_LOCAL``) with GitLab's Auto DevOps
+    templates from ../shared beside the repo, and rsync for its shell executor."""
+    from gitlab_integration.gcl import SHARED_TEMPLATES, VERSION, missing_prerequisites, version_of
+    from toolchain import missing_tool
+
+    if not (SHARED_TEMPLATES / "Auto-DevOps.gitlab-ci.yml").is_file():
+        pytest.skip(f"GitLab's Auto DevOps templates are not at {SHARED_TEMPLATES} (../shared is absent)")
+    executable = os.environ.get("GITLAB_CI_LOCAL") or str(request.getfixturevalue("gitlab_ci_local_bin"))
+    version = version_of(executable)
+    if version != VERSION:
+        pytest.fail(f"{executable} is gitlab-ci-local {version or '?'}, the tests need {VERSION}", pytrace=False)
+    missing = missing_prerequisites()
+    if missing:
+        missing_tool(", ".join(missing), "gitlab-ci-local's shell executor needs it (apt-get install rsync)")
+    return executable

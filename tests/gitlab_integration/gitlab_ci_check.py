@@ -1,6 +1,6 @@
-"""Static checks of GitLab CI files against the real CLI: every ``autodeploy-netpol`` call in a
-job's script must name a command and options that the click command tree really has, and
-``rules`` must be well-formed (keys, ``when`` values, the ``if`` expression grammar).
+"""Static check of GitLab CI files against the real CLI: every ``autodeploy-netpol`` call in a
+job's script must name a command and options that the click command tree really has. (Whether the
+file is valid GitLab CI, rules included, is checked by gitlab-ci-local in the pipeline tests.)
 
 Each check returns a list of problems (strings) rather than asserting, so the checker itself
 can be tested on files that are wrong.
@@ -8,7 +8,6 @@ can be tested on files that are wrong.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,29 +30,6 @@ GLOBAL_KEYWORDS = frozenset(
         "after_script",
         "spec",
     }
-)
-RULE_KEYS = frozenset(
-    {"if", "changes", "exists", "when", "allow_failure", "variables", "needs", "interruptible"}
-)
-WHEN_VALUES = frozenset({"on_success", "on_failure", "always", "never", "manual", "delayed"})
-#: Stages of GitLab's Auto DevOps pipeline, which the template is included into.
-AUTO_DEVOPS_STAGES = (
-    ".pre",
-    "build",
-    "test",
-    "deploy",
-    "review",
-    "dast",
-    "staging",
-    "canary",
-    "production",
-    "incremental rollout 10%",
-    "incremental rollout 25%",
-    "incremental rollout 50%",
-    "incremental rollout 100%",
-    "performance",
-    "cleanup",
-    ".post",
 )
 SCRIPT_KEYS = ("before_script", "script", "after_script")
 PROGRAM = "autodeploy-netpol"
@@ -191,131 +167,6 @@ def check_invocation(group: click.Group, invocation: Invocation) -> list[str]:
     unlimited = any(argument.nargs == -1 for argument in arguments)
     if not unlimited and positional > sum(argument.nargs for argument in arguments):
         problems.append(f"{invocation}: too many arguments for {words[0]}")
-    return problems
-
-
-_EXPRESSION_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<variable>\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})
-      | (?P<string>"[^"]*"|'[^']*')
-      | (?P<regex>/(?:[^/\\]|\\.)*/[a-z]*)
-      | (?P<null>null\b)
-      | (?P<compare>==|!=|=~|!~)
-      | (?P<logic>&&|\|\|)
-      | (?P<open>\()
-      | (?P<close>\))
-    )""",
-    re.VERBOSE,
-)
-
-
-def check_if_expression(expression: str) -> list[str]:
-    """Problems with a ``rules:if`` expression: GitLab's grammar of variables, strings, regexes,
-    ``null``, comparisons, ``&&``/``||`` and parentheses."""
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    stripped = expression.rstrip()
-    while position < len(stripped):
-        match = _EXPRESSION_TOKEN.match(stripped, position)
-        if not match or match.end() == position:
-            return [f"cannot parse {expression!r} at {stripped[position:]!r}"]
-        kind = match.lastgroup
-        assert kind is not None
-        tokens.append((kind, match.group(kind)))
-        position = match.end()
-    # expression := term (logic term)*;  term := '(' expression ')' | operand [compare operand]
-    index = 0
-
-    def operand() -> bool:
-        nonlocal index
-        if index < len(tokens) and tokens[index][0] in {"variable", "string", "regex", "null"}:
-            index += 1
-            return True
-        return False
-
-    def term() -> bool:
-        nonlocal index
-        if index < len(tokens) and tokens[index][0] == "open":
-            index += 1
-            if not expression_() or index >= len(tokens) or tokens[index][0] != "close":
-                return False
-            index += 1
-            return True
-        if not operand():
-            return False
-        if index < len(tokens) and tokens[index][0] == "compare":
-            index += 1
-            return operand()
-        return True
-
-    def expression_() -> bool:
-        nonlocal index
-        if not term():
-            return False
-        while index < len(tokens) and tokens[index][0] == "logic":
-            index += 1
-            if not term():
-                return False
-        return True
-
-    if not tokens or not expression_() or index != len(tokens):
-        return [f"malformed rules:if {expression!r}"]
-    return []
-
-
-def check_rules(where: str, rules: Any) -> list[str]:
-    """Problems with a ``rules`` list."""
-    if not isinstance(rules, list) or not rules:
-        return [f"{where}: rules must be a non-empty list"]
-    problems: list[str] = []
-    for number, rule in enumerate(rules, 1):
-        label = f"{where}: rule {number}"
-        if not isinstance(rule, dict) or not rule:
-            problems.append(f"{label}: must be a non-empty mapping")
-            continue
-        unknown = set(rule) - RULE_KEYS
-        if unknown:
-            problems.append(f"{label}: unknown keys {sorted(unknown)}")
-        if "when" in rule and rule["when"] not in WHEN_VALUES:
-            problems.append(f"{label}: when {rule['when']!r} is not one of {sorted(WHEN_VALUES)}")
-        if "if" in rule:
-            if not isinstance(rule["if"], str):
-                problems.append(f"{label}: if must be a string")
-            else:
-                problems.extend(f"{label}: {problem}" for problem in check_if_expression(rule["if"]))
-        for key in ("changes", "exists"):
-            if key in rule and not isinstance(rule[key], list | dict):
-                problems.append(f"{label}: {key} must be a list")
-        if "variables" in rule and not isinstance(rule["variables"], dict):
-            problems.append(f"{label}: variables must be a mapping")
-    return problems
-
-
-def check_structure(document: dict[str, Any], *, stages: tuple[str, ...]) -> list[str]:
-    """Stages exist, ``extends``/``needs`` point at jobs, scripts exist, rules are well-formed."""
-    problems: list[str] = []
-    all_jobs = jobs(document)
-    declared = tuple(document.get("stages") or stages)
-    if "workflow" in document and "rules" in document["workflow"]:
-        problems.extend(check_rules("workflow", document["workflow"]["rules"]))
-    for name, body in all_jobs.items():
-        parents = body.get("extends", [])
-        for parent in [parents] if isinstance(parents, str) else parents:
-            if parent not in all_jobs:
-                problems.append(f"{name}: extends unknown job {parent!r}")
-        if "rules" in body:
-            problems.extend(check_rules(name, body["rules"]))
-        if name.startswith("."):
-            continue
-        merged = _resolved(all_jobs, name)
-        if "script" not in merged:
-            problems.append(f"{name}: no script")
-        if merged.get("stage", "test") not in declared:
-            problems.append(f"{name}: stage {merged.get('stage')!r} is not one of {declared}")
-        for need in merged.get("needs", []) or []:
-            needed = need["job"] if isinstance(need, dict) else need
-            if needed not in all_jobs:
-                problems.append(f"{name}: needs unknown job {needed!r}")
     return problems
 
 

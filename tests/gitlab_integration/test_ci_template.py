@@ -1,62 +1,41 @@
-"""The includable CI template and the project's own pipeline: parsed, checked against the real
-command tree, and their job scripts executed in a shell the way a runner does."""
+"""The includable CI template and the project's own pipeline, without gitlab-ci-local: the CLI calls
+against the real command tree, the install defaults, the README's variable table, the deploy jobs'
+handoff check run in bash and dash, and the project pipeline parsed by gitlab-ci-local when present."""
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import BOT_TOKEN, IID, NOTES_PATH, PROJECT
-from fake_gitlab import FakeGitLab
-from gitlab_ci_check import (
-    AUTO_DEVOPS_STAGES,
-    check_invocation,
-    check_structure,
-    invocations,
-    jobs,
-    resolved_jobs,
-)
+from gcl import DEPLOY_JOBS, INCLUDE_AFTER, ROOT, TEMPLATE, Project, load_template, tool_version
+from gitlab_ci_check import check_invocation, invocations, resolved_jobs
 
 from autodeploy_netpol.cli import main
-from autodeploy_netpol.gitlab import note_marker
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / ".gitlab" / "autodeploy-netpol.gitlab-ci.yml"
-PROJECT_PIPELINE = ROOT / ".gitlab-ci.yml"
+TEMPLATE_TEXT = TEMPLATE.read_text()
+TEMPLATE_DOC = load_template(TEMPLATE_TEXT)
 ENVIRONMENTS = ("review", "staging", "production")
-#: The Auto DevOps job that deploys each environment, and its stage.
-DEPLOY_STAGE = {"review": "review", "staging": "staging", "production": "production"}
+SHELLS = [shell for shell in ("bash", "dash") if shutil.which(shell)]
 
 
-def load(path: Path) -> dict[str, Any]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(document, dict)
-    return document
-
-
-TEMPLATE_DOC = load(TEMPLATE)
-
-
-def test_template_defines_the_documented_jobs() -> None:
+def test_template_defines_the_documented_jobs_and_extends_every_deploy_job() -> None:
     visible = set(resolved_jobs(TEMPLATE_DOC))
     assert visible == {
         "netpol:validate",
         *(f"netpol:drift:{environment}" for environment in ENVIRONMENTS),
         *(f"netpol:values:{environment}" for environment in ENVIRONMENTS),
+        *DEPLOY_JOBS,
     }
-    assert resolved_jobs(TEMPLATE_DOC)["netpol:validate"]["stage"] == "test"
-
-
-def test_template_structure_and_rules_are_well_formed() -> None:
-    assert check_structure(TEMPLATE_DOC, stages=AUTO_DEVOPS_STAGES) == []
+    for job, environment in DEPLOY_JOBS.items():
+        assert TEMPLATE_DOC[job]["dependencies"] == ["build", f"netpol:values:{environment}"]
+        assert set(TEMPLATE_DOC[job]) == {"dependencies", "before_script"}
 
 
 @pytest.mark.parametrize("call", invocations(TEMPLATE_DOC), ids=str)
@@ -66,85 +45,125 @@ def test_every_cli_call_in_the_template_exists(call: Any) -> None:
 
 def test_the_template_calls_the_commands_the_issue_asks_for() -> None:
     called = {(call.job, call.words[0]) for call in invocations(TEMPLATE_DOC)}
-    assert ("netpol:validate", "validate") in called
-    assert (".netpol:drift", "drift") in called
-    assert (".netpol:values", "render") in called
-    assert (".netpol:values", "overlay") in called
-    drift_call = next(call for call in invocations(TEMPLATE_DOC) if call.words[0] == "drift")
-    for option in (
-        "--mr-comment",
-        "--fail-on-override",
-        "--environment",
-        "--namespace",
-        "--live",
-        "--context",
-    ):
-        assert option in drift_call.words
+    assert {
+        ("netpol:validate", "validate"),
+        (".netpol:drift", "drift"),
+        (".netpol:drift", "audit"),
+        (".netpol:drift", "comment"),
+        (".netpol:values", "render"),
+        (".netpol:values", "overlay"),
+    } <= called
+    words = {word for call in invocations(TEMPLATE_DOC) for word in call.words}
+    for option in ("--fail-on-override", "--environment", "--namespace", "--live", "--context", "--section"):
+        assert option in words
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_drift_jobs_run_in_merge_request_pipelines_and_report_junit(environment: str) -> None:
-    job = resolved_jobs(TEMPLATE_DOC)[f"netpol:drift:{environment}"]
-    assert job["variables"]["NETPOL_ENVIRONMENT"] == environment
-    assert job["environment"]["action"] == "prepare"
-    run_rules = [rule for rule in job["rules"] if rule.get("when") != "never"]
-    assert run_rules == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
-    assert job["artifacts"]["reports"]["junit"] == "netpol-report/drift-*.xml"
-    assert job["artifacts"]["when"] == "always"
+def test_install_defaults_resolve_only_names_the_project_owns() -> None:
+    version = tool_version()
+    variables = TEMPLATE_DOC["variables"]
+    assert variables["NETPOL_VERSION"] == version
+    assert variables["NETPOL_IMAGE"] == f"$CI_REGISTRY/tools/autodeploy-netpol:{version}"
+    assert variables["NETPOL_PIP_INDEX_URL"] == ""
+    assert "git+" not in TEMPLATE_TEXT and "pypi.org" not in TEMPLATE_TEXT
+    installs = [line for line in TEMPLATE_TEXT.splitlines() if "pip install" in line]
+    assert len(installs) == 2
+    # The tool comes only from the project's index; the second call finds it installed, pinned.
+    assert '--no-deps --index-url "$NETPOL_PIP_INDEX_URL" "autodeploy-netpol==$NETPOL_VERSION"' in installs[0]
+    assert installs[1].endswith('"autodeploy-netpol==$NETPOL_VERSION"')
 
 
-@pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_values_jobs_hand_off_before_the_deploy_job(environment: str) -> None:
-    job = resolved_jobs(TEMPLATE_DOC)[f"netpol:values:{environment}"]
-    assert job["artifacts"]["reports"]["dotenv"] == "netpol-values.env"
-    assert job["dependencies"] == []
-    stages = list(AUTO_DEVOPS_STAGES)
-    assert stages.index(job["stage"]) < stages.index(DEPLOY_STAGE[environment])
-    assert all(
-        "merge_request_event" not in rule.get("if", "") or rule.get("when") == "never" or "!=" in rule["if"]
-        for rule in job["rules"]
+def readme_gitlab_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme[readme.index("## GitLab integration") :]
+
+
+def test_the_readme_variable_table_is_the_templates() -> None:
+    rows = re.findall(r"^\| `(NETPOL_[A-Z_]+)` \| ([^|]*) \|", readme_gitlab_section(), re.MULTILINE)
+    documented = {name: default.strip() for name, default in rows}
+    template = {name: str(value) for name, value in TEMPLATE_DOC["variables"].items()}
+    assert set(documented) == set(template) | {"NETPOL_DISABLED", "NETPOL_GITLAB_TOKEN"}
+    for name, value in template.items():
+        assert documented[name] == (f"`{value}`" if value else "empty"), name
+
+
+def test_the_readme_include_is_the_one_the_pipeline_tests_run() -> None:
+    lines = "\n".join(line.strip() for line in readme_gitlab_section().splitlines())
+    expected = "\n".join(line.strip() for line in INCLUDE_AFTER.format(ref=f"v{tool_version()}").splitlines())
+    assert expected in lines
+
+
+# -- the deploy jobs' handoff check, in the shells runners use --------------------------------------
+
+CHECK = TEMPLATE_DOC[".netpol:handoff-check"]["before_script"][0]
+
+
+def run_check(shell: str, workdir: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    environ = {"PATH": "/usr/bin:/bin", "NETPOL_ENVIRONMENTS": "review staging production", **variables}
+    return subprocess.run(
+        [shell, "-e", "-c", CHECK], cwd=workdir, env=environ, capture_output=True, text=True, check=False
     )
 
 
-def test_project_pipeline_runs_lint_and_the_ci_entry_point() -> None:
-    document = load(PROJECT_PIPELINE)
-    assert check_structure(document, stages=tuple(document["stages"])) == []
-    scripts = {name: " ".join(job["script"]) for name, job in jobs(document).items()}
-    assert scripts == {"lint": "make lint", "test": "bash .ci/run"}
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
-    assert "\nlint:" in (ROOT / "Makefile").read_text()
+HANDED = {
+    "CI_JOB_NAME": "canary",
+    "CI_ENVIRONMENT_NAME": "production",
+    "NETPOL_HANDOFF_ENVIRONMENT": "production",
+    "NETPOL_HANDOFF_JOB": "netpol:values:production",
+    "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/production.yaml",
+    "HELM_UPGRADE_VALUES_FILE": "netpol-values/production.yaml",
+}
 
 
-# -- the job scripts, executed ----------------------------------------------------------------
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize(
+    ("variables", "with_file", "code", "message"),
+    [
+        ({}, True, 0, "deploying with netpol-values/production.yaml from netpol:values:production"),
+        ({}, False, 1, "its artifacts did not arrive"),
+        ({"HELM_UPGRADE_VALUES_FILE": "deploy/values.yaml"}, True, 1, "outranks the dotenv"),
+        ({"NETPOL_HANDOFF_ENVIRONMENT": ""}, True, 1, "did not receive the handoff of netpol:values:production"),
+        ({"NETPOL_HANDOFF_ENVIRONMENT": "staging"}, True, 1, "got 'staging'"),
+        ({"NETPOL_HANDOFF_SKIPPED": "no-values-file"}, True, 0, "handed nothing over (no-values-file)"),
+        ({"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_HANDOFF": "false"}, True, 0, "handoff off"),
+        ({"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_DISABLED": "1"}, True, 0, "handoff off"),
+        ({"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_ENVIRONMENTS": "review staging"}, True, 0, "not in NETPOL_ENVIRONMENTS"),
+        (
+            {"CI_ENVIRONMENT_NAME": "review/feature-x", "NETPOL_HANDOFF_ENVIRONMENT": "review",
+             "HELM_UPGRADE_VALUES_FILE": "netpol-values/review.yaml", "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/review.yaml"},
+            False,
+            1,
+            "netpol-values/review.yaml from netpol:values:review is not here",
+        ),
+    ],
+)
+def test_the_handoff_check(
+    tmp_path: Path, shell: str, variables: dict[str, str], with_file: bool, code: int, message: str
+) -> None:
+    if with_file:
+        (tmp_path / "netpol-values").mkdir()
+        (tmp_path / "netpol-values" / "production.yaml").write_text("networkPolicy: {}\n")
+    result = run_check(shell, tmp_path, **{**HANDED, **variables})
+    assert result.returncode == code, result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
 
-SHELLS = [shell for shell in ("bash", "dash") if shutil.which(shell)]
+
+# -- job scripts run as a runner runs them (the pipeline tests run them inside gitlab-ci-local) -----
 
 
 def job_script(name: str) -> str:
-    """before_script and script of a job joined into one shell program, as the runner does."""
     job = resolved_jobs(TEMPLATE_DOC)[name]
-    lines: list[str] = []
-    for key in ("before_script", "script"):
-        for item in job.get(key, []):
-            lines.append(item)
-    return "\n".join(lines)
+    return "\n".join([*job.get("before_script", []), *job.get("script", [])])
 
 
-def run_job(
-    name: str, workdir: Path, shell: str = "bash", **variables: str
-) -> subprocess.CompletedProcess[str]:
-    """Run a job's scripts with the template's and the job's variables, plus ``variables``."""
+def run_job(name: str, workdir: Path, shell: str = "bash", **variables: str) -> subprocess.CompletedProcess[str]:
     job = resolved_jobs(TEMPLATE_DOC)[name]
     environ = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
         "HOME": str(workdir),
-        "CI_PROJECT_NAME": "Shop",
-        "CI_PROJECT_ID": "42",
+        "CI_JOB_NAME": name,
         "CI_ENVIRONMENT_SLUG": job.get("variables", {}).get("NETPOL_ENVIRONMENT", ""),
-        "CI_PIPELINE_SOURCE": "merge_request_event",
         **{key: str(value) for key, value in TEMPLATE_DOC["variables"].items()},
         **{key: str(value) for key, value in job.get("variables", {}).items()},
-        "NETPOL_PIP_SPEC": "",
         **variables,
     }
     flags = ["-e", "-o", "pipefail"] if shell == "bash" else ["-e"]
@@ -159,201 +178,69 @@ def run_job(
     )
 
 
-def write_values(workdir: Path, text: str = "networkPolicy:\n  enabled: true\n") -> None:
+def write_values(workdir: Path, text: str) -> None:
     (workdir / ".gitlab").mkdir(exist_ok=True)
     (workdir / ".gitlab" / "auto-deploy-values.yaml").write_text(text)
-
-
-@pytest.mark.parametrize("shell", SHELLS)
-@pytest.mark.parametrize(
-    ("job", "variables", "with_values", "reason"),
-    [
-        ("netpol:validate", {}, False, "no values file at .gitlab/auto-deploy-values.yaml"),
-        (
-            "netpol:validate",
-            {"HELM_UPGRADE_VALUES_FILE": "deploy/v.yaml"},
-            True,
-            "no values file at deploy/v.yaml",
-        ),
-        ("netpol:validate", {"NETPOL_DISABLED": "1"}, True, "NETPOL_DISABLED is set"),
-        ("netpol:drift:production", {}, True, "no cluster access: no KUBECONFIG"),
-        ("netpol:drift:staging", {"KUBECONFIG": "/k"}, True, "STAGING_ENABLED is not set"),
-        (
-            "netpol:drift:review",
-            {"KUBECONFIG": "/k", "REVIEW_DISABLED": "true"},
-            True,
-            "REVIEW_DISABLED is set",
-        ),
-        (
-            "netpol:drift:production",
-            {"AUTO_DEVOPS_PLATFORM_TARGET": "ECS"},
-            True,
-            "Auto DevOps deploys to ECS, not to Kubernetes",
-        ),
-        (
-            "netpol:drift:review",
-            {"NETPOL_ENVIRONMENTS": "production"},
-            True,
-            "environment review is not in NETPOL_ENVIRONMENTS",
-        ),
-        ("netpol:values:staging", {}, True, "STAGING_ENABLED is not set"),
-        ("netpol:values:production", {"NETPOL_HANDOFF": "false"}, True, "NETPOL_HANDOFF is not true"),
-    ],
-)
-def test_jobs_skip_cleanly_with_a_reason(
-    tmp_path: Path, shell: str, job: str, variables: dict[str, str], with_values: bool, reason: str
-) -> None:
-    if with_values:
-        write_values(tmp_path)
-    result = run_job(job, tmp_path, shell, **variables)
-    assert result.returncode == 0, result.stderr
-    assert f"netpol: SKIPPED: {reason}" in result.stdout
-    assert not (tmp_path / "netpol-report").exists() and not (tmp_path / "netpol-values.env").exists()
 
 
 SHOP_VALUES = (ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml").read_text()
 
 
-def test_validate_job_fails_the_pipeline_on_invalid_values(tmp_path: Path) -> None:
-    write_values(tmp_path, "networkPolicy:\n  enabled: maybe\n")
-    result = run_job("netpol:validate", tmp_path)
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert 'must be true or false, not the string "maybe"' in result.stdout + result.stderr
-
-
-def test_validate_job_passes_on_the_example(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shell", SHELLS)
+def test_values_job_writes_the_merged_values_and_the_handoff(tmp_path: Path, shell: str) -> None:
     write_values(tmp_path, SHOP_VALUES)
-    result = run_job("netpol:validate", tmp_path)
+    result = run_job("netpol:values:production", tmp_path, shell)
     assert result.returncode == 0, result.stderr
-    assert "SKIPPED" not in result.stdout
-
-
-def test_values_job_hands_the_merged_values_to_auto_deploy(tmp_path: Path) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    result = run_job("netpol:values:production", tmp_path, CI_PIPELINE_SOURCE="push")
-    assert result.returncode == 0, result.stderr
-    dotenv = (tmp_path / "netpol-values.env").read_text()
-    assert dotenv == "HELM_UPGRADE_VALUES_FILE=netpol-values/production.yaml\n"
+    dotenv = dict(line.split("=", 1) for line in (tmp_path / "netpol-values.env").read_text().splitlines())
+    assert dotenv == {
+        "NETPOL_HANDOFF_ENVIRONMENT": "production",
+        "NETPOL_HANDOFF_JOB": "netpol:values:production",
+        "HELM_UPGRADE_VALUES_FILE": "netpol-values/production.yaml",
+        "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/production.yaml",
+    }
     merged = yaml.safe_load((tmp_path / "netpol-values" / "production.yaml").read_text())
-    assert merged["networkPolicy"]["enabled"] is True
-    # The suggested policy is resolved for this environment's release (CI_ENVIRONMENT_SLUG).
     assert merged["networkPolicy"]["spec"]["podSelector"]["matchLabels"] == {"app": "production"}
     objects = list(yaml.safe_load_all((tmp_path / "netpol-values" / "production-objects.yaml").read_text()))
-    assert [(item["kind"], item["metadata"]["name"]) for item in objects if item] == [
-        ("NetworkPolicy", "production-auto-deploy"),
-        ("NetworkPolicy", "production-auto-deploy-allow-metrics"),
+    assert [item["metadata"]["name"] for item in objects if item] == [
+        "production-auto-deploy",
+        "production-auto-deploy-allow-metrics",
     ]
-    assert not (tmp_path / "chart").exists()
 
 
-def test_values_job_lays_the_overlays_onto_the_projects_chart(tmp_path: Path) -> None:
+def test_values_job_fails_on_invalid_values(tmp_path: Path) -> None:
+    write_values(tmp_path, "networkPolicy:\n  enabled: maybe\n")
+    result = run_job("netpol:values:production", tmp_path)
+    assert result.returncode == 2
+    assert 'must be true or false, not the string "maybe"' in result.stderr + result.stdout
+
+
+def test_an_image_without_the_tool_and_no_index_is_a_clear_error(tmp_path: Path) -> None:
     write_values(tmp_path, SHOP_VALUES)
-    shutil.copytree(ROOT / "tests" / "fixtures" / "charts" / "auto-deploy-app", tmp_path / "chart")
-    before = {path.name for path in (tmp_path / "chart" / "templates").iterdir()}
-    result = run_job(
-        "netpol:values:production", tmp_path, CI_PIPELINE_SOURCE="push", NETPOL_OVERLAY_CHART="true"
-    )
-    assert result.returncode == 0, result.stderr
-    after = {path.name for path in (tmp_path / "chart" / "templates").iterdir()}
-    assert after > before
+    result = run_job("netpol:validate", tmp_path, PATH="/usr/bin:/bin", NETPOL_IMAGE="python:3.12-slim")
+    assert result.returncode == 2
+    assert "autodeploy-netpol is not installed in the image 'python:3.12-slim'" in result.stderr
+    assert "NETPOL_PIP_INDEX_URL" in result.stderr
 
 
-def drift_job_variables(fake: FakeGitLab, **extra: str) -> dict[str, str]:
-    return {
-        "NETPOL_LIVE_SNAPSHOT": str(ROOT / "examples" / "shop" / "live-snapshot.yaml"),
-        "KUBE_NAMESPACE": "shop-42-production",
-        "CI_API_V4_URL": fake.api_url,
-        "CI_MERGE_REQUEST_IID": str(IID),
-        "CI_JOB_TOKEN": "job-token",
-        "NETPOL_GITLAB_TOKEN": BOT_TOKEN,
-        "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/9",
-        **extra,
-    }
+# -- the project's own pipeline --------------------------------------------------------------------
 
 
-def test_drift_job_writes_the_reports_and_comments(tmp_path: Path, fake: FakeGitLab) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    result = run_job("netpol:drift:production", tmp_path, **drift_job_variables(fake))
-
-    assert result.returncode == 0, result.stdout + result.stderr  # drift (exit 1) does not fail the job
-    report = tmp_path / "netpol-report"
-    document = json.loads((report / "drift-production.json").read_text())
-    assert document["environment"] == "production"
-    assert ET.parse(report / "drift-production.xml").getroot().tag in {"testsuites", "testsuite"}
-    assert (report / "drift-production.md").read_text().startswith("### Network policy drift in `production`")
-    [note] = fake.notes_of(PROJECT, IID)
-    assert note["body"].startswith(note_marker("production"))
-    assert BOT_TOKEN not in result.stdout + result.stderr
+def test_project_pipeline_runs_lint_and_the_ci_entry_point() -> None:
+    document = load_template((ROOT / ".gitlab-ci.yml").read_text())
+    scripts = {name: " ".join(job["script"]) for name, job in document.items() if name in {"lint", "test"}}
+    assert scripts == {"lint": "make lint", "test": "bash .ci/run"}
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    for call in invocations(document):  # none today; any that appears must exist
+        assert check_invocation(main, call) == []
 
 
-def test_drift_job_fails_when_the_comment_cannot_be_posted(tmp_path: Path, fake: FakeGitLab) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    fake.fail("POST", NOTES_PATH, 403)
-    result = run_job("netpol:drift:production", tmp_path, **drift_job_variables(fake))
-    assert result.returncode == 3
-    assert (tmp_path / "netpol-report" / "drift-production.json").exists()  # artifacts:when: always keeps it
-
-    optional = run_job(
-        "netpol:drift:production", tmp_path, **drift_job_variables(fake, NETPOL_COMMENT_OPTIONAL="true")
-    )
-    assert optional.returncode == 0
-
-
-def test_drift_job_fails_on_override_when_asked(tmp_path: Path, fake: FakeGitLab) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    variables = drift_job_variables(fake, NETPOL_COMMENT="false")
-    assert run_job("netpol:drift:production", tmp_path, **variables).returncode == 0
-    strict = run_job("netpol:drift:production", tmp_path, **{**variables, "NETPOL_FAIL_ON_OVERRIDE": "true"})
-    # The example's allow-metrics policy was edited with kubectl after Helm: the deploy reverts it.
-    assert strict.returncode == 4, strict.stdout + strict.stderr
-    assert fake.requests == []
-
-
-def test_drift_job_reads_the_cluster_with_the_agents_context(tmp_path: Path) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\n"
-        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\n'
-        "users: [{name: u, user: {token: t}}]\n"
-        'contexts: [{name: "shop/agent:production", context: {cluster: c, user: u}}]\n'
-    )
-    result = run_job(
-        "netpol:drift:production",
-        tmp_path,
-        KUBECONFIG=str(kubeconfig),
-        KUBE_CONTEXT="shop/agent:staging",
-        KUBE_NAMESPACE="shop-42-production",
-        NETPOL_COMMENT="false",
-    )
-    # KUBE_CONTEXT reached drift as --context: the agent context it names is looked up (and missing).
-    assert result.returncode == 3
-    assert "context 'shop/agent:staging' does not exist" in result.stderr
-    assert "shop/agent:production" in result.stderr
-
-
-def test_drift_job_audits_recorded_flows_into_the_comment(tmp_path: Path, fake: FakeGitLab) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    flows = ROOT / "tests" / "data" / "audit" / "hubble-flows.jsonl"
-    result = run_job(
-        "netpol:drift:production", tmp_path, **drift_job_variables(fake, NETPOL_FLOWS=str(flows))
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    report = tmp_path / "netpol-report"
-    assert "summary" in json.loads((report / "audit-production.json").read_text())
-    audit_heading = (report / "audit-production.md").read_text().splitlines()[0]
-    [note] = fake.notes_of(PROJECT, IID)
-    assert note["body"].index("### Network policy drift") < note["body"].index(audit_heading)
-
-
-def test_drift_job_without_the_flows_file_says_so(tmp_path: Path, fake: FakeGitLab) -> None:
-    write_values(tmp_path, SHOP_VALUES)
-    result = run_job(
-        "netpol:drift:production",
-        tmp_path,
-        **drift_job_variables(fake, NETPOL_FLOWS=str(tmp_path / "none.jsonl")),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "which is not there: no audit section" in result.stdout
-    assert not (tmp_path / "netpol-report" / "audit-production.md").exists()
+def test_project_pipeline_releases_on_version_tags_only(gitlab_ci_local: str, tmp_path: Path) -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    files = {name: (ROOT / name).read_text() for name in tracked if name.endswith((".yml", ".toml", ".txt", ".in", "Containerfile", ".sh"))}
+    project = Project(tmp_path / "self", gitlab_ci_local, ci_yaml=(ROOT / ".gitlab-ci.yml").read_text(), files=files)
+    release = {"package", "publish:package-registry", "publish:image"}
+    assert project.created() == {"lint", "test"}
+    tagged = project.jobs({"CI_COMMIT_TAG": f"v{tool_version()}"}, unset=("CI_COMMIT_BRANCH",))
+    assert {name for name, job in tagged.items() if job["when"] != "never"} == {"lint", "test", *release}
+    for job in ("publish:package-registry", "publish:image"):
+        assert [need["job"] for need in tagged[job]["needs"]] == ["package"]

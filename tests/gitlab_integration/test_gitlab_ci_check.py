@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import click
 import pytest
-from gitlab_ci_check import (
-    AUTO_DEVOPS_STAGES,
-    check_if_expression,
-    check_invocation,
-    check_rules,
-    check_structure,
-    invocations,
-)
+from gitlab_ci_check import check_invocation, invocations
 
 
 @click.group()
@@ -60,38 +53,3 @@ def test_script_calls_are_checked_against_the_command_tree(script: str, expected
         assert problems == []
     else:
         assert any(expected in problem for problem in problems), problems
-
-
-@pytest.mark.parametrize(
-    ("expression", "valid"),
-    [
-        ('$CI_PIPELINE_SOURCE == "merge_request_event"', True),
-        ("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE != 'push'", True),
-        ("($A || $B) && $C =~ /^review\\/.*$/i", True),
-        ("$X == null", True),
-        ("$A ==", False),
-        ("$A && ", False),
-        ("(A == 'x')", False),
-        ("($A == 'x'", False),
-        ('$A == "unterminated', False),
-        ("$A = 'x'", False),
-    ],
-)
-def test_if_expressions(expression: str, valid: bool) -> None:
-    assert (check_if_expression(expression) == []) is valid
-
-
-def test_rules_and_structure_problems_are_found() -> None:
-    assert check_rules("job", [{"if": "$A", "when": "sometimes"}])
-    assert check_rules("job", [{"iff": "$A"}])
-    assert check_rules("job", [])
-    assert check_rules("job", [{"if": "$A", "when": "never"}, {"if": "$B"}]) == []
-    document = {
-        "job": {"extends": ".missing", "stage": "nowhere", "script": ["true"], "needs": ["ghost"]},
-        "other": {"stage": "test"},
-    }
-    problems = check_structure(document, stages=AUTO_DEVOPS_STAGES)
-    assert any("extends unknown job '.missing'" in p for p in problems)
-    assert any("stage 'nowhere'" in p for p in problems)
-    assert any("needs unknown job 'ghost'" in p for p in problems)
-    assert any("other: no script" in p for p in problems)
