@@ -194,9 +194,9 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
     from ..checks.learn.cidrs import parse_prefix_bound
     from ..desired.shapes import choose_shape
     from ..report.json_report import render_json
-    from .options import shape_request
     from ..report.learn import failure_text, notes_text, to_json, to_manifests, to_values
     from ..runs.learn import LearnRequest, run_learn
+    from .options import shape_request
 
     try:
         prefix4, prefix6 = parse_prefix_bound(options["cidr_prefix"])

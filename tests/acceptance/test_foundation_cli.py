@@ -159,7 +159,11 @@ def test_values_out_writes_a_new_file_and_never_the_input(cli, tmp_path):
     assert merged["networkPolicy"]["spec"]["podSelector"] == {
         "matchLabels": None,  # deletes the chart default's matchLabels: {} (maps merge in Helm)
         "matchExpressions": [
-            {"key": "release", "operator": "In", "values": ["production", "production-canary", "production-rollout"]}
+            {
+                "key": "release",
+                "operator": "In",
+                "values": ["production", "production-canary", "production-rollout"],
+            }
         ],
     }
     refused = cli("render", source, "--release", "production", "--values-out", source)

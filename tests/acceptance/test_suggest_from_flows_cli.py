@@ -94,7 +94,9 @@ def test_values_block_is_disabled_commented_and_carries_its_proof(cli, recording
     main = next(doc for doc in yaml.safe_load_all(manifests) if doc)
     # Helm's order puts the customResources policies first: pick the chart's own by name
     [chart_policy] = [
-        item for item in json.loads(rendered.stdout)["items"] if item["metadata"]["name"] == main["metadata"]["name"]
+        item
+        for item in json.loads(rendered.stdout)["items"]
+        if item["metadata"]["name"] == main["metadata"]["name"]
     ]
     assert chart_policy["spec"] == main["spec"]
 

@@ -25,7 +25,11 @@ def test_enabled_without_spec_renders_the_suggestion():
     [obj] = desired.objects
     # every pod of the app: web and worker pods of each track carry release=<track's Helm release>
     assert obj["spec"]["podSelector"]["matchExpressions"] == [
-        {"key": "release", "operator": "In", "values": ["production", "production-canary", "production-rollout"]}
+        {
+            "key": "release",
+            "operator": "In",
+            "values": ["production", "production-canary", "production-rollout"],
+        }
     ]
     peers = obj["spec"]["ingress"][0]["from"]
     assert {
@@ -113,8 +117,12 @@ def test_merged_values_keep_the_rest_of_the_file_and_never_touch_the_input():
     assert desired.merged_values["networkPolicy"]["spec"]["podSelector"] == {
         "matchLabels": None,  # deletes the chart default's matchLabels: {} (maps merge in Helm)
         "matchExpressions": [
-            {"key": "release", "operator": "In", "values": ["production", "production-canary", "production-rollout"]}
-        ]
+            {
+                "key": "release",
+                "operator": "In",
+                "values": ["production", "production-canary", "production-rollout"],
+            }
+        ],
     }
     assert data == {"replicaCount": 3, "networkPolicy": {"enabled": True}}
 

@@ -201,6 +201,8 @@ values_file = st.fixed_dictionaries(
         "replicaCount": st.integers(1, 3),
     },
 )
+
+
 def _a_string_to_yaml(name: str) -> bool:
     # A release YAML reads as a boolean or number (no, y, 1e3) makes the chart write non-string
     # labels: the model refuses it (tests/unit/test_chart_shapes_model.py), Helm renders it.
