@@ -91,6 +91,12 @@ WORKLOAD_DEFAULTS: dict[str, Any] = {
     "workers": {},
 }
 
+#: Top-level values whose chart defaults the model knows (a template may read a missing key
+#: under them: it is missing in the deploy too), plus the keys only Auto Deploy or users set.
+KNOWN_DEFAULT_KEYS = frozenset(
+    {*CHART_DEFAULTS, "customResources", "releaseOverride", "nameOverride", "workers"}
+)
+
 #: The default-deny policy of the overlays: nothing in, nothing out except DNS to kube-dns.
 DEFAULT_DENY_SPEC: dict[str, Any] = {
     "podSelector": {},
@@ -385,14 +391,17 @@ def render_placed(
             values=tpl_values if tpl_values is not None else helm_typed(values),
             helpers=name_helpers(release, values),
             unknown=unknown_values or {},
+            complete=KNOWN_DEFAULT_KEYS,
         )
         for entry in render_custom_resources(
             values["customResources"], shape=shape, root=root, fallback=helm_fallback
         ):
             for manifest in _flattened(entry.manifests):
                 if manifest.get("kind") in POLICY_KINDS_IN_ENTRIES:
-                    # toYaml writes every mapping with its keys sorted
-                    place(_CUSTOM, _sorted_keys(manifest), entry.indices[-1], entry.how)
+                    # toYaml writes every mapping with its keys sorted (merged entries already are:
+                    # each key keeps the place it had in the first entry that wrote it)
+                    sorted_manifest = manifest if entry.how == "merged" else _sorted_keys(manifest)
+                    place(_CUSTOM, sorted_manifest, entry.indices[-1], entry.how)
 
     network = values.get("networkPolicy")
     if network is None or not isinstance(network, dict):
@@ -437,8 +446,11 @@ def render_placed(
                     " its template reads .Values.ciliumNetworkPolicy.alerts.enabled",
                     hint="drop `alerts: null` from the values, or write `alerts: {enabled: false}`",
                 )
-            # The chart writes app.gitlab.com/proj before the shared labels.
-            place(_CHART_CILIUM, _cilium_policy(base_name, {**proj, **labels}, _alerts(cilium), spec))
+            # The chart writes its annotations before its labels, app.gitlab.com/proj before the shared ones.
+            place(
+                _CHART_CILIUM,
+                _cilium_policy(base_name, {**proj, **labels}, _alerts(cilium), spec, annotations_first=True),
+            )
         else:
             # The overlay's replacement template falls back to the 2.39 default spec (the chart's
             # values no longer carry one) the way sprig's `default` does: for any empty value.
@@ -598,9 +610,14 @@ def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, A
 
 
 def _cilium_policy(
-    name: str, labels: dict[str, str], annotations: dict[str, str] | None, spec: Any
+    name: str,
+    labels: dict[str, str],
+    annotations: dict[str, str] | None,
+    spec: Any,
+    *,
+    annotations_first: bool = False,
 ) -> dict[str, Any]:
-    return _object("CiliumNetworkPolicy", CILIUM_API, name, labels, annotations, spec)
+    return _object("CiliumNetworkPolicy", CILIUM_API, name, labels, annotations, spec, annotations_first)
 
 
 def _alerts(block: dict[str, Any]) -> dict[str, str] | None:
@@ -614,9 +631,13 @@ def _object(
     labels: dict[str, str],
     annotations: dict[str, str] | None,
     spec: Any,
+    annotations_first: bool = False,
 ) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"name": name, "labels": dict(labels)}
-    if annotations:
+    metadata: dict[str, Any] = {"name": name}
+    if annotations and annotations_first:
+        metadata["annotations"] = dict(annotations)
+    metadata["labels"] = dict(labels)
+    if annotations and not annotations_first:
         metadata["annotations"] = dict(annotations)
     return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": _sorted_keys(spec)}
 

@@ -163,6 +163,8 @@ class Desired:
     notes: tuple[str, ...] = ()
     #: the release's web and worker Deployments as the chart writes them (pods and their labels)
     workloads: list[dict[str, Any]] = field(default_factory=list)
+    #: with ``strict=False``: the errors that would have stopped the computation
+    errors: list[Problem] = field(default_factory=list)
 
 
 def values_layer(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
@@ -187,13 +189,15 @@ def effective_block(name: str, user_block: dict[str, Any] | None, context: Deplo
 
 
 def compute_desired(
-    values: ValuesFile, context: DeployContext, *, live_chart_labels: Iterable[str] = ()
+    values: ValuesFile, context: DeployContext, *, live_chart_labels: Iterable[str] = (), strict: bool = True
 ) -> Desired:
     """Validate the values file and compute the objects the deploy will create.
 
     ``live_chart_labels``: the ``helm.sh/chart`` labels of the release's live objects, for the
     chart choice when nothing else names the chart. Raises :class:`ValidationFailed` with every
-    problem when the file is invalid or the chart cannot render it.
+    problem when the file is invalid or the chart cannot render it. ``strict=False`` renders what
+    the chart renders even where the values break the rules (the errors come back in
+    :attr:`Desired.errors`); what the chart itself cannot render still raises.
     """
     choice = choose_shape(context.shape_request, live_chart_labels=live_chart_labels)
     shape = choice.shape
@@ -205,7 +209,7 @@ def compute_desired(
     problems.extend(delivery_problems(values, shape, delivery, suggest=context.suggest))
     problems.extend(_workload_label_problems(values, context, shape))
     errors = errors_only(problems)
-    if errors:
+    if errors and strict:
         raise ValidationFailed(_sorted(errors), file=values.path)
     notes = list(choice.notes)
     merged_values = dict(values.data)
@@ -257,9 +261,8 @@ def compute_desired(
     objects = [item.obj for item in placed]
     rendered_problems = _check_rendered_entries(placed, values)
     problems.extend(rendered_problems)
-    errors = errors_only(rendered_problems)
-    if errors:
-        raise ValidationFailed(_sorted(errors), file=values.path)
+    if errors_only(rendered_problems) and strict:
+        raise ValidationFailed(_sorted(errors_only(rendered_problems)), file=values.path)
     _check_unique_names(objects, values)
     workloads = render_workloads(
         chart_values,
@@ -269,7 +272,8 @@ def compute_desired(
         namespace=context.namespace,
     )
     warnings = _sorted([p for p in problems if p.severity != ERROR])
-    return Desired(objects, merged_values, context, warnings, choice, tuple(notes), workloads)
+    errors = [] if strict else _sorted(errors_only(problems))
+    return Desired(objects, merged_values, context, warnings, choice, tuple(notes), workloads, errors)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:

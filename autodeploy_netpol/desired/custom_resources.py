@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
-from ..sources.goyaml import STR, plain_scalar
+from ..sources.goyaml import STR, plain_scalar, sorted_keys
 from ..sources.yamlio import iter_documents
 from . import tpl
 from .shapes import ChartShape
@@ -94,9 +94,10 @@ def render_custom_resources(
         mappings = [(index, entry) for index, entry in entries if isinstance(entry, dict)]
         if not mappings:
             return []
+        # Each entry is written with its keys sorted; a key keeps its first place and its last value.
         merged: dict[str, Any] = {}
         for _, entry in mappings:
-            merged.update(entry)
+            merged.update(sort_keys(entry))
         how = "merged" if len(mappings) > 1 else "as written"
         return [RenderedEntry(tuple(i for i, _ in mappings), [merged], how)]
     rendered = []
@@ -246,6 +247,15 @@ def _render_scalar(
             fails=True,
         )
     return data["k"]
+
+
+def sort_keys(value: Any) -> Any:
+    """A deep copy with every mapping's keys in the order Helm's ``toYaml`` writes them."""
+    if isinstance(value, dict):
+        return {key: sort_keys(value[key]) for key in sorted_keys(value)}
+    if isinstance(value, list):
+        return [sort_keys(item) for item in value]
+    return value
 
 
 def iter_policy_entries(value: Any) -> Iterator[tuple[int | str, dict[str, Any]]]:

@@ -421,6 +421,10 @@ def detect_chart_shape(chart_dir: str | os.PathLike[str]) -> ShapeChoice:
     )
     same = [shape for shape in SHAPES if replace(shape, id="detected", images="") == detected]
     caveats: list[str] = []
+    if len(same) > 1:
+        # d-cr and d-cr-rewrite render the same objects; the NetworkPolicy template tells them apart
+        rewritten = any(re.search(r"spec:\s*\{\{[^}]*nindent", text) for text in texts.values())
+        same = [s for s in same if s.id.endswith("-rewrite") == rewritten] or same
     if same:
         shape = same[-1]
     else:

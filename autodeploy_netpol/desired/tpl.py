@@ -66,6 +66,9 @@ class RootContext:
     helpers: Helpers
     #: dotted ``.Values`` paths the deploy job sets but this run does not know, and where they come from
     unknown: Mapping[str, str] = field(default_factory=dict)
+    #: top-level values whose chart defaults the model knows completely (``None``: every one): a
+    #: missing key under any other may be set by the chart's own values.yaml, which is not known
+    complete: frozenset[str] | None = None
 
     def field(self, name: str) -> Any:
         if name == "Values":
@@ -442,7 +445,19 @@ def _field(node: _Field, root: RootContext) -> Any:
                 raise UnknownValue(
                     f".Values.{dotted or '...'}, which Auto Deploy sets with --set {path}={source}"
                 )
-    for name in chain:
+    for depth, name in enumerate(chain):
+        if (
+            isinstance(value, Mapping)
+            and name not in value
+            and chain[:1] == ("Values",)
+            and root.complete is not None
+            and (depth < 2 or chain[1] not in root.complete)
+        ):
+            dotted = ".".join(chain[1:])
+            raise UnknownValue(
+                f".Values.{dotted}, which the chart's own values.yaml may set (the tool knows the chart's "
+                "defaults only for its policy values)"
+            )
         if isinstance(value, RootContext):
             value = value.field(name)
         elif isinstance(value, _Object):

@@ -131,8 +131,10 @@ def validate_values(values: ValuesFile, *, shape: ChartShape | None = None) -> l
             Problem(
                 values.locate(("networkPolicy", "spec")),
                 ("networkPolicy", "spec"),
-                "spec is null, which removes it: the chart would render a policy without a spec",
+                "spec is null, which removes it: the chart renders the policy with `spec: null`, which the API "
+                "server stores as an empty spec - every pod of the namespace selected, all ingress denied",
                 "leave spec out to get the suggested policy, or give a spec",
+                WARNING,
             )
         )
     unique = {(p.location, p.path, p.message): p for p in problems}
