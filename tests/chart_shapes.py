@@ -163,6 +163,7 @@ class Case:
 
     @property
     def values_path(self) -> Path:
+        """The values file; ``values`` is a file name under CASES_DIR, or an absolute path."""
         return CASES_DIR / self.values
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..policy import Endpoint, Model
 from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
 from ..policy.inventory import namespace_labels
@@ -123,7 +124,7 @@ def cidr_boundaries(objects: Iterable[Mapping[str, Any]]) -> list[int]:
     """
     bounds: set[int] = set()
     for obj in objects:
-        if obj.get("kind") not in (*POLICY_KINDS, "CiliumClusterwideNetworkPolicy"):
+        if obj.get("kind") not in DEPLOYABLE_POLICY_KINDS:
             continue
         for text in _strings(obj.get("spec")):
             if "/" not in text and not text[:1].isdigit() and ":" not in text:
@@ -305,18 +306,15 @@ class Audit:
 # ---------------------------------------------------------------------------------------------
 # Which policies are in place before and after the deploy
 
-POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
 _RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 _RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> tuple[str, str, str]:
     metadata = obj.get("metadata") or {}
-    return (
-        str(obj.get("kind", "")),
-        str(metadata.get("namespace") or default_namespace),
-        str(metadata.get("name", "")),
-    )
+    kind = str(obj.get("kind", ""))
+    scope = "" if kind in CLUSTER_SCOPED_POLICY_KINDS else str(metadata.get("namespace") or default_namespace)
+    return (kind, scope, str(metadata.get("name", "")))
 
 
 def objects_after_deploy(
@@ -339,7 +337,8 @@ def objects_after_deploy(
     for obj in desired:
         copy = dict(obj)
         metadata = dict(copy.get("metadata") or {})
-        metadata.setdefault("namespace", namespace)
+        if copy.get("kind") not in CLUSTER_SCOPED_POLICY_KINDS:
+            metadata.setdefault("namespace", namespace)
         copy["metadata"] = metadata
         placed.append(copy)
         desired_ids.add(_identity(copy, namespace))
@@ -350,10 +349,10 @@ def objects_after_deploy(
             continue
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
         if (
-            identity[0] in POLICY_KINDS
+            identity[0] in DEPLOYABLE_POLICY_KINDS
             and annotations.get(_RELEASE_ANNOTATION) == helm_release
             and annotations.get(_RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace
-            and identity[1] == namespace
+            and identity[1] in (namespace, "")
         ):
             continue
         kept.append(dict(obj))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..kube.names import WORKLOAD_KINDS
+from ..kube.names import CLUSTER_NETWORK_POLICY, CLUSTER_SCOPED_POLICY_KINDS, WORKLOAD_KINDS
 from ..policy.analysis import diff_models
 from ..policy.engine import Model
 from ..policy.policies import CiliumEndpointPeer, PodPeer
@@ -26,11 +26,9 @@ Identity = tuple[str, str, str]  # kind, namespace, name
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
     metadata = obj.get("metadata") or {}
-    return (
-        str(obj.get("kind", "")),
-        str(metadata.get("namespace") or default_namespace),
-        str(metadata.get("name", "")),
-    )
+    kind = str(obj.get("kind", ""))
+    scope = "" if kind in CLUSTER_SCOPED_POLICY_KINDS else str(metadata.get("namespace") or default_namespace)
+    return (kind, scope, str(metadata.get("name", "")))
 
 
 def _label(identity: Identity) -> str:
@@ -50,7 +48,8 @@ def _apply(
     for identity, change in changes.items():
         if change is not None:
             metadata = dict(change.get("metadata") or {})
-            metadata.setdefault("namespace", identity[1])
+            if identity[1]:
+                metadata.setdefault("namespace", identity[1])
             out.append({**change, "metadata": metadata})
     return out
 
@@ -168,7 +167,7 @@ def connectivity_section(
     desired_by_id = {_identity(obj, namespace): obj for obj in desired}
     changes: dict[Identity, Mapping[str, Any] | None] = {}
     for kind, entry_namespace, name, change in drifted:
-        identity = (kind, entry_namespace or namespace, name)
+        identity = (kind, "" if kind in CLUSTER_SCOPED_POLICY_KINDS else entry_namespace or namespace, name)
         changes[identity] = None if change == "unexpected" else desired_by_id.get(identity)
     before = Model.from_objects(live)
     after = Model.from_objects(_apply(live, changes, namespace))
@@ -186,7 +185,13 @@ def connectivity_section(
             (changing if diff_models(before, alone).changed else cosmetic).append(_label(identity))
     else:
         judged = False
+    unmodelled = [_label(identity) for identity in changes if identity[0] == CLUSTER_NETWORK_POLICY]
+    changing = [label for label in changing if label not in unmodelled]
+    cosmetic = [label for label in cosmetic if label not in unmodelled]
     notes = sorted(set(before.notes()) | set(after.notes()))
+    notes += [
+        f"{label}: drifted, not analysed (ClusterNetworkPolicy is not modelled)" for label in unmodelled
+    ]
     notes.insert(
         0,
         "pods named [labels] stand in for the pods a policy selector names, where the live state lists none",

@@ -20,7 +20,13 @@ from enum import StrEnum
 from typing import Any
 
 from ..errors import InputError
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY, POLICY_KINDS
+from ..kube.names import (
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CILIUM_NETWORK_POLICY,
+    CLUSTER_SCOPED_POLICY_KINDS,
+    DEPLOYABLE_POLICY_KINDS,
+    NETWORK_POLICY,
+)
 from ..policy.normalize import NormalizedPolicy, canonical, normalize_policy
 from ..sources.yamlio import PathElement, format_path
 
@@ -164,6 +170,11 @@ _KIND_ALIASES = {
     "ciliumnetworkpolicy": CILIUM_NETWORK_POLICY,
     "ciliumnetworkpolicies": CILIUM_NETWORK_POLICY,
     "cnp": CILIUM_NETWORK_POLICY,
+    "ciliumclusterwidenetworkpolicy": CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    "ciliumclusterwidenetworkpolicies": CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    "ccnp": CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    "clusternetworkpolicy": "ClusterNetworkPolicy",
+    "clusternetworkpolicies": "ClusterNetworkPolicy",
     "*": "*",
 }
 
@@ -176,7 +187,8 @@ IGNORE_RULE_HELP = """\
                         'metadata.annotations', 'spec.ingress[*].ports', 'metadata.labels["helm.sh/chart"]'
   OBJECT:FIELD          that field in matching objects: 'netpol/web:spec.egress'
 '*' matches any run of characters, everything else is literal; KIND is NetworkPolicy (netpol)
-or CiliumNetworkPolicy (cnp), any case; FIELD starts with 'spec' or 'metadata'."""
+CiliumNetworkPolicy (cnp), CiliumClusterwideNetworkPolicy (ccnp) or ClusterNetworkPolicy, any case;
+FIELD starts with 'spec' or 'metadata'."""
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -335,8 +347,18 @@ def compare(
     desired_source: str = "",
     live_source: str = "",
     notes: Sequence[str] = (),
+    applied: Mapping[tuple[str, str], Sequence[Mapping[str, Any]] | None] | None = None,
+    unread_kinds: Collection[str] = (),
 ) -> DriftReport:
     """Compare desired with live policies.
+
+    ``applied``: Helm's release record (``--helm-history``), (namespace, release) → the policies of
+    the release's last manifest (``None`` when Helm has no record there); without it the verdicts on
+    labels and annotations only the live object has assume what the previous release set (a note
+    says which). Cluster-scoped policies (a release creates them through customResources) are
+    compared when desired, or when Helm's annotations name one of ``releases`` of ``namespace``;
+    ``unread_kinds`` are cluster-scoped kinds the live state could not list: their desired objects
+    are not compared (a note says so) rather than reported missing.
 
     ``namespace`` is given to desired objects that have none and, without
     ``all_namespaces``, is the only namespace looked at. ``releases`` are the Helm releases
@@ -349,10 +371,22 @@ def compare(
     if namespace:
         owned[namespace].update(releases)
     report_notes = list(notes)
+    not_compared: list[str] = []
     for manifest in desired:
-        if manifest.get("kind") not in POLICY_KINDS:
+        if manifest.get("kind") not in DEPLOYABLE_POLICY_KINDS:
             continue
         policy = normalize_policy(manifest, namespace=namespace)
+        if policy.kind in CLUSTER_SCOPED_POLICY_KINDS:
+            if policy.kind in unread_kinds:
+                not_compared.append(f"{policy.kind} {policy.name}")
+                continue
+            if policy.key in desired_by_key:
+                raise InputError(
+                    f"desired {policy.kind} {policy.name} appears twice",
+                    hint="Helm refuses to render two objects with one name; check the values or the stream",
+                )
+            desired_by_key[policy.key] = policy
+            continue
         if policy.namespace is None:
             raise InputError(
                 f"desired {policy.kind} {policy.name!r} has no namespace",
@@ -378,11 +412,19 @@ def compare(
     in_sync: list[InSync] = []
     context: list[ContextPolicy] = []
     seen: set[tuple[str, str, str]] = set()
+    assumed_objects: list[str] = []
     for manifest in live:
-        if manifest.get("kind") not in POLICY_KINDS:
+        if manifest.get("kind") not in DEPLOYABLE_POLICY_KINDS:
             continue
         policy = normalize_policy(manifest, namespace=namespace)
-        if not all_namespaces and namespace and policy.namespace != namespace:
+        cluster_scoped = policy.kind in CLUSTER_SCOPED_POLICY_KINDS
+        if (
+            cluster_scoped
+            and policy.key not in desired_by_key
+            and not _helm_owned(manifest, namespace, owned)
+        ):
+            continue  # the cluster's other cluster-scoped policies are no context of one namespace
+        if not cluster_scoped and not all_namespaces and namespace and policy.namespace != namespace:
             continue
         if policy.key in seen:
             report_notes.append(
@@ -392,14 +434,19 @@ def compare(
         seen.add(policy.key)
         wanted = desired_by_key.get(policy.key)
         if wanted is not None:
-            result = compare_policy(wanted, policy)
+            previous = _previous(applied, wanted, namespace)
+            result = compare_policy(wanted, policy, applied=previous, history=applied is not None)
+            if applied is None and any("assumes the previous release" in note for note in result.cosmetic):
+                assumed_objects.append(f"{wanted.kind} {wanted.namespace}/{wanted.name}")
             if isinstance(result, DriftEntry):
                 entries.append(replace(result, owner=owner_of(manifest)))
             else:
                 in_sync.append(result)
             continue
         release = release_of(manifest)
-        if release is not None and release in owned.get(policy.namespace or "", ()):
+        if (cluster_scoped and _helm_owned(manifest, namespace, owned)) or (
+            not cluster_scoped and release is not None and release in owned.get(policy.namespace or "", ())
+        ):
             entries.append(
                 DriftEntry(
                     policy.kind,
@@ -422,6 +469,18 @@ def compare(
                 )
             )
 
+    if not_compared:
+        report_notes.append(
+            "not compared (the live state could not list their kind, e.g. a namespaced role): "
+            + ", ".join(sorted(not_compared))
+        )
+    if assumed_objects:
+        report_notes.append(
+            "labels and annotations only the live object has: Helm's three-way merge removes those the "
+            "previous release set and keeps the rest; without its release record (--helm-history) the "
+            "chart's own keys are taken as set by it and every other key as added by someone else, for "
+            + ", ".join(sorted(assumed_objects))
+        )
     entries.sort(key=lambda entry: (entry.namespace, entry.kind, entry.name))
     kept, ignored = apply_ignore_rules(entries, ignore)
     in_sync.sort(key=lambda item: (item.namespace, item.kind, item.name))
@@ -441,26 +500,143 @@ def compare(
     )
 
 
-def compare_policy(desired: NormalizedPolicy, live: NormalizedPolicy) -> DriftEntry | InSync:
-    """Compare one desired object with the live object of the same identity."""
+#: Label and annotation keys the auto-deploy-app chart (and its overlays) write: a live one the desired
+#: object lacks was, without Helm's record to say otherwise, written by the previous release.
+CHART_METADATA_KEYS = frozenset(
+    {
+        "app",
+        "chart",
+        "release",
+        "heritage",
+        "app.kubernetes.io/name",
+        "helm.sh/chart",
+        "app.kubernetes.io/managed-by",
+        "app.kubernetes.io/instance",
+        "app.gitlab.com/proj",
+        "app.gitlab.com/alert",
+    }
+)
+
+
+@dataclass(frozen=True)
+class MetadataMerge:
+    """What Helm's three-way merge does with the labels and annotations only the live object has."""
+
+    #: (path, live value) Helm removes: the previous release set them
+    removed: tuple[tuple[str, Any], ...] = ()
+    #: paths Helm keeps: someone else added them and the chart never set them
+    kept: tuple[str, ...] = ()
+    #: paths whose verdict assumes what the previous release set (no Helm record at hand)
+    assumed: tuple[str, ...] = ()
+
+
+def metadata_merge(
+    desired: NormalizedPolicy, live: NormalizedPolicy, applied: NormalizedPolicy | None, *, history: bool
+) -> MetadataMerge:
+    """Helm 3 upgrades with a three-way merge (previous manifest, live object, new manifest):
+    a label or annotation the live object has and the new manifest does not is removed only when
+    the previous manifest set it; one someone else added is kept. With Helm's record (``history``)
+    that is exact; without it, the chart's own keys count as set by the previous release and every
+    other key as added by someone else — and the verdict says it assumes so."""
+    removed: list[tuple[str, Any]] = []
+    kept: list[str] = []
+    assumed: list[str] = []
+    for section in ("labels", "annotations"):
+        desired_map: dict[str, Any] = getattr(desired, section)
+        applied_map: dict[str, Any] = getattr(applied, section) if applied is not None else {}
+        for key, value in getattr(live, section).items():
+            if key in desired_map:
+                continue
+            path = format_path(("metadata", section, key))
+            if history:
+                set_before = key in applied_map
+            else:
+                set_before = key in CHART_METADATA_KEYS
+                assumed.append(path)
+            if set_before:
+                removed.append((path, value))
+            else:
+                kept.append(path)
+    return MetadataMerge(tuple(removed), tuple(kept), tuple(assumed))
+
+
+def _helm_owned(manifest: Mapping[str, Any], namespace: str | None, owned: Mapping[str, set[str]]) -> bool:
+    """A cluster-scoped object Helm's annotations give to one of the releases of ``namespace``."""
+    annotations = (manifest.get("metadata") or {}).get("annotations") or {}
+    if not isinstance(annotations, Mapping):
+        return False
+    release_namespace = annotations.get("meta.helm.sh/release-namespace")
+    release = annotations.get("meta.helm.sh/release-name")
+    return (
+        isinstance(release_namespace, str)
+        and (namespace is None or release_namespace == namespace)
+        and release in owned.get(release_namespace, ())
+    )
+
+
+def _previous(
+    applied: Mapping[tuple[str, str], Sequence[Mapping[str, Any]] | None] | None,
+    wanted: NormalizedPolicy,
+    namespace: str | None,
+) -> NormalizedPolicy | None:
+    """The previous manifest of ``wanted`` in the records of its namespace's releases (``None``: in none)."""
+    if not applied:
+        return None
+    for (record_namespace, _), manifests in applied.items():
+        if record_namespace != (wanted.namespace or ""):
+            continue
+        for manifest in manifests or ():
+            metadata = manifest.get("metadata") or {}
+            if manifest.get("kind") == wanted.kind and metadata.get("name") == wanted.name:
+                return normalize_policy(manifest, namespace=wanted.namespace or namespace)
+    return None
+
+
+def compare_policy(
+    desired: NormalizedPolicy,
+    live: NormalizedPolicy,
+    *,
+    applied: NormalizedPolicy | None = None,
+    history: bool = False,
+) -> DriftEntry | InSync:
+    """Compare one desired object with the live object of the same identity, as Helm's
+    three-way merge will leave it (``applied``: the previous release's manifest of it, when
+    ``history`` — Helm's release record — was read; see :func:`metadata_merge`)."""
     changes: list[FieldChange] = []
     if not _identical(desired.spec, live.spec) and canonical(desired.spec) != canonical(live.spec):
-        base: tuple[PathElement, ...] = () if desired.kind == CILIUM_NETWORK_POLICY else ("spec",)
+        cilium = desired.kind in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+        base: tuple[PathElement, ...] = () if cilium else ("spec",)
         _diff(live.spec, desired.spec, base, changes)
     for section in ("labels", "annotations"):
         live_map: dict[str, Any] = getattr(live, section)
         desired_map: dict[str, Any] = getattr(desired, section)
-        for key in [*desired_map, *(k for k in live_map if k not in desired_map)]:
+        for key in desired_map:
             live_value = live_map.get(key, ABSENT)
-            desired_value = desired_map.get(key, ABSENT)
+            desired_value = desired_map[key]
             if live_value != desired_value or type(live_value) is not type(desired_value):
                 changes.append(
                     FieldChange(format_path(("metadata", section, key)), live_value, desired_value)
                 )
-    cosmetic = _cosmetic(desired, live) if not changes else ()
+    merge = metadata_merge(desired, live, applied, history=history)
+    changes.extend(FieldChange(path, value, ABSENT) for path, value in merge.removed)
+    notes = [f"{path}: kept by Helm's three-way merge (the chart never set it)" for path in merge.kept]
+    if merge.assumed:
+        notes.append(
+            "without Helm's release record (--helm-history) the verdict on "
+            + ", ".join(merge.assumed)
+            + " assumes the previous release set only the chart's own labels and annotations"
+        )
     if changes:
         changes.sort(key=lambda change: change.scope != Scope.SPEC)
-        return DriftEntry(desired.kind, desired.namespace or "", desired.name, Change.CHANGED, tuple(changes))
+        return DriftEntry(
+            desired.kind,
+            desired.namespace or "",
+            desired.name,
+            Change.CHANGED,
+            tuple(changes),
+            cosmetic=tuple(notes),
+        )
+    cosmetic = (*_cosmetic(desired, live), *notes)
     return InSync(desired.kind, desired.namespace or "", desired.name, cosmetic)
 
 

@@ -45,6 +45,8 @@ class Inventory:
     workloads: list[Workload] = field(default_factory=list)
     #: indexes into the input of the objects that became policies (to locate errors)
     policy_origins: list[int] = field(default_factory=list)
+    #: policies of kinds the engine reads but does not model (said in every report, never guessed)
+    unmodelled: list[str] = field(default_factory=list)
 
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         merged = {str(k): str(v) for k, v in (labels or {}).items()}
@@ -152,6 +154,13 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
             inventory.policy_origins.append(index)
             if kind != "CiliumClusterwideNetworkPolicy":
                 inventory.add_namespace(str(metadata.get("namespace") or default_namespace))
+        elif kind == "ClusterNetworkPolicy":
+            spec: Mapping[str, Any] = manifest["spec"] if isinstance(manifest.get("spec"), Mapping) else {}
+            inventory.unmodelled.append(
+                f"ClusterNetworkPolicy {metadata.get('name')} (tier {spec.get('tier')}, priority "
+                f"{spec.get('priority')}): not modelled - the analysis leaves out what it accepts, denies or "
+                "passes to the next tier"
+            )
         elif kind == "Namespace":
             labels = metadata.get("labels")
             inventory.add_namespace(

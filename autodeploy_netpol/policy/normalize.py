@@ -50,7 +50,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ..kube.names import (
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CILIUM_NETWORK_POLICY,
+    CLUSTER_SCOPED_POLICY_KINDS,
+    NETWORK_POLICY,
+)
 from ..sources.yamlio import PathElement, format_path
 
 #: Annotations that tools write for their own bookkeeping: never content, never drift.
@@ -162,12 +167,16 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
     annotations = {k: v for k, v in raw_annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
     raw_spec = manifest.get("spec")
     notes: list[Normalization] = []
-    if kind == CILIUM_NETWORK_POLICY:
+    cilium = kind in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+    if cilium:
         spec = _normalize_cilium_policy(manifest, notes)
     elif kind == NETWORK_POLICY:
         spec = _normalize_network_policy(raw_spec, notes)
     else:
         spec = {"spec": raw_spec} if raw_spec is not None else {}
+    if kind in CLUSTER_SCOPED_POLICY_KINDS:
+        namespace = None  # cluster-scoped: a namespace in the manifest means nothing
+        metadata = {key: value for key, value in metadata.items() if key != "namespace"}
     return NormalizedPolicy(
         kind=kind,
         namespace=str(metadata.get("namespace") or namespace or "") or None,
@@ -175,7 +184,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
         labels=raw_labels,
         annotations=annotations,
         spec=spec,
-        raw_spec=_raw_cilium_specs(manifest) if kind == CILIUM_NETWORK_POLICY else raw_spec,
+        raw_spec=_raw_cilium_specs(manifest) if cilium else raw_spec,
         raw_labels=raw_labels,
         raw_annotations=raw_annotations,
         normalizations=tuple(notes),

@@ -21,7 +21,7 @@ from ..desired.shapes import live_chart_labels
 from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
-from ..kube.names import POLICY_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
@@ -95,14 +95,30 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         desired = _desired(request.desired, inputs, None)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
+        cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
+        scope = LiveScope(
+            None if request.all_namespaces else namespace,
+            context=connectivity,
+            cluster_policies=cluster_scoped,
+        )
         live = inputs.read_live(scope)
         if desired.chart_from_default:
             # Nothing named the chart: the chart label of the release's live objects does.
             desired = _desired(request.desired, inputs, live)
+        history: HistoryReader | None = None
+        applied: dict[tuple[str, str], Any] | None = None
+        if request.helm_history:
+            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+            history = (
+                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+            )
+            if namespace:
+                # the release's last manifest: what Helm's three-way merge starts from
+                applied = {(namespace, release): history(namespace, release) for release in desired.releases}
         report = compare(
             desired.objects,
-            live.policies,
+            live.deployable_policies,
             namespace=namespace,
             releases=desired.releases,
             all_namespaces=request.all_namespaces,
@@ -110,14 +126,9 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             desired_source=desired.source,
             live_source=live.source,
             notes=[*desired.notes, *live.notes],
+            applied=applied,
+            unread_kinds=live.unread_kinds(),
         )
-        history: HistoryReader | None = None
-        if request.helm_history:
-            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-            history = (
-                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
-            )
         ownership = check_ownership(
             desired.objects,
             live.policies,
@@ -146,7 +157,7 @@ def _desired(
 ) -> _Desired:
     if isinstance(source, DesiredFromStream):
         manifests = inputs.manifests.read([source.path], what="desired stream")
-        policies = manifests.select(POLICY_KINDS, what="network policies")
+        policies = manifests.select(DEPLOYABLE_POLICY_KINDS, what="network policies")
         return _Desired(
             objects=policies.objects(),
             source=policies.source,
