@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from ..desired.compute import TRACKS, Delivery, DeployContext
+from ..desired.compute import Delivery, DeployContext
 from ..desired.shapes import DEFAULT_CHART_VERSION, ShapeRequest
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
+from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
 values_argument = click.argument(
@@ -124,7 +125,7 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--track",
             type=click.Choice(TRACKS),
-            default="stable",
+            default=STABLE,
             show_default=True,
             help="Deploy track; canary and rollout deploy the release <release>-<track>.",
         ),
@@ -154,7 +155,7 @@ def context_from_options(
     *,
     release: str | None,
     namespace: str | None,
-    track: str = "stable",
+    track: str = STABLE,
     ingress_namespace: str | None = None,
     project_id: str | None = None,
     chart_version: str | None = None,

@@ -32,13 +32,30 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import InputError
+from ..kube.defaults import NAMESPACE_NAME_LABEL
+from ..kube.labels import (
+    APP_LABEL,
+    CHART_LABEL,
+    GITLAB_ALERT_ANNOTATION,
+    GITLAB_MANAGED_BY_LABEL,
+    GITLAB_MANAGED_BY_VALUE,
+    HELM,
+    HELM_CHART_LABEL,
+    HERITAGE_LABEL,
+    INSTANCE_LABEL,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    RELEASE_LABEL,
+    UI_PROJECT_LABEL,
+)
+from ..kube.names import CILIUM_NETWORK_POLICY, DEPLOYMENT, NETWORK_POLICY
+from ..kube.releases import CHART_NAME, fullname, object_name, truncate_name
 from ..sources.goyaml import sorted_keys
 from .custom_resources import POLICY_KINDS_IN_ENTRIES, render_custom_resources
 from .shapes import DEFAULT_CHART_VERSION, NEWEST, ChartShape, chart_version_shapes, parse_version
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .tpl import Helpers, RootContext
 
-CHART_NAME = "auto-deploy-app"
 NETWORK_POLICY_API = "networking.k8s.io/v1"
 CILIUM_API = "cilium.io/v2"
 DEFAULT_DENY_SUFFIX = "default-deny"
@@ -70,7 +87,11 @@ CHART_DEFAULTS: dict[str, Any] = {
                 {
                     "from": [
                         {"podSelector": {"matchLabels": {}}},
-                        {"namespaceSelector": {"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}},
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {GITLAB_MANAGED_BY_LABEL: GITLAB_MANAGED_BY_VALUE}
+                            }
+                        },
                     ]
                 }
             ],
@@ -81,7 +102,9 @@ CHART_DEFAULTS: dict[str, Any] = {
         "alerts": {"enabled": False},
         "spec": {
             "endpointSelector": {},
-            "ingress": [{"fromEndpoints": [{"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}]}],
+            "ingress": [
+                {"fromEndpoints": [{"matchLabels": {GITLAB_MANAGED_BY_LABEL: GITLAB_MANAGED_BY_VALUE}}]}
+            ],
         },
     },
 }
@@ -105,7 +128,7 @@ DEFAULT_DENY_SPEC: dict[str, Any] = {
         {
             "to": [
                 {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                 }
             ],
@@ -115,23 +138,10 @@ DEFAULT_DENY_SPEC: dict[str, Any] = {
 }
 
 
-def _trunc63(name: str) -> str:
-    name = name[:63]
-    return name[:-1] if name.endswith("-") else name
-
-
-def fullname(release: str, name_override: str | None = None) -> str:
-    """The chart's ``fullname`` template: ``<release>-auto-deploy`` for the default chart name."""
-    name = f"{release}-{name_override or CHART_NAME}"
-    if name.endswith("-app"):
-        name = name[: -len("-app")]
-    return _trunc63(name)
-
-
 def appname(release: str, release_override: str | None = None) -> str:
     """The chart's ``appname``: ``releaseOverride`` (Auto Deploy sets it) or the release, cut to 63,
     one trailing ``-`` trimmed."""
-    return _trunc63(release_override or release)
+    return truncate_name(release_override or release)
 
 
 def trackable_appname(app: str, track: str) -> str:
@@ -139,7 +149,7 @@ def trackable_appname(app: str, track: str) -> str:
     name = f"{app}-{track}"
     if name.endswith("-stable"):
         name = name[: -len("-stable")]
-    return _trunc63(name)
+    return truncate_name(name)
 
 
 def name_helpers(release: str, values: Mapping[str, Any]) -> Helpers:
@@ -183,14 +193,14 @@ def shared_labels(
     if shape is not None and not shape.shared_labels:
         return {"app": app, "chart": chart, "release": release, "heritage": "Helm"}
     labels: dict[str, str] = {
-        "app": app,
-        "chart": chart,
-        "release": release,
-        "heritage": "Helm",
-        "app.kubernetes.io/name": app,
-        "helm.sh/chart": chart,
-        "app.kubernetes.io/managed-by": "Helm",
-        "app.kubernetes.io/instance": release,
+        APP_LABEL: app,
+        CHART_LABEL: chart,
+        RELEASE_LABEL: release,
+        HERITAGE_LABEL: HELM,
+        NAME_LABEL: app,
+        HELM_CHART_LABEL: chart,
+        MANAGED_BY_LABEL: HELM,
+        INSTANCE_LABEL: release,
     }
     extra = extra_labels or {}
     for key in sorted_keys(extra):
@@ -203,11 +213,6 @@ def _label_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def named_policy_name(base: str, key: str) -> str:
-    """Object name of a named policy: ``<fullname>-<key>``, cut like ``fullname``."""
-    return _trunc63(f"{base}-{key}")
 
 
 def version_numbers(chart_version: str) -> tuple[int, int, int]:
@@ -318,7 +323,7 @@ _OVERLAY_NETPOLS = "zz-netpol-network-policies.yaml"
 def helm_kind_order(kind: str) -> tuple[int, str]:
     """Helm's install order: NetworkPolicy is a kind Helm knows (early); Cilium policies and
     ClusterNetworkPolicy are unknown to it and come last, alphabetically."""
-    return (0, "") if kind == "NetworkPolicy" else (1, kind)
+    return (0, "") if kind == NETWORK_POLICY else (1, kind)
 
 
 @dataclass(frozen=True)
@@ -418,13 +423,13 @@ def render_placed(
             if isinstance(suggested, dict) and _enabled(suggested):
                 base = override if isinstance(override, str) and override else release
                 ingress = suggested.get("ingressNamespace") or DEFAULT_INGRESS_NAMESPACE
-                name = named_policy_name(base_name, SUGGESTED_SUFFIX)
+                name = object_name(base_name, SUGGESTED_SUFFIX)
                 place(_OVERLAY_NETPOLS, _network_policy(name, labels, suggested_spec(base, ingress)))
             for key, policy in _entries_on(network):
-                name = named_policy_name(base_name, key)
+                name = object_name(base_name, key)
                 place(_OVERLAY_NETPOLS, _network_policy(name, labels, policy.get("spec") or {}))
             if _enabled(network.get("defaultDeny")):
-                name = named_policy_name(base_name, DEFAULT_DENY_SUFFIX)
+                name = object_name(base_name, DEFAULT_DENY_SUFFIX)
                 place(_OVERLAY_NETPOLS, _network_policy(name, labels, DEFAULT_DENY_SPEC))
 
     cilium = values.get("ciliumNetworkPolicy")
@@ -437,7 +442,7 @@ def render_placed(
     if (shape.cilium_template or overlays) and _enabled(cilium):
         assert isinstance(cilium, dict)
         project = (values.get("gitlab") or {}).get("projectID")
-        proj = {"app.gitlab.com/proj": "" if project is None else _label_text(project)}
+        proj = {UI_PROJECT_LABEL: "" if project is None else _label_text(project)}
         spec = cilium.get("spec")
         if shape.cilium_template:
             if not isinstance(cilium.get("alerts"), dict):
@@ -458,7 +463,7 @@ def render_placed(
             place(_OVERLAY_CILIUM, _cilium_policy(base_name, {**labels, **proj}, _alerts(cilium), spec))
         if overlays:
             for key, policy in _entries_on(cilium):
-                name = named_policy_name(base_name, key)
+                name = object_name(base_name, key)
                 spec = policy.get("spec") or {}
                 place(
                     _OVERLAY_CILIUM_POLICIES, _cilium_policy(name, {**labels, **proj}, _alerts(policy), spec)
@@ -554,28 +559,12 @@ def _deployment(
 ) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": DEPLOYMENT,
         "metadata": {"name": name, **extra, "labels": dict(labels)},
         "spec": {
             "selector": {"matchLabels": dict(selector)},
             "template": {"metadata": {"labels": dict(pods)}},
         },
-    }
-
-
-def web_workload(*, release: str, helm_release: str, namespace: str, track: str) -> dict[str, Any]:
-    """The release's web Deployment as far as policies see it: its pods carry ``app``
-    (the appname), ``release`` (the Helm release), ``tier: web`` and ``track`` (deployment.yaml).
-
-    Stands in for the app's pods where the live state lists no workload (a snapshot of policies
-    only), so the connectivity section still sees whom the policies select.
-    """
-    labels = {"app": appname(release), "release": helm_release, "tier": "web", "track": track}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": helm_release, "namespace": namespace},
-        "spec": {"template": {"metadata": {"labels": labels}}},
     }
 
 
@@ -606,7 +595,7 @@ def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, Any]:
-    return _object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, spec)
+    return _object(NETWORK_POLICY, NETWORK_POLICY_API, name, labels, None, spec)
 
 
 def _cilium_policy(
@@ -617,11 +606,11 @@ def _cilium_policy(
     *,
     annotations_first: bool = False,
 ) -> dict[str, Any]:
-    return _object("CiliumNetworkPolicy", CILIUM_API, name, labels, annotations, spec, annotations_first)
+    return _object(CILIUM_NETWORK_POLICY, CILIUM_API, name, labels, annotations, spec, annotations_first)
 
 
 def _alerts(block: dict[str, Any]) -> dict[str, str] | None:
-    return {"app.gitlab.com/alert": "true"} if _enabled(block.get("alerts")) else None
+    return {GITLAB_ALERT_ANNOTATION: "true"} if _enabled(block.get("alerts")) else None
 
 
 def _object(

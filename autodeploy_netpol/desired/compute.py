@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import InputError, Location, ValidationFailed
+from ..errors import InputError, Location, Severity, ValidationFailed
+from ..kube.releases import STABLE, helm_release
 from ..sources.goyaml import STR, plain_scalar
 from .chart import (
     Placed,
@@ -37,10 +38,9 @@ from .extension import CompileTarget, compile_extension, extension_objects_wante
 from .merge import helm_merge_all, layer_values
 from .shapes import NEWEST, ShapeChoice, ShapeRequest, choose_shape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
-from .validate import ERROR, WARNING, Problem, _Checker, errors_only, step, validate_values
+from .validate import Problem, _Checker, errors_only, step, validate_values
 from .values import BLOCKS, ValuesFile
 
-TRACKS = ("stable", "canary", "rollout")
 #: What Auto Deploy's ``deploy`` sets with ``--set`` (image v2.x), and from what: a template in
 #: customResources that reads one of them renders what the deploy job knows.
 AUTO_DEPLOY_SET_KEYS: dict[str, str] = {
@@ -91,7 +91,7 @@ class DeployContext:
 
     release: str
     namespace: str | None = None
-    track: str = "stable"
+    track: str = STABLE
     project_id: str | None = None
     ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE
     #: an explicit chart version (``--chart-version``); the shape request may carry one too
@@ -107,7 +107,7 @@ class DeployContext:
     @property
     def helm_release(self) -> str:
         """The Helm release name: ``<release>`` for stable, ``<release>-<track>`` otherwise."""
-        return self.release if self.track == "stable" else f"{self.release}-{self.track}"
+        return helm_release(self.release, self.track)
 
     @property
     def app(self) -> str:
@@ -178,14 +178,6 @@ def values_layer(name: str, user_block: dict[str, Any] | None, context: DeployCo
         suggestion["podSelector"] = {"matchLabels": None, **suggestion["podSelector"]}
         return layer_values({"spec": suggestion}, user)
     return layer_values({}, user)
-
-
-def effective_block(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
-    """Chart defaults, then the suggestion (only where the user gives no spec), then the user's block."""
-    from .chart import CHART_DEFAULTS
-    from .merge import helm_merge
-
-    return helm_merge(CHART_DEFAULTS[name], values_layer(name, user_block, context))
 
 
 def compute_desired(
@@ -271,7 +263,7 @@ def compute_desired(
         shape=shape,
         namespace=context.namespace,
     )
-    warnings = _sorted([p for p in problems if p.severity != ERROR])
+    warnings = _sorted([p for p in problems if p.severity is not Severity.ERROR])
     errors = [] if strict else _sorted(errors_only(problems))
     return Desired(objects, merged_values, context, warnings, choice, tuple(notes), workloads, errors)
 
@@ -352,7 +344,7 @@ def delivery_problems(
                     f"{what} is not deployed: chart shape {shape.id} (image {shape.images}) has no "
                     "CiliumNetworkPolicy template and ignores the key",
                     fix,
-                    WARNING,
+                    Severity.WARNING,
                 )
             )
             continue
@@ -374,7 +366,13 @@ def delivery_problems(
                 "overlay chart/` in the deploy job; --overlays here), or move to auto-deploy-image v2.51.0 or later"
             )
         problems.append(
-            Problem(values.locate(path, key=True), path, f"{what} is not deployed: {reason}", fix, WARNING)
+            Problem(
+                values.locate(path, key=True),
+                path,
+                f"{what} is not deployed: {reason}",
+                fix,
+                Severity.WARNING,
+            )
         )
     network = data.get("networkPolicy")
     if (
@@ -392,7 +390,7 @@ def delivery_problems(
                 "`render --values-out`, and NETPOL_HANDOFF is off, so the chart's namespace-wide default spec "
                 "is deployed",
                 "turn NETPOL_HANDOFF back on, or write the spec into the values file (autodeploy-netpol suggest)",
-                WARNING,
+                Severity.WARNING,
             )
         )
     return problems
@@ -456,7 +454,7 @@ def _check_rendered_entries(placed: list[Placed], values: ValuesFile) -> list[Pr
         problems.extend(
             replace(problem, message=f"as rendered: {problem.message}")
             for problem in checker.problems
-            if problem.severity == ERROR and _from_entry(problem, entries[item.entry])
+            if problem.severity is Severity.ERROR and _from_entry(problem, entries[item.entry])
         )
     return problems
 

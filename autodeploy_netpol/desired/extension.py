@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube.releases import fullname, object_name
 from .chart import (
     CHART_DEFAULTS,
     DEFAULT_DENY_SPEC,
@@ -33,8 +34,6 @@ from .chart import (
     SUGGESTED_SUFFIX,
     _enabled,
     _entries_on,
-    fullname,
-    named_policy_name,
     shared_labels,
 )
 from .custom_resources import entries_of
@@ -143,7 +142,7 @@ def _display_name(entry: dict[str, Any], base: str) -> str:
     if "{{" not in name:
         return str(name)
     suffix = re.search(r'"([^"]+)" \| trunc', name)
-    return named_policy_name(base, suffix[1]) if suffix else base
+    return object_name(base, suffix[1]) if suffix else base
 
 
 def _escape(value: Any) -> Any:
@@ -199,7 +198,7 @@ def _entries(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -
     def name(suffix: str | None) -> str:
         if shape.tpl:
             return _templated_name(suffix)
-        return base if suffix is None else named_policy_name(base, suffix)
+        return base if suffix is None else object_name(base, suffix)
 
     def spec(value: Any) -> Any:
         return _escape(copy.deepcopy(value)) if shape.tpl else copy.deepcopy(value)

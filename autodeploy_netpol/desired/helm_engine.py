@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InputError, Location
-from ..kube.names import DEPLOYABLE_POLICY_KINDS
+from ..kube.names import DEPLOYABLE_POLICY_KINDS, NETWORK_POLICY
 from ..sources.goyaml import dump as dump_go_yaml
 from ..sources.yamlio import iter_documents, load_mapping
 
@@ -50,7 +50,7 @@ ENGINES = (ENGINE_CLI, ENGINE_SDK)
 # the front; CiliumNetworkPolicy is unknown to Helm and goes after every known kind. Among the two
 # kinds kept here that is simply "NetworkPolicy first".
 def _kind_rank(kind: str) -> tuple[int, str]:
-    return (0, "") if kind == "NetworkPolicy" else (1, kind)
+    return (0, "") if kind == NETWORK_POLICY else (1, kind)
 
 
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)

@@ -15,17 +15,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..kube.defaults import NAMESPACE_NAME_LABEL
+from ..kube.labels import RELEASE_LABEL
+from ..kube.releases import TRACKS, helm_release
+
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-
-
-#: The tracks Auto Deploy deploys, each as a Helm release of its own (``<release>[-<track>]``).
-TRACK_SUFFIXES = ("", "-canary", "-rollout")
 
 
 def track_releases(release: str) -> list[str]:
     """The Helm releases of every track of the app ``release``: stable, canary, rollout."""
-    return [f"{release}{suffix}" for suffix in TRACK_SUFFIXES]
+    return [helm_release(release, track) for track in TRACKS]
 
 
 def app_selector(release: str) -> dict[str, Any]:
@@ -35,7 +34,7 @@ def app_selector(release: str) -> dict[str, Any]:
     release), worker pods with ``release`` only (no ``app``): ``release`` in the track releases
     is the one label all of them carry — and no pod of another release does.
     """
-    return {"matchExpressions": [{"key": "release", "operator": "In", "values": track_releases(release)}]}
+    return {"matchExpressions": [{"key": RELEASE_LABEL, "operator": "In", "values": track_releases(release)}]}
 
 
 def suggested_spec(release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:

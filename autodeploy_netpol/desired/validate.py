@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..errors import Location
+from ..errors import Location, Severity
 from ..sources.yamlio import Path, format_path
 from .merge import drop_nulls
 from .shapes import NEWEST, ChartShape
@@ -27,9 +27,6 @@ from .values import ValuesFile
 _SCHEMA_FILE = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "schemas", "netpol-values.schema.json"
 )
-
-ERROR = "error"
-WARNING = "warning"
 
 #: Top-level keys of the values file that this tool checks (the rest belongs to the chart).
 CHECKED_KEYS = (
@@ -81,10 +78,10 @@ class Problem:
     path: Path
     message: str
     hint: str | None = None
-    severity: str = ERROR
+    severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
-        prefix = "" if self.severity == ERROR else f"{self.severity}: "
+        prefix = "" if self.severity is Severity.ERROR else f"{self.severity}: "
         text = f"{self.location}: {prefix}{format_path(self.path)}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
@@ -134,7 +131,7 @@ def validate_values(values: ValuesFile, *, shape: ChartShape | None = None) -> l
                 "spec is null, which removes it: the chart renders the policy with `spec: null`, which the API "
                 "server stores as an empty spec - every pod of the namespace selected, all ingress denied",
                 "leave spec out to get the suggested policy, or give a spec",
-                WARNING,
+                Severity.WARNING,
             )
         )
     unique = {(p.location, p.path, p.message): p for p in problems}
@@ -179,7 +176,7 @@ def _null_blocks(values: ValuesFile, shape: ChartShape) -> Iterator[Problem]:
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+    return [p for p in problems if p.severity is Severity.ERROR]
 
 
 # ---------------------------------------------------------------- schema problems
@@ -379,14 +376,20 @@ class _Checker:
         self.literal_templates = False
 
     def add(
-        self, path: Path, message: str, hint: str | None = None, *, severity: str = ERROR, key: bool = False
+        self,
+        path: Path,
+        message: str,
+        hint: str | None = None,
+        *,
+        severity: Severity = Severity.ERROR,
+        key: bool = False,
     ) -> None:
         if self.templated and self.rendered_later(path):
             # A template's value is only known once rendered: compute checks the rendered entry.
             return
-        if self.literal_templates and severity == ERROR and self.rendered_later(path):
+        if self.literal_templates and severity == Severity.ERROR and self.rendered_later(path):
             # Written as it is by a chart without tpl: Helm renders it, the API server refuses it.
-            severity = WARNING
+            severity = Severity.WARNING
             message = f"{message} (the chart writes the template literally)"
             hint = (
                 f"chart shape {self.shape.id} (image {self.shape.images}) writes customResources as they are: "
@@ -456,7 +459,7 @@ class _Checker:
                     where,
                     f"{text} is read by Helm as {str(value).lower()}, but only as YAML 1.1 reads it",
                     f"write {str(value).lower()}: other YAML readers (and YAML 1.2) take {text} for a string",
-                    severity=WARNING,
+                    severity=Severity.WARNING,
                 )
         elif isinstance(value, str):
             if value.strip().lower() in _FALSE_WORDS:
@@ -466,20 +469,25 @@ class _Checker:
                     "write false without quotes",
                 )
             elif value == "":
-                self.add(where, "the empty string is read by Helm as false", "write false", severity=WARNING)
+                self.add(
+                    where,
+                    "the empty string is read by Helm as false",
+                    "write false",
+                    severity=Severity.WARNING,
+                )
             else:
                 self.add(
                     where,
                     f'the string "{value}" is read by Helm as true (every non-empty string is)',
                     "write true without quotes",
-                    severity=WARNING,
+                    severity=Severity.WARNING,
                 )
         elif isinstance(value, int | float):
             self.add(
                 where,
                 f"the number {text} is read by Helm as {'false' if value == 0 else 'true'}",
                 f"write {'false' if value == 0 else 'true'}",
-                severity=WARNING,
+                severity=Severity.WARNING,
             )
 
     # -- extraLabels
@@ -490,7 +498,7 @@ class _Checker:
                 ("extraLabels",),
                 f"chart shape {self.shape.id} (image {self.shape.images}) has no extraLabels: they are ignored",
                 "move to a newer auto-deploy-image, or label the pods another way",
-                severity=WARNING,
+                severity=Severity.WARNING,
                 key=True,
             )
             return
@@ -503,7 +511,7 @@ class _Checker:
                 f"last ({json.dumps(value)}) on the policies, the web Deployment and its pods (selectors on "
                 f"the chart's {key} no longer match them); stricter YAML parsers reject the duplicate key",
                 "use a label key of your own",
-                severity=WARNING,
+                severity=Severity.WARNING,
                 key=True,
             )
 
@@ -519,7 +527,7 @@ class _Checker:
                 f"chart shape {self.shape.id} (image {self.shape.images}) has no customResources: "
                 "the chart ignores them and nothing of them is deployed",
                 "use auto-deploy-image v2.51.0 or later (GitLab's Deploy template pins a newer one)",
-                severity=WARNING,
+                severity=Severity.WARNING,
                 key=True,
             )
             return
@@ -528,7 +536,7 @@ class _Checker:
                 path,
                 "customResources is a mapping: the chart ranges over its values in key order",
                 "write a list ('- apiVersion: ...' entries)",
-                severity=WARNING,
+                severity=Severity.WARNING,
             )
             items = list(entries.items())
         elif isinstance(entries, list):
@@ -555,7 +563,7 @@ class _Checker:
                 f"repeat, and Helm keeps the last of each: only {last.get('kind')} {name} is deployed, "
                 "with the fields of the earlier entries it does not set",
                 "use auto-deploy-image v2.80.1 or later, or keep one entry",
-                severity=WARNING,
+                severity=Severity.WARNING,
                 key=True,
             )
         for key, entry in mappings:
@@ -593,7 +601,7 @@ class _Checker:
                     path,
                     "a NetworkPolicy without spec selects every pod of its namespace and denies all their ingress",
                     "give a spec (podSelector, policyTypes, ingress/egress)",
-                    severity=WARNING,
+                    severity=Severity.WARNING,
                 )
         finally:
             self.templated, self.literal_templates = templated_before, literal_before
@@ -620,7 +628,7 @@ class _Checker:
                     f"uses {error}, which the tool's model of Helm's tpl does not evaluate: render, drift and "
                     "audit render this entry with real Helm (the helm CLI or helm-python-sdk) or refuse it",
                     None,
-                    WARNING,
+                    Severity.WARNING,
                 )
             )
 
@@ -639,7 +647,7 @@ class _Checker:
                 (*path, "namespace"),
                 f"a {kind} is cluster-scoped: its namespace is ignored",
                 "remove metadata.namespace",
-                severity=WARNING,
+                severity=Severity.WARNING,
             )
         elif isinstance(namespace, str) and (
             not namespace or len(namespace) > 63 or not re.fullmatch(_DNS_LABEL, namespace)
@@ -746,7 +754,7 @@ class _Checker:
                 "this spec merges with the chart's default spec, so the chart's namespace-wide ingress rule "
                 "stays in effect",
                 "set 'ingress:' explicitly (or 'ingress: null' to drop the default rule)",
-                severity=WARNING,
+                severity=Severity.WARNING,
             )
         for direction, peers_key in (("ingress", "from"), ("egress", "to")):
             for index, rule in _enumerate(spec.get(direction)):

@@ -7,13 +7,18 @@ CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
 CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
 #: policy.networking.k8s.io/v1alpha2 (network-policy-api v0.2.0): the Admin and Baseline tiers.
 CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
-#: The namespaced policies a deploy creates and drift compares.
+#: The namespaced policy kinds an Auto Deploy release renders with the chart's own templates: what
+#: drift, ownership, the plan and Helm's release record compare.
 POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY)
 #: Cluster-scoped policy kinds: no namespace; a release can still create them (customResources).
 CLUSTER_SCOPED_POLICY_KINDS = (CILIUM_CLUSTERWIDE_NETWORK_POLICY, CLUSTER_NETWORK_POLICY)
 #: Every policy kind a release of the auto-deploy-app chart can create: the chart's own
 #: NetworkPolicy and CiliumNetworkPolicy, and whatever ``customResources`` holds.
 DEPLOYABLE_POLICY_KINDS = (*POLICY_KINDS, *CLUSTER_SCOPED_POLICY_KINDS)
+#: Every policy kind the connectivity engine models: the namespaced ones and the cluster-wide
+#: CiliumClusterwideNetworkPolicy, which decides what reaches the app's pods whoever created it.
+#: (ClusterNetworkPolicy is read and said "not modelled" until the engine has its tiers.)
+ALL_POLICY_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 #: The API group/version each policy kind is written with.
 POLICY_API_VERSIONS = {
     NETWORK_POLICY: "networking.k8s.io/v1",

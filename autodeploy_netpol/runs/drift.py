@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..checks.drift import DriftReport, IgnoreRule, compare
-from ..checks.ownership.check import HistoryReader, check_ownership
+from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
+from ..checks.plan import HistoryReader
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.shapes import live_chart_labels
 from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
+from ..kube.releases import STABLE, helm_release
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
+
+if TYPE_CHECKING:
+    from ..checks.connectivity_section import ConnectivitySection
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class DesiredFromStream:
     path: str
     release: str | None = None
     namespace: str | None = None
-    track: str = "stable"
+    track: str = STABLE
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         desired = _desired(request.desired, inputs, None)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
+        # a release can create cluster-scoped policies (customResources): read those kinds too
         cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
         scope = LiveScope(
             None if request.all_namespaces else namespace,
@@ -106,16 +112,13 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             # Nothing named the chart: the chart label of the release's live objects does.
             desired = _desired(request.desired, inputs, live)
         history: HistoryReader | None = None
-        applied: dict[tuple[str, str], Any] | None = None
         if request.helm_history:
             from ..sources.helm_releases import ClusterHistory, SnapshotHistory
 
             history = (
                 SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
             )
-            if namespace:
-                # the release's last manifest: what Helm's three-way merge starts from
-                applied = {(namespace, release): history(namespace, release) for release in desired.releases}
+        # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
         report = compare(
             desired.objects,
             live.deployable_policies,
@@ -126,7 +129,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             desired_source=desired.source,
             live_source=live.source,
             notes=[*desired.notes, *live.notes],
-            applied=applied,
+            history=history,
             unread_kinds=live.unread_kinds(),
         )
         ownership = check_ownership(
@@ -137,11 +140,12 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             track=desired.track,
             all_namespaces=request.all_namespaces,
             history=history,
+            plan=report.plan,
         )
         report = replace(
             report,
-            ownership=tuple(ownership.ownership),
-            warnings=tuple(warning.to_json() for warning in ownership.warnings),
+            ownership=tuple(ownership.verdicts),
+            warnings=tuple(ownership.warnings),
             notes=(*report.notes, *ownership.notes),
         )
         if request.connectivity:
@@ -164,7 +168,8 @@ def _desired(
             notes=policies.notes,
             warnings=(),
             namespace=source.namespace,
-            releases=(source.release,) if source.release else (),
+            # the release deployed: <release>-canary / -rollout for those tracks
+            releases=(helm_release(source.release, source.track),) if source.release else (),
             release=source.release,
             track=source.track,
             app=None,
@@ -195,7 +200,7 @@ def _desired(
 
 def _connectivity(
     live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool
-) -> Mapping[str, Any]:
+) -> ConnectivitySection:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
     if all_namespaces:
         # cluster-wide runs compare thousands of policies: the all-pairs analysis (twice, with

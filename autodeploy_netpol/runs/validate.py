@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from ..desired.compute import Delivery, delivery_problems
 from ..desired.shapes import ShapeChoice, ShapeRequest, choose_shape
-from ..desired.validate import ERROR, Problem, validate_values
+from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
-from ..errors import ExitCode
+from ..errors import ExitCode, Severity
 from ..sources.yamlio import cycle_collector_paused
 
 
@@ -25,7 +25,7 @@ class ValidateRun:
     @property
     def errors(self) -> list[Problem]:
         """The problems that make the file invalid."""
-        return [problem for problem in self.problems if problem.severity == ERROR]
+        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
 
 
 def run_validate(
@@ -42,5 +42,5 @@ def run_validate(
         found = validate_values(values_file, shape=choice.shape)
         found.extend(delivery_problems(values_file, choice.shape, delivery))
     problems = tuple(sorted(found, key=lambda p: (p.location.line, p.location.column, p.message)))
-    failed = any(problem.severity == ERROR for problem in problems)
+    failed = any(problem.severity is Severity.ERROR for problem in problems)
     return ValidateRun(values_file, problems, ExitCode.INPUT if failed else ExitCode.OK, choice)
