@@ -319,7 +319,12 @@ def _cilium_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Normaliza
         out[key] = _selector(out[key], (*path, key), notes, cilium=True)
     for key in ("ingress", "egress", "ingressDeny", "egressDeny"):
         sections = out.get(key)
-        if isinstance(sections, list):
+        if sections == []:
+            # Cilium: "if omitted or empty, this rule does not apply at ingress" (and at egress;
+            # enableDefaultDeny counts a direction without rules as off): [] means absent
+            del out[key]
+            notes.append(Normalization((*path, key), "an empty list: Cilium reads it as not set"))
+        elif isinstance(sections, list):
             out[key] = [_cilium_section(item, (*path, key, i), notes) for i, item in enumerate(sections)]
     return out
 
