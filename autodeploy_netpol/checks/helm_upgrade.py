@@ -114,7 +114,8 @@ def upgraded(
 ) -> dict[str, Any]:
     """The live object after Helm patches it from ``original`` (``None``: Helm adopts it, the new
     manifest counts as original) to ``desired`` (as Helm sends it: :func:`as_helm_applies`). Only
-    labels, annotations and the content (``spec``/``specs``) are patched; the rest stays."""
+    labels, annotations and the content (``spec``/``specs``) are patched; of the rest of the
+    metadata the result keeps name and namespace."""
     base = original if original is not None else desired
     old, new, current = _patched_part(base), _patched_part(desired), _patched_part(live)
     if kind == NETWORK_POLICY:
@@ -125,15 +126,13 @@ def upgraded(
         result = _three_way(old, new, current)
     else:
         result = _apply_merge_patch(current, _merge_patch(old, new))
-    out = {key: value for key, value in live.items() if key not in _CONTENT}
+    # the object's content as the patch leaves it; what the server keeps for itself (uid,
+    # managedFields, status …) is no content and is left out
+    out = {key: value for key, value in desired.items() if key not in (*_CONTENT, "metadata")}
     out.update({key: result[key] for key in _CONTENT if key in result})
-    metadata = dict(_map(live.get("metadata")))
-    result_metadata = _map(result.get("metadata"))
-    for section in ("labels", "annotations"):
-        if section in result_metadata:
-            metadata[section] = result_metadata[section]
-        else:
-            metadata.pop(section, None)
+    live_metadata = _map(live.get("metadata"))
+    metadata = {key: live_metadata[key] for key in ("name", "namespace") if key in live_metadata}
+    metadata.update({key: value for key, value in _map(result.get("metadata")).items()})
     out["metadata"] = metadata
     return out
 

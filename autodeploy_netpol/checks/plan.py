@@ -453,6 +453,10 @@ def plan_namespace(
             action, reason, release, conflict = _desired_and_live(
                 target, current, markers, membership, holder, namespace, ordered, upgrade
             )
+            if conflict:
+                # Helm refuses it and the upgrade fails; judged as if it succeeded, the object is
+                # the desired one (the way to succeed is to remove the live one first)
+                after = target.manifest
             assumed = assumed and bool(changes or kept)
         else:
             action, reason = _live_only(markers, membership, holder, namespace, ordered, records)

@@ -222,8 +222,12 @@ def _connectivity(
             "no workload in the live state: the release's web and worker pods are modelled from the chart's labels"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
-    section = connectivity_section(
-        live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
+    # what the deploy leaves in place of each desired object: Helm's patch keeps some live fields
+    after = (
+        [dict(entry.after) for entry in report.plan.entries if entry.desired is not None and entry.after]
+        if report.plan is not None
+        else desired.objects
     )
+    section = connectivity_section(live_objects, after, drifted, namespace=desired.namespace or "default")
     section["notes"] = [*notes, *section["notes"]]
     return section

@@ -172,7 +172,7 @@ def test_upgraded_merge_patch_and_three_way_by_hand():
         "spec": {"x": 1, "m": {"k": "edited"}, "extra": True},
     }
     merge = upgraded("CiliumNetworkPolicy", original, desired, live)
-    assert merge["metadata"] == {"name": "n", "uid": "u", "labels": {"a": "1", "c": "3"}}
+    assert merge["metadata"] == {"name": "n", "labels": {"a": "1", "c": "3"}}
     assert merge["spec"] == {"x": 2, "m": {"k": "edited"}, "extra": True}  # m unchanged in the values: kept
     three = upgraded("NetworkPolicy", original, desired, live)
     assert three["metadata"]["labels"] == {"a": "1", "c": "3"}
@@ -205,3 +205,37 @@ def test_a_cluster_scoped_kind_the_live_state_could_not_list_is_not_called_missi
     report = run(live_with(), desired=CLUSTERWIDE, unread_kinds=["CiliumClusterwideNetworkPolicy"])
     assert all(entry.kind != "CiliumClusterwideNetworkPolicy" for entry in report.drift)
     assert any("not compared" in note and "production-dns" in note for note in report.notes)
+
+
+def test_the_report_carries_kept_fields_and_cluster_scoped_objects_and_matches_its_schema():
+    import json
+
+    import jsonschema
+
+    from autodeploy_netpol.report import report_document
+    from autodeploy_netpol.report.json_report import render_json, report_schema
+    from autodeploy_netpol.report.text import render_text
+
+    live = live_with(labels={"team": "payments"}, annotations={"owner": "team-a"})
+    previous = copy.deepcopy(DESIRED)
+    previous["metadata"]["annotations"] = {"owner": "team-a"}
+    clusterwide = live_with(CLUSTERWIDE)
+    clusterwide["spec"]["egress"] = [{"toEntities": ["world"]}]
+    report = compare(
+        [DESIRED, CLUSTERWIDE],
+        [live, clusterwide],
+        namespace="shop",
+        releases=["production"],
+        history=history_of([previous, CLUSTERWIDE]),
+    )
+    document = report_document(report)
+    jsonschema.Draft202012Validator(report_schema()).validate(json.loads(render_json(document)))
+    by_kind = {entry["kind"]: entry for entry in document["drift"]}
+    assert by_kind["NetworkPolicy"]["kept"] == [
+        "metadata.labels.team: kept by Helm's three-way merge (the chart never set it)"
+    ]
+    # the record says the previous manifest had the same egress: Helm 3's merge patch leaves the edit
+    assert "CiliumClusterwideNetworkPolicy" not in by_kind
+    [in_sync] = [item for item in document["inSync"] if item["kind"] == "CiliumClusterwideNetworkPolicy"]
+    assert in_sync["namespace"] == "" and any("merge patch" in note for note in in_sync["cosmetic"])
+    assert "kept by Helm's three-way merge" in render_text(report_document(report), verbose=False)
