@@ -128,11 +128,11 @@ def upgraded(
         result = _apply_merge_patch(current, _merge_patch(old, new))
     # the object's content as the patch leaves it; what the server keeps for itself (uid,
     # managedFields, status …) is no content and is left out
-    out = {key: value for key, value in desired.items() if key not in (*_CONTENT, "metadata")}
+    out: dict[str, Any] = {key: value for key, value in desired.items() if key not in (*_CONTENT, "metadata")}
     out.update({key: result[key] for key in _CONTENT if key in result})
     live_metadata = _map(live.get("metadata"))
-    metadata = {key: live_metadata[key] for key in ("name", "namespace") if key in live_metadata}
-    metadata.update({key: value for key, value in _map(result.get("metadata")).items()})
+    metadata: dict[str, Any] = {key: live_metadata[key] for key in ("name", "namespace") if key in live_metadata}
+    metadata.update(_map(result.get("metadata")))
     out["metadata"] = metadata
     return out
 
