@@ -25,18 +25,14 @@ from typing import Any
 import yaml
 
 from ..errors import InputError
+from ..kube.names import DEPLOYABLE_POLICY_KINDS
 from ..sources.goyaml import STR, plain_scalar, sorted_keys
 from ..sources.yamlio import iter_documents
 from . import tpl
 from .shapes import ChartShape
 
 #: The policy kinds the tool takes from customResources (and renders, compares and analyses).
-POLICY_KINDS_IN_ENTRIES = (
-    "NetworkPolicy",
-    "CiliumNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy",
-    "ClusterNetworkPolicy",
-)
+POLICY_KINDS_IN_ENTRIES = DEPLOYABLE_POLICY_KINDS
 
 Fallback = Callable[[int | str, Any], list[Any]]
 
