@@ -19,6 +19,8 @@ DEPLOYABLE_POLICY_KINDS = (*POLICY_KINDS, *CLUSTER_SCOPED_POLICY_KINDS)
 #: CiliumClusterwideNetworkPolicy, which decides what reaches the app's pods whoever created it.
 #: (ClusterNetworkPolicy is read and said "not modelled" until the engine has its tiers.)
 ALL_POLICY_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+#: Cilium's policy kinds: a rule in ``spec`` and/or several in ``specs``, stored as written.
+CILIUM_POLICY_KINDS = (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 #: The API group/version each policy kind is written with.
 POLICY_API_VERSIONS = {
     NETWORK_POLICY: "networking.k8s.io/v1",

@@ -59,8 +59,7 @@ from ..kube.defaults import (
 )
 from ..kube.labels import HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION, LAST_APPLIED_ANNOTATION
 from ..kube.names import (
-    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
-    CILIUM_NETWORK_POLICY,
+    CILIUM_POLICY_KINDS,
     CLUSTER_SCOPED_POLICY_KINDS,
     NETWORK_POLICY,
 )
@@ -175,7 +174,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
     annotations = {k: v for k, v in raw_annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
     raw_spec = manifest.get("spec")
     notes: list[Normalization] = []
-    cilium = kind in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+    cilium = kind in CILIUM_POLICY_KINDS
     if cilium:
         spec = _normalize_cilium_policy(manifest, notes)
     elif kind == NETWORK_POLICY:
@@ -289,7 +288,7 @@ def _network_policy_port(port: Any, path: tuple[PathElement, ...], notes: list[N
 def written_spec(manifest: Mapping[str, Any]) -> Any:
     """The spec as written: ``spec`` of a NetworkPolicy; a Cilium(Clusterwide)NetworkPolicy's ``spec``
     and/or ``specs`` under those names."""
-    if manifest.get("kind") in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY):
+    if manifest.get("kind") in CILIUM_POLICY_KINDS:
         return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
     return manifest.get("spec")
 

@@ -189,6 +189,7 @@ def test_a_clusterwide_policy_of_the_release_is_compared_and_deleted_when_no_lon
         "production-dns",
         Change.CHANGED,
     )
+    assert [c.text for c in entry.paths] == ["spec.egress[0].toEndpoints", "spec.egress[0].toEntities"]
     # no longer rendered: Helm deletes it (its annotations name the release)
     report = compare([DESIRED], [live_with(), live], namespace="shop", releases=["production"])
     assert [(e.kind, e.change) for e in report.drift] == [
