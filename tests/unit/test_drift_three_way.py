@@ -240,3 +240,19 @@ def test_the_report_carries_kept_fields_and_cluster_scoped_objects_and_matches_i
     [in_sync] = [item for item in document["inSync"] if item["kind"] == "CiliumClusterwideNetworkPolicy"]
     assert in_sync["namespace"] == "" and any("merge patch" in note for note in in_sync["cosmetic"])
     assert "kept by Helm's three-way merge" in render_text(report_document(report), verbose=False)
+
+
+def test_kept_fields_in_the_merge_request_note_are_escaped():
+    from gitlab_markdown import assert_safe_note
+
+    from autodeploy_netpol.report import report_document
+    from autodeploy_netpol.report.markdown import render_markdown
+
+    hostile = "</details><img src=x onerror=alert(1)> @all [x](http://evil)"
+    live = live_with(annotations={hostile: "`\nrm -rf`", "owner": "team-a"}, labels={"release": "staging"})
+    report = run(live)
+    [entry] = report.drift
+    assert any(hostile in note for note in entry.cosmetic)
+    body = render_markdown(report_document(report))
+    assert "Kept by Helm's patch (not drift):" in body
+    assert_safe_note(body)
