@@ -149,7 +149,33 @@ async def test_the_plans_after_is_what_helm_upgrade_leaves(seeder, helm_bin, tmp
     new_netpol["spec"]["ingress"] = [{"from": [{"podSelector": {"matchLabels": {"app": "api"}}}]}]
     new_cilium = copy.deepcopy(CILIUM)
     new_cilium["spec"]["egress"] = [{"toEndpoints": [{"matchLabels": {"app": "cache"}}]}]
-    desired = [new_netpol, new_cilium, UNCHANGED]
+    # objects made by hand with Helm's ownership metadata, which the new values render too: Helm
+    # adopts them (not in its record: the new manifest counts as the previous one)
+    owned = {
+        "labels": {"app.kubernetes.io/managed-by": "Helm", "team": "payments"},
+        "annotations": {"meta.helm.sh/release-name": RELEASE, "meta.helm.sh/release-namespace": namespace},
+    }
+    adopted_netpol = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "web-adopted", "namespace": namespace, **copy.deepcopy(owned)},
+        "spec": {"podSelector": {"matchLabels": {"app": "old", "extra": "x"}}, "policyTypes": ["Egress"]},
+    }
+    adopted_cilium = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "web-adopted-cilium", "namespace": namespace, **copy.deepcopy(owned)},
+        "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["world"]}]},
+    }
+    for adopted in (adopted_netpol, adopted_cilium):
+        group, _, version = adopted["apiVersion"].rpartition("/")
+        resource = seeder.kmock.resource(group, version, PLURALS[adopted["kind"]])
+        seeder.kmock.objects[resource, namespace, adopted["metadata"]["name"]] = adopted
+    want_netpol = copy.deepcopy(NETPOL)
+    want_netpol["metadata"] = {"name": "web-adopted", "labels": {"release": RELEASE}}
+    want_cilium = copy.deepcopy(CILIUM)
+    want_cilium["metadata"] = {"name": "web-adopted-cilium", "labels": {"release": RELEASE}}
+    desired = [new_netpol, new_cilium, UNCHANGED, want_netpol, want_cilium]
 
     before = await asyncio.to_thread(_live, reader, namespace)
     history = ClusterHistory(reader)
@@ -163,6 +189,8 @@ async def test_the_plans_after_is_what_helm_upgrade_leaves(seeder, helm_bin, tmp
         "web-netpol": Action.CHANGE,
         "web-cilium": Action.CHANGE,
         "web-dns": Action.KEEP,  # Helm 3 sends an empty merge patch: the hand edit stays
+        "web-adopted": Action.CHANGE,
+        "web-adopted-cilium": Action.KEEP,  # adopted custom resource: Helm 3 leaves it as it is
     }
 
     await asyncio.to_thread(_deploy, helm_bin, kubeconfig, chart, namespace, desired)
@@ -185,3 +213,5 @@ async def test_the_plans_after_is_what_helm_upgrade_leaves(seeder, helm_bin, tmp
     assert cilium["spec"]["ingress"] == [{"fromEntities": ["world"]}]  # the values did not change it
     assert cilium["spec"]["egress"] == new_cilium["spec"]["egress"]
     assert after["web-dns"]["spec"]["egress"] == [{"toEntities": ["world"]}]
+    assert after["web-adopted"]["spec"]["podSelector"]["matchLabels"] == {"app": "web", "extra": "x"}
+    assert after["web-adopted-cilium"]["spec"] == adopted_cilium["spec"]
