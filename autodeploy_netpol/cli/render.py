@@ -69,19 +69,22 @@ def render(
     kube_version: str | None,
     **options: str | bool | None,
 ) -> int:
-    """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
+    """Print the policy objects the deploy will create.
 
-    Objects are named and labelled as the auto-deploy-app chart does (<release>-auto-deploy,
-    the chart's shared labels); canary and rollout tracks render the release <release>-<track>.
-    Nothing is printed when the policies are disabled.
+    NetworkPolicy and CiliumNetworkPolicy objects named and labelled as the auto-deploy-app chart
+    does (<release>-auto-deploy, the chart's shared labels), and the policies of customResources
+    (NetworkPolicy, CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, ClusterNetworkPolicy),
+    through Helm's tpl from image v2.91.0 on. Canary and rollout tracks render the release
+    <release>-<track>. Nothing is printed when no policy is enabled.
+
+    The chart's shape is chosen from --chart, --image-version ($AUTO_DEPLOY_IMAGE_VERSION),
+    --chart-version ($AUTO_DEVOPS_CHART_VERSION), else the newest; a note on standard error says
+    which and why. --values-out compiles the values extension (named policies, default-deny,
+    Cilium policies) into customResources on charts that have them, so the stock chart deploys it.
 
     With --chart the objects come from real Helm, with the values layered as Auto Deploy
     layers them (its --set values win over the merged values file).
     """
-    if chart_dir is not None and not options.get("chart_version"):
-        from ..desired.helm_engine import chart_version
-
-        options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
     chart = None
     if chart_dir is not None:
         chart = HelmChart(
@@ -92,12 +95,14 @@ def render(
             app=env_default("CI_PROJECT_PATH_SLUG"),
             env=env_default("CI_ENVIRONMENT_SLUG"),
         )
-    request = RenderRequest(values_path(values), context_from_options(**options), chart)  # type: ignore[arg-type]
-    run = run_render(request)
+    context = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
+    run = run_render(RenderRequest(values_path(values), context, chart))
+    for note in run.desired.notes:
+        click.echo(f"note: {note}", err=True)
     for warning in run.warnings:
         click.echo(warning, err=True)
     if values_out:
-        _write_values(values_out, run.desired.merged_values, run.values_file)
+        _write_values(values_out, run.desired.merged_values, run.values_file, run.desired.notes)
     objects = run.objects
     if output_format == "json":
         click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
@@ -111,7 +116,9 @@ def render(
     return run.exit_code
 
 
-def _write_values(path: str, merged: dict[str, object], source: str | None) -> None:
+def _write_values(
+    path: str, merged: dict[str, object], source: str | None, notes: tuple[str, ...] = ()
+) -> None:
     if source and os.path.exists(path) and os.path.samefile(path, source):
         raise InputError(
             "--values-out names the input values file",
@@ -120,6 +127,7 @@ def _write_values(path: str, merged: dict[str, object], source: str | None) -> N
         )
     header = (
         "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
+        + "".join(f"# {line}\n" for note in notes for line in note.splitlines())
     )
     try:
         with open(path, "w", encoding="utf-8") as handle:

@@ -10,7 +10,7 @@ import click
 from ..errors import ExitCode, InputError, Location, Severity
 from ..runs.validate import run_validate
 from .common import format_option, handle_errors
-from .options import values_argument, values_path
+from .options import chart_options, delivery_from_options, shape_request, values_argument, values_path
 
 
 @click.command(
@@ -18,21 +18,42 @@ from .options import values_argument, values_path
 Examples:
   autodeploy-netpol validate
   autodeploy-netpol validate .gitlab/auto-deploy-values.yaml --format json
+  autodeploy-netpol validate --image-version v2.50.0     # what that image's chart reads
 """
 )
 @values_argument
 @format_option
+@chart_options
+@click.option(
+    "--chart",
+    "chart_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Check against the chart in DIR (its templates say its shape).",
+)
 @handle_errors
-def validate(values: str | None, output_format: str) -> int:
-    """Validate the networkPolicy / ciliumNetworkPolicy blocks of a values file.
+def validate(
+    values: str | None,
+    output_format: str,
+    image_version: str | None,
+    chart_version: str | None,
+    overlays: bool | None,
+    no_handoff: bool,
+    chart_dir: str | None,
+) -> int:
+    """Validate the networkPolicy, ciliumNetworkPolicy, extraLabels and customResources of a values file.
 
     VALUES defaults to ${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}; a missing
     default file means "no network policy configured". Every problem is listed with
-    file:line:column. Exit 0 when valid, 2 when not.
+    file:line:column. What the chart reads depends on its shape (chosen as render chooses it,
+    said in a note): e.g. customResources entries are templates only from image v2.91.0 on.
+    Exit 0 when valid, 2 when not.
     """
     path = values_path(values)
+    request = shape_request(image_version=image_version, chart_version=chart_version, chart_dir=chart_dir)
+    delivery = delivery_from_options(overlays=overlays, no_handoff=no_handoff)
     try:
-        run = run_validate(path)
+        run = run_validate(path, request, delivery)
     except InputError as error:
         if output_format != "json":
             raise
@@ -46,9 +67,17 @@ def validate(values: str | None, output_format: str) -> int:
             "found": values_file.exists,
             "valid": not errors,
             "problems": [p.to_dict() for p in problems],
+            "chart": {
+                "shape": run.choice.shape.id,
+                "version": run.choice.chart_version,
+                "source": run.choice.source,
+                "notes": list(run.choice.notes),
+            },
         }
         click.echo(json.dumps(document, indent=2))
     else:
+        for note in run.choice.notes:
+            click.echo(f"note: {note}", err=True)
         for problem in problems:
             click.echo(str(problem))
         if not values_file.exists:
