@@ -9,10 +9,15 @@ run would have rendered it. Renderers are pure: document in, text out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..checks.drift import ABSENT, Change, DriftEntry, DriftReport, FieldChange
+
+if TYPE_CHECKING:
+    from ..checks.drift import DriftEntry, DriftReport, FieldChange
+
+# The drift records are imported where a report is built, not here: report.manifests writes the
+# YAML of `render`, which must not pay for the comparison and the policy model (bench/values.py).
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/drift-report.schema.json"
@@ -32,6 +37,8 @@ SUFFIX_FORMATS = {
 
 def field_change_document(change: FieldChange) -> dict[str, Any]:
     """A field change as JSON: a side where the field is absent is left out."""
+    from ..checks.drift import ABSENT
+
     out: dict[str, Any] = {"path": change.path, "scope": str(change.scope)}
     if change.live is not ABSENT:
         out["live"] = change.live
@@ -42,6 +49,8 @@ def field_change_document(change: FieldChange) -> dict[str, Any]:
 
 def entry_document(entry: DriftEntry) -> dict[str, Any]:
     """One drift entry as JSON."""
+    from ..checks.drift import ABSENT, Change
+
     out: dict[str, Any] = {
         "kind": entry.kind,
         "namespace": entry.namespace,
@@ -60,6 +69,8 @@ def entry_document(entry: DriftEntry) -> dict[str, Any]:
 
 def report_document(report: DriftReport, *, environment: str | None = None) -> dict[str, Any]:
     """The JSON report document (see ``schemas/drift-report.schema.json``)."""
+    from ..checks.drift import Change
+
     summary = {
         "verdict": "drift" if report.has_drift else "in-sync",
         "changed": report.count(Change.CHANGED),
