@@ -24,11 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..kube.defaults import CILIUM_NAMESPACE_LABELS_PREFIX
 from ..policy.analysis import ClassIndex, address_boundaries
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
 from ..policy.policies import EGRESS, INGRESS, AddressPeer, CiliumEndpointPeer, Path, PodPeer, Policy, Rule
-from ..policy.selectors import CILIUM_NAMESPACE_LABELS_PREFIX, Selector
+from ..policy.selectors import Selector
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..kube.defaults import NAMESPACE_NAME_LABEL
+
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def suggested_spec(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:

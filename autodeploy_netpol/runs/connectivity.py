@@ -22,6 +22,7 @@ from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_m
 from ..sources.cluster import ClusterAccess
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
+from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
 
 
@@ -100,8 +101,9 @@ class ConnectivityRun:
 
 def run_connectivity(source: ObjectSource) -> ConnectivityRun:
     """Every allowed connection between the workloads (and address ranges) of ``source``."""
-    loaded = load_model(source)
-    result = analyse(loaded.model).merged()
+    with cycle_collector_paused():  # thousands of manifests and compiled policies, no cycle
+        loaded = load_model(source)
+        result = analyse(loaded.model).merged()
     result.notes = [*loaded.notes, *result.notes]
     return ConnectivityRun(result)
 
@@ -117,9 +119,10 @@ class DiffRun:
 def run_diff(before: Sequence[str], after: Sequence[str], *, stdin: BinaryIO | None = None) -> DiffRun:
     """Compare the objects of ``before`` with those of ``after`` (``-`` is read once for both)."""
     reader = ManifestReader(stdin)
-    old = load_model(ObjectSource(tuple(before)), reader=reader)
-    new = load_model(ObjectSource(tuple(after)), reader=reader)
-    result = diff_models(old.model, new.model)
+    with cycle_collector_paused():  # thousands of manifests and compiled policies, no cycle
+        old = load_model(ObjectSource(tuple(before)), reader=reader)
+        new = load_model(ObjectSource(tuple(after)), reader=reader)
+        result = diff_models(old.model, new.model)
     return DiffRun(result, ExitCode.FINDINGS if result.changed else ExitCode.OK)
 
 

@@ -4,7 +4,7 @@ Pure (no I/O): live manifests and desired objects in, typed records out.
 
 * :mod:`.fields` - ``metadata.managedFields`` parsed into managers, operations, times and paths;
 * :mod:`.classify` - the owner of every live NetworkPolicy / CiliumNetworkPolicy, with evidence;
-* :mod:`.widening` - the structural "does the pipeline's policy widen the UI policies" check;
+* :mod:`.widening` - "does the pipeline's policy widen the UI policies", asked of the connectivity engine;
 * :mod:`.conflicts` - the warnings (override, both methods, collision, disabled UI policy) and
   the exit code they lead to;
 * :mod:`.helm_history` - Helm 3's release record decoded from its Secret (for ``--helm-history``);

@@ -8,7 +8,7 @@ will create:
    desired-vs-live differences inside the fields that manager owns.
 2. ``both-methods`` - the values file enables policies while GitLab's UI editor manages others in
    the namespace (the situation GitLab's docs warned about); each UI policy is judged by the
-   structural widening check, because policies add up.
+   widening check (the connectivity engine), because policies add up.
 3. ``collision`` - a desired object's name is taken by an object Helm would refuse to adopt:
    the deploy fails with "... exists and cannot be imported into the current release".
 4. ``disabled-ui-policy`` - a UI policy switched off in the UI (information).
@@ -42,7 +42,7 @@ from .classify import (
     is_helm_manager,
 )
 from .fields import ManagedFieldsEntry, parse_managed_fields, path_text
-from .widening import PolicyModel, compare_with_ui, policy_model
+from .widening import ComparedPolicy, compare_with_ui, compile_for_widening
 
 
 class WarningCode(StrEnum):
@@ -461,7 +461,7 @@ def _collision(
 
 def _both_methods(
     desired_obj: Mapping[str, Any],
-    ui_objs: list[PolicyModel],
+    ui_objs: list[ComparedPolicy],
     ui_verdicts: list[OwnershipVerdict],
     namespace: str,
 ) -> OwnershipWarning:
@@ -552,7 +552,8 @@ def assess(
             if override is not None:
                 warnings.append(override)
     if desired_objs and ui_active:
-        ui_objs = [policy_model(obj, namespace) for obj, _ in ui_active]  # made once, used per policy
+        # compiled once, compared with every desired policy
+        ui_objs = [compile_for_widening(obj, namespace, ui=True) for obj, _ in ui_active]
         ui_verdicts = [v for _, v in ui_active]
         for desired_obj in desired_objs:
             warnings.append(_both_methods(desired_obj, ui_objs, ui_verdicts, namespace))
