@@ -126,8 +126,8 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py tools/schema_gate.py
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-test
-	set -e; for script in bench/*.py; do case $$script in *_data.py) continue;; esac; echo "== $$script"; $(BIN)/python $$script; done
+bench: $(VENV)/.installed-test tools
+	set -e; for script in bench/*.py; do case $$script in *_data.py|*/standin.py) continue;; esac; echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) $(NCA_VENV) $(LATEST) $(UV_VENV) .pytest_cache .hypothesis .tools tools/node_modules
