@@ -9,13 +9,13 @@ connection between the workloads of the input).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
-from ..kube.names import WORKLOAD_KINDS
+from ..kube.names import ALL_POLICY_KINDS, WORKLOAD_KINDS
 from ..policy.analysis import Baseline, diff_models, same_pods
 from ..policy.engine import Model
-from ..policy.policies import COMPILED_KINDS, CiliumEndpointPeer, PodPeer, PolicyCompiler
+from ..policy.policies import CiliumEndpointPeer, PodPeer, PolicyCompiler
 from ..policy.selectors import IN, Selector
 from ..policy.witnesses import satisfying_labels
 
@@ -24,6 +24,19 @@ from ..policy.witnesses import satisfying_labels
 MAX_JUDGED_OBJECTS = 25
 
 Identity = tuple[str, str, str]  # kind, namespace, name
+
+
+class ConnectivitySection(TypedDict, total=False):
+    """The drift report's ``connectivity`` member; ``not-analysed`` carries only verdict and notes."""
+
+    verdict: str  # changes, unchanged or not-analysed
+    added: list[dict[str, str]]  # connections the deploy opens (schemas/connectivity.schema.json)
+    removed: list[dict[str, str]]  # connections it closes
+    changingObjects: list[str]  # drifted objects that change connectivity on their own
+    cosmeticObjects: list[str]  # drifted objects that change no connection
+    judgedPerObject: bool
+    workloads: int
+    notes: list[str]
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
@@ -154,7 +167,7 @@ def connectivity_section(
     drifted: Sequence[tuple[str, str, str, str]],
     *,
     namespace: str,
-) -> dict[str, Any]:
+) -> ConnectivitySection:
     """The JSON-ready section.
 
     ``live``: every live object (policies, Namespaces, workloads); ``desired``: the objects the
@@ -188,7 +201,9 @@ def connectivity_section(
     elif len(changes) == 1:
         changing = [_label(identity) for identity in changes]
     elif len(changes) <= MAX_JUDGED_OBJECTS:
-        live_policies = {_identity(obj, namespace): obj for obj in live if obj.get("kind") in COMPILED_KINDS}
+        live_policies = {
+            _identity(obj, namespace): obj for obj in live if obj.get("kind") in ALL_POLICY_KINDS
+        }
         for identity, obj in changes.items():
             if baseline is not None:
                 old = live_policies.get(identity)

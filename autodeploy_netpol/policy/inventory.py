@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
-from ..kube.names import WORKLOAD_KINDS
+from ..kube.names import ALL_POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY, WORKLOAD_KINDS
 from .endpoints import NamedPort
-from .policies import COMPILED_KINDS
 
 
 @dataclass(frozen=True, order=True)
@@ -148,10 +147,10 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
         metadata = manifest.get("metadata") or {}
         if type(metadata) is not dict and not isinstance(metadata, Mapping):
             metadata = {}
-        if kind in COMPILED_KINDS:
+        if kind in ALL_POLICY_KINDS:
             inventory.policies.append(manifest)
             inventory.policy_origins.append(index)
-            if kind != "CiliumClusterwideNetworkPolicy":
+            if kind != CILIUM_CLUSTERWIDE_NETWORK_POLICY:
                 namespace = str(metadata.get("namespace") or default_namespace)
                 if inventory.namespaces.get(namespace, {}).get(NAMESPACE_NAME_LABEL) != namespace:
                     inventory.add_namespace(namespace)  # (thousands of policies share a few namespaces)

@@ -34,7 +34,6 @@ from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
     CILIUM_NETWORK_POLICY,
     NETWORK_POLICY,
-    POLICY_KINDS,
 )
 from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
 from .intervals import (
@@ -57,10 +56,6 @@ from .selectors import (
     SelectorError,
     compile_selector,
 )
-
-#: The kinds the engine compiles: the namespaced policies a deploy creates, and Cilium's
-#: clusterwide policies, which also apply to the namespace's pods.
-COMPILED_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 
 INGRESS, EGRESS = "ingress", "egress"
 
@@ -712,7 +707,6 @@ class PolicyCompiler:
 
 __all__ = [
     "ALL_ADDRESSES",
-    "COMPILED_KINDS",
     "EGRESS",
     "INGRESS",
     "RESERVED_ENTITIES",

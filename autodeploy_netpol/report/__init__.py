@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 
 if TYPE_CHECKING:
-    from ..checks.drift import DriftEntry, DriftReport, FieldChange
+    from ..checks.diff import FieldChange
+    from ..checks.drift import DriftEntry, DriftReport
 
 # The drift records are imported where a report is built, not here: report.manifests writes the
 # YAML of `render`, which must not pay for the comparison and the policy model (bench/values.py).
@@ -37,9 +38,9 @@ SUFFIX_FORMATS = {
 
 def field_change_document(change: FieldChange) -> dict[str, Any]:
     """A field change as JSON: a side where the field is absent is left out."""
-    from ..checks.drift import ABSENT
+    from ..checks.diff import ABSENT
 
-    out: dict[str, Any] = {"path": change.path, "scope": str(change.scope)}
+    out: dict[str, Any] = {"path": change.text, "scope": str(change.scope)}
     if change.live is not ABSENT:
         out["live"] = change.live
     if change.desired is not ABSENT:
@@ -49,7 +50,8 @@ def field_change_document(change: FieldChange) -> dict[str, Any]:
 
 def entry_document(entry: DriftEntry) -> dict[str, Any]:
     """One drift entry as JSON."""
-    from ..checks.drift import ABSENT, Change
+    from ..checks.diff import ABSENT
+    from ..checks.drift import Change
 
     out: dict[str, Any] = {
         "kind": entry.kind,
@@ -108,8 +110,8 @@ def report_document(report: DriftReport, *, environment: str | None = None) -> d
             for item in report.context
         ],
         "notes": list(report.notes),
-        "ownership": [dict(item) for item in report.ownership],
-        "warnings": [dict(item) for item in report.warnings],
+        "ownership": [verdict.to_json() for verdict in report.ownership],
+        "warnings": [warning.to_json() for warning in report.warnings],
     }
     if report.connectivity is not None:
         document["connectivity"] = dict(report.connectivity)
