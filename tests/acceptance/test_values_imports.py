@@ -18,8 +18,11 @@ INVALID = Path(__file__).parents[2] / "tests" / "fixtures" / "bad-values" / "cid
 #: top-level packages: the Kubernetes client and its HTTP stack, python-gitlab, helm-python-sdk
 HEAVY_PACKAGES = ("kubernetes", "helm_python", "gitlab", "urllib3", "requests", "pydantic", "rich")
 #: modules of this tool: the Helm engine, the connectivity engine (the policy model) and the drift
-#: comparison built on it, the GitLab edge (sources.cluster may load: it imports the client lazily)
+#: comparison built on it, the GitLab edge, and the cluster reader with its kubeconfig resolution
+#: (plain `suggest` declares the cluster options of --from-flows, and must not pay for the reader)
 HEAVY_MODULES = (
+    "autodeploy_netpol.sources.cluster",
+    "autodeploy_netpol.sources.kubeconfig",
     "autodeploy_netpol.desired.helm_engine",
     "autodeploy_netpol.policy",
     "autodeploy_netpol.checks.drift",
