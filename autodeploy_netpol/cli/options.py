@@ -1,11 +1,13 @@
-"""Options shared by the commands that compute desired objects (render, drift, audit …)."""
+"""Options shared by the commands that compute desired objects (render, drift, audit …).
+
+The decorators import click when they are applied, not this module: cli/fast.py resolves the
+options of a plain ``render`` with :func:`context_from_options` and :func:`values_path` alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-import click
 
 from ..desired.chart import DEFAULT_CHART_VERSION
 from ..desired.compute import DeployContext
@@ -15,9 +17,14 @@ from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
-values_argument = click.argument(
-    "values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False)
-)
+
+def values_argument(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the optional VALUES argument (a file; see :func:`values_path`)."""
+    import click
+
+    return click.argument("values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False))(
+        function
+    )
 
 
 def values_path(values: str | None) -> ValuesPath:
@@ -30,6 +37,8 @@ def values_path(values: str | None) -> ValuesPath:
 
 def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Add --release, --namespace, --track, --ingress-namespace, --project-id, --chart-version, --no-suggest."""
+    import click
+
     decorators = [
         click.option(
             "--release",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Severity
-from ..sources.yamlio import cycle_collector_paused
+from ..sources.collector import cycle_collector_paused
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class ValidateRun:
 
 def run_validate(values: ValuesPath) -> ValidateRun:
     """Read and validate; a file that cannot be read at all raises :class:`InputError`."""
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+    with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(values)
         problems = tuple(validate_values(values_file))
     failed = any(problem.severity is Severity.ERROR for problem in problems)

@@ -34,9 +34,9 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ClusterError
+from .collector import cycle_collector_paused
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
 from .live import Listing
-from .yamlio import cycle_collector_paused
 
 #: The shipped least-privilege RBAC, named in permission errors.
 RBAC_FILE = "deploy/rbac.yaml"

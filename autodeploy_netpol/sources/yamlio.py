@@ -15,10 +15,9 @@ file:line:column (:meth:`YamlDocument.locate`).
 
 from __future__ import annotations
 
-import gc
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from functools import partial
 from itertools import chain
 from typing import Any
@@ -41,6 +40,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
+from .collector import cycle_collector_paused
 
 try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
     _BaseLoader: type = yaml.CSafeLoader
@@ -66,7 +66,9 @@ def format_path(path: Sequence[PathElement]) -> str:
     """``("networkPolicy", "spec", "ingress", 0)`` → ``networkPolicy.spec.ingress[0]``.
 
     Keys that are not plain identifiers (label keys such as ``app.kubernetes.io/name``)
-    are written in brackets and quotes so the path stays unambiguous.
+    are written in brackets as JSON strings, so the path stays unambiguous and a key from the
+    input cannot put a quote, a newline or a terminal escape sequence into a message (the same
+    quoting as the key in "unknown key" messages).
     """
     out: list[str] = []
     for element in path:
@@ -75,7 +77,7 @@ def format_path(path: Sequence[PathElement]) -> str:
         elif element and all(c.isalnum() or c in "_-" for c in element):
             out.append(f".{element}" if out else element)
         else:
-            out.append(f'["{element}"]')
+            out.append(f"[{json.dumps(element)}]")
     return "".join(out) or "(top level)"
 
 
@@ -594,29 +596,6 @@ def _compose_root(text: str, ordinal: int) -> Node | None:
         return root
     finally:
         loader.dispose()
-
-
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector (restoring its state afterwards).
-
-    Parsed documents are acyclic, but a big one is millions of objects and every automatic
-    collection walks them all again: with it running, reading a 5 MB values file took three times
-    as long (bench/values.py). Nothing built while reading makes cycles worth collecting.
-
-    What was built meanwhile is handed to the oldest generation on the way out (freeze and
-    unfreeze move whole generation lists, at no cost per object): left in the youngest, the first
-    collection after the pause would walk all of it (a third of a second for a 5 MB values file).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def load_documents(path: str, *, text: str | None = None) -> list[YamlDocument]:

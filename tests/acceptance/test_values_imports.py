@@ -29,19 +29,22 @@ HEAVY_MODULES = (
     "autodeploy_netpol.gitlab",
 )
 
-# Run the real CLI entry point in a fresh interpreter, then report what it imported and its exit code.
+# Run the console script's entry point (autodeploy_netpol.cli:run) in a fresh interpreter, then
+# report what it imported and its exit code.
 PROGRAM = """
 import json, sys
-from autodeploy_netpol.cli import main
+from autodeploy_netpol.cli import run
+sys.argv[0] = "autodeploy-netpol"
 try:
-    main(sys.argv[1:])
+    run()
 except SystemExit as exit:
     code = exit.code
 packages, modules = json.loads(HEAVY)
 imported = sorted({name.split(".")[0] for name in sys.modules} & set(packages))
 imported += sorted(m for m in modules if m in sys.modules)
 validator = "jsonschema" in sys.modules
-sys.stderr.write("\\nIMPORTS " + json.dumps({"code": code, "heavy": imported, "jsonschema": validator}) + "\\n")
+report = {"code": code, "heavy": imported, "jsonschema": validator, "click": "click" in sys.modules}
+sys.stderr.write("\\nIMPORTS " + json.dumps(report) + "\\n")
 """
 
 
@@ -76,12 +79,21 @@ def test_no_heavy_imports(args):
     assert done.stdout.strip()
     assert report["heavy"] == [], f"{args[0]} imported {report['heavy']}"
     assert not report["jsonschema"], f"{args[0]} imported jsonschema for a valid file"
+    # the plain forms of validate and render start without click (cli/fast.py); suggest uses it
+    assert report["click"] == (args[0] == "suggest"), args
 
 
 def test_an_invalid_file_is_described_by_jsonschema_and_still_imports_nothing_heavy():
     done, report = _run(["validate", str(INVALID)])
     assert report["code"] == 2, done.stderr
     assert "is not a valid CIDR" in done.stdout
+    assert report["heavy"] == []
+    assert not report["click"]
+
+
+def test_a_line_for_click_still_imports_nothing_heavy():
+    done, report = _run(["render", str(EXAMPLE), "--release", "production", "--format", "yaml", "--format", "json"])
+    assert report["click"] and report["code"] == 0, done.stderr  # a repeated option: click's to read
     assert report["heavy"] == []
 
 
