@@ -7,15 +7,15 @@ options of a plain ``render`` with :func:`context_from_options` and :func:`value
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..desired.chart import DEFAULT_CHART_VERSION
-from ..desired.compute import DeployContext
-from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
+
+if TYPE_CHECKING:
+    from ..desired.compute import DeployContext
 
 
 def values_argument(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,6 +38,9 @@ def values_path(values: str | None) -> ValuesPath:
 def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Add --release, --namespace, --track, --ingress-namespace, --project-id, --chart-version, --no-suggest."""
     import click
+
+    from ..desired.chart import DEFAULT_CHART_VERSION
+    from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 
     decorators = [
         click.option(
@@ -96,6 +99,10 @@ def context_from_options(
     require_namespace: bool = False,
 ) -> DeployContext:
     """Resolve options and environment defaults into a :class:`DeployContext`."""
+    from ..desired.chart import DEFAULT_CHART_VERSION  # not for validate, which uses values_path only
+    from ..desired.compute import DeployContext
+    from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
+
     release = release or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
     if not release:
         raise InputError(
