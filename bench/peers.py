@@ -22,15 +22,19 @@ Before measuring, every command runs once and its output is checked (``validate`
 ``render`` prints the policies, ``drift`` reports the drift the example holds, kubectl lists the
 policies); the tool's package is byte-compiled first, as a wheel install is.
 
-    .venv/bin/python bench/peers.py [--runs 9] [--write]
+    .venv/bin/python bench/peers.py [--runs 9] [--write] [--no-scaling]
 
-``--write`` replaces the "## Peers" section of bench/RESULTS.md.
+A second table shows how both sides scale: ``validate`` of 50 kB, 500 kB and 2 MB values files
+against ``helm template`` of the same files, and ``drift`` of namespaces with 50 and 200
+NetworkPolicies against ``kubectl get`` (each namespace on its own stand-in). ``--write``
+replaces the "## Peers" section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
 import platform
@@ -56,6 +60,10 @@ KUBECTL = str(TOOLS / "kubectl")
 SHAPE = "d-cr-tpl-2.100.2"
 EXAMPLE_VALUES = ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml"
 HEADING = "## Peers: this tool against helm template and kubectl (issue 18)"
+#: values files of the scaling table (the typical file and 5 MB are rows of the main table)
+SCALING_SIZES = (("50 kB", 50 * 1000), ("500 kB", 500 * 1000), ("2 MB", 2 * 1000 * 1000))
+#: NetworkPolicies added to the example's four in the namespaces of the scaling table
+SCALING_POLICIES = (46, 196)
 #: kinds drift reads for a namespace with its connectivity section (the Cilium CRDs aside)
 KUBECTL_KINDS = "namespaces,networkpolicies,deployments,statefulsets,daemonsets,replicasets,jobs"
 #: variables the tool would otherwise take deploy settings from
@@ -79,6 +87,8 @@ class Row:
     expect: tuple[str, str] = ("kind: NetworkPolicy", "kind: NetworkPolicy")
     ok: set[int] = field(default_factory=lambda: {0})
     target: str = ""
+    #: the input's size, for a row of the scaling table (``None``: a row of the main table)
+    scale: str | None = None
     samples: dict[str, list[Sample]] = field(default_factory=lambda: {"ours": [], "peer": []})
 
 
@@ -104,7 +114,10 @@ class Spawner:
 
     def __enter__(self) -> Spawner:
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _SPAWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-I", "-S", "-c", _SPAWNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         return self
 
@@ -146,13 +159,15 @@ def median(samples: list[Sample], attribute: str) -> float:
 
 
 def describe(command: list[str]) -> str:
-    shown = [Path(part).name if part.startswith(str(ROOT)) or part.startswith("/tmp") else part for part in command]
+    shown = [
+        Path(part).name if part.startswith(str(ROOT)) or part.startswith("/tmp") else part for part in command
+    ]
     shown[0] = {CLI: "autodeploy-netpol", HELM: "helm", KUBECTL: "kubectl"}.get(command[0], shown[0])
     text = " ".join(shown)
     return text if len(text) < 160 else text[:157] + "…"
 
 
-def measure(runs: int) -> tuple[list[Row], dict[str, str]]:
+def measure(runs: int, scaling: bool = True) -> tuple[list[Row], dict[str, str]]:
     for tool in (HELM, KUBECTL):
         if not Path(tool).exists():
             raise SystemExit(f"{tool} is missing: run `make tools`")
@@ -160,11 +175,10 @@ def measure(runs: int) -> tuple[list[Row], dict[str, str]]:
     files = values_bench.generate()
     typical, large = files["typical"], files["5 MB"]
     env = {key: value for key, value in os.environ.items() if key not in CLEAN}
-    with tempfile.TemporaryDirectory() as tmp, StandIn(Path(tmp)) as standin:
-        scratch = Path(tmp)
-        namespace = standin.namespace
-        deploy = ["--release", "production", "--namespace", namespace, "--project-id", "42"]
-        cache = ["--cache-dir", str(scratch / "kube-cache")]
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        (scratch / "main").mkdir()
+        standin = stack.enter_context(StandIn(scratch / "main"))
         rows = [
             Row(
                 "`validate`, typical values file (2.4 kB)",
@@ -172,22 +186,16 @@ def measure(runs: int) -> tuple[list[Row], dict[str, str]]:
                 f"`helm template`, chart shape {SHAPE}, same values file",
                 helm_command(typical, scratch),
                 expect=(": valid", "kind: NetworkPolicy"),
+                target="faster than helm template",
             ),
             Row(
                 "`render`, typical values file (2.4 kB)",
-                [CLI, "render", str(typical), *deploy, "--chart-version", "2.100.2"],
+                render_command(typical, standin.namespace),
                 f"`helm template`, chart shape {SHAPE}, same values file",
                 helm_command(typical, scratch),
+                target="faster than helm template",
             ),
-            Row(
-                f"`drift` of one namespace ({standin.policy_count()} policies), connectivity section included",
-                [CLI, "drift", str(EXAMPLE_VALUES), *deploy, "--kubeconfig", standin.kubeconfig, "--format", "json"],
-                "`kubectl get` of the same kinds `-o yaml`, same API stand-in",
-                [KUBECTL, "--kubeconfig", standin.kubeconfig, *cache, "get", KUBECTL_KINDS, "-n", namespace, "-o", "yaml"],
-                expect=('"verdict": "drift"', "kind: NetworkPolicy"),
-                ok={0, 1},  # 1: the example's drift
-                target="≤ 0.5 s CPU",
-            ),
+            drift_row(standin, scratch / "main"),
             Row(
                 "`validate`, 5 MB values file",
                 [CLI, "validate", str(large)],
@@ -197,6 +205,32 @@ def measure(runs: int) -> tuple[list[Row], dict[str, str]]:
                 target="≤ 1 s, ≤ 150 MiB",
             ),
         ]
+        if scaling:
+            for label, size in SCALING_SIZES:
+                path = values_bench.sized(size, f"scaling-{label.replace(' ', '')}.yaml")
+                rows.append(
+                    Row(
+                        "`validate`",
+                        [CLI, "validate", str(path)],
+                        "`helm template`",
+                        helm_command(path, scratch),
+                        expect=(": valid", "kind: NetworkPolicy"),
+                        scale=f"values file {label}",
+                    )
+                )
+            for extra in SCALING_POLICIES:
+                where = scratch / f"policies-{extra}"
+                where.mkdir()
+                more = stack.enter_context(
+                    StandIn(where, namespace=f"shop-{extra}-production", extra_policies=extra)
+                )
+                row = drift_row(more, where)
+                row.what, row.peer_name, row.scale = (
+                    "`drift`",
+                    "`kubectl get … -o yaml`",
+                    f"{more.policy_count()} policies",
+                )
+                rows.append(row)
         for row in rows:
             check(row.ours, env, row.ok, row.expect[0])
             check(row.peer, env, {0}, row.expect[1])
@@ -209,15 +243,53 @@ def measure(runs: int) -> tuple[list[Row], dict[str, str]]:
         context = {
             "load": " / ".join(f"{value:.1f}" for value in os.getloadavg()),
             "pressure": _cpu_pressure() or "n/a",
-            "helm": subprocess.run([HELM, "version", "--short"], capture_output=True, text=True).stdout.strip(),
+            "helm": subprocess.run(
+                [HELM, "version", "--short"], capture_output=True, text=True
+            ).stdout.strip(),
             "kubectl": json.loads(
-                subprocess.run([KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True).stdout
+                subprocess.run(
+                    [KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True
+                ).stdout
             )["clientVersion"]["gitVersion"],
         }
     return rows, context
 
 
+def render_command(values: Path, namespace: str) -> list[str]:
+    deploy = ["--release", "production", "--namespace", namespace, "--project-id", "42"]
+    return [CLI, "render", str(values), *deploy, "--chart-version", "2.100.2"]
+
+
+def drift_row(standin: StandIn, scratch: Path) -> Row:
+    """``drift`` of the stand-in's namespace (connectivity section included) against ``kubectl get``."""
+    namespace = standin.namespace
+    deploy = ["--release", "production", "--namespace", namespace, "--project-id", "42"]
+    cache = ["--cache-dir", str(scratch / "kube-cache")]
+    return Row(
+        f"`drift` of one namespace ({standin.policy_count()} policies), connectivity section included",
+        [CLI, "drift", str(EXAMPLE_VALUES), *deploy, "--kubeconfig", standin.kubeconfig, "--format", "json"],
+        "`kubectl get` of the same kinds `-o yaml`, same API stand-in",
+        [
+            KUBECTL,
+            "--kubeconfig",
+            standin.kubeconfig,
+            *cache,
+            "get",
+            KUBECTL_KINDS,
+            "-n",
+            namespace,
+            "-o",
+            "yaml",
+        ],
+        expect=('"verdict": "drift"', "kind: NetworkPolicy"),
+        ok={0, 1},  # 1: the example's drift
+        target="≤ 0.5 s CPU",
+    )
+
+
 def report(rows: list[Row], context: dict[str, str], runs: int) -> str:
+    main_rows = [row for row in rows if row.scale is None]
+    scaling_rows = [row for row in rows if row.scale is not None]
     lines = [
         HEADING,
         "",
@@ -230,7 +302,7 @@ def report(rows: list[Row], context: dict[str, str], runs: int) -> str:
         "| what | this tool: wall | CPU | peak RSS | peer | peer: wall | CPU | peak RSS | ratio wall | ratio CPU | target |",
         "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for row in rows:
+    for row in main_rows:
         ours, peer = row.samples["ours"], row.samples["peer"]
         wall, cpu = median(ours, "wall"), median(ours, "cpu")
         peer_wall, peer_cpu = median(peer, "wall"), median(peer, "cpu")
@@ -239,8 +311,28 @@ def report(rows: list[Row], context: dict[str, str], runs: int) -> str:
             f"| {row.peer_name} | {peer_wall * 1000:.0f} ms | {peer_cpu * 1000:.0f} ms | "
             f"{max(s.rss for s in peer):.0f} MiB | {peer_wall / wall:.2f}× | {peer_cpu / cpu:.2f}× | {row.target} |"
         )
-    lines += ["", "The commands (paths shortened; the helm flags are Auto Deploy's, tests/chart_shapes.py):", ""]
-    for row in rows:
+    if scaling_rows:
+        lines += [
+            "",
+            "Scaling (same run; the main table's rows are the smallest and largest inputs):",
+            "",
+            "| command | input | this tool: CPU | peak RSS | peer | peer: CPU | peak RSS | ratio CPU |",
+            "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        ]
+        for row in scaling_rows:
+            ours, peer = row.samples["ours"], row.samples["peer"]
+            cpu, peer_cpu = median(ours, "cpu"), median(peer, "cpu")
+            lines.append(
+                f"| {row.what} | {row.scale} | {cpu * 1000:.0f} ms | {max(s.rss for s in ours):.0f} MiB "
+                f"| {row.peer_name} | {peer_cpu * 1000:.0f} ms | {max(s.rss for s in peer):.0f} MiB "
+                f"| {peer_cpu / cpu:.2f}× |"
+            )
+    lines += [
+        "",
+        "The commands (paths shortened; the helm flags are Auto Deploy's, tests/chart_shapes.py):",
+        "",
+    ]
+    for row in main_rows:
         lines.append(f"- {row.what}:")
         lines.append(f"  - `{describe(row.ours)}`")
         lines.append(f"  - `{describe(row.peer)}`")
@@ -274,9 +366,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="rounds (at least 7)")
     parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    parser.add_argument("--no-scaling", action="store_true", help="only the main table")
     options = parser.parse_args()
     runs = max(options.runs, 7)
-    rows, context = measure(runs)
+    rows, context = measure(runs, scaling=not options.no_scaling)
     text = report(rows, context, runs)
     print(text)
     if options.write:
