@@ -35,12 +35,12 @@ class Spec:
     def __init__(
         self,
         options: Mapping[str, tuple[str, tuple[str, ...] | None]],
-        flags: Mapping[str, str],
+        flags: Mapping[str, tuple[str, bool]],
         defaults: Mapping[str, object],
     ) -> None:
         #: option as written → (keyword argument, its choices or ``None`` for any value)
         self.options = options
-        #: flag as written → keyword argument (``True`` when given)
+        #: flag as written → (keyword argument, its value when given)
         self.flags = flags
         #: every keyword argument the body receives, with its default
         self.defaults = defaults
@@ -48,12 +48,23 @@ class Spec:
 
 _RELEASE = ("release", None)
 _NAMESPACE = ("namespace", None)
+#: chart_options (cli/options.py), which both commands have
+_CHART_OPTIONS: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "--image-version": ("image_version", None),
+    "--chart-version": ("chart_version", None),
+}
+_CHART_FLAGS = {
+    "--overlays": ("overlays", True),
+    "--no-overlays": ("overlays", False),
+    "--no-handoff": ("no_handoff", True),
+}
+_CHART_DEFAULTS = {"image_version": None, "chart_version": None, "overlays": None, "no_handoff": False}
 
 SPECS: dict[str, Spec] = {
     "validate": Spec(
-        {"--format": ("output_format", FINDINGS_FORMATS)},
-        {},
-        {"values": None, "output_format": FINDINGS_FORMATS[0]},
+        {"--format": ("output_format", FINDINGS_FORMATS), **_CHART_OPTIONS},
+        _CHART_FLAGS,
+        {"values": None, "output_format": FINDINGS_FORMATS[0], **_CHART_DEFAULTS},
     ),
     "render": Spec(
         {
@@ -64,11 +75,11 @@ SPECS: dict[str, Spec] = {
             "--track": ("track", TRACKS),
             "--ingress-namespace": ("ingress_namespace", None),
             "--project-id": ("project_id", None),
-            "--chart-version": ("chart_version", None),
             "--values-out": ("values_out", None),
             "--format": ("output_format", RENDER_FORMATS),
+            **_CHART_OPTIONS,
         },
-        {"--no-suggest": "no_suggest"},
+        {"--no-suggest": ("no_suggest", True), **_CHART_FLAGS},
         {
             "values": None,
             "release": None,
@@ -76,10 +87,10 @@ SPECS: dict[str, Spec] = {
             "track": STABLE,
             "ingress_namespace": None,
             "project_id": None,
-            "chart_version": None,
             "no_suggest": False,
             "values_out": None,
             "output_format": RENDER_FORMATS[0],
+            **_CHART_DEFAULTS,
         },
     ),
 }
@@ -102,7 +113,7 @@ def parse(spec: Spec, args: list[str]) -> dict[str, object] | None:
         name, equals, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         value: object
         if name in spec.flags and not equals:
-            key, value = spec.flags[name], True
+            key, value = spec.flags[name]
         elif name in spec.options:
             key, choices = spec.options[name]
             value = inline if equals else next(rest, None)

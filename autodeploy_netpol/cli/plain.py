@@ -11,18 +11,28 @@ import json
 import os
 
 from ..errors import ExitCode, InputError, Location, Severity
-from .common import echo, env_default
+from .common import FINDINGS_FORMATS, echo, env_default
 from .fast import RENDER_FORMATS
-from .options import context_from_options, values_path
+from .options import context_from_options, delivery_from_options, shape_request, values_path
 
 
-def validate(values: str | None, output_format: str) -> int:
+def validate(
+    values: str | None,
+    output_format: str = FINDINGS_FORMATS[0],
+    image_version: str | None = None,
+    chart_version: str | None = None,
+    overlays: bool | None = None,
+    no_handoff: bool = False,
+    chart_dir: str | None = None,
+) -> int:
     """``autodeploy-netpol validate`` (see its --help)."""
     from ..runs.validate import run_validate  # here: each command imports only what it runs
 
     path = values_path(values)
+    request = shape_request(image_version=image_version, chart_version=chart_version, chart_dir=chart_dir)
+    delivery = delivery_from_options(overlays=overlays, no_handoff=no_handoff)
     try:
-        run = run_validate(path)
+        run = run_validate(path, request, delivery)
     except InputError as error:
         if output_format != "json":
             raise
@@ -36,9 +46,17 @@ def validate(values: str | None, output_format: str) -> int:
             "found": values_file.exists,
             "valid": not errors,
             "problems": [p.to_dict() for p in problems],
+            "chart": {
+                "shape": run.choice.shape.id,
+                "version": run.choice.chart_version,
+                "source": run.choice.source,
+                "notes": list(run.choice.notes),
+            },
         }
         echo(json.dumps(document, indent=2))
     else:
+        for note in run.choice.notes:
+            echo(f"note: {note}", err=True)
         for problem in problems:
             echo(str(problem))
         if not values_file.exists:
@@ -88,10 +106,6 @@ def render(
     from ..report.manifests import dump_stream
     from ..runs.render import HelmChart, RenderRequest, run_render
 
-    if chart_dir is not None and not options.get("chart_version"):
-        from ..desired.helm_engine import chart_version
-
-        options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
     chart = None
     if chart_dir is not None:
         chart = HelmChart(
@@ -102,23 +116,30 @@ def render(
             app=env_default("CI_PROJECT_PATH_SLUG"),
             env=env_default("CI_ENVIRONMENT_SLUG"),
         )
-    request = RenderRequest(values_path(values), context_from_options(**options), chart)  # type: ignore[arg-type]
-    run = run_render(request)
+    context = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
+    run = run_render(RenderRequest(values_path(values), context, chart))
+    for note in run.desired.notes:
+        echo(f"note: {note}", err=True)
     for warning in run.warnings:
         echo(warning, err=True)
     if values_out:
-        _write_values(values_out, run.desired.merged_values, run.values_file)
+        _write_values(values_out, run.desired.merged_values, run.values_file, run.desired.notes)
     objects = run.objects
     if output_format == "json":
         echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
     elif objects:
         echo(dump_stream(objects), nl=False)
     if not objects:
-        echo("networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects", err=True)
+        echo(
+            "networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects",
+            err=True,
+        )
     return run.exit_code
 
 
-def _write_values(path: str, merged: dict[str, object], source: str | None) -> None:
+def _write_values(
+    path: str, merged: dict[str, object], source: str | None, notes: tuple[str, ...] = ()
+) -> None:
     from ..report.manifests import dump_yaml
 
     if source and os.path.exists(path) and os.path.samefile(path, source):
@@ -129,6 +150,7 @@ def _write_values(path: str, merged: dict[str, object], source: str | None) -> N
         )
     header = (
         "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
+        + "".join(f"# {line}\n" for note in notes for line in note.splitlines())
     )
     try:
         with open(path, "w", encoding="utf-8") as handle:

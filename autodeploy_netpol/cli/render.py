@@ -69,11 +69,18 @@ def render(
     kube_version: str | None,
     **options: str | bool | None,
 ) -> int:
-    """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
+    """Print the policy objects the deploy will create.
 
-    Objects are named and labelled as the auto-deploy-app chart does (<release>-auto-deploy,
-    the chart's shared labels); canary and rollout tracks render the release <release>-<track>.
-    Nothing is printed when the policies are disabled.
+    NetworkPolicy and CiliumNetworkPolicy objects named and labelled as the auto-deploy-app chart
+    does (<release>-auto-deploy, the chart's shared labels), and the policies of customResources
+    (NetworkPolicy, CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, ClusterNetworkPolicy),
+    through Helm's tpl from image v2.91.0 on. Canary and rollout tracks render the release
+    <release>-<track>. Nothing is printed when no policy is enabled.
+
+    The chart's shape is chosen from --chart, --image-version ($AUTO_DEPLOY_IMAGE_VERSION),
+    --chart-version ($AUTO_DEVOPS_CHART_VERSION), else the newest; a note on standard error says
+    which and why. --values-out compiles the values extension (named policies, default-deny,
+    Cilium policies) into customResources on charts that have them, so the stock chart deploys it.
 
     With --chart the objects come from real Helm, with the values layered as Auto Deploy
     layers them (its --set values win over the merged values file).

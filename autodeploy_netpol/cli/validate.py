@@ -6,7 +6,7 @@ import click
 
 from . import plain
 from .common import format_option, handle_errors
-from .options import values_argument
+from .options import chart_options, values_argument
 
 
 @click.command(
@@ -14,16 +14,35 @@ from .options import values_argument
 Examples:
   autodeploy-netpol validate
   autodeploy-netpol validate .gitlab/auto-deploy-values.yaml --format json
+  autodeploy-netpol validate --image-version v2.50.0     # what that image's chart reads
 """
 )
 @values_argument
 @format_option
+@chart_options
+@click.option(
+    "--chart",
+    "chart_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Check against the chart in DIR (its templates say its shape).",
+)
 @handle_errors
-def validate(values: str | None, output_format: str) -> int:
-    """Validate the networkPolicy / ciliumNetworkPolicy blocks of a values file.
+def validate(
+    values: str | None,
+    output_format: str,
+    image_version: str | None,
+    chart_version: str | None,
+    overlays: bool | None,
+    no_handoff: bool,
+    chart_dir: str | None,
+) -> int:
+    """Validate the networkPolicy, ciliumNetworkPolicy, extraLabels and customResources of a values file.
 
     VALUES defaults to ${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}; a missing
     default file means "no network policy configured". Every problem is listed with
-    file:line:column. Exit 0 when valid, 2 when not.
+    file:line:column. What the chart reads depends on its shape (chosen as render chooses it,
+    said in a note): e.g. customResources entries are templates only from image v2.91.0 on.
+    Exit 0 when valid, 2 when not.
     """
-    return plain.validate(values, output_format)
+    return plain.validate(values, output_format, image_version, chart_version, overlays, no_handoff, chart_dir)

@@ -64,6 +64,8 @@ def entry_document(entry: DriftEntry) -> dict[str, Any]:
     if entry.change is Change.CHANGED:
         out["scopes"] = [str(scope) for scope in entry.scopes]
         out["paths"] = [field_change_document(change) for change in entry.paths]
+        if entry.cosmetic:
+            out["kept"] = list(entry.cosmetic)
     elif entry.spec is not ABSENT:
         out["spec"] = entry.spec
     return out

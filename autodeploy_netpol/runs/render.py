@@ -57,12 +57,10 @@ def run_render(request: RenderRequest) -> RenderRun:
     objects = desired.objects
     if request.chart is not None:
         from ..desired.helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
-        from ..desired.overlay import missing_overlays
 
+        # What the chart at hand cannot render (the extension without its overlays …) was said by
+        # compute_desired, which detected the chart's shape and overlays from the same directory.
         chart = request.chart
-        warnings += [
-            f"warning: {problem}" for problem in missing_overlays(chart.directory, desired.merged_values)
-        ]
         release = auto_deploy_release(
             desired.context,
             app=chart.app,

@@ -95,6 +95,14 @@ CILIUM_CLUSTERWIDE_NETWORK_POLICIES = Resource(
     namespaced=False,
     custom=True,
 )
+CLUSTER_NETWORK_POLICIES = Resource(
+    "policy.networking.k8s.io",
+    "v1alpha2",
+    "clusternetworkpolicies",
+    "ClusterNetworkPolicy",
+    namespaced=False,
+    custom=True,
+)
 PODS = Resource("", "v1", "pods", "Pod", api_class="CoreV1Api", snake="pod")
 NAMESPACES = Resource(
     "", "v1", "namespaces", "Namespace", namespaced=False, api_class="CoreV1Api", snake="namespace"
@@ -236,6 +244,11 @@ class ClusterReader:
     def clusterwide_policies(self) -> Listing:
         """CiliumClusterwideNetworkPolicies (cluster-scoped); skipped with a note without the CRD."""
         return self._collect((CILIUM_CLUSTERWIDE_NETWORK_POLICIES,), None)
+
+    def cluster_network_policies(self) -> Listing:
+        """ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2, cluster-scoped); skipped with a
+        note without the CRD."""
+        return self._collect((CLUSTER_NETWORK_POLICIES,), None)
 
     def pods(self, namespace: str | None, *, label_selector: str | None = None) -> Listing:
         """Pods in ``namespace`` (``None``: all namespaces)."""

@@ -40,6 +40,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
+from . import goyaml
 from .collector import cycle_collector_paused
 
 try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
@@ -84,6 +85,9 @@ def format_path(path: Sequence[PathElement]) -> str:
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that refuses duplicate keys."""
 
+    #: keep the last of repeated keys (as Helm and the API server read rendered manifests)
+    allow_duplicates = False
+
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._scalar_tags: dict[tuple[str, Any], str] = {}
@@ -114,7 +118,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                         key_node,
                         "keys in values files must be plain strings",
                     ) from None
-                if first is not None:
+                if first is not None and not self.allow_duplicates:
                     raise _YamlProblem(
                         f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
                         key_node,
@@ -123,6 +127,44 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                     )
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+class _GoLoader(_Loader):
+    """The same loader, reading plain scalars as Helm does (Go's yaml.v2, ``sources.goyaml``):
+    ``y``/``on`` are booleans, ``1e3`` a number, non-string keys become strings."""
+
+    def resolve(self, kind: type, value: str, implicit: Any) -> str:
+        if kind is ScalarNode and implicit[0]:
+            key = (value, True)
+            tag = self._scalar_tags.get(key)
+            if tag is None:
+                tag = self._scalar_tags[key] = goyaml.plain_scalar(value)[0]
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if all(type(key) is str for key in mapping):
+            return mapping
+        seen: dict[str, Any] = {}
+        if isinstance(node, MappingNode):
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                text = goyaml.json_key(key)
+                if text in seen and seen[text] != key_node.value:
+                    raise _YamlProblem(
+                        f"duplicate key {text!r}: Helm reads {key_node.value} as the key {text!r}",
+                        key_node,
+                        "remove or merge the duplicate; quote keys such as on: or 1: to keep them as written",
+                    )
+                seen[text] = key_node.value
+        return {goyaml.json_key(key): value for key, value in mapping.items()}
+
+
+for _tag in (goyaml.BOOL, goyaml.INT, goyaml.FLOAT, goyaml.NULL):
+    _GoLoader.add_constructor(_tag, goyaml.construct_go_scalar)
 
 
 class _YamlProblem(Exception):
@@ -173,6 +215,24 @@ class YamlDocument:
         node = self.root
         if node is None:
             return Location(self.file, self.start_line, 1)
+        node, _ = self._walk(node, path, key=key)
+        mark = node.start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def scalar(self, path: Sequence[PathElement]) -> tuple[str, str | None] | None:
+        """The text and quoting style (``None`` plain, ``"'"``, ``'"'``, ``"|"``, ``">"``) of the
+        scalar at ``path`` as written, or ``None`` when there is no scalar there."""
+        if self.root is None:
+            return None
+        node, found = self._walk(self.root, path, key=False, exact=True)
+        if not found or not isinstance(node, ScalarNode):
+            return None
+        return node.value, node.style
+
+    @staticmethod
+    def _walk(
+        node: Node, path: Sequence[PathElement], *, key: bool, exact: bool = False
+    ) -> tuple[Node, bool]:
         for index, element in enumerate(path):
             last = index == len(path) - 1
             child: Node | None = None
@@ -181,17 +241,19 @@ class YamlDocument:
                     if isinstance(key_node, ScalarNode) and key_node.value == str(element):
                         # An empty value ('from:' with nothing after it) has its mark past the colon,
                         # at the end of the line; the key is where a person looks.
-                        child = key_node if (key and last) or _is_empty(value_node) else value_node
+                        if exact:
+                            child = value_node
+                        else:
+                            child = key_node if (key and last) or _is_empty(value_node) else value_node
                         break
             elif (
                 isinstance(node, SequenceNode) and isinstance(element, int) and 0 <= element < len(node.value)
             ):
                 child = node.value[element]
             if child is None:
-                break
+                return node, False
             node = child
-        mark = node.start_mark
-        return Location(self.file, mark.line + 1, mark.column + 1)
+        return node, True
 
 
 def _is_empty(node: Node) -> bool:
@@ -428,18 +490,29 @@ def _construct(loader: _Loader, root: Node, path: str) -> Any:
         raise InputError(f"invalid YAML value: {exc}", location=Location(path)) from None
 
 
-def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
-    """Parse every document of a YAML stream; empty documents are skipped."""
-    documents = _plain_documents(text, path)
+def iter_documents(
+    text: str, path: str, *, go_scalars: bool = False, allow_duplicates: bool = False
+) -> Iterator[YamlDocument]:
+    """Parse every document of a YAML stream; empty documents are skipped.
+
+    ``go_scalars``: read plain scalars as Helm and kubectl do (``sources.goyaml``), not PyYAML.
+    ``allow_duplicates``: a repeated key keeps its last value, as Go's yaml.v2 reads it (for what
+    Helm rendered; in the user's files a repeated key is an error).
+    """
+    loader_class = _GoLoader if go_scalars else _Loader
+    documents = _plain_documents(text, path, loader_class)
     if documents is not None:
         yield from documents
         return
-    yield from _full_documents(text, path)
+    yield from _full_documents(text, path, loader_class, allow_duplicates=allow_duplicates)
 
 
-def _full_documents(text: str, path: str) -> Iterator[YamlDocument]:
+def _full_documents(
+    text: str, path: str, loader_class: type[_Loader] | None = None, *, allow_duplicates: bool = False
+) -> Iterator[YamlDocument]:
     """The reference reader: compose each document's node graph, check it, construct from it."""
-    loader = _Loader(text)
+    loader = (loader_class or _Loader)(text)
+    loader.allow_duplicates = allow_duplicates
     try:
         while True:
             try:
@@ -487,10 +560,11 @@ class _NotPlain(Exception):
 _MISSING: Any = object()
 
 
-def _plain_documents(text: str, path: str) -> list[YamlDocument] | None:
+def _plain_documents(text: str, path: str, loader_class: type[_Loader] | None = None) -> list[YamlDocument] | None:
     """Every document of ``text`` read from the parser's events, or ``None`` if the reference
-    reader has to read it (see above)."""
-    loader = _Loader(text)
+    reader has to read it (see above). ``loader_class`` resolves and constructs the scalars
+    (``_GoLoader``: as Helm reads them); a repeated key always goes to the reference reader."""
+    loader = (loader_class or _Loader)(text)
     try:
         return _read_events(loader, text, path)
     except Exception:
@@ -573,7 +647,7 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
             root = _MISSING
         elif kind is DocumentEndEvent:
             if root is not None and root is not _MISSING:
-                compose = partial(_compose_root, text, ordinal)
+                compose = partial(_compose_root, text, ordinal, loader.__class__)
                 documents.append(YamlDocument(path, root, None, root_line + 1, compose=compose))
         elif kind is StreamEndEvent:
             break
@@ -584,9 +658,9 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
     return documents
 
 
-def _compose_root(text: str, ordinal: int) -> Node | None:
+def _compose_root(text: str, ordinal: int, loader_class: type[_Loader]) -> Node | None:
     """The node graph of document number ``ordinal`` (0-based, as the reference reader counts)."""
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         root: Node | None = None
         for _ in range(ordinal + 1):
@@ -598,17 +672,19 @@ def _compose_root(text: str, ordinal: int) -> Node | None:
         loader.dispose()
 
 
-def load_documents(path: str, *, text: str | None = None) -> list[YamlDocument]:
+def load_documents(path: str, *, text: str | None = None, go_scalars: bool = False) -> list[YamlDocument]:
     """Read a (multi-document) YAML or JSON file."""
     if text is None:
         text = read_text(path)
     with cycle_collector_paused():
-        return list(iter_documents(text, path))
+        return list(iter_documents(text, path, go_scalars=go_scalars))
 
 
-def load_mapping(path: str, *, text: str | None = None, what: str = "values file") -> YamlDocument:
+def load_mapping(
+    path: str, *, text: str | None = None, what: str = "values file", go_scalars: bool = False
+) -> YamlDocument:
     """Read a file that must hold exactly one YAML mapping (or nothing: an empty mapping)."""
-    documents = load_documents(path, text=text)
+    documents = load_documents(path, text=text, go_scalars=go_scalars)
     if not documents:
         return YamlDocument(path, {}, None)
     if len(documents) > 1:

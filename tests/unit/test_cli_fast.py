@@ -42,16 +42,18 @@ def click_command(name: str) -> click.Command:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_the_table_names_the_click_options_as_click_declares_them(name):
     spec, command = SPECS[name], click_command(name)
-    options = {opt: param for param in command.params for opt in param.opts}
+    options = {opt: param for param in command.params for opt in (*param.opts, *param.secondary_opts)}
     for written, (keyword, choices) in spec.options.items():
         param = options[written]
         assert isinstance(param, click.Option) and not param.is_flag and not param.multiple
         assert param.name == keyword
         expected = tuple(param.type.choices) if isinstance(param.type, click.Choice) else None
         assert choices == expected, written
-    for written, keyword in spec.flags.items():
+    for written, (keyword, value) in spec.flags.items():
         param = options[written]
         assert isinstance(param, click.Option) and param.is_flag and param.name == keyword
+        with command.make_context(name, [written]) as context:
+            assert context.params[keyword] is value, written
     # every keyword the body gets, with what click passes when the option is not given
     with command.make_context(name, []) as context:
         absent = context.params
@@ -69,10 +71,15 @@ def test_every_fast_command_is_a_click_command():
 
 
 TOKENS = {
-    "validate": ["--format", "--format=json", "text", "json", "yaml", "-r", "--help", "--", "-", ""],
+    "validate": [
+        "--format", "--format=json", "text", "json", "yaml", "-r", "--help", "--", "-", "",
+        "--image-version", "v2.50.0", "--chart-version", "2.100.2", "--overlays", "--no-overlays",
+        "--no-handoff", "--chart",
+    ],
     "render": [
         "--release", "-r", "--namespace", "-n", "--track", "--track=canary", "--ingress-namespace",
         "--project-id", "--chart-version", "--values-out", "--format", "--format=json", "--no-suggest",
+        "--image-version", "v2.91.0", "--overlays", "--no-overlays", "--no-handoff", "--no-handoff=1",
         "--no-suggest=1", "--chart", "--engine", "--api-version", "-rprod", "-r=prod", "--rel",
         "stable", "canary", "rollout", "nope", "yaml", "json", "-x", "--", "-", "", "a.yaml", "b.yaml",
     ],
@@ -133,6 +140,9 @@ LINES = [
     ["render", "--release", "r", "--namespace", "n"],
     ["render", "-r", "production", "--track", "canary", "--format=json", "--project-id", "42"],
     ["render", "--release", "r", "--no-suggest", "--chart-version", "2.100.2", "--ingress-namespace", "ing"],
+    ["validate", "--image-version", "v2.50.0", "--format", "json"],
+    ["validate", "--chart-version", "2.80.0", "--overlays", "--no-handoff"],
+    ["render", "-r", "r", "--image-version", "v2.91.0", "--no-overlays"],
 ]
 
 

@@ -37,17 +37,21 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def reference(text: str) -> list[yamlio.YamlDocument] | InputError:
+def reference(text: str, loader_class: type | None = None) -> list[yamlio.YamlDocument] | InputError:
     try:
-        return list(yamlio._full_documents(text, "f.yaml"))
+        return list(yamlio._full_documents(text, "f.yaml", loader_class))
     except InputError as error:
         return error
 
 
-def assert_agrees(text: str) -> bool:
+#: PyYAML's reading of plain scalars, and Helm's (go_scalars: values files, rendered manifests)
+LOADERS = pytest.mark.parametrize("loader_class", [yamlio._Loader, yamlio._GoLoader], ids=["pyyaml", "go"])
+
+
+def assert_agrees(text: str, loader_class: type | None = None) -> bool:
     """The fast reader's documents equal the reference's; ``True`` if the fast reader read them."""
-    fast = yamlio._plain_documents(text, "f.yaml")
-    expected = reference(text)
+    fast = yamlio._plain_documents(text, "f.yaml", loader_class)
+    expected = reference(text, loader_class)
     if fast is None:
         return False
     assert not isinstance(expected, InputError), f"fast read what the reference refuses: {expected}"
@@ -63,14 +67,15 @@ def assert_agrees(text: str) -> bool:
     return True
 
 
-def test_every_yaml_file_of_the_repository():
+@LOADERS
+def test_every_yaml_file_of_the_repository(loader_class):
     read_fast = 0
     for path in FILES:
         try:
             text = yamlio.read_text(str(path))
         except InputError:
             continue
-        read_fast += assert_agrees(text)
+        read_fast += assert_agrees(text, loader_class)
     assert read_fast > 200  # the fast path is really taken
 
 
@@ -138,16 +143,29 @@ DATA = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(data=DATA, style=st.sampled_from([None, False, True]))
-def test_generated_documents(data, style):
+@given(data=DATA, style=st.sampled_from([None, False, True]), go=st.booleans())
+def test_generated_documents(data, style, go):
     text = yaml.safe_dump({"root": data}, default_flow_style=style, allow_unicode=True)
-    assert_agrees(text)
+    assert_agrees(text, yamlio._GoLoader if go else yamlio._Loader)
 
 
 @settings(max_examples=100, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list("ab:- \n[]{},'\"#&*!?|>~0123456789.")), max_size=60))
-def test_generated_text(text):
+@given(text=st.text(alphabet=st.sampled_from(list("ab:- \n[]{},'\"#&*!?|>~0123456789.")), max_size=60), go=st.booleans())
+def test_generated_text(text, go):
     try:
-        assert_agrees(text)
+        assert_agrees(text, yamlio._GoLoader if go else yamlio._Loader)
     except yaml.YAMLError:  # pragma: no cover - both readers turn these into InputError
         raise
+
+
+@pytest.mark.parametrize("text", ["on: 1\n", "1: a\n", "a: 1\na: 2\n", "<<: {a: 1}\n"])
+def test_go_keys_that_are_not_strings_and_repeats_go_to_the_reference_reader(text):
+    assert yamlio._plain_documents(text, "f.yaml", yamlio._GoLoader) is None
+
+
+def test_helm_reading_of_plain_scalars_is_kept_on_the_fast_path():
+    text = "a: y\nb: 1e3\nc: 0o17\nd: '1e3'\n"
+    [fast] = yamlio._plain_documents(text, "f.yaml", yamlio._GoLoader) or []
+    [slow] = reference(text, yamlio._GoLoader)
+    assert same(fast.data, slow.data)
+    assert fast.data != (yamlio._plain_documents(text, "f.yaml") or [None])[0].data  # PyYAML reads them otherwise
