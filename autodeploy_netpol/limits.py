@@ -61,3 +61,8 @@ FLOW_INFLATE_RATIO = Limit("NETPOL_MAX_FLOW_INFLATE_RATIO", 100, "inflation rati
 FLOW_INFLATE_FLOOR = Limit("NETPOL_FLOW_INFLATE_FLOOR_BYTES", 64 * 1024 * 1024, "bytes inflated before the ratio applies")
 #: One answer of the Kubernetes API, in bytes (a page of --page-size objects).
 RESPONSE_BYTES = Limit("NETPOL_MAX_RESPONSE_BYTES", 256 * 1024 * 1024, "bytes of one API answer")
+
+#: The whole cluster read of one run, in seconds (``--read-deadline``, ``NETPOL_READ_DEADLINE``).
+DEFAULT_READ_DEADLINE = 300.0
+#: Pages one list may take (``--max-pages``, ``NETPOL_MAX_PAGES``): continue tokens that never end stop here.
+DEFAULT_MAX_PAGES = 1000

@@ -5,27 +5,46 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
-
-import click
 
 from .. import files
 from ..errors import ExitCode, NetpolError, ValidationFailed
 from ..masking import encodable, forget_secrets, mask, register_secrets
 
+# Nothing here imports click at module level: cli/fast.py runs validate and render without it.
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format for findings.",
-)
+#: ``--format`` of the commands that print findings.
+FINDINGS_FORMATS = ("text", "json")
+
+
+def format_option(function: F) -> F:
+    """Add ``--format text|json`` (text by default)."""
+    import click
+
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FINDINGS_FORMATS),
+        default=FINDINGS_FORMATS[0],
+        show_default=True,
+        help="Output format for findings.",
+    )(function)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Write ``text`` (and a newline) to standard output or error, as ``click.echo`` writes text.
+
+    Unlike ``click.echo`` it does not strip ANSI sequences when the stream is no terminal: what
+    comes from an input is escaped before it is printed (the one escaper, report/escape.py, and
+    JSON quoting in messages and field paths), so a terminal and a log see the same bytes.
+    """
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n" if nl else text)
+    stream.flush()
 
 
 def env_default(*names: str) -> str | None:
@@ -63,7 +82,8 @@ def print_error(error: NetpolError) -> None:
 
 def debug_enabled() -> bool:
     """Whether --debug was given to the command line or NETPOL_DEBUG is set."""
-    context = click.get_current_context(silent=True)
+    click = sys.modules.get("click")  # the fast path of validate/render runs without click
+    context = click.get_current_context(silent=True) if click is not None else None
     if context is not None and context.find_root().params.get("debug"):
         return True
     return os.environ.get(DEBUG_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
@@ -85,6 +105,8 @@ def report_internal_error(error: BaseException) -> int:
     summary = summary if len(summary) <= 400 else summary[:397] + "..."
     stream = sys.stderr
     if debug_enabled():
+        import traceback
+
         stream.write(mask("".join(traceback.format_exception(error))))
     stream.write(f"internal error: {summary}\n  hint: {INTERNAL_ERROR_HINT}\n")
     return int(ExitCode.INTERNAL)
@@ -157,9 +179,12 @@ def _run_command(function: Callable[..., Any], args: Any, kwargs: Any) -> int:
         return 130
     except BrokenPipeError:
         return int(ExitCode.OK)
-    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-        raise  # click's own ways to end a command (usage errors: exit 2)
     except SystemExit:
         raise
     except Exception as error:  # the one place an unexpected error (MemoryError too) becomes exit 70
+        click = sys.modules.get("click")  # not imported on the fast path of validate/render
+        if click is not None and isinstance(
+            error, (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
+        ):
+            raise  # click's own ways to end a command (usage errors: exit 2)
         return report_internal_error(error)
