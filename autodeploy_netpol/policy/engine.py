@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..kube.defaults import CILIUM_RESERVED_PREFIX
+from ..kube.defaults import ACCEPT, ADMIN_TIER, BASELINE_TIER, CILIUM_RESERVED_PREFIX, DENY, PASS
 from .endpoints import POD, Endpoint, NamedPort
 from .intervals import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from .inventory import Inventory, Workload, build_inventory, namespace_labels
@@ -24,14 +24,82 @@ from .selectors import cilium_labels
 CACHE_LIMIT = 500_000
 
 
+#: The layers a connection passes, in order (cluster-scoped tiers around NetworkPolicy).
+ADMIN_LAYER, POLICY_LAYER, BASELINE_LAYER, DEFAULT_LAYER = (
+    "Admin tier",
+    "NetworkPolicy",
+    "Baseline tier",
+    "default",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which connections one layer decided for one side, and how: a tier rule (``rule``), the
+    NetworkPolicy layer (``policies`` allowed, or isolated without allowing; ``rule`` a Cilium deny
+    rule when one removed them), or the default (nothing decided: allowed)."""
+
+    conns: ConnectionSet
+    allowed: bool
+    layer: str
+    rule: Rule | None = None
+    policies: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``denied by anp:x rule 'deny-all' (ingress[0]), Admin tier priority 10`` and the like."""
+        verb = "allowed" if self.allowed else "denied"
+        if self.rule is not None and self.rule.action:
+            action = "passed on to the next tier by" if self.rule.action == PASS else f"{verb} by"
+            return f"{action} {self.rule.describe_origin()}, {self.rule.tier_position()}"
+        if self.rule is not None:
+            return f"denied by a deny rule of {self.rule.policy}"
+        if self.layer == POLICY_LAYER:
+            if self.allowed:
+                return f"allowed by {', '.join(self.policies)}" if self.policies else "allowed: not isolated"
+            return f"isolated by {', '.join(self.policies)} and no rule allows it"
+        return "allowed: no policy decides it"
+
+
+@dataclass(frozen=True)
+class SideResult:
+    """What one side (egress of the source, ingress of the destination) allows towards one peer."""
+
+    allowed: ConnectionSet
+    #: what the NetworkPolicy layer's allow rules grant before Cilium deny rules
+    granted: ConnectionSet
+    allowing: tuple[str, ...]
+    denying: tuple[str, ...]
+    decisions: tuple[Decision, ...]
+
+    def decision_for(self, protocol: str, port: int) -> Decision | None:
+        """The decision that settled ``protocol``/``port`` (a Pass only hands it over: never this)."""
+        for decision in self.decisions:
+            if decision.conns.allows(protocol, port) and not (decision.rule and decision.rule.action == PASS):
+                return decision
+        return None
+
+    def passed_by(self, protocol: str, port: int) -> Decision | None:
+        """The Pass rule that handed ``protocol``/``port`` on from the Admin tier, if one did."""
+        for decision in self.decisions:
+            if decision.conns.allows(protocol, port) and decision.rule and decision.rule.action == PASS:
+                return decision
+        return None
+
+
 @dataclass(frozen=True)
 class Side:
-    """One direction of one endpoint: the rules that apply, and whether it is isolated."""
+    """One direction of one endpoint: the rules that apply, and whether it is isolated.
+
+    ``allow``/``deny``/``isolated`` are the NetworkPolicy layer (NetworkPolicy and Cilium);
+    ``admin`` and ``baseline`` the cluster-scoped tiers' rules, in evaluation order.
+    """
 
     isolated: bool
     allow: tuple[Rule, ...]
     deny: tuple[Rule, ...]
     policies: tuple[str, ...]  # policies selecting the endpoint for this direction
+    admin: tuple[Rule, ...] = ()
+    baseline: tuple[Rule, ...] = ()
 
     def allowed(
         self,
@@ -44,46 +112,149 @@ class Side:
 
         ``ports_of`` are the named ports of the connection's destination.
         """
+        result = self.decide(peer, peer_ns_labels, peer_view, ports_of)
+        return result.granted, result.allowed, result.allowing, result.denying
+
+    def decide(
+        self,
+        peer: Endpoint,
+        peer_ns_labels: Mapping[str, str],
+        peer_view: Mapping[str, str],
+        ports_of: tuple[NamedPort, ...],
+    ) -> SideResult:
+        """Every layer in turn: the Admin tier's rules (first match decides; Pass hands over),
+        the NetworkPolicy layer (final for an isolated side), the Baseline tier, the default."""
+        decisions: list[Decision] = []
+        passes: list[Decision] = []
+        accepted = NO_CONNECTIONS
+        undecided = ALL_CONNECTIONS
         allowing: list[str] = []
         denying: list[str] = []
-        if self.isolated:
-            granted = NO_CONNECTIONS
-            for rule in self.allow:
-                if rule.matches_peer(peer, peer_ns_labels, peer_view):
-                    ports = rule.ports.resolve(ports_of)
-                    if ports:
-                        granted = granted.union(ports)
+        for rule in self.admin:
+            if not undecided:
+                break
+            if rule.matches_peer(peer, peer_ns_labels, peer_view):
+                conns = rule.ports.resolve(ports_of).intersection(undecided)
+                if conns:
+                    undecided = undecided.difference(conns)
+                    if rule.action == ACCEPT:
+                        accepted = accepted.union(conns)
                         allowing.append(str(rule.policy))
-        else:
-            granted = ALL_CONNECTIONS
-        result = granted
-        for rule in self.deny:
-            if result and rule.matches_peer(peer, peer_ns_labels, peer_view):
-                ports = rule.ports.resolve(ports_of)
-                if ports and result.intersection(ports):
-                    result = result.difference(ports)
-                    denying.append(str(rule.policy))
-        return granted, result, tuple(dict.fromkeys(allowing)), tuple(dict.fromkeys(denying))
+                    elif rule.action == DENY:
+                        denying.append(str(rule.policy))
+                    (passes if rule.action == PASS else decisions).append(
+                        Decision(conns, rule.action == ACCEPT, ADMIN_LAYER, rule)
+                    )
+        # Pass hands its connections to the next layer, as if the Admin tier had not matched them
+        remaining = ALL_CONNECTIONS.difference(accepted)
+        for decision in decisions:
+            if not decision.allowed:
+                remaining = remaining.difference(decision.conns)
+        granted = ALL_CONNECTIONS
+        if remaining and (self.isolated or self.deny):
+            if self.isolated:
+                granted = NO_CONNECTIONS
+                np_allowing: list[str] = []
+                for rule in self.allow:
+                    if rule.matches_peer(peer, peer_ns_labels, peer_view):
+                        ports = rule.ports.resolve(ports_of)
+                        if ports:
+                            granted = granted.union(ports)
+                            np_allowing.append(str(rule.policy))
+            np_result = granted
+            deny_rules: list[tuple[Rule, ConnectionSet]] = []
+            for rule in self.deny:
+                if np_result and rule.matches_peer(peer, peer_ns_labels, peer_view):
+                    ports = rule.ports.resolve(ports_of)
+                    if ports and np_result.intersection(ports):
+                        deny_rules.append((rule, np_result.intersection(ports).intersection(remaining)))
+                        np_result = np_result.difference(ports)
+                        denying.append(str(rule.policy))
+            for rule, conns in deny_rules:
+                if conns:
+                    decisions.append(Decision(conns, False, POLICY_LAYER, rule))
+            if self.isolated:
+                let_in = np_result.intersection(remaining)
+                named = tuple(dict.fromkeys(np_allowing))
+                if let_in:
+                    decisions.append(Decision(let_in, True, POLICY_LAYER, None, named))
+                    allowing.extend(named)
+                shut = remaining.difference(granted)
+                if shut:
+                    decisions.append(Decision(shut, False, POLICY_LAYER, None, self.policies))
+                accepted = accepted.union(let_in)
+                remaining = NO_CONNECTIONS
+            else:
+                remaining = remaining.intersection(np_result)
+        handed_over = NO_CONNECTIONS  # a Pass in the last tier hands over to the default
+        for rule in self.baseline:
+            if not remaining:
+                break
+            if rule.matches_peer(peer, peer_ns_labels, peer_view):
+                conns = rule.ports.resolve(ports_of).intersection(remaining)
+                if conns:
+                    remaining = remaining.difference(conns)
+                    decision = Decision(conns, rule.action != DENY, BASELINE_LAYER, rule)
+                    if rule.action == DENY:
+                        denying.append(str(rule.policy))
+                    elif rule.action == ACCEPT:
+                        accepted = accepted.union(conns)
+                        allowing.append(str(rule.policy))
+                    else:
+                        handed_over = handed_over.union(conns)
+                        passes.append(decision)
+                        continue
+                    decisions.append(decision)
+        remaining = remaining.union(handed_over)
+        if remaining:
+            accepted = accepted.union(remaining)
+            decisions.append(Decision(remaining, True, DEFAULT_LAYER))
+        return SideResult(
+            accepted,
+            granted,
+            tuple(dict.fromkeys(allowing)),
+            tuple(dict.fromkeys(denying)),
+            (*decisions, *passes),
+        )
+
+    @property
+    def restricted(self) -> bool:
+        """Whether anything on this side can refuse a connection."""
+        return self.isolated or bool(self.deny) or bool(self.admin) or bool(self.baseline)
 
 
 OPEN_SIDE = Side(False, (), (), ())
 
 
+def tier_rules(selecting: Sequence[Policy], tier: str, direction: str) -> tuple[Rule, ...]:
+    """The ``tier``'s rules of ``direction`` among ``selecting``, in evaluation order."""
+    ordered = sorted((p for p in selecting if p.tier == tier), key=lambda p: p.order)
+    return tuple(rule for policy in ordered for rule in policy.tier_rules if rule.direction == direction)
+
+
 def side_of(selecting: Sequence[Policy], direction: str) -> Side:
     """The ``direction`` side of a pod that exactly the policies ``selecting`` select."""
+    layer = [policy for policy in selecting if not policy.tier]
     isolated = any(
-        (policy.isolates_ingress if direction == INGRESS else policy.isolates_egress) for policy in selecting
+        (policy.isolates_ingress if direction == INGRESS else policy.isolates_egress) for policy in layer
     )
-    rules = [rule for policy in selecting for rule in policy.rules if rule.direction == direction]
+    rules = [rule for policy in layer for rule in policy.rules if rule.direction == direction]
     names = tuple(
         dict.fromkeys(
             str(p.ref)
-            for p in selecting
+            for p in layer
             if (p.isolates_ingress if direction == INGRESS else p.isolates_egress)
             or any(r.direction == direction for r in p.rules)
         )
     )
-    return Side(isolated, tuple(r for r in rules if not r.deny), tuple(r for r in rules if r.deny), names)
+    return Side(
+        isolated,
+        tuple(r for r in rules if not r.deny),
+        tuple(r for r in rules if r.deny),
+        names,
+        tier_rules(selecting, ADMIN_TIER, direction),
+        tier_rules(selecting, BASELINE_TIER, direction),
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +272,19 @@ class PairConnectivity:
     allowed_by: tuple[str, ...]  # policies whose rules allowed (egress of src, ingress of dst)
     denied_by: tuple[str, ...]  # policies whose deny rules removed something
     caveats: tuple[str, ...]  # unmodelled parts of the policies involved
+    #: each side layer by layer: which rule of which tier decided what
+    egress_result: SideResult | None = None
+    ingress_result: SideResult | None = None
+
+    @property
+    def tiered(self) -> bool:
+        """Whether a cluster-scoped tier's rule decided (or passed on) some of this traffic."""
+        return any(
+            decision.rule is not None and decision.rule.action
+            for result in (self.egress_result, self.ingress_result)
+            if result is not None
+            for decision in result.decisions
+        )
 
 
 @dataclass(frozen=True)
@@ -223,9 +407,9 @@ class Model:
         """Policies whose subject selector selects ``endpoint`` (a pod)."""
         if endpoint.kind != POD:
             return []
-        _, cilium, _ = self._view(endpoint)
+        ns_labels, cilium, _ = self._view(endpoint)
         candidates = [*self._by_namespace.get(endpoint.namespace, ()), *self._clusterwide]
-        return [policy for policy in candidates if policy.selects(endpoint, cilium)]
+        return [policy for policy in candidates if policy.selects(endpoint, cilium, ns_labels)]
 
     def rule_matches(self, rule: Rule, peer: Endpoint) -> bool:
         """Whether ``rule``'s peers include ``peer`` (ports aside)."""
@@ -253,30 +437,29 @@ class Model:
         dst_ns, dst_view, dst_ports = self._view(dst)
         egress_side = self.side(src, EGRESS)
         ingress_side = self.side(dst, INGRESS)
-        egress_granted, egress, egress_allow, egress_deny = egress_side.allowed(
-            dst, dst_ns, dst_view, dst_ports
-        )
-        ingress_granted, ingress, ingress_allow, ingress_deny = ingress_side.allowed(
-            src, src_ns, src_view, dst_ports
-        )
+        egress_result = egress_side.decide(dst, dst_ns, dst_view, dst_ports)
+        ingress_result = ingress_side.decide(src, src_ns, src_view, dst_ports)
         caveats = tuple(
             dict.fromkeys(
                 f"{rule.policy}: {note}"
-                for rule in (*egress_side.allow, *egress_side.deny, *ingress_side.allow, *ingress_side.deny)
+                for side in (egress_side, ingress_side)
+                for rule in (*side.admin, *side.allow, *side.deny, *side.baseline)
                 for note in rule.unmodelled
             )
         )
         pair = PairConnectivity(
-            egress.intersection(ingress),
-            egress,
-            ingress,
-            egress_granted,
-            ingress_granted,
+            egress_result.allowed.intersection(ingress_result.allowed),
+            egress_result.allowed,
+            ingress_result.allowed,
+            egress_result.granted,
+            ingress_result.granted,
             egress_side.isolated,
             ingress_side.isolated,
-            tuple(dict.fromkeys((*egress_allow, *ingress_allow))),
-            tuple(dict.fromkeys((*egress_deny, *ingress_deny))),
+            tuple(dict.fromkeys((*egress_result.allowing, *ingress_result.allowing))),
+            tuple(dict.fromkeys((*egress_result.denying, *ingress_result.denying))),
             caveats,
+            egress_result,
+            ingress_result,
         )
         if len(self._pairs) > CACHE_LIMIT:
             self._pairs.clear()
@@ -305,7 +488,9 @@ class Model:
             caveats = (*pair.caveats, f"protocol {protocol} not modelled; verdict follows isolation only")
         allowed = egress_ok and ingress_ok
         policies: tuple[str, ...]
-        if allowed:
+        if protocol_name in ("TCP", "UDP", "SCTP") and pair.tiered:
+            reason, policies = _tiered_reason(pair, src, dst, protocol_name, port, egress_ok)
+        elif allowed:
             reason = (
                 "allowed by " + ", ".join(pair.allowed_by)
                 if pair.allowed_by
@@ -334,5 +519,55 @@ class Model:
         """What the model does not cover, per policy (for reports)."""
         return [f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes]
 
+    def warnings(self) -> list[str]:
+        """What the API server would reject in the policies, read anyway (for reports)."""
+        return [f"{policy.ref}: {warning}" for policy in self.policies for warning in policy.warnings]
 
-__all__ = ["Model", "PairConnectivity", "PolicyError", "Side", "Verdict", "side_of"]
+
+def _tiered_reason(
+    pair: PairConnectivity, src: Endpoint, dst: Endpoint, protocol: str, port: int, egress_ok: bool
+) -> tuple[str, tuple[str, ...]]:
+    """The reason for a verdict some cluster-scoped tier took part in: which rule of which tier (or
+    which layer) decided each side, and the Pass that handed it on."""
+    parts: list[str] = []
+    policies: list[str] = []
+    sides = (("egress of", src, pair.egress_result), ("ingress of", dst, pair.ingress_result))
+    allowed = egress_ok and pair.ingress.allows(protocol, port)
+    for label, endpoint, result in sides:
+        if result is None:
+            continue
+        decision = result.decision_for(protocol, port)
+        if decision is None or (not allowed and decision.allowed):
+            continue  # an allowed side says nothing about why the flow is dropped
+        if decision.layer == DEFAULT_LAYER and not any(d.rule for d in result.decisions):
+            continue
+        text = decision.describe()
+        handed = result.passed_by(protocol, port)
+        if handed is not None and handed.rule is not None:
+            text += f" (after {handed.rule.describe_origin()} passed it on)"
+        parts.append(f"{label} {endpoint}: {text}")
+        if decision.rule is not None:
+            policies.append(str(decision.rule.policy))
+        else:
+            policies.extend(decision.policies)
+        if not allowed:
+            break
+    verb = "allowed" if allowed else "dropped"
+    return f"{verb} — " + "; ".join(parts) if parts else verb, tuple(dict.fromkeys(policies))
+
+
+__all__ = [
+    "ADMIN_LAYER",
+    "BASELINE_LAYER",
+    "DEFAULT_LAYER",
+    "POLICY_LAYER",
+    "Decision",
+    "Model",
+    "PairConnectivity",
+    "PolicyError",
+    "Side",
+    "SideResult",
+    "Verdict",
+    "side_of",
+    "tier_rules",
+]

@@ -8,16 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
-from ..kube.names import WORKLOAD_KINDS
+from ..kube.names import NODE, POD, POLICY_KINDS, REPLICA_SET, WORKLOAD_KINDS
 from .endpoints import NamedPort
-from .policies import COMPILED_KINDS
+from .policies import is_compiled
 
 
 @dataclass(frozen=True, order=True)
 class Workload:
     """Pods that share namespace, controller, labels and named ports (one equivalence class member).
 
-    ``name`` is the controller's (Deployment name; the Pod name for a bare pod).
+    ``name`` is the controller's (Deployment name; the Pod name for a bare pod or a static pod).
+    A controller whose pods differ (the two ReplicaSets of a rolling update, a pod template
+    beside pods created from an older one) is several Workload entries with one ``qualified_name``:
+    :func:`display_names` names each variant.
     """
 
     namespace: str
@@ -90,14 +93,21 @@ def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
 
 
 def _controller_name(manifest: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[str, str]:
-    """(kind, name) of the controller owning a Pod or ReplicaSet, or the object itself."""
+    """(kind, name) of the controller owning a Pod or ReplicaSet, or the object itself.
+
+    A static pod's mirror pod is "owned" by its Node, which controls no pods: it stays a Pod of
+    its own (every static pod of a node differs). An owner reference without a kind names its
+    owner as a Pod would (netpol-analyzer does the same).
+    """
     metadata = manifest.get("metadata") or {}
     name = str(metadata.get("name") or metadata.get("generateName") or "(unnamed)")
     for owner in metadata.get("ownerReferences") or []:
         if not isinstance(owner, Mapping) or not owner.get("controller", True):
             continue
-        owner_kind, owner_name = str(owner.get("kind")), str(owner.get("name"))
-        if owner_kind == "ReplicaSet":
+        owner_kind, owner_name = str(owner.get("kind") or POD), str(owner.get("name"))
+        if owner_kind == NODE:
+            break
+        if owner_kind == REPLICA_SET:
             template_hash = labels.get("pod-template-hash")
             if template_hash and owner_name.endswith(f"-{template_hash}"):
                 return "Deployment", owner_name[: -len(template_hash) - 1]
@@ -132,6 +142,55 @@ def workload_of(manifest: Mapping[str, Any], default_namespace: str = "default")
     return Workload(namespace, name, kind, tuple(sorted(labels.items())), named)
 
 
+def _variant_label(
+    labels: Mapping[str, str],
+    ports: tuple[NamedPort, ...],
+    shared: Mapping[str, str],
+    keys: set[str],
+    shared_ports: set[NamedPort],
+) -> str:
+    """``pods with version=v2``, ``pods without version``, ``pods with port http=TCP/8080``."""
+    having = [f"{key}={value}" for key, value in sorted(labels.items()) if shared.get(key) != value]
+    having += [
+        f"port {name}={protocol}/{number}"
+        for name, protocol, number in ports
+        if (name, protocol, number) not in shared_ports
+    ]
+    lacking = sorted(keys - set(labels))
+    parts = []
+    if having:
+        parts.append("with " + ",".join(having))
+    if lacking:
+        parts.append("without " + ",".join(lacking))
+    return "pods " + " ".join(parts) if parts else "other pods"
+
+
+def display_names(workloads: Iterable[Workload]) -> dict[Workload, str]:
+    """How reports name each workload: ``ns/name``, or when pods of one controller differ (in
+    labels or named ports) each kind of pod as a variant, ``ns/web[pods with version=v2]`` — named
+    by what sets it apart from the others (``no version``: a label the others carry)."""
+    groups: dict[str, list[Workload]] = {}
+    for workload in workloads:
+        group = groups.setdefault(workload.qualified_name, [])
+        if workload not in group:
+            group.append(workload)
+    names: dict[Workload, str] = {}
+    for name, group in groups.items():
+        identities = {(w.labels, w.named_ports) for w in group}
+        if len(identities) == 1:
+            for workload in group:
+                names[workload] = name
+            continue
+        label_sets = [dict(w.labels) for w in group]
+        shared = {k: v for k, v in label_sets[0].items() if all(other.get(k) == v for other in label_sets)}
+        keys = {key for labels in label_sets for key in labels}
+        shared_ports = set(group[0].named_ports).intersection(*(set(w.named_ports) for w in group))
+        for workload in group:
+            variant = _variant_label(dict(workload.labels), workload.named_ports, shared, keys, shared_ports)
+            names[workload] = f"{name}[{variant}]"
+    return names
+
+
 def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str = "default") -> Inventory:
     """Sort manifests into policies, namespaces and workloads; other kinds are ignored.
 
@@ -148,10 +207,10 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
         metadata = manifest.get("metadata") or {}
         if type(metadata) is not dict and not isinstance(metadata, Mapping):
             metadata = {}
-        if kind in COMPILED_KINDS:
+        if is_compiled(manifest):
             inventory.policies.append(manifest)
             inventory.policy_origins.append(index)
-            if kind != "CiliumClusterwideNetworkPolicy":
+            if kind in POLICY_KINDS:
                 namespace = str(metadata.get("namespace") or default_namespace)
                 if inventory.namespaces.get(namespace, {}).get(NAMESPACE_NAME_LABEL) != namespace:
                     inventory.add_namespace(namespace)  # (thousands of policies share a few namespaces)
