@@ -72,6 +72,13 @@ TIER_PORT_PROTOCOL = "TCP"
 #: The one name a BaselineAdminNetworkPolicy may have.
 BASELINE_ADMIN_NAME = "default"
 
+#: The Namespace label OVN-Kubernetes requires (set at creation) before a primary user-defined
+#: network may serve the namespace; and the role of a network that replaces the pod network.
+PRIMARY_UDN_LABEL = "k8s.ovn.org/primary-user-defined-network"
+PRIMARY_ROLE = "Primary"
+#: The network a pod is on without a primary user-defined network.
+DEFAULT_POD_NETWORK = ""
+
 #: The label the API server gives every Namespace: its own name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 

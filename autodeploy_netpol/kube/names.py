@@ -39,6 +39,19 @@ CONTROLLER_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, CRON
 #: Everything that tells the connectivity engine which pods exist: controllers and bare pods.
 WORKLOAD_KINDS = (*CONTROLLER_KINDS, POD)
 
+#: OVN-Kubernetes user-defined networks (``k8s.ovn.org``): a namespace on a primary one is cut
+#: off from the cluster's default pod network and from every other primary network.
+USER_DEFINED_NETWORK = "UserDefinedNetwork"
+CLUSTER_USER_DEFINED_NETWORK = "ClusterUserDefinedNetwork"
+OVN_GROUP = "k8s.ovn.org"
+NETWORK_KINDS = (USER_DEFINED_NETWORK, CLUSTER_USER_DEFINED_NETWORK)
+
+#: KubeVirt: a VirtualMachine runs in a virt-launcher pod carrying its template's labels.
+VIRTUAL_MACHINE = "VirtualMachine"
+VIRTUAL_MACHINE_INSTANCE = "VirtualMachineInstance"
+KUBEVIRT_GROUP = "kubevirt.io"
+VM_KINDS = (VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE)
+
 #: The owner a static pod's mirror pod names: the node it runs on (not a controller of pods).
 NODE = "Node"
 

@@ -196,6 +196,12 @@ class ClassIndex:
         self.base_of: dict[str, str] = {name: base for base, names in self.variants.items() for name in names}
         self.pod_count = len(self.endpoints)
         self.pods = (1 << self.pod_count) - 1
+        #: pod classes per network, when some namespace is on a primary user-defined network
+        self.network_bits: dict[str, int] = {}
+        if model.networks.any:
+            for index, endpoint in enumerate(self.endpoints):
+                network = model.networks.network(endpoint.namespace)
+                self.network_bits[network] = self.network_bits.get(network, 0) | (1 << index)
         # external address ranges, cut at every boundary
         cuts = sorted({ALL_IPV4[0], ALL_IPV4[1] + 1, *(b for b in boundaries if 0 <= b <= ALL_IPV4[1] + 1)})
         spans = [(cuts[i], cuts[i + 1] - 1) for i in range(len(cuts) - 1)]
@@ -769,9 +775,13 @@ def _edges(sides: _Sides, focus: int | None = None) -> Edges:
                     previous = edges.get((s, d))
                     edges[(s, d)] = conns if previous is None else previous.union(conns)
 
+    networks = universe.network_bits
     for dst in range(universe.size):
         # outside nodes are reached only from pods
         atoms = sides.atoms(dst, INGRESS) if dst < pod_count else [(universe.pods, ALL_CONNECTIONS)]
+        if networks and dst < pod_count:  # pods reach only pods on their own network
+            reach = next(bits for bits in networks.values() if bits >> dst & 1) | ~universe.pods
+            atoms = [(bits & reach, conns) for bits, conns in atoms if bits & reach]
         if focus is not None and not (focus >> dst & 1):
             atoms = [(bits & focus, conns) for bits, conns in atoms if bits & focus]
         dst_keys = node_keys[dst]

@@ -17,6 +17,7 @@ from ..kube.defaults import ACCEPT, ADMIN_TIER, BASELINE_TIER, CILIUM_RESERVED_P
 from .endpoints import POD, Endpoint, NamedPort
 from .intervals import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from .inventory import Inventory, Workload, build_inventory, namespace_labels
+from .networks import NO_NETWORKS, Networks, primary_networks
 from .policies import EGRESS, INGRESS, Policy, PolicyCompiler, PolicyError, Rule, compile_policy
 from .selectors import cilium_labels
 
@@ -275,6 +276,8 @@ class PairConnectivity:
     #: each side layer by layer: which rule of which tier decided what
     egress_result: SideResult | None = None
     ingress_result: SideResult | None = None
+    #: why nothing can flow whatever the policies say (pods on different primary networks)
+    separated: str = ""
 
     @property
     def tiered(self) -> bool:
@@ -308,8 +311,11 @@ class Model:
         policies: Sequence[Policy],
         namespaces: Mapping[str, Mapping[str, str]] | None = None,
         workloads: Sequence[Workload] = (),
+        networks: Networks = NO_NETWORKS,
     ) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
+        #: which network each namespace's pods are on (primary user-defined networks)
+        self.networks = networks
         self.namespaces: dict[str, dict[str, str]] = {
             name: namespace_labels(name, labels) for name, labels in (namespaces or {}).items()
         }
@@ -374,7 +380,10 @@ class Model:
         compiled: list[Policy] = []
         for manifest in inventory.policies:
             compiled.extend(compile_one(manifest))
-        return cls(compiled, inventory.namespaces, inventory.workloads)
+        networks = (
+            primary_networks(inventory.networks, inventory.namespaces) if inventory.networks else NO_NETWORKS
+        )
+        return cls(compiled, inventory.namespaces, inventory.workloads, networks)
 
     # ------------------------------------------------------------------------------ queries
 
@@ -411,6 +420,19 @@ class Model:
         candidates = [*self._by_namespace.get(endpoint.namespace, ()), *self._clusterwide]
         return [policy for policy in candidates if policy.selects(endpoint, cilium, ns_labels)]
 
+    def separated(self, src: Endpoint, dst: Endpoint) -> str:
+        """Why ``src`` and ``dst`` cannot reach each other whatever the policies say ('' when they can):
+        pods on different primary networks."""
+        if not self.networks.any or src.kind != POD or dst.kind != POD:
+            return ""
+        left, right = self.networks.network(src.namespace), self.networks.network(dst.namespace)
+        if left == right:
+            return ""
+        return (
+            f"dropped — {src} and {dst} are on different networks "
+            f"({left or 'the pod network'}, {right or 'the pod network'}): no policy connects them"
+        )
+
     def rule_matches(self, rule: Rule, peer: Endpoint) -> bool:
         """Whether ``rule``'s peers include ``peer`` (ports aside)."""
         ns_labels, cilium, _ = self._view(peer)
@@ -439,6 +461,7 @@ class Model:
         ingress_side = self.side(dst, INGRESS)
         egress_result = egress_side.decide(dst, dst_ns, dst_view, dst_ports)
         ingress_result = ingress_side.decide(src, src_ns, src_view, dst_ports)
+        separated = self.separated(src, dst)
         caveats = tuple(
             dict.fromkeys(
                 f"{rule.policy}: {note}"
@@ -448,7 +471,7 @@ class Model:
             )
         )
         pair = PairConnectivity(
-            egress_result.allowed.intersection(ingress_result.allowed),
+            NO_CONNECTIONS if separated else egress_result.allowed.intersection(ingress_result.allowed),
             egress_result.allowed,
             ingress_result.allowed,
             egress_result.granted,
@@ -460,6 +483,7 @@ class Model:
             caveats,
             egress_result,
             ingress_result,
+            separated,
         )
         if len(self._pairs) > CACHE_LIMIT:
             self._pairs.clear()
@@ -486,9 +510,11 @@ class Model:
             egress_ok = not pair.egress_isolated
             ingress_ok = not pair.ingress_isolated
             caveats = (*pair.caveats, f"protocol {protocol} not modelled; verdict follows isolation only")
-        allowed = egress_ok and ingress_ok
+        allowed = egress_ok and ingress_ok and not pair.separated
         policies: tuple[str, ...]
-        if protocol_name in ("TCP", "UDP", "SCTP") and pair.tiered:
+        if pair.separated:
+            reason, policies = pair.separated, ()
+        elif protocol_name in ("TCP", "UDP", "SCTP") and pair.tiered:
             reason, policies = _tiered_reason(pair, src, dst, protocol_name, port, egress_ok)
         elif allowed:
             reason = (
@@ -517,7 +543,9 @@ class Model:
 
     def notes(self) -> list[str]:
         """What the model does not cover, per policy (for reports)."""
-        return [f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes]
+        return [f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes] + list(
+            self.networks.notes
+        )
 
     def warnings(self) -> list[str]:
         """What the API server would reject in the policies, read anyway (for reports)."""

@@ -8,8 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
-from ..kube.names import NODE, POD, POLICY_KINDS, REPLICA_SET, WORKLOAD_KINDS
+from ..kube.names import (
+    KUBEVIRT_GROUP,
+    NODE,
+    POD,
+    POLICY_KINDS,
+    REPLICA_SET,
+    VIRTUAL_MACHINE_INSTANCE,
+    VM_KINDS,
+    WORKLOAD_KINDS,
+)
 from .endpoints import NamedPort
+from .networks import is_network
 from .policies import is_compiled
 
 
@@ -47,6 +57,8 @@ class Inventory:
     workloads: list[Workload] = field(default_factory=list)
     #: indexes into the input of the objects that became policies (to locate errors)
     policy_origins: list[int] = field(default_factory=list)
+    #: OVN-Kubernetes user-defined networks (see :mod:`.networks`)
+    networks: list[Mapping[str, Any]] = field(default_factory=list)
 
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         merged = {str(k): str(v) for k, v in (labels or {}).items()}
@@ -61,17 +73,41 @@ def namespace_labels(name: str, labels: Mapping[str, str] | None) -> dict[str, s
     return merged
 
 
+def _is_vm(manifest: Mapping[str, Any]) -> bool:
+    api_version = manifest.get("apiVersion")
+    return manifest.get("kind") in VM_KINDS and (
+        api_version is None or str(api_version).split("/")[0] == KUBEVIRT_GROUP
+    )
+
+
 def _pod_template(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
     kind = manifest.get("kind")
     spec = manifest.get("spec") or {}
     if not isinstance(spec, Mapping):
         return None
-    if kind == "Pod":
+    if kind in ("Pod", VIRTUAL_MACHINE_INSTANCE):
         return manifest
     if kind == "CronJob":
         spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
     template = spec.get("template") if isinstance(spec, Mapping) else None
     return template if isinstance(template, Mapping) else None
+
+
+def _vm_named_ports(vm_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
+    """Named ports of a KubeVirt VM: ``domain.devices.interfaces[].ports[]`` (``port``, ``protocol``)."""
+    ports: set[NamedPort] = set()
+    devices = (vm_spec.get("domain") or {}).get("devices") or {}
+    for interface in devices.get("interfaces") or [] if isinstance(devices, Mapping) else []:
+        for port in (interface.get("ports") or []) if isinstance(interface, Mapping) else []:
+            if isinstance(port, Mapping) and port.get("name") and isinstance(port.get("port"), int):
+                ports.add(
+                    (
+                        str(port["name"]),
+                        str(port.get("protocol") or CONTAINER_PORT_PROTOCOL).upper(),
+                        port["port"],
+                    )
+                )
+    return tuple(sorted(ports))
 
 
 def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
@@ -116,7 +152,8 @@ def _controller_name(manifest: Mapping[str, Any], labels: Mapping[str, str]) -> 
 
 
 def workload_of(manifest: Mapping[str, Any], default_namespace: str = "default") -> Workload | None:
-    """The workload a Pod or controller manifest stands for (``None`` when it has no pod template)."""
+    """The workload a Pod, controller or KubeVirt VM manifest stands for (``None`` when it has no
+    pod template). A VirtualMachine's pod (virt-launcher) carries its template's labels."""
     template = _pod_template(manifest)
     if template is None:
         return None
@@ -131,14 +168,15 @@ def workload_of(manifest: Mapping[str, Any], default_namespace: str = "default")
     namespace = str(metadata.get("namespace") or default_namespace)
     kind, name = (
         _controller_name(manifest, labels)
-        if manifest.get("kind") in ("Pod", "ReplicaSet", "Job")
+        if manifest.get("kind") in ("Pod", "ReplicaSet", "Job", VIRTUAL_MACHINE_INSTANCE)
         else (
             str(manifest.get("kind")),
             str(metadata.get("name") or "(unnamed)"),
         )
     )
     pod_spec = template.get("spec") or {}
-    named = _named_ports(pod_spec) if isinstance(pod_spec, Mapping) else ()
+    reader = _vm_named_ports if manifest.get("kind") in VM_KINDS else _named_ports
+    named = reader(pod_spec) if isinstance(pod_spec, Mapping) else ()
     return Workload(namespace, name, kind, tuple(sorted(labels.items())), named)
 
 
@@ -219,7 +257,9 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
             inventory.add_namespace(
                 str(metadata.get("name")), labels if isinstance(labels, Mapping) else None
             )
-        elif kind in WORKLOAD_KINDS:
+        elif is_network(manifest):
+            inventory.networks.append(manifest)
+        elif kind in WORKLOAD_KINDS or (kind in VM_KINDS and _is_vm(manifest)):
             workload = workload_of(manifest, default_namespace)
             if workload is not None and workload not in seen:
                 seen.add(workload)
