@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import ExitCode, NetpolError, ValidationFailed
+from ..errors import ExitCode, InputProblems, NetpolError, ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +39,11 @@ def print_error(error: NetpolError) -> None:
     if isinstance(error, ValidationFailed):
         for problem in error.problems:
             stream.write(f"{problem}\n")
+        stream.write(f"error: {error.message}\n")
+        return
+    if isinstance(error, InputProblems):
+        for item in error.problems:
+            stream.write(f"error: {item}\n")
         stream.write(f"error: {error.message}\n")
         return
     stream.write(f"error: {error}\n")

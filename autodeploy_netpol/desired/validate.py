@@ -19,11 +19,14 @@ from functools import cache
 from typing import Any
 
 from ..errors import Location
+from ..kube.labels import DNS_SUBDOMAIN_RE, LABEL_NAME_RE
 from ..sources.yamlio import Path, format_path
 from .merge import drop_nulls
 from .values import ValuesFile
 
-_SCHEMA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas", "netpol-values.schema.json")
+_SCHEMA_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "schemas", "netpol-values.schema.json"
+)
 
 ERROR = "error"
 WARNING = "warning"
@@ -31,9 +34,8 @@ WARNING = "warning"
 #: Top-level keys of the values file that this tool checks (the rest belongs to the chart).
 CHECKED_KEYS = ("networkPolicy", "ciliumNetworkPolicy", "extraLabels", "releaseOverride", "nameOverride")
 
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = DNS_SUBDOMAIN_RE
+_LABEL_NAME = LABEL_NAME_RE
 _PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 #: Cilium label sources that may prefix a selector key (``k8s:app``, ``any:app``).
 _CILIUM_SOURCES = ("k8s:", "any:", "reserved:", "cidr:", "fqdn:", "container:", "unspec:", "cilium:")

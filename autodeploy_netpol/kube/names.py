@@ -52,8 +52,55 @@ VIRTUAL_MACHINE_INSTANCE = "VirtualMachineInstance"
 KUBEVIRT_GROUP = "kubevirt.io"
 VM_KINDS = (VIRTUAL_MACHINE, VIRTUAL_MACHINE_INSTANCE)
 
+#: The API group each compiled policy kind must come from (an object without ``apiVersion`` is
+#: taken by its kind): Calico and Antrea have kinds of the same names in groups of their own.
+POLICY_GROUPS = {
+    NETWORK_POLICY: ("networking.k8s.io", "extensions"),
+    CILIUM_NETWORK_POLICY: ("cilium.io",),
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY: ("cilium.io",),
+}
+
+#: Kinds that change who can reach whom but that the engine does not model, with what that means
+#: for a report (said in every output format, never silently ignored).
+UNMODELLED_NETWORK_KINDS = {
+    "MultiNetworkPolicy": "policies of secondary (Multus) networks: traffic on those interfaces is not analysed",
+    "NetworkAttachmentDefinition": "secondary network interfaces: traffic on them is not analysed",
+    "Route": "OpenShift routes: the router's traffic to their pods is analysed only as the router's own pods",
+    "Ingress": "the ingress controller's traffic is analysed only as the controller's own pods, when given",
+    "Gateway": "the gateway's traffic is analysed only as its own pods, when given",
+    "HTTPRoute": "the gateway's traffic is analysed only as its own pods, when given",
+    "GRPCRoute": "the gateway's traffic is analysed only as its own pods, when given",
+    "TLSRoute": "the gateway's traffic is analysed only as its own pods, when given",
+    "TCPRoute": "the gateway's traffic is analysed only as its own pods, when given",
+    "UDPRoute": "the gateway's traffic is analysed only as its own pods, when given",
+    "GlobalNetworkPolicy": "Calico policies: they may drop traffic shown as allowed",
+    "StagedNetworkPolicy": "Calico staged policies: not enforced, not analysed",
+    "StagedGlobalNetworkPolicy": "Calico staged policies: not enforced, not analysed",
+    "NetworkSet": "Calico network sets: not analysed",
+    "GlobalNetworkSet": "Calico network sets: not analysed",
+    "Tier": "Calico/Antrea policy tiers: not analysed",
+    "CiliumCIDRGroup": "Cilium CIDR groups: a rule naming one matches nothing here",
+    "CiliumEgressGatewayPolicy": "Cilium egress gateways: not analysed",
+    "EgressFirewall": "OVN-Kubernetes egress firewalls: they may drop egress shown as allowed",
+    "EgressIP": "egress addresses: not analysed",
+    "EgressNetworkPolicy": "OpenShift egress network policies: they may drop egress shown as allowed",
+}
+
 #: The owner a static pod's mirror pod names: the node it runs on (not a controller of pods).
 NODE = "Node"
 
 #: ``kind: List`` as ``kubectl get -o yaml`` prints it; typed lists are ``<Kind>List``.
 LIST = "List"
+
+#: Every kind the connectivity engine reads: policies, namespaces, workloads, VMs, networks.
+ENGINE_KINDS = frozenset(
+    (
+        *POLICY_KINDS,
+        CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+        *TIERED_POLICY_KINDS,
+        NAMESPACE,
+        *WORKLOAD_KINDS,
+        *VM_KINDS,
+        *NETWORK_KINDS,
+    )
+)

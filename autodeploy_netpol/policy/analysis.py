@@ -83,6 +83,8 @@ class ConnectivityMap:
     notes: list[str] = field(default_factory=list)
     #: input the API server would reject, read anyway (reports say so)
     warnings: list[str] = field(default_factory=list)
+    #: what reading the input noticed (files read, objects replaced, namespaces assumed)
+    reading: list[str] = field(default_factory=list)
 
     def merged(self) -> ConnectivityMap:
         """Adjacent address ranges with the same connections towards the same node, joined."""
@@ -99,7 +101,7 @@ class ConnectivityMap:
             for lo, hi in _join(ranges):
                 key = ((lo, hi), other) if side == "src" else (other, (lo, hi))
                 plain[key] = conns
-        return ConnectivityMap(plain, self.workloads, self.notes, self.warnings)
+        return ConnectivityMap(plain, self.workloads, self.notes, self.warnings, self.reading)
 
     def connections(self) -> list[Connection]:
         """Report records, sorted: workloads first, then address ranges, then entities."""
@@ -861,7 +863,7 @@ def collapse_variants(
             previous = edges.get(key)
             edges[key] = conns if previous is None else previous.union(conns)
         workloads = sorted({rename.get(name, name) for name in result.workloads})
-        out.append(ConnectivityMap(edges, workloads, result.notes, result.warnings))
+        out.append(ConnectivityMap(edges, workloads, result.notes, result.warnings, result.reading))
     return out
 
 
@@ -972,4 +974,4 @@ def _minus(left: ConnectivityMap, right: ConnectivityMap) -> ConnectivityMap:
         remaining = conns if other is None else conns.difference(other)
         if remaining:
             edges[key] = remaining
-    return ConnectivityMap(edges, left.workloads, left.notes, left.warnings).merged()
+    return ConnectivityMap(edges, left.workloads, left.notes, left.warnings, left.reading).merged()

@@ -13,13 +13,31 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..kube.defaults import ACCEPT, ADMIN_TIER, BASELINE_TIER, CILIUM_RESERVED_PREFIX, DENY, PASS
+from ..kube.defaults import (
+    ACCEPT,
+    ADMIN_TIER,
+    BASELINE_TIER,
+    CILIUM_NAMESPACE_LABELS_PREFIX,
+    CILIUM_RESERVED_PREFIX,
+    DENY,
+    PASS,
+)
 from .endpoints import POD, Endpoint, NamedPort
 from .intervals import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from .inventory import Inventory, Workload, build_inventory, namespace_labels
 from .networks import NO_NETWORKS, Networks, primary_networks
-from .policies import EGRESS, INGRESS, Policy, PolicyCompiler, PolicyError, Rule, compile_policy
-from .selectors import cilium_labels
+from .policies import (
+    EGRESS,
+    INGRESS,
+    CiliumEndpointPeer,
+    PodPeer,
+    Policy,
+    PolicyCompiler,
+    PolicyError,
+    Rule,
+    compile_policy,
+)
+from .selectors import Selector, cilium_labels
 
 #: how many (src, dst) pairs / verdicts to remember before starting afresh (bounds memory)
 CACHE_LIMIT = 500_000
@@ -312,8 +330,11 @@ class Model:
         namespaces: Mapping[str, Mapping[str, str]] | None = None,
         workloads: Sequence[Workload] = (),
         networks: Networks = NO_NETWORKS,
+        unmodelled: Sequence[str] = (),
     ) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
+        #: notes on the kinds of object read and not modelled
+        self.unmodelled: tuple[str, ...] = tuple(unmodelled)
         #: which network each namespace's pods are on (primary user-defined networks)
         self.networks = networks
         self.namespaces: dict[str, dict[str, str]] = {
@@ -375,15 +396,23 @@ class Model:
         return cls.from_inventory(build_inventory(objects), compiler)
 
     @classmethod
-    def from_inventory(cls, inventory: Inventory, compiler: PolicyCompiler | None = None) -> Model:
+    def from_inventory(
+        cls,
+        inventory: Inventory,
+        compiler: PolicyCompiler | None = None,
+        *,
+        default_namespace: str = "default",
+    ) -> Model:
         compile_one = compiler or compile_policy
         compiled: list[Policy] = []
         for manifest in inventory.policies:
-            compiled.extend(compile_one(manifest))
+            compiled.extend(compile_one(manifest, default_namespace))
         networks = (
             primary_networks(inventory.networks, inventory.namespaces) if inventory.networks else NO_NETWORKS
         )
-        return cls(compiled, inventory.namespaces, inventory.workloads, networks)
+        return cls(
+            compiled, inventory.namespaces, inventory.workloads, networks, inventory.unmodelled_notes()
+        )
 
     # ------------------------------------------------------------------------------ queries
 
@@ -419,6 +448,28 @@ class Model:
         ns_labels, cilium, _ = self._view(endpoint)
         candidates = [*self._by_namespace.get(endpoint.namespace, ()), *self._clusterwide]
         return [policy for policy in candidates if policy.selects(endpoint, cilium, ns_labels)]
+
+    def selector_keys(self) -> set[str]:
+        """Every label key some selector of the policies reads (pod or namespace labels; Cilium's
+        namespace pseudo-labels as the namespace label they stand for)."""
+        keys: set[str] = set()
+        selectors: list[Selector] = []
+        for policy in self.policies:
+            selectors.append(policy.subject)
+            if policy.subject_namespaces is not None:
+                selectors.append(policy.subject_namespaces)
+            for rule in policy.all_rules:
+                for peer in rule.peers or ():
+                    if isinstance(peer, PodPeer):
+                        selectors.append(peer.pod_selector)
+                        if peer.namespace_selector is not None:
+                            selectors.append(peer.namespace_selector)
+                    elif isinstance(peer, CiliumEndpointPeer):
+                        selectors.append(peer.selector)
+        for selector in selectors:
+            for key in selector.label_keys():
+                keys.add(key.removeprefix(CILIUM_NAMESPACE_LABELS_PREFIX))
+        return keys
 
     def separated(self, src: Endpoint, dst: Endpoint) -> str:
         """Why ``src`` and ``dst`` cannot reach each other whatever the policies say ('' when they can):
@@ -543,9 +594,11 @@ class Model:
 
     def notes(self) -> list[str]:
         """What the model does not cover, per policy (for reports)."""
-        return [f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes] + list(
-            self.networks.notes
-        )
+        return [
+            *(f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes),
+            *self.networks.notes,
+            *self.unmodelled,
+        ]
 
     def warnings(self) -> list[str]:
         """What the API server would reject in the policies, read anyway (for reports)."""

@@ -10,17 +10,19 @@ from typing import Any
 from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
 from ..kube.names import (
     KUBEVIRT_GROUP,
+    NETWORK_KINDS,
     NODE,
     POD,
     POLICY_KINDS,
     REPLICA_SET,
+    UNMODELLED_NETWORK_KINDS,
     VIRTUAL_MACHINE_INSTANCE,
     VM_KINDS,
     WORKLOAD_KINDS,
 )
 from .endpoints import NamedPort
 from .networks import is_network
-from .policies import is_compiled
+from .policies import COMPILED_KINDS, is_compiled
 
 
 @dataclass(frozen=True, order=True)
@@ -59,11 +61,49 @@ class Inventory:
     policy_origins: list[int] = field(default_factory=list)
     #: OVN-Kubernetes user-defined networks (see :mod:`.networks`)
     networks: list[Mapping[str, Any]] = field(default_factory=list)
+    #: objects the engine does not model, counted by kind (``Kind (group)`` when the group matters)
+    unmodelled: dict[str, int] = field(default_factory=dict)
+
+    def unmodelled_notes(self) -> list[str]:
+        """One line for the kinds that change traffic but are not modelled (each with what that
+        means), one for the kinds that do not change who can reach whom."""
+        return unmodelled_notes(self.unmodelled)
 
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         merged = {str(k): str(v) for k, v in (labels or {}).items()}
         merged.setdefault(NAMESPACE_NAME_LABEL, name)
         self.namespaces.setdefault(name, {}).update(merged)
+
+
+def _kind_label(manifest: Mapping[str, Any]) -> str:
+    kind = str(manifest.get("kind"))
+    group = str(manifest.get("apiVersion") or "").rpartition("/")[0]
+    if kind in COMPILED_KINDS or kind in NETWORK_KINDS or kind in VM_KINDS:
+        return (
+            f"{kind} ({manifest.get('apiVersion')})"  # a kind the engine reads, from another group or version
+        )
+    return f"{kind} ({group})" if kind in UNMODELLED_NETWORK_KINDS and group else kind
+
+
+def unmodelled_notes(counts: Mapping[str, int]) -> list[str]:
+    """Notes for objects the engine read and did not model (see :meth:`Inventory.unmodelled_notes`)."""
+    notes = []
+    quiet: list[str] = []
+    for label, count in sorted(counts.items()):
+        kind = label.split(" (", 1)[0]
+        effect = UNMODELLED_NETWORK_KINDS.get(kind)
+        objects = f"{count} object{'s' if count != 1 else ''}"
+        if effect is not None:
+            notes.append(f"kind {label} ({objects}) not modelled: {effect}")
+        elif kind in COMPILED_KINDS or kind in NETWORK_KINDS or kind in VM_KINDS:
+            notes.append(
+                f"kind {label} ({objects}) not modelled: an API group or version the engine does not read"
+            )
+        else:
+            quiet.append(f"{label} ({count})")
+    if quiet:
+        notes.append(f"kinds not modelled, no effect on who can reach whom: {', '.join(quiet)}")
+    return notes
 
 
 def namespace_labels(name: str, labels: Mapping[str, str] | None) -> dict[str, str]:
@@ -265,5 +305,8 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
                 seen.add(workload)
                 inventory.workloads.append(workload)
                 inventory.add_namespace(workload.namespace)
+        else:
+            label = _kind_label(manifest)
+            inventory.unmodelled[label] = inventory.unmodelled.get(label, 0) + 1
     inventory.workloads.sort()
     return inventory

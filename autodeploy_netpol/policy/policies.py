@@ -55,6 +55,7 @@ from ..kube.names import (
     CLUSTER_NETWORK_POLICY,
     NETWORK_POLICY,
     POLICY_API_GROUP,
+    POLICY_GROUPS,
     POLICY_KINDS,
     TIERED_POLICY_KINDS,
     TIERED_POLICY_VERSIONS,
@@ -124,20 +125,20 @@ _SHORT_KINDS = {
 
 
 def is_compiled(manifest: Mapping[str, Any]) -> bool:
-    """Whether the engine compiles this object: one of :data:`COMPILED_KINDS`, and for the
-    cluster-scoped tiers of the ``policy.networking.k8s.io`` group in a version the engine reads
-    (an Antrea ``crd.antrea.io`` ClusterNetworkPolicy is not; an object without ``apiVersion`` is
-    taken by its kind)."""
+    """Whether the engine compiles this object: one of :data:`COMPILED_KINDS` from its API group
+    (a Calico ``projectcalico.org`` NetworkPolicy or an Antrea ``crd.antrea.io``
+    ClusterNetworkPolicy is not), the cluster-scoped tiers in a version the engine reads. An object
+    without ``apiVersion`` is taken by its kind."""
     kind = manifest.get("kind")
     if kind not in COMPILED_KINDS:
         return False
-    if kind not in TIERED_POLICY_VERSIONS:
-        return True
     api_version = manifest.get("apiVersion")
     if api_version is None:
         return True
     group, _, version = str(api_version).rpartition("/")
-    return group == POLICY_API_GROUP and version in TIERED_POLICY_VERSIONS[str(kind)]
+    if kind in TIERED_POLICY_VERSIONS:
+        return group == POLICY_API_GROUP and version in TIERED_POLICY_VERSIONS[str(kind)]
+    return group in POLICY_GROUPS[str(kind)]
 
 
 # ---------------------------------------------------------------------------------------- peers

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autodeploy_netpol.errors import InputError
-from autodeploy_netpol.policy.analysis import NodeKey, analyse, diff_models
+from autodeploy_netpol.policy.analysis import NodeKey, analyse
 from autodeploy_netpol.policy.intervals import (
     ALL_CONNECTIONS,
     IPV4_MAX,
@@ -39,7 +39,7 @@ from autodeploy_netpol.policy.intervals import (
     format_ip_range,
     ip_to_int,
 )
-from autodeploy_netpol.runs.connectivity import ObjectSource, load_model
+from autodeploy_netpol.runs.connectivity import ObjectSource, load_model, run_diff
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpora" / "netpol-analyzer"
@@ -218,10 +218,10 @@ def ours(test: str) -> Canonical:
 
 
 def ours_diff(before: str, after: str) -> tuple[Canonical, Canonical]:
-    old = load_model(ObjectSource((str(CORPUS / "tests" / before),)))
-    new = load_model(ObjectSource((str(CORPUS / "tests" / after),)))
-    diff = diff_models(old.model, new.model)
-    return _ipv4_only(diff.added.edges), _ipv4_only(diff.removed.edges)
+    """Our semantic diff, as ``diff --before B --after A --namespace default`` computes it (the
+    analyzer puts objects without a namespace in ``default``; ``diff`` wants that said)."""
+    run = run_diff([str(CORPUS / "tests" / before)], [str(CORPUS / "tests" / after)], namespace="default")
+    return _ipv4_only(run.diff.added.edges), _ipv4_only(run.diff.removed.edges)
 
 
 # ------------------------------------------------------------------------------- comparison
