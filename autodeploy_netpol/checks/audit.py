@@ -16,8 +16,7 @@ from typing import Any, Protocol
 
 from ..policy import Endpoint, Model
 from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
-from ..policy.inventory import namespace_labels
-from ..sources.flows import EXTERNAL, POD, Flow, Peer, ReadStats
+from ..sources.flows import ENTITY, EXTERNAL, POD, Flow, Peer, ReadStats
 
 #: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
 #: the verdict cache is flushed when full (it only saves time).
@@ -40,9 +39,10 @@ class PolicyReachability:
 
     Peers become engine endpoints: pods by their recorded namespace and labels (the pods need
     not exist any more), external peers by address, reserved identities as Cilium entities.
-    A namespace the manifests do not describe gets the labels the recording carries for it
-    (Cilium records them as ``io.cilium.k8s.namespace.labels.*``), so namespaceSelectors match
-    as they did when the flow was seen.
+    A namespace no Namespace object describes (known only by name from a policy or workload, or not
+    at all) gets the labels the recording carries for it (Cilium records them as
+    ``io.cilium.k8s.namespace.labels.*``), so namespaceSelectors match as they did when the flow
+    was seen; a described namespace keeps the labels of its object.
     """
 
     def __init__(self, model: Model, address_boundaries: Sequence[int] = ()) -> None:
@@ -79,10 +79,8 @@ class PolicyReachability:
         endpoint = self._endpoints.get(peer)
         if endpoint is None:
             if peer.kind == POD:
-                if peer.namespace_labels and peer.namespace not in self.model.namespaces:
-                    self.model.namespaces[peer.namespace] = namespace_labels(
-                        peer.namespace, dict(peer.namespace_labels)
-                    )
+                if peer.namespace_labels:  # used unless a Namespace object describes the namespace
+                    self.model.learn_namespace_labels(peer.namespace, dict(peer.namespace_labels))
                 endpoint = Endpoint.pod(peer.namespace, dict(peer.labels))
             else:  # ENTITY
                 endpoint = Endpoint.entity_named(peer.entity)
@@ -165,6 +163,9 @@ class AuditResult:
     groups: tuple[FlowGroup, ...]
     stats: ReadStats
     notes: tuple[str, ...] = ()
+    #: flows from a pod's own node (Cilium's ``reserved:host``: kubelet probes …), which Kubernetes
+    #: always lets in: counted apart, never judged by the policies
+    from_node: int = 0
 
     @property
     def flows(self) -> int:
@@ -195,8 +196,18 @@ class AuditResult:
         return sorted(found, key=lambda g: (-g.newly_allowed, g.source, g.destination, g.protocol, g.port))
 
 
+#: The group of flows from a pod's own node: never judged (see :attr:`AuditResult.from_node`).
+_FROM_NODE = FlowGroup("reserved:host", "", "", 0)
+
+
 class Audit:
-    """Feeds flows through two reachability answers and aggregates them."""
+    """Feeds flows through two reachability answers and aggregates them.
+
+    Traffic from a pod's own node (``reserved:host``) is counted apart and never judged:
+    "when a pod is isolated for ingress, the only allowed connections into the pod are those from
+    the pod's node and those allowed by the ingress list" (Kubernetes); Cilium lets the local
+    host in as well.
+    """
 
     def __init__(self, before: Reachability, after: Reachability) -> None:
         self._before = before
@@ -204,10 +215,15 @@ class Audit:
         # (source, destination, protocol, port) → [group, would_drop, newly_allowed, denied_before]
         self._cache: dict[tuple[Peer, Peer, str, int], tuple[FlowGroup, bool, bool, bool]] = {}
         self._groups: dict[tuple[str, str, str, int], FlowGroup] = {}
+        self._from_node = 0
 
     def _entry(
         self, source: Peer, destination: Peer, protocol: str, port: int
     ) -> tuple[FlowGroup, bool, bool, bool]:
+        if source.kind == ENTITY and source.entity == "host" and destination.kind == POD:
+            entry = (_FROM_NODE, False, False, False)
+            self._cache[(source, destination, protocol, port)] = entry
+            return entry
         allowed_before = self._before.allows(source, destination, protocol, port)
         allowed_after = self._after.allows(source, destination, protocol, port)
         entry = (
@@ -249,6 +265,9 @@ class Audit:
             if entry is None:
                 entry = entry_for(source, destination, protocol, port)
             group, would_drop, newly_allowed, denied_before = entry
+            if group is _FROM_NODE:
+                self._from_node += 1
+                continue
             group.flows += 1
             if would_drop:
                 group.would_drop += 1
@@ -282,6 +301,9 @@ class Audit:
         if entry is None:
             entry = self._entry(source, destination, protocol, port)
         group, would_drop, newly_allowed, denied_before = entry
+        if group is _FROM_NODE:
+            self._from_node += flows
+            return
         group.flows += flows
         if would_drop:
             group.would_drop += flows
@@ -299,7 +321,7 @@ class Audit:
     def result(self, stats: ReadStats, notes: Sequence[str] = ()) -> AuditResult:
         """The aggregate so far, groups in a stable order."""
         groups = sorted(self._groups.values(), key=lambda g: (g.source, g.destination, g.protocol, g.port))
-        return AuditResult(tuple(groups), stats, tuple(notes))
+        return AuditResult(tuple(groups), stats, tuple(notes), self._from_node)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..kube.defaults import ACCEPT, ADMIN_TIER, BASELINE_TIER, CILIUM_RESERVED_PREFIX, PASS
 from .endpoints import ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
-from .engine import Model, tier_rules
+from .engine import OWN_NODE, Model, tier_rules
 from .intervals import (
     ALL_CONNECTIONS,
     ALL_IPV4,
@@ -778,6 +778,11 @@ def _edges(sides: _Sides, focus: int | None = None) -> Edges:
                     edges[(s, d)] = conns if previous is None else previous.union(conns)
 
     networks = universe.network_bits
+    own_node = [
+        index
+        for index in range(pod_count, universe.size)
+        if universe.endpoints[index].entity == OWN_NODE and universe.endpoints[index].kind == ENTITY
+    ]
     for dst in range(universe.size):
         # outside nodes are reached only from pods
         atoms = sides.atoms(dst, INGRESS) if dst < pod_count else [(universe.pods, ALL_CONNECTIONS)]
@@ -787,6 +792,8 @@ def _edges(sides: _Sides, focus: int | None = None) -> Edges:
         if focus is not None and not (focus >> dst & 1):
             atoms = [(bits & focus, conns) for bits, conns in atoms if bits & focus]
         dst_keys = node_keys[dst]
+        if own_node and dst < pod_count and (focus is None or focus >> dst & 1 or focus >> own_node[0] & 1):
+            add(node_keys[own_node[0]], dst_keys, ALL_CONNECTIONS)  # a pod's own node always gets in
         for bits, conns in atoms:
             if dst >= pod_count:
                 bits &= universe.pods

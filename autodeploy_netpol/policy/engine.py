@@ -22,7 +22,7 @@ from ..kube.defaults import (
     DENY,
     PASS,
 )
-from .endpoints import POD, Endpoint, NamedPort
+from .endpoints import ENTITY, POD, Endpoint, NamedPort
 from .intervals import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from .inventory import Inventory, Workload, build_inventory, namespace_labels
 from .networks import NO_NETWORKS, Networks, primary_networks
@@ -50,6 +50,11 @@ ADMIN_LAYER, POLICY_LAYER, BASELINE_LAYER, DEFAULT_LAYER = (
     "Baseline tier",
     "default",
 )
+#: Traffic into a pod from its own node: never blocked ("when a pod is isolated for ingress, the
+#: only allowed connections into the pod are those from the pod's node and those allowed by the
+#: ingress list" — Kubernetes; Cilium lets the local host in too).
+NODE_LAYER = "own node"
+OWN_NODE = "host"
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class Decision:
             return f"{action} {self.rule.describe_origin()}, {self.rule.tier_position()}"
         if self.rule is not None:
             return f"denied by a deny rule of {self.rule.policy}"
+        if self.layer == NODE_LAYER:
+            return "allowed: traffic from the pod's own node is never blocked by network policies"
         if self.layer == POLICY_LAYER:
             if self.allowed:
                 return f"allowed by {', '.join(self.policies)}" if self.policies else "allowed: not isolated"
@@ -243,6 +250,9 @@ class Side:
 
 
 OPEN_SIDE = Side(False, (), (), ())
+FROM_OWN_NODE = SideResult(
+    ALL_CONNECTIONS, ALL_CONNECTIONS, (), (), (Decision(ALL_CONNECTIONS, True, NODE_LAYER),)
+)
 
 
 def tier_rules(selecting: Sequence[Policy], tier: str, direction: str) -> tuple[Rule, ...]:
@@ -331,6 +341,7 @@ class Model:
         workloads: Sequence[Workload] = (),
         networks: Networks = NO_NETWORKS,
         unmodelled: Sequence[str] = (),
+        described: Iterable[str] | None = None,
     ) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
         #: notes on the kinds of object read and not modelled
@@ -341,6 +352,8 @@ class Model:
             name: namespace_labels(name, labels) for name, labels in (namespaces or {}).items()
         }
         self.workloads: tuple[Workload, ...] = tuple(workloads)
+        #: namespaces whose labels are known (a Namespace object, or ``namespaces`` given as labels)
+        self.described: set[str] = set(self.namespaces) if described is None else set(described)
         self._by_namespace: dict[str, list[Policy]] = {}
         self._clusterwide: list[Policy] = []
         for policy in self.policies:
@@ -411,7 +424,12 @@ class Model:
             primary_networks(inventory.networks, inventory.namespaces) if inventory.networks else NO_NETWORKS
         )
         return cls(
-            compiled, inventory.namespaces, inventory.workloads, networks, inventory.unmodelled_notes()
+            compiled,
+            inventory.namespaces,
+            inventory.workloads,
+            networks,
+            inventory.unmodelled_notes(),
+            inventory.described,
         )
 
     # ------------------------------------------------------------------------------ queries
@@ -422,6 +440,23 @@ class Model:
             labels = namespace_labels(namespace, None)
             self.namespaces[namespace] = labels
         return labels
+
+    def learn_namespace_labels(self, namespace: str, labels: Mapping[str, str]) -> bool:
+        """Take ``labels`` for a namespace no Namespace object describes (e.g. as a flow recorded
+        them), so that namespaceSelectors match it as they did when the flow was seen; a described
+        namespace keeps its own labels. True when something changed (cached answers are dropped)."""
+        if namespace in self.described or not labels:
+            return False
+        current = self.namespaces.get(namespace)
+        merged = namespace_labels(namespace, {**(current or {}), **labels})
+        if merged == current:
+            return False
+        self.namespaces[namespace] = merged
+        self._views.clear()
+        self._sides.clear()
+        self._pairs.clear()
+        self._verdicts.clear()
+        return True
 
     def _view(self, endpoint: Endpoint) -> tuple[Mapping[str, str], Mapping[str, str], tuple[NamedPort, ...]]:
         """(namespace labels, Cilium label view, named ports) of an endpoint, cached."""
@@ -512,6 +547,8 @@ class Model:
         ingress_side = self.side(dst, INGRESS)
         egress_result = egress_side.decide(dst, dst_ns, dst_view, dst_ports)
         ingress_result = ingress_side.decide(src, src_ns, src_view, dst_ports)
+        if src.kind == ENTITY and src.entity == OWN_NODE and dst.kind == POD:
+            ingress_result = FROM_OWN_NODE
         separated = self.separated(src, dst)
         caveats = tuple(
             dict.fromkeys(

@@ -63,6 +63,8 @@ class Inventory:
     networks: list[Mapping[str, Any]] = field(default_factory=list)
     #: objects the engine does not model, counted by kind (``Kind (group)`` when the group matters)
     unmodelled: dict[str, int] = field(default_factory=dict)
+    #: namespaces a Namespace object describes (the others are known by name only)
+    described: set[str] = field(default_factory=set)
 
     def unmodelled_notes(self) -> list[str]:
         """One line for the kinds that change traffic but are not modelled (each with what that
@@ -293,6 +295,7 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
                 if inventory.namespaces.get(namespace, {}).get(NAMESPACE_NAME_LABEL) != namespace:
                     inventory.add_namespace(namespace)  # (thousands of policies share a few namespaces)
         elif kind == "Namespace":
+            inventory.described.add(str(metadata.get("name")))
             labels = metadata.get("labels")
             inventory.add_namespace(
                 str(metadata.get("name")), labels if isinstance(labels, Mapping) else None

@@ -194,6 +194,11 @@ def run_connectivity(source: ObjectSource) -> ConnectivityRun:
         loaded = load_model(source)
         result = analyse(loaded.model).merged()
     result.reading = [*loaded.notes]
+    if not loaded.model.workloads:
+        result.reading.append(
+            "no workload in the input (Pod, Deployment, StatefulSet …): there is nothing to connect; "
+            "give the workloads with the policies"
+        )
     result.warnings = [*loaded.warnings, *result.warnings]
     return ConnectivityRun(result)
 
@@ -222,6 +227,13 @@ def run_diff(
     with cycle_collector_paused():  # thousands of manifests and compiled policies, no cycle
         old = load_model(ObjectSource(tuple(before), namespace), reader=reader, require_namespace=True)
         new = load_model(ObjectSource(tuple(after), namespace), reader=reader, require_namespace=True)
+        if not old.model.workloads and not new.model.workloads:
+            raise InputError(
+                "neither side holds a workload (Pod, Deployment, StatefulSet …): with no pod to connect, "
+                "no change could ever show, and 'no change' would mean nothing",
+                hint="give the workloads on both sides, e.g. kubectl get ns,pods,deploy,sts,ds,netpol -A -o yaml "
+                "> snapshot.yaml; diff --before snapshot.yaml --after snapshot.yaml rendered.yaml -n NS",
+            )
         result = diff_models(old.model, new.model)
     for side in (result.added, result.removed):
         side.reading = sorted(set(old.notes) | set(new.notes))
