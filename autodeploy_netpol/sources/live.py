@@ -6,8 +6,9 @@ Drift, ownership, the connectivity section and audit all read that same snapshot
 cluster every kind is listed once per run and every section describes the same moment.
 
 Policies must be readable (a failure is the run's error); the context the connectivity engine
-uses beside them — Namespaces (their labels), CiliumClusterwideNetworkPolicies, workloads and
-pods — is read when the run asks for it and the role allows it; what could not be read is kept
+uses beside them — Namespaces (their labels), CiliumClusterwideNetworkPolicies, the cluster-scoped
+policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy), OVN-Kubernetes
+user-defined networks, workloads and pods — is read when the run asks for it and the role allows it; what could not be read is kept
 as :class:`Unread` (what, and the API server's reason) for the report to say.
 
 This module does not import the cluster client: the reader comes in as a :class:`ClusterLister`.
@@ -25,9 +26,12 @@ from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
     CONTROLLER_KINDS,
     NAMESPACE,
+    NETWORK_KINDS,
     POD,
     POLICY_KINDS,
     SECRET,
+    TIERED_POLICY_KINDS,
+    VM_KINDS,
 )
 from .manifests import ManifestReader
 
@@ -47,6 +51,10 @@ class ClusterLister(Protocol):
     def policies(self, namespace: str | None) -> Listing: ...
 
     def clusterwide_policies(self) -> Listing: ...
+
+    def cluster_policies(self) -> Listing: ...
+
+    def networks(self, namespace: str | None) -> Listing: ...
 
     def namespaces(self) -> Listing: ...
 
@@ -69,7 +77,15 @@ class LiveScope:
         """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
         kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
         if self.context or self.pods:
-            kinds += (CILIUM_CLUSTERWIDE_NETWORK_POLICY, NAMESPACE, *CONTROLLER_KINDS, POD)
+            kinds += (
+                CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+                *TIERED_POLICY_KINDS,
+                NAMESPACE,
+                *CONTROLLER_KINDS,
+                POD,
+                *VM_KINDS,
+                *NETWORK_KINDS,
+            )
         return kinds
 
 
@@ -162,6 +178,16 @@ def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
         optional += [
             ("namespaces", cluster.namespaces, "evaluated without them"),
             ("CiliumClusterwideNetworkPolicies", cluster.clusterwide_policies, "evaluated without them"),
+            (
+                "cluster-scoped policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",
+                cluster.cluster_policies,
+                "evaluated without them: an Admin-tier Deny or a Baseline-tier rule may change the result",
+            ),
+            (
+                "user-defined networks",
+                lambda: cluster.networks(scope.namespace),
+                "every pod is taken to be on the pod network",
+            ),
             ("workloads", lambda: cluster.workloads(scope.namespace), "evaluated without them"),
         ]
     if scope.pods:
