@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..checks.lint import ERROR, INFO, WARNING
+from ..report.lint import lint_json, lint_markdown, lint_text
 from ..runs.connectivity import run_lint
 from .cluster_options import cluster_source_options, object_source_from_options
 from .common import env_default, handle_errors
@@ -20,6 +20,7 @@ Examples:
   autodeploy-netpol lint snapshot/
   kubectl get ns,pods,deploy,sts,ds,netpol,cnp -A -o yaml | autodeploy-netpol lint -
   autodeploy-netpol lint snapshot/ --ingress-namespace ingress-nginx --format json
+  autodeploy-netpol lint snapshot/ --format markdown > lint.md   # then: comment --section lint.md
 
 \b
 Checks: selector-matches-nothing, peer-matches-nothing, namespace-selector-matches-nothing,
@@ -37,7 +38,12 @@ errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
     help="Namespace of the ingress controller that must reach the apps.",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format; markdown is a section for the merge-request comment (comment --section).",
 )
 @cluster_source_options
 @handle_errors
@@ -57,29 +63,11 @@ def command(
     for note in run.notes:
         click.echo(f"note: {note}", err=True)
     findings = [located.finding for located in run.findings]
+    locations = [str(located.location) if located.location is not None else "" for located in run.findings]
     if output_format == "json":
-        payload = {
-            "findings": [
-                {
-                    "severity": f.severity,
-                    "check": f.check,
-                    "policy": f.policy,
-                    "message": f.message,
-                    "hint": f.hint,
-                    "location": str(location) if location is not None else None,
-                }
-                for f, location in ((located.finding, located.location) for located in run.findings)
-            ]
-        }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(lint_json(findings, locations), indent=2))
+    elif output_format == "markdown":
+        click.echo(lint_markdown(findings, locations), nl=False)
     else:
-        for located in run.findings:
-            f = located.finding
-            where = f"{located.location}: " if located.location is not None else ""
-            policy = f"{f.policy}: " if f.policy else ""
-            click.echo(f"{where}{f.severity}[{f.check}] {policy}{f.message}")
-            if f.hint:
-                click.echo(f"  hint: {f.hint}")
-        counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-        click.echo(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
+        click.echo(lint_text(findings, locations), nl=False)
     return run.exit_code

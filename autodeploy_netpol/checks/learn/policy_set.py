@@ -16,7 +16,7 @@ from typing import Any
 from ...desired.chart import DEFAULT_CHART_VERSION, chart_defaults, fullname, render_objects
 from ...desired.compute import TRACKS, DeployContext
 from ...desired.merge import helm_merge_all
-from ...policy.inventory import NAMESPACE_NAME_LABEL
+from ...kube.defaults import NAMESPACE_NAME_LABEL
 from ...policy.policies import INGRESS
 from .record import RELEASE_LABEL, Tally, total
 
