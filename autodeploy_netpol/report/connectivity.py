@@ -2,7 +2,8 @@
 
 Pure: records in, strings out. The JSON shape is documented in
 ``schemas/connectivity.schema.json``. The Markdown forms (e.g. a section of the merge-request
-comment) write workload names, labels and notes through :mod:`.escape`.
+comment) write workload names, labels and notes through :mod:`.escape`; a diff's Markdown starts
+with the change as a Mermaid picture (:mod:`.mermaid`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..policy.analysis import Connection, ConnectivityDiff, ConnectivityMap
 from .escape import code_cell, table, text
+from .mermaid import change_graph
 
 FORMATS = ("text", "json", "csv", "markdown")
 
@@ -180,6 +182,8 @@ def diff_markdown(diff: ConnectivityDiff, title: str = "Connectivity changes") -
     lines = [f"### {text(title)}", ""]
     if not diff.changed:
         lines.append("No change in who can reach whom.")
+    else:
+        lines += [*change_graph(diff.added.lines(), diff.removed.lines()).markdown(), ""]
     if diff.added.edges:
         lines += [f"**Newly allowed** ({len(diff.added.edges)} pairs)", "", *_markdown_table(diff.added), ""]
     if diff.removed.edges:

@@ -19,7 +19,7 @@ from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.values import ValuesPath, read_values
-from ..errors import ExitCode
+from ..errors import ExitCode, InputError
 from ..kube.names import POLICY_KINDS
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.yamlio import cycle_collector_paused
@@ -188,18 +188,26 @@ def _connectivity(
             ],
         }
     # the engine is imported only when a section is analysed (not for -A, nor --no-connectivity)
-    from ..checks.connectivity_section import connectivity_section, has_workloads
+    from ..checks.connectivity_section import HYPOTHETICAL, connectivity_section, has_workloads
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
     if desired.app is not None and not has_workloads(live_objects):
-        live_objects = [*live_objects, desired.app]
+        metadata = dict(desired.app.get("metadata") or {})
+        metadata["name"] = f"{HYPOTHETICAL} web pods of release {metadata.get('name', '')}"
+        live_objects = [*live_objects, {**desired.app, "metadata": metadata}]
         notes.append(
-            "no workload in the live state: the release's web pods are modelled from the chart's labels"
+            "no workload in the live state: the release's web pods are modelled from the chart's labels "
+            f"({HYPOTHETICAL} web pods of release …)"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
-    section = connectivity_section(
-        live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
-    )
+    try:
+        section = connectivity_section(
+            live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
+        )
+    except InputError as error:
+        # the section is one part of the report: input it cannot model (policies it cannot compile
+        # are left out one by one already) loses the section, said so, never the drift report
+        return {"verdict": "not-analysed", "notes": [*notes, "not analysed: " + " ".join(str(error).split())]}
     section["notes"] = [*notes, *section["notes"]]
     return section
