@@ -14,7 +14,7 @@ feel it now).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
 from ..kube.names import WORKLOAD_KINDS
@@ -30,6 +30,22 @@ from ..sources.yamlio import format_path
 MAX_JUDGED_OBJECTS = 25
 
 Identity = tuple[str, str, str]  # kind, namespace, name
+
+
+class ConnectivitySection(TypedDict, total=False):
+    """The drift report's ``connectivity`` member; ``not-analysed`` carries only verdict and notes."""
+
+    verdict: str  # changes, unchanged or not-analysed
+    added: list[dict[str, str]]  # connections the deploy opens (schemas/connectivity.schema.json)
+    removed: list[dict[str, str]]  # connections it closes
+    addedPairs: list[dict[str, str]]  # the same per pair: src, dst, allowed ("TCP 8080, UDP 53")
+    removedPairs: list[dict[str, str]]
+    changingObjects: list[str]  # drifted objects that change connectivity on their own
+    unchangingObjects: list[str]  # drifted objects that change no connection (never "cosmetic")
+    judgedPerObject: bool
+    workloads: int  # real workloads of the live state (hypothetical endpoints not counted)
+    hypothetical: list[str]  # endpoints that stand for pods the live state does not list
+    notes: list[str]
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
@@ -203,7 +219,7 @@ def connectivity_section(
     drifted: Sequence[tuple[str, str, str, str]],
     *,
     namespace: str,
-) -> dict[str, Any]:
+) -> ConnectivitySection:
     """The JSON-ready section.
 
     ``live``: every live object (policies, Namespaces, workloads); ``desired``: the objects the

@@ -24,24 +24,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import Severity
 from ..kube.defaults import CILIUM_NAMESPACE_LABELS_PREFIX
+from ..kube.labels import (
+    GITLAB_APP_ANNOTATION,
+    GITLAB_ENV_ANNOTATION,
+    GITLAB_MANAGED_BY_LABEL,
+    TIER_LABEL,
+    WORKER_TIER,
+)
 from ..policy.analysis import ClassIndex, address_boundaries
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
 from ..policy.policies import EGRESS, INGRESS, AddressPeer, CiliumEndpointPeer, Path, PodPeer, Policy, Rule
 from ..policy.selectors import Selector
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-
 #: GitLab puts these on pods as annotations, and labels namespaces with them only sometimes.
-GITLAB_ANNOTATION_KEYS = ("app.gitlab.com/env", "app.gitlab.com/app")
-GITLAB_NAMESPACE_KEY = "app.gitlab.com/managed_by"
+GITLAB_ANNOTATION_KEYS = (GITLAB_ENV_ANNOTATION, GITLAB_APP_ANNOTATION)
 
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str
+    severity: Severity
     check: str
     policy: str
     message: str
@@ -52,7 +56,7 @@ class Finding:
 
     @property
     def fails(self) -> bool:
-        return self.severity in (ERROR, WARNING)
+        return self.severity in (Severity.ERROR, Severity.WARNING)
 
 
 def _gitlab_hint(selector: Selector) -> str:
@@ -67,7 +71,7 @@ def _gitlab_hint(selector: Selector) -> str:
 
 
 def _namespace_hint(selector: Selector) -> str:
-    if any(key.endswith(GITLAB_NAMESPACE_KEY) for key in selector.label_keys()):
+    if any(key.endswith(GITLAB_MANAGED_BY_LABEL) for key in selector.label_keys()):
         return (
             "GitLab labels a namespace app.gitlab.com/managed_by=gitlab only when GitLab itself created it; "
             "select the namespace by name: kubernetes.io/metadata.name: <namespace>"
@@ -93,7 +97,7 @@ class _Linter:
         ]
 
     def add(
-        self, severity: str, check: str, policy_index: int, message: str, hint: str = "", path: Path = ()
+        self, severity: Severity, check: str, policy_index: int, message: str, hint: str = "", path: Path = ()
     ) -> None:
         policy = str(self.model.policies[policy_index].ref) if policy_index >= 0 else ""
         self.findings.append(Finding(severity, check, policy, message, hint, path, policy_index))
@@ -112,7 +116,7 @@ class _Linter:
             if self.has_workloads and not self.subject_bits[number]:
                 noun = "endpointSelector" if policy.cilium else "podSelector"
                 self.add(
-                    WARNING,
+                    Severity.WARNING,
                     "selector-matches-nothing",
                     number,
                     f"{noun} {policy.subject.describe()} selects no workload"
@@ -135,7 +139,7 @@ class _Linter:
                 ]
                 if not matching:
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "namespace-selector-matches-nothing",
                         number,
                         f"namespaceSelector {peer.namespace_selector.describe()} matches no namespace",
@@ -146,7 +150,7 @@ class _Linter:
             if self.has_workloads and not self.index.peer_bits(peer):
                 where = "the same namespace" if peer.namespace is not None else "the selected namespaces"
                 self.add(
-                    WARNING,
+                    Severity.WARNING,
                     "peer-matches-nothing",
                     number,
                     f"podSelector {peer.pod_selector.describe()} matches no workload in {where}",
@@ -172,7 +176,7 @@ class _Linter:
                 )
                 if not any(namespace_selector.matches(labels) for labels in self.model.namespaces.values()):
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "namespace-selector-matches-nothing",
                         number,
                         f"namespace labels {namespace_selector.describe()} match no namespace",
@@ -182,7 +186,7 @@ class _Linter:
                     return
             if self.has_workloads and not self.index.peer_bits(peer):
                 self.add(
-                    WARNING,
+                    Severity.WARNING,
                     "peer-matches-nothing",
                     number,
                     f"endpoint selector {peer.selector.describe()} matches no workload",
@@ -202,7 +206,7 @@ class _Linter:
             for number, policy in enumerate(self.model.policies):
                 if policy.isolates_egress and not any(self._allows_dns(rule) for rule in policy.rules):
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "egress-without-dns",
                         number,
                         "isolates egress without allowing DNS (UDP 53), unless another policy allows it",
@@ -221,7 +225,7 @@ class _Linter:
                 if p.isolates_egress and self.subject_bits[n] >> index & 1
             ]
             self.add(
-                WARNING,
+                Severity.WARNING,
                 "egress-without-dns",
                 isolating[0] if isolating else -1,
                 f"{', '.join(self.index.workload_names[index])}: egress is isolated by "
@@ -252,7 +256,7 @@ class _Linter:
             endpoint = self.index.endpoints[index]
             if (
                 endpoint.namespace in (self.ingress_namespace, "kube-system")
-                or endpoint.label_map.get("tier") == "worker"
+                or endpoint.label_map.get(TIER_LABEL) == WORKER_TIER
             ):
                 continue
             side = self.model.side(endpoint, INGRESS)
@@ -266,7 +270,7 @@ class _Linter:
                 if p.isolates_ingress and self.subject_bits[n] >> index & 1
             ]
             self.add(
-                ERROR,
+                Severity.ERROR,
                 "ingress-namespace-cannot-reach",
                 isolating[0] if isolating else -1,
                 f"{', '.join(self.index.workload_names[index])}: no pod in the ingress controller's "
@@ -291,7 +295,7 @@ class _Linter:
                 if not self.has_workloads:
                     if not own:
                         self.add(
-                            INFO,
+                            Severity.INFO,
                             "isolates-and-allows-nothing",
                             number,
                             f"default-deny for {word} traffic: this policy allows none itself",
@@ -314,7 +318,7 @@ class _Linter:
                 if starved:
                     names = [name for index in starved for name in self.index.workload_names[index]]
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "isolates-and-allows-nothing",
                         number,
                         f"isolates {', '.join(sorted(set(names)))} for {word} traffic "
@@ -362,7 +366,7 @@ class _Linter:
                     if mutual and other_position > position:
                         continue  # equal rules: report the later one only
                     self.add(
-                        INFO,
+                        Severity.INFO,
                         "shadowed-rule",
                         number,
                         f"{'.'.join(map(str, rule.path))} is fully covered by {other.policy} "
@@ -376,7 +380,7 @@ class _Linter:
         for number, policy in enumerate(self.model.policies):
             for note in policy.notes:
                 self.add(
-                    INFO,
+                    Severity.INFO,
                     "not-modelled",
                     number,
                     note,
@@ -412,10 +416,10 @@ def lint_model(
     linter.notes()
     if not model.workloads:
         linter.add(
-            INFO,
+            Severity.INFO,
             "no-workloads",
             -1,
             "no Pod or workload in the input: checks that need pods were skipped",
             "pass the pods too, e.g. kubectl get ns,pods,deploy,sts,ds,netpol -A -o yaml",
         )
-    return sorted(linter.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.policy, f.check, f.message))
+    return sorted(linter.findings, key=lambda f: (f.severity.rank, f.policy, f.check, f.message))

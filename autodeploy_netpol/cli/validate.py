@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ..errors import ExitCode, InputError, Location
+from ..errors import ExitCode, InputError, Location, Severity
 from ..runs.validate import run_validate
 from .common import format_option, handle_errors
 from .options import values_argument, values_path
@@ -75,7 +75,7 @@ def _unreadable(error: InputError, values: str) -> dict[str, object]:
                 "line": location.line,
                 "column": location.column,
                 "path": None,
-                "severity": "error",
+                "severity": Severity.ERROR,
                 "message": error.message,
                 "hint": error.hint,
             }

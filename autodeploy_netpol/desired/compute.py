@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError, ValidationFailed
-from .chart import CHART_DEFAULTS, DEFAULT_CHART_VERSION, appname, chart_defaults, render_objects
-from .merge import helm_merge, helm_merge_all, layer_values
+from ..kube.releases import STABLE, helm_release
+from .chart import DEFAULT_CHART_VERSION, appname, chart_defaults, render_objects
+from .merge import helm_merge_all, layer_values
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .validate import Problem, errors_only, validate_values
 from .values import BLOCKS, ValuesFile
-
-TRACKS = ("stable", "canary", "rollout")
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class DeployContext:
 
     release: str
     namespace: str | None = None
-    track: str = "stable"
+    track: str = STABLE
     project_id: str | None = None
     ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE
     chart_version: str = DEFAULT_CHART_VERSION
@@ -30,7 +29,7 @@ class DeployContext:
     @property
     def helm_release(self) -> str:
         """The Helm release name: ``<release>`` for stable, ``<release>-<track>`` otherwise."""
-        return self.release if self.track == "stable" else f"{self.release}-{self.track}"
+        return helm_release(self.release, self.track)
 
     @property
     def app(self) -> str:
@@ -66,11 +65,6 @@ def values_layer(name: str, user_block: dict[str, Any] | None, context: DeployCo
     if name == "networkPolicy" and context.suggest and "spec" not in user:
         return layer_values({"spec": suggested_spec(context.app, context.ingress_namespace)}, user)
     return layer_values({}, user)
-
-
-def effective_block(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
-    """Chart defaults, then the suggestion (only where the user gives no spec), then the user's block."""
-    return helm_merge(CHART_DEFAULTS[name], values_layer(name, user_block, context))
 
 
 def compute_desired(values: ValuesFile, context: DeployContext) -> Desired:

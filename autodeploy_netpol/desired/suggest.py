@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ..kube.defaults import NAMESPACE_NAME_LABEL
+from ..kube.labels import APP_LABEL
 
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 
@@ -20,12 +21,12 @@ DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 def suggested_spec(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:
     """The NetworkPolicy spec: select ``app: <app>``; ingress from the same app and the ingress namespace."""
     return {
-        "podSelector": {"matchLabels": {"app": app}},
+        "podSelector": {"matchLabels": {APP_LABEL: app}},
         "policyTypes": ["Ingress"],
         "ingress": [
             {
                 "from": [
-                    {"podSelector": {"matchLabels": {"app": app}}},
+                    {"podSelector": {"matchLabels": {APP_LABEL: app}}},
                     {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ingress_namespace}}},
                 ]
             }

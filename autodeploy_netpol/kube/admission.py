@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from .labels import LABEL_KEY_HINT, LABEL_VALUE_HINT, label_key_problem, label_value_problem
+from .label_syntax import LABEL_KEY_HINT, LABEL_VALUE_HINT, label_key_problem, label_value_problem
 from .manifests import Manifest, PathElement
 from .names import (
     ADMIN_NETWORK_POLICY,
@@ -112,13 +112,10 @@ def label_problems(manifest: Manifest) -> list[AdmissionProblem]:
             where = (*path, key)
             problem = label_key_problem(str(key))
             if problem is not None:
-                problems.append(
-                    InputError(
-                        f"{manifest.describe()}: {problem}",
-                        location=manifest.locate(where),
-                        hint=LABEL_KEY_HINT,
-                    )
+                error = InputError(
+                    f"{manifest.describe()}: {problem}", location=manifest.locate(where), hint=LABEL_KEY_HINT
                 )
+                problems.append(AdmissionProblem(error, manifest.kind, str(key)))
             problem = label_value_problem("" if value is None else value)
             if problem is not None:
                 error = InputError(

@@ -1,49 +1,53 @@
-"""The syntax Kubernetes enforces on label keys and values and on object names, written once.
-
-* a label key is ``[prefix/]name``: the prefix a DNS subdomain (at most 253 characters), the name at
-  most 63 characters of letters, digits, ``-``, ``_`` and ``.``, starting and ending with a letter or
-  digit;
-* a label value is empty or like a key's name part;
-* a Namespace name is a DNS label (at most 63 characters of ``a-z0-9-``).
-
-Each check returns what is wrong in a sentence, or ``None``.
+"""Label and annotation keys (and their telling values) written by Helm, the auto-deploy-app
+chart, Kubernetes and GitLab: the one place each key is spelled.
 """
 
 from __future__ import annotations
 
-import re
+# --- Helm 3 ------------------------------------------------------------------------------------
+#: Helm 3 (3.2+) writes these on every object it applies, and adopts an existing object into a
+#: release only when both name that release and the managed-by label says Helm.
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+HELM = "Helm"
+#: Helm 2's ``.Release.Service``: what the chart's ``heritage`` label said before Helm 3.
+TILLER = "Tiller"
+#: ``helm.sh/resource-policy: keep`` on a live object: Helm does not delete it when the release
+#: stops rendering it (upgrade, rollback, uninstall).
+RESOURCE_POLICY_ANNOTATION = "helm.sh/resource-policy"
+RESOURCE_POLICY_KEEP = "keep"
 
-DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-DNS_LABEL_RE = re.compile(rf"^{DNS_LABEL}$")
-DNS_SUBDOMAIN_RE = re.compile(rf"^{DNS_LABEL}(\.{DNS_LABEL})*$")
-LABEL_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-MAX_NAME = 63
-MAX_PREFIX = 253
+# --- the auto-deploy-app chart's shared labels ----------------------------------------------------
+APP_LABEL = "app"
+CHART_LABEL = "chart"
+RELEASE_LABEL = "release"
+HERITAGE_LABEL = "heritage"
+NAME_LABEL = "app.kubernetes.io/name"
+HELM_CHART_LABEL = "helm.sh/chart"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+#: Pod labels of the chart's Deployments (workers carry ``tier: worker`` and no ``app``).
+TRACK_LABEL = "track"
+TIER_LABEL = "tier"
+WEB_TIER = "web"
+WORKER_TIER = "worker"
 
-LABEL_KEY_HINT = (
-    "a label key is [prefix/]name: the name at most 63 characters of letters, digits, '-', '_' and '.', "
-    "starting and ending with a letter or digit; the prefix a DNS subdomain"
-)
-LABEL_VALUE_HINT = (
-    "at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit "
-    "(or empty)"
-)
+# --- GitLab ---------------------------------------------------------------------------------------
+#: Saved by GitLab's UI policy editor (13.1-15.0) on every policy; the chart also writes it on its
+#: CiliumNetworkPolicy.
+UI_PROJECT_LABEL = "app.gitlab.com/proj"
+#: The UI editor disables a policy by adding this label to its selector (it then selects nothing).
+UI_DISABLED_LABEL = "network-policy.gitlab.com/disabled_by"
+UI_DISABLED_VALUE = "gitlab"
+#: Pod *annotations* (not labels) Auto Deploy writes: a selector on them selects nothing.
+GITLAB_APP_ANNOTATION = "app.gitlab.com/app"
+GITLAB_ENV_ANNOTATION = "app.gitlab.com/env"
+#: Namespace label of the removed GitLab-managed apps; the chart's default spec still selects it.
+GITLAB_MANAGED_BY_LABEL = "app.gitlab.com/managed_by"
+GITLAB_MANAGED_BY_VALUE = "gitlab"
+#: Annotation the chart's CiliumNetworkPolicy carries with alerts enabled.
+GITLAB_ALERT_ANNOTATION = "app.gitlab.com/alert"
 
-
-def label_key_problem(key: str) -> str | None:
-    """What is wrong with a label key, or ``None``."""
-    prefix, slash, name = key.rpartition("/")
-    if slash and (not prefix or len(prefix) > MAX_PREFIX or not DNS_SUBDOMAIN_RE.match(prefix)):
-        return f"label key prefix {prefix!r} is not a DNS subdomain"
-    if not name or len(name) > MAX_NAME or not LABEL_NAME_RE.match(name):
-        return f"label key {key!r} is not valid"
-    return None
-
-
-def label_value_problem(value: object) -> str | None:
-    """What is wrong with a label value, or ``None``."""
-    if not isinstance(value, str):
-        return f"label value {value!r} is not a string"
-    if value and (len(value) > MAX_NAME or not LABEL_NAME_RE.match(value)):
-        return f"label value {value!r} is not valid"
-    return None
+# --- Kubernetes ------------------------------------------------------------------------------------
+# (kubernetes.io/metadata.name, on every Namespace, is a default: kube/defaults.NAMESPACE_NAME_LABEL)
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"

@@ -57,15 +57,16 @@ from ..kube.defaults import (
     NETWORK_POLICY_PROTOCOL,
     default_policy_types,
 )
+from ..kube.labels import HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION, LAST_APPLIED_ANNOTATION
 from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from ..sources.yamlio import PathElement, format_path
 
 #: Annotations that tools write for their own bookkeeping: never content, never drift.
 BOOKKEEPING_ANNOTATIONS = frozenset(
     {
-        "kubectl.kubernetes.io/last-applied-configuration",
-        "meta.helm.sh/release-name",
-        "meta.helm.sh/release-namespace",
+        LAST_APPLIED_ANNOTATION,
+        HELM_RELEASE_ANNOTATION,
+        HELM_NAMESPACE_ANNOTATION,
     }
 )
 
@@ -182,7 +183,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
         labels=raw_labels,
         annotations=annotations,
         spec=spec,
-        raw_spec=_raw_cilium_specs(manifest) if kind == CILIUM_NETWORK_POLICY else raw_spec,
+        raw_spec=written_spec(manifest),
         raw_labels=raw_labels,
         raw_annotations=raw_annotations,
         normalizations=tuple(notes),
@@ -276,8 +277,12 @@ def _network_policy_port(port: Any, path: tuple[PathElement, ...], notes: list[N
 # --- CiliumNetworkPolicy -----------------------------------------------------------------------
 
 
-def _raw_cilium_specs(manifest: Mapping[str, Any]) -> Any:
-    return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
+def written_spec(manifest: Mapping[str, Any]) -> Any:
+    """The spec as written: ``spec`` of a NetworkPolicy; a CiliumNetworkPolicy's ``spec`` and/or
+    ``specs`` under those names."""
+    if manifest.get("kind") == CILIUM_NETWORK_POLICY:
+        return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
+    return manifest.get("spec")
 
 
 def _normalize_cilium_policy(manifest: Mapping[str, Any], notes: list[Normalization]) -> dict[str, Any]:

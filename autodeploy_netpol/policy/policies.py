@@ -363,7 +363,7 @@ class Policy:
         return self.rules + self.tier_rules if self.tier_rules else self.rules
 
     @property
-    def order(self) -> tuple[int, int, str, str]:
+    def order(self) -> tuple[int, str, str]:
         """Where the policy is evaluated within its tier: by priority, then (the API leaves ties to
         the implementation) by name and kind, so that every run decides ties alike."""
         return (self.priority, self.ref.name, self.ref.kind)
@@ -1135,7 +1135,6 @@ class PolicyCompiler:
 
 __all__ = [
     "ALL_ADDRESSES",
-    "COMPILED_KINDS",
     "EGRESS",
     "INGRESS",
     "RESERVED_ENTITIES",

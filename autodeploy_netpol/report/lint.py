@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..checks.lint import ERROR, INFO, WARNING, Finding
+from ..checks.lint import Finding
+from ..errors import Severity
 from .escape import code_cell, table, text
 
 #: Findings listed one by one in the Markdown section (the JSON output has them all).
 SHOWN_FINDINGS = 50
-_ICONS = {ERROR: "⛔", WARNING: "⚠️", INFO: "ℹ️"}
+_ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
 
 
 def _counts(findings: Sequence[Finding]) -> dict[str, int]:
-    return {severity: sum(1 for f in findings if f.severity == severity) for severity in (ERROR, WARNING, INFO)}
+    return {severity: sum(1 for f in findings if f.severity == severity) for severity in Severity}
 
 
 def _plural(count: int, noun: str) -> str:
@@ -40,7 +41,7 @@ def lint_text(findings: Sequence[Finding], locations: Sequence[str] = ()) -> str
         if finding.hint:
             lines.append(f"  hint: {finding.hint}")
     counts = _counts(findings)
-    lines.append(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
+    lines.append(f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, {counts[Severity.INFO]} notes")
     return "\n".join(lines) + "\n"
 
 
@@ -64,13 +65,13 @@ def lint_json(findings: Sequence[Finding], locations: Sequence[str] = ()) -> dic
 def lint_markdown(findings: Sequence[Finding], locations: Sequence[str] = ()) -> str:
     """A section for the merge-request comment: the counts, then a table of the findings."""
     counts = _counts(findings)
-    failing = counts[ERROR] + counts[WARNING]
+    failing = counts[Severity.ERROR] + counts[Severity.WARNING]
     verdict = "❌" if failing else "✅"
     lines = [
         f"### {verdict} Policy lint",
         "",
-        f"{_plural(counts[ERROR], 'error')}, {_plural(counts[WARNING], 'warning')}, "
-        f"{_plural(counts[INFO], 'note')}.",
+        f"{_plural(counts[Severity.ERROR], 'error')}, {_plural(counts[Severity.WARNING], 'warning')}, "
+        f"{_plural(counts[Severity.INFO], 'note')}.",
     ]
     if findings:
         rows = []

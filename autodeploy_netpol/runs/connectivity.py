@@ -95,8 +95,7 @@ def load_model(
     if not source.paths:
         with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
             live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
-        notes = (*live.notes, *live.unread_notes())
-        return LoadedModel(compile_model(live.manifests), live.manifests, notes)
+        return LoadedModel(compile_model(live.manifests), live.manifests, (*live.notes, *live.unread_notes()))
     reader = reader or ManifestReader()
     groups: list[tuple[Manifest, ...]] = []
     notes: list[str] = []

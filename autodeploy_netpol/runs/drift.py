@@ -11,19 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..checks.drift import DriftReport, IgnoreRule, compare
-from ..checks.ownership.check import HistoryReader, check_ownership
+from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
+from ..checks.plan import HistoryReader
 from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode, InputError
 from ..kube.names import POLICY_KINDS
+from ..kube.releases import STABLE, helm_release
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
+
+if TYPE_CHECKING:
+    from ..checks.connectivity_section import ConnectivitySection
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ class DesiredFromStream:
     path: str
     release: str | None = None
     namespace: str | None = None
-    track: str = "stable"
+    track: str = STABLE
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,14 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         connectivity = request.connectivity and not request.all_namespaces
         scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
         live = inputs.read_live(scope)
+        history: HistoryReader | None = None
+        if request.helm_history:
+            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+            history = (
+                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+            )
+        # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
         report = compare(
             desired.objects,
             live.policies,
@@ -104,14 +117,8 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             desired_source=desired.source,
             live_source=live.source,
             notes=[*desired.notes, *live.notes],
+            history=history,
         )
-        history: HistoryReader | None = None
-        if request.helm_history:
-            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-            history = (
-                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
-            )
         ownership = check_ownership(
             desired.objects,
             live.policies,
@@ -120,11 +127,12 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             track=desired.track,
             all_namespaces=request.all_namespaces,
             history=history,
+            plan=report.plan,
         )
         report = replace(
             report,
-            ownership=tuple(ownership.ownership),
-            warnings=tuple(warning.to_json() for warning in ownership.warnings),
+            ownership=tuple(ownership.verdicts),
+            warnings=tuple(ownership.warnings),
             notes=(*report.notes, *ownership.notes),
         )
         if request.connectivity:
@@ -145,7 +153,8 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
             notes=policies.notes,
             warnings=(),
             namespace=source.namespace,
-            releases=(source.release,) if source.release else (),
+            # the release deployed: <release>-canary / -rollout for those tracks
+            releases=(helm_release(source.release, source.track),) if source.release else (),
             release=source.release,
             track=source.track,
             app=None,
@@ -176,7 +185,7 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
 
 def _connectivity(
     live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool
-) -> Mapping[str, Any]:
+) -> ConnectivitySection:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
     if all_namespaces:
         # cluster-wide runs compare thousands of policies: the all-pairs analysis (twice, with

@@ -12,14 +12,13 @@ Pure (no I/O): live manifests and desired objects in, typed records out.
 """
 
 from .classify import Ownership, OwnershipVerdict, classify
-from .conflicts import OwnershipReport, OwnershipWarning, Severity, WarningCode, assess, exit_code
+from .conflicts import OwnershipReport, OwnershipWarning, WarningCode, assess, exit_code
 
 __all__ = [
     "Ownership",
     "OwnershipReport",
     "OwnershipVerdict",
     "OwnershipWarning",
-    "Severity",
     "WarningCode",
     "assess",
     "classify",
