@@ -44,7 +44,7 @@ class ConnectivitySection(TypedDict, total=False):
     unchangingObjects: list[str]  # drifted objects that change no connection (never "cosmetic")
     judgedPerObject: bool
     workloads: int  # real workloads of the live state (hypothetical endpoints not counted)
-    hypothetical: list[str]  # endpoints that stand for pods the live state does not list
+    hypothetical: list[str]  # endpoints shown that stand for pods the live state does not list
     notes: list[str]
 
 
@@ -269,9 +269,20 @@ def connectivity_section(
             (changing if changed else unchanging).append(_label(identity))
     else:
         judged = False
+    added_pairs, removed_pairs = diff.added.lines(), diff.removed.lines()
+    stand_ins = {
+        w.qualified_name
+        for w in after.workloads
+        if w.name.startswith(HYPOTHETICAL) or w.namespace.startswith(HYPOTHETICAL)
+    }
+    # the hypothetical endpoints the section shows (those no change involves are not mentioned)
     hypothetical = sorted(
-        {w.qualified_name for w in after.workloads if w.name.startswith(HYPOTHETICAL)}
-        | {w.qualified_name for w in after.workloads if w.namespace.startswith(HYPOTHETICAL)}
+        {
+            end
+            for src, dst, _ in (*added_pairs, *removed_pairs)
+            for end in (src, dst)
+            if end in stand_ins or end.startswith(HYPOTHETICAL) or f"/{HYPOTHETICAL}" in end
+        }
     )
     notes = [*unusable, *sorted(set(before.notes()) | set(after.notes()))]
     if hypothetical:
@@ -285,14 +296,14 @@ def connectivity_section(
             + " for pods a policy selector names where the live state lists none: "
             "what the policies would do to such pods, not pods that exist",
         )
-    real = [w for w in after.workloads if w.qualified_name not in hypothetical]
+    real = [w for w in after.workloads if w.qualified_name not in stand_ins]
     return {
         "verdict": "changes" if diff.changed else "unchanged",
         "added": [record.as_dict() for record in diff.added.connections()],
         "removed": [record.as_dict() for record in diff.removed.connections()],
         # one line per pair, in the notation of ``connectivity`` (what the reports show)
-        "addedPairs": [{"src": s, "dst": d, "allowed": a} for s, d, a in diff.added.lines()],
-        "removedPairs": [{"src": s, "dst": d, "allowed": a} for s, d, a in diff.removed.lines()],
+        "addedPairs": [{"src": s, "dst": d, "allowed": a} for s, d, a in added_pairs],
+        "removedPairs": [{"src": s, "dst": d, "allowed": a} for s, d, a in removed_pairs],
         "changingObjects": changing,
         "unchangingObjects": unchanging,
         "judgedPerObject": judged,
