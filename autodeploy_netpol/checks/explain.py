@@ -18,6 +18,7 @@ from ..kube.defaults import (
     CILIUM_RESERVED_PREFIX,
     DENY,
     PASS,
+    TIER_PRIORITY_RANGE,
 )
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
@@ -25,7 +26,6 @@ from ..policy.intervals import format_ip_range
 from ..policy.policies import (
     EGRESS,
     INGRESS,
-    TIER_PRIORITY_RANGE,
     AddressPeer,
     CiliumEndpointPeer,
     EntityPeer,
