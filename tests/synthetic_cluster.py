@@ -411,3 +411,67 @@ def _namespaced(
             spec["policyTypes"] = ["Ingress", "Egress"]
         emit(namespace, spec)
     return SyntheticCluster(ns_objects, workloads, out)
+
+
+def generate_cluster_network_policies(seed: int, count: int) -> list[dict[str, Any]]:
+    """``count`` ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2) over the labels of
+    :func:`generate_cluster`: three in four in the Admin tier, the rest Baseline, random priorities
+    (ties included), subjects by namespace team or by pod tier within teams, and 1-3 ingress and
+    0-2 egress rules each, Accept, Deny or Pass, towards namespaces, pods or address blocks, on all
+    ports or one TCP/UDP port or range."""
+    rng = random.Random(seed)
+
+    def namespaces() -> dict[str, Any]:
+        return {"matchLabels": {"team": rng.choice(TEAMS)}}
+
+    def pods() -> dict[str, Any]:
+        return {"namespaceSelector": namespaces(), "podSelector": {"matchLabels": {"tier": rng.choice(TIERS)}}}
+
+    def protocols() -> list[dict[str, Any]] | None:
+        roll = rng.random()
+        if roll < 0.4:
+            return None  # every port
+        protocol = rng.choice(("tcp", "udp"))
+        if roll < 0.8:
+            return [{protocol: {"destinationPort": {"number": rng.choice((53, 80, 443, 5432, 8080, 9090))}}}]
+        start = rng.randint(1000, 30000)
+        return [{protocol: {"destinationPort": {"range": {"start": start, "end": start + rng.randint(1, 2000)}}}}]
+
+    def rule(index: int, egress: bool) -> dict[str, Any]:
+        roll = rng.random()
+        if egress and roll < 0.3:
+            peer: dict[str, Any] = {"networks": [rng.choice(CIDRS)]}
+        elif roll < 0.65:
+            peer = {"namespaces": namespaces()}
+        else:
+            peer = {"pods": pods()}
+        body: dict[str, Any] = {
+            "name": f"rule-{index}",
+            "action": rng.choice(("Accept", "Deny", "Pass")),
+            ("to" if egress else "from"): [peer],
+        }
+        ports = protocols()
+        if ports is not None:
+            body["protocols"] = ports
+        return body
+
+    policies = []
+    for number in range(count):
+        spec: dict[str, Any] = {
+            "tier": "Admin" if number % 4 else "Baseline",
+            "priority": rng.randint(0, 1000),
+            "subject": {"namespaces": namespaces()} if rng.random() < 0.5 else {"pods": pods()},
+            "ingress": [rule(index, False) for index in range(rng.randint(1, 3))],
+        }
+        egress = [rule(index, True) for index in range(rng.randint(0, 2))]
+        if egress:
+            spec["egress"] = egress
+        policies.append(
+            {
+                "apiVersion": "policy.networking.k8s.io/v1alpha2",
+                "kind": "ClusterNetworkPolicy",
+                "metadata": {"name": f"cnp-{number}"},
+                "spec": spec,
+            }
+        )
+    return policies

@@ -222,6 +222,10 @@ def workload_of(manifest: Mapping[str, Any], default_namespace: str = "default")
     return Workload(namespace, name, kind, tuple(sorted(labels.items())), named)
 
 
+#: Labels a controller puts on the pods of each revision (Deployment, StatefulSet, DaemonSet).
+REVISION_LABELS = ("pod-template-hash", "controller-revision-hash", "pod-template-generation")
+
+
 def _variant_label(
     labels: Mapping[str, str],
     ports: tuple[NamedPort, ...],
@@ -265,8 +269,25 @@ def display_names(workloads: Iterable[Workload]) -> dict[Workload, str]:
         shared = {k: v for k, v in label_sets[0].items() if all(other.get(k) == v for other in label_sets)}
         keys = {key for labels in label_sets for key in labels}
         shared_ports = set(group[0].named_ports).intersection(*(set(w.named_ports) for w in group))
+        # the hash labels controllers add differ between every two revisions: name the variants
+        # by the other labels when those tell them apart (web[pods with version=v2])
+        plain = {
+            workload: _variant_label(
+                {k: v for k, v in workload.labels if k not in REVISION_LABELS},
+                workload.named_ports,
+                shared,
+                keys - set(REVISION_LABELS),
+                shared_ports,
+            )
+            for workload in group
+        }
+        distinct = len(set(plain.values())) == len(identities)
         for workload in group:
-            variant = _variant_label(dict(workload.labels), workload.named_ports, shared, keys, shared_ports)
+            variant = (
+                plain[workload]
+                if distinct
+                else _variant_label(dict(workload.labels), workload.named_ports, shared, keys, shared_ports)
+            )
             names[workload] = f"{name}[{variant}]"
     return names
 
