@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from autodeploy_netpol.cli import main
+from autodeploy_netpol.report.json_report import report_schema
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "schemas" / "connectivity.schema.json").read_text()
@@ -299,7 +300,9 @@ def test_drift_keeps_its_report_when_a_live_policy_cannot_be_modelled(tmp_path: 
     args += ["--live", str(example / "cluster.yaml"), "--format", "json"]
     result = CliRunner(env=env).invoke(main, args)
     assert result.exit_code == 1, result.output
-    section = json.loads(result.stdout)["connectivity"]
+    document = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
+    section = document["connectivity"]
     assert section["verdict"] == "changes"
     assert {"src": "monitoring/prometheus", "dst": "shop-42-production/production", "allowed": "TCP 9090"} in section[
         "addedPairs"
