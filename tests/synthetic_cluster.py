@@ -413,12 +413,16 @@ def _namespaced(
     return SyntheticCluster(ns_objects, workloads, out)
 
 
-def generate_cluster_network_policies(seed: int, count: int) -> list[dict[str, Any]]:
+def generate_cluster_network_policies(seed: int, count: int, *, accepts: bool = True) -> list[dict[str, Any]]:
     """``count`` ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2) over the labels of
-    :func:`generate_cluster`: three in four in the Admin tier, the rest Baseline, random priorities
-    (ties included), subjects by namespace team or by pod tier within teams, and 1-3 ingress and
-    0-2 egress rules each, Accept, Deny or Pass, towards namespaces, pods or address blocks, on all
-    ports or one TCP/UDP port or range."""
+    :func:`generate_cluster`, shaped like cluster guardrails: three in four in the Admin tier
+    (Deny half of the time, Pass three times in ten, else Accept), the rest Baseline (Deny seven
+    times in ten, else Accept); random priorities (ties included); subjects by namespace team or by
+    pod tier within teams; 1-3 ingress and 0-2 egress rules each, towards namespaces, pods or address
+    blocks, on all ports or one TCP/UDP port or range (an Accept always names a port and pods or an
+    address block: nobody opens whole teams to each other). ``accepts=False``: guardrails only,
+    every Accept becomes a Deny (what an Accept opens adds pairs to the output, which costs any tool
+    in proportion; without them the output stays about the size of the NetworkPolicies' own)."""
     rng = random.Random(seed)
 
     def namespaces() -> dict[str, Any]:
@@ -437,33 +441,41 @@ def generate_cluster_network_policies(seed: int, count: int) -> list[dict[str, A
         start = rng.randint(1000, 30000)
         return [{protocol: {"destinationPort": {"range": {"start": start, "end": start + rng.randint(1, 2000)}}}}]
 
-    def rule(index: int, egress: bool) -> dict[str, Any]:
+    def action(tier: str) -> str:
+        roll = rng.random()
+        if tier == "Admin":
+            chosen = "Deny" if roll < 0.5 else "Pass" if roll < 0.8 else "Accept"
+        else:
+            chosen = "Deny" if roll < 0.7 else "Accept"
+        return chosen if accepts or chosen != "Accept" else "Deny"
+
+    def rule(index: int, egress: bool, tier: str) -> dict[str, Any]:
+        chosen = action(tier)
         roll = rng.random()
         if egress and roll < 0.3:
             peer: dict[str, Any] = {"networks": [rng.choice(CIDRS)]}
-        elif roll < 0.65:
+        elif roll < 0.65 and chosen != "Accept":
             peer = {"namespaces": namespaces()}
         else:
             peer = {"pods": pods()}
-        body: dict[str, Any] = {
-            "name": f"rule-{index}",
-            "action": rng.choice(("Accept", "Deny", "Pass")),
-            ("to" if egress else "from"): [peer],
-        }
+        body: dict[str, Any] = {"name": f"rule-{index}", "action": chosen, ("to" if egress else "from"): [peer]}
         ports = protocols()
+        while chosen == "Accept" and ports is None:
+            ports = protocols()
         if ports is not None:
             body["protocols"] = ports
         return body
 
     policies = []
     for number in range(count):
+        tier = "Admin" if number % 4 else "Baseline"
         spec: dict[str, Any] = {
-            "tier": "Admin" if number % 4 else "Baseline",
+            "tier": tier,
             "priority": rng.randint(0, 1000),
             "subject": {"namespaces": namespaces()} if rng.random() < 0.5 else {"pods": pods()},
-            "ingress": [rule(index, False) for index in range(rng.randint(1, 3))],
+            "ingress": [rule(index, False, tier) for index in range(rng.randint(1, 3))],
         }
-        egress = [rule(index, True) for index in range(rng.randint(0, 2))]
+        egress = [rule(index, True, tier) for index in range(rng.randint(0, 2))]
         if egress:
             spec["egress"] = egress
         policies.append(

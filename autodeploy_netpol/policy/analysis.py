@@ -507,6 +507,10 @@ class _Sides:
         self._tier_rules: dict[tuple[str, int], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
         self._admin_parts: dict[tuple[object, ...], list[tuple[int, _TierState]]] = {}
         self._admin_rules_alive: list[tuple[Rule, ...]] = []
+        #: tiered atoms by the rules of every layer (the rules are kept alive by ``self.rules`` and
+        #: ``self._tier_rules``, so their ids in the key stay theirs)
+        self._tiered_shared: dict[tuple[object, ...], list[tuple[int, ConnectionSet]]] = {}
+        self._tier_rules_by_policies: dict[tuple[object, ...], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
 
     def _add(self, policy: Policy) -> int:
         bits = self.universe.subject_bits(policy)
@@ -565,6 +569,8 @@ class _Sides:
         }
         variant._admin_parts = self._admin_parts  # keyed by the rules themselves: always valid
         variant._admin_rules_alive = self._admin_rules_alive
+        variant._tiered_shared = {}  # keyed by rule ids: this variant's rules only
+        variant._tier_rules_by_policies = {}
         variant._contributions = {
             key: value for key, value in self._contributions.items() if not (affected >> key[1] & 1)
         }
@@ -613,10 +619,16 @@ class _Sides:
         cached = self._tier_rules.get(key)
         if cached is None:
             selecting = self.tiered[index]
-            cached = self._tier_rules[key] = (
-                tier_rules(selecting, ADMIN_TIER, direction),
-                tier_rules(selecting, BASELINE_TIER, direction),
-            )
+            # classes selected by the same tier policies share the ordered rules (the policies
+            # are kept alive by ``self.tiered``, so their ids in the key stay theirs)
+            by_policies = (direction, *map(id, selecting))
+            cached = self._tier_rules_by_policies.get(by_policies)
+            if cached is None:
+                cached = self._tier_rules_by_policies[by_policies] = (
+                    tier_rules(selecting, ADMIN_TIER, direction),
+                    tier_rules(selecting, BASELINE_TIER, direction),
+                )
+            self._tier_rules[key] = cached
         return cached
 
     def same_as(self, other: _Sides, index: int, direction: str) -> bool:
@@ -637,6 +649,29 @@ class _Sides:
         if atoms is None:
             if not self.restricted(index, direction):
                 atoms = [(self.universe.everything, ALL_CONNECTIONS)]
+            elif self.tiered[index] and any(self.tier_rules(index, direction)):
+                # classes with the same rules of every layer (and, for ingress, the same named
+                # ports) have the same atoms: many pods share a namespace's policies
+                admin, baseline = self.tier_rules(index, direction)
+                shared_key = (
+                    direction,
+                    self.universe.endpoints[index].named_ports if direction == INGRESS else None,
+                    self.isolating[direction][index] > 0,
+                    tuple(map(id, self.rules[direction][index])),
+                    tuple(map(id, admin)),
+                    tuple(map(id, baseline)),
+                )
+                atoms = self._tiered_shared.get(shared_key)
+                if atoms is None:
+                    policy_layer = None
+                    if self.policy_layer_restricted(index, direction):
+                        isolated = self.isolating[direction][index] > 0
+                        policy_layer = (
+                            isolated,
+                            _refine(self.universe.everything, isolated, self._contributed(index, direction)),
+                        )
+                    atoms = self._tiered_atoms(index, direction, admin, baseline, policy_layer)
+                    self._tiered_shared[shared_key] = atoms
             else:
                 policy_layer = None
                 if self.policy_layer_restricted(index, direction):
