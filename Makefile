@@ -82,8 +82,11 @@ SCREENSHOT := docs/drift-comment.png
 screenshot: $(VENV)/.installed-test tools
 	$(BIN)/python tools/readme_screenshot.py $(SCREENSHOT)
 
+# The layering contracts, the static checks and the suite: CI runs exactly this (.ci/run).
 test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca tools
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py tools/readme_screenshot.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # The suite against the newest release of every dependency, in a throw-away environment: drift in
