@@ -12,6 +12,7 @@ from rich.text import Text
 
 from . import object_label, summary_line
 from .drift_connectivity import section_lines
+from .escape import one_line
 
 #: Longest value shown inline; the JSON report has the whole value.
 MAX_VALUE_CHARS = 160
@@ -96,7 +97,7 @@ def render_text(
 def _connectivity(console: Console, section: Any) -> None:
     """Who can newly / no longer reach whom after the deploy (see :mod:`.drift_connectivity`)."""
     for style, line in section_lines(section):
-        console.print(Text(line, style=style))
+        console.print(Text(one_line(line), style=style))  # names from the cluster: no escape sequence
 
 
 def _entry(console: Console, entry: Mapping[str, Any], *, ignored: bool = False) -> None:

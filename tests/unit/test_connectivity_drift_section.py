@@ -191,3 +191,18 @@ def test_a_live_policy_the_engine_cannot_compile_is_noted_and_the_section_goes_o
         f"NetworkPolicy {NS}/bad-cidr (live) is left out: it cannot be modelled (invalid CIDR"
     )
     assert "at spec.egress[0].to[0].ipBlock" in note
+
+
+def test_the_text_report_shows_hostile_names_without_escape_sequences() -> None:
+    from autodeploy_netpol.report.text import render_text
+
+    section = {
+        "verdict": "changes",
+        "addedPairs": [{"src": "ns/evil\x1b[2J\x1b]0;title\x07", "dst": "shop/web", "allowed": "TCP 80"}],
+        "removedPairs": [],
+        "notes": ["note\x1b[31m red\rover"],
+        "workloads": 1,
+    }
+    text = render_text({"connectivity": section, "summary": {}}, color=False)
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "+ ns/evil␛[2J␛]0;title␇ => shop/web : TCP 80" in text
