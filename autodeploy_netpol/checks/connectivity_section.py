@@ -17,13 +17,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
-from ..kube.names import WORKLOAD_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, TIERED_POLICY_KINDS, WORKLOAD_KINDS
 from ..policy.analysis import Baseline, diff_models, same_pods
 from ..policy.engine import Model
 from ..policy.policies import CiliumEndpointPeer, PodPeer, PolicyCompiler, PolicyError, is_compiled
 from ..policy.selectors import IN, Selector
 from ..policy.witnesses import satisfying_labels
 from ..sources.yamlio import format_path
+
+#: Kinds without a namespace: a release's cluster-wide policies and every cluster-scoped tier.
+CLUSTER_SCOPED = (*CLUSTER_SCOPED_POLICY_KINDS, *TIERED_POLICY_KINDS)
 
 #: Judging every drifted object on its own costs one analysis each; beyond this many, only
 #: the whole change is analysed.
@@ -50,11 +53,9 @@ class ConnectivitySection(TypedDict, total=False):
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
     metadata = obj.get("metadata") or {}
-    return (
-        str(obj.get("kind", "")),
-        str(metadata.get("namespace") or default_namespace),
-        str(metadata.get("name", "")),
-    )
+    kind = str(obj.get("kind", ""))
+    scope = "" if kind in CLUSTER_SCOPED else str(metadata.get("namespace") or default_namespace)
+    return (kind, scope, str(metadata.get("name", "")))
 
 
 def _label(identity: Identity) -> str:
@@ -64,7 +65,8 @@ def _label(identity: Identity) -> str:
 
 def _with_namespace(change: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     metadata = dict(change.get("metadata") or {})
-    metadata.setdefault("namespace", namespace)
+    if namespace:  # "" for a cluster-scoped object
+        metadata.setdefault("namespace", namespace)
     return {**change, "metadata": metadata}
 
 
@@ -234,7 +236,7 @@ def connectivity_section(
     desired_by_id = {_identity(obj, namespace): obj for obj in desired}
     changes: dict[Identity, Mapping[str, Any] | None] = {}
     for kind, entry_namespace, name, change in drifted:
-        identity = (kind, entry_namespace or namespace, name)
+        identity = (kind, "" if kind in CLUSTER_SCOPED else entry_namespace or namespace, name)
         wanted = None if change == "unexpected" else desired_by_id.get(identity)
         changes[identity] = None if wanted is None else _with_namespace(wanted, identity[1])
     # Pods standing in for every selector of both sides, so a rule about pods the live state does

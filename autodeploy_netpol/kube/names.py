@@ -5,13 +5,30 @@ from __future__ import annotations
 NETWORK_POLICY = "NetworkPolicy"
 CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
 CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
-#: The namespaced policy kinds an Auto Deploy release renders: what drift, ownership, the plan
-#: and Helm's release record compare.
+#: policy.networking.k8s.io v1alpha2 (network-policy-api v0.2.0) and v1beta1: the Admin and
+#: Baseline tiers (see the tiered kinds below).
+CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
+#: The namespaced policy kinds an Auto Deploy release renders with the chart's own templates: what
+#: drift, ownership, the plan and Helm's release record compare.
 POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY)
-#: Every policy kind the connectivity engine models: the namespaced ones and the cluster-wide
-#: CiliumClusterwideNetworkPolicy, which no release of the app renders but which still decides
-#: what reaches its pods.
+#: Cluster-scoped policy kinds: no namespace; a release can still create them (customResources).
+CLUSTER_SCOPED_POLICY_KINDS = (CILIUM_CLUSTERWIDE_NETWORK_POLICY, CLUSTER_NETWORK_POLICY)
+#: Every policy kind a release of the auto-deploy-app chart can create: the chart's own
+#: NetworkPolicy and CiliumNetworkPolicy, and whatever ``customResources`` holds.
+DEPLOYABLE_POLICY_KINDS = (*POLICY_KINDS, *CLUSTER_SCOPED_POLICY_KINDS)
+#: The namespaced policies and the cluster-wide CiliumClusterwideNetworkPolicy, which decides what
+#: reaches the app's pods whoever created it. (The engine also compiles the cluster-scoped tiers,
+#: by kind and API group: ``policy.policies.COMPILED_KINDS`` and ``is_compiled``.)
 ALL_POLICY_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+#: Cilium's policy kinds: a rule in ``spec`` and/or several in ``specs``, stored as written.
+CILIUM_POLICY_KINDS = (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+#: The API group/version each policy kind is written with.
+POLICY_API_VERSIONS = {
+    NETWORK_POLICY: "networking.k8s.io/v1",
+    CILIUM_NETWORK_POLICY: "cilium.io/v2",
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY: "cilium.io/v2",
+    CLUSTER_NETWORK_POLICY: "policy.networking.k8s.io/v1alpha2",
+}
 
 #: The cluster-scoped policy tiers of kubernetes-sigs/network-policy-api (group
 #: ``policy.networking.k8s.io``): AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1),
@@ -19,7 +36,6 @@ ALL_POLICY_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 #: its own (``crd.antrea.io``): the group tells them apart.
 ADMIN_NETWORK_POLICY = "AdminNetworkPolicy"
 BASELINE_ADMIN_NETWORK_POLICY = "BaselineAdminNetworkPolicy"
-CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"
 POLICY_API_GROUP = "policy.networking.k8s.io"
 #: The API versions of each tiered kind the engine reads.
 TIERED_POLICY_VERSIONS = {

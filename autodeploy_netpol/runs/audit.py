@@ -13,6 +13,8 @@ from typing import Any, BinaryIO
 
 from ..checks.audit import Audit, AuditResult, PolicyReachability, after_deploy
 from ..desired.compute import DeployContext, compute_desired
+from ..desired.shapes import live_chart_labels
+from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..sources.flows import ReadStats, read_flows
@@ -51,14 +53,6 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     namespace = context.namespace or ""
     notes: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
-        desired: list[dict[str, Any]]
-        if request.desired_path is not None:
-            # every kind: a helm template stream's workloads give the engine pods and named ports
-            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
-        else:
-            computed = compute_desired(read_values(request.values), context)
-            desired = computed.objects
-            notes += [str(warning) for warning in computed.warnings]
         live: list[dict[str, Any]] = []
         if request.live is None:
             notes.append("--no-live: the cluster is taken to have no policy besides the desired ones")
@@ -68,6 +62,18 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
+        desired: list[dict[str, Any]]
+        if request.desired_path is not None:
+            # every kind: a helm template stream's workloads give the engine pods and named ports
+            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
+        else:
+            # when nothing else names the chart, the release's live objects' chart label does
+            labels = live_chart_labels(live, [context.helm_release]) or live_chart_labels(
+                live, track_releases(context.release)
+            )
+            computed = compute_desired(read_values(request.values), context, live_chart_labels=labels)
+            desired = computed.objects
+            notes = [*computed.notes, *(str(warning) for warning in computed.warnings), *notes]
     before = PolicyReachability.from_objects(live)
     planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
     after = PolicyReachability.from_objects(planned.objects)

@@ -17,14 +17,15 @@ from ..checks.drift import DriftReport, IgnoreRule, compare
 from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..checks.plan import HistoryReader
-from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
+from ..desired.shapes import live_chart_labels
+from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode, InputError
-from ..kube.names import POLICY_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import STABLE, helm_release
+from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
-from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
 
 if TYPE_CHECKING:
@@ -85,8 +86,10 @@ class _Desired:
     releases: tuple[str, ...]
     release: str | None
     track: str
-    #: the release's web pods as the chart labels them (values only, with a namespace)
-    app: dict[str, Any] | None
+    #: the release's web and worker Deployments as the chart labels them (values only, with a namespace)
+    app: list[dict[str, Any]] | None
+    #: nothing named the chart (the newest shape was assumed): the live chart label may
+    chart_from_default: bool = False
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -94,11 +97,20 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     # Parsed manifests are acyclic, but with tens of thousands of them every automatic collection
     # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
     with cycle_collector_paused(), RunInputs(request.live, stdin=stdin) as inputs:
-        desired = _desired(request.desired, inputs)
+        desired = _desired(request.desired, inputs, None)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
+        # a release can create cluster-scoped policies (customResources): read those kinds too
+        cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
+        scope = LiveScope(
+            None if request.all_namespaces else namespace,
+            context=connectivity,
+            cluster_policies=cluster_scoped,
+        )
         live = inputs.read_live(scope)
+        if desired.chart_from_default:
+            # Nothing named the chart: the chart label of the release's live objects does.
+            desired = _desired(request.desired, inputs, live)
         history: HistoryReader | None = None
         if request.helm_history:
             from ..sources.helm_releases import ClusterHistory, SnapshotHistory
@@ -109,7 +121,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
         report = compare(
             desired.objects,
-            live.policies,
+            live.deployable_policies,
             namespace=namespace,
             releases=desired.releases,
             all_namespaces=request.all_namespaces,
@@ -118,6 +130,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             live_source=live.source,
             notes=[*desired.notes, *live.notes],
             history=history,
+            unread_kinds=live.unread_kinds(),
         )
         ownership = check_ownership(
             desired.objects,
@@ -143,10 +156,12 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     return DriftRun(report, tuple(ownership.warnings), desired.warnings, code)
 
 
-def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
+def _desired(
+    source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, live: LiveSnapshot | None
+) -> _Desired:
     if isinstance(source, DesiredFromStream):
         manifests = inputs.manifests.read([source.path], what="desired stream")
-        policies = manifests.select(POLICY_KINDS, what="network policies")
+        policies = manifests.select(DEPLOYABLE_POLICY_KINDS, what="network policies")
         return _Desired(
             objects=policies.objects(),
             source=policies.source,
@@ -161,25 +176,25 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
         )
     context = source.context
     values_file = read_values(source.values)
-    computed = compute_desired(values_file, context)
-    app = None
-    if context.namespace:
-        app = web_workload(
-            release=context.release,
-            helm_release=context.helm_release,
-            namespace=context.namespace,
-            track=context.track,
+    labels: list[str] = []
+    if live is not None:
+        labels = live_chart_labels(live.policies, [context.helm_release]) or live_chart_labels(
+            live.policies, track_releases(context.release)
         )
+    computed = compute_desired(values_file, context, live_chart_labels=labels)
+    # the release's web and worker Deployments as the chart writes them (they stand in for its pods)
+    app = computed.workloads if context.namespace else None
     return _Desired(
         objects=computed.objects,
         source=values_file.path,
-        notes=(),
+        notes=computed.notes,
         warnings=tuple(str(warning) for warning in computed.warnings),
         namespace=context.namespace,
         releases=(context.helm_release,),
         release=context.release,
         track=context.track,
         app=app,
+        chart_from_default=computed.choice is not None and computed.choice.source == "default",
     )
 
 
@@ -201,19 +216,26 @@ def _connectivity(
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
-    if desired.app is not None and not has_workloads(live_objects):
-        metadata = dict(desired.app.get("metadata") or {})
-        metadata["name"] = f"{HYPOTHETICAL} web pods of release {metadata.get('name', '')}"
-        live_objects = [*live_objects, {**desired.app, "metadata": metadata}]
+    if desired.app and not has_workloads(live_objects):
+        stand_ins = []
+        for workload in desired.app:
+            metadata = dict(workload.get("metadata") or {})
+            metadata["name"] = f"{HYPOTHETICAL} pods of {workload.get('kind', 'Deployment')} {metadata.get('name', '')}"
+            stand_ins.append({**workload, "metadata": metadata})
+        live_objects = [*live_objects, *stand_ins]
         notes.append(
-            "no workload in the live state: the release's web pods are modelled from the chart's labels "
-            f"({HYPOTHETICAL} web pods of release …)"
+            "no workload in the live state: the release's web and worker pods are modelled from the chart's "
+            f"labels ({HYPOTHETICAL} pods of Deployment …)"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
+    # what the deploy leaves in place of each desired object: Helm's patch keeps some live fields
+    after = (
+        [dict(entry.after) for entry in report.plan.entries if entry.desired is not None and entry.after]
+        if report.plan is not None
+        else desired.objects
+    )
     try:
-        section = connectivity_section(
-            live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
-        )
+        section = connectivity_section(live_objects, after, drifted, namespace=desired.namespace or "default")
     except InputError as error:
         # the section is one part of the report: input it cannot model (policies it cannot compile
         # are left out one by one already) loses the section, said so, never the drift report

@@ -9,7 +9,7 @@ from typing import Any
 from ..desired.compute import DeployContext, Desired, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
-from ..sources.yamlio import cycle_collector_paused
+from ..sources.collector import cycle_collector_paused
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,17 @@ class RenderRun:
 
 def run_render(request: RenderRequest) -> RenderRun:
     """Compute (and, with a chart, render with Helm) the objects the deploy creates."""
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+    with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(request.values)
         desired = compute_desired(values_file, request.context)
     warnings = [str(warning) for warning in desired.warnings]
     objects = desired.objects
     if request.chart is not None:
         from ..desired.helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
-        from ..desired.overlay import missing_overlays
 
+        # What the chart at hand cannot render (the extension without its overlays …) was said by
+        # compute_desired, which detected the chart's shape and overlays from the same directory.
         chart = request.chart
-        warnings += [
-            f"warning: {problem}" for problem in missing_overlays(chart.directory, desired.merged_values)
-        ]
         release = auto_deploy_release(
             desired.context,
             app=chart.app,

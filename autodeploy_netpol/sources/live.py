@@ -24,7 +24,10 @@ from ..errors import ClusterError, Location
 from ..kube.manifests import FixedOrigin, Manifest
 from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CLUSTER_NETWORK_POLICY,
+    CLUSTER_SCOPED_POLICY_KINDS,
     CONTROLLER_KINDS,
+    DEPLOYABLE_POLICY_KINDS,
     NAMESPACE,
     NETWORK_KINDS,
     POD,
@@ -72,10 +75,14 @@ class LiveScope:
     context: bool = False
     #: list pods from the cluster too (a snapshot's pods are kept with the context: they cost nothing)
     pods: bool = False
+    #: the cluster-scoped policies too (a release can create them through customResources)
+    cluster_policies: bool = False
 
     def kinds(self) -> tuple[str, ...]:
         """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
         kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
+        if self.cluster_policies:
+            kinds += CLUSTER_SCOPED_POLICY_KINDS
         if self.context or self.pods:
             kinds += (
                 CILIUM_CLUSTERWIDE_NETWORK_POLICY,
@@ -86,7 +93,7 @@ class LiveScope:
                 *VM_KINDS,
                 *NETWORK_KINDS,
             )
-        return kinds
+        return tuple(dict.fromkeys(kinds))
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,17 @@ class LiveSnapshot:
     def policies(self) -> list[dict[str, Any]]:
         """NetworkPolicies and CiliumNetworkPolicies: what drift and ownership compare."""
         return self.of_kinds(POLICY_KINDS)
+
+    @property
+    def deployable_policies(self) -> list[dict[str, Any]]:
+        """Every policy kind a release can create, cluster-scoped ones included (when read)."""
+        return self.of_kinds(DEPLOYABLE_POLICY_KINDS)
+
+    def unread_kinds(self) -> tuple[str, ...]:
+        """The cluster-scoped policy kinds that could not be read (a role without cluster access)."""
+        return tuple(
+            kind for kind in CLUSTER_SCOPED_POLICY_KINDS if any(u.what.startswith(kind) for u in self.unread)
+        )
 
     @property
     def secrets(self) -> list[dict[str, Any]]:
@@ -192,6 +210,10 @@ def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
         ]
     if scope.pods:
         optional.append(("pods", lambda: cluster.pods(scope.namespace), "workloads stand for them"))
+    if scope.cluster_policies and not scope.context:  # with the context they are read already
+        compared = "the release's objects of this kind are not compared"
+        optional.append((CILIUM_CLUSTERWIDE_NETWORK_POLICY, cluster.clusterwide_policies, compared))
+        optional.append((CLUSTER_NETWORK_POLICY, cluster.cluster_policies, compared))
     for what, read, consequence in optional:
         try:
             listing = read()

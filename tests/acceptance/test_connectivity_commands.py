@@ -217,7 +217,7 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     assert "every endpoint is hypothetical" in body
     hypothetical_row = (
         "| ➕ | `monitoring/(hypothetical) any pod` | "
-        "`shop-42-production/(hypothetical) web pods of release production` | TCP 9090 |"
+        "`shop-42-production/(hypothetical) pods of Deployment production` | TCP 9090 |"
     )
     assert hypothetical_row in body
     assert "[any pod]" not in body and "gitlab-managed-apps" not in body.split("Drift found")[0]

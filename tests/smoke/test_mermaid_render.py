@@ -63,7 +63,7 @@ def test_hypothetical_endpoints_are_drawn_as_such(browser, mermaid_js, tmp_path)
     (graph,) = drawn(browser, mermaid_js, tmp_path, drift_note("live-snapshot.yaml"))
     assert sorted(graph["nodes"]) == [
         "monitoring/(hypothetical) any pod",
-        "shop-42-production/(hypothetical) web pods of release production",
+        "shop-42-production/(hypothetical) pods of Deployment production",
     ]
     assert graph["dashedNodes"] == 2
 
