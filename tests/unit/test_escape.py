@@ -18,6 +18,7 @@ from autodeploy_netpol.report.escape import (
     html_code,
     html_text,
     link,
+    mermaid_label,
     one_line,
     table,
     text,
@@ -157,3 +158,21 @@ def test_words_stay_readable() -> None:
     assert text("web api") == "web api"
     assert re.fullmatch(r"`+ ?`a` ?`+", code("`a`"))
     assert "<" not in text("<b>")
+
+
+@EXAMPLES
+@given(ANY)
+def test_mermaid_label_is_inert_and_decodes_to_the_text(value: str) -> None:
+    """Only plain characters and ``#<decimal>;`` codes: nothing ends the quoted label, and
+    Mermaid's decoding of the codes gives back the text (on one line, within the limit)."""
+    label = mermaid_label(value, limit=40)
+    assert re.fullmatch(r"(?:[A-Za-z0-9 _.,/\-]|#\d+;)*", label)
+    decoded = re.sub(r"#(\d+);", lambda match: chr(int(match.group(1))), label)
+    flat = one_line(value)
+    assert decoded == (flat if len(flat) <= 40 else flat[:39] + "…")
+
+
+def test_mermaid_label_examples() -> None:
+    assert mermaid_label('shop/web"] --> x') == "shop/web#34;#93; --#62; x"
+    assert mermaid_label("ns/(hypothetical) any pod") == "ns/#40;hypothetical#41; any pod"
+    assert mermaid_label("#1 <b>") == "#35;1 #60;b#62;"
