@@ -78,3 +78,45 @@ def test_stand_ins_skip_selectors_a_real_workload_matches() -> None:
         f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in pods if p["kind"] == "Pod"
     )
     assert names == ["monitoring/[any pod]"]
+
+
+def test_cluster_scoped_policies_of_the_release_take_part_and_clusternetworkpolicy_is_said_unmodelled() -> None:
+    # a release's CiliumClusterwideNetworkPolicy (no namespace) is applied like any other drifted object
+    deny = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumClusterwideNetworkPolicy",
+        "metadata": {"name": "deny-monitoring"},
+        "spec": {
+            "endpointSelector": {"matchLabels": {"app": "production"}},
+            "ingressDeny": [{"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "monitoring"}}]}],
+        },
+    }
+    section = connectivity_section(
+        [APP, policy("metrics", METRICS)],
+        [deny],
+        [("CiliumClusterwideNetworkPolicy", "", "deny-monitoring", "missing")],
+        namespace=NS,
+    )
+    assert section["verdict"] == "changes"
+    assert section["removed"] == [
+        {"src": "monitoring/[any pod]", "dst": f"{NS}/production", "protocol": "TCP", "ports": "9100"}
+    ]
+    assert section["changingObjects"] == ["CiliumClusterwideNetworkPolicy deny-monitoring"]
+    # a ClusterNetworkPolicy is compared by drift but not modelled: said, never judged
+    tiered = {
+        "apiVersion": "policy.networking.k8s.io/v1alpha2",
+        "kind": "ClusterNetworkPolicy",
+        "metadata": {"name": "baseline"},
+        "spec": {"tier": "Baseline", "priority": 10, "subject": {"namespaces": {}}, "ingress": []},
+    }
+    section = connectivity_section(
+        [APP, policy("metrics", METRICS)],
+        [tiered],
+        [("ClusterNetworkPolicy", "", "baseline", "missing")],
+        namespace=NS,
+    )
+    assert section["changingObjects"] == [] and section["cosmeticObjects"] == []
+    assert "ClusterNetworkPolicy baseline: drifted, not analysed (ClusterNetworkPolicy is not modelled)" in (
+        section["notes"]
+    )
+    assert any(note.startswith("ClusterNetworkPolicy baseline (tier Baseline, priority 10)") for note in section["notes"])
