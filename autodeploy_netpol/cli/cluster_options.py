@@ -7,7 +7,9 @@
 :func:`access_from_options` turns the access options into the
 :class:`~autodeploy_netpol.sources.cluster.ClusterAccess` of the command's request; the run
 opens the reader (``--all-namespaces`` is the command's to interpret: list with
-``namespace=None``). Nothing here imports the Kubernetes client: the reader does that on first use.
+``namespace=None``). Declaring the options imports nothing but click (plain ``suggest`` has them and
+never reads a cluster); the cluster reader is imported when the access is built, the Kubernetes
+client by the reader on first use.
 
 Example::
 
@@ -28,11 +30,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import InputError
-from ..sources.cluster import ClusterAccess, RetryPolicy
 from .common import env_default
 
 if TYPE_CHECKING:
     from ..runs.connectivity import ObjectSource
+    from ..sources.cluster import ClusterAccess, RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -137,6 +139,8 @@ def access_from_options(
 
     ``retry`` overrides the default :class:`RetryPolicy` (5 attempts, 0.5 s doubling to 8 s).
     """
+    from ..sources.cluster import ClusterAccess, RetryPolicy  # not when the options are only declared
+
     return ClusterAccess(
         kubeconfig=kubeconfig,
         context=context,

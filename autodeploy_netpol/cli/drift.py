@@ -15,8 +15,8 @@ from ..kube.releases import STABLE
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
 from ..runs.inputs import LiveInput
+from ..sources.collector import cycle_collector_paused
 from ..sources.manifests import STDIN
-from ..sources.yamlio import cycle_collector_paused
 from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors

@@ -1,12 +1,14 @@
-"""Options shared by the commands that compute desired objects (render, drift, audit …)."""
+"""Options shared by the commands that compute desired objects (render, drift, audit …).
+
+The decorators import click when they are applied, not this module: cli/fast.py reads the plain
+forms of ``validate`` and ``render`` and resolves their options with the functions here alone.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from typing import Any
-
-import click
 
 from ..desired.compute import Delivery, DeployContext
 from ..desired.shapes import DEFAULT_CHART_VERSION, ShapeRequest
@@ -16,9 +18,14 @@ from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
-values_argument = click.argument(
-    "values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False)
-)
+
+def values_argument(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the optional VALUES argument (a file; see :func:`values_path`)."""
+    import click
+
+    return click.argument("values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False))(
+        function
+    )
 
 
 def values_path(values: str | None) -> ValuesPath:
@@ -35,6 +42,8 @@ CHART_OPTION_NAMES = ("image_version", "chart_version", "overlays", "no_handoff"
 def chart_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Add --image-version, --chart-version, --overlays/--no-overlays and --no-handoff: which chart
     the deploy uses and how the values reach it."""
+    import click
+
     decorators = [
         click.option(
             "--image-version",
@@ -111,6 +120,8 @@ _JOB_VALUES = (
 def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Add --release, --namespace, --track, --ingress-namespace, --project-id, --no-suggest and the
     chart options (--image-version, --chart-version, --overlays, --no-handoff)."""
+    import click
+
     function = chart_options(function)
     decorators = [
         click.option(

@@ -1,17 +1,13 @@
-"""``autodeploy-netpol render``."""
+"""``autodeploy-netpol render`` (the body: cli/plain.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-
 import click
 
-from ..errors import InputError, Location
-from ..report.manifests import dump_stream, dump_yaml
-from ..runs.render import HelmChart, RenderRequest, run_render
-from .common import env_default, handle_errors
-from .options import context_from_options, deploy_context_options, values_argument, values_path
+from . import plain
+from .common import handle_errors
+from .fast import RENDER_FORMATS
+from .options import deploy_context_options, values_argument
 
 
 @click.command(
@@ -34,7 +30,11 @@ Examples:
     help="Write the complete merged values file for `helm upgrade --values` (never the input file).",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(RENDER_FORMATS),
+    default=RENDER_FORMATS[0],
+    show_default=True,
 )
 @click.option(
     "--chart",
@@ -85,54 +85,4 @@ def render(
     With --chart the objects come from real Helm, with the values layered as Auto Deploy
     layers them (its --set values win over the merged values file).
     """
-    chart = None
-    if chart_dir is not None:
-        chart = HelmChart(
-            chart_dir,
-            engine=engine,
-            api_versions=api_versions,
-            kube_version=kube_version,
-            app=env_default("CI_PROJECT_PATH_SLUG"),
-            env=env_default("CI_ENVIRONMENT_SLUG"),
-        )
-    context = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
-    run = run_render(RenderRequest(values_path(values), context, chart))
-    for note in run.desired.notes:
-        click.echo(f"note: {note}", err=True)
-    for warning in run.warnings:
-        click.echo(warning, err=True)
-    if values_out:
-        _write_values(values_out, run.desired.merged_values, run.values_file, run.desired.notes)
-    objects = run.objects
-    if output_format == "json":
-        click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
-    elif objects:
-        click.echo(dump_stream(objects), nl=False)
-    if not objects:
-        click.echo(
-            "networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects",
-            err=True,
-        )
-    return run.exit_code
-
-
-def _write_values(
-    path: str, merged: dict[str, object], source: str | None, notes: tuple[str, ...] = ()
-) -> None:
-    if source and os.path.exists(path) and os.path.samefile(path, source):
-        raise InputError(
-            "--values-out names the input values file",
-            location=Location(path),
-            hint="the user's values file is never rewritten; write the merged values to a new file",
-        )
-    header = (
-        "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
-        + "".join(f"# {line}\n" for note in notes for line in note.splitlines())
-    )
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(header + dump_yaml(merged))
-    except OSError as exc:
-        raise InputError(
-            f"cannot write merged values: {exc.strerror or exc}", location=Location(path)
-        ) from exc
+    return plain.render(values, values_out, output_format, chart_dir, engine, api_versions, kube_version, **options)

@@ -1,16 +1,12 @@
-"""``autodeploy-netpol validate``."""
+"""``autodeploy-netpol validate`` (the body: cli/plain.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-
 import click
 
-from ..errors import ExitCode, InputError, Location, Severity
-from ..runs.validate import run_validate
+from . import plain
 from .common import format_option, handle_errors
-from .options import chart_options, delivery_from_options, shape_request, values_argument, values_path
+from .options import chart_options, values_argument
 
 
 @click.command(
@@ -49,64 +45,4 @@ def validate(
     said in a note): e.g. customResources entries are templates only from image v2.91.0 on.
     Exit 0 when valid, 2 when not.
     """
-    path = values_path(values)
-    request = shape_request(image_version=image_version, chart_version=chart_version, chart_dir=chart_dir)
-    delivery = delivery_from_options(overlays=overlays, no_handoff=no_handoff)
-    try:
-        run = run_validate(path, request, delivery)
-    except InputError as error:
-        if output_format != "json":
-            raise
-        # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
-        click.echo(json.dumps(_unreadable(error, path.path), indent=2))
-        return ExitCode.INPUT
-    values_file, problems, errors = run.values_file, run.problems, run.errors
-    if output_format == "json":
-        document = {
-            "file": values_file.path,
-            "found": values_file.exists,
-            "valid": not errors,
-            "problems": [p.to_dict() for p in problems],
-            "chart": {
-                "shape": run.choice.shape.id,
-                "version": run.choice.chart_version,
-                "source": run.choice.source,
-                "notes": list(run.choice.notes),
-            },
-        }
-        click.echo(json.dumps(document, indent=2))
-    else:
-        for note in run.choice.notes:
-            click.echo(f"note: {note}", err=True)
-        for problem in problems:
-            click.echo(str(problem))
-        if not values_file.exists:
-            click.echo(f"{values_file.path}: not found — no network policy configured")
-        elif errors:
-            click.echo(f"{values_file.path}: {len(errors)} error{'s' if len(errors) != 1 else ''}")
-        else:
-            warned = len(problems)
-            note = f" ({warned} warning{'s' if warned != 1 else ''})" if warned else ""
-            click.echo(f"{values_file.path}: valid{note}")
-    return run.exit_code
-
-
-def _unreadable(error: InputError, values: str) -> dict[str, object]:
-    """The JSON document for a values file that could not be read (path: null, the file itself)."""
-    location = error.location or Location(values)
-    return {
-        "file": location.file,
-        "found": os.path.exists(location.file),
-        "valid": False,
-        "problems": [
-            {
-                "file": location.file,
-                "line": location.line,
-                "column": location.column,
-                "path": None,
-                "severity": Severity.ERROR,
-                "message": error.message,
-                "hint": error.hint,
-            }
-        ],
-    }
+    return plain.validate(values, output_format, image_version, chart_version, overlays, no_handoff, chart_dir)

@@ -20,9 +20,9 @@ from ..kube.names import NAMESPACE
 from ..policy import Model, PolicyError, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
+from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
-from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
 
 

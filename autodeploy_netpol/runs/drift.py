@@ -24,8 +24,8 @@ from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import STABLE, helm_release
+from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
-from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 from ..desired.compute import DeployContext, Desired, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
-from ..sources.yamlio import cycle_collector_paused
+from ..sources.collector import cycle_collector_paused
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class RenderRun:
 
 def run_render(request: RenderRequest) -> RenderRun:
     """Compute (and, with a chart, render with Helm) the objects the deploy creates."""
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+    with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(request.values)
         desired = compute_desired(values_file, request.context)
     warnings = [str(warning) for warning in desired.warnings]

@@ -9,7 +9,7 @@ from ..desired.shapes import ShapeChoice, ShapeRequest, choose_shape
 from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Severity
-from ..sources.yamlio import cycle_collector_paused
+from ..sources.collector import cycle_collector_paused
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def run_validate(
     delivery = delivery or Delivery()
     if choice.overlays_laid:
         delivery = Delivery(delivery.handoff, True)
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+    with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(values)
         found = validate_values(values_file, shape=choice.shape)
         found.extend(delivery_problems(values_file, choice.shape, delivery))

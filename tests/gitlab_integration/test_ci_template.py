@@ -199,23 +199,23 @@ def test_values_job_writes_the_merged_values_and_the_handoff(tmp_path: Path, she
         "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/production.yaml",
     }
     merged = yaml.safe_load((tmp_path / "netpol-values" / "production.yaml").read_text())
-    # the suggestion selects every pod of the app: web and worker pods of each track's release
-    assert merged["networkPolicy"]["spec"]["podSelector"]["matchExpressions"] == [
+    # the whole app: web and worker pods of every track of the release (issue 14), not `app`
+    selector = merged["networkPolicy"]["spec"]["podSelector"]
+    assert selector["matchExpressions"] == [
         {"key": "release", "operator": "In", "values": ["production", "production-canary", "production-rollout"]}
     ]
+    assert selector["matchLabels"] is None  # deletes the chart's default `app` selector in Helm's merge
     objects = list(yaml.safe_load_all((tmp_path / "netpol-values" / "production-objects.yaml").read_text()))
-    # the named policy is compiled into customResources: Helm's order (template file) puts it first
+    # in the order Helm renders them: the extension's named policy is a customResources entry now,
+    # whose template sorts before the chart's network-policy template
     assert [item["metadata"]["name"] for item in objects if item] == [
         "production-auto-deploy-allow-metrics",
         "production-auto-deploy",
     ]
-    # (a template: the name follows the release Helm deploys, as the chart's own name does)
-    [entry] = merged["customResources"]
-    assert '(include "fullname" .) "allow-metrics"' in entry["metadata"]["name"]
 
 
 def test_values_job_fails_on_invalid_values(tmp_path: Path) -> None:
-    write_values(tmp_path, 'networkPolicy:\n  enabled: "false"\n')
+    write_values(tmp_path, "networkPolicy:\n  enabled: \"false\"\n")
     result = run_job("netpol:values:production", tmp_path)
     assert result.returncode == 2
     assert 'the string "false" switches it ON' in result.stderr + result.stdout

@@ -313,7 +313,7 @@ def test_no_values_file_hands_over_nothing_and_the_deploy_runs(gitlab_ci_local: 
 
 
 def test_invalid_values_stop_the_pipeline_before_any_deploy(gitlab_ci_local: str, tmp_path: Path) -> None:
-    run = new_project(tmp_path, gitlab_ci_local, values='networkPolicy:\n  enabled: "false"\n').run(
+    run = new_project(tmp_path, gitlab_ci_local, values="networkPolicy:\n  enabled: \"false\"\n").run(
         variables=AGENT
     )
     assert run.returncode != 0
