@@ -97,7 +97,8 @@ def section_markdown(section: Any) -> list[str]:
     if not section_valid(section):
         return []
     added, removed = section_pairs(section, "added"), section_pairs(section, "removed")
-    scope = text(among(section))
+    said = among(section)
+    scope = (" " if said.startswith(" ") else "") + text(said.lstrip(" "))  # a space between words
     if section.get("verdict") == "unchanged" or not (added or removed):
         lines = [f"🔒 **Connectivity**: the deploy changes no connection{scope}.", ""]
     else:

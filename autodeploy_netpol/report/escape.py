@@ -72,8 +72,10 @@ def _unreferenced(value: object) -> str:
 def text(value: object) -> str:
     """Free text that renders as itself in a paragraph, list item, heading, table cell or link
     text: no Markdown, no HTML, no reference, mention or autolink."""
-    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", _unreferenced(value))
-    return html.escape(escaped, quote=False)
+    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", _unreferenced(value)), quote=False)
+    # Four leading spaces would open an indented code block: the first ones as entities cannot.
+    body = escaped.lstrip(" ")
+    return "&#32;" * (len(escaped) - len(body)) + body
 
 
 def html_text(value: object) -> str:

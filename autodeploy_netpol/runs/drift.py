@@ -100,8 +100,19 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         desired = _desired(request.desired, inputs, None)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        # a release can create cluster-scoped policies (customResources): read those kinds too
+        # a release can create cluster-scoped policies (customResources): read those kinds when it
+        # renders one, or when Helm's record says its last deploy did (the deploy may delete it);
+        # a snapshot keeps them whatever (reading them costs nothing there)
         cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
+        if not cluster_scoped and request.helm_history and namespace and not request.live.from_snapshot:
+            from ..sources.helm_releases import ClusterHistory
+
+            recorded = ClusterHistory(inputs.cluster())
+            cluster_scoped = any(
+                obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS
+                for release in desired.releases
+                for obj in recorded(namespace, release) or ()
+            )
         scope = LiveScope(
             None if request.all_namespaces else namespace,
             context=connectivity,

@@ -75,14 +75,15 @@ class LiveScope:
     context: bool = False
     #: list pods from the cluster too (a snapshot's pods are kept with the context: they cost nothing)
     pods: bool = False
-    #: the cluster-scoped policies too (a release can create them through customResources)
+    #: list the cluster-scoped policies from the cluster too (a release can create them through
+    #: customResources); a snapshot always keeps them
     cluster_policies: bool = False
 
     def kinds(self) -> tuple[str, ...]:
         """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
-        kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
-        if self.cluster_policies:
-            kinds += CLUSTER_SCOPED_POLICY_KINDS
+        # a release's cluster-scoped policies are kept from a snapshot whatever: the plan takes
+        # those whose Helm annotations name a release of the namespace, and no other
+        kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET, *CLUSTER_SCOPED_POLICY_KINDS)
         if self.context or self.pods:
             kinds += (
                 CILIUM_CLUSTERWIDE_NETWORK_POLICY,

@@ -206,3 +206,27 @@ def test_the_text_report_shows_hostile_names_without_escape_sequences() -> None:
     text = render_text({"connectivity": section, "summary": {}}, color=False)
     assert "\x1b" not in text and "\r" not in text and "\x07" not in text
     assert "+ ns/evil␛[2J␛]0;title␇ => shop/web : TCP 80" in text
+
+
+def test_cluster_scoped_policies_of_the_release_take_part_and_clusternetworkpolicy_is_said_unmodelled() -> None:
+    # a release's CiliumClusterwideNetworkPolicy (no namespace) is applied like any other drifted object
+    deny = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumClusterwideNetworkPolicy",
+        "metadata": {"name": "deny-monitoring"},
+        "spec": {
+            "endpointSelector": {"matchLabels": {"app": "production"}},
+            "ingressDeny": [{"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "monitoring"}}]}],
+        },
+    }
+    section = connectivity_section(
+        [APP, policy("metrics", METRICS)],
+        [deny],
+        [("CiliumClusterwideNetworkPolicy", "", "deny-monitoring", "missing")],
+        namespace=NS,
+    )
+    assert section["verdict"] == "changes"
+    assert section["removedPairs"] == [
+        {"src": "monitoring/(hypothetical) any pod", "dst": f"{NS}/production", "allowed": "TCP 9100"}
+    ]
+    assert section["changingObjects"] == ["CiliumClusterwideNetworkPolicy deny-monitoring"]

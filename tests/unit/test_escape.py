@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from gitlab_markdown import assert_safe_note, gitlab_renderer, hostile_text
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from autodeploy_netpol.report.escape import (
@@ -69,6 +69,7 @@ def test_one_line_shows_control_characters() -> None:
 
 @EXAMPLES
 @given(ANY)
+@example("    \n/label ~security-approved\n")  # four leading spaces: an indented code block
 def test_text_renders_as_itself_and_nothing_else(value: str) -> None:
     for placed in (
         f"{text(value)}",
