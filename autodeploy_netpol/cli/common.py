@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
 
 from .. import files
-from ..errors import ExitCode, NetpolError, ValidationFailed
+from ..errors import ExitCode, InputProblems, NetpolError, ValidationFailed
 from ..masking import encodable, forget_secrets, mask, register_secrets
 
 # Nothing here imports click at module level: cli/fast.py runs validate and render without it.
@@ -75,6 +75,11 @@ def print_error(error: NetpolError) -> None:
     if isinstance(error, ValidationFailed):
         for problem in error.problems:
             stream.write(mask(f"{problem}\n"))
+        stream.write(mask(f"error: {error.message}\n"))
+        return
+    if isinstance(error, InputProblems):
+        for item in error.problems:
+            stream.write(mask(f"error: {item}\n"))
         stream.write(mask(f"error: {error.message}\n"))
         return
     stream.write(mask(f"error: {error}\n"))

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import connectivity_caveat
+from .drift_connectivity import section_lines
 from .text import change_text
 
 # XML 1.0 cannot carry most control characters, even escaped.
@@ -82,31 +83,13 @@ def render_junit(document: Mapping[str, Any]) -> str:
 
 
 def _connectivity_case(section: Any) -> ET.Element | None:
-    """The connectivity verdict as a test case (none when it was not analysed)."""
-    if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
+    """The connectivity verdict as a test case (none when it was not analysed), in the words of
+    the text report (:func:`.drift_connectivity.section_lines`)."""
+    lines = [line for _style, line in section_lines(section)]
+    if not lines:
         return None
-    added, removed = list(section.get("added") or []), list(section.get("removed") or [])
-    if section.get("verdict") == "unchanged":
-        verdict = "the deploy changes no connection between the workloads"
-    else:
-        verdict = f"the deploy allows {len(added)} new connections and removes {len(removed)}"
     caveat = connectivity_caveat(section)
-    case = ET.Element(
-        "testcase",
-        classname="connectivity",
-        name=_clean(f"connectivity verdict{' (partial)' if caveat else ''}: {verdict}"),
-        time="0",
-    )
-    lines = [verdict]
-    lines += [
-        f"+ {item.get('src')} => {item.get('dst')} : {item.get('protocol')} {item.get('ports')}"
-        for item in added
-    ]
-    lines += [
-        f"- {item.get('src')} => {item.get('dst')} : {item.get('protocol')} {item.get('ports')}"
-        for item in removed
-    ]
-    lines += [f"note: {note}" for note in section.get("notes") or []]
+    case = ET.Element("testcase", classname="connectivity", name=_clean(lines[0]), time="0")
     if caveat:
         ET.SubElement(case, "skipped", message=_clean(caveat))
     output = ET.SubElement(case, "system-out")

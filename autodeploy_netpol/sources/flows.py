@@ -870,11 +870,20 @@ def _lines_read(stats: ReadStats) -> int:
     return stats.flows + sum(count for reason, count in stats.skipped.items() if reason != SKIP_BLANK)
 
 
+def _flows_recognised(stats: ReadStats) -> int:
+    """Flow records seen: flows plus flows left out for a reason (replies, established, L7 …);
+    blank lines and events that are not flows do not count."""
+    return stats.flows + sum(
+        count for reason, count in stats.skipped.items() if reason not in (SKIP_BLANK, SKIP_NOT_FLOW)
+    )
+
+
 def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None = None) -> Iterator[Flow]:
     """Flows from every file in ``paths``, in order; the format of each is detected from its content.
 
     Raises :class:`InputError` for a path that is not a readable regular file (or standard input),
-    or a file in which no line could be read; anything else wrong is a reported malformed line.
+    or a file that holds no flow record at all (empty, only blank lines, only events that are not
+    flows, or only malformed lines); anything else wrong is a reported malformed line.
     """
     peers = peers or PeerTable()
     for path in paths:
@@ -898,6 +907,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                 first = head
             malformed_before, lines_before = stats.malformed, stats.lines
             examples_before, read_before = len(stats.malformed_examples), _lines_read(stats)
+            recognised_before = _flows_recognised(stats)
             lines = numbered_lines(stream, name, stats, compressed=compressed)
             if first.lstrip()[:1] == b"{":
                 yield from read_hubble(lines, name, stats, peers)
@@ -910,6 +920,16 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                     f"no line of it is a flow ({stats.lines - lines_before:,} lines read{where})",
                     location=Location(name),
                     hint="expected `hubble observe -o jsonpb` output or the CSV described in the README",
+                )
+            if _flows_recognised(stats) == recognised_before:
+                # an empty or truncated artifact must not turn the audit green
+                count = stats.lines - lines_before
+                raise InputError(
+                    f"no flow in it ({count:,} line{'s' if count != 1 else ''}"
+                    f"{', none a flow record' if count else ''})",
+                    location=Location(name),
+                    hint="an empty or truncated recording proves nothing: check the job that wrote it "
+                    "(`hubble observe -o jsonpb`, or the CSV described in the README)",
                 )
         finally:
             if path != "-":
