@@ -1,7 +1,7 @@
 """Command-line options for reaching a cluster, shared by every command that reads one.
 
 ``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
-``--page-size`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
+``--page-size``, ``--read-deadline``, ``--max-pages`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
 ``--all-namespaces``, for commands that have their own; ``@cluster_source_options`` adds
 ``--namespace``/``-n`` and ``-A`` for the commands that read PATHs, or the cluster without one.
 :func:`access_from_options` turns the access options into the
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import InputError
+from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
 from .common import env_default
 
 if TYPE_CHECKING:
@@ -60,8 +61,8 @@ class Duration(click.ParamType):
         return seconds
 
 
-#: The keyword arguments :func:`cluster_access_options` adds, in :func:`reader_from_options` order.
-CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size")
+#: The keyword arguments :func:`cluster_access_options` adds, in :func:`access_from_options` order.
+CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size", "read_deadline", "max_pages")
 
 
 def cluster_access_options(function: F) -> F:
@@ -81,10 +82,13 @@ def cluster_access_options(function: F) -> F:
         click.option("--context", default=None, help="Kubeconfig context to use (default: current-context)."),
         click.option(
             "--request-timeout",
+            envvar="NETPOL_REQUEST_TIMEOUT",
+            show_envvar=True,
             type=Duration(),
             default="30s",
             show_default=True,
-            help="Timeout of one API request (30, 30s, 500ms, 1m); slow or failed requests are retried.",
+            help="Timeout of one API request, connecting and the whole answer together (30, 30s, 500ms, "
+            "1m); slow or failed requests are retried.",
         ),
         click.option(
             "--page-size",
@@ -92,6 +96,24 @@ def cluster_access_options(function: F) -> F:
             default=500,
             show_default=True,
             help="Objects per API list request (pagination with limit/continue).",
+        ),
+        click.option(
+            "--read-deadline",
+            envvar="NETPOL_READ_DEADLINE",
+            show_envvar=True,
+            type=Duration(),
+            default=f"{DEFAULT_READ_DEADLINE:g}s",
+            show_default=True,
+            help="Time for everything the run reads from the cluster, retries included.",
+        ),
+        click.option(
+            "--max-pages",
+            envvar="NETPOL_MAX_PAGES",
+            show_envvar=True,
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_PAGES,
+            show_default=True,
+            help="Pages one list may take (--page-size objects each) before the read is an error.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -133,6 +155,8 @@ def access_from_options(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    read_deadline: float = DEFAULT_READ_DEADLINE,
+    max_pages: int = DEFAULT_MAX_PAGES,
     *,
     retry: RetryPolicy | None = None,
 ) -> ClusterAccess:
@@ -148,6 +172,8 @@ def access_from_options(
         request_timeout=request_timeout,
         page_size=page_size,
         retry=retry or RetryPolicy(),
+        read_deadline=read_deadline,
+        max_pages=max_pages,
     )
 
 

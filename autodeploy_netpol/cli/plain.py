@@ -116,8 +116,14 @@ def render(
             app=env_default("CI_PROJECT_PATH_SLUG"),
             env=env_default("CI_ENVIRONMENT_SLUG"),
         )
+    from .. import files
+
     context = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
-    run = run_render(RenderRequest(values_path(values), context, chart))
+    request = RenderRequest(values_path(values), context, chart)
+    files.declare_inputs([request.values.path, chart_dir])
+    if values_out:
+        files.check_output(values_out, what="merged values file")  # before any work
+    run = run_render(request)
     for note in run.desired.notes:
         echo(f"note: {note}", err=True)
     for warning in run.warnings:
@@ -140,22 +146,13 @@ def render(
 def _write_values(
     path: str, merged: dict[str, object], source: str | None, notes: tuple[str, ...] = ()
 ) -> None:
+    from .. import files
     from ..report.manifests import dump_yaml
 
-    if source and os.path.exists(path) and os.path.samefile(path, source):
-        raise InputError(
-            "--values-out names the input values file",
-            location=Location(path),
-            hint="the user's values file is never rewritten; write the merged values to a new file",
-        )
     header = (
         "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
         + "".join(f"# {line}\n" for note in notes for line in note.splitlines())
     )
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(header + dump_yaml(merged))
-    except OSError as exc:
-        raise InputError(
-            f"cannot write merged values: {exc.strerror or exc}", location=Location(path)
-        ) from exc
+    # files.write_output refuses the input values file (also through a link): never rewritten;
+    # the file is written atomically (a temporary file renamed over the target)
+    files.write_output(path, header + dump_yaml(merged), what="merged values file")

@@ -50,7 +50,7 @@ Outside addresses: each stands for its /N block (--cidr-prefix N[,M], IPv4 and I
 32,128); a rule with more than --max-cidrs blocks joins the closest neighbours.
 Exit codes: 0 ok, 2 input error (no flow involves the release, unreadable files ...),
   3 the cluster could not be read, 5 the learned policy would drop recorded flows (the proof
-  failed - e.g. a live deny rule; nothing is printed to paste).
+  failed - e.g. a live deny rule; nothing is printed to paste), 70 internal error (a bug).
 """
 )
 @click.option(
@@ -261,6 +261,11 @@ def _live_input(flow_files: tuple[str, ...], namespace: str | None, options: dic
     if not (live or from_cluster):
         return None
     access = access_from_options(
-        options.get("kubeconfig"), options.get("context"), options["request_timeout"], options["page_size"]
+        options.get("kubeconfig"),
+        options.get("context"),
+        options["request_timeout"],
+        options["page_size"],
+        options["read_deadline"],
+        options["max_pages"],
     )
     return LiveInput((live,) if live else (), access)

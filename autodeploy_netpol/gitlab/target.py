@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import GitLabError
+from ..masking import register_secret
 
 #: Token variables, in the order they are looked up.
 TOKEN_VARIABLES = ("NETPOL_GITLAB_TOKEN", "GITLAB_TOKEN")
@@ -70,6 +71,13 @@ def target_from_environment(environ: Mapping[str, str]) -> MergeRequestTarget:
     for name in TOKEN_VARIABLES:
         token = environ.get(name, "").strip()
         if token:
+            register_secret(environ.get(name))
+            if any(ord(char) < 32 or ord(char) == 127 for char in token):
+                raise GitLabError(
+                    f"the token in {name} contains a line break or another control character",
+                    hint="the variable holds more than the token (pasted over two lines?); set it to the "
+                    "token alone",
+                )
             break
     else:
         if environ.get("CI_JOB_TOKEN"):

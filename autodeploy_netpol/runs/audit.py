@@ -17,9 +17,11 @@ from ..desired.shapes import live_chart_labels
 from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..kube.manifests import Manifest
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
 from .inputs import LiveInput, RunInputs
+from .locating import located
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,9 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     context = request.context
     namespace = context.namespace or ""
     notes: list[str] = []
+    unread: list[tuple[str, str]] = []
+    read: list[Manifest] = []
+    sources: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
         live: list[dict[str, Any]] = []
         if request.live is None:
@@ -62,10 +67,16 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
+            unread += [(item.what, item.reason) for item in snapshot.unread]
+            read.extend(snapshot.manifests)
+            sources.append(snapshot.source)
         desired: list[dict[str, Any]]
         if request.desired_path is not None:
             # every kind: a helm template stream's workloads give the engine pods and named ports
-            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
+            stream = inputs.manifests.read([request.desired_path], what="desired stream")
+            desired = stream.objects()
+            read.extend(stream.items)
+            sources.append(stream.source)
         else:
             # when nothing else names the chart, the release's live objects' chart label does
             labels = live_chart_labels(live, [context.helm_release]) or live_chart_labels(
@@ -74,13 +85,15 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             computed = compute_desired(read_values(request.values), context, live_chart_labels=labels)
             desired = computed.objects
             notes = [*computed.notes, *(str(warning) for warning in computed.warnings), *notes]
-    before = PolicyReachability.from_objects(live)
-    planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
-    after = PolicyReachability.from_objects(planned.objects)
+    # a policy the engine cannot read is an error at its file and line
+    with located(read, fallback=", ".join(sources)):
+        before = PolicyReachability.from_objects(live)
+        planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
+        after = PolicyReachability.from_objects(planned.objects)
     notes += planned.notes
     stats = ReadStats()
     audit = Audit(before, after)
     audit.run(read_flows(request.flow_files, stats))
-    result = audit.result(stats, [*notes, *after.notes()])
+    result = audit.result(stats, [*notes, *after.notes()], unread)
     passed = result.would_drop <= request.max_dropped
     return AuditRun(result, ExitCode.OK if passed else ExitCode.FINDINGS)

@@ -22,11 +22,13 @@ from ..desired.shapes import live_chart_labels
 from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode, InputError
+from ..kube.manifests import Manifest
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import STABLE, helm_release
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
 from .inputs import LiveInput, RunInputs
+from .locating import located
 
 if TYPE_CHECKING:
     from ..checks.connectivity_section import ConnectivitySection
@@ -90,6 +92,8 @@ class _Desired:
     app: list[dict[str, Any]] | None
     #: nothing named the chart (the newest shape was assumed): the live chart label may
     chart_from_default: bool = False
+    #: the objects as read from a rendered stream, to place errors in it (none from values)
+    manifests: tuple[Manifest, ...] = ()
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -122,49 +126,58 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         if desired.chart_from_default:
             # Nothing named the chart: the chart label of the release's live objects does.
             desired = _desired(request.desired, inputs, live)
-        history: HistoryReader | None = None
-        if request.helm_history:
-            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-            history = (
-                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
-            )
-        # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
-        report = compare(
-            desired.objects,
-            live.deployable_policies,
-            namespace=namespace,
-            releases=desired.releases,
-            all_namespaces=request.all_namespaces,
-            ignore=request.ignore,
-            desired_source=desired.source,
-            live_source=live.source,
-            notes=[*desired.notes, *live.notes],
-            history=history,
-            unread_kinds=live.unread_kinds(),
-        )
-        ownership = check_ownership(
-            desired.objects,
-            live.policies,
-            namespace=namespace,
-            release=desired.release,
-            track=desired.track,
-            all_namespaces=request.all_namespaces,
-            history=history,
-            plan=report.plan,
-        )
-        report = replace(
-            report,
-            ownership=tuple(ownership.verdicts),
-            warnings=tuple(ownership.warnings),
-            notes=(*report.notes, *ownership.notes),
-        )
-        if request.connectivity:
-            section = _connectivity(live, desired, report, request.all_namespaces)
-            report = replace(report, connectivity=section)
+        # an error about one object (a policy the engine cannot read) names its file and line
+        with located((*desired.manifests, *live.manifests), fallback=f"{desired.source}, {live.source}"):
+            report, warnings = _check(request, inputs, desired, live)
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
-    code = exit_code(drift_code, ownership.warnings, fail_on_override=request.fail_on_override)
-    return DriftRun(report, tuple(ownership.warnings), desired.warnings, code)
+    code = exit_code(drift_code, warnings, fail_on_override=request.fail_on_override)
+    return DriftRun(report, tuple(warnings), desired.warnings, code)
+
+
+def _check(
+    request: DriftRequest, inputs: RunInputs, desired: _Desired, live: LiveSnapshot
+) -> tuple[DriftReport, list[OwnershipWarning]]:
+    """The comparison, ownership and the connectivity section over the inputs read once."""
+    namespace = desired.namespace
+    history: HistoryReader | None = None
+    if request.helm_history:
+        from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+        history = SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+    # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
+    report = compare(
+        desired.objects,
+        live.deployable_policies,
+        namespace=namespace,
+        releases=desired.releases,
+        all_namespaces=request.all_namespaces,
+        ignore=request.ignore,
+        desired_source=desired.source,
+        live_source=live.source,
+        notes=[*desired.notes, *live.notes],
+        history=history,
+        unread_kinds=live.unread_kinds(),
+    )
+    ownership = check_ownership(
+        desired.objects,
+        live.policies,
+        namespace=namespace,
+        release=desired.release,
+        track=desired.track,
+        all_namespaces=request.all_namespaces,
+        history=history,
+        plan=report.plan,
+    )
+    report = replace(
+        report,
+        ownership=tuple(ownership.verdicts),
+        warnings=tuple(ownership.warnings),
+        notes=(*report.notes, *ownership.notes),
+    )
+    if request.connectivity:
+        section = _connectivity(live, desired, report, request.all_namespaces)
+        report = replace(report, connectivity=section)
+    return report, list(ownership.warnings)
 
 
 def _desired(
@@ -174,6 +187,7 @@ def _desired(
         manifests = inputs.manifests.read([source.path], what="desired stream")
         policies = manifests.select(DEPLOYABLE_POLICY_KINDS, what="network policies")
         return _Desired(
+            manifests=policies.items,
             objects=policies.objects(),
             source=policies.source,
             notes=policies.notes,
@@ -252,4 +266,7 @@ def _connectivity(
         # are left out one by one already) loses the section, said so, never the drift report
         return {"verdict": "not-analysed", "notes": [*notes, "not analysed: " + " ".join(str(error).split())]}
     section["notes"] = [*notes, *section["notes"]]
+    if live.unread:  # said wherever the verdict is shown (report.connectivity_caveat)
+        section["partial"] = True
+        section["unread"] = [{"what": unread.what, "reason": unread.reason} for unread in live.unread]
     return section

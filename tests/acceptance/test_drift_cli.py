@@ -71,8 +71,11 @@ def test_one_run_writes_json_markdown_and_junit(cli, tmp_path: Path) -> None:
     suites = ET.fromstring(junit_path.read_text())
     # 3 objects (2 drifted) plus the ownership warnings the example's live snapshot triggers: the
     # kubectl edit of allow-metrics is reverted, and the UI editor's allow-inbound-http sits next
-    # to two pipeline policies (both methods).
-    assert suites.get("tests") == "6" and suites.get("failures") == "5"
+    # to two pipeline policies (both methods); and the connectivity verdict, a passing case.
+    assert suites.get("tests") == "7" and suites.get("failures") == "5"
+    verdict = suites.find("testsuite[@name='connectivity']/testcase")
+    assert verdict is not None and verdict.get("name", "").startswith("connectivity: ")
+    assert verdict.find("skipped") is None  # a snapshot: complete
     assert [w["code"] for w in document["warnings"]] == ["both-methods", "both-methods", "override"]
 
 
