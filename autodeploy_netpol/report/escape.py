@@ -72,8 +72,11 @@ def _unreferenced(value: object) -> str:
 def text(value: object) -> str:
     """Free text that renders as itself in a paragraph, list item, heading, table cell or link
     text: no Markdown, no HTML, no reference, mention or autolink."""
-    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", _unreferenced(value))
-    return html.escape(escaped, quote=False)
+    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", _unreferenced(value)), quote=False)
+    # Leading spaces would indent the line into a code block (four) or be dropped: as entities
+    # they are neither (Markdown reads the line's indentation before it decodes entities).
+    stripped = escaped.lstrip(" ")
+    return "&#32;" * (len(escaped) - len(stripped)) + stripped
 
 
 def html_text(value: object) -> str:
