@@ -110,7 +110,8 @@ def cluster_source_options(function: F) -> F:
         "-n",
         default=None,
         metavar="NS",
-        help="Without PATH: the namespace to read from the cluster. Default: $KUBE_NAMESPACE.",
+        help="Without PATH: the namespace to read from the cluster (default: $KUBE_NAMESPACE). "
+        "With PATHs: the namespace of objects that name none (default: default).",
     )(function)
     return cluster_access_options(function)
 
@@ -158,7 +159,7 @@ def object_source_from_options(
     from ..runs.connectivity import ObjectSource
 
     if paths:
-        return ObjectSource(paths)
+        return ObjectSource(paths, namespace)
     namespace = namespace or env_default("KUBE_NAMESPACE")
     if not namespace and not all_namespaces:
         raise InputError(

@@ -76,11 +76,12 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @deploy_context_options
 @click.option(
     "--live",
-    "live_path",
+    "live_paths",
     metavar="PATH",
+    multiple=True,
     help="Read live policies from a snapshot instead of the cluster (--kubeconfig ...): a YAML/JSON file "
     "(kubectl get networkpolicies,ciliumnetworkpolicies -o yaml) or a directory of them, read recursively; "
-    "- for stdin.",
+    "- for stdin. Repeat it for several snapshots (the policies in one, namespaces and workloads in another).",
 )
 @click.option(
     "--desired",
@@ -158,7 +159,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @handle_errors
 def drift(
     values: str | None,
-    live_path: str | None,
+    live_paths: tuple[str, ...],
     desired_path: str | None,
     all_namespaces: bool,
     output_format: str,
@@ -187,7 +188,7 @@ def drift(
     """
     request = _request(
         values=values,
-        live_path=live_path,
+        live_paths=live_paths,
         desired_path=desired_path,
         all_namespaces=all_namespaces,
         ignore_rules=ignore_rules,
@@ -263,7 +264,7 @@ def _report(run: DriftRun, output: ReportOutput) -> int:
 def _request(
     *,
     values: str | None,
-    live_path: str | None,
+    live_paths: tuple[str, ...],
     desired_path: str | None,
     all_namespaces: bool,
     ignore_rules: tuple[str, ...],
@@ -275,7 +276,7 @@ def _request(
     """The options and the environment (CI variables, kubeconfig options) as a typed request."""
     rules = tuple(IgnoreRule.parse(text) for text in ignore_rules)
     cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
-    if live_path is not None and (cluster["kubeconfig"] or cluster["context"]):
+    if live_paths and (cluster["kubeconfig"] or cluster["context"]):
         raise InputError(
             "--live reads a snapshot, --kubeconfig/--context read the cluster: give one of them",
             hint="drop --live to compare with the cluster",
@@ -284,7 +285,7 @@ def _request(
     if desired_path is not None:
         if values is not None:
             raise InputError("give either VALUES or --desired, not both")
-        if desired_path == STDIN and live_path == STDIN:
+        if desired_path == STDIN and STDIN in live_paths:
             raise InputError(
                 "--desired - and --live - both name standard input",
                 hint="write one of them to a file first",
@@ -306,7 +307,7 @@ def _request(
         )
     return DriftRequest(
         desired=desired,
-        live=LiveInput((live_path,) if live_path is not None else (), access_from_options(**cluster)),
+        live=LiveInput(live_paths, access_from_options(**cluster)),
         all_namespaces=all_namespaces,
         ignore=rules,
         connectivity=connectivity,

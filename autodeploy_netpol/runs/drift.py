@@ -21,7 +21,7 @@ from ..desired.compute import DeployContext, compute_desired
 from ..desired.shapes import live_chart_labels
 from ..desired.suggest import track_releases
 from ..desired.values import ValuesPath, read_values
-from ..errors import ExitCode
+from ..errors import ExitCode, InputError
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import STABLE, helm_release
 from ..sources.collector import cycle_collector_paused
@@ -100,8 +100,19 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         desired = _desired(request.desired, inputs, None)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        # a release can create cluster-scoped policies (customResources): read those kinds too
+        # a release can create cluster-scoped policies (customResources): read those kinds when it
+        # renders one, or when Helm's record says its last deploy did (the deploy may delete it);
+        # a snapshot keeps them whatever (reading them costs nothing there)
         cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
+        if not cluster_scoped and request.helm_history and namespace and not request.live.from_snapshot:
+            from ..sources.helm_releases import ClusterHistory
+
+            recorded = ClusterHistory(inputs.cluster())
+            cluster_scoped = any(
+                obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS
+                for release in desired.releases
+                for obj in recorded(namespace, release) or ()
+            )
         scope = LiveScope(
             None if request.all_namespaces else namespace,
             context=connectivity,
@@ -212,14 +223,20 @@ def _connectivity(
             ],
         }
     # the engine is imported only when a section is analysed (not for -A, nor --no-connectivity)
-    from ..checks.connectivity_section import connectivity_section, has_workloads
+    from ..checks.connectivity_section import HYPOTHETICAL, connectivity_section, has_workloads
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
     if desired.app and not has_workloads(live_objects):
-        live_objects = [*live_objects, *desired.app]
+        stand_ins = []
+        for workload in desired.app:
+            metadata = dict(workload.get("metadata") or {})
+            metadata["name"] = f"{HYPOTHETICAL} pods of {workload.get('kind', 'Deployment')} {metadata.get('name', '')}"
+            stand_ins.append({**workload, "metadata": metadata})
+        live_objects = [*live_objects, *stand_ins]
         notes.append(
-            "no workload in the live state: the release's web and worker pods are modelled from the chart's labels"
+            "no workload in the live state: the release's web and worker pods are modelled from the chart's "
+            f"labels ({HYPOTHETICAL} pods of Deployment …)"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
     # what the deploy leaves in place of each desired object: Helm's patch keeps some live fields
@@ -228,6 +245,11 @@ def _connectivity(
         if report.plan is not None
         else desired.objects
     )
-    section = connectivity_section(live_objects, after, drifted, namespace=desired.namespace or "default")
+    try:
+        section = connectivity_section(live_objects, after, drifted, namespace=desired.namespace or "default")
+    except InputError as error:
+        # the section is one part of the report: input it cannot model (policies it cannot compile
+        # are left out one by one already) loses the section, said so, never the drift report
+        return {"verdict": "not-analysed", "notes": [*notes, "not analysed: " + " ".join(str(error).split())]}
     section["notes"] = [*notes, *section["notes"]]
     return section

@@ -262,6 +262,9 @@ class EmulatorSeeder(Seeder):
             "NetworkPolicy": "networkpolicies",
             "CiliumNetworkPolicy": "ciliumnetworkpolicies",
             "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies",
+            "ClusterNetworkPolicy": "clusternetworkpolicies",
+            "AdminNetworkPolicy": "adminnetworkpolicies",
+            "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies",
         }.get(manifest["kind"], manifest["kind"].lower() + "s")
         resource = self.kmock.resource(group, version, plural)
         metadata = manifest["metadata"]
@@ -269,7 +272,7 @@ class EmulatorSeeder(Seeder):
         stored = {
             key: value
             for key, value in manifest.items()
-            if group == "cilium.io" or key not in ("apiVersion", "kind")
+            if group in ("cilium.io", "policy.networking.k8s.io") or key not in ("apiVersion", "kind")
         }
         self.kmock.objects[resource, metadata.get("namespace"), metadata["name"]] = stored
 
