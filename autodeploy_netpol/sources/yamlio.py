@@ -234,6 +234,7 @@ class YamlDocument:
         start_line: int = 1,
         *,
         compose: Callable[[], Node | None] | None = None,
+        spelled_booleans: bool = True,
     ) -> None:
         self.file = file
         self.data = data
@@ -241,6 +242,10 @@ class YamlDocument:
         #: 1-based line where the document starts in its file (for multi-document streams).
         self.start_line = start_line
         self._compose = compose
+        #: Whether a boolean may be written other than ``true``/``false`` (``yes``, ``on``, ``y`` …);
+        #: the fast reader knows when none is, so checks of how a boolean is spelled need not
+        #: compose the node graph (:meth:`scalar`) to find out.
+        self.spelled_booleans = spelled_booleans
 
     @property
     def root(self) -> Node | None:
@@ -713,6 +718,7 @@ def parse_json(text: str, path: str, *, hint: str = "fix the JSON syntax at this
 # through the reference reader instead, which reads it (or refuses it) exactly as before. The
 # node graph of a document read fast is composed when a position is first asked for.
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 _FAST_SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "null", "bool", "int", "float")
 )
@@ -758,6 +764,7 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
     root_line = 0
     ordinal = -1  # documents started, as the reference reader counts them (get_node calls)
     nodes = 0
+    spelled = False  # a boolean written other than true/false (see YamlDocument.spelled_booleans)
     while True:
         event = get_event()
         kind = event.__class__
@@ -772,6 +779,8 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
                 tag = resolve(ScalarNode, text_value, event.implicit)
                 if tag not in _FAST_SCALAR_TAGS:
                     raise _NotPlain from None
+                if tag == _BOOL_TAG and text_value.lower() not in ("true", "false"):
+                    spelled = True
                 node = ScalarNode(tag, text_value, event.start_mark, event.end_mark)
                 value = memo[text_value] = constructors[tag](loader, node)
             nodes += 1
@@ -820,6 +829,8 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
             raise _NotPlain  # an alias
     if nodes > MAX_EXPANDED_NODES:
         raise _NotPlain
+    for document in documents:
+        document.spelled_booleans = spelled
     return documents
 
 
