@@ -12,9 +12,11 @@ A PATH is
 A document is one object, or a list whose ``items`` are objects: ``kind: List`` as ``kubectl
 get -o yaml`` prints it, or a typed list such as ``NetworkPolicyList`` from the API, whose
 items may leave out their ``kind`` (it is the list's kind without ``List``). A document
-without ``kind`` but with ``items`` is a list too. JSON files over :data:`FAST_JSON_BYTES` are
-parsed with the ``json`` module (several times faster than YAML); positions for messages then
-come from re-reading the file with the YAML reader, only when a message needs one.
+without ``kind`` but with ``items`` is a list too. ``.json`` files (and standard input that is
+JSON) are parsed with the ``json`` module: several times faster than YAML, and faithful where
+YAML 1.1 is not (U+0085 is a line break to YAML; C1 controls, which kubectl prints raw, are
+refused by it). Positions for messages come from re-reading the text with the YAML reader, only
+when a message needs one (none when the file is over the YAML size limit or YAML cannot read it).
 
 Every object comes back as a :class:`~autodeploy_netpol.kube.manifests.Manifest` that can
 locate a path inside it (file:line:column). Objects are checked only as far as every command
@@ -49,10 +51,6 @@ from .yamlio import (
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 SUFFIXES = (".yaml", ".yml", ".json")
-#: JSON files above this size are parsed with the json module (several times faster than the
-#: YAML reader); positions for messages come from the YAML reader, only when one is needed.
-FAST_JSON_BYTES = 256 * 1024
-
 _NAMED_KINDS = frozenset((*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY))
 _SHAPE_HINT = "expected kubectl get -o yaml output: 'kind: List' with items, or objects separated by ---"
 
@@ -192,7 +190,10 @@ class _SourceFile:
         if self._documents is None:
             if self._text is None and _over_yaml_limit(self.name):
                 return None  # a big JSON file: positions would cost too much; the file is named
-            self._documents = load_documents(self.name, text=self._text)
+            try:
+                self._documents = load_documents(self.name, text=self._text)
+            except InputError:  # JSON that YAML 1.1 cannot read: the file is named, not the line
+                self._documents = []
         return self._documents[index] if index < len(self._documents) else None
 
 
@@ -229,17 +230,17 @@ def _file_manifests(
     source = _SourceFile(file, text)
     if text is None:
         text = read_text(file, what=what)
-    if file.endswith(".json") and len(text) > FAST_JSON_BYTES:
-        # parse_json keeps the YAML reader's rules and locates its own errors
-        data = parse_json(
-            text,
-            file,
-            hint="JSON input must be what kubectl get -o json prints; YAML is read from .yaml/.yml files",
-        )
-        if skip_foreign and not _holds_objects([data]):
-            return None
-        origin = _DocumentOrigin(source, 0)
-        return list(_document_manifests(data, origin, origin, what))
+    # JSON is read as JSON: valid JSON is not always YAML 1.1 (kubectl prints C1 controls raw, and
+    # YAML takes U+0085 for a line break inside a string). Positions for messages still come from
+    # the YAML reader, lazily. A .json file must be JSON; other text that starts like a JSON object
+    # (`kubectl get -o json | … -`) is YAML when it is not JSON.
+    is_json = file.endswith(".json")
+    if is_json or text.lstrip("\ufeff \t\r\n").startswith("{"):
+        try:
+            return _json_manifests(source, text, what, skip_foreign=skip_foreign)
+        except InputError:
+            if is_json:
+                raise
     documents = load_documents(file, text=text)
     if skip_foreign and documents and not _holds_objects([document.data for document in documents]):
         return None
@@ -247,6 +248,20 @@ def _file_manifests(
     for index, document in enumerate(documents):
         manifests.extend(_document_manifests(document.data, document, _DocumentOrigin(source, index), what))
     return manifests
+
+
+def _json_manifests(source: _SourceFile, text: str, what: str, *, skip_foreign: bool) -> list[Manifest] | None:
+    """The objects of a JSON file read with the json module (parse_json keeps the YAML reader's
+    rules and locates its own errors)."""
+    data = parse_json(
+        text,
+        source.name,
+        hint="JSON input must be what kubectl get -o json prints; YAML is read from .yaml/.yml files",
+    )
+    if skip_foreign and not _holds_objects([data]):
+        return None
+    origin = _DocumentOrigin(source, 0)
+    return list(_document_manifests(data, origin, origin, what))
 
 
 def _is_list(data: Mapping[str, Any]) -> bool:
