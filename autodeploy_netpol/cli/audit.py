@@ -13,7 +13,7 @@ from ..report.json_report import render_json
 from ..runs.audit import AuditRequest, run_audit
 from ..runs.inputs import LiveInput
 from ..sources.manifests import STDIN
-from .cluster_options import access_from_options, cluster_options
+from .cluster_options import access_from_options, cluster_options, namespace_from_options
 from .common import handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path
 
@@ -104,6 +104,7 @@ def audit(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    in_cluster: bool,
     all_namespaces: bool,
     output_format: str,
     outputs: tuple[str, ...],
@@ -128,7 +129,9 @@ def audit(
             "--flows - and --live/--desired - both name standard input",
             hint="write one of them to a file first",
         )
-    access = access_from_options(kubeconfig, context, request_timeout, page_size)
+    access = access_from_options(kubeconfig, context, request_timeout, page_size, in_cluster)
+    reads_cluster = not live and not no_live
+    options["namespace"] = namespace_from_options(options.get("namespace"), access if reads_cluster else None)
     request = AuditRequest(
         flow_files=flow_files,
         context=context_from_options(**options, require_namespace=True),

@@ -16,7 +16,12 @@ from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, Dri
 from ..runs.inputs import LiveInput
 from ..sources.manifests import STDIN
 from ..sources.yamlio import cycle_collector_paused
-from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
+from .cluster_options import (
+    CLUSTER_OPTION_NAMES,
+    access_from_options,
+    cluster_access_options,
+    namespace_from_options,
+)
 from .comment import comment_optional_option, post_report_comment, read_sections, section_option
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path
@@ -274,10 +279,17 @@ def _request(
     """The options and the environment (CI variables, kubeconfig options) as a typed request."""
     rules = tuple(IgnoreRule.parse(text) for text in ignore_rules)
     cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
-    if live_path is not None and (cluster["kubeconfig"] or cluster["context"]):
+    if live_path is not None and (cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]):
         raise InputError(
-            "--live reads a snapshot, --kubeconfig/--context read the cluster: give one of them",
+            "--live reads a snapshot, --kubeconfig/--context/--in-cluster read the cluster: give one of them",
             hint="drop --live to compare with the cluster",
+        )
+    access = access_from_options(**cluster)
+    if not all_namespaces:
+        options["namespace"] = namespace_from_options(
+            options.get("namespace"),
+            access if live_path is None else None,
+            alternatives=", or --all-namespaces",
         )
     desired: DesiredFromValues | DesiredFromStream
     if desired_path is not None:
@@ -289,10 +301,6 @@ def _request(
                 hint="write one of them to a file first",
             )
         namespace = options.get("namespace") or env_default("KUBE_NAMESPACE")
-        if not namespace and not all_namespaces:
-            raise InputError(
-                "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
-            )
         desired = DesiredFromStream(
             desired_path,
             release=options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG"),
@@ -305,7 +313,7 @@ def _request(
         )
     return DriftRequest(
         desired=desired,
-        live=LiveInput((live_path,) if live_path is not None else (), access_from_options(**cluster)),
+        live=LiveInput((live_path,) if live_path is not None else (), access),
         all_namespaces=all_namespaces,
         ignore=rules,
         connectivity=connectivity,

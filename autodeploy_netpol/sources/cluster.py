@@ -139,6 +139,8 @@ class ClusterAccess:
     #: Objects per page (``limit``); the API server may return fewer.
     page_size: int = 500
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: ``--in-cluster``: the pod's service account, whatever kubeconfig files say
+    in_cluster: bool = False
 
 
 class ResourceNotServed(ClusterError):
@@ -196,6 +198,7 @@ class ClusterReader:
                 context=self.access.context,
                 environ=self._environ,
                 service_account_dir=self._service_account_dir,
+                in_cluster=self.access.in_cluster,
             )
         return self._target
 
@@ -242,6 +245,25 @@ class ClusterReader:
     def workloads(self, namespace: str | None, kinds: Iterable[Resource] = WORKLOAD_RESOURCES) -> Listing:
         """Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs (or the given ``kinds``)."""
         return self._collect(tuple(kinds), namespace)
+
+    def namespace(self, name: str) -> dict[str, Any] | None:
+        """The Namespace ``name`` (a get: a Role in that namespace can grant it), or ``None`` if it
+        does not exist; :class:`ClusterError` when it cannot be read (e.g. 403)."""
+        from kubernetes import client
+
+        api = client.CoreV1Api(self._api_client())
+        try:
+            document = self._request(
+                lambda: api.read_namespace(
+                    name, _preload_content=False, _request_timeout=self.access.request_timeout
+                ),
+                f"get namespace '{name}'",
+            )
+        except _StatusError as error:
+            if error.status == 404:
+                return None
+            raise self._status_error(error, "get", NAMESPACES, name) from error.cause
+        return _with_type(document, NAMESPACES)
 
     def secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         """One Secret as served (``data`` still base64), or ``None`` if it does not exist."""

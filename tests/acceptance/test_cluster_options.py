@@ -30,12 +30,13 @@ def read_policies(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    in_cluster: bool,
     all_namespaces: bool,
     namespace: str,
 ) -> int:
     """A command shaped like `drift`: report the options, then read policies."""
     fast = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.002)
-    access = access_from_options(kubeconfig, context, request_timeout, page_size, retry=fast)
+    access = access_from_options(kubeconfig, context, request_timeout, page_size, in_cluster, retry=fast)
     with ClusterReader(access) as reader:
         access = reader.access
         click.echo(f"timeout={access.request_timeout:g} page={access.page_size} context={access.context}")

@@ -26,7 +26,7 @@ FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.001, max_delay=0.004)
 
 
 class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
-    """kmock's Kubernetes emulator, plus listing cluster-scoped Namespaces.
+    """kmock's Kubernetes emulator, plus listing cluster-scoped Namespaces and getting one by name.
 
     kmock 0.8 cannot parse the path ``/api/v1/namespaces`` (its path parser expects a namespace
     name after ``namespaces``) and answers 500 before any reaction is consulted, so that one
@@ -35,9 +35,31 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
 
     #: lists of Namespaces served here (kmock never sees them, so its request log misses them)
     namespace_lists = 0
+    #: names of the Namespaces got one by one here (``GET /api/v1/namespaces/NAME``), in order
+    namespace_gets: list[str]
+    #: answer the gets of these names with 403 Forbidden (RBAC without a grant on the namespace)
+    forbidden_namespace_gets: set[str]
+    #: answer lists of Namespaces with 403 Forbidden (no ClusterRole)
+    namespace_lists_forbidden = False
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        parts = raw_request.path.strip("/").split("/")
+        if raw_request.method == "GET" and parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
+            if not hasattr(self, "namespace_gets"):
+                self.namespace_gets = []
+            self.namespace_gets.append(parts[3])
+            if parts[3] in getattr(self, "forbidden_namespace_gets", set()):
+                return _status(403, "Forbidden", f'namespaces "{parts[3]}" is forbidden')
+            for (resource, _, name), stored in self.objects.items():
+                if resource.group == "" and resource.plural == "namespaces" and name == parts[3]:
+                    if not stored.deleted:
+                        return aiohttp.web.json_response(
+                            {"kind": "Namespace", "apiVersion": "v1", **stored.raw}
+                        )
+            return _status(404, "NotFound", f'namespaces "{parts[3]}" not found')
         if raw_request.method == "GET" and raw_request.path.rstrip("/") == "/api/v1/namespaces":
+            if self.namespace_lists_forbidden:
+                return _status(403, "Forbidden", "namespaces is forbidden: cannot list resource")
             self.namespace_lists += 1
             items = [
                 stored.raw
@@ -47,6 +69,18 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
             body = {"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": items}
             return aiohttp.web.json_response(body)
         return await super().__call__(raw_request)
+
+
+def _status(code: int, reason: str, message: str) -> aiohttp.web.Response:
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
+    return aiohttp.web.json_response(body, status=code)
 
 
 class StandInCluster(Emulator):

@@ -15,13 +15,16 @@ pytestmark = [pytest.mark.live, pytest.mark.asyncio, pytest.mark.scripted]
 
 
 def list_requests(kmock) -> Counter[tuple[str, str | None]]:
-    """(resource plural, namespace) of every list request the emulator answered."""
+    """(resource plural, namespace) of every list request the emulator answered, and
+    ("get namespace", name) for each get of a Namespace."""
     counted: Counter[tuple[str, str | None]] = Counter()
     for request in kmock:
         if request.method == "GET" and request.resource is not None and request.name is None:
             counted[request.resource.plural, request.namespace] += 1
     if kmock.namespace_lists:
         counted["namespaces", None] += kmock.namespace_lists
+    for name in getattr(kmock, "namespace_gets", []):
+        counted["get namespace", name] += 1
     return counted
 
 
@@ -71,7 +74,9 @@ async def test_drift_without_connectivity_lists_only_the_policies(seeder) -> Non
     )
 
     assert result.exit_code == 1, result.output
+    # one get of the namespace itself: a namespace that does not exist is an error, not "all missing"
     assert list_requests(seeder.kmock) == {
+        ("get namespace", namespace): 1,
         ("networkpolicies", namespace): 1,
         ("ciliumnetworkpolicies", namespace): 1,
     }
