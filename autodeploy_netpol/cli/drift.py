@@ -22,7 +22,13 @@ from .cluster_options import (
     cluster_access_options,
     namespace_from_options,
 )
-from .comment import comment_optional_option, post_report_comment, read_sections, section_option
+from .comment import (
+    comment_optional_option,
+    post_report_comment,
+    read_sections,
+    require_environment,
+    section_option,
+)
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path
 
@@ -134,9 +140,10 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @click.option(
     "--mr-comment",
     is_flag=True,
-    help="Also create or update this environment's comment on the merge request "
-    "(CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, NETPOL_GITLAB_TOKEN; see 'comment --help'). "
-    "If posting fails the report is still printed and written, and the exit code is 3.",
+    help="Also create or update this environment's comment on the merge request(s) "
+    "(CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID or CI_OPEN_MERGE_REQUESTS, NETPOL_GITLAB_TOKEN; "
+    "see 'comment --help'). Without a token: a notice, and drift's own exit code. If posting fails the "
+    "report is still printed and written, and the exit code is 3.",
 )
 @comment_optional_option
 @section_option("--comment-section")
@@ -189,6 +196,9 @@ def drift(
     order ...) are not drift; -v shows them as cosmetic. Other live policies in the namespace
     are listed as context, with their owner.
     """
+    environment = environment or env_default("CI_ENVIRONMENT_NAME")
+    if mr_comment:
+        require_environment(environment)  # a usage error before anything is read
     request = _request(
         values=values,
         live_path=live_path,
@@ -203,7 +213,7 @@ def drift(
     output = ReportOutput(
         output_format=output_format,
         targets=tuple(OutputTarget.parse(text, None) for text in outputs),
-        environment=environment or env_default("CI_ENVIRONMENT_NAME"),
+        environment=environment,
         job_url=job_url or env_default("CI_JOB_URL"),
         verbose=verbose,
         quiet=quiet,

@@ -51,11 +51,9 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
             if parts[3] in getattr(self, "forbidden_namespace_gets", set()):
                 return _status(403, "Forbidden", f'namespaces "{parts[3]}" is forbidden')
             for (resource, _, name), stored in self.objects.items():
-                if resource.group == "" and resource.plural == "namespaces" and name == parts[3]:
-                    if not stored.deleted:
-                        return aiohttp.web.json_response(
-                            {"kind": "Namespace", "apiVersion": "v1", **stored.raw}
-                        )
+                is_namespace = resource.group == "" and resource.plural == "namespaces"
+                if is_namespace and name == parts[3] and not stored.deleted:
+                    return aiohttp.web.json_response({"kind": "Namespace", "apiVersion": "v1", **stored.raw})
             return _status(404, "NotFound", f'namespaces "{parts[3]}" not found')
         if raw_request.method == "GET" and raw_request.path.rstrip("/") == "/api/v1/namespaces":
             if self.namespace_lists_forbidden:
