@@ -212,27 +212,55 @@ def rbac_documents() -> list[dict[str, Any]]:
         return [document for document in yaml.safe_load_all(stream) if document]
 
 
-def test_the_shipped_rbac_grants_only_get_and_list_on_the_policy_kinds() -> None:
+def test_the_shipped_rbac_grants_only_get_and_list_on_what_the_tool_reads() -> None:
     documents = rbac_documents()
-    roles = [document for document in documents if document["kind"] in ("Role", "ClusterRole")]
+    roles = {
+        (document["kind"], document["metadata"]["name"]): document
+        for document in documents
+        if "rules" in document
+    }
 
-    assert sorted(document["kind"] for document in roles) == ["ClusterRole", "Role"]
-    wanted = {(resource.group, resource.plural) for resource in POLICY_RESOURCES}
-    for role in roles:
-        granted = {
-            (group, plural)
+    def granted(role: dict[str, Any]) -> set[tuple[str, str, str]]:
+        return {
+            (group, plural, verb)
             for rule in role["rules"]
             for group in rule["apiGroups"]
             for plural in rule["resources"]
+            for verb in rule["verbs"]
         }
-        assert granted == wanted, role["kind"]
-        assert {verb for rule in role["rules"] for verb in rule["verbs"]} == {"get", "list"}
-    bindings = {
-        document["kind"]: document["roleRef"]["kind"] for document in documents if "roleRef" in document
+
+    policies = {
+        (resource.group, resource.plural, verb) for resource in POLICY_RESOURCES for verb in ("get", "list")
     }
-    assert bindings == {"RoleBinding": "Role", "ClusterRoleBinding": "ClusterRole"}
+    assert set(roles) == {
+        ("Role", "autodeploy-netpol-reader"),
+        ("ClusterRole", "autodeploy-netpol-reader"),
+        ("ClusterRole", "autodeploy-netpol-detection"),
+    }
+    assert granted(roles["Role", "autodeploy-netpol-reader"]) == policies | {("", "namespaces", "get")}
+    assert granted(roles["ClusterRole", "autodeploy-netpol-reader"]) == policies
+    assert granted(roles["ClusterRole", "autodeploy-netpol-detection"]) == {
+        ("networking.k8s.io", "ingressclasses", "get"),
+        ("networking.k8s.io", "ingressclasses", "list"),
+        ("gateway.networking.k8s.io", "gatewayclasses", "get"),
+        ("gateway.networking.k8s.io", "gatewayclasses", "list"),
+        ("gateway.networking.k8s.io", "gateways", "get"),
+        ("gateway.networking.k8s.io", "gateways", "list"),
+        ("", "namespaces", "list"),
+        ("", "pods", "list"),
+    }
+    bindings = {
+        (document["kind"], document["roleRef"]["kind"], document["roleRef"]["name"])
+        for document in documents
+        if "roleRef" in document
+    }
+    assert bindings == {
+        ("RoleBinding", "Role", "autodeploy-netpol-reader"),
+        ("ClusterRoleBinding", "ClusterRole", "autodeploy-netpol-reader"),
+        ("ClusterRoleBinding", "ClusterRole", "autodeploy-netpol-detection"),
+    }
     assert {NETWORK_POLICIES.qualified, CILIUM_NETWORK_POLICIES.qualified} == {
-        f"{plural}.{group}" for group, plural in wanted
+        f"{plural}.{group}" for group, plural, _ in policies
     }
 
 
