@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     INPUT = 2  # bad input or usage
     ACCESS = 3  # cluster or GitLab access error
     OVERRIDE = 4  # the deploy would override UI-managed or hand-edited policies (--fail-on-override)
+    PROOF = 5  # suggest --from-flows: the learned policy would drop recorded flows (its proof failed)
 
 
 @dataclass(frozen=True, order=True)

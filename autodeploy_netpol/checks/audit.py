@@ -73,6 +73,8 @@ class PolicyReachability:
     def endpoint(self, peer: Peer) -> Endpoint:
         """The engine's endpoint for ``peer`` (cached)."""
         if peer.kind == EXTERNAL:  # not cached per address: millions of them share a few ranges
+            if "/" in peer.ip:  # a block of addresses (the learner's aggregate): allowed only as a whole
+                return Endpoint.address(peer.ip)
             return self._address(peer.ip) if peer.ip else self._world
         endpoint = self._endpoints.get(peer)
         if endpoint is None:
@@ -261,6 +263,38 @@ class Audit:
                     group.first_seen = time
             observed = group.observed
             observed[verdict] = observed.get(verdict, 0) + 1
+
+    def add(
+        self,
+        source: Peer,
+        destination: Peer,
+        protocol: str,
+        port: int,
+        *,
+        flows: int,
+        first_seen: str = "",
+        last_seen: str = "",
+        observed: Mapping[str, int] | None = None,
+    ) -> None:
+        """Count ``flows`` flows of one connection at once: the replay of an aggregate (the learner's
+        proof), judged exactly as :meth:`run` judges each of them."""
+        entry = self._cache.get((source, destination, protocol, port))
+        if entry is None:
+            entry = self._entry(source, destination, protocol, port)
+        group, would_drop, newly_allowed, denied_before = entry
+        group.flows += flows
+        if would_drop:
+            group.would_drop += flows
+        elif newly_allowed:
+            group.newly_allowed += flows
+        if denied_before:
+            group.denied_before += flows
+        if first_seen and (first_seen < group.first_seen or not group.first_seen):
+            group.first_seen = first_seen
+        if last_seen > group.last_seen:
+            group.last_seen = last_seen
+        for verdict, count in (observed or {}).items():
+            group.observed[verdict] = group.observed.get(verdict, 0) + count
 
     def result(self, stats: ReadStats, notes: Sequence[str] = ()) -> AuditResult:
         """The aggregate so far, groups in a stable order."""

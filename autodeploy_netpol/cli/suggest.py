@@ -1,13 +1,32 @@
-"""``autodeploy-netpol suggest``."""
+"""``autodeploy-netpol suggest``: the suggested policy, or (``--from-flows``) one learned from traffic.
+
+Plain ``suggest`` stays light: the flow reader, the learner, the connectivity engine and the
+cluster client are imported only when ``--from-flows`` is given.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE, suggested_block, suggestion_yaml
+from ..errors import ExitCode, InputError
+from .cluster_options import cluster_access_options
 from .common import env_default, handle_errors
+
+#: Options that only mean something with --from-flows (name → flag as written).
+_FLOW_ONLY = {
+    "egress": "--egress",
+    "live": "--live",
+    "from_cluster": "--from-cluster",
+    "cidr_prefix": "--cidr-prefix",
+    "max_cidrs": "--max-cidrs",
+    "merge_port_ranges": "--merge-port-ranges",
+    "kubeconfig": "--kubeconfig",
+    "context": "--context",
+}
 
 
 @click.command(
@@ -15,6 +34,23 @@ from .common import env_default, handle_errors
 Examples:
   autodeploy-netpol suggest --release production
   autodeploy-netpol suggest --release production --ingress-namespace ingress-nginx >> .gitlab/auto-deploy-values.yaml
+  hubble observe --namespace shop-42-production --since 7d -o jsonpb > flows.json
+  autodeploy-netpol suggest --from-flows flows.json -r production -n shop-42-production --egress
+  autodeploy-netpol suggest --from-flows flows.json.gz --from-flows more.csv -r production --live snapshot/ --format json
+  autodeploy-netpol suggest --from-flows flows.json -r production --from-cluster --format manifests
+
+\b
+With --from-flows the policy is learned from recorded traffic (Hubble JSON export or CSV, gzip
+accepted, - for stdin; see README "From recorded traffic to an enforced policy"): the narrowest
+policies that allow every recorded new connection to (with --egress: and from) the web and worker
+pods of every track of the release, each rule commented with the flows it covers. The output
+carries its proof: the recorded flows replayed against it (none may be dropped) and the slack
+(what it allows beyond the recording).
+Outside addresses: each stands for its /N block (--cidr-prefix N[,M], IPv4 and IPv6; default
+32,128); a rule with more than --max-cidrs blocks joins the closest neighbours.
+Exit codes: 0 ok, 2 input error (no flow involves the release, unreadable files ...),
+  3 the cluster could not be read, 5 the learned policy would drop recorded flows (the proof
+  failed - e.g. a live deny rule; nothing is printed to paste).
 """
 )
 @click.option(
@@ -26,23 +62,202 @@ Examples:
 @click.option(
     "--ingress-namespace",
     metavar="NS",
-    help=f"Ingress controller namespace. Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.",
+    help=f"Ingress controller namespace (without --from-flows). Default: $NETPOL_INGRESS_NAMESPACE, "
+    f"then {DEFAULT_INGRESS_NAMESPACE}.",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(["values", "yaml", "manifests", "json"]),
+    default="values",
+    show_default=True,
+    help="values: the commented block for .gitlab/auto-deploy-values.yaml (yaml is the same); manifests: "
+    "the objects the deploy creates, with namespaces; json: schemas/learned-policy.schema.json with "
+    "--from-flows.",
+)
+@click.option(
+    "--from-flows",
+    "flow_files",
+    multiple=True,
+    metavar="FILE",
+    help="Learn the policy from recorded flows (Hubble JSON or CSV, gzip accepted, - for stdin). Repeatable.",
+)
+@click.option(
+    "--namespace",
+    "-n",
+    metavar="NS",
+    help="Namespace of the environment. Default: $KUBE_NAMESPACE, "
+    "else the one namespace the release's pods appear in.",
+)
+@click.option(
+    "--egress", is_flag=True, help="Also restrict outbound traffic (DNS to kube-dns is always kept)."
+)
+@click.option(
+    "--live",
+    metavar="PATH",
+    type=click.Path(exists=True, allow_dash=True),
+    help="A snapshot (YAML/JSON file, a directory read recursively, or - for stdin) to name workloads, find the app's pods the recording "
+    "never saw, and leave out what live policies already allow.",
+)
+@click.option(
+    "--from-cluster",
+    is_flag=True,
+    help="Read the live state from the cluster instead (implied by --kubeconfig or --context).",
+)
+@cluster_access_options
+@click.option(
+    "--cidr-prefix",
+    default="32,128",
+    show_default=True,
+    metavar="N[,M]",
+    help="Each outside address stands for its /N block (IPv6: /M): the narrowest CIDR written.",
+)
+@click.option(
+    "--max-cidrs",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    metavar="K",
+    help="At most K CIDRs per rule and port: beyond, the closest blocks are joined (the slack lists what that opens).",
+)
+@click.option(
+    "--merge-port-ranges", is_flag=True, help="Write adjacent recorded ports as one range (port/endPort)."
+)
+@click.option(
+    "--enabled",
+    is_flag=True,
+    help="Write enabled: true and the customResources entries uncommented (default: disabled, nothing enforced).",
 )
 @handle_errors
-def suggest(release: str | None, ingress_namespace: str | None, output_format: str) -> int:
+def suggest(
+    release: str | None,
+    ingress_namespace: str | None,
+    output_format: str,
+    flow_files: tuple[str, ...],
+    **options: Any,
+) -> int:
     """Print the suggested networkPolicy block, commented, ready to paste into the values file.
 
-    It selects the app's pods (app=<release>) and allows ingress only from pods of the same app and
-    from the ingress controller's namespace. It is disabled: nothing is enforced until enabled: true.
+    Without --from-flows it selects the app's pods (app=<release>) and allows ingress only from pods
+    of the same app and from the ingress controller's namespace. With --from-flows it learns the
+    narrowest policy set from recorded traffic and proves it. Either way it is disabled: nothing is
+    enforced until enabled: true.
     """
     release = release or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
+    if flow_files:
+        if ingress_namespace:
+            raise InputError(
+                "--ingress-namespace has no effect with --from-flows",
+                hint="leave it out: the recording says who connects",
+            )
+        if not release:
+            raise InputError(
+                "no release name",
+                hint="pass --release NAME, or set HELM_RELEASE_NAME or CI_ENVIRONMENT_SLUG as Auto Deploy does",
+            )
+        return _learn(release, output_format, flow_files, **options)
+    context = click.get_current_context()
+    used = [
+        flag
+        for name, flag in _FLOW_ONLY.items()
+        if context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    ]
+    if used:
+        raise InputError(
+            f"{', '.join(used)} needs --from-flows", hint="give the recorded flows with --from-flows FILE"
+        )
     app = release or "<release>"
     namespace = ingress_namespace or env_default("NETPOL_INGRESS_NAMESPACE") or DEFAULT_INGRESS_NAMESPACE
     if output_format == "json":
         click.echo(json.dumps({"networkPolicy": suggested_block(app, namespace)}, indent=2))
+    elif output_format == "manifests":
+        from ..desired.chart import chart_defaults, render_objects
+        from ..desired.merge import helm_merge_all
+        from ..report.manifests import dump_stream
+
+        values = helm_merge_all(
+            chart_defaults(), {"networkPolicy": {**suggested_block(app, namespace), "enabled": True}}
+        )
+        objects = render_objects(values, release=app)
+        target = options.get("namespace") or env_default("KUBE_NAMESPACE")
+        if target:
+            objects = [{**obj, "metadata": {**obj["metadata"], "namespace": target}} for obj in objects]
+        click.echo(dump_stream(objects), nl=False)
     else:
         click.echo(suggestion_yaml(app, namespace, release=release), nl=False)
     return 0
+
+
+def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **options: Any) -> int:
+    from ..checks.learn import LearnSettings
+    from ..checks.learn.cidrs import parse_prefix_bound
+    from ..desired.chart import DEFAULT_CHART_VERSION
+    from ..report.json_report import render_json
+    from ..report.learn import failure_text, notes_text, to_json, to_manifests, to_values
+    from ..runs.learn import LearnRequest, run_learn
+
+    try:
+        prefix4, prefix6 = parse_prefix_bound(options["cidr_prefix"])
+    except ValueError as exc:
+        raise InputError(
+            f"--cidr-prefix: {exc}", hint="e.g. --cidr-prefix 24 or --cidr-prefix 24,64"
+        ) from None
+    settings = LearnSettings(
+        release=release,
+        namespace=options.get("namespace") or env_default("KUBE_NAMESPACE"),
+        egress=options["egress"],
+        cidr_prefix4=prefix4,
+        cidr_prefix6=prefix6,
+        max_cidrs=options["max_cidrs"],
+        merge_port_ranges=options["merge_port_ranges"],
+        chart_version=env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
+    )
+    outcome = run_learn(
+        LearnRequest(tuple(flow_files), settings, _live_input(flow_files, settings.namespace, options))
+    )
+    for line in notes_text(outcome):
+        click.echo(line, err=True)
+    if output_format == "json":
+        click.echo(render_json(to_json(outcome)), nl=False)
+    if not outcome.proof.passed:
+        click.echo(failure_text(outcome), err=True, nl=False)
+        click.echo(
+            f"error: the learned policy would drop {outcome.proof.audit.would_drop:,} recorded flows: the proof failed\n"
+            "  hint: a live policy that stays after the deploy denies them (e.g. a Cilium deny rule), or this is "
+            "a bug - please report it with the flows above",
+            err=True,
+        )
+        return int(ExitCode.PROOF)
+    if output_format in ("values", "yaml"):
+        click.echo(to_values(outcome, enabled=options["enabled"]), nl=False)
+    elif output_format == "manifests":
+        click.echo(to_manifests(outcome), nl=False)
+    return int(outcome.exit_code)
+
+
+def _live_input(flow_files: tuple[str, ...], namespace: str | None, options: dict[str, Any]) -> Any:
+    """The live state to read (a snapshot or the cluster), or ``None`` for neither."""
+    from ..runs.inputs import LiveInput
+    from ..sources.manifests import STDIN
+    from .cluster_options import access_from_options
+
+    from_cluster = options["from_cluster"] or options.get("kubeconfig") or options.get("context")
+    live = options.get("live")
+    if live and from_cluster:
+        raise InputError(
+            "give either --live or cluster options (--from-cluster, --kubeconfig, --context), not both"
+        )
+    if live == STDIN and STDIN in flow_files:
+        raise InputError(
+            "--from-flows - and --live - both name standard input", hint="write one of them to a file first"
+        )
+    if from_cluster and not namespace:
+        raise InputError(
+            "reading the cluster needs the namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE)"
+        )
+    if not (live or from_cluster):
+        return None
+    access = access_from_options(
+        options.get("kubeconfig"), options.get("context"), options["request_timeout"], options["page_size"]
+    )
+    return LiveInput((live,) if live else (), access)
