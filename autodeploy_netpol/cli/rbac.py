@@ -33,7 +33,8 @@ PART_TITLES = {
 def rbac_parts(text: str) -> tuple[str, dict[str, list[str]]]:
     """The file's header comment and its documents by part, in file order."""
     pieces = _PART.split(text)
-    header, parts = pieces[0], {}
+    header = pieces[0]
+    parts: dict[str, list[str]] = {}
     for name, body in zip(pieces[1::2], pieces[2::2], strict=True):
         parts.setdefault(name, []).append(body.strip("\n") + "\n")
     return header, parts

@@ -26,6 +26,7 @@ _FLOW_ONLY = {
     "merge_port_ranges": "--merge-port-ranges",
     "kubeconfig": "--kubeconfig",
     "context": "--context",
+    "in_cluster": "--in-cluster",
 }
 
 
@@ -202,9 +203,12 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
         raise InputError(
             f"--cidr-prefix: {exc}", hint="e.g. --cidr-prefix 24 or --cidr-prefix 24,64"
         ) from None
+    live, namespace = _live_input(
+        flow_files, options.get("namespace") or env_default("KUBE_NAMESPACE"), options
+    )
     settings = LearnSettings(
         release=release,
-        namespace=options.get("namespace") or env_default("KUBE_NAMESPACE"),
+        namespace=namespace,
         egress=options["egress"],
         cidr_prefix4=prefix4,
         cidr_prefix6=prefix6,
@@ -212,9 +216,7 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
         merge_port_ranges=options["merge_port_ranges"],
         chart_version=env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
     )
-    outcome = run_learn(
-        LearnRequest(tuple(flow_files), settings, _live_input(flow_files, settings.namespace, options))
-    )
+    outcome = run_learn(LearnRequest(tuple(flow_files), settings, live))
     for line in notes_text(outcome):
         click.echo(line, err=True)
     if output_format == "json":
@@ -235,29 +237,41 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
     return int(outcome.exit_code)
 
 
-def _live_input(flow_files: tuple[str, ...], namespace: str | None, options: dict[str, Any]) -> Any:
-    """The live state to read (a snapshot or the cluster), or ``None`` for neither."""
+def _live_input(
+    flow_files: tuple[str, ...], namespace: str | None, options: dict[str, Any]
+) -> tuple[Any, str | None]:
+    """The live state to read (a snapshot or the cluster, or ``None`` for neither) and the namespace
+    (from the cluster: ``--namespace``, ``KUBE_NAMESPACE``, else the kubeconfig context's)."""
     from ..runs.inputs import LiveInput
     from ..sources.manifests import STDIN
     from .cluster_options import access_from_options
 
-    from_cluster = options["from_cluster"] or options.get("kubeconfig") or options.get("context")
+    from_cluster = (
+        options["from_cluster"]
+        or options.get("kubeconfig")
+        or options.get("context")
+        or options.get("in_cluster")
+    )
     live = options.get("live")
     if live and from_cluster:
         raise InputError(
-            "give either --live or cluster options (--from-cluster, --kubeconfig, --context), not both"
+            "give either --live or cluster options (--from-cluster, --kubeconfig, --context, --in-cluster), not both"
         )
     if live == STDIN and STDIN in flow_files:
         raise InputError(
             "--from-flows - and --live - both name standard input", hint="write one of them to a file first"
         )
-    if from_cluster and not namespace:
-        raise InputError(
-            "reading the cluster needs the namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE)"
-        )
     if not (live or from_cluster):
-        return None
+        return None, namespace
     access = access_from_options(
-        options.get("kubeconfig"), options.get("context"), options["request_timeout"], options["page_size"]
+        options.get("kubeconfig"),
+        options.get("context"),
+        options["request_timeout"],
+        options["page_size"],
+        bool(options.get("in_cluster")),
     )
-    return LiveInput((live,) if live else (), access)
+    if from_cluster and not namespace:
+        from .cluster_options import namespace_from_options
+
+        namespace = namespace_from_options(namespace, access, what="reading the cluster needs the namespace")
+    return LiveInput((live,) if live else (), access), namespace
