@@ -220,6 +220,7 @@ def drift(
         mr_comment=mr_comment,
         comment_optional=comment_optional,
         comment_sections=tuple(read_sections(sections)),
+        fail_on_override=fail_on_override,
     )
     # Rendering walks the whole report while every parsed manifest is still alive: the cycle
     # collector stays paused for that too, as during the run (see runs/drift.py).
@@ -240,13 +241,16 @@ class ReportOutput:
     mr_comment: bool
     comment_optional: bool
     comment_sections: tuple[str, ...]
+    fail_on_override: bool = False
 
 
 def _report(run: DriftRun, output: ReportOutput) -> int:
     """Print, write and post the report of ``run``; the command's exit code."""
     for warning in run.warnings:
         click.echo(warning, err=True)
-    document = report_document(run.report, environment=output.environment)
+    document = report_document(
+        run.report, environment=output.environment, fail_on_override=output.fail_on_override
+    )
     artifact = next((target.path for target in output.targets if target.output_format == "json"), None)
     render_options = {
         "verbose": output.verbose,

@@ -58,8 +58,11 @@ def entry_document(entry: DriftEntry) -> dict[str, Any]:
     return out
 
 
-def report_document(report: DriftReport, *, environment: str | None = None) -> dict[str, Any]:
-    """The JSON report document (see ``schemas/drift-report.schema.json``)."""
+def report_document(
+    report: DriftReport, *, environment: str | None = None, fail_on_override: bool = False
+) -> dict[str, Any]:
+    """The JSON report document (see ``schemas/drift-report.schema.json``); ``fail_on_override``
+    records whether the run failed on override warnings (JUnit makes those failures then)."""
     summary = {
         "verdict": "drift" if report.has_drift else "in-sync",
         "changed": report.count(Change.CHANGED),
@@ -74,6 +77,7 @@ def report_document(report: DriftReport, *, environment: str | None = None) -> d
         "kind": "DriftReport",
         "tool": {"name": "autodeploy-netpol", "version": __version__},
         "environment": environment,
+        "failOnOverride": fail_on_override,
         "scope": {
             "namespace": report.namespace,
             "allNamespaces": report.all_namespaces,

@@ -71,9 +71,45 @@ def test_one_run_writes_json_markdown_and_junit(cli, tmp_path: Path) -> None:
     suites = ET.fromstring(junit_path.read_text())
     # 3 objects (2 drifted) plus the ownership warnings the example's live snapshot triggers: the
     # kubectl edit of allow-metrics is reverted, and the UI editor's allow-inbound-http sits next
-    # to two pipeline policies (both methods).
-    assert suites.get("tests") == "6" and suites.get("failures") == "5"
+    # to two pipeline policies (both methods). Drift is what the merge request brings, not a failed
+    # test; without --fail-on-override no warning fails the job either.
+    assert suites.get("tests") == "6" and suites.get("failures") == "0"
+    changed = suites.find(".//testcase[@name='NetworkPolicy/production-auto-deploy-allow-metrics']")
+    assert changed is not None and changed.find("failure") is None
+    assert "changed:" in (changed.findtext("system-out") or "")
     assert [w["code"] for w in document["warnings"]] == ["both-methods", "both-methods", "override"]
+    assert document["failOnOverride"] is False
+
+
+def test_junit_fails_only_what_fails_the_job_with_fail_on_override(cli, tmp_path: Path) -> None:
+    json_path, junit_path = tmp_path / "drift.json", tmp_path / "junit.xml"
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        *DEPLOY,
+        "--live",
+        EXAMPLE_SNAPSHOT,
+        "--fail-on-override",
+        "-o",
+        json_path,
+        "-o",
+        junit_path,
+        "-q",
+        env=NO_CI,
+    )
+    assert result.exit_code == 4, result.output
+    document = json.loads(json_path.read_text())
+    failing = [w for w in document["warnings"] if w["failsOnOverride"]]
+    assert document["failOnOverride"] is True and failing
+    suites = ET.fromstring(junit_path.read_text())
+    failures = suites.findall(".//failure")
+    assert len(failures) == len(failing) == int(suites.get("failures") or 0)
+    assert {failure.get("type") for failure in failures} <= {"override", "both-methods", "collision"}
+    # the drifted objects themselves still pass
+    assert all(
+        case.find("failure") is None
+        for case in suites.findall(".//testsuite[@name='drift shop-42-production']/testcase")
+    )
 
 
 def test_in_sync_exits_zero(cli) -> None:
