@@ -83,6 +83,8 @@ class _Linter:
         self.findings: list[Finding] = []
         self.subject_bits = [self.index.subject_bits(policy) for policy in model.policies]
         self.has_workloads = bool(model.workloads)
+        #: namespaces whose pods the input describes: a peer in other namespaces cannot be judged
+        self.workload_namespaces = {w.namespace for w in model.workloads}
         self.dns_servers = [
             Endpoint.pod(w.namespace, w.label_map, w.named_ports)
             for w in model.workloads
@@ -142,7 +144,8 @@ class _Linter:
                         path,
                     )
                     return
-            if self.has_workloads and not self.index.peer_bits(peer):
+            other_namespaces = peer.namespace is None and not (self.workload_namespaces - {policy.namespace})
+            if self.has_workloads and not other_namespaces and not self.index.peer_bits(peer):
                 where = "the same namespace" if peer.namespace is not None else "the selected namespaces"
                 self.add(
                     WARNING,

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import ExitCode, NetpolError, ValidationFailed
+from ..errors import ExitCode, InputError, Location, NetpolError, ValidationFailed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +31,33 @@ def env_default(*names: str) -> str | None:
         if value:
             return value
     return None
+
+
+def output_target(
+    text: str, formats: tuple[str, ...], suffixes: dict[str, str], default_format: str | None = None
+) -> tuple[str, str]:
+    """``--output [FORMAT:]FILE`` as (format, path): a ``FORMAT:`` prefix naming one of ``formats``,
+    else the format the file name's ending stands for in ``suffixes``, else ``default_format``."""
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix in formats and rest:
+        return prefix, rest
+    inferred = suffixes.get(os.path.splitext(text)[1].lower()) or default_format
+    if inferred is None:
+        endings = ", ".join(sorted(suffixes))
+        raise InputError(
+            f"--output {text!r}: cannot tell the format from the file name",
+            hint=f"end the name in {endings}, or write FORMAT:FILE with FORMAT one of {', '.join(formats)}",
+        )
+    return inferred, text
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a report file (never an input of the run: the commands check that first)."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc
 
 
 def print_error(error: NetpolError) -> None:

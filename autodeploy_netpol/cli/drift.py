@@ -113,7 +113,8 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     multiple=True,
     metavar="[FORMAT:]FILE",
     help="Also write the report to FILE, format from its ending (.json, .md, .xml = JUnit, .txt) "
-    "or a FORMAT: prefix. Repeat for several files from one run.",
+    "or a FORMAT: prefix (codequality:FILE: the ownership warnings as a GitLab Code Quality report at the "
+    "values file's network-policy block). Repeat for several files from one run.",
 )
 @click.option(
     "--ignore", "ignore_rules", multiple=True, metavar="RULE", help="Hide drift matching RULE (see below)."
@@ -257,6 +258,7 @@ def _report(run: DriftRun, output: ReportOutput) -> int:
         "environment": output.environment,
         "job_url": output.job_url,
         "artifact_path": artifact,
+        "values_location": run.values_location,
     }
     for target in output.targets:
         _write(target.path, render(document, target.output_format, **render_options))

@@ -8,11 +8,16 @@ from typing import Any
 import click
 
 from ..checks.lint import ERROR, INFO, WARNING
-from ..runs.connectivity import run_lint
+from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
+from ..errors import InputError
+from ..runs.connectivity import LintDesired, LintRun, run_lint
 from .cluster_options import cluster_source_options, object_source_from_options
-from .common import env_default, handle_errors
+from .common import env_default, handle_errors, output_target, write_output
+from .options import context_from_options, values_path
 
-DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
+#: ``--output`` formats of lint, and the file endings that name them.
+OUTPUT_FORMATS = ("json", "text", "codequality")
+OUTPUT_SUFFIXES = {".json": "json", ".txt": "text"}
 
 EPILOG = """
 \b
@@ -20,6 +25,10 @@ Examples:
   autodeploy-netpol lint snapshot/
   kubectl get ns,pods,deploy,sts,ds,netpol,cnp -A -o yaml | autodeploy-netpol lint -
   autodeploy-netpol lint snapshot/ --ingress-namespace ingress-nginx --format json
+  # the policies the deploy will create, after the deploy, located at the values file's lines:
+  autodeploy-netpol lint --values .gitlab/auto-deploy-values.yaml -r production --live snapshot/
+  autodeploy-netpol lint --values .gitlab/auto-deploy-values.yaml -r production --no-live \\
+      -o codequality:gl-code-quality-report.json
 
 \b
 Checks: selector-matches-nothing, peer-matches-nothing, namespace-selector-matches-nothing,
@@ -37,7 +46,47 @@ errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
     help="Namespace of the ingress controller that must reach the apps.",
 )
 @click.option(
+    "--values",
+    "values",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Lint the state after the deploy: the policies this values file makes (findings at its lines) in "
+    "place of the live ones they replace. Needs the release (-r, $HELM_RELEASE_NAME, $CI_ENVIRONMENT_SLUG).",
+)
+@click.option(
+    "--release",
+    "-r",
+    metavar="NAME",
+    help="With --values: the release. Default: $HELM_RELEASE_NAME, then $CI_ENVIRONMENT_SLUG.",
+)
+@click.option(
+    "--track",
+    type=click.Choice(("stable", "canary", "rollout")),
+    default="stable",
+    show_default=True,
+    help="With --values: the deploy track.",
+)
+@click.option(
+    "--no-live", is_flag=True, help="With --values: no PATH and no cluster, the values file's policies alone."
+)
+@click.option(
+    "--live",
+    "live_paths",
+    multiple=True,
+    metavar="PATH",
+    help="The live state as snapshot PATHs (the same as giving PATHs).",
+)
+@click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="[FORMAT:]FILE",
+    help="Also write the findings to FILE: json (.json), text (.txt), or codequality:FILE, GitLab's Code "
+    "Quality report (artifacts:reports:codequality; paths relative to $CI_PROJECT_DIR). Repeatable.",
 )
 @cluster_source_options
 @handle_errors
@@ -46,16 +95,47 @@ def command(
     namespace: str | None,
     all_namespaces: bool,
     ingress_namespace: str,
+    values: str | None,
+    release: str | None,
+    track: str,
+    no_live: bool,
+    live_paths: tuple[str, ...],
     output_format: str,
+    outputs: tuple[str, ...],
     **cluster: Any,
 ) -> int:
     """Find policy mistakes: selectors that match nothing, missing DNS, an unreachable app, dead rules."""
-    run = run_lint(
-        object_source_from_options(paths, namespace, all_namespaces, cluster),
-        ingress_namespace=ingress_namespace,
-    )
+    targets = [output_target(text, OUTPUT_FORMATS, OUTPUT_SUFFIXES) for text in outputs]
+    paths = (*paths, *live_paths)
+    if (release or track != "stable" or no_live) and values is None:
+        raise InputError(
+            "--release, --track and --no-live go with --values", hint="lint --values FILE -r RELEASE ..."
+        )
+    if no_live and paths:
+        raise InputError("give either PATHs (the live state) or --no-live, not both")
+    desired = None
+    if values is not None:
+        source = None if no_live else object_source_from_options(paths, namespace, all_namespaces, cluster)
+        where = source.namespace if source is not None and not paths else None
+        context = context_from_options(
+            release=release, namespace=where or namespace, track=track, ingress_namespace=ingress_namespace
+        )
+        desired = LintDesired(values_path(values), context)
+        run = run_lint(source, ingress_namespace=ingress_namespace, desired=desired)
+    else:
+        run = run_lint(
+            object_source_from_options(paths, namespace, all_namespaces, cluster),
+            ingress_namespace=ingress_namespace,
+        )
     for note in run.notes:
         click.echo(f"note: {note}", err=True)
+    for target_format, path in targets:
+        write_output(path, _render(run, target_format))
+    click.echo(_render(run, output_format), nl=False)
+    return run.exit_code
+
+
+def _render(run: LintRun, output_format: str) -> str:
     findings = [located.finding for located in run.findings]
     if output_format == "json":
         payload = {
@@ -71,15 +151,33 @@ def command(
                 for f, location in ((located.finding, located.location) for located in run.findings)
             ]
         }
-        click.echo(json.dumps(payload, indent=2))
-    else:
-        for located in run.findings:
-            f = located.finding
-            where = f"{located.location}: " if located.location is not None else ""
-            policy = f"{f.policy}: " if f.policy else ""
-            click.echo(f"{where}{f.severity}[{f.check}] {policy}{f.message}")
-            if f.hint:
-                click.echo(f"  hint: {f.hint}")
-        counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-        click.echo(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
-    return run.exit_code
+        return json.dumps(payload, indent=2) + "\n"
+    if output_format == "codequality":
+        from ..report.codequality import SEVERITY_OF, Issue, render_codequality
+
+        return render_codequality(
+            Issue(
+                description=(f"{located.finding.policy}: " if located.finding.policy else "")
+                + located.finding.message
+                + (f" (hint: {located.finding.hint})" if located.finding.hint else ""),
+                check=f"lint/{located.finding.check}",
+                severity=SEVERITY_OF.get(located.finding.severity, "major"),
+                path=located.location.file,
+                line=located.location.line,
+                identity=f"{located.finding.policy}\0{located.finding.message}",
+            )
+            for located in run.findings
+            # a finding outside any file (a cluster object) has no line to show in the merge request
+            if located.location is not None and located.location.line
+        )
+    lines = []
+    for located in run.findings:
+        f = located.finding
+        where = f"{located.location}: " if located.location is not None else ""
+        policy = f"{f.policy}: " if f.policy else ""
+        lines.append(f"{where}{f.severity}[{f.check}] {policy}{f.message}")
+        if f.hint:
+            lines.append(f"  hint: {f.hint}")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
+    lines.append(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
+    return "\n".join(lines) + "\n"

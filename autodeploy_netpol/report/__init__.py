@@ -18,7 +18,7 @@ SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/drift-report.schema.json"
 
 #: Output formats and the file name endings they are inferred from (``--output drift.md``).
-FORMATS = ("text", "json", "markdown", "junit")
+FORMATS = ("text", "json", "markdown", "junit", "codequality")
 SUFFIX_FORMATS = {
     ".json": "json",
     ".md": "markdown",
@@ -126,7 +126,8 @@ def render(document: Mapping[str, Any], output_format: str, **options: Any) -> s
     """Render the document in one of :data:`FORMATS`.
 
     ``options``: ``verbose`` and ``color`` (text), ``environment``, ``job_url`` and
-    ``max_chars`` (markdown).
+    ``max_chars`` (markdown), ``values_location`` (codequality: the file and line of the values
+    file's network-policy block, where the ownership warnings are shown).
     """
     if output_format == "json":
         from .json_report import render_json
@@ -149,4 +150,11 @@ def render(document: Mapping[str, Any], output_format: str, **options: Any) -> s
         from .junit import render_junit
 
         return render_junit(document)
+    if output_format == "codequality":
+        from .codequality import drift_issues, render_codequality
+
+        location = options.get("values_location")
+        path = location.file if location is not None else str((document.get("sources") or {}).get("desired") or "")
+        line = location.line if location is not None else 1
+        return render_codequality(drift_issues(document, path=path, line=line) if path else [])
     raise ValueError(f"unknown format {output_format!r}")

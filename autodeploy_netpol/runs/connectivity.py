@@ -9,14 +9,19 @@ cluster as one :class:`~..sources.live.LiveSnapshot` with the context the engine
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
+from ..checks.audit import objects_after_deploy
 from ..checks.explain import PolicyExplanation, explain_model
 from ..checks.lint import Finding, lint_model
+from ..desired.chart import web_workload
+from ..desired.compute import DeployContext, compute_desired
+from ..desired.located import located_objects
+from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode, InputError, Location
-from ..kube.manifests import Manifest, PathElement
-from ..kube.names import NAMESPACE
+from ..kube.manifests import FixedOrigin, Manifest, PathElement
+from ..kube.names import CONTROLLER_KINDS, NAMESPACE, POD
 from ..policy import Model, PolicyError, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
@@ -57,15 +62,22 @@ class LoadedModel:
         return manifest.locate(path) if manifest is not None else None
 
 
-def load_model(source: ObjectSource, *, reader: ManifestReader | None = None) -> LoadedModel:
-    """Read the objects of ``source`` once and compile them."""
+def read_objects(
+    source: ObjectSource, *, reader: ManifestReader | None = None
+) -> tuple[tuple[Manifest, ...], tuple[str, ...]]:
+    """The objects of ``source`` (its PATHs, or the cluster) and the notes of reading them."""
     if source.paths:
         manifests = (reader or ManifestReader()).read(source.paths, what="manifest")
-        return LoadedModel(compile_model(manifests.items), manifests.items, manifests.notes)
+        return manifests.items, manifests.notes
     with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
         live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
-    notes = (*live.notes, *live.unread_notes())
-    return LoadedModel(compile_model(live.manifests), live.manifests, notes)
+    return live.manifests, (*live.notes, *live.unread_notes())
+
+
+def load_model(source: ObjectSource, *, reader: ManifestReader | None = None) -> LoadedModel:
+    """Read the objects of ``source`` once and compile them."""
+    manifests, notes = read_objects(source, reader=reader)
+    return LoadedModel(compile_model(manifests), manifests, notes)
 
 
 def compile_model(manifests: Sequence[Manifest]) -> Model:
@@ -167,9 +179,35 @@ class LintRun:
     exit_code: int
 
 
-def run_lint(source: ObjectSource, *, ingress_namespace: str) -> LintRun:
-    """Lint the policies of ``source`` (``ingress_namespace``: where the ingress controller runs)."""
-    loaded = load_model(source)
+@dataclass(frozen=True)
+class LintDesired:
+    """Lint the policies the deploy will create from a values file (located at its lines), in
+    place of the live ones they replace."""
+
+    values: ValuesPath
+    context: DeployContext
+
+
+def run_lint(
+    source: ObjectSource | None,
+    *,
+    ingress_namespace: str,
+    desired: LintDesired | None = None,
+) -> LintRun:
+    """Lint the policies of ``source`` (``ingress_namespace``: where the ingress controller runs).
+
+    With ``desired`` the model is the state after the deploy: the values file's objects plus the
+    objects of ``source`` the deploy leaves alone; ``source`` ``None`` is no live state at all.
+    """
+    if source is None:
+        manifests: tuple[Manifest, ...] = ()
+        notes: tuple[str, ...] = ("no live state (--no-live): the policies of the values file alone",)
+    else:
+        manifests, notes = read_objects(source)
+    if desired is not None:
+        manifests, desired_notes = _after_deploy(manifests, desired)
+        notes = (*notes, *desired_notes)
+    loaded = LoadedModel(compile_model(manifests), manifests, notes)
     findings = lint_model(
         loaded.model, ingress_namespace=ingress_namespace, namespaces_known=loaded.has_namespaces
     )
@@ -185,3 +223,44 @@ def run_lint(source: ObjectSource, *, ingress_namespace: str) -> LintRun:
     )
     code = ExitCode.FINDINGS if any(finding.fails for finding in findings) else ExitCode.OK
     return LintRun(located, loaded.notes, code)
+
+
+def _after_deploy(
+    live: tuple[Manifest, ...], desired: LintDesired
+) -> tuple[tuple[Manifest, ...], tuple[str, ...]]:
+    """The manifests after the deploy: the values file's objects (located in it) replace the live
+    ones they name, and the release's other live policies go, as Helm does."""
+    context = desired.context
+    namespace = context.namespace or "default"
+    values_file = read_values(desired.values)
+    computed = compute_desired(values_file, context)
+    notes = [str(warning) for warning in computed.warnings]
+    located = located_objects(computed.objects, values_file, helm_release=context.helm_release)
+    placed = objects_after_deploy(
+        [item.data for item in located],
+        [item.data for item in live],
+        namespace=namespace,
+        helm_release=context.helm_release,
+    )
+    kept_data, desired_data = placed[: len(placed) - len(located)], placed[len(placed) - len(located) :]
+    kept: list[Manifest] = []
+    position = 0
+    for item in live:  # objects_after_deploy keeps live objects in order, as copies
+        if position < len(kept_data) and kept_data[position] == item.data:
+            kept.append(item)
+            position += 1
+    after = [*kept, *(replace(item, data=data) for item, data in zip(located, desired_data, strict=True))]
+    if not any(item.kind in CONTROLLER_KINDS or item.kind == POD for item in after):
+        app = web_workload(
+            release=context.release,
+            helm_release=context.helm_release,
+            namespace=namespace,
+            track=context.track,
+        )
+        after.append(
+            Manifest(str(app["kind"]), app, FixedOrigin(Location("(modelled from the chart's labels)")))
+        )
+        notes.append("no workload in the input: the release's web pods are modelled from the chart's labels")
+    if not values_file.exists:
+        notes.append(f"{values_file.path}: not found: the deploy creates no policy from it")
+    return tuple(after), tuple(notes)

@@ -18,8 +18,8 @@ from ..checks.ownership.check import HistoryReader, check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
-from ..desired.values import ValuesPath, read_values
-from ..errors import ExitCode
+from ..desired.values import ValuesFile, ValuesPath, read_values
+from ..errors import ExitCode, Location
 from ..kube.names import POLICY_KINDS
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.yamlio import cycle_collector_paused
@@ -67,6 +67,8 @@ class DriftRun:
     #: warnings from computing the desired objects (the values file), for standard error
     warnings: tuple[str, ...]
     exit_code: int
+    #: where the values file's network-policy block is (None for a rendered stream)
+    values_location: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class _Desired:
     track: str
     #: the release's web pods as the chart labels them (values only, with a namespace)
     app: dict[str, Any] | None
+    location: Location | None = None
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -132,7 +135,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             report = replace(report, connectivity=section)
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
     code = exit_code(drift_code, ownership.warnings, fail_on_override=request.fail_on_override)
-    return DriftRun(report, tuple(ownership.warnings), desired.warnings, code)
+    return DriftRun(report, tuple(ownership.warnings), desired.warnings, code, desired.location)
 
 
 def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
@@ -171,7 +174,16 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
         release=context.release,
         track=context.track,
         app=app,
+        location=_block_location(values_file),
     )
+
+
+def _block_location(values_file: ValuesFile) -> Location:
+    """The values file's network-policy block (the first there is), else the file itself."""
+    for name in ("networkPolicy", "ciliumNetworkPolicy"):
+        if name in values_file.data:
+            return values_file.locate((name,), key=True)
+    return Location(values_file.path, 1)
 
 
 def _connectivity(
