@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..kube.names import WORKLOAD_KINDS
-from ..policy.analysis import diff_models
+from ..policy.analysis import analyse, diff_models
 from ..policy.engine import Model
 from ..policy.policies import CiliumEndpointPeer, PodPeer
 from ..policy.selectors import CILIUM_NAMESPACE_KEY, CILIUM_NAMESPACE_LABELS_PREFIX, EXISTS, IN, Selector
@@ -155,16 +155,21 @@ def connectivity_section(
     drifted: Sequence[tuple[str, str, str, str]],
     *,
     namespace: str,
+    allowed_into: str | None = None,
 ) -> dict[str, Any]:
     """The JSON-ready section.
 
     ``live``: every live object (policies, Namespaces, workloads); ``desired``: the objects the
     deploy creates; ``drifted``: ``(kind, namespace, name, change)`` of the drift entries, where
-    change ``unexpected`` means the deploy deletes the live object.
+    change ``unexpected`` means the deploy deletes the live object. ``allowed_into`` (a workload
+    as the analysis names it, ``namespace/name``) adds ``allowed``: every connection into it after
+    the deploy - what the policies allow, for a run that has no live state to compare with.
     """
     # pods standing in for every selector of both sides, so a rule about pods the live state
     # does not list still shows when it changes
-    live = [*live, *stand_in_pods([*live, *desired])]
+    # (the desired objects carry no namespace: Helm puts them in the deploy's, as _apply does)
+    placed = [{**obj, "metadata": {"namespace": namespace, **(obj.get("metadata") or {})}} for obj in desired]
+    live = [*live, *stand_in_pods([*live, *placed])]
     desired_by_id = {_identity(obj, namespace): obj for obj in desired}
     changes: dict[Identity, Mapping[str, Any] | None] = {}
     for kind, entry_namespace, name, change in drifted:
@@ -191,7 +196,7 @@ def connectivity_section(
         0,
         "pods named [labels] stand in for the pods a policy selector names, where the live state lists none",
     )
-    return {
+    section: dict[str, Any] = {
         "verdict": "changes" if diff.changed else "unchanged",
         "added": [record.as_dict() for record in diff.added.connections()],
         "removed": [record.as_dict() for record in diff.removed.connections()],
@@ -201,3 +206,8 @@ def connectivity_section(
         "workloads": len(after.workloads),
         "notes": notes,
     }
+    if allowed_into is not None:
+        section["allowed"] = [
+            record.as_dict() for record in analyse(after).merged().connections() if record.dst == allowed_into
+        ]
+    return section

@@ -93,6 +93,13 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "- for stdin.",
 )
 @click.option(
+    "--no-live",
+    is_flag=True,
+    help="No cluster and no snapshot (e.g. no cluster access in CI): report what the deploy will create and "
+    "what it allows (the rendered objects, and the connections into the app's pods after the deploy); exit 0. "
+    "The namespace is then optional.",
+)
+@click.option(
     "--desired",
     "desired_path",
     metavar="PATH",
@@ -171,6 +178,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 def drift(
     values: str | None,
     live_path: str | None,
+    no_live: bool,
     desired_path: str | None,
     all_namespaces: bool,
     output_format: str,
@@ -203,6 +211,7 @@ def drift(
     request = _request(
         values=values,
         live_path=live_path,
+        no_live=no_live,
         desired_path=desired_path,
         all_namespaces=all_namespaces,
         ignore_rules=ignore_rules,
@@ -250,7 +259,10 @@ def _report(run: DriftRun, output: ReportOutput) -> int:
     for warning in run.warnings:
         click.echo(warning, err=True)
     document = report_document(
-        run.report, environment=output.environment, fail_on_override=output.fail_on_override
+        run.report,
+        environment=output.environment,
+        fail_on_override=output.fail_on_override,
+        compared=run.compared,
     )
     artifact = next((target.path for target in output.targets if target.output_format == "json"), None)
     render_options = {
@@ -284,6 +296,7 @@ def _request(
     *,
     values: str | None,
     live_path: str | None,
+    no_live: bool,
     desired_path: str | None,
     all_namespaces: bool,
     ignore_rules: tuple[str, ...],
@@ -300,11 +313,21 @@ def _request(
             "--live reads a snapshot, --kubeconfig/--context/--in-cluster read the cluster: give one of them",
             hint="drop --live to compare with the cluster",
         )
+    if no_live and (
+        live_path is not None or cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]
+    ):
+        raise InputError(
+            "--no-live reads neither a snapshot nor the cluster: it goes without --live, --kubeconfig, "
+            "--context and --in-cluster"
+        )
+    if no_live and (all_namespaces or helm_history):
+        raise InputError("--no-live has no live state for --all-namespaces or --helm-history")
     access = access_from_options(**cluster)
     if not all_namespaces:
         options["namespace"] = namespace_from_options(
             options.get("namespace"),
-            access if live_path is None else None,
+            access if live_path is None and not no_live else None,
+            required=not no_live,
             alternatives=", or --all-namespaces",
         )
     desired: DesiredFromValues | DesiredFromStream
@@ -325,11 +348,12 @@ def _request(
         )
     else:
         desired = DesiredFromValues(
-            values_path(values), context_from_options(**options, require_namespace=not all_namespaces)
+            values_path(values),
+            context_from_options(**options, require_namespace=not all_namespaces and not no_live),
         )
     return DriftRequest(
         desired=desired,
-        live=LiveInput((live_path,) if live_path is not None else (), access),
+        live=None if no_live else LiveInput((live_path,) if live_path is not None else (), access),
         all_namespaces=all_namespaces,
         ignore=rules,
         connectivity=connectivity,

@@ -23,7 +23,9 @@ from ..sources.yamlio import Path, format_path
 from .merge import drop_nulls
 from .values import ValuesFile
 
-_SCHEMA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas", "netpol-values.schema.json")
+_SCHEMA_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "schemas", "netpol-values.schema.json"
+)
 
 ERROR = "error"
 WARNING = "warning"

@@ -59,12 +59,19 @@ def entry_document(entry: DriftEntry) -> dict[str, Any]:
 
 
 def report_document(
-    report: DriftReport, *, environment: str | None = None, fail_on_override: bool = False
+    report: DriftReport,
+    *,
+    environment: str | None = None,
+    fail_on_override: bool = False,
+    compared: bool = True,
 ) -> dict[str, Any]:
     """The JSON report document (see ``schemas/drift-report.schema.json``); ``fail_on_override``
-    records whether the run failed on override warnings (JUnit makes those failures then)."""
+    records whether the run failed on override warnings (JUnit makes those failures then);
+    ``compared`` is ``False`` for a run without live state (verdict ``no-live``: the "missing"
+    objects are what the deploy will create)."""
+    verdict = ("drift" if report.has_drift else "in-sync") if compared else "no-live"
     summary = {
-        "verdict": "drift" if report.has_drift else "in-sync",
+        "verdict": verdict,
         "changed": report.count(Change.CHANGED),
         "missing": report.count(Change.MISSING),
         "unexpected": report.count(Change.UNEXPECTED),
@@ -154,7 +161,11 @@ def render(document: Mapping[str, Any], output_format: str, **options: Any) -> s
         from .codequality import drift_issues, render_codequality
 
         location = options.get("values_location")
-        path = location.file if location is not None else str((document.get("sources") or {}).get("desired") or "")
+        path = (
+            location.file
+            if location is not None
+            else str((document.get("sources") or {}).get("desired") or "")
+        )
         line = location.line if location is not None else 1
         return render_codequality(drift_issues(document, path=path, line=line) if path else [])
     raise ValueError(f"unknown format {output_format!r}")

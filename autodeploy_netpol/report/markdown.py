@@ -110,16 +110,6 @@ def render_markdown(
     head.append(f"### {title}")
     head.append("")
     head.extend(_connectivity_lines(report.get("connectivity")))
-    verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
-    head.append(f"{verdict}: {summary_line(report)}")
-    head.append("")
-    head.append("| changed | missing | unexpected | in sync | ignored | other live policies |")
-    head.append("|---:|---:|---:|---:|---:|---:|")
-    head.append(
-        f"| {counts['changed']} | {counts['missing']} | {counts['unexpected']} | {counts['inSync']} "
-        f"| {counts['ignored']} | {counts['context']} |"
-    )
-    head.append("")
     scope = report.get("scope") or {}
     where = (
         "all namespaces"
@@ -130,7 +120,25 @@ def render_markdown(
     shown = ", ".join(code_span(release) for release in releases[:10])
     if len(releases) > 10:
         shown += f" and {len(releases) - 10} more"
-    head.append(f"Compared {where}" + (f", release {shown}" if releases else "") + ".")
+    if summary.get("verdict") == "no-live":
+        head.append(
+            f"ℹ️ **No live state** (no cluster access, no snapshot): nothing was compared. The deploy will "
+            f"create {counts['missing']} polic{'y' if counts['missing'] == 1 else 'ies'} in {where}"
+            + (f", release {shown}" if releases else "")
+            + ":"
+        )
+    else:
+        verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
+        head.append(f"{verdict}: {summary_line(report)}")
+        head.append("")
+        head.append("| changed | missing | unexpected | in sync | ignored | other live policies |")
+        head.append("|---:|---:|---:|---:|---:|---:|")
+        head.append(
+            f"| {counts['changed']} | {counts['missing']} | {counts['unexpected']} | {counts['inSync']} "
+            f"| {counts['ignored']} | {counts['context']} |"
+        )
+        head.append("")
+        head.append(f"Compared {where}" + (f", release {shown}" if releases else "") + ".")
     if link:
         head.append(f"Full report: [job artifacts]({link})")
     head.append("")
@@ -211,6 +219,8 @@ def _connectivity_lines(section: Any) -> list[str]:
     """The connectivity section, shown first: what the deploy opens and closes, cosmetic drift."""
     if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
         return []
+    if "allowed" in section:
+        return _allowed_lines(list(section.get("allowed") or []))
     added, removed = list(section.get("added") or []), list(section.get("removed") or [])
     if section.get("verdict") == "unchanged":
         lines = ["🔒 **Connectivity**: the deploy changes no connection between the workloads.", ""]
@@ -238,6 +248,28 @@ def _connectivity_lines(section: Any) -> list[str]:
         shown = ", ".join(code_span(label) for label in cosmetic[:10])
         more = f" and {len(cosmetic) - 10} more" if len(cosmetic) > 10 else ""
         lines += [f"Cosmetic drift (changes no connection): {shown}{more}.", ""]
+    return lines
+
+
+def _allowed_lines(allowed: list[Any]) -> list[str]:
+    """Without live state: every connection into the app's pods that the policies allow."""
+    if not allowed:
+        return ["🔒 **Connectivity**: after the deploy nothing may connect to the app's pods.", ""]
+    lines = [
+        f"🔒 **Connectivity**: after the deploy the policies allow {len(allowed)} kind"
+        f"{'s' if len(allowed) != 1 else ''} of connection into the app's pods, and nothing else:",
+        "",
+        "| From | To | Protocol | Ports |",
+        "|---|---|---|---|",
+    ]
+    for item in allowed[:_CONNECTIONS_SHOWN]:
+        lines.append(
+            f"| {code_span(item.get('src', ''))} | {code_span(item.get('dst', ''))} "
+            f"| {escape_text(item.get('protocol', ''))} | {escape_text(item.get('ports', ''))} |"
+        )
+    if len(allowed) > _CONNECTIONS_SHOWN:
+        lines.append(f"\n_{len(allowed) - _CONNECTIONS_SHOWN} more in the JSON report._")
+    lines.append("")
     return lines
 
 

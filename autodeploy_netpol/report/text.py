@@ -83,6 +83,16 @@ def render_text(
     for note in document.get("notes", []):
         console.print(Text("note: ", style="dim") + Text(str(note)))
     summary = document.get("summary") or {}
+    if summary.get("verdict") == "no-live":
+        count = int(summary.get("missing", 0))
+        console.print(
+            Text(
+                f"no live state: nothing compared; the deploy will create {count} "
+                f"polic{'y' if count == 1 else 'ies'}",
+                style="bold",
+            )
+        )
+        return buffer.getvalue()
     verdict = summary.get("verdict") == "drift"
     tail = (
         f" ({summary.get('inSync', 0)} in sync, {summary.get('ignored', 0)} ignored, "
@@ -95,6 +105,16 @@ def render_text(
 def _connectivity(console: Console, section: Any) -> None:
     """Who can newly / no longer reach whom after the deploy, and which drift is cosmetic."""
     if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
+        return
+    if "allowed" in section:
+        console.print(
+            Text("connectivity: after the deploy the policies allow into the app's pods only", style="bold")
+        )
+        for item in section.get("allowed") or []:
+            console.print(
+                Text("  ")
+                + Text(f"{item.get('src')} => {item.get('dst')} : {item.get('protocol')} {item.get('ports')}")
+            )
         return
     if section.get("verdict") == "unchanged":
         console.print(

@@ -49,7 +49,8 @@ class DriftRequest:
     """Everything a drift run needs, resolved from options and environment by the CLI."""
 
     desired: DesiredFromValues | DesiredFromStream
-    live: LiveInput
+    #: ``None``: no cluster and no snapshot (``--no-live``): what the deploy creates and allows
+    live: LiveInput | None
     all_namespaces: bool = False
     ignore: tuple[IgnoreRule, ...] = ()
     connectivity: bool = True
@@ -69,6 +70,8 @@ class DriftRun:
     exit_code: int
     #: where the values file's network-policy block is (None for a rendered stream)
     values_location: Location | None = None
+    #: ``False`` for ``--no-live``: nothing was compared, the report shows what the deploy creates
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,17 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     """Compare, assess ownership and (unless turned off) connectivity, from one read of each input."""
     # Parsed manifests are acyclic, but with tens of thousands of them every automatic collection
     # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
-    with cycle_collector_paused(), RunInputs(request.live, stdin=stdin) as inputs:
+    with cycle_collector_paused(), RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
         desired = _desired(request.desired, inputs)
+        if request.live is None and desired.namespace is None and not request.all_namespaces:
+            desired = _in_namespace(desired, UNKNOWN_NAMESPACE)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
         scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
-        live = inputs.read_live(scope)
+        if request.live is None:
+            live = LiveSnapshot(NO_LIVE_SOURCE, (), (NO_LIVE_NOTE,))
+        else:
+            live = inputs.read_live(scope)
         report = compare(
             desired.objects,
             live.policies,
@@ -131,11 +139,35 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             notes=(*report.notes, *ownership.notes),
         )
         if request.connectivity:
-            section = _connectivity(live, desired, report, request.all_namespaces)
+            section = _connectivity(
+                live, desired, report, request.all_namespaces, allowed=request.live is None
+            )
             report = replace(report, connectivity=section)
+    if request.live is None:
+        # nothing to compare with: every desired object shows as what the deploy creates, and
+        # that is the report, not drift
+        return DriftRun(report, (), desired.warnings, ExitCode.OK, desired.location, compared=False)
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
     code = exit_code(drift_code, ownership.warnings, fail_on_override=request.fail_on_override)
     return DriftRun(report, tuple(ownership.warnings), desired.warnings, code, desired.location)
+
+
+#: The namespace a ``--no-live`` run without one names: Helm puts the objects where the deploy runs.
+UNKNOWN_NAMESPACE = "(deploy namespace)"
+
+
+def _in_namespace(desired: _Desired, namespace: str) -> _Desired:
+    app = desired.app
+    if app is not None:
+        app = {**app, "metadata": {**app["metadata"], "namespace": namespace}}
+    return replace(desired, namespace=namespace, app=app)
+
+
+#: The live source of a run without cluster or snapshot, as the report names it.
+NO_LIVE_SOURCE = "none (--no-live: no cluster access and no snapshot)"
+NO_LIVE_NOTE = (
+    "no live state: nothing was compared; the report lists what the deploy will create and what it allows"
+)
 
 
 def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
@@ -156,14 +188,12 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
     context = source.context
     values_file = read_values(source.values)
     computed = compute_desired(values_file, context)
-    app = None
-    if context.namespace:
-        app = web_workload(
-            release=context.release,
-            helm_release=context.helm_release,
-            namespace=context.namespace,
-            track=context.track,
-        )
+    app = web_workload(
+        release=context.release,
+        helm_release=context.helm_release,
+        namespace=context.namespace or "default",
+        track=context.track,
+    )
     return _Desired(
         objects=computed.objects,
         source=values_file.path,
@@ -187,7 +217,7 @@ def _block_location(values_file: ValuesFile) -> Location:
 
 
 def _connectivity(
-    live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool
+    live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool, *, allowed: bool = False
 ) -> Mapping[str, Any]:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
     if all_namespaces:
@@ -210,8 +240,12 @@ def _connectivity(
             "no workload in the live state: the release's web pods are modelled from the chart's labels"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
+    namespace = desired.namespace or "default"
+    into = None
+    if allowed and desired.app is not None:
+        into = f"{namespace}/{desired.app['metadata']['name']}"
     section = connectivity_section(
-        live_objects, desired.objects, drifted, namespace=desired.namespace or "default"
+        live_objects, desired.objects, drifted, namespace=namespace, allowed_into=into
     )
     section["notes"] = [*notes, *section["notes"]]
     return section

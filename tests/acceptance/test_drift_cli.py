@@ -295,3 +295,66 @@ def test_desired_and_live_cannot_both_come_from_standard_input(cli) -> None:
     result = cli("drift", "--desired", "-", "--live", "-", "-n", "shop-42-production", input="", env=NO_CI)
     assert result.exit_code == 2
     assert "--desired - and --live - both name standard input" in result.output
+
+
+# --- no cluster access: what the deploy creates and allows (issue 15) ------------------------
+
+
+def test_no_live_reports_what_the_deploy_creates_and_allows_and_exits_0(cli, tmp_path: Path) -> None:
+    json_path, md_path, junit_path = tmp_path / "d.json", tmp_path / "d.md", tmp_path / "d.xml"
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "--no-live",
+        "--environment",
+        "production",
+        "-o",
+        json_path,
+        "-o",
+        md_path,
+        "-o",
+        junit_path,
+        env=NO_CI,
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(json_path.read_text())
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
+    assert document["summary"]["verdict"] == "no-live"
+    assert {entry["change"] for entry in document["drift"]} == {"missing"}
+    assert {
+        "src": "monitoring/[any pod]",
+        "dst": "(deploy namespace)/production",
+        "protocol": "TCP",
+        "ports": "9090",
+    } in document["connectivity"]["allowed"]
+    markdown = md_path.read_text()
+    assert "**No live state** (no cluster access, no snapshot): nothing was compared" in markdown
+    assert "The deploy will create:" in markdown and "Drift found" not in markdown
+    assert ET.fromstring(junit_path.read_text()).get("failures") == "0"
+    assert "the deploy will create 2 policies" in result.stdout
+
+
+def test_no_live_takes_the_namespace_when_there_is_one(cli) -> None:
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "--no-live",
+        "--format",
+        "json",
+        env={**NO_CI, "KUBE_NAMESPACE": "shop-42-production"},
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["scope"]["namespace"] == "shop-42-production"
+
+
+def test_no_live_with_a_live_source_is_a_usage_error(cli) -> None:
+    for extra in (["--live", EXAMPLE_SNAPSHOT], ["--context", "x"], ["-A"]):
+        result = cli(
+            "drift", EXAMPLE_VALUES, "-r", "production", "-n", "shop", "--no-live", *extra, env=NO_CI
+        )
+        assert result.exit_code == 2, extra
