@@ -30,6 +30,7 @@ import click
 from ..errors import InputError, NetpolError
 from ..sources.cluster import ClusterAccess, RetryPolicy
 from ..sources.kubeconfig import NoClusterAccess, resolve_target
+from ..sources.progress import Progress
 from .common import env_default
 
 if TYPE_CHECKING:
@@ -165,6 +166,7 @@ def access_from_options(
         page_size=page_size,
         retry=retry or RetryPolicy(),
         in_cluster=in_cluster,
+        progress=Progress(lambda line: click.echo(line, err=True)),
     )
 
 

@@ -36,6 +36,7 @@ from .. import __version__
 from ..errors import ClusterError
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
 from .live import Listing
+from .progress import Progress
 from .yamlio import cycle_collector_paused
 
 #: The shipped least-privilege RBAC, named in permission errors.
@@ -141,6 +142,8 @@ class ClusterAccess:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: ``--in-cluster``: the pod's service account, whatever kubeconfig files say
     in_cluster: bool = False
+    #: where retries and long reads are told (rate-limited); ``None``: nowhere
+    progress: Progress | None = field(default=None, compare=False, repr=False)
 
 
 class ResourceNotServed(ClusterError):
@@ -303,6 +306,8 @@ class ClusterReader:
     ) -> builtins.list[dict[str, Any]]:
         call = self._lister(resource, None if not resource.namespaced else namespace)
         scope = _scope(resource, namespace)
+        if namespace is None and resource.namespaced and self.access.progress is not None:
+            self.access.progress.report(f"list {resource.qualified}{scope}")
         items: list[dict[str, Any]] = []
         token: str | None = None
         restarted = False
@@ -333,6 +338,8 @@ class ClusterReader:
                 raise self._status_error(error, "list", resource, namespace) from error.cause
             items.extend(_with_type(item, resource) for item in page.get("items") or [])
             following = (page.get("metadata") or {}).get("continue") or None
+            if following is not None and self.access.progress is not None:
+                self.access.progress.report(f"list {resource.qualified}{scope}: {len(items):,} read so far")
             if following is not None and following == token:
                 raise ClusterError(
                     f"the API server repeated a continue token while listing {resource.qualified}",
@@ -403,6 +410,11 @@ class ClusterReader:
                     delay = min(transient.retry_after, policy.max_retry_after)
                 else:
                     delay = policy.backoff(attempt, self._rng)
+                if self.access.progress is not None:
+                    self.access.progress.report(
+                        f"{transient.error.message}; retry {attempt} of {policy.attempts - 1} in {delay:.1f}s",
+                        wait=delay,
+                    )
                 self._sleep(delay)
 
     def _once(self, send: Callable[[], Any], what: str) -> dict[str, Any]:
