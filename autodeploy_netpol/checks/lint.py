@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..policy.analysis import ClassIndex, address_boundaries
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
@@ -402,7 +403,7 @@ def _ports_covered(rule: Rule, other: Rule) -> bool:
 
 
 def lint_model(
-    model: Model, *, ingress_namespace: str = "gitlab-managed-apps", namespaces_known: bool = True
+    model: Model, *, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, namespaces_known: bool = True
 ) -> list[Finding]:
     """Every finding for the model, most severe first."""
     linter = _Linter(model, ingress_namespace, namespaces_known)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from ..desired.chart import DEFAULT_CHART_VERSION
-from ..desired.compute import TRACKS, DeployContext
+from ..desired.compute import DEFAULT_SOURCE, TRACKS, DeployContext
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
 from .common import env_default
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 values_argument = click.argument(
     "values", required=False, metavar="[VALUES]", type=click.Path(dir_okay=False)
@@ -49,8 +52,16 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--ingress-namespace",
             metavar="NS",
-            help=f"Namespace of the ingress controller for the suggested policy. "
-            f"Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.",
+            help=f"Namespace of the ingress controller for the suggested policy. Default: "
+            f"$NETPOL_INGRESS_NAMESPACE, then the one detected in the cluster or snapshot (where the command "
+            f"reads one), then {DEFAULT_INGRESS_NAMESPACE} (with a warning: it must exist).",
+        ),
+        click.option(
+            "--monitoring-namespace",
+            metavar="NS",
+            help="Namespace of the monitoring stack (Prometheus, OpenTelemetry collector, Grafana Alloy) the "
+            "suggested policy admits on the app's metrics port. Default: $NETPOL_MONITORING_NAMESPACE, then "
+            "the one detected in the cluster or snapshot.",
         ),
         click.option(
             "--project-id",
@@ -80,6 +91,7 @@ def context_from_options(
     namespace: str | None,
     track: str = "stable",
     ingress_namespace: str | None = None,
+    monitoring_namespace: str | None = None,
     project_id: str | None = None,
     chart_version: str | None = None,
     no_suggest: bool = False,
@@ -97,14 +109,31 @@ def context_from_options(
         raise InputError(
             "no namespace", hint="pass --namespace NS, or set KUBE_NAMESPACE as Auto Deploy does"
         )
+    ingress_source = "--ingress-namespace" if ingress_namespace else DEFAULT_SOURCE
+    if not ingress_namespace and env_default("NETPOL_INGRESS_NAMESPACE"):
+        ingress_namespace, ingress_source = (
+            env_default("NETPOL_INGRESS_NAMESPACE"),
+            "NETPOL_INGRESS_NAMESPACE",
+        )
+    monitoring_source = "--monitoring-namespace" if monitoring_namespace else ""
+    if not monitoring_namespace and env_default("NETPOL_MONITORING_NAMESPACE"):
+        monitoring_namespace = env_default("NETPOL_MONITORING_NAMESPACE")
+        monitoring_source = "NETPOL_MONITORING_NAMESPACE"
+    for option, value in (("ingress", ingress_namespace), ("monitoring", monitoring_namespace)):
+        if value and (len(value) > 63 or not _DNS_LABEL.match(value)):
+            raise InputError(
+                f"{value!r} is not a valid namespace name (the {option} namespace)",
+                hint="a namespace is a lowercase DNS label, e.g. ingress-nginx",
+            )
     return DeployContext(
         release=release,
         namespace=namespace,
         track=track,
         project_id=project_id or env_default("CI_PROJECT_ID"),
-        ingress_namespace=ingress_namespace
-        or env_default("NETPOL_INGRESS_NAMESPACE")
-        or DEFAULT_INGRESS_NAMESPACE,
+        ingress_namespace=ingress_namespace or DEFAULT_INGRESS_NAMESPACE,
+        ingress_source=ingress_source,
+        monitoring_namespace=monitoring_namespace or None,
+        monitoring_source=monitoring_source,
         chart_version=chart_version or env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
         suggest=not no_suggest,
     )

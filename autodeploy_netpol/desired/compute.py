@@ -8,11 +8,13 @@ from typing import Any
 from ..errors import InputError, ValidationFailed
 from .chart import CHART_DEFAULTS, DEFAULT_CHART_VERSION, appname, chart_defaults, render_objects
 from .merge import helm_merge, helm_merge_all, layer_values
-from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
-from .validate import Problem, errors_only, validate_values
+from .suggest import DEFAULT_INGRESS_NAMESPACE, metrics_port, suggested_spec
+from .validate import WARNING, Problem, errors_only, validate_values
 from .values import BLOCKS, ValuesFile
 
 TRACKS = ("stable", "canary", "rollout")
+#: ``DeployContext.ingress_source`` when nothing chose the ingress namespace.
+DEFAULT_SOURCE = "default"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,17 @@ class DeployContext:
     ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE
     chart_version: str = DEFAULT_CHART_VERSION
     suggest: bool = True
+    #: where ``ingress_namespace`` came from: an option or variable, ``detected: <evidence>``, or
+    #: :data:`DEFAULT_SOURCE` (then the suggestion warns that the namespace must exist)
+    ingress_source: str = DEFAULT_SOURCE
+    #: the monitoring stack's namespace (``NETPOL_MONITORING_NAMESPACE`` or detected), if known
+    monitoring_namespace: str | None = None
+    monitoring_source: str = ""
+
+    @property
+    def ingress_detectable(self) -> bool:
+        """Whether detection may still choose the ingress namespace (none was given)."""
+        return self.ingress_source == DEFAULT_SOURCE
 
     @property
     def helm_release(self) -> str:
@@ -56,16 +69,83 @@ class Desired:
     merged_values: dict[str, Any]
     context: DeployContext
     warnings: list[Problem] = field(default_factory=list)
+    #: what the suggestion admits and why (the ingress and monitoring namespaces), for the report
+    notes: list[str] = field(default_factory=list)
 
 
-def values_layer(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
+def values_layer(
+    name: str,
+    user_block: dict[str, Any] | None,
+    context: DeployContext,
+    *,
+    monitoring: tuple[str, int] | None = None,
+) -> dict[str, Any]:
     """The block as the merged values file gives it to Helm: the suggestion (only where the user
     gives no spec) under the user's block. Chart defaults are left to Helm, and nulls are kept so
-    that Helm still deletes the defaults they name."""
+    that Helm still deletes the defaults they name. ``monitoring``: the scrapers' namespace and the
+    app's metrics port, admitted by the suggestion."""
     user = user_block or {}
-    if name == "networkPolicy" and context.suggest and "spec" not in user:
-        return layer_values({"spec": suggested_spec(context.app, context.ingress_namespace)}, user)
+    if uses_suggestion(name, user_block, context):
+        spec = suggested_spec(context.app, context.ingress_namespace, monitoring=monitoring)
+        return layer_values({"spec": spec}, user)
     return layer_values({}, user)
+
+
+def uses_suggestion(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> bool:
+    """Whether the suggested spec fills in this block (a networkPolicy block without a spec)."""
+    return name == "networkPolicy" and context.suggest and "spec" not in (user_block or {})
+
+
+def suggestion_admits(
+    values: ValuesFile, context: DeployContext
+) -> tuple[tuple[str, int] | None, list[Problem], list[str]]:
+    """What the suggestion lets in besides the app's own pods, when it is used and enabled: the
+    monitoring rule (or ``None``), warnings (an ingress namespace nobody chose) and notes."""
+    block = values.block("networkPolicy")
+    if not uses_suggestion("networkPolicy", block, context):
+        return None, [], []
+    where = values.locate(("networkPolicy",), key=True)
+    warnings: list[Problem] = []
+    notes = []
+    enabled = (block or {}).get("enabled") is True
+    if context.ingress_source == DEFAULT_SOURCE and enabled:
+        warnings.append(
+            Problem(
+                where,
+                ("networkPolicy",),
+                f"the suggested policy admits the ingress controller from namespace {context.ingress_namespace}, "
+                "the default: no NETPOL_INGRESS_NAMESPACE is set and no controller was detected. That namespace "
+                "must exist and run your ingress controller, or nothing reaches the app once the policy is enabled",
+                hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or give the "
+                "tool cluster access or a snapshot to detect it (autodeploy-netpol detect)",
+                severity=WARNING,
+            )
+        )
+    elif context.ingress_source != DEFAULT_SOURCE:
+        notes.append(
+            f"the suggested policy admits the ingress controller's namespace {context.ingress_namespace} "
+            f"({context.ingress_source})"
+        )
+    port = metrics_port(values.data)
+    monitoring = None
+    if context.monitoring_namespace and port is not None:
+        monitoring = (context.monitoring_namespace, port[0])
+        notes.append(
+            f"the suggested policy admits the monitoring stack's namespace {context.monitoring_namespace} "
+            f"({context.monitoring_source}) on the metrics port TCP {port[0]} ({port[1]})"
+        )
+    elif context.monitoring_namespace:
+        notes.append(
+            f"monitoring stack in namespace {context.monitoring_namespace} ({context.monitoring_source}), but the "
+            "values expose no metrics port (prometheus.metrics is off, no prometheus.io/port pod annotation): "
+            "the suggested policy does not admit it"
+        )
+    elif port is not None:
+        notes.append(
+            f"the app exposes metrics on TCP {port[0]} ({port[1]}), but no monitoring namespace is set or "
+            "detected: the suggested policy does not admit a scraper (set NETPOL_MONITORING_NAMESPACE)"
+        )
+    return monitoring, warnings, notes
 
 
 def effective_block(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
@@ -82,14 +162,17 @@ def compute_desired(values: ValuesFile, context: DeployContext) -> Desired:
     errors = errors_only(problems)
     if errors:
         raise ValidationFailed(errors, file=values.path)
+    monitoring, admit_warnings, notes = suggestion_admits(values, context)
     merged_values = dict(values.data)
     for name in BLOCKS:
-        merged_values[name] = values_layer(name, values.block(name), context)
+        merged_values[name] = values_layer(name, values.block(name), context, monitoring=monitoring)
     # What Helm does: chart defaults, then the values files, then --set (which wins).
     chart_values = helm_merge_all(chart_defaults(context.chart_version), merged_values, context.set_values())
     objects = render_objects(chart_values, release=context.helm_release, chart_version=context.chart_version)
     _check_unique_names(objects, values)
-    return Desired(objects, merged_values, context, [p for p in problems if p not in errors])
+    return Desired(
+        objects, merged_values, context, [*(p for p in problems if p not in errors), *admit_warnings], notes
+    )
 
 
 def _check_unique_names(objects: list[dict[str, Any]], values: ValuesFile) -> None:

@@ -5,6 +5,13 @@ GitLab's chart default allows every pod in the namespace, plus namespaces labell
 suggestion is narrower and works on every cluster since Kubernetes 1.21: it selects the ingress
 controller's namespace by ``kubernetes.io/metadata.name``. It is disabled by default, like
 GitLab's ("listen and record first, then act"): nothing is enforced until ``enabled: true``.
+
+Which namespace that is: ``NETPOL_INGRESS_NAMESPACE`` (``--ingress-namespace``), else the one
+detected in the cluster or snapshot (``sources/platform.py``), else :data:`DEFAULT_INGRESS_NAMESPACE`
+- ingress-nginx's own default namespace, the most common install; GitLab's ``gitlab-managed-apps``
+exists on no cluster of 2026. When the monitoring stack's namespace is known too and the app has a
+metrics port (:func:`metrics_port`), a second rule lets the scrapers in on that port, as GitLab's
+default policy required ("Prometheus keeps reaching the app once it is enforced").
 """
 
 from __future__ import annotations
@@ -12,12 +19,70 @@ from __future__ import annotations
 import json
 from typing import Any
 
-DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
+#: The namespace admitted when none is set or detected: ingress-nginx's default install namespace.
+DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
+#: The port Auto Deploy's chart serves on (``service.internalPort``) unless the values change it.
+DEFAULT_INTERNAL_PORT = 5000
+#: Pod annotation naming the port Prometheus scrapes (the chart's own ``prometheus.metrics``
+#: switch annotates with ``service.internalPort``).
+PROMETHEUS_PORT_ANNOTATION = "prometheus.io/port"
+
+
+def metrics_port(values: dict[str, Any]) -> tuple[int, str] | None:
+    """The port the monitoring stack scrapes and why: a ``prometheus.io/port`` in ``podAnnotations``,
+    else ``service.internalPort`` when ``prometheus.metrics`` is on (what the chart annotates);
+    ``None`` when the values expose no metrics."""
+    annotations = values.get("podAnnotations")
+    if isinstance(annotations, dict):
+        text = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
+        if text.isdigit() and 0 < int(text) < 65536:
+            return int(text), f"podAnnotations {PROMETHEUS_PORT_ANNOTATION}"
+    prometheus = values.get("prometheus")
+    if isinstance(prometheus, dict) and prometheus.get("metrics") is True:
+        service = values.get("service")
+        port = service.get("internalPort") if isinstance(service, dict) else None
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            return port, "prometheus.metrics, on service.internalPort"
+        return DEFAULT_INTERNAL_PORT, "prometheus.metrics, on the chart's service.internalPort"
+    return None
+
+
+def ingress_class(values: dict[str, Any]) -> str | None:
+    """The IngressClass the app's Ingress asks for (``ingress.className``, or the
+    ``kubernetes.io/ingress.class`` annotation older chart versions set), if the values say."""
+    ingress = values.get("ingress")
+    if not isinstance(ingress, dict):
+        return None
+    name = ingress.get("className")
+    annotations = ingress.get("annotations")
+    if not name and isinstance(annotations, dict):
+        name = annotations.get("kubernetes.io/ingress.class")
+    return str(name) if isinstance(name, str) and name else None
+
+
+def monitoring_rule(namespace: str, port: int) -> dict[str, Any]:
+    """Ingress from the monitoring stack's namespace on the metrics port only."""
+    return {
+        "from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}],
+        "ports": [{"port": port, "protocol": "TCP"}],
+    }
+
+
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
-def suggested_spec(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:
-    """The NetworkPolicy spec: select ``app: <app>``; ingress from the same app and the ingress namespace."""
+def suggested_spec(
+    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
+) -> dict[str, Any]:
+    """The NetworkPolicy spec: select ``app: <app>``; ingress from the same app and the ingress
+    namespace, and with ``monitoring`` (namespace, metrics port) from the scrapers on that port."""
+    spec = _spec(app, ingress_namespace)
+    if monitoring is not None:
+        spec["ingress"].append(monitoring_rule(*monitoring))
+    return spec
+
+
+def _spec(app: str, ingress_namespace: str) -> dict[str, Any]:
     return {
         "podSelector": {"matchLabels": {"app": app}},
         "policyTypes": ["Ingress"],
@@ -32,9 +97,11 @@ def suggested_spec(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE)
     }
 
 
-def suggested_block(app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:
+def suggested_block(
+    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
+) -> dict[str, Any]:
     """The whole ``networkPolicy`` block, disabled."""
-    return {"enabled": False, "spec": suggested_spec(app, ingress_namespace)}
+    return {"enabled": False, "spec": suggested_spec(app, ingress_namespace, monitoring=monitoring)}
 
 
 def _scalar(value: str) -> str:
@@ -48,10 +115,31 @@ def _scalar(value: str) -> str:
 
 
 def suggestion_yaml(
-    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, release: str | None = None
+    app: str,
+    ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE,
+    *,
+    release: str | None = None,
+    monitoring: tuple[str, int] | None = None,
+    ingress_note: str = "",
 ) -> str:
-    """The suggestion as a commented block ready to paste into .gitlab/auto-deploy-values.yaml."""
+    """The suggestion as a commented block ready to paste into .gitlab/auto-deploy-values.yaml.
+
+    ``ingress_note`` says where the ingress namespace came from (a comment line); ``monitoring``
+    adds the scrapers' rule."""
     a, ns = _scalar(app), _scalar(ingress_namespace)
+    monitoring_text = ""
+    if monitoring is not None:
+        monitoring_text = f"""\
+      - from:
+          # Allow the monitoring stack to scrape the app's metrics port, and nothing else.
+          - namespaceSelector:
+              matchLabels:
+                {NAMESPACE_NAME_LABEL}: {_scalar(monitoring[0])}
+        ports:
+          - port: {monitoring[1]}
+            protocol: TCP
+"""
+    where = "".join(f"          # {line}\n" for line in ingress_note.splitlines() if line)
     origin = f' for release "{release}"' if release else ""
     return f"""\
 # Network policy suggested by autodeploy-netpol{origin}.
@@ -77,8 +165,8 @@ networkPolicy:
                 app: {a}
           # Allow the ingress controller's namespace, selected by the name label every
           # namespace carries since Kubernetes 1.21 (GitLab's managed_by label often is missing).
-          - namespaceSelector:
+{where}          - namespaceSelector:
               matchLabels:
                 {NAMESPACE_NAME_LABEL}: {ns}
-        # No other pod, namespace or address may connect.
+{monitoring_text}        # No other pod, namespace or address may connect.
 """

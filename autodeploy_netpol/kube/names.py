@@ -22,5 +22,11 @@ CONTROLLER_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, CRON
 #: Everything that tells the connectivity engine which pods exist: controllers and bare pods.
 WORKLOAD_KINDS = (*CONTROLLER_KINDS, POD)
 
+INGRESS_CLASS = "IngressClass"
+GATEWAY_CLASS = "GatewayClass"
+GATEWAY = "Gateway"
+#: What says which ingress controllers and Gateway API implementations a cluster runs.
+PLATFORM_KINDS = (INGRESS_CLASS, GATEWAY_CLASS, GATEWAY)
+
 #: ``kind: List`` as ``kubectl get -o yaml`` prints it; typed lists are ``<Kind>List``.
 LIST = "List"

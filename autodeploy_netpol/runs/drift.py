@@ -18,12 +18,15 @@ from ..checks.ownership.check import HistoryReader, check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
+from ..desired.suggest import ingress_class
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Location
-from ..kube.names import POLICY_KINDS
+from ..kube.names import NAMESPACE, POLICY_KINDS
 from ..sources.live import LiveScope, LiveSnapshot
+from ..sources.platform import read_platform
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
+from .platform import apply_detection, detect_in_manifests
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class DriftRequest:
     connectivity: bool = True
     helm_history: bool = False
     fail_on_override: bool = False
+    #: detect the ingress and monitoring namespaces in the live state where nothing chose them
+    detect: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class _Desired:
     #: the release's web pods as the chart labels them (values only, with a namespace)
     app: dict[str, Any] | None
     location: Location | None = None
+    values_file: ValuesFile | None = None
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -104,7 +110,10 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         if request.live is None:
             live = LiveSnapshot(NO_LIVE_SOURCE, (), (NO_LIVE_NOTE,))
         else:
-            live = inputs.read_live(scope)
+            detecting = request.detect and _detectable(request.desired) and not request.all_namespaces
+            live = inputs.read_live(replace(scope, platform=detecting))
+            if detecting:
+                desired = _with_detection(desired, request.desired, inputs, live)
         report = compare(
             desired.objects,
             live.policies,
@@ -170,7 +179,41 @@ NO_LIVE_NOTE = (
 )
 
 
-def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -> _Desired:
+def _detectable(source: DesiredFromValues | DesiredFromStream) -> bool:
+    """Whether detection can still change the desired objects: computed from values, with the
+    ingress or monitoring namespace chosen by nobody."""
+    return isinstance(source, DesiredFromValues) and (
+        source.context.ingress_detectable or source.context.monitoring_namespace is None
+    )
+
+
+def _with_detection(
+    desired: _Desired, source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, live: LiveSnapshot
+) -> _Desired:
+    """The desired objects again, with the namespaces detected in ``live`` (a snapshot's objects or
+    the cluster), and the detection's notes."""
+    assert isinstance(source, DesiredFromValues) and desired.values_file is not None
+    preferred = ingress_class(desired.values_file.data)
+    if live.from_snapshot:
+        detection = detect_in_manifests(live.manifests, preferred_class=preferred, source="the snapshot")
+    else:
+        # the namespaces (and the app namespace's workloads) the run has read already count
+        detection = read_platform(
+            inputs.cluster(),
+            preferred_class=preferred,
+            known=live.of_kinds((NAMESPACE,)),
+            namespaces=not live.has_namespaces,
+        )
+    context, notes = apply_detection(source.context, detection)
+    if context == source.context:
+        return replace(desired, notes=(*desired.notes, *notes))
+    again = _desired(replace(source, context=context), inputs, values_file=desired.values_file)
+    return replace(again, notes=(*again.notes, *notes))
+
+
+def _desired(
+    source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, *, values_file: ValuesFile | None = None
+) -> _Desired:
     if isinstance(source, DesiredFromStream):
         manifests = inputs.manifests.read([source.path], what="desired stream")
         policies = manifests.select(POLICY_KINDS, what="network policies")
@@ -186,7 +229,7 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
             app=None,
         )
     context = source.context
-    values_file = read_values(source.values)
+    values_file = values_file or read_values(source.values)
     computed = compute_desired(values_file, context)
     app = web_workload(
         release=context.release,
@@ -197,7 +240,7 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
     return _Desired(
         objects=computed.objects,
         source=values_file.path,
-        notes=(),
+        notes=tuple(computed.notes),
         warnings=tuple(str(warning) for warning in computed.warnings),
         namespace=context.namespace,
         releases=(context.helm_release,),
@@ -205,6 +248,7 @@ def _desired(source: DesiredFromValues | DesiredFromStream, inputs: RunInputs) -
         track=context.track,
         app=app,
         location=_block_location(values_file),
+        values_file=values_file,
     )
 
 

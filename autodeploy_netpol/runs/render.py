@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..desired.compute import DeployContext, Desired, compute_desired
+from ..desired.suggest import ingress_class
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..sources.yamlio import cycle_collector_paused
+from .inputs import LiveInput
+from .platform import apply_detection, detect_live
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class RenderRequest:
     values: ValuesPath
     context: DeployContext
     chart: HelmChart | None = None
+    #: detect the ingress and monitoring namespaces (where nothing chose them) in this live state
+    detect: LiveInput | None = None
 
 
 @dataclass(frozen=True)
@@ -46,13 +51,23 @@ class RenderRun:
     values_file: str | None
     warnings: tuple[str, ...]
     exit_code: int = ExitCode.OK
+    #: what detection and the suggestion say (which namespaces it admits and why)
+    notes: tuple[str, ...] = ()
 
 
 def run_render(request: RenderRequest) -> RenderRun:
     """Compute (and, with a chart, render with Helm) the objects the deploy creates."""
+    context = request.context
+    notes: list[str] = []
     with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
         values_file = read_values(request.values)
-        desired = compute_desired(values_file, request.context)
+        if request.detect is not None and (
+            context.ingress_detectable or context.monitoring_namespace is None
+        ):
+            detection = detect_live(request.detect, preferred_class=ingress_class(values_file.data))
+            context, notes = apply_detection(context, detection)
+        desired = compute_desired(values_file, context)
+    notes += desired.notes
     warnings = [str(warning) for warning in desired.warnings]
     objects = desired.objects
     if request.chart is not None:
@@ -71,4 +86,10 @@ def run_render(request: RenderRequest) -> RenderRun:
             kube_version=chart.kube_version,
         )
         objects = render_policies(chart.directory, desired.merged_values, release, engine=chart.engine)
-    return RenderRun(objects, desired, values_file.path if values_file.exists else None, tuple(warnings))
+    return RenderRun(
+        objects,
+        desired,
+        values_file.path if values_file.exists else None,
+        tuple(warnings),
+        notes=tuple(notes),
+    )

@@ -101,7 +101,23 @@ DAEMON_SETS = Resource("apps", "v1", "daemonsets", "DaemonSet", api_class="AppsV
 REPLICA_SETS = Resource("apps", "v1", "replicasets", "ReplicaSet", api_class="AppsV1Api", snake="replica_set")
 JOBS = Resource("batch", "v1", "jobs", "Job", api_class="BatchV1Api", snake="job")
 
+INGRESS_CLASSES = Resource(
+    "networking.k8s.io",
+    "v1",
+    "ingressclasses",
+    "IngressClass",
+    namespaced=False,
+    api_class="NetworkingV1Api",
+    snake="ingress_class",
+)
+GATEWAY_CLASSES = Resource(
+    "gateway.networking.k8s.io", "v1", "gatewayclasses", "GatewayClass", namespaced=False, custom=True
+)
+GATEWAYS = Resource("gateway.networking.k8s.io", "v1", "gateways", "Gateway", custom=True)
+
 POLICY_RESOURCES = (NETWORK_POLICIES, CILIUM_NETWORK_POLICIES)
+#: What ingress and monitoring detection reads (``deploy/rbac.yaml`` part "detection"), pods aside.
+PLATFORM_RESOURCES = (INGRESS_CLASSES, GATEWAY_CLASSES, GATEWAYS, NAMESPACES)
 WORKLOAD_RESOURCES = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, REPLICA_SETS, JOBS)
 
 # 429 Too Many Requests and the 5xx a healthy but busy or restarting API server answers with.
@@ -267,6 +283,39 @@ class ClusterReader:
                 return None
             raise self._status_error(error, "get", NAMESPACES, name) from error.cause
         return _with_type(document, NAMESPACES)
+
+    def platform_objects(
+        self, *, namespaces: bool = True
+    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[str], bool]:
+        """What ingress and monitoring detection reads: IngressClasses, GatewayClasses, Gateways,
+        Namespaces and the pods of well-known controllers (by label, across namespaces). What cannot
+        be read is a note; the flag says whether the pods could be read."""
+        from .platform import pod_selectors
+
+        objects: list[dict[str, Any]] = []
+        notes: list[str] = []
+        for resource in PLATFORM_RESOURCES:
+            if resource is NAMESPACES and not namespaces:
+                continue
+            try:
+                objects.extend(self.list(resource, None))
+            except ResourceNotServed:
+                if not resource.custom:
+                    notes.append(f"detection: the cluster does not serve {resource.qualified}")
+            except ClusterError as exc:
+                notes.append(f"detection: {resource.qualified} not read ({exc.message})")
+        pods_read = True
+        for selector in pod_selectors():
+            try:
+                objects.extend(self.list(PODS, None, label_selector=selector))
+            except ClusterError as exc:
+                notes.append(
+                    f"detection: pods not read ({exc.message}); namespace names stand in "
+                    f"(grant the 'detection' part of {RBAC_FILE}: autodeploy-netpol rbac --detection)"
+                )
+                pods_read = False
+                break
+        return objects, notes, pods_read
 
     def secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         """One Secret as served (``data`` still base64), or ``None`` if it does not exist."""

@@ -25,6 +25,7 @@ from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
     CONTROLLER_KINDS,
     NAMESPACE,
+    PLATFORM_KINDS,
     POD,
     POLICY_KINDS,
     SECRET,
@@ -66,12 +67,17 @@ class LiveScope:
     context: bool = False
     #: list pods from the cluster too (a snapshot's pods are kept with the context: they cost nothing)
     pods: bool = False
+    #: keep what ingress and monitoring detection reads from a snapshot (IngressClasses, Gateway
+    #: API objects, Namespaces, pods and workloads of every namespace); the cluster's is read apart
+    platform: bool = False
 
     def kinds(self) -> tuple[str, ...]:
         """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
         kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
-        if self.context or self.pods:
+        if self.context or self.pods or self.platform:
             kinds += (CILIUM_CLUSTERWIDE_NETWORK_POLICY, NAMESPACE, *CONTROLLER_KINDS, POD)
+        if self.platform:
+            kinds += PLATFORM_KINDS
         return kinds
 
 

@@ -17,7 +17,7 @@ CTX = DeployContext(release="production", namespace="shop-42-production", projec
 def test_no_spec_gets_the_suggestion_still_disabled():
     block = effective_block("networkPolicy", None, CTX)
     assert block["enabled"] is False
-    assert block["spec"] == suggested_spec("production", "gitlab-managed-apps")
+    assert block["spec"] == suggested_spec("production", "ingress-nginx")
 
 
 def test_enabled_without_spec_renders_the_suggestion():
@@ -26,7 +26,7 @@ def test_enabled_without_spec_renders_the_suggestion():
     assert obj["spec"]["podSelector"] == {"matchLabels": {"app": "production"}}
     peers = obj["spec"]["ingress"][0]["from"]
     assert {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gitlab-managed-apps"}}
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
     } in peers
 
 

@@ -42,7 +42,7 @@ ingress:
         app: {{ include "appname" . | quote }}
   - namespaceSelector:
       matchLabels:
-        kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "gitlab-managed-apps" | quote }}
+        kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "ingress-nginx" | quote }}
 {{- end -}}
 
 {{- /* The specs below go through fromYaml | toYaml, so keys come out sorted like every other
