@@ -8,7 +8,7 @@ nothing below the CLI prints or exits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class ExitCode(IntEnum):
@@ -20,6 +20,25 @@ class ExitCode(IntEnum):
     ACCESS = 3  # cluster or GitLab access error
     OVERRIDE = 4  # the deploy would override UI-managed or hand-edited policies (--fail-on-override)
     PROOF = 5  # suggest --from-flows: the learned policy would drop recorded flows (its proof failed)
+
+
+class Severity(StrEnum):
+    """How bad a finding is, for every kind of finding (validate problems, lint findings,
+    ownership warnings): wrong, or the deploy fails (error); someone's work is lost or the result
+    is not what was meant (warning); just so you know (info). Each command decides which
+    severities fail it."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most severe: sort findings by it."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 @dataclass(frozen=True, order=True)

@@ -8,8 +8,13 @@ The drift counts the CLI reports are checked against what the generator planted.
 Prints a Markdown table for bench/RESULTS.md.
 
     .venv/bin/python bench/drift.py [--sizes 1000,10000,50000] [--runs 5] [--yaml-row]
+    .venv/bin/python bench/drift.py --one-namespace 3000 [--runs 9]
 
 Target: < 3 s and < 300 MB at 1,000 namespaces x 10 policies.
+
+``--one-namespace N`` measures the connectivity section instead: one namespace with N policies,
+``drift -n`` with the section and with ``--no-connectivity``, runs interleaved so that both see
+the same machine load. Target: the section costs less than the rest of drift (within 2x).
 """
 
 from __future__ import annotations
@@ -41,7 +46,14 @@ def dataset(namespaces: int, desired_format: str) -> Path:
     return target
 
 
-def run_once(data: Path, report: str) -> tuple[float, float, float, int]:
+def dataset_one_namespace(policies: int) -> Path:
+    target = OUT / f"drift-1x{policies}-json"
+    if not (target / "expected.json").exists():
+        generate(1, policies, 0.05, str(OUT), "json")
+    return target
+
+
+def run_once(data: Path, report: str, scope: tuple[str, ...] = ("-A",)) -> tuple[float, float, float, int]:
     """(wall s, cpu s, peak RSS MiB, exit code) of one whole CLI process."""
     command = [
         CLI,
@@ -50,7 +62,7 @@ def run_once(data: Path, report: str) -> tuple[float, float, float, int]:
         str(data / "desired"),
         "--live",
         str(data / "live"),
-        "-A",
+        *scope,
         "-q",
         "-o",
         report,
@@ -92,6 +104,40 @@ def measure(namespaces: int, desired_format: str, runs: int) -> dict[str, object
     }
 
 
+def measure_section(policies: int, runs: int) -> None:
+    """drift on one namespace with and without the connectivity section, interleaved."""
+    data = dataset_one_namespace(policies)
+    scope = ("-n", "proj-0-production")
+    samples: dict[str, list[tuple[float, float, float, int]]] = {"with": [], "without": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        report = os.path.join(scratch, "drift.json")
+        for _ in range(runs):
+            samples["with"].append(run_once(data, report, scope))
+            section = json.loads(Path(report).read_text()).get("connectivity", {})
+            samples["without"].append(run_once(data, report, (*scope, "--no-connectivity")))
+    load = os.getloadavg()[0]
+    print(
+        f"One namespace, {policies:,} live policies, {runs} runs each (interleaved); load average "
+        f"{load:.1f} on {os.cpu_count()} CPUs. Connectivity verdict: {section.get('verdict')}, "
+        f"+{len(section.get('added', []))} / -{len(section.get('removed', []))} connections.\n"
+    )
+    print("| drift -n | median wall | median CPU (user+sys) | peak RSS |")
+    print("| --- | ---: | ---: | ---: |")
+    medians = {}
+    for name, label in (("without", "--no-connectivity"), ("with", "with the connectivity section")):
+        wall = statistics.median(sample[0] for sample in samples[name])
+        cpu = statistics.median(sample[1] for sample in samples[name])
+        rss = max(sample[2] for sample in samples[name])
+        medians[name] = (wall, cpu)
+        print(f"| {label} | {wall:.2f} s | {cpu:.2f} s | {rss:.0f} MiB |")
+    wall_ratio = medians["with"][0] / medians["without"][0]
+    cpu_ratio = medians["with"][1] / medians["without"][1]
+    print(
+        f"\nWith / without: {wall_ratio:.2f}x wall, {cpu_ratio:.2f}x CPU "
+        f"(target within 2x: {'met' if cpu_ratio <= 2 and wall_ratio <= 2 else 'MISSED'})."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,50000", help="namespaces per dataset, comma-separated")
@@ -101,7 +147,16 @@ def main() -> None:
     parser.add_argument(
         "--yaml-row", action="store_true", help="also measure the smallest size with YAML desired input"
     )
+    parser.add_argument(
+        "--one-namespace",
+        type=int,
+        metavar="N",
+        help="instead: one namespace with N policies, drift with vs without the connectivity section",
+    )
     args = parser.parse_args()
+    if args.one_namespace:
+        measure_section(args.one_namespace, args.runs)
+        return
     sizes = [int(size) for size in args.sizes.split(",")]
     rows = []
     for size in sizes:

@@ -14,10 +14,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..kube.names import ALL_POLICY_KINDS, POLICY_KINDS
 from ..policy import Endpoint, Model
 from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
 from ..policy.inventory import namespace_labels
+from ..policy.normalize import NormalizedPolicy, normalize_policy
 from ..sources.flows import EXTERNAL, POD, Flow, Peer, ReadStats
+from .plan import Action, Plan, plan_namespace
 
 #: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
 #: the verdict cache is flushed when full (it only saves time).
@@ -123,7 +126,7 @@ def cidr_boundaries(objects: Iterable[Mapping[str, Any]]) -> list[int]:
     """
     bounds: set[int] = set()
     for obj in objects:
-        if obj.get("kind") not in (*POLICY_KINDS, "CiliumClusterwideNetworkPolicy"):
+        if obj.get("kind") not in ALL_POLICY_KINDS:
             continue
         for text in _strings(obj.get("spec")):
             if "/" not in text and not text[:1].isdigit() and ":" not in text:
@@ -303,11 +306,7 @@ class Audit:
 
 
 # ---------------------------------------------------------------------------------------------
-# Which policies are in place before and after the deploy
-
-POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
-_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
-_RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
+# Which policies are in place after the deploy: the plan's answer
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> tuple[str, str, str]:
@@ -319,20 +318,30 @@ def _identity(obj: Mapping[str, Any], default_namespace: str) -> tuple[str, str,
     )
 
 
-def objects_after_deploy(
+@dataclass(frozen=True)
+class AfterDeploy:
+    """The objects in place after the deploy, and what the plan says about getting there."""
+
+    objects: list[dict[str, Any]]
+    plan: Plan
+    notes: tuple[str, ...] = ()
+
+
+def after_deploy(
     desired: Sequence[Mapping[str, Any]],
     live: Sequence[Mapping[str, Any]],
     *,
     namespace: str,
     helm_release: str,
-) -> list[dict[str, Any]]:
-    """The objects in place after ``helm upgrade``: the desired ones (in ``namespace``), plus the
-    live ones the deploy leaves alone.
+) -> AfterDeploy:
+    """The objects in place after ``helm upgrade`` of ``helm_release`` into ``namespace``.
 
-    Replaced: live objects with the kind, namespace and name of a desired object. Deleted: live
-    policies of the same Helm release (``meta.helm.sh/release-name``) that the deploy no longer
-    renders — Helm removes what a release stops rendering. Everything else stays, including
-    policies written by hand or by GitLab's UI editor, which add to what the deploy allows.
+    The desired objects (in ``namespace`` unless they name another), plus the live ones the deploy
+    leaves alone. Which live policies of ``namespace`` the deploy deletes is the plan's decision
+    (:func:`..plan.plan_namespace`): those of the release that it no longer renders. Everything
+    else stays, including policies written by hand or by GitLab's UI editor, which add to what
+    the deploy allows. Live objects of another kind are replaced by a desired object of the same
+    identity and otherwise kept.
     """
     placed: list[dict[str, Any]] = []
     desired_ids = set()
@@ -343,18 +352,34 @@ def objects_after_deploy(
         copy["metadata"] = metadata
         placed.append(copy)
         desired_ids.add(_identity(copy, namespace))
-    kept: list[dict[str, Any]] = []
-    for obj in live:
-        identity = _identity(obj, namespace)
-        if identity in desired_ids:
+    plan = plan_namespace(
+        _policies_in(placed, namespace),
+        _policies_in(live, namespace),
+        namespace=namespace,
+        releases=(helm_release,),
+    )
+    deleted = {(entry.kind, namespace, entry.name) for entry in plan.entries if entry.action is Action.DELETE}
+    kept = [
+        dict(obj)
+        for obj in live
+        if (identity := _identity(obj, namespace)) not in desired_ids and identity not in deleted
+    ]
+    notes = [
+        f"the deploy would fail: {entry.kind} {namespace}/{entry.name} exists and Helm cannot adopt it into "
+        f"release {entry.release} ({'; '.join(entry.conflict)}); flows are judged as if it succeeded"
+        for entry in plan.entries
+        if entry.fails
+    ]
+    return AfterDeploy(kept + placed, plan, (*plan.notes, *notes))
+
+
+def _policies_in(objects: Iterable[Mapping[str, Any]], namespace: str) -> list[NormalizedPolicy]:
+    """The namespace's policies among ``objects``, normalized, the first of each identity."""
+    found: dict[tuple[str, str], NormalizedPolicy] = {}
+    for obj in objects:
+        if obj.get("kind") not in POLICY_KINDS:
             continue
-        annotations = (obj.get("metadata") or {}).get("annotations") or {}
-        if (
-            identity[0] in POLICY_KINDS
-            and annotations.get(_RELEASE_ANNOTATION) == helm_release
-            and annotations.get(_RELEASE_NAMESPACE_ANNOTATION, namespace) == namespace
-            and identity[1] == namespace
-        ):
-            continue
-        kept.append(dict(obj))
-    return kept + placed
+        policy = normalize_policy(obj, namespace=namespace)
+        if policy.namespace == namespace:
+            found.setdefault((policy.kind, policy.name), policy)
+    return list(found.values())

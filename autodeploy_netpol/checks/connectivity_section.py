@@ -9,19 +9,35 @@ connection between the workloads of the input).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
-from ..kube.names import WORKLOAD_KINDS
-from ..policy.analysis import analyse, diff_models
+from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
+from ..kube.names import ALL_POLICY_KINDS, WORKLOAD_KINDS
+from ..policy.analysis import Baseline, analyse, diff_models, same_pods
 from ..policy.engine import Model
-from ..policy.policies import CiliumEndpointPeer, PodPeer
-from ..policy.selectors import CILIUM_NAMESPACE_KEY, CILIUM_NAMESPACE_LABELS_PREFIX, EXISTS, IN, Selector
+from ..policy.policies import CiliumEndpointPeer, PodPeer, PolicyCompiler
+from ..policy.selectors import IN, Selector
+from ..policy.witnesses import satisfying_labels
 
 #: Judging every drifted object on its own costs one analysis each; beyond this many, only
 #: the whole change is analysed.
 MAX_JUDGED_OBJECTS = 25
 
 Identity = tuple[str, str, str]  # kind, namespace, name
+
+
+class ConnectivitySection(TypedDict, total=False):
+    """The drift report's ``connectivity`` member; ``not-analysed`` carries only verdict and notes."""
+
+    verdict: str  # changes, unchanged or not-analysed
+    added: list[dict[str, str]]  # connections the deploy opens (schemas/connectivity.schema.json)
+    removed: list[dict[str, str]]  # connections it closes
+    changingObjects: list[str]  # drifted objects that change connectivity on their own
+    cosmeticObjects: list[str]  # drifted objects that change no connection
+    judgedPerObject: bool
+    workloads: int
+    notes: list[str]
+    allowed: list[dict[str, str]]  # with allowed_into: every connection into that workload
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
@@ -38,42 +54,34 @@ def _label(identity: Identity) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
+def _with_namespace(change: Mapping[str, Any], namespace: str) -> dict[str, Any]:
+    metadata = dict(change.get("metadata") or {})
+    metadata.setdefault("namespace", namespace)
+    return {**change, "metadata": metadata}
+
+
 def _apply(
     live: Sequence[Mapping[str, Any]], changes: Mapping[Identity, Mapping[str, Any] | None], namespace: str
 ) -> list[Mapping[str, Any]]:
-    """``live`` with the objects of ``changes`` replaced (or added); ``None`` deletes."""
-    out: list[Mapping[str, Any]] = []
-    for obj in live:
-        identity = _identity(obj, namespace)
-        if identity not in changes:
-            out.append(obj)
-    for identity, change in changes.items():
-        if change is not None:
-            metadata = dict(change.get("metadata") or {})
-            metadata.setdefault("namespace", identity[1])
-            out.append({**change, "metadata": metadata})
+    """``live`` with the objects of ``changes`` replaced (or added); ``None`` deletes.
+
+    ``changes`` hold the objects as they are to be added (namespace set, see :func:`_with_namespace`).
+    """
+    out = [obj for obj in live if _identity(obj, namespace) not in changes]
+    out.extend(change for change in changes.values() if change is not None)
     return out
 
 
-def _satisfying(selector: Selector) -> dict[str, str] | None:
-    """Labels a selector matches (``None`` when its requirements contradict each other)."""
-    labels: dict[str, str] = {}
-    for requirement in selector.requirements:
-        if requirement.operator == IN and requirement.key not in labels:
-            labels[requirement.key] = requirement.values[0]
-        elif requirement.operator == EXISTS and requirement.key not in labels:
-            labels[requirement.key] = "any"
-    return labels if selector.matches(labels) else None
-
-
-def stand_in_pods(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def stand_in_pods(
+    objects: Sequence[Mapping[str, Any]], compiler: PolicyCompiler | None = None
+) -> list[dict[str, Any]]:
     """One pod for each pod selector of the policies, labelled so that the selector matches it.
 
     Connectivity is judged between workloads; when the live state lacks the pods a policy
     talks about (a snapshot of policies only, another namespace), these stand in for them so
     a change to that rule still shows. A stand-in is named ``[labels]`` after its labels.
     """
-    model = Model.from_objects(objects)
+    model = Model.from_objects(objects, compiler)
     namespaces = dict(model.namespaces)
     wanted: dict[tuple[str, tuple[tuple[str, str], ...]], Selector] = {}
     extra_namespaces: dict[str, dict[str, str]] = {}
@@ -84,15 +92,16 @@ def stand_in_pods(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         for name, known in sorted(namespaces.items()):
             if selector is None or selector.matches(known):
                 return name
-        labels = _satisfying(selector) if selector is not None else {}
+        labels = satisfying_labels(selector.requirements) if selector is not None else {}
         if labels is None:
             return None
-        name = labels.get("kubernetes.io/metadata.name") or "ns-" + "-".join(
+        name = labels.get(NAMESPACE_NAME_LABEL) or "ns-" + "-".join(
             f"{k}-{v}" for k, v in sorted(labels.items())
         )
         extra_namespaces[name] = labels
         return name
 
+    seen: set[tuple[Selector, str | None, Selector | None, bool]] = set()
     for policy in model.policies:
         selectors: list[tuple[Selector, str | None, Selector | None, bool]] = [
             (policy.subject, policy.namespace or None, None, policy.cilium)
@@ -103,7 +112,11 @@ def stand_in_pods(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     selectors.append((peer.pod_selector, peer.namespace, peer.namespace_selector, False))
                 elif isinstance(peer, CiliumEndpointPeer):
                     selectors.append((peer.selector, None, None, True))
-        for selector, fixed, namespace_selector, cilium in selectors:
+        for entry in selectors:
+            if entry in seen:
+                continue  # thousands of policies repeat a few selectors
+            seen.add(entry)
+            selector, fixed, namespace_selector, cilium = entry
             if cilium:
                 pod = Selector(
                     tuple(r for r in selector.requirements if not r.key.startswith(("io.", "reserved:")))
@@ -112,7 +125,7 @@ def stand_in_pods(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     r for r in selector.requirements if r.key.startswith(CILIUM_NAMESPACE_LABELS_PREFIX)
                 ]
                 named = [
-                    r for r in selector.requirements if r.key == CILIUM_NAMESPACE_KEY and r.operator == IN
+                    r for r in selector.requirements if r.key == CILIUM_NAMESPACE_LABEL and r.operator == IN
                 ]
                 fixed = named[0].values[0] if named else fixed
                 namespace_selector = Selector(
@@ -122,7 +135,7 @@ def stand_in_pods(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     )
                 )
                 selector = pod
-            labels = _satisfying(selector)
+            labels = satisfying_labels(selector.requirements)
             namespace = namespace_for(namespace_selector, fixed)
             if labels is None or namespace is None:
                 continue
@@ -156,7 +169,7 @@ def connectivity_section(
     *,
     namespace: str,
     allowed_into: str | None = None,
-) -> dict[str, Any]:
+) -> ConnectivitySection:
     """The JSON-ready section.
 
     ``live``: every live object (policies, Namespaces, workloads); ``desired``: the objects the
@@ -165,19 +178,25 @@ def connectivity_section(
     as the analysis names it, ``namespace/name``) adds ``allowed``: every connection into it after
     the deploy - what the policies allow, for a run that has no live state to compare with.
     """
-    # pods standing in for every selector of both sides, so a rule about pods the live state
-    # does not list still shows when it changes
-    # (the desired objects carry no namespace: Helm puts them in the deploy's, as _apply does)
-    placed = [{**obj, "metadata": {"namespace": namespace, **(obj.get("metadata") or {})}} for obj in desired]
-    live = [*live, *stand_in_pods([*live, *placed])]
     desired_by_id = {_identity(obj, namespace): obj for obj in desired}
     changes: dict[Identity, Mapping[str, Any] | None] = {}
     for kind, entry_namespace, name, change in drifted:
         identity = (kind, entry_namespace or namespace, name)
-        changes[identity] = None if change == "unexpected" else desired_by_id.get(identity)
-    before = Model.from_objects(live)
-    after = Model.from_objects(_apply(live, changes, namespace))
-    diff = diff_models(before, after)
+        wanted = None if change == "unexpected" else desired_by_id.get(identity)
+        changes[identity] = None if wanted is None else _with_namespace(wanted, identity[1])
+    # Every manifest is compiled once, whichever models it is part of.
+    compiler = PolicyCompiler()
+    # Pods standing in for every selector of both sides, so a rule about pods the live state does
+    # not list still shows when it changes. Desired objects the deploy does not change mean what
+    # their live versions mean (drift found no difference), so the live ones speak for them.
+    live = [*live, *stand_in_pods([*live, *(c for c in changes.values() if c is not None)], compiler)]
+    before = Model.from_objects(live, compiler)
+    after = Model.from_objects(_apply(live, changes, namespace), compiler)
+    if same_pods(before, after):
+        baseline = Baseline(before, other_policies=after.policies)
+        diff = baseline.diff(after)
+    else:
+        baseline, diff = None, diff_models(before, after)
     changing: list[str] = []
     cosmetic: list[str] = []
     judged = True
@@ -186,9 +205,19 @@ def connectivity_section(
     elif len(changes) == 1:
         changing = [_label(identity) for identity in changes]
     elif len(changes) <= MAX_JUDGED_OBJECTS:
+        live_policies = {
+            _identity(obj, namespace): obj for obj in live if obj.get("kind") in ALL_POLICY_KINDS
+        }
         for identity, obj in changes.items():
-            alone = Model.from_objects(_apply(live, {identity: obj}, namespace))
-            (changing if diff_models(before, alone).changed else cosmetic).append(_label(identity))
+            if baseline is not None:
+                old = live_policies.get(identity)
+                changed = baseline.changes(
+                    compiler(old) if old is not None else [], compiler(obj) if obj is not None else []
+                )
+            else:
+                alone = Model.from_objects(_apply(live, {identity: obj}, namespace), compiler)
+                changed = diff_models(before, alone).changed
+            (changing if changed else cosmetic).append(_label(identity))
     else:
         judged = False
     notes = sorted(set(before.notes()) | set(after.notes()))
@@ -196,7 +225,7 @@ def connectivity_section(
         0,
         "pods named [labels] stand in for the pods a policy selector names, where the live state lists none",
     )
-    section: dict[str, Any] = {
+    section: ConnectivitySection = {
         "verdict": "changes" if diff.changed else "unchanged",
         "added": [record.as_dict() for record in diff.added.connections()],
         "removed": [record.as_dict() for record in diff.removed.connections()],

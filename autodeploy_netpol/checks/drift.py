@@ -1,8 +1,9 @@
 """Compare desired policies with live ones and say precisely what differs (pure).
 
 Input: the manifests the deploy will create and the manifests that are live (both plain
-dicts), the releases that this deploy owns per namespace, and ignore rules. Output: a
-:class:`DriftReport` - drift entries (``missing``, ``changed``, ``unexpected``), objects in
+dicts), the releases that this deploy owns per namespace, and ignore rules. What the deploy does
+to each object is the plan's decision (:mod:`.plan`); drift renders it: entries ``missing``
+(created), ``changed`` (the fields the deploy writes) and ``unexpected`` (deleted), objects in
 sync, the other live policies as context with their owner, and what the ignore rules hid.
 
 Paths in :class:`FieldChange` use the desired object's list indices; an element that exists
@@ -11,18 +12,24 @@ only in the live object is named by its index in the live object.
 
 from __future__ import annotations
 
-import json
 import re
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY, POLICY_KINDS
-from ..policy.normalize import NormalizedPolicy, canonical, normalize_policy
-from ..sources.yamlio import PathElement, format_path
+from ..kube.labels import UI_PROJECT_LABEL
+from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ..kube.releases import ReleaseMarkers
+from ..policy.normalize import written_spec
+from .diff import ABSENT, FieldChange, Scope
+from .plan import Action, DeployPlan, HistoryReader, PlanEntry, plan_deploy
+
+if TYPE_CHECKING:  # the connectivity engine and ownership are imported where they run
+    from .connectivity_section import ConnectivitySection
+    from .ownership.classify import OwnershipVerdict
+    from .ownership.conflicts import OwnershipWarning
 
 
 class Change(StrEnum):
@@ -31,46 +38,6 @@ class Change(StrEnum):
     MISSING = "missing"  # desired, not live: the deploy will create it
     CHANGED = "changed"  # both, different: the deploy will overwrite the live fields
     UNEXPECTED = "unexpected"  # live, owned by this release, not desired: the deploy will delete it
-
-
-class Scope(StrEnum):
-    """Where in the object a change is."""
-
-    SPEC = "spec"
-    METADATA = "metadata"
-
-
-class _Absent:
-    """The value of a field that is not there (distinct from ``null``)."""
-
-    _instance: _Absent | None = None
-
-    def __new__(cls) -> _Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field that differs; ``ABSENT`` on the side where the field does not exist."""
-
-    path: str
-    live: Any = ABSENT
-    desired: Any = ABSENT
-
-    @property
-    def scope(self) -> Scope:
-        return Scope.METADATA if self.path.startswith("metadata") else Scope.SPEC
 
 
 @dataclass(frozen=True)
@@ -129,7 +96,7 @@ class DriftReport:
     """Everything one drift check found; the JSON report is this record serialized.
 
     ``ownership``, ``warnings`` and ``connectivity`` are filled by the ownership and
-    connectivity analyses (JSON-ready mappings), so that every output format carries them.
+    connectivity analyses, so that every output format carries them.
     """
 
     drift: tuple[DriftEntry, ...]
@@ -142,9 +109,11 @@ class DriftReport:
     releases: tuple[str, ...] = ()
     desired_source: str = ""
     live_source: str = ""
-    ownership: tuple[Mapping[str, Any], ...] = ()
-    warnings: tuple[Mapping[str, Any], ...] = ()
-    connectivity: Mapping[str, Any] | None = None
+    ownership: tuple[OwnershipVerdict, ...] = ()
+    warnings: tuple[OwnershipWarning, ...] = ()
+    connectivity: ConnectivitySection | None = None
+    #: The plan the entries were read from, for the other checks of the same run.
+    plan: DeployPlan | None = field(default=None, repr=False, compare=False)
 
     def count(self, change: Change) -> int:
         return sum(1 for entry in self.drift if entry.change is change)
@@ -265,7 +234,7 @@ def apply_ignore_rules(
         hidden: list[FieldChange] = []
         used: list[str] = []
         for change in entry.paths:
-            hits = [rule.text for rule in field_rules if rule.matches_path(change.path)]
+            hits = [rule.text for rule in field_rules if rule.matches_path(change.text)]
             if hits:
                 hidden.append(change)
                 used.extend(hit for hit in hits if hit not in used)
@@ -280,27 +249,12 @@ def apply_ignore_rules(
 
 # --- ownership ---------------------------------------------------------------------------------
 
-HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
-HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
-
 
 def release_of(manifest: Mapping[str, Any]) -> str | None:
-    """The Helm release that owns a live object, or None.
-
-    Helm 3's release-name annotation decides when present; objects without it (Helm 2, or
-    annotations stripped) fall back to the chart's ``release`` label.
-    """
-    metadata = manifest.get("metadata") or {}
-    annotations = metadata.get("annotations") or {}
-    labels = metadata.get("labels") or {}
-    release = annotations.get(HELM_RELEASE_ANNOTATION)
-    if isinstance(release, str) and release:
-        return release
-    release = labels.get("release") or labels.get("app.kubernetes.io/instance")
-    manager = labels.get("heritage", labels.get("app.kubernetes.io/managed-by"))
-    if isinstance(release, str) and release and manager in ("Helm", "Tiller"):
-        return release
-    return None
+    """The Helm release a live object names: Helm 3's release-name annotation when present, else
+    the chart's ``release`` label written by Helm or Tiller. Evidence of the owner; whether the
+    deploy may delete the object is the plan's decision."""
+    return ReleaseMarkers.of(manifest).release
 
 
 def owner_of(manifest: Mapping[str, Any]) -> str:
@@ -310,7 +264,7 @@ def owner_of(manifest: Mapping[str, Any]) -> str:
         return f"helm release {release}"
     metadata = manifest.get("metadata") or {}
     labels = metadata.get("labels") or {}
-    if "app.gitlab.com/proj" in labels:
+    if UI_PROJECT_LABEL in labels:
         return "GitLab policy editor"
     managers = [
         entry.get("manager") for entry in metadata.get("managedFields") or [] if isinstance(entry, dict)
@@ -335,98 +289,35 @@ def compare(
     desired_source: str = "",
     live_source: str = "",
     notes: Sequence[str] = (),
+    history: HistoryReader | None = None,
+    plan: DeployPlan | None = None,
 ) -> DriftReport:
     """Compare desired with live policies.
 
     ``namespace`` is given to desired objects that have none and, without
     ``all_namespaces``, is the only namespace looked at. ``releases`` are the Helm releases
     this deploy owns in ``namespace``; in every namespace the releases named by the desired
-    objects' own ``release`` labels count as well. A live policy owned by one of them and not
-    desired is ``unexpected`` (the deploy deletes it); any other live policy is context.
+    objects' own ``release`` labels count as well. What the deploy does to each live policy is
+    the plan's (:func:`.plan.plan_deploy`; pass ``plan`` when the run made it already, or
+    ``history`` to read Helm's release record): one it deletes is ``unexpected``; one it leaves
+    alone is context.
     """
-    desired_by_key: dict[tuple[str, str, str], NormalizedPolicy] = {}
-    owned: dict[str, set[str]] = defaultdict(set)
-    if namespace:
-        owned[namespace].update(releases)
-    report_notes = list(notes)
-    for manifest in desired:
-        if manifest.get("kind") not in POLICY_KINDS:
-            continue
-        policy = normalize_policy(manifest, namespace=namespace)
-        if policy.namespace is None:
-            raise InputError(
-                f"desired {policy.kind} {policy.name!r} has no namespace",
-                hint="pass --namespace (KUBE_NAMESPACE) for objects rendered without one",
-            )
-        if not all_namespaces and namespace and policy.namespace != namespace:
-            raise InputError(
-                f"desired {policy.kind} {policy.name!r} is in namespace {policy.namespace!r}, "
-                f"not in --namespace {namespace!r}",
-                hint="pass --all-namespaces to compare several namespaces",
-            )
-        if policy.key in desired_by_key:
-            raise InputError(
-                f"desired {policy.kind} {policy.namespace}/{policy.name} appears twice",
-                hint="Helm refuses to render two objects with one name; check the values or the stream",
-            )
-        desired_by_key[policy.key] = policy
-        label_release = policy.labels.get("release") or policy.labels.get("app.kubernetes.io/instance")
-        if isinstance(label_release, str) and label_release:
-            owned[policy.namespace or ""].add(label_release)
-
+    if plan is None:
+        plan = plan_deploy(
+            desired,
+            live,
+            namespace=namespace,
+            releases=releases,
+            all_namespaces=all_namespaces,
+            history=history,
+        )
     entries: list[DriftEntry] = []
     in_sync: list[InSync] = []
     context: list[ContextPolicy] = []
-    seen: set[tuple[str, str, str]] = set()
-    for manifest in live:
-        if manifest.get("kind") not in POLICY_KINDS:
-            continue
-        policy = normalize_policy(manifest, namespace=namespace)
-        if not all_namespaces and namespace and policy.namespace != namespace:
-            continue
-        if policy.key in seen:
-            report_notes.append(
-                f"live {policy.kind} {policy.namespace}/{policy.name} listed twice; first one used"
-            )
-            continue
-        seen.add(policy.key)
-        wanted = desired_by_key.get(policy.key)
-        if wanted is not None:
-            result = compare_policy(wanted, policy)
-            if isinstance(result, DriftEntry):
-                entries.append(replace(result, owner=owner_of(manifest)))
-            else:
-                in_sync.append(result)
-            continue
-        release = release_of(manifest)
-        if release is not None and release in owned.get(policy.namespace or "", ()):
-            entries.append(
-                DriftEntry(
-                    policy.kind,
-                    policy.namespace or "",
-                    policy.name,
-                    Change.UNEXPECTED,
-                    owner=owner_of(manifest),
-                    spec=policy.raw_spec,
-                )
-            )
-        else:
-            context.append(
-                ContextPolicy(policy.kind, policy.namespace or "", policy.name, owner_of(manifest))
-            )
-    for key, wanted in desired_by_key.items():
-        if key not in seen:
-            entries.append(
-                DriftEntry(
-                    wanted.kind, wanted.namespace or "", wanted.name, Change.MISSING, spec=wanted.raw_spec
-                )
-            )
-
-    entries.sort(key=lambda entry: (entry.namespace, entry.kind, entry.name))
+    for entry in plan.entries:
+        _read_entry(entry, entries, in_sync, context)
+    report_notes = [*notes, *plan.notes, *(note for each in plan.plans for note in each.notes)]
     kept, ignored = apply_ignore_rules(entries, ignore)
-    in_sync.sort(key=lambda item: (item.namespace, item.kind, item.name))
-    context.sort(key=lambda item: (item.namespace, item.kind, item.name))
-    all_releases = sorted({release for names in owned.values() for release in names})
     return DriftReport(
         drift=tuple(kept),
         in_sync=tuple(in_sync),
@@ -435,136 +326,36 @@ def compare(
         notes=tuple(report_notes),
         namespace=namespace,
         all_namespaces=all_namespaces,
-        releases=tuple(all_releases),
+        releases=plan.releases,
         desired_source=desired_source,
         live_source=live_source,
+        plan=plan,
     )
 
 
-def compare_policy(desired: NormalizedPolicy, live: NormalizedPolicy) -> DriftEntry | InSync:
-    """Compare one desired object with the live object of the same identity."""
-    changes: list[FieldChange] = []
-    if not _identical(desired.spec, live.spec) and canonical(desired.spec) != canonical(live.spec):
-        base: tuple[PathElement, ...] = () if desired.kind == CILIUM_NETWORK_POLICY else ("spec",)
-        _diff(live.spec, desired.spec, base, changes)
-    for section in ("labels", "annotations"):
-        live_map: dict[str, Any] = getattr(live, section)
-        desired_map: dict[str, Any] = getattr(desired, section)
-        for key in [*desired_map, *(k for k in live_map if k not in desired_map)]:
-            live_value = live_map.get(key, ABSENT)
-            desired_value = desired_map.get(key, ABSENT)
-            if live_value != desired_value or type(live_value) is not type(desired_value):
-                changes.append(
-                    FieldChange(format_path(("metadata", section, key)), live_value, desired_value)
-                )
-    cosmetic = _cosmetic(desired, live) if not changes else ()
-    if changes:
-        changes.sort(key=lambda change: change.scope != Scope.SPEC)
-        return DriftEntry(desired.kind, desired.namespace or "", desired.name, Change.CHANGED, tuple(changes))
-    return InSync(desired.kind, desired.namespace or "", desired.name, cosmetic)
-
-
-def _identical(a: Any, b: Any) -> bool:
-    """Equal as written, types included (``==`` alone takes ``1`` for ``true``); a fast path."""
-    if a != b:
-        return False
-    try:
-        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-    except (TypeError, ValueError):  # keys of mixed types, values JSON cannot hold
-        return False
-
-
-def _cosmetic(desired: NormalizedPolicy, live: NormalizedPolicy) -> tuple[str, ...]:
-    """Why two objects that compare equal are written differently (empty when they are not)."""
-    if desired.raw_spec == live.raw_spec and desired.raw_annotations == live.raw_annotations:
-        return ()
-    live_notes = set(live.normalizations)
-    desired_notes = set(desired.normalizations)
-    reasons = [f"desired {note}" for note in desired.normalizations if note not in live_notes]
-    reasons += [f"live {note}" for note in live.normalizations if note not in desired_notes]
-    if desired.raw_spec != live.raw_spec and not reasons:
-        reasons.append("the same rules, peers or ports, in another order or repeated")
-    if desired.raw_annotations != live.raw_annotations:
-        reasons.append("annotations differ only in tool bookkeeping (Helm release, kubectl last-applied)")
-    return tuple(reasons)
-
-
-def _diff(live: Any, desired: Any, path: tuple[PathElement, ...], out: list[FieldChange]) -> None:
-    if isinstance(live, dict) and isinstance(desired, dict):
-        for key in [*desired, *(k for k in live if k not in desired)]:
-            live_value = live.get(key, ABSENT)
-            desired_value = desired.get(key, ABSENT)
-            if live_value is ABSENT or desired_value is ABSENT:
-                out.append(FieldChange(format_path((*path, key)), live_value, desired_value))
-            elif canonical(live_value) != canonical(desired_value):
-                _diff(live_value, desired_value, (*path, key), out)
-        return
-    if isinstance(live, list) and isinstance(desired, list):
-        _diff_set(live, desired, path, out)
-        return
-    out.append(FieldChange(format_path(path), live, desired))
-
-
-def _diff_set(
-    live: list[Any], desired: list[Any], path: tuple[PathElement, ...], out: list[FieldChange]
+def _read_entry(
+    entry: PlanEntry, entries: list[DriftEntry], in_sync: list[InSync], context: list[ContextPolicy]
 ) -> None:
-    """Diff two lists with set semantics; pair up similar leftover mappings to show inner changes."""
-    live_keys = [canonical(item) for item in live]
-    desired_keys = [canonical(item) for item in desired]
-    live_set = set(live_keys)
-    desired_set = set(desired_keys)
-    only_desired = [
-        (i, item)
-        for i, (item, key) in enumerate(zip(desired, desired_keys, strict=True))
-        if key not in live_set
-    ]
-    only_live = [
-        (i, item) for i, (item, key) in enumerate(zip(live, live_keys, strict=True)) if key not in desired_set
-    ]
-    # Repeats are not drift: keep the first of each.
-    only_desired = _first_of_each(only_desired)
-    only_live = _first_of_each(only_live)
-    unpaired_live = list(only_live)
-    # One rule replaced by another: show the fields inside it even when none is shared.
-    lone_pair = len(only_desired) == 1 and len(only_live) == 1
-    for index, item in only_desired:
-        partner = _most_similar(item, unpaired_live)
-        if partner is None and lone_pair and isinstance(item, dict) and isinstance(only_live[0][1], dict):
-            partner = only_live[0]
-        if partner is None:
-            out.append(FieldChange(format_path((*path, index)), ABSENT, item))
-            continue
-        unpaired_live.remove(partner)
-        _diff(partner[1], item, (*path, index), out)
-    for index, item in unpaired_live:
-        out.append(FieldChange(format_path((*path, index)), item, ABSENT))
-
-
-def _first_of_each(items: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
-    seen: set[Any] = set()
-    result = []
-    for index, item in items:
-        key = canonical(item)
-        if key not in seen:
-            seen.add(key)
-            result.append((index, item))
-    return result
-
-
-def _most_similar(item: Any, candidates: list[tuple[int, Any]]) -> tuple[int, Any] | None:
-    """The candidate mapping sharing most fields with ``item``; None unless some field is shared."""
-    if not isinstance(item, dict):
-        return None
-    best: tuple[int, Any] | None = None
-    best_score = 0
-    fields = {(key, canonical(value)) for key, value in item.items()}
-    for candidate in candidates:
-        if not isinstance(candidate[1], dict):
-            continue
-        score = len(fields & {(key, canonical(value)) for key, value in candidate[1].items()})
-        if score > best_score:
-            best, best_score = candidate, score
-    return best
+    """One plan entry as drift: created → missing, changed → changed, deleted → unexpected."""
+    kind, namespace, name = entry.kind, entry.namespace, entry.name
+    manifest = entry.live
+    if entry.action is Action.CREATE:
+        assert entry.desired is not None
+        entries.append(DriftEntry(kind, namespace, name, Change.MISSING, spec=written_spec(entry.desired)))
+    elif entry.action is Action.CHANGE:
+        assert manifest is not None
+        entries.append(DriftEntry(kind, namespace, name, Change.CHANGED, entry.changes, owner_of(manifest)))
+    elif entry.action is Action.DELETE:
+        assert manifest is not None
+        spec = written_spec(manifest)
+        entries.append(
+            DriftEntry(kind, namespace, name, Change.UNEXPECTED, owner=owner_of(manifest), spec=spec)
+        )
+    elif entry.desired is not None:
+        in_sync.append(InSync(kind, namespace, name, entry.cosmetic))
+    else:
+        assert manifest is not None
+        context.append(ContextPolicy(kind, namespace, name, owner_of(manifest)))
 
 
 __all__ = [
@@ -581,7 +372,6 @@ __all__ = [
     "Scope",
     "apply_ignore_rules",
     "compare",
-    "compare_policy",
     "owner_of",
     "release_of",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_RESERVED_PREFIX
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
 from ..policy.intervals import format_ip_range
@@ -25,7 +26,7 @@ from ..policy.policies import (
     PortSpec,
     Rule,
 )
-from ..policy.selectors import CILIUM_NAMESPACE_KEY, EXISTS, IN, Requirement, Selector
+from ..policy.selectors import EXISTS, IN, Requirement, Selector
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _cilium_scope(selector: Selector, namespace: str) -> tuple[Selector, str]:
     scope = ""
     for requirement in selector.requirements:
         if (
-            requirement.key == CILIUM_NAMESPACE_KEY
+            requirement.key == CILIUM_NAMESPACE_LABEL
             and requirement.operator == IN
             and len(requirement.values) == 1
         ):
@@ -63,7 +64,7 @@ def _cilium_scope(selector: Selector, namespace: str) -> tuple[Selector, str]:
                 if requirement.values[0] == namespace
                 else f"namespace {requirement.values[0]}"
             )
-        elif requirement.key == CILIUM_NAMESPACE_KEY and requirement.operator == EXISTS:
+        elif requirement.key == CILIUM_NAMESPACE_LABEL and requirement.operator == EXISTS:
             scope = "any namespace"
         else:
             rest.append(requirement)
@@ -82,7 +83,9 @@ def describe_peer(peer: Peer, namespace: str) -> str:
     if isinstance(peer, CiliumEndpointPeer):
         selector, scope = _cilium_scope(peer.selector, namespace)
         reserved = [
-            r.key.removeprefix("reserved:") for r in selector.requirements if r.key.startswith("reserved:")
+            r.key.removeprefix(CILIUM_RESERVED_PREFIX)
+            for r in selector.requirements
+            if r.key.startswith(CILIUM_RESERVED_PREFIX)
         ]
         if reserved:
             return f"entity {', '.join(reserved)}"

@@ -22,26 +22,32 @@ Severities: ``error`` and ``warning`` fail ``lint`` (exit 1); ``info`` does not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
+from ..errors import Severity
+from ..kube.defaults import CILIUM_NAMESPACE_LABELS_PREFIX
+from ..kube.labels import (
+    GITLAB_APP_ANNOTATION,
+    GITLAB_ENV_ANNOTATION,
+    GITLAB_MANAGED_BY_LABEL,
+    TIER_LABEL,
+    WORKER_TIER,
+)
 from ..policy.analysis import ClassIndex, address_boundaries
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
 from ..policy.policies import EGRESS, INGRESS, AddressPeer, CiliumEndpointPeer, Path, PodPeer, Policy, Rule
-from ..policy.selectors import CILIUM_NAMESPACE_LABELS_PREFIX, Selector
-
-ERROR, WARNING, INFO = "error", "warning", "info"
-SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+from ..policy.selectors import Selector
 
 #: GitLab puts these on pods as annotations, and labels namespaces with them only sometimes.
-GITLAB_ANNOTATION_KEYS = ("app.gitlab.com/env", "app.gitlab.com/app")
-GITLAB_NAMESPACE_KEY = "app.gitlab.com/managed_by"
+GITLAB_ANNOTATION_KEYS = (GITLAB_ENV_ANNOTATION, GITLAB_APP_ANNOTATION)
 
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str
+    severity: Severity
     check: str
     policy: str
     message: str
@@ -52,7 +58,7 @@ class Finding:
 
     @property
     def fails(self) -> bool:
-        return self.severity in (ERROR, WARNING)
+        return self.severity in (Severity.ERROR, Severity.WARNING)
 
 
 def _gitlab_hint(selector: Selector) -> str:
@@ -67,12 +73,23 @@ def _gitlab_hint(selector: Selector) -> str:
 
 
 def _namespace_hint(selector: Selector) -> str:
-    if any(key.endswith(GITLAB_NAMESPACE_KEY) for key in selector.label_keys()):
+    if any(key.endswith(GITLAB_MANAGED_BY_LABEL) for key in selector.label_keys()):
         return (
             "GitLab labels a namespace app.gitlab.com/managed_by=gitlab only when GitLab itself created it; "
             "select the namespace by name: kubernetes.io/metadata.name: <namespace>"
         )
     return "every namespace carries kubernetes.io/metadata.name: <name>; select by that label to be sure"
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """Pods the monitoring stack scrapes: their namespace, labels (a subset of the pods') and port."""
+
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+    port: int
+    #: why we think they are scraped (``prometheus.io/port annotation``, ``values: prometheus.metrics``)
+    why: str
 
 
 class _Linter:
@@ -95,7 +112,7 @@ class _Linter:
         ]
 
     def add(
-        self, severity: str, check: str, policy_index: int, message: str, hint: str = "", path: Path = ()
+        self, severity: Severity, check: str, policy_index: int, message: str, hint: str = "", path: Path = ()
     ) -> None:
         policy = str(self.model.policies[policy_index].ref) if policy_index >= 0 else ""
         self.findings.append(Finding(severity, check, policy, message, hint, path, policy_index))
@@ -114,7 +131,7 @@ class _Linter:
             if self.has_workloads and not self.subject_bits[number]:
                 noun = "endpointSelector" if policy.cilium else "podSelector"
                 self.add(
-                    WARNING,
+                    Severity.WARNING,
                     "selector-matches-nothing",
                     number,
                     f"{noun} {policy.subject.describe()} selects no workload"
@@ -137,7 +154,7 @@ class _Linter:
                 ]
                 if not matching:
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "namespace-selector-matches-nothing",
                         number,
                         f"namespaceSelector {peer.namespace_selector.describe()} matches no namespace",
@@ -149,7 +166,7 @@ class _Linter:
             if self.has_workloads and not other_namespaces and not self.index.peer_bits(peer):
                 where = "the same namespace" if peer.namespace is not None else "the selected namespaces"
                 self.add(
-                    WARNING,
+                    Severity.WARNING,
                     "peer-matches-nothing",
                     number,
                     f"podSelector {peer.pod_selector.describe()} matches no workload in {where}",
@@ -175,7 +192,7 @@ class _Linter:
                 )
                 if not any(namespace_selector.matches(labels) for labels in self.model.namespaces.values()):
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "namespace-selector-matches-nothing",
                         number,
                         f"namespace labels {namespace_selector.describe()} match no namespace",
@@ -185,7 +202,7 @@ class _Linter:
                     return
             if self.has_workloads and not self.index.peer_bits(peer):
                 self.add(
-                    WARNING,
+                    Severity.WARNING,
                     "peer-matches-nothing",
                     number,
                     f"endpoint selector {peer.selector.describe()} matches no workload",
@@ -205,7 +222,7 @@ class _Linter:
             for number, policy in enumerate(self.model.policies):
                 if policy.isolates_egress and not any(self._allows_dns(rule) for rule in policy.rules):
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "egress-without-dns",
                         number,
                         "isolates egress without allowing DNS (UDP 53), unless another policy allows it",
@@ -224,7 +241,7 @@ class _Linter:
                 if p.isolates_egress and self.subject_bits[n] >> index & 1
             ]
             self.add(
-                WARNING,
+                Severity.WARNING,
                 "egress-without-dns",
                 isolating[0] if isolating else -1,
                 f"{', '.join(self.index.workload_names[index])}: egress is isolated by "
@@ -255,7 +272,7 @@ class _Linter:
             endpoint = self.index.endpoints[index]
             if (
                 endpoint.namespace in (self.ingress_namespace, "kube-system")
-                or endpoint.label_map.get("tier") == "worker"
+                or endpoint.label_map.get(TIER_LABEL) == WORKER_TIER
             ):
                 continue
             side = self.model.side(endpoint, INGRESS)
@@ -269,7 +286,7 @@ class _Linter:
                 if p.isolates_ingress and self.subject_bits[n] >> index & 1
             ]
             self.add(
-                ERROR,
+                Severity.ERROR,
                 "ingress-namespace-cannot-reach",
                 isolating[0] if isolating else -1,
                 f"{', '.join(self.index.workload_names[index])}: no pod in the ingress controller's "
@@ -279,6 +296,72 @@ class _Linter:
                 "(or set --ingress-namespace / NETPOL_INGRESS_NAMESPACE to where the controller runs)",
                 (*self.model.policies[isolating[0]].path, "ingress") if isolating else (),
             )
+
+    def ingress_namespace_exists(self) -> None:
+        """The ingress controller's namespace missing from an input that lists namespaces: every
+        policy that admits it admits nothing, and the reachability check has no pod to go by."""
+        if not self.namespaces_known or self.ingress_namespace in self.model.namespaces:
+            return
+        isolated = [
+            index
+            for index in range(self.index.pod_count)
+            if self.model.side(self.index.endpoints[index], INGRESS).isolated
+        ]
+        self.add(
+            Severity.WARNING if isolated else Severity.INFO,
+            "ingress-namespace-missing",
+            -1,
+            f"the ingress controller's namespace {self.ingress_namespace} does not exist"
+            + (
+                ": a policy that admits it lets no ingress traffic in"
+                if isolated
+                else " (no pod is isolated for ingress yet)"
+            ),
+            "set --ingress-namespace / NETPOL_INGRESS_NAMESPACE to the namespace your ingress controller "
+            "runs in (kubectl get ingressclass,pods -A -l app.kubernetes.io/component=controller)",
+        )
+
+    # ------------------------------------------------------------------------- monitoring
+
+    def scrapers(self, monitoring_namespace: str, targets: Sequence[ScrapeTarget]) -> None:
+        """Scraped pods that the monitoring stack's namespace cannot reach on their metrics port."""
+        sources = [
+            Endpoint.pod(w.namespace, w.label_map, w.named_ports)
+            for w in self.model.workloads
+            if w.namespace == monitoring_namespace
+        ] or [Endpoint.pod(monitoring_namespace, {})]
+        for index in range(self.index.pod_count):
+            endpoint = self.index.endpoints[index]
+            for target in targets:
+                if endpoint.namespace != target.namespace or any(
+                    endpoint.label_map.get(key) != value for key, value in target.labels
+                ):
+                    continue
+                side = self.model.side(endpoint, INGRESS)
+                if not side.isolated:
+                    continue
+                if any(
+                    self.model.connectivity(source, endpoint).allowed.allows("TCP", target.port)
+                    for source in sources
+                ):
+                    continue
+                isolating = [
+                    n
+                    for n, p in enumerate(self.model.policies)
+                    if p.isolates_ingress and self.subject_bits[n] >> index & 1
+                ]
+                self.add(
+                    Severity.WARNING,
+                    "monitoring-cannot-scrape",
+                    isolating[0] if isolating else -1,
+                    f"{', '.join(self.index.workload_names[index])}: the monitoring stack in namespace "
+                    f"{monitoring_namespace} cannot scrape TCP {target.port} ({target.why}; ingress isolated "
+                    f"by {', '.join(side.policies)})",
+                    f"allow from namespaceSelector kubernetes.io/metadata.name: {monitoring_namespace} on port "
+                    f"{target.port} (the suggested policy does when NETPOL_MONITORING_NAMESPACE is set or detected)",
+                    (*self.model.policies[isolating[0]].path, "ingress") if isolating else (),
+                )
+                break
 
     # ---------------------------------------------------------------------- allows nothing
 
@@ -294,7 +377,7 @@ class _Linter:
                 if not self.has_workloads:
                     if not own:
                         self.add(
-                            INFO,
+                            Severity.INFO,
                             "isolates-and-allows-nothing",
                             number,
                             f"default-deny for {word} traffic: this policy allows none itself",
@@ -317,7 +400,7 @@ class _Linter:
                 if starved:
                     names = [name for index in starved for name in self.index.workload_names[index]]
                     self.add(
-                        WARNING,
+                        Severity.WARNING,
                         "isolates-and-allows-nothing",
                         number,
                         f"isolates {', '.join(sorted(set(names)))} for {word} traffic "
@@ -365,7 +448,7 @@ class _Linter:
                     if mutual and other_position > position:
                         continue  # equal rules: report the later one only
                     self.add(
-                        INFO,
+                        Severity.INFO,
                         "shadowed-rule",
                         number,
                         f"{'.'.join(map(str, rule.path))} is fully covered by {other.policy} "
@@ -379,7 +462,7 @@ class _Linter:
         for number, policy in enumerate(self.model.policies):
             for note in policy.notes:
                 self.add(
-                    INFO,
+                    Severity.INFO,
                     "not-modelled",
                     number,
                     note,
@@ -403,22 +486,32 @@ def _ports_covered(rule: Rule, other: Rule) -> bool:
 
 
 def lint_model(
-    model: Model, *, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, namespaces_known: bool = True
+    model: Model,
+    *,
+    ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE,
+    namespaces_known: bool = True,
+    monitoring_namespace: str | None = None,
+    scrape_targets: Sequence[ScrapeTarget] = (),
 ) -> list[Finding]:
-    """Every finding for the model, most severe first."""
+    """Every finding for the model, most severe first. ``monitoring_namespace`` and
+    ``scrape_targets``: where the scrapers run and which pods they scrape (checked when both are
+    given)."""
     linter = _Linter(model, ingress_namespace, namespaces_known)
     linter.selectors()
     linter.dns()
+    linter.ingress_namespace_exists()
     linter.ingress_reachability()
+    if monitoring_namespace is not None and scrape_targets:
+        linter.scrapers(monitoring_namespace, scrape_targets)
     linter.allows_nothing()
     linter.shadowed()
     linter.notes()
     if not model.workloads:
         linter.add(
-            INFO,
+            Severity.INFO,
             "no-workloads",
             -1,
             "no Pod or workload in the input: checks that need pods were skipped",
             "pass the pods too, e.g. kubectl get ns,pods,deploy,sts,ds,netpol -A -o yaml",
         )
-    return sorted(linter.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.policy, f.check, f.message))
+    return sorted(linter.findings, key=lambda f: (f.severity.rank, f.policy, f.check, f.message))

@@ -11,6 +11,7 @@ import click
 
 from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule
 from ..errors import ExitCode, InputError, Location
+from ..kube.releases import STABLE
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
 from ..runs.inputs import LiveInput
@@ -344,7 +345,7 @@ def _request(
             desired_path,
             release=options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG"),
             namespace=namespace,
-            track=str(options.get("track") or "stable"),
+            track=str(options.get("track") or STABLE),
         )
     else:
         desired = DesiredFromValues(

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..report.explain import explain_json, explain_markdown, explain_text
 from ..runs.connectivity import run_explain
 from .cluster_options import cluster_source_options, object_source_from_options
 from .common import handle_errors
@@ -51,28 +52,9 @@ def command(
         click.echo(f"note: {note}", err=True)
     explanations = run.explanations
     if output_format == "json":
-        payload = {
-            "policies": [
-                {
-                    "policy": e.policy,
-                    "kind": e.kind,
-                    "applies_to": list(e.selects),
-                    "explanation": list(e.sentences),
-                }
-                for e in explanations
-            ]
-        }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(explain_json(explanations), indent=2))
     elif output_format == "markdown":
-        lines = ["### Network policies in plain words", ""]
-        for e in explanations:
-            lines += [f"**{e.policy}** ({e.kind})", "", *(f"- {sentence}" for sentence in e.sentences), ""]
-        click.echo("\n".join(lines).rstrip())
+        click.echo(explain_markdown(explanations), nl=False)
     else:
-        if not explanations:
-            click.echo("no network policy in the input: every pod accepts and sends all traffic")
-        for e in explanations:
-            click.echo(f"{e.policy} ({e.kind})")
-            for sentence in e.sentences:
-                click.echo(f"  {sentence}")
+        click.echo(explain_text(explanations), nl=False)
     return run.exit_code

@@ -7,17 +7,18 @@ from typing import Any
 
 import click
 
-from ..checks.lint import ERROR, INFO, WARNING
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..errors import InputError
+from ..kube.releases import STABLE, TRACKS
+from ..report.lint import lint_json, lint_markdown, lint_text
 from ..runs.connectivity import LintDesired, LintRun, run_lint
 from .cluster_options import cluster_source_options, object_source_from_options
 from .common import env_default, handle_errors, output_target, write_output
 from .options import context_from_options, values_path
 
 #: ``--output`` formats of lint, and the file endings that name them.
-OUTPUT_FORMATS = ("json", "text", "codequality")
-OUTPUT_SUFFIXES = {".json": "json", ".txt": "text"}
+OUTPUT_FORMATS = ("json", "text", "markdown", "codequality")
+OUTPUT_SUFFIXES = {".json": "json", ".txt": "text", ".md": "markdown"}
 
 EPILOG = """
 \b
@@ -25,6 +26,7 @@ Examples:
   autodeploy-netpol lint snapshot/
   kubectl get ns,pods,deploy,sts,ds,netpol,cnp -A -o yaml | autodeploy-netpol lint -
   autodeploy-netpol lint snapshot/ --ingress-namespace ingress-nginx --format json
+  autodeploy-netpol lint snapshot/ --format markdown > lint.md   # then: comment --section lint.md
   # the policies the deploy will create, after the deploy, located at the values file's lines:
   autodeploy-netpol lint --values .gitlab/auto-deploy-values.yaml -r production --live snapshot/
   autodeploy-netpol lint --values .gitlab/auto-deploy-values.yaml -r production --no-live \\
@@ -41,9 +43,17 @@ errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
 @click.argument("paths", nargs=-1, required=False, metavar="[PATH]...")
 @click.option(
     "--ingress-namespace",
-    default=lambda: env_default("NETPOL_INGRESS_NAMESPACE") or DEFAULT_INGRESS_NAMESPACE,
-    show_default=f"$NETPOL_INGRESS_NAMESPACE or {DEFAULT_INGRESS_NAMESPACE}",
-    help="Namespace of the ingress controller that must reach the apps.",
+    metavar="NS",
+    help="Namespace of the ingress controller that must reach the apps. Default: $NETPOL_INGRESS_NAMESPACE, "
+    f"then the one detected in the input (IngressClasses, Gateway API classes, controller pods), then "
+    f"{DEFAULT_INGRESS_NAMESPACE}. A namespace missing from an input that lists namespaces is a finding.",
+)
+@click.option(
+    "--monitoring-namespace",
+    metavar="NS",
+    help="Namespace of the monitoring stack that must scrape the apps (pods annotated prometheus.io/scrape, "
+    "and with --values the app's metrics port). Default: $NETPOL_MONITORING_NAMESPACE, then the one "
+    "detected in the input (Prometheus, OpenTelemetry Collector, Grafana Alloy/Agent, vmagent pods).",
 )
 @click.option(
     "--values",
@@ -61,8 +71,8 @@ errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
 )
 @click.option(
     "--track",
-    type=click.Choice(("stable", "canary", "rollout")),
-    default="stable",
+    type=click.Choice(TRACKS),
+    default=STABLE,
     show_default=True,
     help="With --values: the deploy track.",
 )
@@ -77,7 +87,12 @@ errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
     help="The live state as snapshot PATHs (the same as giving PATHs).",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Report format; markdown is a section for the merge-request comment (comment --section).",
 )
 @click.option(
     "--output",
@@ -85,7 +100,7 @@ errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
     "outputs",
     multiple=True,
     metavar="[FORMAT:]FILE",
-    help="Also write the findings to FILE: json (.json), text (.txt), or codequality:FILE, GitLab's Code "
+    help="Also write the findings to FILE: json (.json), text (.txt), markdown (.md), or codequality:FILE, GitLab's Code "
     "Quality report (artifacts:reports:codequality; paths relative to $CI_PROJECT_DIR). Repeatable.",
 )
 @cluster_source_options
@@ -94,7 +109,8 @@ def command(
     paths: tuple[str, ...],
     namespace: str | None,
     all_namespaces: bool,
-    ingress_namespace: str,
+    ingress_namespace: str | None,
+    monitoring_namespace: str | None,
     values: str | None,
     release: str | None,
     track: str,
@@ -107,7 +123,7 @@ def command(
     """Find policy mistakes: selectors that match nothing, missing DNS, an unreachable app, dead rules."""
     targets = [output_target(text, OUTPUT_FORMATS, OUTPUT_SUFFIXES) for text in outputs]
     paths = (*paths, *live_paths)
-    if (release or track != "stable" or no_live) and values is None:
+    if (release or track != STABLE or no_live) and values is None:
         raise InputError(
             "--release, --track and --no-live go with --values", hint="lint --values FILE -r RELEASE ..."
         )
@@ -117,15 +133,21 @@ def command(
     if values is not None:
         source = None if no_live else object_source_from_options(paths, namespace, all_namespaces, cluster)
         where = source.namespace if source is not None and not paths else None
+        # the context takes the namespaces from the options, else the variables, else detection
         context = context_from_options(
-            release=release, namespace=where or namespace, track=track, ingress_namespace=ingress_namespace
+            release=release,
+            namespace=where or namespace,
+            track=track,
+            ingress_namespace=ingress_namespace,
+            monitoring_namespace=monitoring_namespace,
         )
         desired = LintDesired(values_path(values), context)
-        run = run_lint(source, ingress_namespace=ingress_namespace, desired=desired)
+        run = run_lint(source, ingress_namespace=None, desired=desired)
     else:
         run = run_lint(
             object_source_from_options(paths, namespace, all_namespaces, cluster),
-            ingress_namespace=ingress_namespace,
+            ingress_namespace=ingress_namespace or env_default("NETPOL_INGRESS_NAMESPACE"),
+            monitoring_namespace=monitoring_namespace or env_default("NETPOL_MONITORING_NAMESPACE"),
         )
     for note in run.notes:
         click.echo(f"note: {note}", err=True)
@@ -137,21 +159,11 @@ def command(
 
 def _render(run: LintRun, output_format: str) -> str:
     findings = [located.finding for located in run.findings]
+    locations = [str(located.location) if located.location is not None else "" for located in run.findings]
     if output_format == "json":
-        payload = {
-            "findings": [
-                {
-                    "severity": f.severity,
-                    "check": f.check,
-                    "policy": f.policy,
-                    "message": f.message,
-                    "hint": f.hint,
-                    "location": str(location) if location is not None else None,
-                }
-                for f, location in ((located.finding, located.location) for located in run.findings)
-            ]
-        }
-        return json.dumps(payload, indent=2) + "\n"
+        return json.dumps(lint_json(findings, locations), indent=2) + "\n"
+    if output_format == "markdown":
+        return lint_markdown(findings, locations)
     if output_format == "codequality":
         from ..report.codequality import SEVERITY_OF, Issue, render_codequality
 
@@ -170,14 +182,4 @@ def _render(run: LintRun, output_format: str) -> str:
             # a finding outside any file (a cluster object) has no line to show in the merge request
             if located.location is not None and located.location.line
         )
-    lines = []
-    for located in run.findings:
-        f = located.finding
-        where = f"{located.location}: " if located.location is not None else ""
-        policy = f"{f.policy}: " if f.policy else ""
-        lines.append(f"{where}{f.severity}[{f.check}] {policy}{f.message}")
-        if f.hint:
-            lines.append(f"  hint: {f.hint}")
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-    lines.append(f"{counts[ERROR]} errors, {counts[WARNING]} warnings, {counts[INFO]} notes")
-    return "\n".join(lines) + "\n"
+    return lint_text(findings, locations)

@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from ..desired.chart import DEFAULT_CHART_VERSION
-from ..desired.compute import DEFAULT_SOURCE, TRACKS, DeployContext
+from ..desired.compute import DEFAULT_SOURCE, DeployContext
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
+from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -45,7 +46,7 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--track",
             type=click.Choice(TRACKS),
-            default="stable",
+            default=STABLE,
             show_default=True,
             help="Deploy track; canary and rollout deploy the release <release>-<track>.",
         ),
@@ -89,7 +90,7 @@ def context_from_options(
     *,
     release: str | None,
     namespace: str | None,
-    track: str = "stable",
+    track: str = STABLE,
     ingress_namespace: str | None = None,
     monitoring_namespace: str | None = None,
     project_id: str | None = None,

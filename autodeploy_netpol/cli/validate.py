@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import ExitCode, InputError, Location
+from ..errors import ExitCode, InputError, Location, Severity
 from ..runs.validate import run_validate
 from .common import format_option, handle_errors, output_target, write_output
 from .options import values_argument, values_path
@@ -123,7 +123,7 @@ def _unreadable(error: InputError, values: str) -> dict[str, Any]:
                 "line": location.line,
                 "column": location.column,
                 "path": None,
-                "severity": "error",
+                "severity": Severity.ERROR,
                 "message": error.message,
                 "hint": error.hint,
             }

@@ -20,14 +20,36 @@ CiliumNetworkPolicy back on charts from 2.40.0 on, which dropped it.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InputError
+from ..kube.defaults import NAMESPACE_NAME_LABEL
+from ..kube.labels import (
+    APP_LABEL,
+    CHART_LABEL,
+    GITLAB_ALERT_ANNOTATION,
+    GITLAB_MANAGED_BY_LABEL,
+    GITLAB_MANAGED_BY_VALUE,
+    HELM,
+    HELM_CHART_LABEL,
+    HERITAGE_LABEL,
+    INSTANCE_LABEL,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    RELEASE_LABEL,
+    TIER_LABEL,
+    TRACK_LABEL,
+    UI_PROJECT_LABEL,
+    WEB_TIER,
+)
+from ..kube.names import CILIUM_NETWORK_POLICY, DEPLOYMENT, NETWORK_POLICY
+from ..kube.releases import CHART_NAME, MAX_NAME, fullname, object_name
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 
-CHART_NAME = "auto-deploy-app"
 #: Chart version used for the ``chart`` / ``helm.sh/chart`` labels when no chart is given.
 DEFAULT_CHART_VERSION = "2.100.0"
 NETWORK_POLICY_API = "networking.k8s.io/v1"
@@ -49,7 +71,11 @@ CHART_DEFAULTS: dict[str, Any] = {
                 {
                     "from": [
                         {"podSelector": {"matchLabels": {}}},
-                        {"namespaceSelector": {"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}},
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {GITLAB_MANAGED_BY_LABEL: GITLAB_MANAGED_BY_VALUE}
+                            }
+                        },
                     ]
                 }
             ],
@@ -60,7 +86,9 @@ CHART_DEFAULTS: dict[str, Any] = {
         "alerts": {"enabled": False},
         "spec": {
             "endpointSelector": {},
-            "ingress": [{"fromEndpoints": [{"matchLabels": {"app.gitlab.com/managed_by": "gitlab"}}]}],
+            "ingress": [
+                {"fromEndpoints": [{"matchLabels": {GITLAB_MANAGED_BY_LABEL: GITLAB_MANAGED_BY_VALUE}}]}
+            ],
         },
     },
 }
@@ -73,7 +101,7 @@ DEFAULT_DENY_SPEC: dict[str, Any] = {
         {
             "to": [
                 {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: "kube-system"}},
                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
                 }
             ],
@@ -83,22 +111,9 @@ DEFAULT_DENY_SPEC: dict[str, Any] = {
 }
 
 
-def _trunc63(name: str) -> str:
-    name = name[:63]
-    return name[:-1] if name.endswith("-") else name
-
-
-def fullname(release: str, name_override: str | None = None) -> str:
-    """The chart's ``fullname`` template: ``<release>-auto-deploy`` for the default chart name."""
-    name = f"{release}-{name_override or CHART_NAME}"
-    if name.endswith("-app"):
-        name = name[: -len("-app")]
-    return _trunc63(name)
-
-
 def appname(release: str, release_override: str | None = None) -> str:
     """The chart's ``appname``: ``releaseOverride`` (Auto Deploy sets it) or the release, cut to 63."""
-    return (release_override or release)[:63]
+    return (release_override or release)[:MAX_NAME]
 
 
 def chart_label(chart_version: str) -> str:
@@ -117,17 +132,19 @@ def shared_labels(
     app = appname(release, release_override)
     chart = chart_label(chart_version)
     labels: dict[str, str] = {
-        "app": app,
-        "chart": chart,
-        "release": release,
-        "heritage": "Helm",
-        "app.kubernetes.io/name": app,
-        "helm.sh/chart": chart,
-        "app.kubernetes.io/managed-by": "Helm",
-        "app.kubernetes.io/instance": release,
+        APP_LABEL: app,
+        CHART_LABEL: chart,
+        RELEASE_LABEL: release,
+        HERITAGE_LABEL: HELM,
+        NAME_LABEL: app,
+        HELM_CHART_LABEL: chart,
+        MANAGED_BY_LABEL: HELM,
+        INSTANCE_LABEL: release,
     }
-    for key, value in sorted((extra_labels or {}).items(), key=lambda item: str(item[0])):
-        labels[str(key)] = "" if value is None else _label_text(value)
+    extra = {str(key): value for key, value in (extra_labels or {}).items()}
+    for key in _yaml_sorted(extra):
+        value = extra[key]
+        labels[key] = "" if value is None else _label_text(value)
     return labels
 
 
@@ -138,10 +155,15 @@ def web_workload(*, release: str, helm_release: str, namespace: str, track: str)
     Stands in for the app's pods where the live state lists no workload (a snapshot of policies
     only), so the connectivity section still sees whom the policies select.
     """
-    labels = {"app": appname(release), "release": helm_release, "tier": "web", "track": track}
+    labels = {
+        APP_LABEL: appname(release),
+        RELEASE_LABEL: helm_release,
+        TIER_LABEL: WEB_TIER,
+        TRACK_LABEL: track,
+    }
     return {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": DEPLOYMENT,
         "metadata": {"name": helm_release, "namespace": namespace},
         "spec": {"template": {"metadata": {"labels": labels}}},
     }
@@ -151,11 +173,6 @@ def _label_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def named_policy_name(base: str, key: str) -> str:
-    """Object name of a named policy: ``<fullname>-<key>``, cut like ``fullname``."""
-    return _trunc63(f"{base}-{key}")
 
 
 def version_numbers(chart_version: str) -> tuple[int, int, int]:
@@ -220,20 +237,18 @@ def render_objects(
         if isinstance(suggested, dict) and _enabled(suggested):
             app = appname(release, values.get("releaseOverride"))
             namespace = suggested.get("ingressNamespace") or DEFAULT_INGRESS_NAMESPACE
-            name = named_policy_name(base_name, SUGGESTED_SUFFIX)
+            name = object_name(base_name, SUGGESTED_SUFFIX)
             objects.append(_network_policy(name, labels, suggested_spec(app, namespace)))
         for key, policy in _entries_on(network):
-            objects.append(
-                _network_policy(named_policy_name(base_name, key), labels, policy.get("spec") or {})
-            )
+            objects.append(_network_policy(object_name(base_name, key), labels, policy.get("spec") or {}))
         if _enabled(network.get("defaultDeny")):
-            name = named_policy_name(base_name, DEFAULT_DENY_SUFFIX)
+            name = object_name(base_name, DEFAULT_DENY_SUFFIX)
             objects.append(_network_policy(name, labels, DEFAULT_DENY_SPEC))
 
     cilium = values.get("ciliumNetworkPolicy") or {}
     if _enabled(cilium):
         project = (values.get("gitlab") or {}).get("projectID")
-        cilium_labels = {**labels, "app.gitlab.com/proj": "" if project is None else _label_text(project)}
+        cilium_labels = {**labels, UI_PROJECT_LABEL: "" if project is None else _label_text(project)}
         spec = cilium.get("spec")
         if ships_cilium_template(chart_version) and not isinstance(cilium.get("alerts"), dict):
             raise InputError(
@@ -247,7 +262,7 @@ def render_objects(
             spec = spec or CHART_DEFAULTS["ciliumNetworkPolicy"]["spec"]
         objects.append(_cilium_policy(base_name, cilium_labels, _alerts(cilium), spec))
         for key, policy in _entries_on(cilium):
-            name = named_policy_name(base_name, key)
+            name = object_name(base_name, key)
             objects.append(_cilium_policy(name, cilium_labels, _alerts(policy), policy.get("spec") or {}))
     return [_as_helm_prints(obj) for obj in objects]
 
@@ -276,17 +291,17 @@ def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, Any]:
-    return _object("NetworkPolicy", NETWORK_POLICY_API, name, labels, None, spec)
+    return _object(NETWORK_POLICY, NETWORK_POLICY_API, name, labels, None, spec)
 
 
 def _cilium_policy(
     name: str, labels: dict[str, str], annotations: dict[str, str] | None, spec: Any
 ) -> dict[str, Any]:
-    return _object("CiliumNetworkPolicy", CILIUM_API, name, labels, annotations, spec)
+    return _object(CILIUM_NETWORK_POLICY, CILIUM_API, name, labels, annotations, spec)
 
 
 def _alerts(block: dict[str, Any]) -> dict[str, str] | None:
-    return {"app.gitlab.com/alert": "true"} if _enabled(block.get("alerts")) else None
+    return {GITLAB_ALERT_ANNOTATION: "true"} if _enabled(block.get("alerts")) else None
 
 
 def _object(
@@ -306,7 +321,67 @@ def _object(
 def _sorted_keys(value: Any) -> Any:
     """A deep copy with mapping keys sorted, as Helm's ``toYaml`` writes them."""
     if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value, key=str)}
+        return {key: _sorted_keys(value[key]) for key in _yaml_sorted(value)}
     if isinstance(value, list):
         return [_sorted_keys(item) for item in value]
     return value
+
+
+def _yaml_less(a: str, b: str) -> bool:
+    """Whether ``toYaml`` (Go's yaml package) writes key ``a`` before ``b``.
+
+    Not byte order: runs of digits compare as numbers (``k8s-app`` before ``k10``), letters
+    compare as characters, and where a letter meets a non-letter the non-letter comes first,
+    unless the two keys were in a run of digits up to there (then the shorter number, the one
+    that continues with a letter, comes first).
+    """
+    digits = False
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x == y:
+            digits = x.isdecimal()
+            continue
+        x_letter, y_letter = x.isalpha(), y.isalpha()
+        if x_letter and y_letter:
+            return x < y
+        if x_letter or y_letter:
+            return x_letter if digits else y_letter
+        x_number = y_number = 0
+        if x == "0" or y == "0":
+            # Leading zeros only count as a number's start when no other digit came before.
+            j = i - 1
+            while j >= 0 and a[j].isdecimal():
+                if a[j] != "0":
+                    x_number = y_number = 1
+                    break
+                j -= 1
+        x_end = i
+        while x_end < len(a) and a[x_end].isdecimal():
+            x_number = x_number * 10 + int(a[x_end])
+            x_end += 1
+        y_end = i
+        while y_end < len(b) and b[y_end].isdecimal():
+            y_number = y_number * 10 + int(b[y_end])
+            y_end += 1
+        if x_number != y_number:
+            return x_number < y_number
+        if x_end != y_end:
+            return x_end < y_end
+        return x < y
+    return len(a) < len(b)
+
+
+def _yaml_compare(a: str, b: str) -> int:
+    return -1 if _yaml_less(a, b) else (1 if _yaml_less(b, a) else 0)
+
+
+_yaml_key = functools.cmp_to_key(_yaml_compare)
+#: Keys of letters and of punctuation below "A", without digits: byte order is Go's order for them.
+_BYTE_ORDERED = re.compile(r"[A-Za-z\x20-\x2f\x3a-\x40]*\Z")
+
+
+def _yaml_sorted(keys: Iterable[Any]) -> list[Any]:
+    """``keys`` in the order ``toYaml`` writes them (byte order where that is the same, the common case)."""
+    keys = list(keys)
+    if all(_BYTE_ORDERED.match(str(key)) for key in keys):
+        return sorted(keys, key=str)
+    return sorted(keys, key=lambda key: _yaml_key(str(key)))

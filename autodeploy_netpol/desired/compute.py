@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError, ValidationFailed
-from .chart import CHART_DEFAULTS, DEFAULT_CHART_VERSION, appname, chart_defaults, render_objects
-from .merge import helm_merge, helm_merge_all, layer_values
+from ..errors import InputError, Severity, ValidationFailed
+from ..kube.releases import STABLE, helm_release
+from .chart import DEFAULT_CHART_VERSION, appname, chart_defaults, render_objects
+from .merge import helm_merge_all, layer_values
 from .suggest import DEFAULT_INGRESS_NAMESPACE, metrics_port, suggested_spec
-from .validate import WARNING, Problem, errors_only, validate_values
+from .validate import Problem, errors_only, validate_values
 from .values import BLOCKS, ValuesFile
 
-TRACKS = ("stable", "canary", "rollout")
 #: ``DeployContext.ingress_source`` when nothing chose the ingress namespace.
 DEFAULT_SOURCE = "default"
 
@@ -23,7 +23,7 @@ class DeployContext:
 
     release: str
     namespace: str | None = None
-    track: str = "stable"
+    track: str = STABLE
     project_id: str | None = None
     ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE
     chart_version: str = DEFAULT_CHART_VERSION
@@ -43,7 +43,7 @@ class DeployContext:
     @property
     def helm_release(self) -> str:
         """The Helm release name: ``<release>`` for stable, ``<release>-<track>`` otherwise."""
-        return self.release if self.track == "stable" else f"{self.release}-{self.track}"
+        return helm_release(self.release, self.track)
 
     @property
     def app(self) -> str:
@@ -118,7 +118,7 @@ def suggestion_admits(
                 "must exist and run your ingress controller, or nothing reaches the app once the policy is enabled",
                 hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or give the "
                 "tool cluster access or a snapshot to detect it (autodeploy-netpol detect)",
-                severity=WARNING,
+                severity=Severity.WARNING,
             )
         )
     elif context.ingress_source != DEFAULT_SOURCE:
@@ -146,11 +146,6 @@ def suggestion_admits(
             "detected: the suggested policy does not admit a scraper (set NETPOL_MONITORING_NAMESPACE)"
         )
     return monitoring, warnings, notes
-
-
-def effective_block(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
-    """Chart defaults, then the suggestion (only where the user gives no spec), then the user's block."""
-    return helm_merge(CHART_DEFAULTS[name], values_layer(name, user_block, context))
 
 
 def compute_desired(values: ValuesFile, context: DeployContext) -> Desired:

@@ -31,13 +31,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import yaml
 
 from ..errors import InputError, Location
+from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY, POLICY_KINDS
 from ..sources.yamlio import iter_documents, load_mapping
 
 if TYPE_CHECKING:
     from .compute import DeployContext
 
-#: The kinds this tool cares about; everything else the chart renders is dropped.
-POLICY_KINDS = ("NetworkPolicy", "CiliumNetworkPolicy")
 #: API versions offered to ``.Capabilities.APIVersions`` so templates gated on Cilium render.
 DEFAULT_API_VERSIONS = ("cilium.io/v2",)
 
@@ -48,7 +47,7 @@ ENGINES = (ENGINE_CLI, ENGINE_SDK)
 # Helm sorts what it renders by kind (releaseutil.InstallOrder). NetworkPolicy is a known kind near
 # the front; CiliumNetworkPolicy is unknown to Helm and goes after every known kind. Among the two
 # kinds kept here that is simply "NetworkPolicy first".
-_KIND_RANK = {"NetworkPolicy": 0, "CiliumNetworkPolicy": 1}
+_KIND_RANK = {NETWORK_POLICY: 0, CILIUM_NETWORK_POLICY: 1}
 
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _POLICY_KIND = re.compile(r"^kind:\s*[\"']?(?:Cilium)?NetworkPolicy[\"']?\s*$", re.MULTILINE)

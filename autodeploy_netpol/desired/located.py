@@ -18,7 +18,8 @@ from typing import Any
 
 from ..errors import Location
 from ..kube.manifests import Manifest, PathElement
-from .chart import DEFAULT_DENY_SUFFIX, SUGGESTED_SUFFIX, fullname, named_policy_name
+from ..kube.releases import fullname, object_name
+from .chart import DEFAULT_DENY_SUFFIX, SUGGESTED_SUFFIX
 from .values import ValuesFile
 
 
@@ -49,12 +50,12 @@ def source_block(
         return (block_name,)
     if block_name == "networkPolicy":
         for suffix in (SUGGESTED_SUFFIX, DEFAULT_DENY_SUFFIX):
-            if name == named_policy_name(base, suffix) and isinstance(
+            if name == object_name(base, suffix) and isinstance(
                 block.get(_suffix_key(suffix)), Mapping
             ):
                 return (block_name, _suffix_key(suffix))
     for key in block.get("policies") or {}:
-        if name == named_policy_name(base, str(key)):
+        if name == object_name(base, str(key)):
             return (block_name, "policies", str(key))
     return (block_name,)
 

@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..kube.defaults import NAMESPACE_NAME_LABEL
+from ..kube.labels import APP_LABEL
+
 #: The namespace admitted when none is set or detected: ingress-nginx's default install namespace.
 DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
 #: The port Auto Deploy's chart serves on (``service.internalPort``) unless the values change it.
@@ -68,8 +71,6 @@ def monitoring_rule(namespace: str, port: int) -> dict[str, Any]:
     }
 
 
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-
 
 def suggested_spec(
     app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
@@ -84,12 +85,12 @@ def suggested_spec(
 
 def _spec(app: str, ingress_namespace: str) -> dict[str, Any]:
     return {
-        "podSelector": {"matchLabels": {"app": app}},
+        "podSelector": {"matchLabels": {APP_LABEL: app}},
         "policyTypes": ["Ingress"],
         "ingress": [
             {
                 "from": [
-                    {"podSelector": {"matchLabels": {"app": app}}},
+                    {"podSelector": {"matchLabels": {APP_LABEL: app}}},
                     {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ingress_namespace}}},
                 ]
             }

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..errors import Location
+from ..errors import Location, Severity
 from ..sources.yamlio import Path, format_path
 from .merge import drop_nulls
 from .values import ValuesFile
@@ -26,9 +26,6 @@ from .values import ValuesFile
 _SCHEMA_FILE = os.path.join(
     os.path.dirname(os.path.dirname(__file__)), "schemas", "netpol-values.schema.json"
 )
-
-ERROR = "error"
-WARNING = "warning"
 
 #: Top-level keys of the values file that this tool checks (the rest belongs to the chart).
 CHECKED_KEYS = ("networkPolicy", "ciliumNetworkPolicy", "extraLabels", "releaseOverride", "nameOverride")
@@ -49,10 +46,10 @@ class Problem:
     path: Path
     message: str
     hint: str | None = None
-    severity: str = ERROR
+    severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
-        prefix = "" if self.severity == ERROR else f"{self.severity}: "
+        prefix = "" if self.severity is Severity.ERROR else f"{self.severity}: "
         text = f"{self.location}: {prefix}{format_path(self.path)}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
@@ -121,7 +118,7 @@ def _misspelt_blocks(values: ValuesFile) -> Iterator[Problem]:
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+    return [p for p in problems if p.severity is Severity.ERROR]
 
 
 # ---------------------------------------------------------------- schema problems
@@ -278,7 +275,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def add(
-        self, path: Path, message: str, hint: str | None = None, *, severity: str = ERROR, key: bool = False
+        self, path: Path, message: str, hint: str | None = None, *, severity: Severity = Severity.ERROR, key: bool = False
     ) -> None:
         self.problems.append(Problem(self.values.locate(path, key=key), path, message, hint, severity))
 
@@ -334,7 +331,7 @@ class _Checker:
                 "this spec merges with the chart's default spec, so the chart's namespace-wide ingress rule "
                 "stays in effect",
                 "set 'ingress:' explicitly (or 'ingress: null' to drop the default rule)",
-                severity=WARNING,
+                severity=Severity.WARNING,
             )
         for direction, peers_key in (("ingress", "from"), ("egress", "to")):
             for index, rule in _enumerate(spec.get(direction)):

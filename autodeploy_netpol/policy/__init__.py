@@ -38,7 +38,11 @@ allows its L4 port, as the proxy would accept the connection).
 
 All-pairs analysis for the commands lives in :mod:`.analysis` (equivalence classes of pods by
 namespace, labels and named ports; peer sets as bitsets over those classes; external addresses
-split into ranges at every CIDR boundary), so cost grows with distinct label sets and rules.
+split into ranges at every CIDR boundary), so cost grows with distinct label sets and rules;
+:class:`.analysis.Baseline` compares policy changes on the same pods, recomputing only the
+classes a change touches. Questions about policies alone, without pods (does one policy allow
+what another does not?), get their pods from :mod:`.witnesses`: one label set per kind of pod
+the selectors can tell apart. Every Kubernetes and Cilium default is in ``kube/defaults.py``.
 """
 
 from __future__ import annotations

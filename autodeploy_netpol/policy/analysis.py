@@ -15,9 +15,11 @@ itself, and replicas of one workload are one node in the graph).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from ..kube.defaults import CILIUM_RESERVED_PREFIX
 from .endpoints import ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
 from .engine import Model
 from .intervals import (
@@ -25,7 +27,6 @@ from .intervals import (
     ALL_IPV4,
     ALL_IPV6,
     IPV4_MAX,
-    NO_CONNECTIONS,
     ConnectionSet,
     format_ip_range,
 )
@@ -40,7 +41,7 @@ from .policies import (
     Policy,
     Rule,
 )
-from .selectors import DOES_NOT_EXIST, EXISTS, IN, RESERVED_PREFIX, Selector, cilium_labels
+from .selectors import DOES_NOT_EXIST, EXISTS, IN, Selector, cilium_labels
 
 ExternalKey = tuple[int, int]
 NodeKey = str | ExternalKey  # workload "ns/name", entity "entity:host", or an address range
@@ -154,7 +155,15 @@ class ClassIndex:
     workloads), then external address ranges, then named reserved entities.
     """
 
-    def __init__(self, model: Model, boundaries: Iterable[int], with_ipv6: bool) -> None:
+    def __init__(
+        self,
+        model: Model,
+        boundaries: Iterable[int],
+        with_ipv6: bool,
+        *,
+        entity_policies: Iterable[Policy] | None = None,
+    ) -> None:
+        """``entity_policies``: the policies whose named entities get classes (default the model's)."""
         self.model = model
         self.endpoints: list[Endpoint] = []
         self.workload_names: list[list[str]] = []
@@ -190,7 +199,7 @@ class ClassIndex:
             self.endpoints.append(Endpoint.address_range(lo, hi))
         self.externals = ((1 << len(self.endpoints)) - 1) & ~self.pods
         self.first_external = first_external
-        for name in sorted(_named_entities(model.policies)):
+        for name in sorted(_named_entities(model.policies if entity_policies is None else entity_policies)):
             self.endpoints.append(Endpoint.entity_named(name))
         self.size = len(self.endpoints)
         self.everything = (1 << self.size) - 1
@@ -212,7 +221,7 @@ class ClassIndex:
                     endpoint.namespace, endpoint.label_map, model.namespace_labels(endpoint.namespace)
                 )
             elif endpoint.kind == ENTITY:
-                view = {f"{RESERVED_PREFIX}{endpoint.entity}": ""}
+                view = {f"{CILIUM_RESERVED_PREFIX}{endpoint.entity}": ""}
             else:
                 continue
             for label, value in view.items():
@@ -221,6 +230,8 @@ class ClassIndex:
         self._selector_cache: dict[tuple[Selector, bool], int] = {}
         self._namespace_cache: dict[Selector, int] = {}
         self._peer_cache: dict[Peer, int] = {}
+        self._rule_cache: dict[int, tuple[Rule, int]] = {}
+        self._subject_cache: dict[int, tuple[Policy, int]] = {}
         self.port_groups: dict[tuple[NamedPort, ...], int] = {}
         for index, endpoint in enumerate(self.endpoints):
             self.port_groups[endpoint.named_ports] = self.port_groups.get(endpoint.named_ports, 0) | (
@@ -287,18 +298,27 @@ class ClassIndex:
         return bits
 
     def rule_bits(self, rule: Rule) -> int:
+        # by identity: a rule object is asked for once per class it applies to, per comparison
+        cached = self._rule_cache.get(id(rule))
+        if cached is not None and cached[0] is rule:
+            return cached[1]
         if rule.peers is None:
-            return self.everything
-        bits = 0
-        for peer in rule.peers:
-            bits |= self.peer_bits(peer)
+            bits = self.everything
+        else:
+            bits = 0
+            for peer in rule.peers:
+                bits |= self.peer_bits(peer)
+        self._rule_cache[id(rule)] = (rule, bits)
         return bits
 
     def subject_bits(self, policy: Policy) -> int:
+        cached = self._subject_cache.get(id(policy))
+        if cached is not None and cached[0] is policy:
+            return cached[1]
         scope = self.namespace_bits.get(policy.namespace, 0) if policy.namespace else self.pods
-        if not scope:
-            return 0
-        return scope & self.select(policy.subject, cilium=policy.cilium)
+        bits = scope & self.select(policy.subject, cilium=policy.cilium) if scope else 0
+        self._subject_cache[id(policy)] = (policy, bits)
+        return bits
 
 
 def _named_entities(policies: Iterable[Policy]) -> set[str]:
@@ -310,10 +330,10 @@ def _named_entities(policies: Iterable[Policy]) -> set[str]:
                     names.update(name for name in peer.entities if name in RESERVED_ENTITIES)
                 elif isinstance(peer, CiliumEndpointPeer):
                     names.update(
-                        key.removeprefix(RESERVED_PREFIX)
+                        key.removeprefix(CILIUM_RESERVED_PREFIX)
                         for key in peer.selector.label_keys()
-                        if key.startswith(RESERVED_PREFIX)
-                        and key.removeprefix(RESERVED_PREFIX) in RESERVED_ENTITIES
+                        if key.startswith(CILIUM_RESERVED_PREFIX)
+                        and key.removeprefix(CILIUM_RESERVED_PREFIX) in RESERVED_ENTITIES
                     )
     return names
 
@@ -332,113 +352,233 @@ def address_boundaries(policies: Iterable[Policy]) -> set[int]:
 
 # -------------------------------------------------------------------------------- refinement
 
+#: A part's connections while refining: the sets that apply, as a shared chain (merged once at the end).
+_Chain = tuple[ConnectionSet, "_Chain"] | None
 
-def _refine(
-    universe: int,
-    isolated: bool,
-    allows: list[tuple[int, ConnectionSet]],
-    denies: list[tuple[int, ConnectionSet]],
-) -> list[tuple[int, ConnectionSet]]:
-    """Split ``universe`` into atoms of peers that end up with the same connections."""
-    parts: list[tuple[int, ConnectionSet]] = [(universe, NO_CONNECTIONS if isolated else ALL_CONNECTIONS)]
-    steps: list[tuple[int, ConnectionSet, bool]] = []
+
+def _merge_chain(chain: _Chain) -> ConnectionSet:
+    sets: list[ConnectionSet] = []
+    while chain is not None:
+        sets.append(chain[0])
+        chain = chain[1]
+    return ConnectionSet.union_all(sets)
+
+
+#: What the rules of one side give each set of peers: for the allow rules, per peer bitset, how many
+#: rules give which connections (a multiset, so that taking a rule out is exact); then the deny rules.
+_Contributions = tuple[dict[int, Counter[ConnectionSet]], Counter[tuple[int, ConnectionSet]]]
+
+
+def _refine(universe: int, isolated: bool, contributions: _Contributions) -> list[tuple[int, ConnectionSet]]:
+    """Split ``universe`` into atoms of peers that end up with the same connections.
+
+    Rules with the same peers are merged first, then peer sets with the same connections; each
+    part keeps the connection sets that apply to it and merges them once, so thousands of rules
+    on one pod class cost one sort per part rather than one per rule.
+    """
+    allows, denies = contributions
+    parts: list[tuple[int, ConnectionSet]]
     if isolated:
         by_conn: dict[ConnectionSet, int] = {}
-        for bits, conns in allows:
-            if bits and conns:
-                by_conn[conns] = by_conn.get(conns, 0) | bits
-        steps.extend((bits, conns, False) for conns, bits in by_conn.items())
-    steps.extend((bits, conns, True) for bits, conns in denies if bits and conns)
-    for bits, conns, deny in steps:
-        refined: list[tuple[int, ConnectionSet]] = []
+        for bits, sets in allows.items():
+            conns = ConnectionSet.union_all(sets)
+            by_conn[conns] = by_conn.get(conns, 0) | bits
+        chains: list[tuple[int, _Chain]] = [(universe, None)]
+        for conns, bits in by_conn.items():
+            refined: list[tuple[int, _Chain]] = []
+            for part, chain in chains:
+                inside = part & bits
+                if not inside:
+                    refined.append((part, chain))
+                    continue
+                outside = part & ~bits
+                if outside:
+                    refined.append((outside, chain))
+                refined.append((inside, (conns, chain)))
+            chains = refined
+        parts = [(part, _merge_chain(chain)) for part, chain in chains]
+    else:
+        parts = [(universe, ALL_CONNECTIONS)]
+    for bits, conns in denies:
+        after_deny: list[tuple[int, ConnectionSet]] = []
         for part, current in parts:
             inside = part & bits
             if not inside:
-                refined.append((part, current))
+                after_deny.append((part, current))
                 continue
             outside = part & ~bits
             if outside:
-                refined.append((outside, current))
-            refined.append((inside, current.difference(conns) if deny else current.union(conns)))
-        parts = refined
+                after_deny.append((outside, current))
+            after_deny.append((inside, current.difference(conns)))
+        parts = after_deny
     return [(bits, conns) for bits, conns in parts if conns]
 
 
-class _Sides:
-    """Per pod class: the rules of the policies selecting it, by direction."""
+_DIRECTIONS = (INGRESS, EGRESS)
 
-    def __init__(self, universe: ClassIndex) -> None:
+
+class _Sides:
+    """Per pod class: the rules of the policies selecting it, by direction, and their atoms."""
+
+    def __init__(self, universe: ClassIndex, policies: Iterable[Policy]) -> None:
         self.universe = universe
         count = universe.pod_count
-        self.isolated = {INGRESS: [False] * count, EGRESS: [False] * count}
+        #: per direction and class, how many of the selecting policies isolate it
+        self.isolating = {INGRESS: [0] * count, EGRESS: [0] * count}
         self.rules: dict[str, list[list[Rule]]] = {
             INGRESS: [[] for _ in range(count)],
             EGRESS: [[] for _ in range(count)],
         }
-        for policy in universe.model.policies:
+        for policy in policies:
+            self._add(policy)
+        self._atoms: dict[tuple[str, int], list[tuple[int, ConnectionSet]]] = {}
+        self._contributions: dict[tuple[str, int], _Contributions] = {}
+
+    def _add(self, policy: Policy) -> int:
+        bits = self.universe.subject_bits(policy)
+        if not bits:
+            return 0
+        ingress = [rule for rule in policy.rules if rule.direction == INGRESS]
+        egress = [rule for rule in policy.rules if rule.direction == EGRESS]
+        for index in _iter_bits(bits):
+            self.isolating[INGRESS][index] += policy.isolates_ingress
+            self.isolating[EGRESS][index] += policy.isolates_egress
+            self.rules[INGRESS][index].extend(ingress)
+            self.rules[EGRESS][index].extend(egress)
+        return bits
+
+    def replaced(self, removed: Sequence[Policy], added: Sequence[Policy]) -> tuple[_Sides, int]:
+        """These sides with ``removed`` taken out and ``added`` put in, and the classes that
+        changed; what the other classes had (rules, atoms) is shared, not recomputed, and what
+        the changed ones had is updated by the removed and added rules only."""
+        universe = self.universe
+        variant = _Sides.__new__(_Sides)
+        variant.universe = universe
+        variant.isolating = {direction: list(counts) for direction, counts in self.isolating.items()}
+        variant.rules = {direction: list(lists) for direction, lists in self.rules.items()}
+        affected = 0
+        gone = {id(rule) for policy in removed for rule in policy.rules}
+        for policy in removed:
             bits = universe.subject_bits(policy)
-            if not bits:
-                continue
-            ingress = [rule for rule in policy.rules if rule.direction == INGRESS]
-            egress = [rule for rule in policy.rules if rule.direction == EGRESS]
+            affected |= bits
             for index in _iter_bits(bits):
-                if policy.isolates_ingress:
-                    self.isolated[INGRESS][index] = True
-                if policy.isolates_egress:
-                    self.isolated[EGRESS][index] = True
-                self.rules[INGRESS][index].extend(ingress)
-                self.rules[EGRESS][index].extend(egress)
+                variant.isolating[INGRESS][index] -= policy.isolates_ingress
+                variant.isolating[EGRESS][index] -= policy.isolates_egress
+        for index in _iter_bits(affected):
+            for direction in _DIRECTIONS:
+                variant.rules[direction][index] = [
+                    rule for rule in self.rules[direction][index] if id(rule) not in gone
+                ]
+        for policy in added:
+            bits = universe.subject_bits(policy)
+            for index in _iter_bits(bits & ~affected):  # copy before extending the shared lists
+                for direction in _DIRECTIONS:
+                    variant.rules[direction][index] = list(self.rules[direction][index])
+            affected |= bits
+            variant._add(policy)
+        variant._atoms = {key: atoms for key, atoms in self._atoms.items() if not (affected >> key[1] & 1)}
+        variant._contributions = {
+            key: value for key, value in self._contributions.items() if not (affected >> key[1] & 1)
+        }
+        for (direction, index), (allows, denies) in self._contributions.items():
+            if not (affected >> index & 1):
+                continue
+            allows = dict(allows)
+            denies = Counter(denies)
+            copied: set[int] = set()
+            for sign, policies in ((-1, removed), (1, added)):
+                for policy in policies:
+                    if not (universe.subject_bits(policy) >> index & 1):
+                        continue
+                    for rule in policy.rules:
+                        if rule.direction != direction:
+                            continue
+                        for bits, conns in self._parts(rule, index):
+                            if rule.deny:
+                                denies[(bits, conns)] += sign
+                                continue
+                            if bits not in copied:
+                                allows[bits] = Counter(allows.get(bits, ()))
+                                copied.add(bits)
+                            allows[bits][conns] += sign
+            variant._contributions[(direction, index)] = (
+                {bits: +sets for bits, sets in allows.items() if +sets},
+                +denies,
+            )
+        return variant, affected
 
     def restricted(self, index: int, direction: str) -> bool:
-        return self.isolated[direction][index] or any(rule.deny for rule in self.rules[direction][index])
+        return self.isolating[direction][index] > 0 or any(rule.deny for rule in self.rules[direction][index])
 
-    def ingress_atoms(self, index: int) -> list[tuple[int, ConnectionSet]]:
+    def same_as(self, other: _Sides, index: int, direction: str) -> bool:
+        """Whether class ``index`` has the same side in both (the same rules, the same isolation)."""
+        return (self.isolating[direction][index] > 0) == (
+            other.isolating[direction][index] > 0
+        ) and self.rules[direction][index] == other.rules[direction][index]
+
+    def atoms(self, index: int, direction: str) -> list[tuple[int, ConnectionSet]]:
+        """Peers of class ``index`` in ``direction`` as (bitset, connections), cached."""
+        key = (direction, index)
+        atoms = self._atoms.get(key)
+        if atoms is None:
+            if not self.restricted(index, direction):
+                atoms = [(self.universe.everything, ALL_CONNECTIONS)]
+            else:
+                isolated = self.isolating[direction][index] > 0
+                atoms = _refine(self.universe.everything, isolated, self._contributed(index, direction))
+            self._atoms[key] = atoms
+        return atoms
+
+    def _parts(self, rule: Rule, index: int) -> list[tuple[int, ConnectionSet]]:
+        """(peers, connections) a rule of class ``index`` gives, without empty ones."""
         universe = self.universe
-        ports_of = universe.endpoints[index].named_ports
-        allows: list[tuple[int, ConnectionSet]] = []
-        denies: list[tuple[int, ConnectionSet]] = []
-        for rule in self.rules[INGRESS][index]:
-            (denies if rule.deny else allows).append((universe.rule_bits(rule), rule.ports.resolve(ports_of)))
-        return _refine(universe.everything, self.isolated[INGRESS][index], allows, denies)
+        bits = universe.rule_bits(rule)
+        if not bits:
+            return []
+        if rule.direction == INGRESS:
+            conns = rule.ports.resolve(universe.endpoints[index].named_ports)
+            return [(bits, conns)] if conns else []
+        if not rule.ports.named:
+            return [(bits, rule.ports.numeric)] if rule.ports.numeric else []
+        # named ports resolve against each destination: one contribution per port layout
+        parts = []
+        for named_ports, group in universe.port_groups.items():
+            if bits & group:
+                conns = rule.ports.resolve(named_ports)
+                if conns:
+                    parts.append((bits & group, conns))
+        return parts
 
-    def egress_atoms(self, index: int) -> list[tuple[int, ConnectionSet]]:
-        universe = self.universe
-        allows: list[tuple[int, ConnectionSet]] = []
-        denies: list[tuple[int, ConnectionSet]] = []
-        for rule in self.rules[EGRESS][index]:
-            bits = universe.rule_bits(rule)
-            target = denies if rule.deny else allows
-            if not rule.ports.named:
-                target.append((bits, rule.ports.numeric))
-                continue
-            # named ports resolve against each destination: one contribution per port layout
-            for named_ports, group in universe.port_groups.items():
-                if bits & group:
-                    target.append((bits & group, rule.ports.resolve(named_ports)))
-        return _refine(universe.everything, self.isolated[EGRESS][index], allows, denies)
+    def _contributed(self, index: int, direction: str) -> _Contributions:
+        key = (direction, index)
+        contributions = self._contributions.get(key)
+        if contributions is None:
+            allows: dict[int, Counter[ConnectionSet]] = {}
+            denies: Counter[tuple[int, ConnectionSet]] = Counter()
+            for rule in self.rules[direction][index]:
+                for bits, conns in self._parts(rule, index):
+                    if rule.deny:
+                        denies[(bits, conns)] += 1
+                    else:
+                        counter = allows.get(bits)
+                        if counter is None:
+                            counter = allows[bits] = Counter()
+                        counter[conns] += 1
+            contributions = self._contributions[key] = (allows, denies)
+        return contributions
 
 
-def analyse(
-    model: Model, *, boundaries: Iterable[int] = (), with_ipv6: bool | None = None
-) -> ConnectivityMap:
-    """Every allowed connection between the model's workloads, address ranges and named entities.
+Edges = dict[tuple[NodeKey, NodeKey], ConnectionSet]
 
-    ``boundaries`` adds address cut points (``diff`` uses both sides' so ranges line up);
-    IPv6 ranges appear when a policy uses IPv6 (or ``with_ipv6``). Address ranges are
-    elementary (not joined): call :meth:`ConnectivityMap.merged` for the report.
-    """
-    cuts = address_boundaries(model.policies) | set(boundaries)
-    ipv6 = any(b > IPV4_MAX + 1 for b in cuts) if with_ipv6 is None else with_ipv6
-    universe = ClassIndex(model, cuts, ipv6)
-    sides = _Sides(universe)
-    egress_atoms: dict[int, list[tuple[int, ConnectionSet]]] = {}
+
+def _edges(sides: _Sides, focus: int | None = None) -> Edges:
+    """Every allowed connection; with ``focus`` (a bitset of pod classes) only those from or to them."""
+    universe = sides.universe
     restricted_egress = 0
     for index in range(universe.pod_count):
         if sides.restricted(index, EGRESS):
             restricted_egress |= 1 << index
-            egress_atoms[index] = sides.egress_atoms(index)
-
-    edges: dict[tuple[NodeKey, NodeKey], ConnectionSet] = {}
+    edges: Edges = {}
     names = universe.workload_names
     pod_count = universe.pod_count
     node_keys: list[list[NodeKey]] = [
@@ -455,13 +595,10 @@ def analyse(
                     edges[(s, d)] = conns if previous is None else previous.union(conns)
 
     for dst in range(universe.size):
-        if dst < pod_count:
-            if sides.restricted(dst, INGRESS):
-                atoms = sides.ingress_atoms(dst)
-            else:
-                atoms = [(universe.everything, ALL_CONNECTIONS)]
-        else:
-            atoms = [(universe.pods, ALL_CONNECTIONS)]  # outside nodes are reached only from pods
+        # outside nodes are reached only from pods
+        atoms = sides.atoms(dst, INGRESS) if dst < pod_count else [(universe.pods, ALL_CONNECTIONS)]
+        if focus is not None and not (focus >> dst & 1):
+            atoms = [(bits & focus, conns) for bits, conns in atoms if bits & focus]
         dst_keys = node_keys[dst]
         for bits, conns in atoms:
             if dst >= pod_count:
@@ -470,7 +607,7 @@ def analyse(
             for src in _indices(bits & ~restricted_egress):
                 add(node_keys[src], dst_keys, conns)
             for src in _indices(bits & restricted_egress):
-                for egress_bits, egress_conns in egress_atoms[src]:
+                for egress_bits, egress_conns in sides.atoms(src, EGRESS):
                     if egress_bits >> dst & 1:
                         result = meet.get((conns, egress_conns))
                         if result is None:
@@ -478,7 +615,23 @@ def analyse(
                         if result:
                             add(node_keys[src], dst_keys, result)
                         break
-    workloads = sorted({name for group in names for name in group})
+    return edges
+
+
+def analyse(
+    model: Model, *, boundaries: Iterable[int] = (), with_ipv6: bool | None = None
+) -> ConnectivityMap:
+    """Every allowed connection between the model's workloads, address ranges and named entities.
+
+    ``boundaries`` adds address cut points (``diff`` uses both sides' so ranges line up);
+    IPv6 ranges appear when a policy uses IPv6 (or ``with_ipv6``). Address ranges are
+    elementary (not joined): call :meth:`ConnectivityMap.merged` for the report.
+    """
+    cuts = address_boundaries(model.policies) | set(boundaries)
+    ipv6 = any(b > IPV4_MAX + 1 for b in cuts) if with_ipv6 is None else with_ipv6
+    universe = ClassIndex(model, cuts, ipv6)
+    edges = _edges(_Sides(universe, model.policies))
+    workloads = sorted({name for group in universe.workload_names for name in group})
     return ConnectivityMap(edges, workloads, model.notes())
 
 
@@ -500,13 +653,79 @@ class ConnectivityDiff:
         return bool(self.added.edges or self.removed.edges)
 
 
+def same_pods(before: Model, after: Model) -> bool:
+    """Whether two models describe the same workloads and namespaces (only policies differ)."""
+    return before.workloads == after.workloads and before.namespaces == after.namespaces
+
+
+class Baseline:
+    """One model's connectivity, kept to compare other policy sets on the same pods with.
+
+    One class index serves every comparison (its address ranges are cut for the baseline's
+    policies and ``other_policies``), the baseline's atoms are computed once, and a comparison
+    only looks at connections from or to the pod classes whose rules differ.
+    """
+
+    def __init__(self, model: Model, *, other_policies: Iterable[Policy] = ()) -> None:
+        others = list(other_policies)
+        cuts = address_boundaries(model.policies) | address_boundaries(others)
+        ipv6 = any(b > IPV4_MAX + 1 for b in cuts)
+        self.model = model
+        self.universe = ClassIndex(model, cuts, ipv6, entity_policies=(*model.policies, *others))
+        self.sides = _Sides(self.universe, model.policies)
+        self.workloads = sorted({name for group in self.universe.workload_names for name in group})
+        self._edges: dict[int, Edges] = {}  # the baseline's connections from or to these classes
+
+    def diff(self, after: Model) -> ConnectivityDiff:
+        """What ``after`` (the same pods, other policies) allows that the baseline does not, and back."""
+        new_sides = _Sides(self.universe, after.policies)
+        focus = _changed_classes(self.sides, new_sides)
+        old_edges = _edges(self.sides, focus) if focus else {}
+        new_edges = _edges(new_sides, focus) if focus else {}
+        old = ConnectivityMap(old_edges, self.workloads, self.model.notes())
+        new = ConnectivityMap(new_edges, self.workloads, after.notes())
+        return ConnectivityDiff(_minus(new, old), _minus(old, new))
+
+    def changes(self, removed: Sequence[Policy], added: Sequence[Policy]) -> bool:
+        """Whether taking ``removed`` (baseline policies) out and putting ``added`` in changes any
+        connection between the baseline's pods, addresses and entities."""
+        new_sides, affected = self.sides.replaced(removed, added)
+        focus = 0
+        for index in _iter_bits(affected):
+            if not (
+                self.sides.same_as(new_sides, index, INGRESS) and self.sides.same_as(new_sides, index, EGRESS)
+            ):
+                focus |= 1 << index
+        if not focus:
+            return False
+        old_edges = self._edges.get(focus)
+        if old_edges is None:
+            old_edges = self._edges[focus] = _edges(self.sides, focus)
+        return old_edges != _edges(new_sides, focus)
+
+
 def diff_models(before: Model, after: Model) -> ConnectivityDiff:
-    """What ``after`` allows that ``before`` did not, and the reverse, on aligned address ranges."""
+    """What ``after`` allows that ``before`` did not, and the reverse, on aligned address ranges.
+
+    When both models have the same workloads and namespaces (one cluster, changed policies),
+    only connections from or to the pod classes whose rules differ are computed.
+    """
+    if same_pods(before, after):
+        return Baseline(before, other_policies=after.policies).diff(after)
     cuts = address_boundaries(before.policies) | address_boundaries(after.policies)
     ipv6 = any(b > IPV4_MAX + 1 for b in cuts)
     old = analyse(before, boundaries=cuts, with_ipv6=ipv6)
     new = analyse(after, boundaries=cuts, with_ipv6=ipv6)
     return ConnectivityDiff(_minus(new, old), _minus(old, new))
+
+
+def _changed_classes(old: _Sides, new: _Sides) -> int:
+    """Pod classes whose ingress or egress side differs between the two."""
+    changed = 0
+    for index in range(old.universe.pod_count):
+        if not (old.same_as(new, index, INGRESS) and old.same_as(new, index, EGRESS)):
+            changed |= 1 << index
+    return changed
 
 
 def _minus(left: ConnectivityMap, right: ConnectivityMap) -> ConnectivityMap:
@@ -517,7 +736,3 @@ def _minus(left: ConnectivityMap, right: ConnectivityMap) -> ConnectivityMap:
         if remaining:
             edges[key] = remaining
     return ConnectivityMap(edges, left.workloads, left.notes).merged()
-
-
-def connectivity_records(edges: Mapping[tuple[NodeKey, NodeKey], ConnectionSet]) -> list[Connection]:
-    return ConnectivityMap(dict(edges)).connections()

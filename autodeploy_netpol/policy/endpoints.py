@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..kube.defaults import CILIUM_RESERVED_PREFIX
 from .intervals import IPV4_MAX, cidr_range, format_ip_range, ip_to_int
 
 POD, EXTERNAL, ENTITY = "pod", "external", "entity"
@@ -90,7 +91,7 @@ class Endpoint:
         ``world`` with an address is the same as :meth:`address`; ``world`` without one stands
         for "somewhere outside the cluster".
         """
-        name = name.lower().removeprefix("reserved:")
+        name = name.lower().removeprefix(CILIUM_RESERVED_PREFIX)
         if name == "world" and ip:
             return cls.address(ip)
         lo = hi = ip_to_int(ip) if ip else -1

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..kube.defaults import CILIUM_RESERVED_PREFIX
 from .endpoints import POD, Endpoint, NamedPort
 from .intervals import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from .inventory import Inventory, Workload, build_inventory, namespace_labels
-from .policies import EGRESS, INGRESS, Policy, PolicyError, Rule, compile_policy
+from .policies import EGRESS, INGRESS, Policy, PolicyCompiler, PolicyError, Rule, compile_policy
 from .selectors import cilium_labels
 
 #: how many (src, dst) pairs / verdicts to remember before starting afresh (bounds memory)
@@ -66,6 +67,23 @@ class Side:
 
 
 OPEN_SIDE = Side(False, (), (), ())
+
+
+def side_of(selecting: Sequence[Policy], direction: str) -> Side:
+    """The ``direction`` side of a pod that exactly the policies ``selecting`` select."""
+    isolated = any(
+        (policy.isolates_ingress if direction == INGRESS else policy.isolates_egress) for policy in selecting
+    )
+    rules = [rule for policy in selecting for rule in policy.rules if rule.direction == direction]
+    names = tuple(
+        dict.fromkeys(
+            str(p.ref)
+            for p in selecting
+            if (p.isolates_ingress if direction == INGRESS else p.isolates_egress)
+            or any(r.direction == direction for r in p.rules)
+        )
+    )
+    return Side(isolated, tuple(r for r in rules if not r.deny), tuple(r for r in rules if r.deny), names)
 
 
 @dataclass(frozen=True)
@@ -157,15 +175,21 @@ class Model:
         return cls.from_inventory(inventory)
 
     @classmethod
-    def from_objects(cls, objects: Iterable[Mapping[str, Any]]) -> Model:
-        """A model from any mix of manifests (policies, Namespaces, Pods, Deployments …)."""
-        return cls.from_inventory(build_inventory(objects))
+    def from_objects(
+        cls, objects: Iterable[Mapping[str, Any]], compiler: PolicyCompiler | None = None
+    ) -> Model:
+        """A model from any mix of manifests (policies, Namespaces, Pods, Deployments …).
+
+        ``compiler`` remembers compiled manifests across models built from the same objects.
+        """
+        return cls.from_inventory(build_inventory(objects), compiler)
 
     @classmethod
-    def from_inventory(cls, inventory: Inventory) -> Model:
+    def from_inventory(cls, inventory: Inventory, compiler: PolicyCompiler | None = None) -> Model:
+        compile_one = compiler or compile_policy
         compiled: list[Policy] = []
         for manifest in inventory.policies:
-            compiled.extend(compile_policy(manifest))
+            compiled.extend(compile_one(manifest))
         return cls(compiled, inventory.namespaces, inventory.workloads)
 
     # ------------------------------------------------------------------------------ queries
@@ -189,7 +213,7 @@ class Model:
                 )
                 view = (ns_labels, cilium, ports)
             else:
-                view = ({}, {f"reserved:{endpoint.entity}": ""} if endpoint.entity else {}, ())
+                view = ({}, {f"{CILIUM_RESERVED_PREFIX}{endpoint.entity}": ""} if endpoint.entity else {}, ())
             if len(self._views) > CACHE_LIMIT:
                 self._views.clear()
             self._views[endpoint] = view
@@ -213,28 +237,7 @@ class Model:
         key = (endpoint, direction)
         side = self._sides.get(key)
         if side is None:
-            side = OPEN_SIDE
-            if endpoint.kind == POD:
-                selecting = self.policies_for(endpoint)
-                isolated = any(
-                    (policy.isolates_ingress if direction == INGRESS else policy.isolates_egress)
-                    for policy in selecting
-                )
-                rules = [rule for policy in selecting for rule in policy.rules if rule.direction == direction]
-                names = tuple(
-                    dict.fromkeys(
-                        str(p.ref)
-                        for p in selecting
-                        if (p.isolates_ingress if direction == INGRESS else p.isolates_egress)
-                        or any(r.direction == direction for r in p.rules)
-                    )
-                )
-                side = Side(
-                    isolated,
-                    tuple(r for r in rules if not r.deny),
-                    tuple(r for r in rules if r.deny),
-                    names,
-                )
+            side = side_of(self.policies_for(endpoint), direction) if endpoint.kind == POD else OPEN_SIDE
             if len(self._sides) > CACHE_LIMIT:
                 self._sides.clear()
             self._sides[key] = side
@@ -332,4 +335,4 @@ class Model:
         return [f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes]
 
 
-__all__ = ["Model", "PairConnectivity", "PolicyError", "Side", "Verdict"]
+__all__ = ["Model", "PairConnectivity", "PolicyError", "Side", "Verdict", "side_of"]

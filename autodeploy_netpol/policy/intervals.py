@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 MIN_PORT = 1
 MAX_PORT = 65535
@@ -79,6 +80,14 @@ class IntervalSet:
             return other
         return IntervalSet((*self.intervals, *other.intervals))
 
+    @staticmethod
+    def union_all(sets: Iterable[IntervalSet]) -> IntervalSet:
+        """The union of many sets, sorted and merged once (``union`` in a loop is quadratic)."""
+        distinct = {item for item in sets if item.intervals}
+        if len(distinct) <= 1:
+            return distinct.pop() if distinct else EMPTY_PORTS
+        return IntervalSet([interval for item in distinct for interval in item.intervals])
+
     def intersection(self, other: IntervalSet) -> IntervalSet:
         out: list[tuple[int, int]] = []
         a, b = self.intervals, other.intervals
@@ -99,16 +108,20 @@ class IntervalSet:
             return self
         out: list[tuple[int, int]] = []
         b = other.intervals
+        j = 0  # both sides are sorted: one pass over each
         for lo, hi in self.intervals:
+            while j < len(b) and b[j][1] < lo:
+                j += 1
             current = lo
-            for blo, bhi in b:
-                if bhi < current or blo > hi:
-                    continue
+            k = j
+            while k < len(b) and b[k][0] <= hi:
+                blo, bhi = b[k]
                 if blo > current:
                     out.append((current, blo - 1))
                 current = max(current, bhi + 1)
                 if current > hi:
                     break
+                k += 1
             if current <= hi:
                 out.append((current, hi))
         return IntervalSet(out)
@@ -176,6 +189,43 @@ class ConnectionSet:
         a, b = self.by_protocol, other.by_protocol
         return ConnectionSet((a[0].union(b[0]), a[1].union(b[1]), a[2].union(b[2])))
 
+    @staticmethod
+    def union_all(sets: Iterable[ConnectionSet]) -> ConnectionSet:
+        """The union of many connection sets, each protocol merged once."""
+        distinct = {item for item in sets if item}
+        if len(distinct) <= 1:
+            return distinct.pop() if distinct else NO_CONNECTIONS
+        if ALL_CONNECTIONS in distinct:
+            return ALL_CONNECTIONS
+        return ConnectionSet(
+            (
+                IntervalSet.union_all(item.by_protocol[0] for item in distinct),
+                IntervalSet.union_all(item.by_protocol[1] for item in distinct),
+                IntervalSet.union_all(item.by_protocol[2] for item in distinct),
+            )
+        )
+
+    @staticmethod
+    def from_ranges(ranges: Iterable[tuple[str, int, int]]) -> ConnectionSet:
+        """``(protocol, first, last)`` port ranges (protocol TCP, UDP, SCTP or ANY) as one set."""
+        key = tuple(ranges)
+        cached = _BY_RANGES.get(key)
+        if cached is not None:
+            return cached
+        parts: tuple[list[tuple[int, int]], ...] = ([], [], [])
+        for protocol, lo, hi in key:
+            if protocol == "ANY":
+                for part in parts:
+                    part.append((lo, hi))
+            else:
+                parts[PROTOCOLS.index(protocol)].append((lo, hi))
+        tcp, udp, sctp = (IntervalSet(part) if part else EMPTY_PORTS for part in parts)
+        result = ConnectionSet((tcp, udp, sctp)) if any(parts) else NO_CONNECTIONS
+        if len(_BY_RANGES) >= _BY_RANGES_LIMIT:
+            _BY_RANGES.clear()
+        _BY_RANGES[key] = result
+        return result
+
     def intersection(self, other: ConnectionSet) -> ConnectionSet:
         if other is self or other is ALL_CONNECTIONS:
             return self
@@ -236,6 +286,9 @@ def format_ports(lo: int, hi: int) -> str:
 
 NO_CONNECTIONS = ConnectionSet((EMPTY_PORTS, EMPTY_PORTS, EMPTY_PORTS))
 ALL_CONNECTIONS = ConnectionSet((ALL_PORTS, ALL_PORTS, ALL_PORTS))
+#: Port sets as rules write them (``TCP 5000, TCP 9090``), built once: policies repeat a few.
+_BY_RANGES: dict[tuple[tuple[str, int, int], ...], ConnectionSet] = {}
+_BY_RANGES_LIMIT = 4096
 
 
 def ip_to_int(text: str) -> int:
@@ -246,6 +299,7 @@ def ip_to_int(text: str) -> int:
     return IPV6_OFFSET + int(address)
 
 
+@lru_cache(maxsize=4096)  # the same few blocks recur across thousands of policies
 def cidr_range(text: str) -> tuple[int, int]:
     """``10.0.0.0/8`` → its first and last address on the integer line (host bits tolerated)."""
     network = ipaddress.ip_network(text.strip(), strict=False)

@@ -7,11 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..kube.names import WORKLOAD_KINDS
+from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
+from ..kube.names import ALL_POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY, WORKLOAD_KINDS
 from .endpoints import NamedPort
-from .policies import POLICY_KINDS
-
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 @dataclass(frozen=True, order=True)
@@ -84,7 +82,9 @@ def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
                     number = int(port["containerPort"])
                 except (TypeError, ValueError):
                     continue
-                ports.add((str(port["name"]), str(port.get("protocol") or "TCP").upper(), number))
+                ports.add(
+                    (str(port["name"]), str(port.get("protocol") or CONTAINER_PORT_PROTOCOL).upper(), number)
+                )
     return tuple(sorted(ports))
 
 
@@ -141,17 +141,19 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
     inventory = Inventory()
     seen: set[Workload] = set()
     for index, manifest in enumerate(objects):
-        if not isinstance(manifest, Mapping):
+        if type(manifest) is not dict and not isinstance(manifest, Mapping):
             continue
         kind = manifest.get("kind")
         metadata = manifest.get("metadata") or {}
-        if not isinstance(metadata, Mapping):
+        if type(metadata) is not dict and not isinstance(metadata, Mapping):
             metadata = {}
-        if kind in POLICY_KINDS:
+        if kind in ALL_POLICY_KINDS:
             inventory.policies.append(manifest)
             inventory.policy_origins.append(index)
-            if kind != "CiliumClusterwideNetworkPolicy":
-                inventory.add_namespace(str(metadata.get("namespace") or default_namespace))
+            if kind != CILIUM_CLUSTERWIDE_NETWORK_POLICY:
+                namespace = str(metadata.get("namespace") or default_namespace)
+                if inventory.namespaces.get(namespace, {}).get(NAMESPACE_NAME_LABEL) != namespace:
+                    inventory.add_namespace(namespace)  # (thousands of policies share a few namespaces)
         elif kind == "Namespace":
             labels = metadata.get("labels")
             inventory.add_namespace(

@@ -7,7 +7,8 @@ policy in several equivalent ways. Each rewrite made here is one the API server 
 that provably leaves the policy's meaning unchanged; each is recorded as a
 :class:`Normalization` so verbose output can say why two texts that differ are "cosmetic".
 
-What is rewritten (and what deliberately is not):
+What is rewritten (and what deliberately is not; the defaults themselves are written once, in
+``kube/defaults.py``, which the engine's compiler reads too):
 
 * NetworkPolicy (``networking.k8s.io/v1``), as the API server defaults and stores it:
 
@@ -50,15 +51,22 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from ..kube.defaults import (
+    CILIUM_DEFAULT_SOURCE,
+    CILIUM_PROTOCOL,
+    NETWORK_POLICY_PROTOCOL,
+    default_policy_types,
+)
+from ..kube.labels import HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION, LAST_APPLIED_ANNOTATION
 from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
 from ..sources.yamlio import PathElement, format_path
 
 #: Annotations that tools write for their own bookkeeping: never content, never drift.
 BOOKKEEPING_ANNOTATIONS = frozenset(
     {
-        "kubectl.kubernetes.io/last-applied-configuration",
-        "meta.helm.sh/release-name",
-        "meta.helm.sh/release-namespace",
+        LAST_APPLIED_ANNOTATION,
+        HELM_RELEASE_ANNOTATION,
+        HELM_NAMESPACE_ANNOTATION,
     }
 )
 
@@ -175,7 +183,7 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
         labels=raw_labels,
         annotations=annotations,
         spec=spec,
-        raw_spec=_raw_cilium_specs(manifest) if kind == CILIUM_NETWORK_POLICY else raw_spec,
+        raw_spec=written_spec(manifest),
         raw_labels=raw_labels,
         raw_annotations=raw_annotations,
         normalizations=tuple(notes),
@@ -211,9 +219,7 @@ def _normalize_network_policy(spec: Any, notes: list[Normalization]) -> dict[str
                 for index, rule in enumerate(value)
             ]
     if not out.get("policyTypes"):
-        types = ["Ingress"]
-        if out.get("egress"):
-            types.append("Egress")
+        types = default_policy_types(out.get("egress"))
         out["policyTypes"] = types
         notes.append(
             Normalization(
@@ -261,16 +267,22 @@ def _network_policy_port(port: Any, path: tuple[PathElement, ...], notes: list[N
         return port
     out = _drop_empty(port, path, notes, keep=())
     if "protocol" not in out:
-        out["protocol"] = "TCP"
-        notes.append(Normalization((*path, "protocol"), "not set: the API server sets TCP"))
+        out["protocol"] = NETWORK_POLICY_PROTOCOL
+        notes.append(
+            Normalization((*path, "protocol"), f"not set: the API server sets {NETWORK_POLICY_PROTOCOL}")
+        )
     return out
 
 
 # --- CiliumNetworkPolicy -----------------------------------------------------------------------
 
 
-def _raw_cilium_specs(manifest: Mapping[str, Any]) -> Any:
-    return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
+def written_spec(manifest: Mapping[str, Any]) -> Any:
+    """The spec as written: ``spec`` of a NetworkPolicy; a CiliumNetworkPolicy's ``spec`` and/or
+    ``specs`` under those names."""
+    if manifest.get("kind") == CILIUM_NETWORK_POLICY:
+        return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
+    return manifest.get("spec")
 
 
 def _normalize_cilium_policy(manifest: Mapping[str, Any], notes: list[Normalization]) -> dict[str, Any]:
@@ -330,8 +342,10 @@ def _cilium_port(port: Any, path: tuple[PathElement, ...], notes: list[Normaliza
         return port
     out = _drop_nulls(port, path, notes)
     if "protocol" not in out:
-        out["protocol"] = "ANY"
-        notes.append(Normalization((*path, "protocol"), "not set: Cilium reads it as ANY (not TCP)"))
+        out["protocol"] = CILIUM_PROTOCOL
+        notes.append(
+            Normalization((*path, "protocol"), f"not set: Cilium reads it as {CILIUM_PROTOCOL} (not TCP)")
+        )
     number = out.get("port")
     if isinstance(number, int) and not isinstance(number, bool):
         out["port"] = str(number)
@@ -395,11 +409,15 @@ def _selector(
 def _without_any_source(
     labels: dict[str, Any], path: tuple[PathElement, ...], notes: list[Normalization]
 ) -> dict[str, Any]:
-    if not any(isinstance(key, str) and key.startswith("any:") for key in labels):
+    if not any(isinstance(key, str) and key.startswith(CILIUM_DEFAULT_SOURCE) for key in labels):
         return labels
     out: dict[str, Any] = {}
     for key, value in labels.items():
-        bare = key[4:] if isinstance(key, str) and key.startswith("any:") else key
+        bare = (
+            key.removeprefix(CILIUM_DEFAULT_SOURCE)
+            if isinstance(key, str) and key.startswith(CILIUM_DEFAULT_SOURCE)
+            else key
+        )
         if bare in out and out[bare] != value:
             return labels  # 'app' and 'any:app' with different values select nothing: keep as written
         out[bare] = value
@@ -411,10 +429,10 @@ def _requirement_without_any_source(
     requirement: Any, path: tuple[PathElement, ...], notes: list[Normalization]
 ) -> Any:
     key = requirement.get("key") if isinstance(requirement, dict) else None
-    if not isinstance(key, str) or not key.startswith("any:"):
+    if not isinstance(key, str) or not key.startswith(CILIUM_DEFAULT_SOURCE):
         return requirement
     notes.append(Normalization((*path, "key"), "Cilium reads a label key without a source as 'any:'"))
-    return {**requirement, "key": key[4:]}
+    return {**requirement, "key": key.removeprefix(CILIUM_DEFAULT_SOURCE)}
 
 
 def _single_value_in(requirement: Any) -> tuple[str, Any] | None:

@@ -17,12 +17,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..kube.defaults import (
+    CILIUM_ALL_PORTS,
+    CILIUM_DEFAULT_DENY,
+    CILIUM_NAMESPACE_LABEL,
+    CILIUM_NAMESPACE_LABELS_PREFIX,
+    CILIUM_PROTOCOL,
+    CILIUM_RESERVED_PREFIX,
+    EGRESS_TYPE,
+    INGRESS_TYPE,
+    NETWORK_POLICY_PROTOCOL,
+    POLICY_TYPES,
+    default_policy_types,
+)
+from ..kube.names import (
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CILIUM_NETWORK_POLICY,
+    NETWORK_POLICY,
+)
 from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
 from .intervals import (
     ALL_ADDRESSES,
     ALL_CONNECTIONS,
     ALL_IPV4,
-    ALL_PORTS,
     MAX_PORT,
     MIN_PORT,
     NO_CONNECTIONS,
@@ -32,21 +49,13 @@ from .intervals import (
     cidr_range,
 )
 from .selectors import (
-    CILIUM_NAMESPACE_KEY,
-    CILIUM_NAMESPACE_LABELS_PREFIX,
     EXISTS,
     IN,
-    RESERVED_PREFIX,
     Requirement,
     Selector,
     SelectorError,
     compile_selector,
 )
-
-NETWORK_POLICY = "NetworkPolicy"
-CILIUM_NETWORK_POLICY = "CiliumNetworkPolicy"
-CILIUM_CLUSTERWIDE_NETWORK_POLICY = "CiliumClusterwideNetworkPolicy"
-POLICY_KINDS = (NETWORK_POLICY, CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
 
 INGRESS, EGRESS = "ingress", "egress"
 
@@ -70,13 +79,11 @@ class PolicyRef:
     name: str
 
     def __str__(self) -> str:
-        short = {
-            NETWORK_POLICY: "",
-            CILIUM_NETWORK_POLICY: "cnp:",
-            CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:",
-        }
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{short.get(self.kind, '')}{where}{self.name}"
+        return f"{_SHORT_KINDS.get(self.kind, '')}{where}{self.name}"
+
+
+_SHORT_KINDS = {NETWORK_POLICY: "", CILIUM_NETWORK_POLICY: "cnp:", CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:"}
 
 
 # ---------------------------------------------------------------------------------------- peers
@@ -212,16 +219,22 @@ class Rule:
     ) -> bool:
         if self.peers is None:
             return True
-        for peer in self.peers:
+        return self.matching_peer(endpoint, namespace_labels, cilium_view) is not None
+
+    def matching_peer(
+        self, endpoint: Endpoint, namespace_labels: Mapping[str, str], cilium_view: Mapping[str, str]
+    ) -> Peer | None:
+        """The first of the rule's peers that ``endpoint`` is (None also when the rule has no peers)."""
+        for peer in self.peers or ():
             if isinstance(peer, PodPeer):
                 if peer.matches(endpoint, namespace_labels):
-                    return True
+                    return peer
             elif isinstance(peer, CiliumEndpointPeer):
                 if peer.matches(cilium_view):
-                    return True
+                    return peer
             elif peer.matches(endpoint):
-                return True
-        return False
+                return peer
+        return None
 
 
 @dataclass(frozen=True)
@@ -253,6 +266,8 @@ class Policy:
 
 
 def _mapping(value: Any, path: Path, what: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # the common case, without the ABC check (thousands of policies)
+        return value
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -296,12 +311,12 @@ def _network_policy_ports(raw_ports: Any, path: Path) -> PortSpec:
     entries = _list(raw_ports, path, "ports")
     if not entries:
         return ALL_PORT_SPEC
-    numeric = NO_CONNECTIONS
+    ranges: list[tuple[str, int, int]] = []
     named: list[tuple[str, str]] = []
     for index, entry in enumerate(entries):
         where = (*path, index)
         entry = _mapping(entry, where, "a port entry")
-        protocol = str(entry.get("protocol") or "TCP").upper()
+        protocol = str(entry.get("protocol") or NETWORK_POLICY_PROTOCOL).upper()
         if protocol not in PROTOCOLS:
             raise PolicyError(f"protocol {protocol!r} is not one of TCP, UDP, SCTP", (*where, "protocol"))
         port = entry.get("port")
@@ -309,7 +324,7 @@ def _network_policy_ports(raw_ports: Any, path: Path) -> PortSpec:
         if port is None:
             if end_port is not None:
                 raise PolicyError("endPort needs port", (*where, "endPort"))
-            numeric = numeric.union(ConnectionSet.of(protocol, ALL_PORTS))
+            ranges.append((protocol, MIN_PORT, MAX_PORT))
             continue
         value = _port_number(port, (*where, "port"))
         if isinstance(value, str):
@@ -323,8 +338,8 @@ def _network_policy_ports(raw_ports: Any, path: Path) -> PortSpec:
             if isinstance(end, str) or end < value:
                 raise PolicyError(f"endPort must be a number >= port ({value})", (*where, "endPort"))
             high = end
-        numeric = numeric.union(ConnectionSet.of(protocol, IntervalSet([(max(value, MIN_PORT), high)])))
-    return PortSpec(numeric, tuple(sorted(set(named))))
+        ranges.append((protocol, max(value, MIN_PORT), high))
+    return PortSpec(ConnectionSet.from_ranges(ranges), tuple(sorted(set(named))))
 
 
 def _ip_block(raw: Any, path: Path) -> AddressPeer:
@@ -379,17 +394,19 @@ def compile_network_policy(manifest: Mapping[str, Any], default_namespace: str =
     if types:
         types_list = [str(t) for t in _list(types, ("spec", "policyTypes"), "policyTypes")]
         for index, name in enumerate(types_list):
-            if name not in ("Ingress", "Egress"):
+            if name not in POLICY_TYPES:
                 raise PolicyError(
                     f"policyTypes entry {name!r} is not Ingress or Egress", ("spec", "policyTypes", index)
                 )
     else:
-        # the API server's default: Ingress always, Egress when egress rules exist
-        types_list = ["Ingress", *(["Egress"] if egress else [])]
+        types_list = default_policy_types(egress)
     rules: list[Rule] = []
-    sections = ((INGRESS, "ingress", "from", ingress), (EGRESS, "egress", "to", egress))
-    for direction, key, peer_key, entries in sections:
-        if direction.capitalize() not in types_list:
+    sections = (
+        (INGRESS_TYPE, INGRESS, "ingress", "from", ingress),
+        (EGRESS_TYPE, EGRESS, "egress", "to", egress),
+    )
+    for policy_type, direction, key, peer_key, entries in sections:
+        if policy_type not in types_list:
             continue
         for index, raw in enumerate(entries):
             where: Path = ("spec", key, index)
@@ -407,17 +424,17 @@ def compile_network_policy(manifest: Mapping[str, Any], default_namespace: str =
                 )
             )
     notes = []
-    if ingress and "Ingress" not in types_list:
+    if ingress and INGRESS_TYPE not in types_list:
         notes.append("has ingress rules but policyTypes leaves out Ingress: they are ignored")
-    if egress and "Egress" not in types_list:
+    if egress and EGRESS_TYPE not in types_list:
         notes.append("has egress rules but policyTypes leaves out Egress: they are ignored")
     return Policy(
         ref,
         subject,
         False,
         namespace,
-        "Ingress" in types_list,
-        "Egress" in types_list,
+        INGRESS_TYPE in types_list,
+        EGRESS_TYPE in types_list,
         tuple(rules),
         tuple(notes),
         manifest=manifest,
@@ -448,45 +465,48 @@ def _scoped_endpoint_selector(raw: Any, path: Path, namespace: str) -> Selector:
     """
     selector = _selector(raw, path, cilium=True)
     keys = selector.label_keys()
-    if any(key.startswith(RESERVED_PREFIX) for key in keys):
+    if any(key.startswith(CILIUM_RESERVED_PREFIX) for key in keys):
         return selector
-    if CILIUM_NAMESPACE_KEY in keys or any(key.startswith(CILIUM_NAMESPACE_LABELS_PREFIX) for key in keys):
+    if CILIUM_NAMESPACE_LABEL in keys or any(key.startswith(CILIUM_NAMESPACE_LABELS_PREFIX) for key in keys):
         return selector
     if namespace:
-        return selector.with_requirement(Requirement(CILIUM_NAMESPACE_KEY, IN, (namespace,)))
-    return selector.with_requirement(Requirement(CILIUM_NAMESPACE_KEY, EXISTS))
+        return selector.with_requirement(Requirement(CILIUM_NAMESPACE_LABEL, IN, (namespace,)))
+    return selector.with_requirement(Requirement(CILIUM_NAMESPACE_LABEL, EXISTS))
 
 
-def _cilium_ports(raw_to_ports: Any, path: Path) -> tuple[PortSpec, list[str]]:
+def _cilium_ports(raw_to_ports: Any, path: Path, l7_allows: bool) -> tuple[PortSpec, list[str]]:
     entries = _list(raw_to_ports, path, "toPorts")
     notes: list[str] = []
     if not entries:
         return ALL_PORT_SPEC, notes
-    numeric = NO_CONNECTIONS
+    ranges: list[tuple[str, int, int]] = []
     named: list[tuple[str, str]] = []
     for index, entry in enumerate(entries):
         where = (*path, index)
         entry = _mapping(entry, where, "a toPorts entry")
-        for name in _L7_FIELDS:
-            if entry.get(name):
-                notes.append(f"L7 {name} at {'.'.join(map(str, (*where, name)))} not modelled (L4 allowed)")
+        l7 = [name for name in _L7_FIELDS if entry.get(name)]
+        for name in l7:
+            effect = "L4 allowed" if l7_allows else "its ports not counted as allowed"
+            notes.append(f"L7 {name} at {'.'.join(map(str, (*where, name)))} not modelled ({effect})")
         ports = _list(entry.get("ports"), (*where, "ports"), "ports")
+        if l7 and not l7_allows:
+            continue
         if not ports:
-            numeric = numeric.union(ALL_CONNECTIONS)
+            ranges.append((CILIUM_PROTOCOL, MIN_PORT, MAX_PORT))
             continue
         for port_index, port in enumerate(ports):
             at = (*where, "ports", port_index)
             port = _mapping(port, at, "a port")
-            protocol = str(port.get("protocol") or "ANY").upper()
+            protocol = str(port.get("protocol") or CILIUM_PROTOCOL).upper()
             if protocol not in (*PROTOCOLS, "ANY"):
                 notes.append(f"protocol {protocol} at {'.'.join(map(str, at))} not modelled")
                 continue
-            value = _port_number(port.get("port", 0) or 0, (*at, "port"))
+            value = _port_number(port.get("port", CILIUM_ALL_PORTS) or CILIUM_ALL_PORTS, (*at, "port"))
             if isinstance(value, str):
                 named.append((protocol, value))
                 continue
-            if value == 0:
-                numeric = numeric.union(ConnectionSet.of(protocol, ALL_PORTS))
+            if value == CILIUM_ALL_PORTS:
+                ranges.append((protocol, MIN_PORT, MAX_PORT))
                 continue
             high = value
             if port.get("endPort"):
@@ -494,8 +514,8 @@ def _cilium_ports(raw_to_ports: Any, path: Path) -> tuple[PortSpec, list[str]]:
                 if isinstance(end, str) or end < value:
                     raise PolicyError(f"endPort must be a number >= port ({value})", (*at, "endPort"))
                 high = end
-            numeric = numeric.union(ConnectionSet.of(protocol, IntervalSet([(value, high)])))
-    return PortSpec(numeric, tuple(sorted(set(named)))), notes
+            ranges.append((protocol, value, high))
+    return PortSpec(ConnectionSet.from_ranges(ranges), tuple(sorted(set(named)))), notes
 
 
 def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[tuple[Peer, Path]]:
@@ -519,7 +539,9 @@ def _cidr_peers(rule: Mapping[str, Any], prefix: str, where: Path) -> list[tuple
     return peers
 
 
-def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bool, namespace: str) -> Rule:
+def _cilium_rule(
+    ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bool, namespace: str, l7_allows: bool
+) -> Rule:
     raw = _mapping(raw, where, f"an {direction} rule")
     prefix = "from" if direction == INGRESS else "to"
     peers: list[tuple[Peer, Path]] = []
@@ -557,7 +579,7 @@ def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bo
     if raw.get("icmps"):
         unmodelled.append("ICMP rules not modelled")
     if "toPorts" in raw:
-        ports, notes = _cilium_ports(raw.get("toPorts"), (*where, "toPorts"))
+        ports, notes = _cilium_ports(raw.get("toPorts"), (*where, "toPorts"), l7_allows or deny)
         unmodelled.extend(notes)
     elif raw.get("icmps"):
         ports = NO_PORT_SPEC  # an ICMP-only rule allows no TCP/UDP/SCTP traffic
@@ -572,13 +594,18 @@ def _cilium_rule(ref: PolicyRef, raw: Any, where: Path, direction: str, deny: bo
 
 
 def _cilium_rule_block(
-    ref: PolicyRef, raw: Mapping[str, Any], path: Path, namespace: str, manifest: Mapping[str, Any]
+    ref: PolicyRef,
+    raw: Mapping[str, Any],
+    path: Path,
+    namespace: str,
+    manifest: Mapping[str, Any],
+    l7_allows: bool,
 ) -> Policy:
     notes: list[str] = []
     if "nodeSelector" in raw and "endpointSelector" not in raw:
         notes.append("host policy (nodeSelector) not modelled")
         subject = _selector(
-            {"matchLabels": {"reserved:host-policy-not-modelled": "true"}},
+            {"matchLabels": {f"{CILIUM_RESERVED_PREFIX}host-policy-not-modelled": "true"}},
             (*path, "nodeSelector"),
             cilium=True,
         )
@@ -595,13 +622,15 @@ def _cilium_rule_block(
         entries = _list(raw.get(key), (*path, key), key)
         present[key] = bool(entries)
         for rule_index, entry in enumerate(entries):
-            rules.append(_cilium_rule(ref, entry, (*path, key, rule_index), direction, deny, namespace))
+            rules.append(
+                _cilium_rule(ref, entry, (*path, key, rule_index), direction, deny, namespace, l7_allows)
+            )
     default_deny = _mapping(raw.get("enableDefaultDeny"), (*path, "enableDefaultDeny"), "enableDefaultDeny")
     isolates_ingress = (present["ingress"] or present["ingressDeny"]) and default_deny.get(
-        "ingress", True
+        "ingress", CILIUM_DEFAULT_DENY
     ) is not False
     isolates_egress = (present["egress"] or present["egressDeny"]) and default_deny.get(
-        "egress", True
+        "egress", CILIUM_DEFAULT_DENY
     ) is not False
     for rule in rules:
         notes.extend(f"{'.'.join(map(str, rule.path))}: {note}" for note in rule.unmodelled)
@@ -619,8 +648,15 @@ def _cilium_rule_block(
     )
 
 
-def compile_cilium_policy(manifest: Mapping[str, Any], default_namespace: str = "default") -> list[Policy]:
-    """Compile a CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy (``spec`` and ``specs``)."""
+def compile_cilium_policy(
+    manifest: Mapping[str, Any], default_namespace: str = "default", *, l7_allows: bool = True
+) -> list[Policy]:
+    """Compile a CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy (``spec`` and ``specs``).
+
+    ``l7_allows``: whether ports guarded by L7 rules count as allowed (the connection is accepted,
+    then requests are filtered: an over-approximation); ``False`` counts them as not allowed, for
+    callers that need what a policy surely allows.
+    """
     metadata = _mapping(manifest.get("metadata"), ("metadata",), "metadata")
     clusterwide = manifest.get("kind") == CILIUM_CLUSTERWIDE_NETWORK_POLICY
     namespace = "" if clusterwide else str(metadata.get("namespace") or default_namespace)
@@ -632,24 +668,47 @@ def compile_cilium_policy(manifest: Mapping[str, Any], default_namespace: str = 
         blocks.append((_mapping(spec, ("specs", index), "a specs entry"), ("specs", index)))
     if not blocks:
         raise PolicyError(f"{manifest.get('kind')} needs spec or specs", ())
-    return [_cilium_rule_block(ref, block, path, namespace, manifest) for block, path in blocks]
+    return [_cilium_rule_block(ref, block, path, namespace, manifest, l7_allows) for block, path in blocks]
 
 
-def compile_policy(manifest: Mapping[str, Any], default_namespace: str = "default") -> list[Policy]:
-    """Compile any supported policy manifest; raises :class:`PolicyError` on nonsense."""
+def compile_policy(
+    manifest: Mapping[str, Any], default_namespace: str = "default", *, l7_allows: bool = True
+) -> list[Policy]:
+    """Compile any supported policy manifest; raises :class:`PolicyError` on nonsense.
+
+    ``l7_allows`` as in :func:`compile_cilium_policy` (NetworkPolicy has no L7 rules).
+    """
     kind = manifest.get("kind")
     if kind == NETWORK_POLICY:
         return [compile_network_policy(manifest, default_namespace)]
     if kind in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY):
-        return compile_cilium_policy(manifest, default_namespace)
+        return compile_cilium_policy(manifest, default_namespace, l7_allows=l7_allows)
     raise PolicyError(f"not a network policy: kind {kind!r}", ("kind",))
+
+
+class PolicyCompiler:
+    """Compiles policy manifests, each manifest object once (a run that builds several models of
+    mostly the same objects - before and after a change - compiles every object one time)."""
+
+    def __init__(self, *, l7_allows: bool = True) -> None:
+        self.l7_allows = l7_allows
+        # keyed by identity; the manifest is kept so that its id cannot be reused
+        self._compiled: dict[int, tuple[Mapping[str, Any], str, list[Policy]]] = {}
+
+    def __call__(self, manifest: Mapping[str, Any], default_namespace: str = "default") -> list[Policy]:
+        """:func:`compile_policy`, remembered for this manifest object."""
+        entry = self._compiled.get(id(manifest))
+        if entry is not None and entry[0] is manifest and entry[1] == default_namespace:
+            return entry[2]
+        policies = compile_policy(manifest, default_namespace, l7_allows=self.l7_allows)
+        self._compiled[id(manifest)] = (manifest, default_namespace, policies)
+        return policies
 
 
 __all__ = [
     "ALL_ADDRESSES",
     "EGRESS",
     "INGRESS",
-    "POLICY_KINDS",
     "RESERVED_ENTITIES",
     "AddressPeer",
     "CiliumEndpointPeer",
@@ -657,6 +716,7 @@ __all__ = [
     "Peer",
     "PodPeer",
     "Policy",
+    "PolicyCompiler",
     "PolicyError",
     "PolicyRef",
     "PortSpec",

@@ -9,20 +9,14 @@ endpoint (:func:`cilium_labels`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, strip_kubernetes_source
 
 IN, NOT_IN, EXISTS, DOES_NOT_EXIST = "In", "NotIn", "Exists", "DoesNotExist"
 OPERATORS = (IN, NOT_IN, EXISTS, DOES_NOT_EXIST)
-
-#: The pseudo-labels Cilium derives from the pod's namespace.
-CILIUM_NAMESPACE_KEY = "io.kubernetes.pod.namespace"
-CILIUM_NAMESPACE_LABELS_PREFIX = "io.cilium.k8s.namespace.labels."
-RESERVED_PREFIX = "reserved:"
-#: Label sources that mean "a Kubernetes label" in a Cilium selector; other sources stay prefixed.
-_K8S_SOURCES = ("k8s:", "any:")
 
 
 class SelectorError(InputError):
@@ -35,9 +29,19 @@ class SelectorError(InputError):
 
 @dataclass(frozen=True)
 class Requirement:
+    """``key In (values)``, ``key NotIn (values)``, ``key Exists``, ``key DoesNotExist``."""
+
     key: str
     operator: str
     values: tuple[str, ...] = ()
+    # hashed once: selectors and peers are dictionary keys in the analysis' caches
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.key, self.operator, self.values)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         if self.operator == IN:
@@ -67,6 +71,13 @@ class Selector:
     """A conjunction of requirements; no requirement at all selects everything."""
 
     requirements: tuple[Requirement, ...] = ()
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash(self.requirements))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(requirement.matches(labels) for requirement in self.requirements)
@@ -88,11 +99,9 @@ class Selector:
 MATCH_ALL = Selector()
 
 
-def _strip_source(key: str) -> str:
-    for prefix in _K8S_SOURCES:
-        if key.startswith(prefix):
-            return key[len(prefix) :]
-    return key
+#: Compiled ``{matchLabels: {...}}`` selectors, the common shape (a policy set repeats a few).
+_PLAIN_SELECTORS: dict[tuple[bool, tuple[tuple[Any, Any], ...]], Selector] = {}
+_PLAIN_LIMIT = 4096
 
 
 def compile_selector(raw: Any, *, cilium: bool = False) -> Selector:
@@ -101,6 +110,23 @@ def compile_selector(raw: Any, *, cilium: bool = False) -> Selector:
     With ``cilium=True`` the ``k8s:``/``any:`` source prefixes are removed from keys
     (``reserved:`` and other sources are kept: they never match a pod label).
     """
+    if raw is None:
+        return MATCH_ALL
+    if type(raw) is dict and len(raw) == 1 and type(raw.get("matchLabels")) is dict:
+        labels = raw["matchLabels"]
+        if all(type(value) is str for value in labels.values()):
+            key = (cilium, tuple(labels.items()))
+            cached = _PLAIN_SELECTORS.get(key)
+            if cached is None:
+                cached = _compile_selector(raw, cilium=cilium)
+                if len(_PLAIN_SELECTORS) >= _PLAIN_LIMIT:
+                    _PLAIN_SELECTORS.clear()
+                _PLAIN_SELECTORS[key] = cached
+            return cached
+    return _compile_selector(raw, cilium=cilium)
+
+
+def _compile_selector(raw: Any, *, cilium: bool) -> Selector:
     if raw is None:
         return MATCH_ALL
     if not isinstance(raw, Mapping):
@@ -117,7 +143,7 @@ def compile_selector(raw: Any, *, cilium: bool = False) -> Selector:
             value = ""
         if not isinstance(value, str | int | float | bool) or isinstance(value, bool):
             raise SelectorError(f"label value for {key!r} must be a string", ("matchLabels", str(key)))
-        name = _strip_source(str(key)) if cilium else str(key)
+        name = strip_kubernetes_source(str(key)) if cilium else str(key)
         requirements.append(Requirement(name, IN, (str(value),)))
     expressions = raw.get("matchExpressions") or []
     if not isinstance(expressions, list):
@@ -139,7 +165,7 @@ def compile_selector(raw: Any, *, cilium: bool = False) -> Selector:
         if operator in (EXISTS, DOES_NOT_EXIST) and values:
             raise SelectorError(f"operator {operator} takes no values", where)
         key = str(expression["key"])
-        name = _strip_source(key) if cilium else key
+        name = strip_kubernetes_source(key) if cilium else key
         requirements.append(Requirement(name, operator, tuple(sorted(str(v) for v in values))))
     return Selector(tuple(requirements))
 
@@ -149,7 +175,7 @@ def cilium_labels(
 ) -> dict[str, str]:
     """What a Cilium endpoint selector sees for a pod: its labels plus namespace pseudo-labels."""
     view = dict(labels)
-    view[CILIUM_NAMESPACE_KEY] = namespace
+    view[CILIUM_NAMESPACE_LABEL] = namespace
     for key, value in namespace_labels.items():
         view[CILIUM_NAMESPACE_LABELS_PREFIX + key] = value
     return view

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import __version__
-from ..checks.drift import ABSENT, Change, DriftEntry, DriftReport, FieldChange
+from ..checks.diff import ABSENT, FieldChange
+from ..checks.drift import Change, DriftEntry, DriftReport
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/drift-report.schema.json"
@@ -32,7 +33,7 @@ SUFFIX_FORMATS = {
 
 def field_change_document(change: FieldChange) -> dict[str, Any]:
     """A field change as JSON: a side where the field is absent is left out."""
-    out: dict[str, Any] = {"path": change.path, "scope": str(change.scope)}
+    out: dict[str, Any] = {"path": change.text, "scope": str(change.scope)}
     if change.live is not ABSENT:
         out["live"] = change.live
     if change.desired is not ABSENT:
@@ -108,8 +109,8 @@ def report_document(
             for item in report.context
         ],
         "notes": list(report.notes),
-        "ownership": [dict(item) for item in report.ownership],
-        "warnings": [dict(item) for item in report.warnings],
+        "ownership": [verdict.to_json() for verdict in report.ownership],
+        "warnings": [warning.to_json() for warning in report.warnings],
     }
     if report.connectivity is not None:
         document["connectivity"] = dict(report.connectivity)

@@ -2,8 +2,8 @@
 
 Everything in a report that comes from a flow file — workload names, labels, addresses, file
 names, messages — is untrusted: the text form replaces control characters (no terminal escape
-sequences), the Markdown form puts such text in code spans only (no links, HTML, images, and no
-GitLab references or @-mentions, which GitLab never expands inside code).
+sequences), the Markdown form writes it through :mod:`.escape`, the one escaper for GitLab
+Markdown (code spans for names and addresses, escaped text for the rest).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ..checks.audit import AuditResult, FlowGroup
+from .escape import code, code_cell, table, text
 
 SCHEMA_ID = "https://gitlab.com/autodeploy-netpol/schemas/audit-report.schema.json"
 #: Groups listed one by one in text and Markdown (JSON lists them all).
@@ -23,15 +24,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u206
 def plain(text: str) -> str:
     """Untrusted text for a terminal: control and bidi characters become ``?``."""
     return _CONTROL.sub("?", text)
-
-
-def code(text: str) -> str:
-    """Untrusted text as one Markdown code span that is safe inside a table cell."""
-    text = _CONTROL.sub(" ", text).replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def port_label(group: FlowGroup) -> str:
@@ -197,7 +189,7 @@ def to_markdown(result: AuditResult, max_dropped: int) -> str:
     stats = result.stats
     details: list[str] = []
     if stats.skipped:
-        details += [f"- {count:,} {reason}" for reason, count in sorted(stats.skipped.items())]
+        details += [f"- {count:,} {text(reason)}" for reason, count in sorted(stats.skipped.items())]
     if stats.malformed:
         details.append(f"- {stats.malformed:,} malformed lines")
         details += [
@@ -211,17 +203,26 @@ def to_markdown(result: AuditResult, max_dropped: int) -> str:
 
 
 def _markdown_table(groups: list[FlowGroup], counter: str, title: str) -> list[str]:
-    rows = [
-        f"| Source | Destination | Port | {title} | Share | First seen | Last seen |",
-        "|---|---|---|---:|---:|---|---|",
-    ]
+    cells = []
     for group in groups[:SHOWN_GROUPS]:
         count = getattr(group, counter)
         first, last = _seen(group)
-        rows.append(
-            f"| {code(group.source)} | {code(group.destination)} | {port_label(group)} | {count:,} of {group.flows:,}"
-            f" | {_percent(count / group.flows)} | {first} | {last} |"
+        cells.append(
+            [
+                code_cell(group.source),
+                code_cell(group.destination),
+                text(port_label(group)),
+                f"{count:,} of {group.flows:,}",
+                _percent(count / group.flows),
+                text(first),
+                text(last),
+            ]
         )
+    rows = table(
+        ["Source", "Destination", "Port", title, "Share", "First seen", "Last seen"],
+        cells,
+        ["", "", "", "right", "right"],
+    )
     if len(groups) > SHOWN_GROUPS:
         rows += ["", f"… and {len(groups) - SHOWN_GROUPS} more groups in the JSON report."]
     return rows

@@ -1,7 +1,8 @@
 """Connectivity reports: text, JSON, CSV and Markdown from a :class:`ConnectivityMap` or diff.
 
 Pure: records in, strings out. The JSON shape is documented in
-``schemas/connectivity.schema.json``.
+``schemas/connectivity.schema.json``. The Markdown forms (e.g. a section of the merge-request
+comment) write workload names, labels and notes through :mod:`.escape`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from typing import Any
 
 from ..policy.analysis import Connection, ConnectivityDiff, ConnectivityMap
+from .escape import code_cell, table, text
 
 FORMATS = ("text", "json", "csv", "markdown")
 
@@ -90,16 +92,11 @@ def diff_csv(diff: ConnectivityDiff) -> str:
     return added + removed
 
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def _markdown_table(result: ConnectivityMap) -> list[str]:
-    rows = ["| From | To | Allowed |", "| --- | --- | --- |"]
-    rows += [
-        f"| `{_escape(src)}` | `{_escape(dst)}` | {_escape(conns)} |" for src, dst, conns in result.lines()
-    ]
-    return rows
+    return table(
+        ["From", "To", "Allowed"],
+        [[code_cell(src), code_cell(dst), text(conns)] for src, dst, conns in result.lines()],
+    )
 
 
 def _markdown_notes(notes: list[str]) -> list[str]:
@@ -109,7 +106,7 @@ def _markdown_notes(notes: list[str]) -> list[str]:
         "",
         "<details><summary>Not modelled</summary>",
         "",
-        *(f"- {_escape(note)}" for note in notes),
+        *(f"- {text(note)}" for note in notes if note.strip()),
         "",
         "</details>",
     ]
@@ -129,7 +126,7 @@ def connectivity_markdown(result: ConnectivityMap) -> str:
 
 
 def diff_markdown(diff: ConnectivityDiff, title: str = "Connectivity changes") -> str:
-    lines = [f"### {title}", ""]
+    lines = [f"### {text(title)}", ""]
     if not diff.changed:
         lines.append("No change in who can reach whom.")
     if diff.added.edges:

@@ -7,22 +7,21 @@ closing its code fence, and objects that no longer fit are counted and pointed t
 report artifact.
 
 Everything that comes from the cluster or from input files - names, namespaces, labels,
-annotations, values, owners - is written inside code spans, code blocks or ``<code>``
-elements (where GitLab renders neither Markdown, HTML nor references) with delimiters it
-cannot close, or, for free text, escaped so it cannot form Markdown, HTML, a reference or an
-``@`` mention.
+annotations, values, owners, field paths, messages - is written through :mod:`.escape`, the one
+escaper for GitLab-flavoured Markdown: names and values in code spans, code blocks or
+``<code>`` elements, free text escaped, so no line of the note can start with untrusted text
+(no quick action) and no HTML, link, reference or ``@`` mention can come from it.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
+from ..sources.yamlio import format_path
 from . import object_label, summary_line
+from .escape import code, code_block, code_cell, html_code, html_text, link, table, text
 
 #: GitLab's note limit is 1,000,000 characters; stay a little under it.
 DEFAULT_MAX_CHARS = 950_000
@@ -31,54 +30,24 @@ MAX_VALUE_CHARS = 1_000
 #: Room kept for the closing lines (omitted counts, artifact link).
 _TRAILER_RESERVE = 700
 
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^=:])")
-# Characters that open a GitLab reference (@user, #issue, !mr, ~label, %milestone, $snippet, &epic).
-_REFERENCE_OPENERS = re.compile(r"([@#!~%$&])")
-_ZERO_WIDTH_SPACE = "\u200b"
-
-
-def escape_text(text: Any) -> str:
-    """Free text that renders as itself: no Markdown, no HTML, no references or mentions."""
-    flat = " ".join(str(text).splitlines())
-    # A zero-width space after '@', '#', ... keeps GitLab from reading a reference there; it
-    # goes in before the HTML escaping so that the entities written below stay whole.
-    unlinked = _REFERENCE_OPENERS.sub(lambda match: match.group(1) + _ZERO_WIDTH_SPACE, flat)
-    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", unlinked), quote=False)
-
-
-def code_span(text: Any) -> str:
-    """Inline code that ``text`` cannot close (its delimiter is longer than any backtick run in it)."""
-    flat = " ".join(str(text).splitlines()) or " "
-    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if flat.startswith(("`", " ")) or flat.endswith(("`", " ")) else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
-def html_code(text: Any) -> str:
-    """``<code>`` for HTML contexts such as ``<summary>``."""
-    flat = " ".join(str(text).splitlines())
-    return "<code>" + html.escape(flat, quote=True).replace("@", "&#64;") + "</code>"
-
-
-def code_block(lines: list[str], info: str = "") -> str:
-    """A fenced block whose fence is longer than any backtick run inside it."""
-    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return "\n".join([fence + info, *lines, fence])
-
 
 def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+    dumped = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return dumped if len(dumped) <= MAX_VALUE_CHARS else dumped[: MAX_VALUE_CHARS - 1] + "…"
 
 
 def _artifact_url(job_url: str | None, artifact_path: str | None) -> str | None:
-    if not job_url or not re.match(r"https?://", job_url):
+    if not job_url or not job_url.lower().startswith(("https://", "http://")):
         return None
     base = job_url.rstrip("/")
-    target = f"{base}/artifacts/file/{artifact_path}" if artifact_path else f"{base}/artifacts/browse"
-    return quote(target, safe=":/?&=%#+,;@!$*'~")
+    return f"{base}/artifacts/file/{artifact_path}" if artifact_path else f"{base}/artifacts/browse"
+
+
+def _path(path: Any) -> str:
+    """A field path as printed: a string as it is, a tuple of keys and indices formatted."""
+    if isinstance(path, Sequence) and not isinstance(path, str):
+        return format_path(list(path))
+    return str(path)
 
 
 def render_markdown(
@@ -96,7 +65,7 @@ def render_markdown(
     result is at most ``max_chars`` characters.
     """
     environment = environment if environment is not None else report.get("environment")
-    link = _artifact_url(job_url, artifact_path)
+    url = _artifact_url(job_url, artifact_path)
     summary = report.get("summary") or {}
     drift = list(report.get("drift") or [])
     counts = {
@@ -106,7 +75,7 @@ def render_markdown(
     has_drift = summary.get("verdict") == "drift" if "verdict" in summary else bool(drift)
 
     head: list[str] = []
-    title = "Network policy drift" + (f" in {code_span(environment)}" if environment else "")
+    title = "Network policy drift" + (f" in {code(environment)}" if environment else "")
     head.append(f"### {title}")
     head.append("")
     head.extend(_connectivity_lines(report.get("connectivity")))
@@ -114,10 +83,10 @@ def render_markdown(
     where = (
         "all namespaces"
         if scope.get("allNamespaces")
-        else f"namespace {code_span(scope.get('namespace') or '')}"
+        else f"namespace {code(scope.get('namespace') or '')}"
     )
     releases = list(scope.get("releases") or [])
-    shown = ", ".join(code_span(release) for release in releases[:10])
+    shown = ", ".join(code(release) for release in releases[:10])
     if len(releases) > 10:
         shown += f" and {len(releases) - 10} more"
     if summary.get("verdict") == "no-live":
@@ -131,59 +100,60 @@ def render_markdown(
         verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
         head.append(f"{verdict}: {summary_line(report)}")
         head.append("")
-        head.append("| changed | missing | unexpected | in sync | ignored | other live policies |")
-        head.append("|---:|---:|---:|---:|---:|---:|")
-        head.append(
-            f"| {counts['changed']} | {counts['missing']} | {counts['unexpected']} | {counts['inSync']} "
-            f"| {counts['ignored']} | {counts['context']} |"
+        head += table(
+            ["changed", "missing", "unexpected", "in sync", "ignored", "other live policies"],
+            [[str(counts[key]) for key in ("changed", "missing", "unexpected", "inSync", "ignored", "context")]],
+            ["right"] * 6,
         )
         head.append("")
         head.append(f"Compared {where}" + (f", release {shown}" if releases else "") + ".")
-    if link:
-        head.append(f"Full report: [job artifacts]({link})")
+    if url:
+        head.append(f"Full report: {link('job artifacts', url)}")
     head.append("")
     for warning in report.get("warnings") or []:
         icon = "ℹ️" if isinstance(warning, Mapping) and warning.get("severity") == "info" else "⚠️"
         head.append(f"- {icon} {_warning(warning)}")
         details = list(warning.get("details") or []) if isinstance(warning, Mapping) else []
+        # a blank detail would be an indented '-' line: a heading underline for the line above
+        details = [detail for detail in details if str(detail).strip()]
         for detail in details[:_WARNING_DETAILS]:
-            head.append(f"  - {escape_text(detail)}")
+            head.append(f"  - {text(detail)}")
         if len(details) > _WARNING_DETAILS:
             head.append(f"  - … {len(details) - _WARNING_DETAILS} more in the JSON report")
-    for note in report.get("notes") or []:
-        head.append(f"- Note: {escape_text(note)}")
-    text = "\n".join(head).rstrip("\n") + "\n"
+    for remark in report.get("notes") or []:
+        head.append(f"- Note: {text(remark)}")
+    note = "\n".join(head).rstrip("\n") + "\n"
 
     budget = max_chars - _TRAILER_RESERVE
     per_object = max(1_500, max_chars // 20)
     omitted = 0
     for index, entry in enumerate(drift):
         block = _object_block(entry, per_object)
-        if len(text) + len(block) + 1 > budget:
+        if len(note) + len(block) + 1 > budget:
             omitted = len(drift) - index
             break
-        text += "\n" + block
+        note += "\n" + block
     sections = [
         _list_section(
             "Ignored by --ignore rules",
             [
-                f"{code_span(object_label(item))} {escape_text(item.get('change', ''))} — rules: "
-                + ", ".join(code_span(rule) for rule in item.get("rules", []))
+                f"{code(object_label(item))} {text(item.get('change', ''))} — rules: "
+                + ", ".join(code(rule) for rule in item.get("rules", []))
                 for item in report.get("ignored") or []
             ],
         ),
         _list_section(
             "Other live policies (not touched by this deploy)",
             [
-                f"{code_span(object_label(item))} — owner {code_span(item.get('owner', 'unknown'))}"
+                f"{code(object_label(item))} — owner {code(item.get('owner', 'unknown'))}"
                 for item in report.get("context") or []
             ],
         ),
         _list_section(
             "Ownership",
             [
-                f"{code_span(object_label(item))} — {code_span(item.get('owner', 'unknown'))}: "
-                f"{escape_text(item.get('reason', ''))}"
+                f"{code(object_label(item))} — {code(item.get('owner', 'unknown'))}: "
+                f"{text(item.get('reason', ''))}"
                 for item in report.get("ownership") or []
             ],
         ),
@@ -191,24 +161,24 @@ def render_markdown(
     for section in sections:
         if not section:
             continue
-        if omitted or len(text) + len(section) + 1 > budget:
-            section = _cut_section(section, budget - len(text) - 1)
+        if omitted or len(note) + len(section) + 1 > budget:
+            section = _cut_section(section, budget - len(note) - 1)
             if not section:
                 continue
-        text += "\n" + section
+        note += "\n" + section
     trailer: list[str] = []
     if omitted:
         objects = f"{omitted} more drifted object{'s' if omitted != 1 else ''}"
-        where = f"in the [job artifacts]({link})" if link else "(JSON artifact)"
+        where = f"in the {link('job artifacts', url)}" if url else "(JSON artifact)"
         trailer.append(
             f"_{objects} not shown to stay under GitLab's comment size limit; see the full report {where}._"
         )
     if trailer:
-        text += "\n" + "\n".join(trailer) + "\n"
-    if len(text) > max_chars:  # only when max_chars is smaller than the fixed parts
-        cut = text[: max(0, max_chars - 2)]
+        note += "\n" + "\n".join(trailer) + "\n"
+    if len(note) > max_chars:  # only when max_chars is smaller than the fixed parts
+        cut = note[: max(0, max_chars - 2)]
         return cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
-    return text
+    return note
 
 
 #: Connections listed per direction in the comment; the JSON report has them all.
@@ -233,19 +203,26 @@ def _connectivity_lines(section: Any) -> list[str]:
         rows = [("➕", item) for item in added[:_CONNECTIONS_SHOWN]] + [
             ("➖", item) for item in removed[:_CONNECTIONS_SHOWN]
         ]
-        lines += ["| | From | To | Protocol | Ports |", "|---|---|---|---|---|"]
-        for sign, item in rows:
-            lines.append(
-                f"| {sign} | {code_span(item.get('src', ''))} | {code_span(item.get('dst', ''))} "
-                f"| {escape_text(item.get('protocol', ''))} | {escape_text(item.get('ports', ''))} |"
-            )
+        lines += table(
+            ["", "From", "To", "Protocol", "Ports"],
+            [
+                [
+                    sign,
+                    code_cell(item.get("src", "")),
+                    code_cell(item.get("dst", "")),
+                    text(item.get("protocol", "")),
+                    text(item.get("ports", "")),
+                ]
+                for sign, item in rows
+            ],
+        )
         hidden = max(0, len(added) - _CONNECTIONS_SHOWN) + max(0, len(removed) - _CONNECTIONS_SHOWN)
         if hidden:
             lines.append(f"\n_{hidden} more connection changes in the JSON report._")
         lines.append("")
     cosmetic = list(section.get("cosmeticObjects") or [])
     if cosmetic:
-        shown = ", ".join(code_span(label) for label in cosmetic[:10])
+        shown = ", ".join(code(label) for label in cosmetic[:10])
         more = f" and {len(cosmetic) - 10} more" if len(cosmetic) > 10 else ""
         lines += [f"Cosmetic drift (changes no connection): {shown}{more}.", ""]
     return lines
@@ -259,14 +236,19 @@ def _allowed_lines(allowed: list[Any]) -> list[str]:
         f"🔒 **Connectivity**: after the deploy the policies allow {len(allowed)} kind"
         f"{'s' if len(allowed) != 1 else ''} of connection into the app's pods, and nothing else:",
         "",
-        "| From | To | Protocol | Ports |",
-        "|---|---|---|---|",
     ]
-    for item in allowed[:_CONNECTIONS_SHOWN]:
-        lines.append(
-            f"| {code_span(item.get('src', ''))} | {code_span(item.get('dst', ''))} "
-            f"| {escape_text(item.get('protocol', ''))} | {escape_text(item.get('ports', ''))} |"
-        )
+    lines += table(
+        ["From", "To", "Protocol", "Ports"],
+        [
+            [
+                code_cell(item.get("src", "")),
+                code_cell(item.get("dst", "")),
+                text(item.get("protocol", "")),
+                text(item.get("ports", "")),
+            ]
+            for item in allowed[:_CONNECTIONS_SHOWN]
+        ],
+    )
     if len(allowed) > _CONNECTIONS_SHOWN:
         lines.append(f"\n_{len(allowed) - _CONNECTIONS_SHOWN} more in the JSON report._")
     lines.append("")
@@ -279,15 +261,15 @@ def _object_block(entry: Mapping[str, Any], limit: int) -> str:
     what = {
         "missing": "missing — the deploy will create it",
         "unexpected": "unexpected — the deploy will delete it",
-        "changed": "changed" + (f" ({', '.join(escape_text(scope) for scope in scopes)})" if scopes else ""),
-    }.get(change, escape_text(change))
+        "changed": "changed" + (f" ({', '.join(html_text(scope) for scope in scopes)})" if scopes else ""),
+    }.get(change, html_text(change))
     lines = [
         "<details>",
         f"<summary>{html_code(object_label(entry))} {what}</summary>",
         "",
     ]
     if entry.get("owner"):
-        lines.append(f"Live object owned by {code_span(entry['owner'])}.")
+        lines.append(f"Live object owned by {code(entry['owner'])}.")
         lines.append("")
     paths = list(entry.get("paths") or [])
     closing = ["", "</details>", ""]
@@ -295,7 +277,7 @@ def _object_block(entry: Mapping[str, Any], limit: int) -> str:
     body: list[str] = []
     cut_at = None
     for index, field in enumerate(paths):
-        piece = [f"  {field.get('path', '')}  ({field.get('scope', '')})"]
+        piece = [f"  {_path(field.get('path', ''))}  ({field.get('scope', '')})"]
         piece.append("- " + (_value(field["live"]) if "live" in field else "(absent)") + "   # live")
         piece.append("+ " + (_value(field["desired"]) if "desired" in field else "(absent)") + "   # desired")
         size = sum(len(line) + 1 for line in piece)
@@ -319,8 +301,8 @@ def _spec_block(spec: Any, change: str, room: int) -> list[str]:
     import yaml
 
     title = "The deploy will create:" if change == "missing" else "The deploy will delete this live spec:"
-    text = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
-    all_lines = text.rstrip("\n").split("\n")
+    dumped = yaml.safe_dump(spec, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+    all_lines = dumped.rstrip("\n").split("\n")
     used = len(title) + 2 + 20  # title, blank line, fence lines
     kept: list[str] = []
     for line in all_lines:
@@ -343,7 +325,7 @@ def _list_section(title: str, items: list[str]) -> str:
     return "\n".join(
         [
             "<details>",
-            f"<summary>{html.escape(title)} ({len(items)})</summary>",
+            f"<summary>{html_text(title)} ({len(items)})</summary>",
             "",
             *(f"- {item}" for item in items),
             "",
@@ -379,14 +361,14 @@ _WARNING_DETAILS = 6
 
 def _warning(warning: Any) -> str:
     if not isinstance(warning, Mapping):
-        return escape_text(warning)
+        return text(warning)
     parts = []
-    kind = warning.get("code") or warning.get("type")
+    kind = str(warning.get("code") or warning.get("type") or "").strip()
     if kind:
-        parts.append(f"**{escape_text(kind)}**")
+        parts.append(f"**{text(kind)}**")
     if warning.get("name"):
-        parts.append(code_span(object_label(warning)))
-    message = warning.get("reason") or warning.get("message")
+        parts.append(code(object_label(warning)))
+    message = str(warning.get("reason") or warning.get("message") or "").strip()
     if message:
-        parts.append(escape_text(message))
+        parts.append(text(message))
     return " ".join(parts)

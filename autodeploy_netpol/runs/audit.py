@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ..checks.audit import Audit, AuditResult, PolicyReachability, objects_after_deploy
+from ..checks.audit import Audit, AuditResult, PolicyReachability, after_deploy
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
@@ -69,9 +69,9 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
     before = PolicyReachability.from_objects(live)
-    after = PolicyReachability.from_objects(
-        objects_after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
-    )
+    planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
+    after = PolicyReachability.from_objects(planned.objects)
+    notes += planned.notes
     stats = ReadStats()
     audit = Audit(before, after)
     audit.run(read_flows(request.flow_files, stats))

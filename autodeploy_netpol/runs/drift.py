@@ -11,22 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..checks.drift import DriftReport, IgnoreRule, compare
-from ..checks.ownership.check import HistoryReader, check_ownership
+from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
+from ..checks.plan import HistoryReader
 from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.suggest import ingress_class
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Location
 from ..kube.names import NAMESPACE, POLICY_KINDS
+from ..kube.releases import STABLE, helm_release
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.platform import read_platform
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
 from .platform import apply_detection, detect_in_manifests
+
+if TYPE_CHECKING:
+    from ..checks.connectivity_section import ConnectivitySection
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class DesiredFromStream:
     path: str
     release: str | None = None
     namespace: str | None = None
-    track: str = "stable"
+    track: str = STABLE
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,14 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             live = inputs.read_live(replace(scope, platform=detecting))
             if detecting:
                 desired = _with_detection(desired, request.desired, inputs, live)
+        history: HistoryReader | None = None
+        if request.helm_history:
+            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+            history = (
+                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+            )
+        # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
         report = compare(
             desired.objects,
             live.policies,
@@ -124,14 +137,8 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             desired_source=desired.source,
             live_source=live.source,
             notes=[*desired.notes, *live.notes],
+            history=history,
         )
-        history: HistoryReader | None = None
-        if request.helm_history:
-            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-            history = (
-                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
-            )
         ownership = check_ownership(
             desired.objects,
             live.policies,
@@ -140,11 +147,12 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             track=desired.track,
             all_namespaces=request.all_namespaces,
             history=history,
+            plan=report.plan,
         )
         report = replace(
             report,
-            ownership=tuple(ownership.ownership),
-            warnings=tuple(warning.to_json() for warning in ownership.warnings),
+            ownership=tuple(ownership.verdicts),
+            warnings=tuple(ownership.warnings),
             notes=(*report.notes, *ownership.notes),
         )
         if request.connectivity:
@@ -223,7 +231,8 @@ def _desired(
             notes=policies.notes,
             warnings=(),
             namespace=source.namespace,
-            releases=(source.release,) if source.release else (),
+            # the release deployed: <release>-canary / -rollout for those tracks
+            releases=(helm_release(source.release, source.track),) if source.release else (),
             release=source.release,
             track=source.track,
             app=None,
@@ -262,7 +271,7 @@ def _block_location(values_file: ValuesFile) -> Location:
 
 def _connectivity(
     live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool, *, allowed: bool = False
-) -> Mapping[str, Any]:
+) -> ConnectivitySection:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
     if all_namespaces:
         # cluster-wide runs compare thousands of policies: the all-pairs analysis (twice, with

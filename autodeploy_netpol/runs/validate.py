@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..desired.validate import ERROR, Problem, validate_values
+from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
-from ..errors import ExitCode
+from ..errors import ExitCode, Severity
 from ..sources.yamlio import cycle_collector_paused
 
 
@@ -21,7 +21,7 @@ class ValidateRun:
     @property
     def errors(self) -> list[Problem]:
         """The problems that make the file invalid."""
-        return [problem for problem in self.problems if problem.severity == ERROR]
+        return [problem for problem in self.problems if problem.severity is Severity.ERROR]
 
 
 def run_validate(values: ValuesPath) -> ValidateRun:
@@ -29,5 +29,5 @@ def run_validate(values: ValuesPath) -> ValidateRun:
     with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
         values_file = read_values(values)
         problems = tuple(validate_values(values_file))
-    failed = any(problem.severity == ERROR for problem in problems)
+    failed = any(problem.severity is Severity.ERROR for problem in problems)
     return ValidateRun(values_file, problems, ExitCode.INPUT if failed else ExitCode.OK)

@@ -213,6 +213,35 @@ def test_desired_stream_over_namespaces_with_all_namespaces(cli, tmp_path: Path)
     assert without.exit_code == 2 and "--all-namespaces" in without.stderr
 
 
+def test_desired_stream_of_the_canary_track_leaves_the_stable_release_alone(cli, tmp_path: Path) -> None:
+    # `drift --desired` with --track canary deploys release production-canary: the stable release's
+    # own policy is not its to delete (it used to be reported unexpected: --track was not applied).
+    from plan_cases import chart_labels, helm_annotations, live_policy
+
+    rendered = cli("render", EXAMPLE_VALUES, "-r", "production", "-n", "shop", "--track", "canary", env=NO_CI)
+    assert rendered.exit_code == 0, rendered.output
+    (tmp_path / "desired.yaml").write_text(rendered.stdout)
+    stable = live_policy(
+        "production-auto-deploy-extra",
+        labels=chart_labels("production"),
+        annotations=helm_annotations("production"),
+    )
+    (tmp_path / "live.json").write_text(json.dumps({"kind": "List", "apiVersion": "v1", "items": [stable]}))
+    args = ["drift", "--desired", tmp_path / "desired.yaml", "--live", tmp_path / "live.json", "-n", "shop"]
+    result = cli(*args, "-r", "production", "--track", "canary", "--format", "json", env=NO_CI)
+    document = json.loads(result.stdout)
+    assert document["scope"]["releases"] == ["production-canary"]
+    assert {entry["change"] for entry in document["drift"]} == {"missing"}
+    assert [(item["name"], item["owner"]) for item in document["context"]] == [
+        ("production-auto-deploy-extra", "helm release production")
+    ]
+    # The stable track itself does delete it.
+    result = cli(*args, "-r", "production", "--format", "json", env=NO_CI)
+    assert ("production-auto-deploy-extra", "unexpected") in [
+        (entry["name"], entry["change"]) for entry in json.loads(result.stdout)["drift"]
+    ]
+
+
 def test_desired_from_stdin(cli) -> None:
     text = (FIXTURES / "desired.yaml").read_text()
     result = cli(

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
+from gitlab_markdown import visible_text
 
 from autodeploy_netpol.report.json_report import report_schema
 
@@ -134,7 +135,7 @@ def test_markdown_and_junit_carry_the_warnings(cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     markdown = md.read_text()
     assert "- ⚠️ **override** `NetworkPolicy shop-42-production/production-auto-deploy`" in markdown
-    assert "kubectl\\-edit at 2024\\-03\\-04T15\\:30\\:12Z" in markdown
+    assert "kubectl-edit at 2024-03-04T15:30:12Z" in visible_text(markdown)
     root = ET.fromstring(junit.read_text())
     case = root.find(".//testsuite[@name='ownership shop-42-production']/testcase")
     assert case is not None and case.get("name") == "override NetworkPolicy/production-auto-deploy"

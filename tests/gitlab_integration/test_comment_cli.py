@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
-from html.parser import HTMLParser
+import os
+import re
+import tempfile
 from pathlib import Path
 
 import yaml
 from click.testing import CliRunner, Result
 from conftest import BOT_TOKEN, IID, NOTES_PATH, OTHER_TOKEN, PROJECT
 from fake_gitlab import FakeGitLab
-from markdown_it import MarkdownIt
+from gitlab_markdown import assert_safe_note, check_note, hostile_texts
+from hypothesis import HealthCheck, given, settings
 
 from autodeploy_netpol.cli import main
 from autodeploy_netpol.gitlab import note_marker
+from autodeploy_netpol.gitlab.note import note_body
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "shop"
@@ -282,84 +286,137 @@ def test_drift_keeps_its_report_when_posting_fails(
 
 # -- cluster data cannot inject ----------------------------------------------------------------
 
-ALLOWED_TAGS = {
-    "details", "summary", "p", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
-    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "a", "br", "hr", "blockquote",
-}  # fmt: skip
+#: Fields of a live snapshot and a flow recording that a cluster (or whoever writes the file) controls.
+CLUSTER_FIELDS = (
+    "annotation", "label key", "label value", "field manager", "released policy name", "UI policy name",
+    "pod selector key", "pod selector value", "cilium selector key", "cilium peer label", "workload name",
+    "pod label", "flow namespace", "flow label", "flow pod", "flow workload", "malformed flow line", "CIDR",
+)  # fmt: skip
+E2E_EXAMPLES = settings(
+    max_examples=int(os.environ.get("NOTE_INJECTION_E2E_EXAMPLES", "25")),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
-class RenderedNote(HTMLParser):
-    """The HTML a CommonMark renderer makes of the note: tags, links, and text outside code."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.links: list[str] = []
-        self.prose: list[str] = []
-        self._code_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        if tag in {"code", "pre"}:
-            self._code_depth += 1
-        if tag == "a":
-            self.links.append(dict(attrs).get("href") or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"code", "pre"}:
-            self._code_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._code_depth == 0:
-            self.prose.append(data)
-
-
-def hostile_snapshot(tmp_path: Path) -> Path:
+def hostile_snapshot(directory: Path, h: dict[str, str], *, cidr: bool = False) -> Path:
+    """The example's live snapshot with hostile strings in every field a cluster controls, plus a
+    CiliumNetworkPolicy of the release whose selector KEY is hostile (the CRD validates values, not
+    keys) and a workload for the connectivity section; with ``cidr``, a hostile ipBlock CIDR in the
+    policy the deploy deletes (the connectivity section refuses such a policy: exit 2)."""
     live = yaml.safe_load(SNAPSHOT.read_text())
     for item in live["items"]:
         metadata = item["metadata"]
-        metadata.setdefault("annotations", {})["note"] = HOSTILE
-        metadata.setdefault("labels", {})["team"] = HOSTILE
+        metadata.setdefault("annotations", {})["note"] = h["annotation"]
+        metadata.setdefault("labels", {})[h["label key"] or "k"] = h["label value"]
         for entry in metadata.get("managedFields", []):
-            entry["manager"] = f"{entry['manager']} {HOSTILE}"
+            entry["manager"] = f"{entry['manager']} {h['field manager']}"
         if metadata["name"].endswith("allow-debug"):
-            metadata["name"] = f"production-auto-deploy-{HOSTILE}"
+            metadata["name"] = f"production-auto-deploy-{h['released policy name']}"
+            if cidr:
+                item["spec"]["ingress"][0]["from"].append({"ipBlock": {"cidr": h["CIDR"]}})
         if metadata["name"].endswith("allow-metrics"):
-            item["spec"]["podSelector"]["matchLabels"]["tier"] = HOSTILE
-    extra = copy.deepcopy(live["items"][-1])
-    extra["metadata"]["name"] = f"ui-{HOSTILE}"
-    live["items"].append(extra)
-    path = tmp_path / "hostile.yaml"
-    path.write_text(yaml.safe_dump(live))
+            item["spec"]["podSelector"]["matchLabels"][h["pod selector key"] or "k"] = h["pod selector value"]
+    cilium = copy.deepcopy(live["items"][0])
+    cilium.update(apiVersion="cilium.io/v2", kind="CiliumNetworkPolicy")
+    cilium["metadata"]["name"] = "production-auto-deploy-cilium"
+    cilium["spec"] = {
+        "endpointSelector": {"matchLabels": {h["cilium selector key"] or "k": "v"}},
+        "ingress": [{"fromEndpoints": [{"matchLabels": {"app": h["cilium peer label"]}}]}],
+    }
+    ui = copy.deepcopy(live["items"][-1])
+    ui["metadata"]["name"] = f"ui-{h['UI policy name']}"
+    workload = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": h["workload name"] or "w", "namespace": "shop-42-production"},
+        "spec": {"template": {"metadata": {"labels": {"app": "production", "tier": h["pod label"]}}}},
+    }
+    live["items"] += [cilium, ui, workload]
+    path = directory / ("hostile-cidr.json" if cidr else "hostile.json")
+    # JSON in UTF-8, with the characters escaped that YAML cannot carry raw or reads as line breaks:
+    # the snapshot reader is a YAML parser (it also refuses surrogate-pair escapes).
+    text = re.sub(
+        "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]",
+        lambda match: f"\\u{ord(match.group()):04x}",
+        json.dumps(live, ensure_ascii=False),
+    )
+    path.write_text(text)
     return path
 
 
-def test_cluster_strings_cannot_inject_into_the_comment(
-    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
-) -> None:
-    environ = {**ci_environ, "CI_JOB_URL": "https://gitlab.example.com/shop/-/jobs/9"}
-    args = ["drift", VALUES, *DEPLOY, "--live", hostile_snapshot(tmp_path), "--environment", "production"]
-    result = run(environ, *args, "--mr-comment", "-v", "-o", tmp_path / "drift.json")
-    assert result.exit_code == 1, result.output
-    [note] = fake.notes_of(PROJECT, IID)
-    body = note["body"]
-    assert "onerror" in body  # the hostile strings are in the comment...
+def hostile_flows(directory: Path, h: dict[str, str]) -> Path:
+    """Two recorded flows whose endpoints carry hostile names and labels, and a malformed line."""
+    flow = json.loads((AUDIT_DATA / "hubble-flows.jsonl").read_text().splitlines()[0])
+    for side in ("source", "destination"):
+        endpoint = flow["flow"][side]
+        endpoint["namespace"] = h["flow namespace"]
+        endpoint["labels"] = [f"k8s:app={h['flow label']}", f"k8s:io.kubernetes.pod.namespace={h['flow namespace']}"]
+        endpoint["pod_name"] = h["flow pod"]
+        endpoint["workloads"] = [{"name": h["flow workload"], "kind": "Deployment"}]
+    lines = [json.dumps(flow), json.dumps(flow).replace('"TCP"', '"UDP"'), h["malformed flow line"].replace("\n", " ")]
+    path = directory / "flows.jsonl"
+    path.write_text("\n".join(lines) + "\n", errors="surrogatepass")
+    return path
 
-    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(body)
-    rendered = RenderedNote()
-    rendered.feed(html)
-    assert rendered.tags <= ALLOWED_TAGS, rendered.tags - ALLOWED_TAGS  # ...but make no <img>/<script>
-    assert all(link.startswith("https://gitlab.example.com/shop/-/jobs/9/") for link in rendered.links)
-    prose = "".join(rendered.prose)
-    assert "@all" not in prose  # no mention outside code spans
-    assert html.count("<details>") == html.count("</details>")
+
+def section(environ: dict[str, str], directory: Path, name: str, *args: object) -> Path:
+    """``autodeploy-netpol <args> --format markdown`` written to a file, as a CI job would."""
+    result = run(environ, *args, "--format", "markdown")
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    path = directory / f"{name}.md"
+    path.write_text(result.stdout)
+    return path
+
+
+@E2E_EXAMPLES
+@given(values=hostile_texts(len(CLUSTER_FIELDS)))
+def test_cluster_strings_cannot_inject_into_the_comment(
+    fake: FakeGitLab, ci_environ: dict[str, str], values: list[str]
+) -> None:
+    """A hostile cluster and flow recording through the real commands: drift (ownership warnings,
+    the connectivity section) posts the note with lint, explain, connectivity and audit sections;
+    the note GitLab receives keeps every rule of tests/gitlab_markdown.py."""
+    # A lone surrogate makes a snapshot invalid (exit 2) and a Hubble line malformed, so none can
+    # reach a note this way; the renderers' handling of them is in tests/unit/test_note_injection.py.
+    h = {field: re.sub("[\ud800-\udfff]", "", value) for field, value in zip(CLUSTER_FIELDS, values, strict=True)}
+    job = "https://gitlab.example.com/shop/-/jobs/9"
+    environment = f"review-{len(fake.notes_of(PROJECT, IID))}"  # one new note per example
+    environ = {**ci_environ, "CI_JOB_URL": job}
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        live = hostile_snapshot(directory, h)
+        sections = [
+            section({}, directory, "lint", "lint", live),
+            section({}, directory, "explain", "explain", live),
+            section({}, directory, "connectivity", "connectivity", live),
+            section(
+                {}, directory, "audit", "audit", "--flows", hostile_flows(directory, h),
+                "--desired", AUDIT_DATA / "desired.yaml", "--live", AUDIT_DATA / "live.yaml", "-n", "shop", "-r", "production",
+            ),
+        ]  # fmt: skip
+        args = ["drift", VALUES, *DEPLOY, "--live", live, "--environment", environment, "-v"]
+        comment = [arg for path in sections for arg in ("--comment-section", path)]
+        result = run(environ, *args, "--mr-comment", *comment, "-o", directory / "drift.json")
+        assert result.exit_code == 1, result.output
+    body = next(note["body"] for note in fake.notes_of(PROJECT, IID) if note["body"].startswith(note_marker(environment)))
+    check = assert_safe_note(body, links=(job + "/",))
+    for heading in ("Network policy drift", "Connectivity", "Policy lint", "plain words", "Recorded flows"):
+        assert heading in "".join(check.rendered.prose), heading
+
+    with tempfile.TemporaryDirectory() as name:
+        live = hostile_snapshot(Path(name), h, cidr=True)
+        result = run({}, "drift", VALUES, *DEPLOY, "--live", live, "--no-connectivity", "-v", "--format", "markdown")
+    assert result.exit_code == 1, result.output
+    assert_safe_note(note_body("production", result.stdout))
 
 
 def test_the_injection_check_sees_raw_cluster_strings() -> None:
-    rendered = RenderedNote()
-    rendered.feed(MarkdownIt("commonmark", {"html": True}).render(f"owner {HOSTILE}\n"))
-    assert {"img", "script"} <= rendered.tags
-    assert "@all" in "".join(rendered.prose)
+    raw = f"owner {HOSTILE}\n/approve\n"
+    problems = check_note(raw).problems
+    assert any(problem.startswith("HTML the tool does not write: <img>") for problem in problems)
+    assert any(problem.startswith("mention") for problem in problems)
+    assert any(problem.startswith("line 2 starts with '/'") for problem in problems)
 
 
 def test_a_second_drift_run_on_the_same_state_writes_nothing(

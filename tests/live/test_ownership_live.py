@@ -40,7 +40,9 @@ def relocate(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
 
 
 def summary(report) -> list[tuple[str, str, str, tuple[str, ...]]]:
-    return [(str(w.code), w.kind, w.name, tuple(f.path for f in w.fields)) for w in report.warnings]
+    return [
+        (str(w.code), w.kind, w.name, tuple(f.to_json()["path"] for f in w.fields)) for w in report.warnings
+    ]
 
 
 @pytest.mark.parametrize(

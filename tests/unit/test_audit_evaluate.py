@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autodeploy_netpol.checks import audit as evaluate
-from autodeploy_netpol.checks.audit import Audit, PolicyReachability, objects_after_deploy
+from autodeploy_netpol.checks.audit import Audit, PolicyReachability, after_deploy
 from autodeploy_netpol.policy import Endpoint, Model
 from autodeploy_netpol.sources.flows import EXTERNAL, POD, Peer, ReadStats, read_flows
 
@@ -89,7 +89,7 @@ def test_generated_recordings_match_the_engine(tmp_path, seed):
     live = [*cluster.live, *namespaces]
     before = PolicyReachability.from_objects(live)
     after = PolicyReachability.from_objects(
-        objects_after_deploy(cluster.desired, live, namespace="ns0", helm_release="app")
+        after_deploy(cluster.desired, live, namespace="ns0", helm_release="app").objects
     )
     stats = ReadStats()
     audit = Audit(before, after)
@@ -202,7 +202,7 @@ def test_objects_after_deploy_replaces_deletes_and_keeps():
         _policy("canary-auto-deploy", "shop", release="production-canary"),  # another release: stays
         {"kind": "Namespace", "metadata": {"name": "shop"}},
     ]
-    after = objects_after_deploy(desired, live, namespace="shop", helm_release="production")
+    after = after_deploy(desired, live, namespace="shop", helm_release="production").objects
     names = sorted((o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in after)
     assert names == [
         ("Namespace", "", "shop"),

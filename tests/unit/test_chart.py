@@ -4,12 +4,11 @@ from autodeploy_netpol.desired.chart import (
     CHART_DEFAULTS,
     DEFAULT_DENY_SPEC,
     appname,
-    fullname,
-    named_policy_name,
     render_objects,
     shared_labels,
 )
 from autodeploy_netpol.desired.merge import helm_merge_all
+from autodeploy_netpol.kube.releases import fullname, object_name
 
 
 @pytest.mark.parametrize(
@@ -118,10 +117,10 @@ def test_named_policies_follow_the_master_switch():
     assert render_objects(values(networkPolicy=block), release="prod") == []
 
 
-def test_named_policy_name_is_cut_like_fullname():
-    assert named_policy_name("x" * 60, "abcdef") == "x" * 60 + "-ab"
-    assert named_policy_name("x" * 61, "abc") == "x" * 61 + "-a"
-    assert named_policy_name("x" * 62, "abc") == "x" * 62
+def test_object_name_of_a_named_policy_is_cut_like_fullname():
+    assert object_name("x" * 60, "abcdef") == "x" * 60 + "-ab"
+    assert object_name("x" * 61, "abc") == "x" * 61 + "-a"
+    assert object_name("x" * 62, "abc") == "x" * 62
 
 
 def test_spec_keys_sorted_like_to_yaml():

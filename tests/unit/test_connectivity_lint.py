@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from autodeploy_netpol.checks.explain import explain_model
-from autodeploy_netpol.checks.lint import ERROR, INFO, WARNING, Finding, lint_model
+from autodeploy_netpol.checks.lint import Finding, lint_model
+from autodeploy_netpol.errors import Severity
 from autodeploy_netpol.policy import Model
 
 APP_NS = "production-42-production"
@@ -83,7 +84,7 @@ def test_gitlab_env_pod_label_selects_nothing_with_a_hint() -> None:
     )
     [finding] = [f for f in found if f.check == "selector-matches-nothing"]
     assert (
-        finding.severity == WARNING
+        finding.severity == Severity.WARNING
         and "annotations" in finding.hint
         and finding.path == ("spec", "podSelector")
     )
@@ -135,7 +136,7 @@ def test_egress_restricted_without_dns() -> None:
     )
     found = findings(GOOD_INGRESS, no_dns)
     [finding] = [f for f in found if f.check == "egress-without-dns"]
-    assert "production" in finding.message and finding.severity == WARNING
+    assert "production" in finding.message and finding.severity == Severity.WARNING
     # UDP 53 to the app's own namespace is not DNS
     wrong_place = policy(
         "egress",
@@ -151,7 +152,7 @@ def test_egress_restricted_without_dns() -> None:
 def test_ingress_namespace_option() -> None:
     found = findings(GOOD_INGRESS, ingress_namespace="traefik")
     [finding] = [f for f in found if f.check == "ingress-namespace-cannot-reach"]
-    assert finding.severity == ERROR and "traefik" in finding.message
+    assert finding.severity == Severity.ERROR and "traefik" in finding.message
 
 
 def test_worker_pods_need_no_ingress_path() -> None:
@@ -183,7 +184,7 @@ def test_shadowed_rule_is_info() -> None:
     }
     found = findings(policy("web", spec))
     [finding] = [f for f in found if f.check == "shadowed-rule"]
-    assert finding.severity == INFO and finding.path == ("spec", "ingress", 1)
+    assert finding.severity == Severity.INFO and finding.path == ("spec", "ingress", 1)
     assert not finding.fails
 
 

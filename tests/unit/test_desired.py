@@ -1,7 +1,7 @@
 import pytest
 
 from autodeploy_netpol.desired.chart import CHART_DEFAULTS
-from autodeploy_netpol.desired.compute import DeployContext, compute_desired, effective_block
+from autodeploy_netpol.desired.compute import DeployContext, compute_desired
 from autodeploy_netpol.desired.suggest import suggested_spec
 from autodeploy_netpol.desired.values import ValuesFile
 from autodeploy_netpol.errors import InputError, ValidationFailed
@@ -15,9 +15,11 @@ CTX = DeployContext(release="production", namespace="shop-42-production", projec
 
 
 def test_no_spec_gets_the_suggestion_still_disabled():
-    block = effective_block("networkPolicy", None, CTX)
-    assert block["enabled"] is False
-    assert block["spec"] == suggested_spec("production", "ingress-nginx")
+    desired = compute_desired(values_file({}), CTX)
+    assert desired.objects == []  # the chart's default: networkPolicy.enabled false
+    assert desired.merged_values["networkPolicy"]["spec"] == suggested_spec(
+        "production", "ingress-nginx"
+    )
 
 
 def test_enabled_without_spec_renders_the_suggestion():

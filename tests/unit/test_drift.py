@@ -56,8 +56,13 @@ def test_hand_edits_are_changed_missing_and_unexpected() -> None:
     }
     changed = next(entry for entry in report.drift if entry.change is Change.CHANGED)
     assert [(c.path, c.live, c.desired, c.scope) for c in changed.paths] == [
-        ("spec.ingress[0].ports[0].port", 8080, 5000, Scope.SPEC),
-        ("metadata.labels.chart", "auto-deploy-app-2.99.0", "auto-deploy-app-2.100.0", Scope.METADATA),
+        (("spec", "ingress", 0, "ports", 0, "port"), 8080, 5000, Scope.SPEC),
+        (
+            ("metadata", "labels", "chart"),
+            "auto-deploy-app-2.99.0",
+            "auto-deploy-app-2.100.0",
+            Scope.METADATA,
+        ),
     ]
     assert changed.scopes == (Scope.SPEC, Scope.METADATA)
     assert changed.owner == "helm release production"
@@ -152,7 +157,7 @@ def test_element_only_in_live_is_reported_with_its_live_index() -> None:
     report = compare([desired], [live], namespace=NS)
     (entry,) = report.drift
     (change,) = entry.paths
-    assert change.path == "spec.ingress[1]"
+    assert change.path == ("spec", "ingress", 1) and change.text == "spec.ingress[1]"
     assert change.desired is ABSENT and change.live == {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}
 
 
@@ -212,7 +217,7 @@ def test_exit_relevant_drift_is_decided_after_ignore_rules() -> None:
         ignore=rules,
     )
     # The port change remains; the label change and the two -db/-cache objects are ignored.
-    assert [(entry.name, [c.path for c in entry.paths]) for entry in report.drift] == [
+    assert [(entry.name, [c.text for c in entry.paths]) for entry in report.drift] == [
         ("production-auto-deploy", ["spec.ingress[0].ports[0].port"])
     ]
     assert sorted((item.entry.name, item.rules) for item in report.ignored) == [

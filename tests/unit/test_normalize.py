@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autodeploy_netpol.checks.drift import Change, DriftEntry, InSync, compare_policy
+from autodeploy_netpol.checks.diff import FieldChange, diff_policies
 from autodeploy_netpol.policy.normalize import canonical, normalize_policy
 
 
@@ -31,8 +31,9 @@ def cnp(spec: Any, **metadata: Any) -> dict[str, Any]:
     }
 
 
-def verdict(desired: dict[str, Any], live: dict[str, Any]) -> DriftEntry | InSync:
-    return compare_policy(normalize_policy(desired), normalize_policy(live))
+def verdict(desired: dict[str, Any], live: dict[str, Any]) -> tuple[tuple[FieldChange, ...], tuple[str, ...]]:
+    """(changes, cosmetic) between two manifests."""
+    return diff_policies(normalize_policy(desired), normalize_policy(live))
 
 
 APP = {"matchLabels": {"app": "web"}}
@@ -423,12 +424,10 @@ CASES = [
     ("desired", "live", "is_drift"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
 )
 def test_normalization_table(desired: dict[str, Any], live: dict[str, Any], is_drift: bool) -> None:
-    result = verdict(desired, live)
-    assert isinstance(result, DriftEntry) is is_drift, result
-    if is_drift:
-        assert result.change is Change.CHANGED and result.paths
+    changes, _ = verdict(desired, live)
+    assert bool(changes) is is_drift, changes
     # Comparison is symmetric in its verdict.
-    assert isinstance(verdict(live, desired), DriftEntry) is is_drift
+    assert bool(verdict(live, desired)[0]) is is_drift
 
 
 def test_cosmetic_differences_are_explained() -> None:
@@ -442,16 +441,16 @@ def test_cosmetic_differences_are_explained() -> None:
             }
         ),
     )
-    assert isinstance(result, InSync)
-    text = "\n".join(result.cosmetic)
+    changes, cosmetic = result
+    assert changes == ()
+    text = "\n".join(cosmetic)
     assert "spec.ingress[0].ports[0].protocol" in text and "TCP" in text
     assert "spec.policyTypes" in text
 
 
 def test_identical_objects_have_no_cosmetic_note() -> None:
     manifest = netpol({"podSelector": APP, "policyTypes": ["Ingress"]})
-    result = verdict(manifest, copy.deepcopy(manifest))
-    assert isinstance(result, InSync) and result.cosmetic == ()
+    assert verdict(manifest, copy.deepcopy(manifest)) == ((), ())
 
 
 def test_in_with_conflicting_match_label_is_kept() -> None:
@@ -473,10 +472,8 @@ def test_changed_paths_point_at_the_field() -> None:
             {"podSelector": APP, "ingress": [{"from": [{"podSelector": APP}], "ports": [{"port": 8080}]}]}
         ),
     )
-    assert isinstance(result, DriftEntry)
-    assert [(c.path, c.live, c.desired) for c in result.paths] == [
-        ("spec.ingress[0].ports[0].port", 8080, 80)
-    ]
+    changes, _ = result
+    assert [(c.text, c.live, c.desired) for c in changes] == [("spec.ingress[0].ports[0].port", 8080, 80)]
 
 
 labels = st.dictionaries(st.sampled_from(["app", "tier", "track"]), st.sampled_from(["a", "b"]), max_size=2)
@@ -504,7 +501,7 @@ def test_shuffling_lists_is_never_drift(rules: list[dict[str, Any]], seed: Any) 
     a = normalize_policy(netpol({"podSelector": {}, "ingress": rules}))
     b = normalize_policy(netpol({"podSelector": {}, "ingress": shuffled}))
     assert canonical(a.spec) == canonical(b.spec)
-    assert isinstance(compare_policy(a, b), InSync)
+    assert diff_policies(a, b)[0] == ()
 
 
 json_values = st.recursive(
@@ -548,7 +545,6 @@ def test_any_spec_shape_compares_without_crashing(spec: Any, other: Any, kind: s
     # Snapshots and hand-written streams can hold anything; the comparison reports, never crashes.
     make = netpol if kind == "NetworkPolicy" else cnp
     a, b = normalize_policy(make(spec)), normalize_policy(make(other))
-    result = compare_policy(a, b)
-    assert isinstance(compare_policy(a, a), InSync)
-    if isinstance(result, DriftEntry):
-        assert result.paths
+    changes, cosmetic = diff_policies(a, b)
+    assert diff_policies(a, a)[0] == ()
+    assert not (changes and cosmetic)  # cosmetic notes only when nothing changed

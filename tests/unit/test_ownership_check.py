@@ -5,7 +5,8 @@ import copy
 import pytest
 from ownership_fixtures import NAMESPACE, RELEASE, desired, live
 
-from autodeploy_netpol.checks.ownership.check import check_ownership, split_release
+from autodeploy_netpol.checks.ownership.check import check_ownership
+from autodeploy_netpol.kube.releases import split_release
 
 
 @pytest.mark.parametrize(
@@ -22,9 +23,13 @@ def test_split_release(release, expected):
 
 
 def _moved(objects, namespace):
+    """The objects as the same release deployed into ``namespace`` would have them."""
     moved = copy.deepcopy(objects)
     for obj in moved:
         obj["metadata"]["namespace"] = namespace
+        annotations = obj["metadata"].get("annotations") or {}
+        if "meta.helm.sh/release-namespace" in annotations:
+            annotations["meta.helm.sh/release-namespace"] = namespace
     return moved
 
 
@@ -36,7 +41,7 @@ def test_all_namespaces_takes_the_release_from_the_desired_labels():
         ("other", "override", "production-canary-auto-deploy"),
         (NAMESPACE, "override", "production-auto-deploy"),
     ]
-    assert {item["namespace"] for item in check.ownership} == {NAMESPACE, "other"}
+    assert {verdict.namespace for verdict in check.verdicts} == {NAMESPACE, "other"}
 
 
 def test_namespace_without_a_known_release_is_named_in_a_note():

@@ -6,9 +6,9 @@ from ownership_fixtures import RELEASE, live, live_object
 from autodeploy_netpol.checks.ownership.classify import (
     Ownership,
     classify,
-    helm_ownership_problems,
     is_disabled_in_ui,
 )
+from autodeploy_netpol.kube.releases import ReleaseMarkers
 
 
 @pytest.mark.parametrize(
@@ -152,12 +152,13 @@ def test_disabled_marker(selector, disabled):
 
 
 def test_helm_ownership_check_mirrors_helm():
-    owned = live_object("helm-only", "production-auto-deploy")
-    assert helm_ownership_problems(owned, "production", "shop-42-production") == []
-    assert helm_ownership_problems(owned, "production-canary", "shop-42-production") == [
+    owned = ReleaseMarkers.of(live_object("helm-only", "production-auto-deploy"))
+    assert owned.adoption_problems("production", "shop-42-production") == []
+    assert owned.adoption_problems("production-canary", "shop-42-production") == [
         'annotation meta.helm.sh/release-name is "production" (must be "production-canary")'
     ]
-    problems = helm_ownership_problems(live_object("collision", "production-auto-deploy"), "production", "ns")
+    collision = ReleaseMarkers.of(live_object("collision", "production-auto-deploy"))
+    problems = collision.adoption_problems("production", "ns")
     assert len(problems) == 3 and all("is missing" in p for p in problems)
 
 

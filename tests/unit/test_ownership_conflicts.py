@@ -7,12 +7,11 @@ from ownership_fixtures import NAMESPACE, RELEASE, desired, live, live_object
 
 from autodeploy_netpol.checks.ownership.conflicts import (
     Outcome,
-    Severity,
     WarningCode,
     assess,
     exit_code,
-    verdict_json,
 )
+from autodeploy_netpol.errors import Severity
 from autodeploy_netpol.sources.helm_history import current_release
 
 
@@ -39,7 +38,12 @@ def test_override_fires_after_kubectl_edit_and_names_field_who_and_when():
     assert (warning.code, warning.severity) == (WarningCode.OVERRIDE, Severity.WARNING)
     assert "by kubectl-edit at 2024-03-04T15:30:12Z" in warning.reason
     (field,) = warning.fields
-    assert (field.path, field.outcome, field.manager) == ("spec.ingress[1]", Outcome.REVERTED, "kubectl-edit")
+    assert (field.path, field.outcome, field.manager) == (
+        ("spec", "ingress", 1),
+        Outcome.REVERTED,
+        "kubectl-edit",
+    )
+    assert field.to_json()["path"] == "spec.ingress[1]"
     assert field.live["ports"] == [{"port": 9090, "protocol": "TCP"}]
     assert '"monitoring"' in warning.details[0] and "is removed" in warning.details[0]
     assert warning.fails
@@ -49,7 +53,7 @@ def test_override_fires_after_gitlab_ui_update_of_the_pipeline_policy():
     (warning,) = run("helm-then-ui-update").warnings
     assert warning.code is WarningCode.OVERRIDE
     assert "rest-client at 2024-03-05T08:21:40Z" in warning.reason
-    assert [f.path for f in warning.fields] == ["spec.ingress[0].from[0]"]
+    assert [f.path for f in warning.fields] == [("spec", "ingress", 0, "from", 0)]
     assert "comes back" in warning.details[0]
     assert any("ownership metadata is missing" in d for d in warning.details)
 
@@ -85,7 +89,7 @@ def test_override_when_the_deploy_deletes_an_edited_policy():
     (warning,) = run("helm-then-kubectl-edit", wanted=[]).warnings
     assert warning.code is WarningCode.OVERRIDE
     assert "deletes this policy" in warning.reason
-    assert [(f.path, f.outcome) for f in warning.fields] == [("spec.ingress", Outcome.DELETED)]
+    assert [(f.path, f.outcome) for f in warning.fields] == [(("spec", "ingress"), Outcome.DELETED)]
 
 
 # --- three-way with Helm's release record ------------------------------------------------------
@@ -97,7 +101,7 @@ def last_applied(fixture="helm-release-secrets"):
 
 def test_history_three_way_finds_the_edit():
     (warning,) = run("helm-then-kubectl-edit", last_applied=last_applied()).warnings
-    assert [f.path for f in warning.fields] == ["spec.ingress[1]"]
+    assert [f.path for f in warning.fields] == [("spec", "ingress", 1)]
     assert any("--helm-history" in d for d in warning.details)
 
 
@@ -146,7 +150,7 @@ def test_history_edited_field_helm_set_before_and_the_values_drop_is_removed():
     applied[0]["spec"]["egress"] = [{"to": [{"ipBlock": {"cidr": "10.0.0.0/16"}}]}]  # kubectl widened it
     report = assess(desired(), [live_obj], release=RELEASE, namespace=NAMESPACE, last_applied=applied)
     (warning,) = report.warnings
-    assert [(f.path, f.outcome) for f in warning.fields] == [("spec.egress", Outcome.REMOVED)]
+    assert [(f.path, f.outcome) for f in warning.fields] == [(("spec", "egress"), Outcome.REMOVED)]
 
 
 def test_without_history_a_field_the_values_do_not_set_is_assumed_kept():
@@ -253,7 +257,7 @@ def test_verdicts_cover_every_live_policy_and_serialize():
         "allow-inbound-http",
         "production-auto-deploy",
     ]
-    documents = [verdict_json(v) for v in report.verdicts]
+    documents = [v.to_json() for v in report.verdicts]
     assert all({"kind", "name", "owner", "reason", "evidence"} <= d.keys() for d in documents)
     assert documents[0]["disabled"] is True
     warning = report.warnings[0].to_json()
@@ -340,7 +344,7 @@ def test_override_of_a_cilium_policy():
     (warning,) = assess([wanted], [edited], release=RELEASE, namespace=NAMESPACE).warnings
     assert warning.code is WarningCode.OVERRIDE and warning.kind == "CiliumNetworkPolicy"
     assert [(f.path, f.outcome, f.live) for f in warning.fields] == [
-        ("spec.ingress[1]", Outcome.REVERTED, {"fromEntities": ["world"]})
+        (("spec", "ingress", 1), Outcome.REVERTED, {"fromEntities": ["world"]})
     ]
     # Near miss: the same object when only Helm wrote the spec.
     untouched = _cilium(

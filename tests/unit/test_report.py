@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import html
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -12,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from gitlab_markdown import assert_safe_note
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +19,7 @@ from autodeploy_netpol.checks.drift import IgnoreRule, compare
 from autodeploy_netpol.report import render, report_document, summary_line
 from autodeploy_netpol.report.json_report import load_report, render_json, report_schema
 from autodeploy_netpol.report.junit import render_junit
-from autodeploy_netpol.report.markdown import code_block, code_span, escape_text, render_markdown
+from autodeploy_netpol.report.markdown import render_markdown
 from autodeploy_netpol.report.text import render_text
 from autodeploy_netpol.sources.manifests import read_manifests
 
@@ -127,6 +127,8 @@ HOSTILE = [
     "**bold** _it_ #1 !2 ~label %milestone $3 &4",
     "a`b``c```d",
     "line\nbreak",
+    "x\n</p>\n/label ~security-approved\n/approve",
+    "a|b <b>c</b> `d|e`",
 ]
 
 
@@ -153,6 +155,9 @@ def test_markdown_in_sync_verdict() -> None:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_cluster_strings_cannot_inject_markdown_html_or_mentions(hostile: str) -> None:
+    """The report of a real comparison with hostile names, owners, paths, values and notes keeps
+    every rule of a GitLab note (tests/gitlab_markdown.py; generated strings in every field are in
+    test_note_injection.py)."""
     document = drift_document()
     for entry in document["drift"]:
         entry["name"] = hostile
@@ -162,108 +167,9 @@ def test_cluster_strings_cannot_inject_markdown_html_or_mentions(hostile: str) -
             change["live"] = hostile
     document["context"][0]["owner"] = hostile
     document["notes"] = [hostile]
-    text = render_markdown(document)
-    # Inside code spans and blocks GitLab renders text literally; outside them no raw HTML,
-    # '@name', link syntax or reference survives.
-    prose = _outside_code(text)
-    assert "<script" not in prose and "<img" not in prose
-    assert [line for line in prose.splitlines() if "details>" in line] == [
-        line for line in prose.splitlines() if line in ("<details>", "</details>")
-    ]
-    assert not re.search(r"@\w", prose)
-    assert "](https://evil" not in prose
-    assert not re.search(r"(?<![\\\w])#1\b", prose)
-
-
-def _outside_code(text: str) -> str:
-    """Text with fenced blocks, code spans and <code> elements removed (where GitLab renders nothing)."""
-    out = []
-    fence: str | None = None
-    for line in text.splitlines():
-        match = re.match(r"^(`{3,})", line)
-        if fence is None and match:
-            fence = match.group(1)
-            continue
-        if fence is not None:
-            if line.startswith(fence) and line.strip("`") == "":
-                fence = None
-            continue
-        out.append(line)
-    prose = "\n".join(out)
-    prose = re.sub(r"<code>.*?</code>", "", prose)
-    # Code spans: a run of N backticks up to the next run of exactly N.
-    return re.sub(r"(?<!`)(`+)(?!`)(.*?)(?<!`)\1(?!`)", "", prose)
-
-
-@given(st.text(max_size=40))
-def test_code_span_contains_any_text(value: str) -> None:
-    span = code_span(value)
-    fence = re.match(r"`+", span)
-    assert fence is not None
-    inner = span[len(fence.group(0)) : -len(fence.group(0))]
-    # No backtick run inside is as long as the delimiter, so nothing inside can close the span.
-    assert all(len(run) < len(fence.group(0)) for run in re.findall(r"`+", inner))
-    assert "\n" not in span
-
-
-@given(st.lists(st.text(max_size=20), max_size=5))
-def test_code_block_fence_is_longer_than_any_backtick_run(lines: list[str]) -> None:
-    block = code_block(lines).split("\n")
-    fence = block[0]
-    assert all(len(run) < len(fence) for line in block[1:-1] for run in re.findall(r"`+", line))
-
-
-def test_escape_text_keeps_words_readable() -> None:
-    assert escape_text("web api") == "web api"
-    assert "<" not in escape_text("<b>")
-
-
-def rendered_text(markdown: str) -> tuple[str, list[str]]:
-    """CommonMark-render ``markdown``: the visible text, and the HTML tags it produced."""
-    from markdown_it import MarkdownIt  # CommonMark, as GitLab renders comments
-
-    rendered = MarkdownIt("commonmark").render(markdown)
-    tags = re.findall(r"</?([a-zA-Z][\w-]*)", rendered)
-    text = html.unescape(re.sub(r"<[^>]+>", "", rendered)).replace("\u200b", "").strip()
-    return text, tags
-
-
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=40))
-def test_escaped_text_renders_as_itself_and_nothing_else(value: str) -> None:
-    text, tags = rendered_text(escape_text(value))
-    assert set(tags) <= {"p"}
-    # CommonMark trims and collapses surrounding whitespace; everything else shows as written.
-    assert text == " ".join(value.split()) or text == value.strip()
-
-
-@pytest.mark.parametrize("hostile", HOSTILE)
-def test_hostile_strings_render_without_html(hostile: str) -> None:
-    document = drift_document()
-    for entry in document["drift"]:
-        entry["name"] = hostile
-        entry["owner"] = hostile
-    document["notes"] = [hostile]
     document["warnings"] = [{"type": hostile, "name": hostile, "kind": "NetworkPolicy", "message": hostile}]
-    _, tags = rendered_text(render_markdown(document))
-    assert set(tags) <= {
-        "h3",
-        "p",
-        "strong",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "details",
-        "summary",
-        "code",
-        "pre",
-        "ul",
-        "li",
-        "em",
-        "a",
-    }
+    check = assert_safe_note(render_markdown(document))
+    assert "".join(check.rendered.prose).count("Drift found") == 1
 
 
 def many_objects_document(count: int, fields: int) -> dict[str, Any]:
@@ -343,7 +249,8 @@ def test_markdown_renders_ownership_and_warnings_sections() -> None:
     validate(document)
     text = render_markdown(document)
     assert "**override** `NetworkPolicy shop-42-production/web` kubectl\\-edit changed spec" in text
-    assert "  - spec\\.ingress\\[1\\]\\: removed" in text
+    # free text renders as itself; a zero-width space follows '[' and ':' so GitLab links nothing
+    assert "  - spec\\.ingress\\[\u200b1\\]\\:\u200b removed" in text
     assert "Ownership (1)" in text
 
 

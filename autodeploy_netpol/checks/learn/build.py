@@ -34,14 +34,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...desired.chart import fullname
-from ...desired.compute import TRACKS
 from ...errors import InputError
+from ...kube.labels import (
+    APP_LABEL,
+    HELM,
+    HERITAGE_LABEL,
+    INSTANCE_LABEL,
+    MANAGED_BY_LABEL,
+    NAME_LABEL,
+    RELEASE_LABEL,
+    TIER_LABEL,
+    TRACK_LABEL,
+)
+from ...kube.names import NETWORK_POLICY
+from ...kube.releases import TRACKS, fullname
 from ...policy.intervals import PROTOCOLS
 from ...policy.inventory import build_inventory
 from ...policy.policies import EGRESS, INGRESS
 from ...sources.flows import EXTERNAL, POD, Peer, external_peer
-from ..audit import PolicyReachability, objects_after_deploy
+from ..audit import PolicyReachability, after_deploy
 from .cidrs import Network, join_blocks
 from .policy_set import (
     CILIUM,
@@ -59,12 +70,11 @@ from .policy_set import (
     PeerSelector,
     PortRange,
 )
-from .record import RELEASE_LABEL, UNSTABLE_LABELS, Observations, Tally
+from .record import UNSTABLE_LABELS, Observations, Tally
 
 #: Chart labels that say nothing a component's selector needs: their value is fixed by the chart
 #: (``heritage: Helm``) or repeats ``app`` / the release.
-_CHART_LABELS = {"heritage": "Helm", "app.kubernetes.io/managed-by": "Helm"}
-_TRACK_LABEL = "track"
+_CHART_LABELS = {HERITAGE_LABEL: HELM, MANAGED_BY_LABEL: HELM}
 #: DNS to kube-dns, as the chart overlays' default-deny policy allows it (a test keeps the two equal).
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = (("k8s-app", "kube-dns"),)
@@ -86,9 +96,9 @@ def selector_labels(labels: Iterable[tuple[str, str]]) -> tuple[tuple[str, str],
     for key, value in sorted(items.items()):
         if key in UNSTABLE_LABELS or _CHART_LABELS.get(key) == value:
             continue
-        if key == "app.kubernetes.io/name" and value == items.get("app"):
+        if key == NAME_LABEL and value == items.get(APP_LABEL):
             continue
-        if key == "app.kubernetes.io/instance" and value == items.get(RELEASE_LABEL):
+        if key == INSTANCE_LABEL and value == items.get(RELEASE_LABEL):
             continue
         kept.append((key, value))
     return tuple(kept)
@@ -101,7 +111,7 @@ def _component_labels(
     return tuple(
         (key, value)
         for key, value in selector_labels(labels)
-        if key != RELEASE_LABEL and not (key == _TRACK_LABEL and value in TRACKS)
+        if key != RELEASE_LABEL and not (key == TRACK_LABEL and value in TRACKS)
     )
 
 
@@ -139,13 +149,13 @@ def _name_components(
         labels = dict(key)
         derived = _derived_name(workloads.get(key, ()), releases)
         if not derived:
-            base = _clean_name(labels.get("tier", "")) or "pods"
+            base = _clean_name(labels.get(TIER_LABEL, "")) or "pods"
             others = [
                 _clean_name(value)
                 for label, value in key
-                if label not in ("tier", "app") and _clean_name(value)
+                if label not in (TIER_LABEL, APP_LABEL) and _clean_name(value)
             ]
-            siblings = [k for k in keys if (_clean_name(dict(k).get("tier", "")) or "pods") == base]
+            siblings = [k for k in keys if (_clean_name(dict(k).get(TIER_LABEL, "")) or "pods") == base]
             derived = base if len(siblings) == 1 or not others else f"{base}-{others[0]}"
         names[key] = derived
     used: dict[str, int] = {}
@@ -393,17 +403,17 @@ class _Builder:
             return None
         placeholder = {
             "apiVersion": NETWORK_POLICY_API,
-            "kind": "NetworkPolicy",
+            "kind": NETWORK_POLICY,
             "metadata": {"name": fullname(self.releases[0]), "namespace": self.namespace},
             "spec": {
                 "podSelector": self.app_selector().pod_selector(),
                 "policyTypes": ["Ingress", "Egress"],
             },
         }
-        after = objects_after_deploy(
+        after = after_deploy(
             [placeholder], self.live, namespace=self.namespace, helm_release=self.releases[0]
         )
-        return PolicyReachability.from_objects(after)
+        return PolicyReachability.from_objects(after.objects)
 
     # ---------------------------------------------------------------- peers
 

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from ipaddress import ip_network
 from typing import Any
 
-from ...desired.chart import DEFAULT_CHART_VERSION, chart_defaults, fullname, render_objects
-from ...desired.compute import TRACKS, DeployContext
+from ...desired.chart import DEFAULT_CHART_VERSION, chart_defaults, render_objects
+from ...desired.compute import DeployContext
 from ...desired.merge import helm_merge_all
-from ...policy.inventory import NAMESPACE_NAME_LABEL
+from ...kube.defaults import NAMESPACE_NAME_LABEL
+from ...kube.labels import RELEASE_LABEL
+from ...kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ...kube.releases import TRACKS, fullname
 from ...policy.policies import INGRESS
-from .record import RELEASE_LABEL, Tally, total
+from .record import Tally, total
 
 NETWORK_POLICY_API = "networking.k8s.io/v1"
 CILIUM_API = "cilium.io/v2"
@@ -245,7 +248,7 @@ class LearnedObject:
 
     @property
     def kind(self) -> str:
-        return "CiliumNetworkPolicy" if self.role == CILIUM else "NetworkPolicy"
+        return CILIUM_NETWORK_POLICY if self.role == CILIUM else NETWORK_POLICY
 
     @property
     def api_version(self) -> str:

@@ -22,14 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import ExitCode
+from ...kube.labels import RELEASE_LABEL
 from ...policy import ConnectionSet, Endpoint, IntervalSet
 from ...policy.intervals import NO_CONNECTIONS, cidr_range, format_ip_range
 from ...policy.inventory import build_inventory
 from ...policy.policies import EGRESS, INGRESS
 from ...sources.flows import POD, Peer, external_peer
-from ..audit import Audit, AuditResult, PolicyReachability, cidr_boundaries, objects_after_deploy
+from ..audit import Audit, AuditResult, PolicyReachability, after_deploy, cidr_boundaries
 from .policy_set import LearnedPolicy
-from .record import RELEASE_LABEL, UNSTABLE_LABELS, Observations
+from .record import UNSTABLE_LABELS, Observations
 
 #: Slack entries kept one by one (all are counted).
 MAX_SLACK = 500
@@ -87,9 +88,9 @@ def prove(
     namespace = learned.namespace
     releases = learned.settings.helm_releases
     live_objects = [dict(obj) for obj in live or ()]
-    after_objects = objects_after_deploy(
+    after_objects = after_deploy(
         learned.manifests(), live_objects, namespace=namespace, helm_release=learned.helm_release
-    )
+    ).objects
     before = PolicyReachability.from_objects(live_objects)
     after = PolicyReachability.from_objects(after_objects)
     audit = Audit(before, after)

@@ -25,6 +25,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ...kube.labels import RELEASE_LABEL
 from ...policy.policies import EGRESS, INGRESS
 from ...sources.flows import EXTERNAL, POD, Flow, Peer, ReadStats
 
@@ -51,7 +52,6 @@ VERSION_LABELS = frozenset(
 )
 UNSTABLE_LABELS = PER_POD_LABELS | VERSION_LABELS
 #: The label the auto-deploy-app chart puts on web *and* worker pods: the Helm release of the track.
-RELEASE_LABEL = "release"
 
 #: Address blocks kept per (app pod, direction, protocol, port) before they are widened.
 MAX_BLOCKS = 256

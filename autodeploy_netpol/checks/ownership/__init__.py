@@ -4,7 +4,7 @@ Pure (no I/O): live manifests and desired objects in, typed records out.
 
 * :mod:`.fields` - ``metadata.managedFields`` parsed into managers, operations, times and paths;
 * :mod:`.classify` - the owner of every live NetworkPolicy / CiliumNetworkPolicy, with evidence;
-* :mod:`.widening` - the structural "does the pipeline's policy widen the UI policies" check;
+* :mod:`.widening` - "does the pipeline's policy widen the UI policies", asked of the connectivity engine;
 * :mod:`.conflicts` - the warnings (override, both methods, collision, disabled UI policy) and
   the exit code they lead to;
 * :mod:`.helm_history` - Helm 3's release record decoded from its Secret (for ``--helm-history``);
@@ -12,14 +12,13 @@ Pure (no I/O): live manifests and desired objects in, typed records out.
 """
 
 from .classify import Ownership, OwnershipVerdict, classify
-from .conflicts import OwnershipReport, OwnershipWarning, Severity, WarningCode, assess, exit_code
+from .conflicts import OwnershipReport, OwnershipWarning, WarningCode, assess, exit_code
 
 __all__ = [
     "Ownership",
     "OwnershipReport",
     "OwnershipVerdict",
     "OwnershipWarning",
-    "Severity",
     "WarningCode",
     "assess",
     "classify",

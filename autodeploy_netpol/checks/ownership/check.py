@@ -9,17 +9,16 @@ objects there (Auto Deploy's chart writes it; ``<release>-canary`` / ``-rollout`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ...kube.labels import RELEASE_LABEL
 from ...kube.names import POLICY_KINDS
-from .classify import TRACKS
-from .conflicts import OwnershipReport, OwnershipWarning, assess, verdict_json
-
-#: (namespace, Helm release) → the policies of Helm's current release manifest, or None when
-#: the history could not be read (then the check falls back to managedFields).
-HistoryReader = Callable[[str, str], Sequence[Mapping[str, Any]] | None]
+from ...kube.releases import STABLE, helm_release, split_release
+from ..plan import DeployPlan, HistoryReader
+from .classify import OwnershipVerdict
+from .conflicts import OwnershipReport, OwnershipWarning, assess
 
 
 @dataclass(frozen=True)
@@ -30,22 +29,14 @@ class OwnershipCheck:
     notes: tuple[str, ...]
 
     @property
-    def ownership(self) -> list[dict[str, Any]]:
-        """JSON-ready verdicts for the report's ``ownership`` list."""
-        return [verdict_json(v) for report in self.reports for v in report.verdicts]
+    def verdicts(self) -> list[OwnershipVerdict]:
+        """Every verdict, by namespace, kind and name."""
+        return [v for report in self.reports for v in report.verdicts]
 
     @property
     def warnings(self) -> list[OwnershipWarning]:
         """Every warning, most severe first within each namespace."""
         return [w for report in self.reports for w in report.warnings]
-
-
-def split_release(release: str) -> tuple[str, str]:
-    """``production-canary`` → (``production``, ``canary``); a plain release is the stable track."""
-    for track in TRACKS:
-        if release.endswith(f"-{track}"):
-            return release[: -len(track) - 1], track
-    return release, "stable"
 
 
 def _namespace_of(obj: Mapping[str, Any], default: str | None) -> str:
@@ -58,11 +49,16 @@ def check_ownership(
     *,
     namespace: str | None,
     release: str | None,
-    track: str = "stable",
+    track: str = STABLE,
     all_namespaces: bool = False,
     history: HistoryReader | None = None,
+    plan: DeployPlan | None = None,
 ) -> OwnershipCheck:
-    """Assess every namespace that has desired objects, or is the command's namespace."""
+    """Assess every namespace that has desired objects, or is the command's namespace.
+
+    ``plan`` is the run's plan (drift made it already, with ``history`` read once); without it each
+    namespace is planned here.
+    """
     desired_by_ns: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for obj in desired:
         if obj.get("kind") in POLICY_KINDS:
@@ -84,7 +80,7 @@ def check_ownership(
         if base is None:
             labelled = sorted(
                 {
-                    str((d.get("metadata") or {}).get("labels", {}).get("release") or "")
+                    str((d.get("metadata") or {}).get("labels", {}).get(RELEASE_LABEL) or "")
                     for d in desired_by_ns.get(ns, [])
                 }
                 - {""}
@@ -93,8 +89,10 @@ def check_ownership(
                 skipped.append(ns)
                 continue
             base, ns_track = split_release(labelled[0])
-        helm_release = base if ns_track == "stable" else f"{base}-{ns_track}"
-        last_applied = history(ns, helm_release) if history is not None else None
+        ns_plan = plan.plan_for(ns) if plan is not None else None
+        last_applied = None
+        if ns_plan is None and history is not None:
+            last_applied = history(ns, helm_release(base, ns_track))
         report = assess(
             desired_by_ns.get(ns, []),
             live_by_ns.get(ns, []),
@@ -102,6 +100,7 @@ def check_ownership(
             namespace=ns,
             track=ns_track,
             last_applied=last_applied,
+            plan=ns_plan,
         )
         reports.append(report)
         notes.extend(f"ownership {ns}: {note}" for note in report.notes)

@@ -1,10 +1,13 @@
 """Who owns a live NetworkPolicy / CiliumNetworkPolicy, and on what evidence.
 
 Evidence is read in order of strength: Helm's ownership annotations (what Helm itself checks
-before it adopts an object), the auto-deploy-app chart labels, GitLab's UI-editor label, and
-finally the field managers in ``metadata.managedFields``. When none of these says anything the
-verdict is ``unknown`` — a name that merely looks like ``<release>-auto-deploy`` is mentioned as
-evidence but never decides.
+before it adopts an object), the chart labels Helm writes (``release`` with ``heritage: Helm``, or
+the auto-deploy-app ``chart`` label), GitLab's UI-editor label, and finally the field managers in
+``metadata.managedFields``. When none of these says anything the verdict is ``unknown`` — a name
+that merely looks like ``<release>-auto-deploy`` is mentioned as evidence but never decides.
+
+Ownership says who wrote a policy; what the deploy does to it is the plan's decision
+(:mod:`..plan`), which the warnings read.
 """
 
 from __future__ import annotations
@@ -14,19 +17,25 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ...kube.labels import (
+    CHART_LABEL,
+    HELM_NAMESPACE_ANNOTATION,
+    HELM_RELEASE_ANNOTATION,
+    MANAGED_BY_LABEL,
+    RELEASE_LABEL,
+    UI_DISABLED_LABEL,
+    UI_DISABLED_VALUE,
+    UI_PROJECT_LABEL,
+)
+from ...kube.releases import (
+    OBJECT_NAME_SUFFIX,
+    STABLE,
+    ReleaseMarkers,
+    app_releases,
+    helm_release,
+    release_named_in,
+)
 from .fields import ManagedFieldsEntry, parse_managed_fields
-
-HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
-HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-CHART_LABEL = "chart"
-CHART_PREFIX = "auto-deploy-app-"
-RELEASE_LABEL = "release"
-UI_PROJECT_LABEL = "app.gitlab.com/proj"
-UI_DISABLED_LABEL = "network-policy.gitlab.com/disabled_by"
-UI_DISABLED_VALUE = "gitlab"
-NAME_SUFFIX = "-auto-deploy"
-TRACKS = ("canary", "rollout")
 
 #: Field managers that mean "a person with kubectl" (any ``kubectl-*`` manager counts too).
 MANUAL_MANAGERS = frozenset(
@@ -93,15 +102,24 @@ class OwnershipVerdict:
     #: A UI-editor policy switched off in the UI (selector carries the disabled_by marker).
     disabled: bool = False
 
-
-def app_releases(release: str) -> dict[str, str]:
-    """Helm release name → track, for every release Auto Deploy makes for one app."""
-    return {release: "stable", **{f"{release}-{track}": track for track in TRACKS}}
-
-
-def helm_release_for(release: str, track: str) -> str:
-    """The Helm release Auto Deploy uses for ``track``."""
-    return release if track in ("", "stable") else f"{release}-{track}"
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form for the drift report's ``ownership`` list."""
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "owner": str(self.owner),
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+        }
+        for key, value in (("track", self.track), ("release", self.release), ("manager", self.manager)):
+            if value is not None:
+                out[key] = value
+        if self.owner is Ownership.PIPELINE:
+            out["this_release"] = self.this_release
+        if self.disabled:
+            out["disabled"] = True
+        return out
 
 
 def _string_map(value: Any) -> dict[str, str]:
@@ -141,26 +159,6 @@ def is_disabled_in_ui(obj: Mapping[str, Any]) -> bool:
         if bare == UI_DISABLED_LABEL and str(value) == UI_DISABLED_VALUE:
             return True
     return False
-
-
-def helm_ownership_problems(obj: Mapping[str, Any], release: str, namespace: str) -> list[str]:
-    """Why Helm would refuse to adopt ``obj`` into ``release`` (empty when it would adopt it).
-
-    Mirrors Helm 3's ownership check: label ``app.kubernetes.io/managed-by=Helm`` and the
-    release-name / release-namespace annotations must all match.
-    """
-    labels, annotations = _labels(obj), _annotations(obj)
-    problems = []
-    for where, values, key, wanted in (
-        ("label", labels, MANAGED_BY_LABEL, "Helm"),
-        ("annotation", annotations, HELM_RELEASE_ANNOTATION, release),
-        ("annotation", annotations, HELM_NAMESPACE_ANNOTATION, namespace),
-    ):
-        if key not in values:
-            problems.append(f'{where} {key} is missing (must be "{wanted}")')
-        elif values[key] != wanted:
-            problems.append(f'{where} {key} is "{values[key]}" (must be "{wanted}")')
-    return problems
 
 
 def manager_category(manager: str) -> tuple[Ownership, str]:
@@ -212,42 +210,41 @@ def _main_author(entries: list[ManagedFieldsEntry]) -> ManagedFieldsEntry | None
     return max(entries, key=rank)
 
 
-def _named_for(name: str, releases: dict[str, str]) -> str | None:
-    """The app release whose object names (``<release>-auto-deploy[-<key>]``) ``name`` follows."""
-    for release in sorted(releases, key=len, reverse=True):  # production-canary before production
-        base = f"{release}{NAME_SUFFIX}"
-        if name == base or name.startswith(f"{base}-"):
-            return release
-    return None
-
-
 def classify(
     obj: Mapping[str, Any],
     *,
     release: str,
-    track: str = "stable",
+    track: str = STABLE,
     entries: list[ManagedFieldsEntry] | None = None,
+    namespace: str | None = None,
+    markers: ReleaseMarkers | None = None,
 ) -> OwnershipVerdict:
     """Classify one live policy for the app deployed as ``release`` (the base release name).
 
     ``track`` is the track being deployed: it decides which of the app's releases is "this release".
-    ``entries`` are the object's parsed managedFields when the caller has them already.
+    ``entries`` are the object's parsed managedFields when the caller has them already;
+    ``namespace`` is the namespace deployed into, for objects that do not name theirs; ``markers``
+    the object's release markers when the plan read them already.
     """
     metadata = obj.get("metadata") or {}
     kind, name = str(obj.get("kind") or ""), str(metadata.get("name") or "")
-    namespace = str(metadata.get("namespace") or "")
+    namespace = str(metadata.get("namespace") or namespace or "")
     labels, annotations = _labels(obj), _annotations(obj)
+    markers = ReleaseMarkers.of(obj) if markers is None else markers
     releases = app_releases(release)
-    deployed = helm_release_for(release, track)
+    deployed = helm_release(release, track)
     entries = parse_managed_fields(obj) if entries is None else entries
     authors = _authors(entries)
     evidence: list[str] = []
 
-    helm_release = annotations.get(HELM_RELEASE_ANNOTATION)
+    annotated = markers.annotated_release
     chart = labels.get(CHART_LABEL, "")
-    from_chart = chart.startswith(CHART_PREFIX)
-    if helm_release is not None:
-        evidence.append(f"annotation {HELM_RELEASE_ANNOTATION}={helm_release}")
+    from_chart = markers.from_chart
+    if annotated is not None:
+        evidence.append(f"annotation {HELM_RELEASE_ANNOTATION}={annotated}")
+    other_namespace = markers.annotated_namespace not in (None, namespace)
+    if other_namespace:
+        evidence.append(f"annotation {HELM_NAMESPACE_ANNOTATION}={markers.annotated_namespace}")
     if labels.get(MANAGED_BY_LABEL):
         evidence.append(f"label {MANAGED_BY_LABEL}={labels[MANAGED_BY_LABEL]}")
     if chart:
@@ -256,17 +253,17 @@ def classify(
         evidence.append(f"label {RELEASE_LABEL}={labels[RELEASE_LABEL]}")
     if UI_PROJECT_LABEL in labels:
         evidence.append(f"label {UI_PROJECT_LABEL}={labels[UI_PROJECT_LABEL]}")
-    named_for = _named_for(name, releases)
+    named_for = release_named_in(name, releases)
     if named_for:
         evidence.append(
-            f"name matches the chart's pattern <release>{NAME_SUFFIX}[-<key>] for release {named_for}"
+            f"name matches the chart's pattern <release>{OBJECT_NAME_SUFFIX}[-<key>] for release {named_for}"
         )
-    markers = [
+    tool_markers = [
         (where, key, tool)
         for where, key, tool in TOOL_MARKERS
         if key in (annotations if where == "annotation" else labels)
     ]
-    evidence.extend(f"{where} {key} ({tool})" for where, key, tool in markers)
+    evidence.extend(f"{where} {key} ({tool})" for where, key, tool in tool_markers)
     disabled = is_disabled_in_ui(obj)
     if disabled:
         evidence.append(f"selector carries {UI_DISABLED_LABEL}: {UI_DISABLED_VALUE} (disabled in the UI)")
@@ -281,7 +278,7 @@ def classify(
         track_of = releases[owning]
         this = owning == deployed
         if this:
-            which = "this release" if track_of == "stable" else f"this release, {track_of} track"
+            which = "this release" if track_of == STABLE else f"this release, {track_of} track"
         else:
             which = f"{track_of} track"
         return verdict(
@@ -292,28 +289,30 @@ def classify(
             this_release=this,
         )
 
-    # 1. Helm's own ownership record.
-    if helm_release is not None:
-        if helm_release in releases:
-            return pipeline(helm_release, "")
-        what = "auto-deploy-app chart of another app" if from_chart else "another Helm release"
+    # 1. Helm's own ownership record. A release is named within its namespace: the same name in
+    #    another namespace's annotation is another release.
+    if annotated is not None:
+        if annotated in releases and not other_namespace:
+            return pipeline(annotated, "")
+        if other_namespace:
+            what = f"of namespace {markers.annotated_namespace}, another release"
+        else:
+            what = "auto-deploy-app chart of another app" if from_chart else "another Helm release"
         return verdict(
             Ownership.OTHER_TOOL,
-            f"Helm release {helm_release} ({what})",
-            release=helm_release,
+            f"Helm release {annotated} ({what})",
+            release=annotated,
             manager="Helm",
         )
-    # 2. The chart's labels without Helm's annotations (Helm 2 era, or annotations lost in a replace).
-    if from_chart:
-        labelled = labels.get(RELEASE_LABEL)
-        owning = labelled if labelled in releases else named_for
+    # 2. The chart's labels without Helm's annotations (Helm 2 era, annotations lost in a replace,
+    #    or `helm template` output applied by hand).
+    labelled = markers.labelled_release
+    if labelled is not None or from_chart:
+        owning = labelled if labelled in releases else (named_for if from_chart else None)
         if owning:
             return pipeline(owning, "; chart labels, no Helm annotations")
-        return verdict(
-            Ownership.OTHER_TOOL,
-            f"auto-deploy-app chart of release {labelled or '(unnamed)'}",
-            release=labelled,
-        )
+        what = "auto-deploy-app chart" if from_chart else "Helm chart labels"
+        return verdict(Ownership.OTHER_TOOL, f"{what} of release {labelled or '(unnamed)'}", release=labelled)
     # 3. GitLab's policy editor.
     if UI_PROJECT_LABEL in labels:
         state = ", disabled in the UI" if disabled else ""
@@ -322,10 +321,10 @@ def classify(
         )
     # 4. Field managers.
     author = _main_author(authors)
-    tool_managers = [e for e in authors if manager_category(e.manager)[1] in {m[2] for m in markers}]
-    if markers and not tool_managers:
-        tool = markers[0][2]
-        return verdict(Ownership.OTHER_TOOL, f"{tool} ({markers[0][0]} {markers[0][1]})", manager=tool)
+    tool_managers = [e for e in authors if manager_category(e.manager)[1] in {m[2] for m in tool_markers}]
+    if tool_markers and not tool_managers:
+        where, key, tool = tool_markers[0]
+        return verdict(Ownership.OTHER_TOOL, f"{tool} ({where} {key})", manager=tool)
     if author is not None:
         owner, tool = manager_category(author.manager)
         if owner is Ownership.MANUAL:

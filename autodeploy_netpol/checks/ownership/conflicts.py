@@ -8,7 +8,7 @@ will create:
    desired-vs-live differences inside the fields that manager owns.
 2. ``both-methods`` - the values file enables policies while GitLab's UI editor manages others in
    the namespace (the situation GitLab's docs warned about); each UI policy is judged by the
-   structural widening check, because policies add up.
+   widening check (the connectivity engine), because policies add up.
 3. ``collision`` - a desired object's name is taken by an object Helm would refuse to adopt:
    the deploy fails with "... exists and cannot be imported into the current release".
 4. ``disabled-ui-policy`` - a UI policy switched off in the UI (information).
@@ -17,32 +17,54 @@ With Helm's release record (``--helm-history``) the comparison is three-way: liv
 Helm last applied says exactly which fields were edited behind its back (whatever the managers
 say), whether an annotation-less object belongs to the release, and whether a field the values
 no longer set is removed (it was in Helm's last manifest) or kept (Helm never set it).
+
+Which objects the deploy writes, deletes or cannot adopt is the plan's decision (:mod:`..plan`):
+the warnings read it and never decide it again.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ...errors import ExitCode
+from ...errors import ExitCode, Severity
+from ...kube.labels import (
+    HELM,
+    HELM_NAMESPACE_ANNOTATION,
+    HELM_RELEASE_ANNOTATION,
+    MANAGED_BY_LABEL,
+    UI_DISABLED_LABEL,
+    UI_DISABLED_VALUE,
+)
 from ...kube.names import POLICY_KINDS
+from ...kube.releases import STABLE, ReleaseMarkers, helm_release
 from ...policy.normalize import NormalizedPolicy, normalize_policy
-from ..drift import ABSENT, DriftEntry, FieldChange, compare_policy
+from ...sources.yamlio import format_path
+from ..diff import (
+    ABSENT,
+    FieldChange,
+    FieldPath,
+    Scope,
+    diff_policies,
+    is_within,
+    spec_body,
+    value_at,
+    written_body,
+)
+from ..plan import Action, Plan, PlanEntry, plan_namespace
 from .classify import (
     IGNORED_MANAGERS,
     Ownership,
     OwnershipVerdict,
     classify,
-    helm_ownership_problems,
-    helm_release_for,
     is_helm_manager,
 )
+from .fields import FieldPath as ManagedPath
 from .fields import ManagedFieldsEntry, parse_managed_fields, path_text
-from .widening import PolicyModel, compare_with_ui, policy_model
+from .widening import ComparedPolicy, compare_with_ui, compile_for_widening
 
 
 class WarningCode(StrEnum):
@@ -59,14 +81,6 @@ class WarningCode(StrEnum):
 FAILING_CODES = frozenset({WarningCode.OVERRIDE, WarningCode.BOTH_METHODS, WarningCode.COLLISION})
 
 
-class Severity(StrEnum):
-    """How bad: the deploy fails (error), loses someone's work (warning), or just so you know (info)."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
 class Outcome(StrEnum):
     """What the deploy does to one live field that another writer set."""
 
@@ -80,7 +94,7 @@ class Outcome(StrEnum):
 class RevertedField:
     """One live field the deploy changes, who wrote it and when."""
 
-    path: str
+    path: FieldPath
     live: Any
     desired: Any
     outcome: Outcome
@@ -90,7 +104,7 @@ class RevertedField:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (absent values become null, with ``outcome`` saying what happens)."""
         return {
-            "path": self.path,
+            "path": format_path(self.path),
             "live": None if self.live is ABSENT else self.live,
             "desired": None if self.desired is ABSENT else self.desired,
             "outcome": str(self.outcome),
@@ -148,27 +162,6 @@ class OwnershipWarning:
         return out
 
 
-def verdict_json(verdict: OwnershipVerdict) -> dict[str, Any]:
-    """JSON-ready form of a verdict for the drift report's ``ownership`` list."""
-    out: dict[str, Any] = {
-        "kind": verdict.kind,
-        "namespace": verdict.namespace,
-        "name": verdict.name,
-        "owner": str(verdict.owner),
-        "reason": verdict.reason,
-        "evidence": list(verdict.evidence),
-    }
-    for key in ("track", "release", "manager"):
-        value = getattr(verdict, key)
-        if value is not None:
-            out[key] = value
-    if verdict.owner is Ownership.PIPELINE:
-        out["this_release"] = verdict.this_release
-    if verdict.disabled:
-        out["disabled"] = True
-    return out
-
-
 @dataclass(frozen=True)
 class OwnershipReport:
     """Verdicts for every live policy of the namespace and the warnings, most severe first."""
@@ -182,76 +175,34 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str]:
     return str(obj.get("kind") or ""), str((obj.get("metadata") or {}).get("name") or "")
 
 
-def _within(path: str, owned: str) -> bool:
-    """True when ``path`` is ``owned`` or below it (or above it: owning part of a list owns the change)."""
-    if path == owned:
-        return True
-    longer, shorter = (path, owned) if len(path) > len(owned) else (owned, path)
-    return longer.startswith(shorter) and longer[len(shorter)] in ".["
-
-
-def _owned_text(path: tuple[Any, ...]) -> str:
+def _owned(path: ManagedPath) -> FieldPath:
     # FieldsV1 may name list items by key or value; drift paths use indices, so owning any part
     # of a list counts as owning the list.
-    plain: list[Any] = []
+    plain: list[str] = []
     for element in path:
         if not isinstance(element, str):
             break
         plain.append(element)
-    return path_text(tuple(plain))
+    return tuple(plain)
 
 
-def _spec_changes(entry: DriftEntry | Any) -> list[FieldChange]:
-    if not isinstance(entry, DriftEntry):
-        return []
-    return [c for c in entry.paths if c.path.startswith("spec")]
+def _spec_changes(changes: Iterable[FieldChange]) -> list[FieldChange]:
+    return [c for c in changes if c.scope is Scope.SPEC]
 
 
-_TOKENS = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.\[\]]+)')
-
-
-def _walk(body: Any, path: str, *, stop_at_index: bool = False) -> Any:
-    """The value at a drift path (``spec.ingress[0].from``) in a manifest body, or ABSENT.
-
-    With ``stop_at_index`` the walk ends at the first list index: the list is what a writer sets.
-    """
-    for quoted, index, plain in _TOKENS.findall(path):
-        if index:
-            if stop_at_index:
-                return body
-            if not isinstance(body, list) or int(index) >= len(body):
-                return ABSENT
-            body = body[int(index)]
-        else:
-            key = quoted or plain
-            if not isinstance(body, Mapping) or key not in body:
-                return ABSENT
-            body = body[key]
-    return body
-
-
-def _value_at_text(policy: NormalizedPolicy | None, path: str) -> Any:
-    """The value at a drift path in a normalized policy, or ABSENT."""
-    if policy is None:
-        return ABSENT
-    return _walk({"spec": policy.spec} if policy.kind != "CiliumNetworkPolicy" else policy.spec, path)
-
-
-def _written(policy: NormalizedPolicy | None, path: str) -> bool:
+def _written(manifest: Mapping[str, Any] | None, path: FieldPath) -> bool:
     """Whether the manifest as written (before API-server defaults are filled in) sets ``path``.
 
     Helm patches only what its manifests say: a default the API server filled in (policyTypes, a
     protocol) is not set by the values file, so Helm's three-way merge leaves the live value alone.
     """
-    if policy is None:
+    if manifest is None:
         return False
-    raw = policy.raw_spec
-    body = {"spec": raw} if policy.kind != "CiliumNetworkPolicy" else raw
-    return _walk(body, path, stop_at_index=True) is not ABSENT
+    return value_at(written_body(manifest), path, stop_at_index=True) is not ABSENT
 
 
 def _outcome(
-    change: FieldChange, wanted: NormalizedPolicy, applied: NormalizedPolicy | None, history: bool
+    change: FieldChange, wanted: Mapping[str, Any], applied: Mapping[str, Any] | None, history: bool
 ) -> Outcome:
     if _written(wanted, change.path):
         # A value the values file sets, or an element of a list it sets: Helm's patch replaces
@@ -262,21 +213,20 @@ def _outcome(
     return Outcome.KEPT
 
 
-def _writer(path: str, editors: Sequence[ManagedFieldsEntry]) -> ManagedFieldsEntry | None:
-    owners = [e for e in editors if any(_within(path, _owned_text(p)) for p in e.spec_paths)]
+def _writer(path: FieldPath, editors: Sequence[ManagedFieldsEntry]) -> ManagedFieldsEntry | None:
+    owners = [e for e in editors if any(is_within(path, _owned(p)) for p in e.spec_paths)]
     return max(owners, key=lambda e: e.time_text) if owners else None
 
 
 def _override(
-    live_obj: Mapping[str, Any],
+    entry: PlanEntry,
     verdict: OwnershipVerdict,
     entries: list[ManagedFieldsEntry],
-    wanted_obj: Mapping[str, Any] | None,
-    last_applied: Mapping[str, Any] | None,
     history: bool,
     namespace: str,
 ) -> OwnershipWarning | None:
-    """Warning 1 for one object of this release, or None when no one else's edit would be lost."""
+    """Warning 1 for one object the deploy writes or deletes, or None when no one else's edit is lost."""
+    assert entry.live is not None
     helm_times = [e.time for e in entries if is_helm_manager(e.manager) and e.time is not None]
     helm_last = max(helm_times) if helm_times else None
     others = [
@@ -285,37 +235,34 @@ def _override(
         if not is_helm_manager(e.manager) and e.manager not in IGNORED_MANAGERS and e.spec_paths
     ]
     notes: list[str] = []
-    if history and last_applied is not None:
+    applied: NormalizedPolicy | None = None
+    if history and entry.applied is not None:
         # Three-way: an edit is whatever differs between live and what Helm last applied.
-        live = normalize_policy(live_obj, namespace=namespace)
-        applied: NormalizedPolicy | None = normalize_policy(last_applied, namespace=namespace)
-        assert applied is not None
-        edited = [c.path for c in _spec_changes(compare_policy(applied, live))]
+        applied = normalize_policy(entry.applied, namespace=namespace)
+        live = normalize_policy(entry.live, namespace=namespace)
+        edited = [c.path for c in _spec_changes(diff_policies(applied, live)[0])]
         editors = others
         notes.append("compared with Helm's last applied manifest (--helm-history)")
     else:
         editors = [e for e in others if helm_last is None or e.time is None or e.time > helm_last]
         if not editors:
             return None  # nothing written behind Helm's back: no need to compare anything
-        edited = [_owned_text(p) for e in editors for p in e.spec_paths]
+        edited = [_owned(p) for e in editors for p in e.spec_paths]
+        live = normalize_policy(entry.live, namespace=namespace)
         for e in others:
             if e not in editors:
                 notes.append(
                     f"{e.manager} wrote {', '.join(path_text(p) for p in e.spec_paths)} at {e.time_text}, "
                     "before Helm's last write: not counted as an edit"
                 )
-        live = normalize_policy(live_obj, namespace=namespace)
-        applied = None
-    wanted = normalize_policy(wanted_obj, namespace=namespace) if wanted_obj is not None else None
+    wanted = entry.desired
     if not edited:
         return None
     if wanted is None:
         return _deleted_with_edits(verdict, namespace, live, edited, editors, notes)
-    changes = [
-        c for c in _spec_changes(compare_policy(wanted, live)) if any(_within(c.path, e) for e in edited)
-    ]
+    changes = [c for c in _spec_changes(entry.changes) if any(is_within(c.path, e) for e in edited)]
     fields = [
-        _field(change, _writer(change.path, editors), _outcome(change, wanted, applied, history))
+        _field(change, _writer(change.path, editors), _outcome(change, wanted, entry.applied, history))
         for change in changes
     ]
     lost = [f for f in fields if f.outcome in (Outcome.REVERTED, Outcome.REMOVED)]
@@ -324,7 +271,7 @@ def _override(
     who = sorted({f"{f.manager} at {f.time}" if f.time else str(f.manager) for f in lost if f.manager})
     who_text = ", ".join(who) if who else "a writer the managedFields do not name"
     details = [_field_line(f) for f in fields]
-    if helm_ownership_problems(live_obj, verdict.release or "", namespace):
+    if ReleaseMarkers.of(live.manifest).adoption_problems(verdict.release or "", namespace):
         details.append(
             "Helm's ownership metadata is missing; Helm updates the object anyway because it is in the "
             "release's last manifest"
@@ -373,20 +320,20 @@ def _field_line(f: RevertedField) -> str:
         what = f"{_compact(f.desired)} comes back"
     else:
         what = f"{_compact(f.live)} becomes {_compact(f.desired)}"
-    return f"{f.path}: {what} (edited by {by})"
+    return f"{format_path(f.path)}: {what} (edited by {by})"
 
 
 def _deleted_with_edits(
     verdict: OwnershipVerdict,
     namespace: str,
     live: NormalizedPolicy,
-    edited: list[str],
+    edited: list[FieldPath],
     editors: Sequence[ManagedFieldsEntry],
     notes: list[str],
 ) -> OwnershipWarning:
     fields = []
     for path in dict.fromkeys(edited):
-        change = FieldChange(path, _value_at_text(live, path), ABSENT)
+        change = FieldChange(path, value_at(spec_body(live), path), ABSENT)
         fields.append(_field(change, _writer(path, editors), Outcome.DELETED))
     writers = sorted({f.manager for f in fields if f.manager}) or ["an unknown writer"]
     return OwnershipWarning(
@@ -404,10 +351,7 @@ def _deleted_with_edits(
 
 
 def _disabled(verdict: OwnershipVerdict, namespace: str) -> OwnershipWarning:
-    how = (
-        "GitLab's editor disables a policy by adding network-policy.gitlab.com/disabled_by: gitlab to its "
-        "selector"
-    )
+    how = f"GitLab's editor disables a policy by adding {UI_DISABLED_LABEL}: {UI_DISABLED_VALUE} to its selector"
     if verdict.owner is Ownership.PIPELINE:
         # The values file does not set that selector label, so Helm's three-way merge keeps it:
         # the deploy leaves the pipeline's own policy switched off.
@@ -434,21 +378,10 @@ def _disabled(verdict: OwnershipVerdict, namespace: str) -> OwnershipWarning:
     )
 
 
-def _collision(
-    live_obj: Mapping[str, Any],
-    verdict: OwnershipVerdict,
-    helm_release: str,
-    namespace: str,
-    in_last_manifest: bool | None,
-) -> OwnershipWarning | None:
-    problems = helm_ownership_problems(live_obj, helm_release, namespace)
-    if not problems:
-        return None
-    if in_last_manifest is True:
-        return None  # part of the release already: Helm updates it without the ownership check
-    if in_last_manifest is None and verdict.owner is Ownership.PIPELINE and verdict.release == helm_release:
-        return None  # this release's chart labels: Helm updates it if it is in the last manifest
+def _collision(entry: PlanEntry, verdict: OwnershipVerdict, namespace: str) -> OwnershipWarning:
+    """Warning 3: the plan found that Helm will not adopt the live object the deploy must write."""
     kind_text = f'{verdict.kind} "{verdict.name}" in namespace "{namespace}"'
+    release = entry.release or ""
     return OwnershipWarning(
         verdict.kind,
         verdict.name,
@@ -459,16 +392,16 @@ def _collision(
         WarningCode.COLLISION,
         Severity.ERROR,
         (
-            *problems,
-            f"rename or delete the live policy, or adopt it: label app.kubernetes.io/managed-by=Helm and "
-            f"annotate meta.helm.sh/release-name={helm_release}, meta.helm.sh/release-namespace={namespace}",
+            *entry.conflict,
+            f"rename or delete the live policy, or adopt it: label {MANAGED_BY_LABEL}={HELM} and "
+            f"annotate {HELM_RELEASE_ANNOTATION}={release}, {HELM_NAMESPACE_ANNOTATION}={namespace}",
         ),
     )
 
 
 def _both_methods(
     desired_obj: Mapping[str, Any],
-    ui_objs: list[PolicyModel],
+    ui_objs: list[ComparedPolicy],
     ui_verdicts: list[OwnershipVerdict],
     namespace: str,
 ) -> OwnershipWarning:
@@ -500,8 +433,7 @@ def _both_methods(
 
 
 def _severity_rank(warning: OwnershipWarning) -> tuple[int, str, str, str]:
-    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    return (order[warning.severity], warning.code, warning.kind, warning.name)
+    return (warning.severity.rank, warning.code, warning.kind, warning.name)
 
 
 def assess(
@@ -510,65 +442,80 @@ def assess(
     *,
     release: str,
     namespace: str,
-    track: str = "stable",
+    track: str = STABLE,
     last_applied: Sequence[Mapping[str, Any]] | None = None,
+    plan: Plan | None = None,
 ) -> OwnershipReport:
     """Classify the namespace's live policies and warn about what the deploy would override.
 
     ``release`` is the app's base release name (Auto Deploy's ``HELM_RELEASE_NAME``), ``track``
     the track being deployed. ``last_applied`` is the policy part of Helm's last release
-    manifest when ``--helm-history`` read it (None: not read; ``[]``: no release yet).
+    manifest when ``--helm-history`` read it (None: not read; ``[]``: no release yet). ``plan`` is
+    the namespace's plan when the run made it already (then ``last_applied`` is not needed).
     """
-    helm_release = helm_release_for(release, track)
+    deployed = helm_release(release, track)
     desired_objs = [d for d in desired if d.get("kind") in POLICY_KINDS]
-    desired_by_key = {_key(d): d for d in desired_objs}
     live_objs = [
         o
         for o in live
         if o.get("kind") in POLICY_KINDS
-        and (o.get("metadata") or {}).get("namespace", namespace) == namespace
+        and ((o.get("metadata") or {}).get("namespace") or namespace) == namespace
     ]
-    history = last_applied is not None
-    applied_by_key = {_key(a): a for a in last_applied or [] if a.get("kind") in POLICY_KINDS}
+    if plan is None:
+        plan = plan_namespace(
+            _unique(normalize_policy(d, namespace=namespace) for d in desired_objs),
+            _unique(normalize_policy(o, namespace=namespace) for o in live_objs),
+            namespace=namespace,
+            releases=(deployed,),
+            applied=None if last_applied is None else {deployed: last_applied},
+        )
+    history = plan.record
     verdicts: list[OwnershipVerdict] = []
     warnings: list[OwnershipWarning] = []
     ui_active: list[tuple[Mapping[str, Any], OwnershipVerdict]] = []
+    judged: set[tuple[str, str]] = set()
     for obj in live_objs:
-        entries = parse_managed_fields(obj)
-        verdict = classify(obj, release=release, track=track, entries=entries)
-        if not verdict.namespace:
-            verdict = replace(verdict, namespace=namespace)
-        verdicts.append(verdict)
         key = _key(obj)
-        wanted_obj = desired_by_key.get(key)
+        entry = plan.entry(*key)
+        entries = parse_managed_fields(obj)
+        markers = entry.markers if entry is not None and entry.live is obj else None
+        verdict = classify(
+            obj, release=release, track=track, entries=entries, namespace=namespace, markers=markers
+        )
+        verdicts.append(verdict)
         if verdict.disabled and verdict.owner in (Ownership.UI_EDITOR, Ownership.PIPELINE):
             warnings.append(_disabled(verdict, namespace))
         elif verdict.owner is Ownership.UI_EDITOR:
             ui_active.append((obj, verdict))
-        in_last = (key in applied_by_key) if history else None
-        if wanted_obj is not None:
-            collision = _collision(obj, verdict, helm_release, namespace, in_last)
-            if collision is not None:
-                warnings.append(collision)
-                continue
-        owned_here = (verdict.owner is Ownership.PIPELINE and verdict.this_release) or bool(in_last)
-        if owned_here:
-            override = _override(
-                obj, verdict, entries, wanted_obj, applied_by_key.get(key), history, namespace
-            )
+        if entry is None or key in judged:
+            continue  # a second copy of a listed object: judged once
+        judged.add(key)
+        if entry.fails:
+            warnings.append(_collision(entry, verdict, namespace))
+        elif entry.action is Action.DELETE or entry.writes:
+            override = _override(entry, verdict, entries, history, namespace)
             if override is not None:
                 warnings.append(override)
     if desired_objs and ui_active:
-        ui_objs = [policy_model(obj, namespace) for obj, _ in ui_active]  # made once, used per policy
+        # compiled once, compared with every desired policy
+        ui_objs = [compile_for_widening(obj, namespace, ui=True) for obj, _ in ui_active]
         ui_verdicts = [v for _, v in ui_active]
         for desired_obj in desired_objs:
             warnings.append(_both_methods(desired_obj, ui_objs, ui_verdicts, namespace))
     notes = []
-    if history and not applied_by_key:
-        notes.append(f"Helm release {helm_release} has no deployed policies on record")
+    if history and not plan.recorded:
+        notes.append(f"Helm release {deployed} has no deployed policies on record")
     warnings.sort(key=_severity_rank)
     verdicts.sort(key=lambda v: (v.kind, v.name))
     return OwnershipReport(tuple(verdicts), tuple(warnings), tuple(notes))
+
+
+def _unique(policies: Iterable[NormalizedPolicy]) -> list[NormalizedPolicy]:
+    """The first object of each identity (a stream may repeat one; the plan judges it once)."""
+    seen: dict[tuple[str, str], NormalizedPolicy] = {}
+    for policy in policies:
+        seen.setdefault((policy.kind, policy.name), policy)
+    return list(seen.values())
 
 
 def exit_code(drift_code: int, warnings: Iterable[OwnershipWarning], *, fail_on_override: bool) -> int:
@@ -594,5 +541,4 @@ __all__ = [
     "WarningCode",
     "assess",
     "exit_code",
-    "verdict_json",
 ]

@@ -2,549 +2,112 @@
 
 Network policies add up: a pod isolated by several policies accepts the union of what they
 allow. So a broad policy from the values file silently re-opens what a narrow UI policy meant to
-close. This is a structural check, not a connectivity analysis: both policies are reduced to
-"allowances" (direction, peer, port) and each allowance of the pipeline's policy is looked for in
-the UI policies' allowances, where a peer or port may be covered by a broader one (an empty
-selector, a selector with fewer requirements, a larger CIDR, "any port"). Every "covered" answer
-is sound; "not covered" may be conservative (for example two differently written selectors that
-happen to select the same pods).
+close. The question is answered by the connectivity engine (``policy/``), not by a model of its
+own: both sides are compiled as the engine compiles every policy, and for each kind of pod the
+policies can tell apart (found exactly from their selectors, :mod:`...policy.witnesses`) and
+each kind of peer (pods the same way, address ranges cut at every CIDR boundary, Cilium's
+reserved entities), the engine's side of the pod is evaluated twice: under the UI policies
+alone, and under the UI policies plus the pipeline's. Whatever the second allows and the first
+does not is what the pipeline's policy widens; it is reported per rule of the pipeline's policy
+that allows it.
 
-NetworkPolicy and CiliumNetworkPolicy are reduced to the same model (Cilium enforces both and
-adds them up too): endpoint selectors of a namespaced CiliumNetworkPolicy select pods of its own
-namespace unless they name the namespace label; a port without protocol is TCP for a
-NetworkPolicy and ANY for Cilium.
+Deny rules of either side win over every allow (the engine applies them); UI rules guarded by
+Cilium L7 rules count as allowing nothing (they filter requests the pipeline's L4 rule lets
+through), the pipeline's as allowing their ports. Named ports resolve to a port no numeric rule
+names, so a named port is covered only by the same name or by every port.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
-from .classify import is_disabled_in_ui, selector_of
+from ...kube.defaults import CILIUM_RESERVED_PREFIX, NETWORK_POLICY_PROTOCOL
+from ...policy.analysis import address_boundaries
+from ...policy.endpoints import RESERVED_ENTITIES, Endpoint, NamedPort
+from ...policy.engine import side_of
+from ...policy.intervals import (
+    ALL_IPV4,
+    ALL_IPV6,
+    MAX_PORT,
+    MIN_PORT,
+    NO_CONNECTIONS,
+    PROTOCOLS,
+    ConnectionSet,
+    IntervalSet,
+)
+from ...policy.policies import (
+    EGRESS,
+    INGRESS,
+    CiliumEndpointPeer,
+    Peer,
+    PodPeer,
+    Policy,
+    PolicyError,
+    PortSpec,
+    Rule,
+    compile_policy,
+)
+from ...policy.selectors import Requirement, Selector, cilium_labels
+from ...policy.witnesses import POD_BASE, membership_witnesses, pod_view_requirements, split_pod_view
+from ..explain import describe_peer, describe_ports
+from .classify import is_disabled_in_ui
 
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-CILIUM_NAMESPACE_LABEL = "io.kubernetes.pod.namespace"
-CILIUM_SOURCES = ("k8s:", "any:", "reserved:", "container:", "unspec:")
-ANY_PROTOCOL = "ANY"
-
-INGRESS, EGRESS = "ingress", "egress"
-
-
-@dataclass(frozen=True, order=True)
-class Requirement:
-    """One label requirement of a selector: ``key In (a, b)``, ``key Exists`` ..."""
-
-    key: str
-    operator: str  # In | NotIn | Exists | DoesNotExist
-    values: frozenset[str] = frozenset()
-
-    def __str__(self) -> str:
-        if self.operator == "In" and len(self.values) == 1:
-            return f"{self.key}={next(iter(self.values))}"
-        if self.operator in ("Exists", "DoesNotExist"):
-            return f"{self.key} {self.operator}"
-        return f"{self.key} {self.operator} ({', '.join(sorted(self.values))})"
-
-
-Selector = frozenset[Requirement]
-
-
-def _bare_key(key: str) -> str:
-    for source in CILIUM_SOURCES:
-        if key.startswith(source):
-            return key[len(source) :]
-    return key
-
-
-def parse_selector(selector: Any) -> Selector | None:
-    """Requirements of a label selector; None when it is not a selector this check understands."""
-    if selector is None:
-        return frozenset()
-    if not isinstance(selector, Mapping):
-        return None
-    requirements: set[Requirement] = set()
-    labels = selector.get("matchLabels") or {}
-    expressions = selector.get("matchExpressions") or []
-    if not isinstance(labels, Mapping) or not isinstance(expressions, list):
-        return None
-    for key, value in labels.items():
-        requirements.add(Requirement(_bare_key(str(key)), "In", frozenset({str(value)})))
-    for expression in expressions:
-        if not isinstance(expression, Mapping) or expression.get("operator") not in (
-            "In",
-            "NotIn",
-            "Exists",
-            "DoesNotExist",
-        ):
-            return None
-        values = frozenset(str(v) for v in expression.get("values") or [])
-        requirements.add(
-            Requirement(_bare_key(str(expression.get("key"))), str(expression["operator"]), values)
-        )
-    return frozenset(requirements)
-
-
-@dataclass
-class _KeyConstraint:
-    allowed: frozenset[str] | None = None  # None: any value
-    forbidden: frozenset[str] = frozenset()
-    exists: bool = False
-    absent: bool = False
-
-    def add(self, requirement: Requirement) -> None:
-        if requirement.operator == "In":
-            self.allowed = requirement.values if self.allowed is None else self.allowed & requirement.values
-        elif requirement.operator == "NotIn":
-            self.forbidden |= requirement.values
-        elif requirement.operator == "Exists":
-            self.exists = True
-        else:
-            self.absent = True
-
-    def satisfiable(self) -> bool:
-        if self.absent and (self.exists or self.allowed is not None):
-            return False
-        return self.allowed is None or bool(self.allowed - self.forbidden)
-
-
-def _constraints(selector: Iterable[Requirement]) -> dict[str, _KeyConstraint]:
-    out: dict[str, _KeyConstraint] = {}
-    for requirement in selector:
-        out.setdefault(requirement.key, _KeyConstraint()).add(requirement)
-    return out
-
-
-def disjoint(a: Selector, b: Selector) -> bool:
-    """True when no set of labels can satisfy both selectors (they select different pods)."""
-    return not all(c.satisfiable() for c in _constraints(a | b).values())
-
-
-def _implies(constraint: _KeyConstraint | None, requirement: Requirement) -> bool:
-    """Does every label value allowed by ``constraint`` satisfy ``requirement``?"""
-    if constraint is None:
-        return False
-    allowed = None if constraint.allowed is None else constraint.allowed - constraint.forbidden
-    if requirement.operator == "In":
-        return allowed is not None and allowed <= requirement.values
-    if requirement.operator == "NotIn":
-        if constraint.absent:
-            return True
-        if allowed is not None:
-            return not (allowed & requirement.values)
-        return requirement.values <= constraint.forbidden
-    if requirement.operator == "Exists":
-        return allowed is not None or constraint.exists
-    return constraint.absent
-
-
-def subsumes(broad: Selector, narrow: Selector) -> bool:
-    """True when ``broad`` selects at least everything ``narrow`` selects (sound, not complete)."""
-    constraints = _constraints(narrow)
-    return all(_implies(constraints.get(r.key), r) for r in broad)
-
-
-def _selector_text(selector: Selector) -> str:
-    return ", ".join(str(r) for r in sorted(selector)) or "any"
+#: Most kinds of pods (as subjects, and as peers) the check enumerates before it gives up
+#: deciding exactly (thousands of unrelated selectors; it then says it could not rule widening out).
+MAX_WITNESSES = 512
 
 
 @dataclass(frozen=True)
-class Peer:
-    """Who is on the other end: pods (by namespace and pod selectors), a CIDR, an entity, anything."""
-
-    kind: str  # any | pods | cidr | entity | other
-    namespaces: Selector = frozenset()
-    pods: Selector = frozenset()
-    cidr: str = ""
-    excepts: tuple[str, ...] = ()
-    text: str = ""
-
-    def __str__(self) -> str:
-        if self.kind == "any":
-            return "anywhere"
-        if self.kind == "pods":
-            pods = f"pods ({_selector_text(self.pods)})" if self.pods else "every pod"
-            names = [r for r in self.namespaces if r.key == NAMESPACE_NAME_LABEL and r.operator == "In"]
-            if len(self.namespaces) == 1 and names and len(names[0].values) == 1:
-                return f"{pods} in namespace {next(iter(names[0].values))}"
-            if not self.namespaces:
-                return f"{pods} in every namespace"
-            return f"{pods} in namespaces ({_selector_text(self.namespaces)})"
-        if self.kind == "cidr":
-            return f"{self.cidr}" + (f" except {', '.join(self.excepts)}" if self.excepts else "")
-        return self.text
-
-
-ANY_PEER = Peer("any")
-
-
-@dataclass(frozen=True)
-class Port:
-    """A port range (``number`` None: every port) or a named port, with a protocol (ANY for Cilium)."""
-
-    protocol: str = ANY_PROTOCOL
-    number: int | None = None
-    end: int | None = None
-    name: str = ""
-    l7: str = ""  # Cilium L7 rules, compared as written
-
-    def __str__(self) -> str:
-        if self.name:
-            where = self.name
-        elif self.number is None:
-            where = "any port"
-        else:
-            where = f"{self.number}" + (f"-{self.end}" if self.end and self.end != self.number else "")
-        proto = "" if self.protocol == ANY_PROTOCOL else f"{self.protocol}/"
-        return f"{proto}{where}" + (" (with L7 rules)" if self.l7 else "")
-
-
-ANY_PORT = Port()
-
-
-@dataclass(frozen=True)
-class Allowance:
-    """One thing a policy allows: traffic in ``direction`` with ``peer`` on ``port``."""
-
-    direction: str
-    peer: Peer
-    port: Port
-
-    def __str__(self) -> str:
-        preposition = "from" if self.direction == INGRESS else "to"
-        return f"{self.direction} {preposition} {self.peer} on {self.port}"
-
-
-@dataclass(frozen=True)
-class PolicyModel:
-    """What one policy does, reduced for the structural check."""
+class ComparedPolicy:
+    """A policy compiled by the engine for the widening check (made once, compared many times)."""
 
     kind: str
     name: str
-    selects: Selector | None  # None: selects nothing (disabled in the UI) or not understood
-    isolates: frozenset[str]
-    allowances: tuple[Allowance, ...]
-    #: Parts of the policy the model could not read (reported, never silently dropped).
-    unread: tuple[str, ...] = ()
-    has_deny: bool = False
-    disabled: bool = False  # switched off in GitLab's UI
+    policies: tuple[Policy, ...]  # one per ``spec``/``specs`` entry of a Cilium policy
+    disabled: bool = False  # switched off in GitLab's UI: selects nothing
+    problem: str = ""  # why the engine could not read it ("" when it could)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def isolates(self, direction: str) -> bool:
+        return any(
+            policy.isolates_ingress if direction == INGRESS else policy.isolates_egress
+            for policy in self.policies
+        )
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the engine says about this policy: parts it does not model (L7 rules, FQDNs ...),
+        rules that policyTypes switches off."""
+        return tuple(dict.fromkeys(note for policy in self.policies for note in policy.notes))
+
+    @property
+    def has_deny(self) -> bool:
+        return any(rule.deny for policy in self.policies for rule in policy.rules)
 
 
-def _seq(value: Any, where: str, unread: list[str]) -> list[Any]:
-    """A list field as a list; anything else that is not empty is noted as unread (never a crash)."""
-    if isinstance(value, list):
-        return value
-    if value:
-        unread.append(where)
-    return []
+def compile_for_widening(obj: Mapping[str, Any], namespace: str, *, ui: bool) -> ComparedPolicy:
+    """Compile a NetworkPolicy or CiliumNetworkPolicy manifest for :func:`compare_with_ui`.
 
-
-def _strings(value: Any) -> tuple[str, ...]:
-    return tuple(str(item) for item in value) if isinstance(value, list) else ()
-
-
-def _namespace_selector_for(namespace: str) -> Selector:
-    return frozenset({Requirement(NAMESPACE_NAME_LABEL, "In", frozenset({namespace}))})
-
-
-def _int_port(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _port(raw: Any, default_protocol: str, l7: str = "") -> Port | None:
-    if not isinstance(raw, Mapping):
-        return None
-    protocol = str(raw.get("protocol") or default_protocol).upper()
-    value = raw.get("port")
-    end = _int_port(raw.get("endPort"))
-    number = _int_port(value)
-    if value is None or number == 0:  # Cilium: port 0 / absent means every port
-        return Port(protocol, None, None, "", l7)
-    if number is None:
-        return Port(protocol, None, None, str(value), l7)
-    return Port(protocol, number, end or number, "", l7)
-
-
-def _network_policy_peer(raw: Any, namespace: str) -> Peer | None:
-    if not isinstance(raw, Mapping):
-        return None
-    if "ipBlock" in raw:
-        block = raw["ipBlock"] if isinstance(raw["ipBlock"], Mapping) else {}
-        return Peer("cidr", cidr=str(block.get("cidr", "")), excepts=_strings(block.get("except")))
-    pods = parse_selector(raw.get("podSelector")) if "podSelector" in raw else frozenset()
-    if "namespaceSelector" in raw:
-        namespaces = parse_selector(raw.get("namespaceSelector"))
-    else:
-        namespaces = _namespace_selector_for(namespace)
-    if pods is None or namespaces is None:
-        return None
-    return Peer("pods", namespaces=namespaces, pods=pods)
-
-
-def _network_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
-    raw_spec = obj.get("spec")
-    spec: Mapping[str, Any] = raw_spec if isinstance(raw_spec, Mapping) else {}
-    allowances: list[Allowance] = []
-    unread: list[str] = []
-    types = _seq(spec.get("policyTypes"), "spec.policyTypes", unread) or (
-        [INGRESS.title()] + ([EGRESS.title()] if spec.get("egress") else [])
-    )
-    isolates = frozenset(str(t).lower() for t in types)
-    for direction, peers_key in ((INGRESS, "from"), (EGRESS, "to")):
-        for index, rule in enumerate(_seq(spec.get(direction), f"spec.{direction}", unread)):
-            at = f"spec.{direction}[{index}]"
-            if not isinstance(rule, Mapping):
-                unread.append(at)
-                continue
-            peers: list[Peer] = []
-            raw_peers = _seq(rule.get(peers_key), f"{at}.{peers_key}", unread)
-            for raw in raw_peers:
-                peer = _network_policy_peer(raw, namespace)
-                if peer is None:
-                    unread.append(f"{at}.{peers_key}")
-                else:
-                    peers.append(peer)
-            ports = [_port(raw, "TCP") for raw in _seq(rule.get("ports"), f"{at}.ports", unread)]
-            if any(p is None for p in ports):
-                unread.append(f"{at}.ports")
-            allowances.extend(
-                Allowance(direction, peer, port)
-                for peer in (peers or ([ANY_PEER] if not raw_peers else []))
-                for port in ([p for p in ports if p] or [ANY_PORT])
-            )
-    return PolicyModel(
-        str(obj.get("kind")),
-        _name(obj),
-        _selects(obj),
-        isolates,
-        tuple(allowances),
-        tuple(unread),
-        disabled=is_disabled_in_ui(obj),
-    )
-
-
-def _cilium_endpoint_peer(raw: Any, namespace: str) -> Peer | None:
-    selector = parse_selector(raw)
-    if selector is None:
-        return None
-    namespaced = {r for r in selector if r.key == CILIUM_NAMESPACE_LABEL}
-    pods = selector - namespaced
-    namespaces = (
-        frozenset(Requirement(NAMESPACE_NAME_LABEL, r.operator, r.values) for r in namespaced)
-        if namespaced
-        else _namespace_selector_for(namespace)
-    )
-    return Peer("pods", namespaces=namespaces, pods=pods)
-
-
-_CILIUM_L3 = {
-    INGRESS: (
-        "fromEndpoints",
-        "fromCIDR",
-        "fromCIDRSet",
-        "fromEntities",
-        "fromRequires",
-        "fromGroups",
-        "fromNodes",
-    ),
-    EGRESS: (
-        "toEndpoints",
-        "toCIDR",
-        "toCIDRSet",
-        "toEntities",
-        "toRequires",
-        "toFQDNs",
-        "toServices",
-        "toGroups",
-        "toNodes",
-    ),
-}
-
-
-def _cilium_rule_peers(
-    rule: Mapping[str, Any], direction: str, namespace: str, unread: list[str], where: str
-) -> list[Peer]:
-    peers: list[Peer] = []
-    for key in _CILIUM_L3[direction]:
-        for raw in _seq(rule.get(key), f"{where}.{key}", unread):
-            peer: Peer | None
-            if key in ("fromEndpoints", "toEndpoints"):
-                peer = _cilium_endpoint_peer(raw, namespace)
-            elif key in ("fromCIDR", "toCIDR"):
-                peer = Peer("cidr", cidr=str(raw))
-            elif key in ("fromCIDRSet", "toCIDRSet") and isinstance(raw, Mapping) and "cidr" in raw:
-                peer = Peer("cidr", cidr=str(raw["cidr"]), excepts=_strings(raw.get("except")))
-            elif key in ("fromEntities", "toEntities"):
-                peer = ANY_PEER if str(raw) == "all" else Peer("entity", text=f"entity {raw}")
-            else:
-                peer = Peer("other", text=f"{key} {raw}")
-            if peer is None:
-                unread.append(f"{where}.{key}")
-            else:
-                peers.append(peer)
-    return peers
-
-
-def _cilium_rule_ports(rule: Mapping[str, Any], unread: list[str], where: str) -> list[Port]:
-    ports: list[Port] = []
-    for index, entry in enumerate(_seq(rule.get("toPorts"), f"{where}.toPorts", unread)):
-        if not isinstance(entry, Mapping):
-            unread.append(f"{where}.toPorts[{index}]")
-            continue
-        l7 = repr(entry.get("rules")) if entry.get("rules") else ""
-        raw_ports = _seq(entry.get("ports"), f"{where}.toPorts[{index}].ports", unread) or [{}]
-        for raw in raw_ports:
-            port = _port(raw, ANY_PROTOCOL, l7)
-            if port is None:
-                unread.append(f"{where}.toPorts[{index}].ports")
-            else:
-                ports.append(port)
-    return ports
-
-
-def _cilium_policy(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
-    rules = []
-    unread: list[str] = []
-    if isinstance(obj.get("spec"), Mapping):
-        rules.append(("spec", obj["spec"]))
-    for index, rule in enumerate(_seq(obj.get("specs"), "specs", unread)):
-        if isinstance(rule, Mapping):
-            rules.append((f"specs[{index}]", rule))
-    isolates: set[str] = set()
-    allowances: list[Allowance] = []
-    has_deny = False
-    for where, rule in rules:
-        has_deny = has_deny or bool(rule.get("ingressDeny") or rule.get("egressDeny"))
-        for direction in (INGRESS, EGRESS):
-            sections = rule.get(direction)
-            if sections is None and rule.get(f"{direction}Deny") is None:
-                continue
-            isolates.add(direction)
-            for index, section in enumerate(_seq(sections, f"{where}.{direction}", unread)):
-                at = f"{where}.{direction}[{index}]"
-                if not isinstance(section, Mapping):
-                    unread.append(at)
-                    continue
-                peers = _cilium_rule_peers(section, direction, namespace, unread, at)
-                ports = _cilium_rule_ports(section, unread, at)
-                has_l3 = any(section.get(key) for key in _CILIUM_L3[direction])
-                if not has_l3 and not ports:
-                    continue  # an empty rule allows nothing (it only turns enforcement on)
-                allowances.extend(
-                    Allowance(direction, peer, port)
-                    for peer in (peers if has_l3 else [ANY_PEER])
-                    for port in (ports or [ANY_PORT])
-                )
-    return PolicyModel(
-        str(obj.get("kind")),
-        _name(obj),
-        _selects(obj),
-        frozenset(isolates),
-        tuple(allowances),
-        tuple(unread),
-        has_deny,
-        disabled=is_disabled_in_ui(obj),
-    )
-
-
-def _name(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name") or "")
-
-
-def _selects(obj: Mapping[str, Any]) -> Selector | None:
-    if is_disabled_in_ui(obj):
-        return None
-    return parse_selector(selector_of(obj))
-
-
-def policy_model(obj: Mapping[str, Any], namespace: str) -> PolicyModel:
-    """Reduce a NetworkPolicy or CiliumNetworkPolicy manifest to allowances."""
-    if obj.get("kind") == "CiliumNetworkPolicy":
-        return _cilium_policy(obj, namespace)
-    return _network_policy(obj, namespace)
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _network(text: str) -> Network | None:
+    ``ui``: a UI-editor policy, whose L7-guarded ports count as not allowed (what it surely
+    allows); the pipeline's policy counts them as allowed (what it may allow).
+    """
+    name, kind = _name(obj), str(obj.get("kind"))
+    if ui and is_disabled_in_ui(obj):
+        return ComparedPolicy(kind, name, (), disabled=True)
     try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
-
-
-def _within(inner: Network, outer: Network) -> bool:
-    return (
-        inner.version == outer.version
-        and int(outer.network_address) <= int(inner.network_address)
-        and int(inner.broadcast_address) <= int(outer.broadcast_address)
-    )
-
-
-def _cidr_covers(broad: Peer, narrow: Peer) -> bool:
-    outer, inner = _network(broad.cidr), _network(narrow.cidr)
-    if outer is None or inner is None or not _within(inner, outer):
-        return False
-    inner_excepts = [n for n in (_network(e) for e in narrow.excepts) if n is not None]
-    for text in broad.excepts:
-        hole = _network(text)
-        if hole is None:
-            return False
-        # A hole in the broad block that cuts into the narrow block, unless the narrow block
-        # leaves that part out too.
-        if (
-            hole.version == inner.version
-            and hole.overlaps(inner)
-            and not any(_within(hole, e) for e in inner_excepts)
-        ):
-            return False
-    return True
-
-
-def peer_covers(broad: Peer, narrow: Peer) -> bool:
-    """True when every endpoint ``narrow`` names is also named by ``broad``."""
-    if broad.kind == "any":
-        return True
-    if broad.kind != narrow.kind:
-        return False
-    if broad.kind == "pods":
-        return subsumes(broad.namespaces, narrow.namespaces) and subsumes(broad.pods, narrow.pods)
-    if broad.kind == "cidr":
-        return _cidr_covers(broad, narrow)
-    return broad == narrow
-
-
-def port_covers(broad: Port, narrow: Port) -> bool:
-    """True when every connection on ``narrow`` is also one on ``broad``."""
-    if broad.l7 and broad.l7 != narrow.l7:
-        return False  # the broad side filters requests that the narrow side lets through
-    if broad.protocol != ANY_PROTOCOL and broad.protocol != narrow.protocol:
-        return False
-    if broad.name or narrow.name:
-        return (broad.number is None and not broad.name) or broad.name == narrow.name
-    if broad.number is None:
-        return True
-    if narrow.number is None:
-        return False
-    return broad.number <= narrow.number and (narrow.end or narrow.number) <= (broad.end or broad.number)
-
-
-def allowance_covered(allowance: Allowance, by: Iterable[Allowance]) -> bool:
-    """True when some allowance in ``by`` (same direction) covers ``allowance``."""
-    return any(
-        other.direction == allowance.direction
-        and peer_covers(other.peer, allowance.peer)
-        and port_covers(other.port, allowance.port)
-        for other in by
-    )
+        policies = compile_policy(obj, namespace, l7_allows=not ui)
+    except PolicyError as exc:
+        where = ".".join(str(part) for part in exc.path)
+        return ComparedPolicy(kind, name, (), problem=f"{exc.message}{f' at {where}' if where else ''}")
+    return ComparedPolicy(kind, name, tuple(policies))
 
 
 @dataclass(frozen=True)
@@ -555,7 +118,7 @@ class WideningVerdict:
     ui_policy: str  # "Kind/name" of the UI policy
     overlaps: bool  # both select (possibly) the same pods
     widens: bool
-    #: Allowances of the pipeline's policy the UI policies on the same pods do not grant.
+    #: What the pipeline's policy allows on the pods they share that the UI policies on them do not.
     widened: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -568,61 +131,349 @@ class WideningVerdict:
         return f"{self.ui_policy}: {self.pipeline} allows nothing beyond it"
 
 
+# ----------------------------------------------------------------------------------- witnesses
+
+
+@dataclass(frozen=True)
+class _Pod:
+    """A pod standing for one kind of pod: the endpoint and what a selector sees of it."""
+
+    endpoint: Endpoint
+    namespace_labels: dict[str, str]
+    view: dict[str, str]
+
+
+def _subject_requirements(policy: Policy) -> tuple[Requirement, ...] | None:
+    return _selector_requirements(policy.subject, policy.cilium, policy.namespace or None, None)
+
+
+@lru_cache(maxsize=4096)
+def _selector_requirements(
+    selector: Selector, cilium: bool, namespace: str | None, namespace_selector: Selector | None
+) -> tuple[Requirement, ...] | None:
+    return pod_view_requirements(
+        selector, cilium=cilium, namespace=namespace, namespace_selector=namespace_selector
+    )
+
+
+def _peer_requirements(peer: Peer) -> tuple[Requirement, ...] | None:
+    if isinstance(peer, PodPeer):
+        return _selector_requirements(peer.pod_selector, False, peer.namespace, peer.namespace_selector)
+    if isinstance(peer, CiliumEndpointPeer):
+        return _selector_requirements(peer.selector, True, None, None)
+    return None
+
+
+def _pods(
+    bases: Iterable[tuple[Requirement, ...]],
+    selectors: Iterable[tuple[Requirement, ...]],
+    named_ports: tuple[NamedPort, ...],
+) -> tuple[tuple[_Pod, ...], bool]:
+    """One pod per kind of pod inside one of ``bases`` that ``selectors`` tell apart."""
+    return _distinct_pods(tuple(dict.fromkeys(bases)), tuple(dict.fromkeys(selectors)), named_ports)
+
+
+@lru_cache(maxsize=1024)  # the policies of one namespace share their selectors: enumerate once
+def _distinct_pods(
+    bases: tuple[tuple[Requirement, ...], ...],
+    selectors: tuple[tuple[Requirement, ...], ...],
+    named_ports: tuple[NamedPort, ...],
+) -> tuple[tuple[_Pod, ...], bool]:
+    found: dict[tuple[tuple[str, str], ...], None] = {}
+    complete = True
+    for base in bases:
+        witnesses, done = membership_witnesses((*POD_BASE, *base), selectors, limit=MAX_WITNESSES)
+        found.update(dict.fromkeys(tuple(sorted(w.labels.items())) for w in witnesses))
+        complete &= done
+    pods = []
+    for items in found:
+        namespace, namespace_labels, labels = split_pod_view(dict(items))
+        endpoint = Endpoint.pod(namespace, labels, named_ports)
+        view = cilium_labels(namespace, endpoint.label_map, namespace_labels)
+        pods.append(_Pod(endpoint, namespace_labels, view))
+    return tuple(pods), complete
+
+
+def _named_ports(policies: Iterable[Policy]) -> tuple[NamedPort, ...]:
+    """A port for every port name the rules use, numbered where no numeric rule reaches."""
+    names: dict[str, str] = {}
+    numeric: list[IntervalSet] = []
+    for policy in policies:
+        for rule in policy.rules:
+            numeric.extend(rule.ports.numeric.by_protocol)
+            for protocol, name in sorted(rule.ports.named):
+                if protocol in PROTOCOLS:
+                    names.setdefault(name, protocol)
+                else:
+                    names.setdefault(name, "")
+    if not names:
+        return ()
+    used = IntervalSet.union_all(numeric)
+    free = IntervalSet([(MIN_PORT, MAX_PORT)]).difference(used)
+    numbers: list[int] = []
+    for lo, hi in reversed(free.intervals):
+        numbers.extend(range(hi, max(lo, hi - len(names)) - 1, -1))
+        if len(numbers) >= len(names):
+            break
+    numbers += [MAX_PORT - offset for offset in range(len(names))]  # no free port: any will do
+    return tuple(
+        (name, protocol or NETWORK_POLICY_PROTOCOL, number)
+        for (name, protocol), number in zip(sorted(names.items()), numbers, strict=False)
+    )
+
+
+_Peer = tuple[Endpoint, Mapping[str, str], Mapping[str, str]]  # endpoint, namespace labels, Cilium view
+
+
+def _outside_endpoints(policies: Sequence[Policy]) -> tuple[_Peer, ...]:
+    """Address ranges cut at every CIDR boundary of the policies, and each reserved entity."""
+    return _outside(frozenset(address_boundaries(policies)))
+
+
+@lru_cache(maxsize=256)
+def _outside(cuts: frozenset[int]) -> tuple[_Peer, ...]:
+    out: list[_Peer] = []
+    for first, last in (ALL_IPV4, ALL_IPV6):
+        points = sorted({first, last + 1, *(cut for cut in cuts if first < cut <= last)})
+        for lo, next_lo in pairwise(points):
+            out.append((Endpoint.address_range(lo, next_lo - 1), {}, {}))
+    for name in RESERVED_ENTITIES:
+        endpoint = Endpoint.entity_named(name)
+        out.append((endpoint, {}, {f"{CILIUM_RESERVED_PREFIX}{name}": ""}))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------------ the check
+
+
+@dataclass
+class _Widened:
+    """What the pipeline's rules allow beyond the UI policies, per (direction, peer as written)."""
+
+    numeric: dict[tuple[str, str], ConnectionSet] = field(default_factory=dict)
+    named: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+
+    def add(
+        self, key: tuple[str, str], rule: Rule, extra: ConnectionSet, ports: tuple[NamedPort, ...]
+    ) -> None:
+        """What of ``rule``'s ports is in ``extra`` (named ports by their name, not their number)."""
+        numeric = rule.ports.numeric.intersection(extra)
+        if numeric:
+            self.numeric[key] = self.numeric.get(key, NO_CONNECTIONS).union(numeric)
+        for protocol, name in rule.ports.named:
+            if any(n == name and extra.allows(p, number) for n, p, number in ports):
+                self.named.setdefault(key, set()).add((protocol, name))
+
+    def merge(self, other: _Widened) -> None:
+        for key, conns in other.numeric.items():
+            self.numeric[key] = self.numeric.get(key, NO_CONNECTIONS).union(conns)
+        for key, names in other.named.items():
+            self.named.setdefault(key, set()).update(names)
+
+    def texts(self) -> list[str]:
+        """``ingress from pods app=web in the same namespace: TCP 8080``, ingress first."""
+        keys = sorted({*self.numeric, *self.named}, key=lambda key: (key[0] != INGRESS, key[1]))
+        out = []
+        for direction, peer in keys:
+            ports = PortSpec(
+                self.numeric.get((direction, peer), NO_CONNECTIONS),
+                tuple(sorted(self.named.get((direction, peer), ()))),
+            )
+            out.append(
+                f"{direction} {'from' if direction == INGRESS else 'to'} {peer}: {describe_ports(ports)}"
+            )
+        return out
+
+
+def _reaches_outside(rule: Rule) -> bool:
+    """Whether a rule may allow something outside the cluster's pods (addresses, entities)."""
+    return rule.peers is None or any(_peer_requirements(peer) is None for peer in rule.peers)
+
+
+def _peers(
+    pipeline: ComparedPolicy, every_policy: Sequence[Policy], named_ports: tuple[NamedPort, ...]
+) -> tuple[dict[str, list[_Peer]], bool]:
+    """Per direction in which the pipeline's policy allows anything: one peer per kind of peer
+    its rules reach, as the selectors of every rule in that direction tell pods apart, and every
+    address range and entity when one of its rules reaches outside the pods."""
+    mine = {id(rule) for policy in pipeline.policies for rule in policy.rules}
+    peers: dict[str, list[_Peer]] = {}
+    complete = True
+    for direction in (INGRESS, EGRESS):
+        rules = [r for policy in every_policy for r in policy.rules if r.direction == direction]
+        my_rules = [r for r in rules if id(r) in mine and not r.deny]
+        if not my_rules:
+            continue  # nothing to widen in this direction
+        selectors = [
+            requirements
+            for rule in rules
+            for requirements in map(_peer_requirements, rule.peers or ())
+            if requirements is not None
+        ]
+        if any(rule.peers is None for rule in my_rules):
+            bases: list[tuple[Requirement, ...]] = [()]  # a rule of the pipeline allows any peer
+        else:
+            bases = [
+                requirements
+                for rule in my_rules
+                for requirements in map(_peer_requirements, rule.peers or ())
+                if requirements is not None
+            ]
+        pods, done = _pods(bases, selectors, named_ports)
+        complete &= done
+        peers[direction] = [(p.endpoint, p.namespace_labels, p.view) for p in pods]
+        if any(_reaches_outside(rule) for rule in my_rules):
+            peers[direction] += _outside_endpoints(every_policy)
+    return peers, complete
+
+
+def _widened_at(
+    pod: _Pod,
+    mine: Sequence[Policy],
+    theirs: Sequence[Policy],
+    peers: Mapping[str, Sequence[_Peer]],
+    namespace: str,
+) -> dict[str, _Widened]:
+    """Per direction, what the pipeline's policies ``mine`` add on ``pod`` to the UI's ``theirs``."""
+    my_rules = {id(rule) for policy in mine for rule in policy.rules}
+    found = {}
+    for direction, candidates in peers.items():
+        before = side_of(theirs, direction)
+        if not before.isolated and not before.deny:
+            continue  # the UI policies leave this side open: adding rules cannot widen it
+        after = side_of([*mine, *theirs], direction)
+        widened = found[direction] = _Widened()
+        for peer, peer_namespace, peer_view in candidates:
+            ports_of = pod.endpoint.named_ports if direction == INGRESS else peer.named_ports
+            _, allowed_after, _, _ = after.allowed(peer, peer_namespace, peer_view, ports_of)
+            if not allowed_after:
+                continue
+            _, allowed_before, _, _ = before.allowed(peer, peer_namespace, peer_view, ports_of)
+            extra = allowed_after.difference(allowed_before)
+            if not extra:
+                continue
+            for rule in after.allow:  # the pipeline's rules that let ``extra`` through, as written
+                if id(rule) not in my_rules:
+                    continue
+                if rule.peers is None:
+                    written = "anywhere"
+                else:
+                    matched = rule.matching_peer(peer, peer_namespace, peer_view)
+                    if matched is None:
+                        continue
+                    written = describe_peer(matched, namespace)
+                widened.add((direction, written), rule, extra, ports_of)
+    return found
+
+
 def compare_with_ui(
     pipeline_obj: Mapping[str, Any],
-    ui_objs: Sequence[Mapping[str, Any] | PolicyModel],
+    ui_objs: Sequence[Mapping[str, Any] | ComparedPolicy],
     namespace: str,
 ) -> list[WideningVerdict]:
-    """Compare one pipeline policy with each active UI-editor policy in the namespace.
+    """Compare one pipeline policy with each UI-editor policy in the namespace.
 
-    For a UI policy that selects overlapping pods, an allowance of the pipeline's policy widens
-    it when neither that UI policy nor any other overlapping UI policy isolating the same
-    direction grants it (policies add up, so the UI policies are judged together). ``ui_objs``
-    may be models already made with :func:`policy_model` (one namespace, many pipeline policies).
+    For a UI policy that selects some of the same pods, the verdict lists what the pipeline's
+    policy allows on those pods beyond what all UI policies selecting them allow together
+    (policies add up, so the UI policies are judged together). ``ui_objs`` may be
+    :func:`compile_for_widening` results already (one namespace, many pipeline policies).
     """
-    pipeline = policy_model(pipeline_obj, namespace)
-    pipeline_name = f"{pipeline.kind}/{pipeline.name}"
-    models = [o if isinstance(o, PolicyModel) else policy_model(o, namespace) for o in ui_objs]
-    overlapping = [
-        m
-        for m in models
-        if m.selects is not None
-        and pipeline.selects is not None
-        and not disjoint(m.selects, pipeline.selects)
+    uis = [
+        o if isinstance(o, ComparedPolicy) else compile_for_widening(o, namespace, ui=True) for o in ui_objs
     ]
-    granted = [a for m in overlapping for a in m.allowances]
-    verdicts = []
-    for model in models:
-        notes = []
-        if pipeline.unread or model.unread:
-            notes.append("not read: " + ", ".join((*pipeline.unread, *model.unread)))
-        if model.has_deny:
-            notes.append(f"{model.name} has deny rules, which win over any allow")
-        if model.selects is None:
-            notes.append(
-                "selects nothing (disabled in the UI)" if model.disabled else "its selector could not be read"
-            )
-        if model not in overlapping:
-            verdicts.append(
-                WideningVerdict(pipeline_name, f"{model.kind}/{model.name}", False, False, notes=tuple(notes))
-            )
+    label = f"{pipeline_obj.get('kind')}/{_name(pipeline_obj)}"
+    # Policies of one namespace often repeat a spec (a release's tracks, several releases of one
+    # app): the verdicts depend on the spec, not on the name, so they are computed once.
+    key = _content_key(pipeline_obj, namespace, uis)
+    cached = _VERDICTS.get(key) if key is not None else None
+    if cached is None:
+        cached = (_compare(compile_for_widening(pipeline_obj, namespace, ui=False), uis, namespace), uis)
+        if key is not None:
+            if len(_VERDICTS) >= _VERDICTS_LIMIT:
+                _VERDICTS.clear()
+            _VERDICTS[key] = cached  # (the UI policies stay referenced: their ids stay theirs)
+    return [replace(verdict, pipeline=label) for verdict in cached[0]]
+
+
+_VERDICTS: dict[tuple[str, str, tuple[int, ...]], tuple[list[WideningVerdict], list[ComparedPolicy]]] = {}
+_VERDICTS_LIMIT = 256
+
+
+def _name(obj: Mapping[str, Any]) -> str:
+    metadata = obj.get("metadata")
+    return str((metadata.get("name") if isinstance(metadata, Mapping) else None) or "")
+
+
+def _content_key(
+    obj: Mapping[str, Any], namespace: str, uis: Sequence[ComparedPolicy]
+) -> tuple[str, str, tuple[int, ...]] | None:
+    metadata = obj.get("metadata")
+    own_namespace = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+    try:
+        content = json.dumps({k: v for k, v in obj.items() if k != "metadata"}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None  # not plain JSON: compare it without remembering
+    return content, f"{own_namespace or namespace}", tuple(id(ui) for ui in uis)
+
+
+def _compare(
+    pipeline: ComparedPolicy, uis: Sequence[ComparedPolicy], namespace: str
+) -> list[WideningVerdict]:
+    if not pipeline.policies:
+        note = f"the pipeline's policy could not be read: {pipeline.problem}"
+        return [WideningVerdict(pipeline.label, u.label, False, False, notes=(note,)) for u in uis]
+    every_policy = [*pipeline.policies, *(p for u in uis for p in u.policies)]
+    named_ports = _named_ports(every_policy)
+    # the kinds of pods the pipeline's policy applies to, as every subject selector tells them apart
+    subjects, complete = _pods(
+        [r for r in map(_subject_requirements, pipeline.policies) if r is not None],
+        [r for r in map(_subject_requirements, every_policy) if r is not None],
+        named_ports,
+    )
+    peers, done = _peers(pipeline, every_policy, named_ports)
+    complete &= done
+
+    overlapping: set[int] = set()  # positions in ``uis``
+    widened: dict[int, _Widened] = {}
+    for pod in subjects:
+        mine = [p for p in pipeline.policies if p.selects(pod.endpoint, pod.view)]
+        theirs = {i: [p for p in u.policies if p.selects(pod.endpoint, pod.view)] for i, u in enumerate(uis)}
+        theirs = {i: policies for i, policies in theirs.items() if policies}
+        if not mine or not theirs:
             continue
-        widened = []
-        for direction in sorted(pipeline.isolates & model.isolates):
-            for allowance in pipeline.allowances:
-                if allowance.direction != direction or allowance_covered(allowance, granted):
-                    continue
-                widened.append(str(allowance))
-        for direction in sorted(pipeline.isolates - model.isolates):
-            notes.append(f"{model.name} does not restrict {direction}; {pipeline.name} does")
+        overlapping.update(theirs)
+        found = _widened_at(
+            pod, mine, [p for policies in theirs.values() for p in policies], peers, namespace
+        )
+        # the UI policies on this pod are judged together; what they let through is reported for
+        # each of them that restricts the direction (one that does not was never narrower)
+        for index, policies in theirs.items():
+            for direction, what in found.items():
+                if any(p.isolates_ingress if direction == INGRESS else p.isolates_egress for p in policies):
+                    widened.setdefault(index, _Widened()).merge(what)
+
+    verdicts = []
+    for index, ui in enumerate(uis):
+        notes = [f"the pipeline's policy: {note}" for note in pipeline.notes]
+        notes += [f"{ui.label}: {note}" for note in ui.notes]
+        if ui.problem:
+            notes.append(f"could not be read: {ui.problem}")
+        if ui.disabled:
+            notes.append("selects nothing (disabled in the UI)")
+        if ui.has_deny:
+            notes.append(f"{ui.name} has deny rules, which win over any allow, also the pipeline's")
+        if not complete:
+            notes.append(f"more than {MAX_WITNESSES} kinds of pods to compare: widening was not ruled out")
+        if index not in overlapping:
+            verdicts.append(WideningVerdict(pipeline.label, ui.label, False, False, notes=tuple(notes)))
+            continue
+        for direction in (INGRESS, EGRESS):
+            if pipeline.isolates(direction) and not ui.isolates(direction):
+                notes.append(f"{ui.name} does not restrict {direction}; the pipeline's policy does")
+        texts = widened[index].texts() if index in widened else []
+        if not complete and not texts:
+            texts = ["not ruled out (too many different selectors to compare exactly)"]
         verdicts.append(
-            WideningVerdict(
-                pipeline_name,
-                f"{model.kind}/{model.name}",
-                True,
-                bool(widened),
-                tuple(dict.fromkeys(widened)),
-                tuple(notes),
-            )
+            WideningVerdict(pipeline.label, ui.label, True, bool(texts), tuple(texts), tuple(notes))
         )
     return verdicts

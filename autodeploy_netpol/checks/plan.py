@@ -1,0 +1,494 @@
+"""The plan: what one deploy does to every policy of a namespace — decided once (pure).
+
+``helm upgrade`` of release R (Helm 3, as Auto Deploy runs it) does exactly this to the namespaced
+policies:
+
+* a desired object that is not live is **created**;
+* a desired object that is live is **changed** (a three-way patch; nothing when alike). If the live
+  object is not in R's last manifest, Helm first checks that it may adopt it (label
+  ``app.kubernetes.io/managed-by=Helm`` and both ``meta.helm.sh`` annotations naming R and its
+  namespace) and otherwise fails the whole upgrade ("exists and cannot be imported");
+* a live object in R's last manifest that is no longer desired is **deleted**, unless it carries
+  ``helm.sh/resource-policy: keep``;
+* every other live object is **kept**: Helm decides by its release record, never by labels.
+
+Helm's release record (``--helm-history``) answers "is it in R's last manifest?" exactly. Without
+it the live object's own metadata stands in: Helm 3.2+ writes its annotations on every object it
+applies, so annotations naming R (and R's namespace) count as "in the manifest". Objects that carry
+R's chart labels but not the annotations — applied by hand from ``helm template``, or with the
+annotations stripped — cannot be told apart without the record: they are kept, and a note says so.
+
+Drift, ownership and audit all read this plan; none of them decides on its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from ..errors import InputError
+from ..kube.labels import (
+    HELM_NAMESPACE_ANNOTATION,
+    HELM_RELEASE_ANNOTATION,
+    RESOURCE_POLICY_ANNOTATION,
+    RESOURCE_POLICY_KEEP,
+)
+from ..kube.names import POLICY_KINDS
+from ..kube.releases import ReleaseMarkers, release_label
+from ..policy.normalize import NormalizedPolicy, normalize_policy
+from .diff import FieldChange, diff_policies
+
+#: (namespace, Helm release) → the policies of the release's last manifest, or None when Helm has
+#: no record of the release there (or it could not be read).
+HistoryReader = Callable[[str, str], Sequence[Mapping[str, Any]] | None]
+
+
+class Action(StrEnum):
+    """What the deploy does to one object."""
+
+    CREATE = "create"  # desired, not live
+    CHANGE = "change"  # desired and live, different: the deploy writes the desired fields
+    DELETE = "delete"  # live, in the release, no longer desired: Helm deletes it
+    KEEP = "keep"  # live and left as it is (desired and alike, or not the release's to delete)
+
+
+class Membership(StrEnum):
+    """Whether the release being deployed holds a live object (Helm's last manifest lists it)."""
+
+    RECORD = "record"  # Helm's release record lists it (--helm-history)
+    ANNOTATED = "annotated"  # no record read: Helm's annotations name the release
+    LABELLED = "labelled"  # no record read: only the chart's labels name it — cannot tell
+    NONE = "none"  # not part of the release
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One policy and what the deploy does to it, with the evidence that decided it.
+
+    ``desired``, ``live`` and ``applied`` are the manifests as given (a plan of a whole cluster
+    keeps every entry, so nothing normalized is kept).
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    action: Action
+    #: One line for people: why this action.
+    reason: str
+    #: The Helm release the decision is about: the one that holds, adopts or creates the object.
+    release: str | None = None
+    membership: Membership = Membership.NONE
+    #: What the live object's metadata says about its release.
+    markers: ReleaseMarkers | None = None
+    #: Why Helm refuses to adopt the live object the deploy wants to write: the upgrade fails.
+    conflict: tuple[str, ...] = ()
+    #: For ``change``: the fields the deploy writes.
+    changes: tuple[FieldChange, ...] = ()
+    #: For a desired object left alone: how desired and live are written differently but mean the same.
+    cosmetic: tuple[str, ...] = ()
+    desired: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    live: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    #: The object as Helm last applied it (``--helm-history``), when the record lists it.
+    applied: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def fails(self) -> bool:
+        """Whether Helm refuses this object, failing the whole upgrade."""
+        return bool(self.conflict)
+
+    @property
+    def writes(self) -> bool:
+        """Whether the deploy writes over the live object (desired, live, and Helm accepts it)."""
+        return self.desired is not None and self.live is not None and not self.conflict
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        """The facts the decision rests on, one line each."""
+        lines = []
+        if self.membership is Membership.RECORD:
+            lines.append(f"listed in release {self.release}'s last manifest (Helm's record)")
+        markers = self.markers
+        if markers is not None:
+            if markers.annotated_release is not None:
+                lines.append(f"annotation {HELM_RELEASE_ANNOTATION}={markers.annotated_release}")
+            if markers.annotated_namespace is not None:
+                lines.append(f"annotation {HELM_NAMESPACE_ANNOTATION}={markers.annotated_namespace}")
+            if markers.labelled_release is not None:
+                lines.append(f"chart labels name release {markers.labelled_release}")
+            if markers.keep:
+                lines.append(f"annotation {RESOURCE_POLICY_ANNOTATION}={RESOURCE_POLICY_KEEP}")
+        if self.membership is Membership.LABELLED and self.desired is not None:
+            lines.append(
+                "no Helm ownership annotations: Helm updates it only if the release's last manifest lists "
+                "it, otherwise the deploy fails (check with --helm-history)"
+            )
+        lines.extend(self.conflict)
+        return tuple(lines)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one deploy does in one namespace: an entry for every desired or live policy."""
+
+    namespace: str
+    #: The Helm releases deployed into the namespace (``<release>`` or ``<release>-<track>``).
+    releases: tuple[str, ...]
+    entries: tuple[PlanEntry, ...]
+    #: Whether Helm's release record was read (``--helm-history``) for every release.
+    record: bool = False
+    notes: tuple[str, ...] = ()
+    #: (kind, name) of the policies the records list (live or not).
+    recorded: frozenset[tuple[str, str]] = frozenset()
+
+    @functools.cached_property
+    def _by_key(self) -> dict[tuple[str, str], PlanEntry]:
+        return {(entry.kind, entry.name): entry for entry in self.entries}
+
+    def entry(self, kind: str, name: str) -> PlanEntry | None:
+        """The entry of one object of this namespace."""
+        return self._by_key.get((kind, name))
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """The plan of every namespace a run looks at, by namespace."""
+
+    plans: tuple[Plan, ...]
+    notes: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def _by_namespace(self) -> dict[str, Plan]:
+        return {plan.namespace: plan for plan in self.plans}
+
+    def plan_for(self, namespace: str) -> Plan | None:
+        return self._by_namespace.get(namespace)
+
+    @property
+    def entries(self) -> Iterator[PlanEntry]:
+        """Every entry, by namespace, kind and name."""
+        for plan in self.plans:
+            yield from plan.entries
+
+    @property
+    def releases(self) -> tuple[str, ...]:
+        """Every release deployed, sorted."""
+        return tuple(sorted({release for plan in self.plans for release in plan.releases}))
+
+
+# --- one namespace ---------------------------------------------------------------------------------
+
+_Records = Mapping[str, frozenset[tuple[str, str]] | None]
+
+
+def _membership(
+    key: tuple[str, str],
+    markers: ReleaseMarkers,
+    namespace: str,
+    releases: Sequence[str],
+    records: _Records,
+) -> tuple[Membership, str | None]:
+    for release in releases:
+        listed = records[release]
+        if listed is not None and key in listed:
+            return Membership.RECORD, release
+    unrecorded = [release for release in releases if records[release] is None]
+    for release in unrecorded:
+        if markers.annotated_for(release, namespace):
+            return Membership.ANNOTATED, release
+    if markers.annotated_release is None and markers.labelled_release in unrecorded:
+        return Membership.LABELLED, markers.labelled_release
+    return Membership.NONE, None
+
+
+def _not_ours(markers: ReleaseMarkers, namespace: str, releases: Sequence[str], records: _Records) -> str:
+    """Why a live object the deploy does not write is none of the release's business."""
+    release = markers.release
+    if release is not None and release in releases:
+        if markers.annotated_namespace not in (None, namespace):
+            return (
+                f"Helm's annotations name release {release} of namespace {markers.annotated_namespace}, "
+                "another release: the deploy leaves it"
+            )
+        if records[release] is not None:
+            return f"names release {release}, but its last manifest does not list it: Helm leaves it"
+    if release is not None and release not in releases:
+        return f"belongs to Helm release {release}, not to the release deployed: the deploy leaves it"
+    names = ", ".join(releases) if releases else "(none known)"
+    return f"not part of the release deployed ({names}): the deploy leaves it"
+
+
+def _live_only(
+    markers: ReleaseMarkers,
+    membership: Membership,
+    holder: str | None,
+    namespace: str,
+    releases: Sequence[str],
+    records: _Records,
+) -> tuple[Action, str]:
+    """Delete or keep a live object the deploy no longer renders."""
+    if membership in (Membership.RECORD, Membership.ANNOTATED):
+        if markers.keep:
+            return Action.KEEP, (
+                f"release {holder} no longer renders it, but {RESOURCE_POLICY_ANNOTATION}: "
+                f"{RESOURCE_POLICY_KEEP} makes Helm leave it"
+            )
+        how = (
+            "its last manifest lists it" if membership is Membership.RECORD else "Helm's annotations name it"
+        )
+        return Action.DELETE, f"release {holder} no longer renders it and {how}: Helm deletes it"
+    if membership is Membership.LABELLED:
+        return Action.KEEP, (
+            f"the chart labels name release {holder} but Helm's ownership annotations are missing: Helm "
+            "deletes it only if the release's last manifest lists it (Helm 3.2+ annotates every object it "
+            "applies, so most likely it does not)"
+        )
+    return Action.KEEP, _not_ours(markers, namespace, releases, records)
+
+
+def _desired_and_live(
+    target: NormalizedPolicy,
+    current: NormalizedPolicy,
+    markers: ReleaseMarkers,
+    membership: Membership,
+    holder: str | None,
+    namespace: str,
+    releases: Sequence[str],
+) -> tuple[Action, str, str | None, tuple[str, ...], tuple[FieldChange, ...], tuple[str, ...]]:
+    """(action, reason, release, conflict, changes, cosmetic) for a desired object that is live."""
+    changes, cosmetic = diff_policies(target, current)
+    action = Action.CHANGE if changes else Action.KEEP
+    if changes:
+        reason = "desired and live differ: the deploy writes the desired fields"
+    else:
+        reason = "desired and live alike: nothing to change"
+    if membership is not Membership.NONE:
+        return action, reason, holder, (), changes, cosmetic
+    release = _creating_release(target, releases)
+    problems = tuple(markers.adoption_problems(release, namespace)) if release is not None else ()
+    if problems:
+        reason = (
+            f"the name is taken by an object release {release} does not hold and Helm will not adopt: "
+            "the deploy fails"
+        )
+    elif release is not None:
+        reason += f" (Helm adopts it into release {release}: its ownership metadata matches)"
+    return action, reason, release, problems, changes, cosmetic
+
+
+def _creating_release(target: NormalizedPolicy, releases: Sequence[str]) -> str | None:
+    """The release that renders a desired object: its own release label when deployed, else the
+    only release deployed."""
+    labelled = release_label(target.labels)
+    if labelled in releases:
+        return labelled
+    return releases[0] if len(releases) == 1 else None
+
+
+def _records(
+    releases: Sequence[str], applied: Mapping[str, Sequence[Mapping[str, Any]] | None], namespace: str
+) -> tuple[dict[str, frozenset[tuple[str, str]] | None], dict[tuple[str, str], Mapping[str, Any]]]:
+    """Per release, the (kind, name) its record lists in ``namespace`` (None: not read); and each
+    listed object. Objects of a manifest without a namespace are in the release's."""
+    records: dict[str, frozenset[tuple[str, str]] | None] = {}
+    objects: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for release in releases:
+        manifest = applied.get(release)
+        if manifest is None:
+            records[release] = None
+            continue
+        keys = []
+        for obj in manifest:
+            metadata = obj.get("metadata")
+            if not isinstance(metadata, Mapping):
+                metadata = {}
+            if metadata.get("namespace") not in (None, "", namespace):
+                continue
+            key = (str(obj.get("kind") or ""), str(metadata.get("name") or ""))
+            keys.append(key)
+            objects.setdefault(key, obj)
+        records[release] = frozenset(keys)
+    return records, objects
+
+
+def plan_namespace(
+    desired: Iterable[NormalizedPolicy],
+    live: Iterable[NormalizedPolicy],
+    *,
+    namespace: str,
+    releases: Collection[str],
+    applied: Mapping[str, Sequence[Mapping[str, Any]] | None] | None = None,
+) -> Plan:
+    """Decide what deploying ``releases`` into ``namespace`` does to each of its policies.
+
+    ``desired`` and ``live`` are the namespace's policies, each identity once. ``applied`` maps a
+    release to the policies of its last manifest as Helm's record holds them (None for a release
+    whose record was not read or does not exist).
+    """
+    ordered = sorted(set(releases))
+    records, applied_objects = _records(ordered, applied or {}, namespace)
+    recorded = bool(ordered) and all(records[release] is not None for release in ordered)
+
+    wanted = {(policy.kind, policy.name): policy for policy in desired}
+    entries: list[PlanEntry] = []
+    notes: list[str] = []
+    for current in live:
+        key = (current.kind, current.name)
+        markers = ReleaseMarkers.of(current.manifest)
+        membership, holder = _membership(key, markers, namespace, ordered, records)
+        target = wanted.pop(key, None)
+        conflict: tuple[str, ...] = ()
+        changes: tuple[FieldChange, ...] = ()
+        cosmetic: tuple[str, ...] = ()
+        if target is not None:
+            action, reason, release, conflict, changes, cosmetic = _desired_and_live(
+                target, current, markers, membership, holder, namespace, ordered
+            )
+        else:
+            action, reason = _live_only(markers, membership, holder, namespace, ordered, records)
+            release = holder if membership is not Membership.NONE else markers.release
+            if membership is Membership.LABELLED:
+                notes.append(
+                    f"{current.kind} {namespace}/{current.name} carries release {holder}'s chart labels without "
+                    "Helm's ownership annotations: counted as kept; Helm deletes it only if the release's last "
+                    "manifest lists it (--helm-history reads Helm's record)"
+                )
+        entries.append(
+            PlanEntry(
+                current.kind,
+                namespace,
+                current.name,
+                action,
+                reason,
+                release,
+                membership,
+                markers,
+                conflict,
+                changes,
+                cosmetic,
+                desired=target.manifest if target is not None else None,
+                live=current.manifest,
+                applied=applied_objects.get(key) if membership is Membership.RECORD else None,
+            )
+        )
+    for target in wanted.values():
+        entries.append(
+            PlanEntry(
+                target.kind,
+                namespace,
+                target.name,
+                Action.CREATE,
+                "desired and not live: the deploy creates it",
+                _creating_release(target, ordered),
+                desired=target.manifest,
+            )
+        )
+    entries.sort(key=lambda entry: (entry.kind, entry.name))
+    listed = frozenset(key for keys in records.values() if keys is not None for key in keys)
+    return Plan(namespace, tuple(ordered), tuple(entries), recorded, tuple(notes), listed)
+
+
+# --- a run: one namespace or many ------------------------------------------------------------------
+
+
+def plan_deploy(
+    desired: Iterable[Mapping[str, Any]],
+    live: Iterable[Mapping[str, Any]],
+    *,
+    namespace: str | None,
+    releases: Collection[str] = (),
+    all_namespaces: bool = False,
+    history: HistoryReader | None = None,
+) -> DeployPlan:
+    """The plan of every namespace a run looks at.
+
+    ``namespace`` is given to desired objects that have none and, without ``all_namespaces``, is the
+    only namespace looked at. ``releases`` are the Helm releases deployed into ``namespace``; in every
+    namespace the releases named by the desired objects' own ``release`` labels count as well.
+    ``history`` reads Helm's record of a release (``--helm-history``). Other kinds are skipped.
+    Raises :class:`InputError` for desired objects without a namespace, outside ``namespace``
+    without ``all_namespaces``, or listed twice.
+    """
+    desired_by_ns: dict[str, dict[tuple[str, str], NormalizedPolicy]] = defaultdict(dict)
+    releases_by_ns: dict[str, set[str]] = defaultdict(set)
+    if namespace:
+        releases_by_ns[namespace].update(releases)
+    for manifest in desired:
+        if manifest.get("kind") not in POLICY_KINDS:
+            continue
+        policy = normalize_policy(manifest, namespace=namespace)
+        if policy.namespace is None:
+            raise InputError(
+                f"desired {policy.kind} {policy.name!r} has no namespace",
+                hint="pass --namespace (KUBE_NAMESPACE) for objects rendered without one",
+            )
+        if not all_namespaces and namespace and policy.namespace != namespace:
+            raise InputError(
+                f"desired {policy.kind} {policy.name!r} is in namespace {policy.namespace!r}, "
+                f"not in --namespace {namespace!r}",
+                hint="pass --all-namespaces to compare several namespaces",
+            )
+        here = desired_by_ns[policy.namespace]
+        if (policy.kind, policy.name) in here:
+            raise InputError(
+                f"desired {policy.kind} {policy.namespace}/{policy.name} appears twice",
+                hint="Helm refuses to render two objects with one name; check the values or the stream",
+            )
+        here[(policy.kind, policy.name)] = policy
+        labelled = release_label(policy.labels)
+        if labelled:
+            releases_by_ns[policy.namespace].add(labelled)
+
+    notes: list[str] = []
+    # Live objects are grouped as read and normalized one namespace at a time, while it is planned:
+    # a cluster-wide run never holds every live policy normalized at once.
+    live_by_ns: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = defaultdict(dict)
+    for manifest in live:
+        kind = manifest.get("kind")
+        if kind not in POLICY_KINDS:
+            continue
+        metadata = manifest.get("metadata")
+        if not isinstance(metadata, Mapping):
+            metadata = {}
+        live_namespace = str(metadata.get("namespace") or namespace or "")
+        if not all_namespaces and namespace and live_namespace != namespace:
+            continue
+        key = (str(kind), str(metadata.get("name", "")))
+        listed = live_by_ns[live_namespace]
+        if key in listed:
+            notes.append(f"live {key[0]} {live_namespace}/{key[1]} listed twice; first one used")
+            continue
+        listed[key] = manifest
+
+    targets = set(desired_by_ns) | set(live_by_ns) | ({namespace} if namespace else set())
+    plans = []
+    for ns in sorted(targets):
+        deployed = releases_by_ns.get(ns, set())
+        applied = (
+            {release: history(ns, release) for release in sorted(deployed)} if history is not None else None
+        )
+        plans.append(
+            plan_namespace(
+                desired_by_ns.get(ns, {}).values(),
+                (normalize_policy(obj, namespace=namespace) for obj in live_by_ns.get(ns, {}).values()),
+                namespace=ns,
+                releases=deployed,
+                applied=applied,
+            )
+        )
+    return DeployPlan(tuple(plans), tuple(notes))
+
+
+__all__ = [
+    "Action",
+    "DeployPlan",
+    "HistoryReader",
+    "Membership",
+    "Plan",
+    "PlanEntry",
+    "plan_deploy",
+    "plan_namespace",
+]
