@@ -116,8 +116,8 @@ def suggestion_admits(
                 f"the suggested policy admits the ingress controller from namespace {context.ingress_namespace}, "
                 "the default: no NETPOL_INGRESS_NAMESPACE is set and no controller was detected. That namespace "
                 "must exist and run your ingress controller, or nothing reaches the app once the policy is enabled",
-                hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or give the "
-                "tool cluster access or a snapshot to detect it (autodeploy-netpol detect)",
+                hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or give "
+                "drift or lint cluster access or a snapshot (--live) to detect it",
                 severity=Severity.WARNING,
             )
         )

@@ -171,3 +171,40 @@ networkPolicy:
                 {NAMESPACE_NAME_LABEL}: {ns}
 {monitoring_text}        # No other pod, namespace or address may connect.
 """
+
+
+def merged_block(user_block: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The user's ``networkPolicy`` block with the suggested ``spec`` added (their keys kept, in
+    their order; ``enabled`` as they wrote it, else ``false``)."""
+    merged = {"enabled": False, **user_block} if "enabled" not in user_block else dict(user_block)
+    merged["spec"] = spec
+    return merged
+
+
+def splice_block(text: str, line: int, key: str, block: dict[str, Any]) -> str | None:
+    """``text`` (a values file) with the top-level block ``key``, whose key is on 1-based ``line``,
+    replaced by ``block`` written as block-style YAML; the rest of the file, comments included,
+    as it was. ``None`` when the key is not a plain top-level block key on that line (flow
+    style, JSON, an anchor or a tag), where a text splice would not be safe."""
+    import yaml
+
+    lines = text.splitlines(keepends=True)
+    if not 0 < line <= len(lines):
+        return None
+    head = lines[line - 1]
+    if not head.startswith(f"{key}:"):
+        return None
+    rest = head[len(key) + 1 :].split("#", 1)[0].strip()
+    if rest:  # flow style, an anchor, a tag or a scalar on the key's line
+        return None
+    end = line
+    while end < len(lines):
+        current = lines[end]
+        if current.strip() and not current[0].isspace() and not current.startswith("#"):
+            break
+        end += 1
+    # comment and blank lines just before the next key belong to it
+    while end > line and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+        end -= 1
+    written = yaml.safe_dump({key: block}, sort_keys=False, default_flow_style=False, width=10_000)
+    return "".join([*lines[: line - 1], written, *lines[end:]])

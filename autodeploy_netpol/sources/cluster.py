@@ -305,9 +305,10 @@ class ClusterReader:
             except ClusterError as exc:
                 notes.append(f"detection: {resource.qualified} not read ({exc.message})")
         pods_read = True
+        seen: set[tuple[str, str]] = set()
         for selector in pod_selectors():
             try:
-                objects.extend(self.list(PODS, None, label_selector=selector))
+                pods = self.list(PODS, None, label_selector=selector)
             except ClusterError as exc:
                 notes.append(
                     f"detection: pods not read ({exc.message}); namespace names stand in "
@@ -315,6 +316,12 @@ class ClusterReader:
                 )
                 pods_read = False
                 break
+            for item in pods:  # a pod several selectors match is listed once
+                metadata = item.get("metadata") or {}
+                identity = (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+                if identity not in seen:
+                    seen.add(identity)
+                    objects.append(item)
         return objects, notes, pods_read
 
     def secret(self, namespace: str, name: str) -> dict[str, Any] | None:

@@ -207,6 +207,8 @@ class EmulatorSeeder(Seeder):
             "NetworkPolicy": "networkpolicies",
             "CiliumNetworkPolicy": "ciliumnetworkpolicies",
             "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies",
+            "IngressClass": "ingressclasses",
+            "GatewayClass": "gatewayclasses",
         }.get(manifest["kind"], manifest["kind"].lower() + "s")
         resource = self.kmock.resource(group, version, plural)
         metadata = manifest["metadata"]
