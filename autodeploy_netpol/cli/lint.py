@@ -34,8 +34,9 @@ Examples:
 
 \b
 Checks: selector-matches-nothing, peer-matches-nothing, namespace-selector-matches-nothing,
-egress-without-dns, ingress-namespace-cannot-reach, isolates-and-allows-nothing (warnings and
-errors: exit 1); shadowed-rule, not-modelled (info: exit 0).
+egress-without-dns, ingress-namespace-cannot-reach, ingress-namespace-missing,
+monitoring-cannot-scrape, isolates-and-allows-nothing (warnings and errors: exit 1);
+shadowed-rule, not-modelled (info: exit 0).
 """
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import click
 
 from ..errors import InputError, Location
 from ..report.manifests import dump_stream, dump_yaml
+from ..runs.inputs import LiveInput
 from ..runs.render import HelmChart, RenderRequest, run_render
+from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path
 
@@ -23,6 +26,10 @@ Examples:
 \b
   # render with real Helm from the chart the job deploys (after `autodeploy-netpol overlay chart/`)
   autodeploy-netpol render --chart chart/ --release production --namespace shop-42-production
+\b
+  # the ingress controller's and monitoring stack's namespaces detected in the agent's cluster
+  autodeploy-netpol render --detect --context "$KUBE_CONTEXT" --values-out merged-values.yaml
+  autodeploy-netpol render --live snapshot/ --values-out merged-values.yaml
 """
 )
 @values_argument
@@ -58,6 +65,22 @@ Examples:
     "cilium.io/v2 is always given).",
 )
 @click.option("--kube-version", metavar="VERSION", help="For --chart: the cluster's Kubernetes version.")
+@click.option(
+    "--detect",
+    is_flag=True,
+    help="Detect the ingress controller's and monitoring stack's namespaces in the cluster (where no option "
+    "or variable sets them) for the suggested policy; implied by --kubeconfig, --context and --in-cluster. "
+    "Nothing read is a note, not an error: the defaults then apply, with their warning.",
+)
+@click.option(
+    "--live",
+    "live_paths",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(exists=True),
+    help="Detect them in this snapshot (file or directory) instead of the cluster.",
+)
+@cluster_access_options
 @handle_errors
 def render(
     values: str | None,
@@ -67,7 +90,9 @@ def render(
     engine: str | None,
     api_versions: tuple[str, ...],
     kube_version: str | None,
-    **options: str | bool | None,
+    detect: bool,
+    live_paths: tuple[str, ...],
+    **options: Any,
 ) -> int:
     """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
 
@@ -92,8 +117,16 @@ def render(
             app=env_default("CI_PROJECT_PATH_SLUG"),
             env=env_default("CI_ENVIRONMENT_SLUG"),
         )
-    request = RenderRequest(values_path(values), context_from_options(**options), chart)  # type: ignore[arg-type]
+    cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
+    live = None
+    if live_paths:
+        live = LiveInput(snapshot=live_paths)
+    elif detect or cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]:
+        live = LiveInput(cluster=access_from_options(**cluster))
+    request = RenderRequest(values_path(values), context_from_options(**options), chart, detect=live)
     run = run_render(request)
+    for note in run.notes:
+        click.echo(f"note: {note}", err=True)
     for warning in run.warnings:
         click.echo(warning, err=True)
     if values_out:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..desired.compute import DeployContext
+from ..errors import ClusterError
 from ..kube.manifests import Manifest
 from ..kube.names import WORKLOAD_KINDS
 from ..sources.platform import Detection, detect, read_platform
@@ -41,7 +42,11 @@ def detect_live(live: LiveInput, *, preferred_class: str | None = None) -> Detec
         if live.from_snapshot:
             read = inputs.manifests.read(list(live.snapshot), what="snapshot")
             return detect_in_manifests(read.items, preferred_class=preferred_class, source="the snapshot")
-        return read_platform(inputs.cluster(), preferred_class=preferred_class)
+        try:
+            cluster = inputs.cluster()
+        except ClusterError as exc:  # no access: the defaults apply, with their warning
+            return Detection(notes=(f"detection skipped: {exc.message}",))
+        return read_platform(cluster, preferred_class=preferred_class)
 
 
 def apply_detection(context: DeployContext, detection: Detection) -> tuple[DeployContext, list[str]]:

@@ -87,3 +87,49 @@ async def test_a_context_that_is_not_in_the_kubeconfig_fails_the_job(
     log = run.job_log(JOB)
     assert "netpol: failed with exit code 3" in log
     assert "platform/agents:typo" in log and AGENT in log  # names the contexts there are
+
+
+VALUES_JOB = "netpol:values:production"
+
+
+async def test_values_and_drift_jobs_admit_the_ingress_namespace_detected_in_the_agents_cluster(
+    seeder: Seeder, agent_setup: tuple[Project, dict[str, str]]
+) -> None:
+    """No NETPOL_INGRESS_NAMESPACE: both jobs detect the controller in the cluster of KUBE_CONTEXT, so
+    the merged values file the deploy receives admits the namespace the comment shows."""
+    project, variables = agent_setup
+    ingress = seeder.namespace()
+    seeder.add(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "nginx"},
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        }
+    )
+    seeder.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "ingress-nginx-controller-5c8d",
+                "namespace": ingress,
+                "labels": {"app.kubernetes.io/name": "ingress-nginx"},
+            },
+            "spec": {"containers": [{"name": "controller", "image": "registry.example/controller:1"}]},
+        }
+    )
+
+    run = await asyncio.to_thread(project.run, VALUES_JOB, JOB, variables=variables)
+
+    assert run.returncode == 0, run.output[-3000:]
+    merged = yaml.safe_load(run.artifact(VALUES_JOB, "netpol-values/production.yaml").read_text())
+    admitted = merged["networkPolicy"]["spec"]["ingress"][0]["from"][1]
+    assert admitted == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ingress}}}
+    assert f"ingress controller detected: ingress-nginx in namespace {ingress}" in run.job_log(VALUES_JOB)
+    report = json.loads(run.artifact(JOB, "netpol-report/drift-production.json").read_text())
+    # the live policy admits ingress-nginx (the example's): drift shows the change to the detected one
+    [suggested] = [entry for entry in report["drift"] if entry["name"] == "production-auto-deploy"]
+    assert suggested["change"] == "changed"
+    assert {"live": "ingress-nginx", "desired": ingress}.items() <= suggested["paths"][0].items()
+    assert any(note.startswith("ingress controller detected: ingress-nginx") for note in report["notes"])
