@@ -202,6 +202,15 @@ def suggest(
             hint="pass --release NAME, or set HELM_RELEASE_NAME or CI_ENVIRONMENT_SLUG as Auto Deploy does",
         )
     namespace = ingress_namespace or env_default("NETPOL_INGRESS_NAMESPACE") or DEFAULT_INGRESS_NAMESPACE
+    if namespace == DEFAULT_INGRESS_NAMESPACE and not (ingress_namespace or env_default("NETPOL_INGRESS_NAMESPACE")):
+        click.echo(
+            f"warning: the suggestion admits the ingress controller from namespace {namespace}, the default "
+            "(no --ingress-namespace, no NETPOL_INGRESS_NAMESPACE): that namespace must exist and run your "
+            "ingress controller, or nothing reaches the app once the policy is enabled\n"
+            "  hint: kubectl get ingressclass,pods -A -l app.kubernetes.io/component=controller shows where it "
+            "runs; drift and lint detect it given cluster access or a snapshot",
+            err=True,
+        )
     return _plain(release, namespace, output_format, values_file, options)
 
 

@@ -291,3 +291,57 @@ def test_suggest_refuses_an_invalid_values_file(cli, tmp_path):
     result = cli("suggest", "-r", "production", "--values", values)
 
     assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_suggest_warns_that_the_default_ingress_namespace_must_exist(cli):
+    result = cli("suggest", "-r", "production")
+
+    assert result.exit_code == 0
+    assert "kubernetes.io/metadata.name: ingress-nginx" in result.stdout
+    assert "admits the ingress controller from namespace ingress-nginx, the default" in result.stderr
+    assert "must exist" in result.stderr
+    chosen = cli("suggest", "-r", "production", "--ingress-namespace", "traefik")
+    assert "warning" not in chosen.stderr
+
+
+def test_render_without_cluster_warns_that_the_default_ingress_namespace_must_exist(cli, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n")
+
+    result = cli("render", values, "-r", "production", "-n", "shop")
+
+    assert result.exit_code == 0
+    assert f"{values}:1:1: warning: networkPolicy: the suggested policy admits the ingress controller" in (
+        result.stderr
+    )
+    assert "from namespace ingress-nginx, the default" in result.stderr and "must exist" in result.stderr
+    # a snapshot with the controller: detected, no warning, the evidence in a note
+    snapshot = tmp_path / "snapshot.yaml"
+    snapshot.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "edge"}},
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "metadata": {
+                            "name": "traefik-7b",
+                            "namespace": "edge",
+                            "labels": {"app.kubernetes.io/name": "traefik"},
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    detected = cli("render", values, "-r", "production", "-n", "shop", "--live", snapshot)
+    assert detected.exit_code == 0, detected.output
+    assert "kubernetes.io/metadata.name: edge" in detected.stdout
+    assert (
+        "note: ingress controller detected: Traefik in namespace edge (1 pod labelled app.kubernetes.io/name=traefik"
+        in detected.stderr
+    )
+    assert "must exist" not in detected.stderr

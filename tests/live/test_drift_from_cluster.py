@@ -210,3 +210,37 @@ async def test_the_namespace_defaults_to_the_kubeconfig_contexts(seeder, tmp_pat
 
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout)["scope"]["namespace"] == namespace
+
+
+# --- in CI, the runner pod's cluster is no cluster access (issue 15) ------------------------------
+
+
+async def test_in_ci_kubernetes_service_host_alone_never_reaches_that_cluster(seeder, tmp_path: Path) -> None:
+    """A Kubernetes-executor job pod: KUBERNETES_SERVICE_HOST names the runner's own cluster (here
+    the emulator). Without KUBECONFIG or the opt-in the job has no cluster access and sends nothing."""
+    if not hasattr(seeder, "kmock"):
+        pytest.skip("counts the requests the emulator received")
+    namespace = seeder.namespace()
+    url = str(seeder.kmock.url).rstrip("/")
+    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
+    before = len(list(seeder.kmock))
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "-n",
+        namespace,
+        env={
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "HOME": str(tmp_path),
+            "KUBERNETES_SERVICE_HOST": host,
+            "KUBERNETES_SERVICE_PORT": port,
+        },
+    )
+
+    assert result.exit_code == 3, result.output
+    assert "error: no cluster access: set KUBECONFIG (GitLab agent) or NETPOL_IN_CLUSTER=true" in result.output
+    assert len(list(seeder.kmock)) == before  # not one request to the runner's cluster
