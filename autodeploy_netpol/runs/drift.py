@@ -18,7 +18,7 @@ from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..checks.plan import HistoryReader
 from ..desired.chart import web_workload
-from ..desired.compute import DeployContext, compute_desired
+from ..desired.compute import DeployContext, compute_desired, uses_suggestion
 from ..desired.suggest import ingress_class
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Location
@@ -115,7 +115,9 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         if request.live is None:
             live = LiveSnapshot(NO_LIVE_SOURCE, (), (NO_LIVE_NOTE,))
         else:
-            detecting = request.detect and _detectable(request.desired) and not request.all_namespaces
+            detecting = (
+                request.detect and _detectable(request.desired, desired) and not request.all_namespaces
+            )
             live = inputs.read_live(replace(scope, platform=detecting))
             if detecting:
                 desired = _with_detection(desired, request.desired, inputs, live)
@@ -187,10 +189,14 @@ NO_LIVE_NOTE = (
 )
 
 
-def _detectable(source: DesiredFromValues | DesiredFromStream) -> bool:
-    """Whether detection can still change the desired objects: computed from values, with the
-    ingress or monitoring namespace chosen by nobody."""
-    return isinstance(source, DesiredFromValues) and (
+def _detectable(source: DesiredFromValues | DesiredFromStream, desired: _Desired) -> bool:
+    """Whether detection can still change the desired objects: computed from a values file whose
+    networkPolicy block takes the suggestion, with the ingress or monitoring namespace chosen by
+    nobody (otherwise detection would be reads for nothing)."""
+    if not isinstance(source, DesiredFromValues) or desired.values_file is None:
+        return False
+    block = desired.values_file.block("networkPolicy")
+    return uses_suggestion("networkPolicy", block, source.context) and (
         source.context.ingress_detectable or source.context.monitoring_namespace is None
     )
 

@@ -65,7 +65,8 @@ def apply_detection(context: DeployContext, detection: Detection) -> tuple[Deplo
         else:
             notes.append(
                 f"no ingress controller detected: the suggested policy admits namespace {context.ingress_namespace} "
-                "(the default); set NETPOL_INGRESS_NAMESPACE if your controller runs elsewhere"
+                "(the default), which must exist and run your ingress controller; set NETPOL_INGRESS_NAMESPACE "
+                "if it runs elsewhere"
             )
     if context.monitoring_namespace is None and detection.monitoring is not None:
         found = detection.monitoring

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..desired.compute import DeployContext, Desired, compute_desired
+from ..desired.compute import DeployContext, Desired, compute_desired, uses_suggestion
 from ..desired.suggest import ingress_class
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
@@ -61,8 +61,10 @@ def run_render(request: RenderRequest) -> RenderRun:
     notes: list[str] = []
     with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
         values_file = read_values(request.values)
-        if request.detect is not None and (
-            context.ingress_detectable or context.monitoring_namespace is None
+        if (
+            request.detect is not None
+            and uses_suggestion("networkPolicy", values_file.block("networkPolicy"), context)
+            and (context.ingress_detectable or context.monitoring_namespace is None)
         ):
             detection = detect_live(request.detect, preferred_class=ingress_class(values_file.data))
             context, notes = apply_detection(context, detection)

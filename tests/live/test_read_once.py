@@ -10,6 +10,8 @@ from collections import Counter
 import pytest
 from test_drift_from_cluster import EXAMPLE_VALUES, SERVER_SET, drift, example_objects
 
+from autodeploy_netpol.sources.platform import pod_selectors
+
 # Counting requests needs the emulator's log: skipped on a real cluster (marker "scripted").
 pytestmark = [pytest.mark.live, pytest.mark.asyncio, pytest.mark.scripted]
 
@@ -62,6 +64,12 @@ async def test_drift_with_connectivity_lists_each_kind_once(seeder) -> None:
         ("daemonsets", namespace): 1,
         ("replicasets", namespace): 1,
         ("jobs", namespace): 1,
+        # detection for the suggested policy (the example's networkPolicy block has no spec): the
+        # classes once, the pods of known controllers by one label selector per label key
+        ("ingressclasses", None): 1,
+        ("gatewayclasses", None): 1,
+        ("gateways", None): 1,
+        ("pods", None): len(pod_selectors()),
     }
 
 
@@ -70,7 +78,15 @@ async def test_drift_without_connectivity_lists_only_the_policies(seeder) -> Non
     deploy = [EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42"]
 
     result = await asyncio.to_thread(
-        drift, *deploy, "--kubeconfig", seeder.kubeconfig, "--no-connectivity", "--format", "json"
+        drift,
+        *deploy,
+        "--kubeconfig",
+        seeder.kubeconfig,
+        "--no-connectivity",
+        "--format",
+        "json",
+        # both namespaces set: nothing to detect
+        env={"NETPOL_INGRESS_NAMESPACE": "ingress-nginx", "NETPOL_MONITORING_NAMESPACE": "monitoring"},
     )
 
     assert result.exit_code == 1, result.output
@@ -80,3 +96,24 @@ async def test_drift_without_connectivity_lists_only_the_policies(seeder) -> Non
         ("networkpolicies", namespace): 1,
         ("ciliumnetworkpolicies", namespace): 1,
     }
+
+
+async def test_a_values_file_with_its_own_spec_detects_nothing(seeder, tmp_path) -> None:
+    namespace = seeder.namespace()
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n  spec:\n    podSelector: {}\n    ingress: []\n")
+
+    result = await asyncio.to_thread(
+        drift,
+        values,
+        "-r",
+        "production",
+        "-n",
+        namespace,
+        "--kubeconfig",
+        seeder.kubeconfig,
+        "--no-connectivity",
+    )
+
+    assert result.exit_code == 1, result.output
+    assert not {plural for plural, _ in list_requests(seeder.kmock)} & {"ingressclasses", "pods", "gateways"}
