@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..checks.audit import Audit, AuditResult, PolicyReachability, after_deploy
-from ..desired.compute import DeployContext, compute_desired
+from ..desired.compute import DeployContext, compute_desired, uses_suggestion
+from ..desired.suggest import ingress_class
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..kube.names import NAMESPACE
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
+from ..sources.platform import read_platform
 from .inputs import LiveInput, RunInputs
+from .platform import apply_detection, detect_in_manifests
 
 
 @dataclass(frozen=True)
@@ -51,23 +55,49 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     namespace = context.namespace or ""
     notes: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
-        desired: list[dict[str, Any]]
-        if request.desired_path is not None:
-            # every kind: a helm template stream's workloads give the engine pods and named ports
-            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
-        else:
-            computed = compute_desired(read_values(request.values), context)
-            desired = computed.objects
-            notes += [str(warning) for warning in computed.warnings]
+        values = read_values(request.values) if request.desired_path is None else None
+        detecting = (
+            values is not None
+            and request.live is not None
+            and not request.all_namespaces
+            and uses_suggestion("networkPolicy", values.block("networkPolicy"), context)
+            and (context.ingress_detectable or context.monitoring_namespace is None)
+        )
         live: list[dict[str, Any]] = []
         if request.live is None:
             notes.append("--no-live: the cluster is taken to have no policy besides the desired ones")
         else:
             snapshot = inputs.read_live(
-                LiveScope(None if request.all_namespaces else namespace, context=True)
+                LiveScope(None if request.all_namespaces else namespace, context=True, platform=detecting)
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
+            if detecting and values is not None:
+                # the namespaces the suggestion admits, detected as drift and render detect them
+                preferred = ingress_class(values.data)
+                if snapshot.from_snapshot:
+                    detection = detect_in_manifests(
+                        snapshot.manifests, preferred_class=preferred, source="the snapshot"
+                    )
+                else:
+                    detection = read_platform(
+                        inputs.cluster(),
+                        preferred_class=preferred,
+                        known=snapshot.of_kinds((NAMESPACE,)),
+                        namespaces=not snapshot.has_namespaces,
+                    )
+                context, detected = apply_detection(context, detection)
+                notes += detected
+        desired: list[dict[str, Any]]
+        if request.desired_path is not None:
+            # every kind: a helm template stream's workloads give the engine pods and named ports
+            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
+        else:
+            assert values is not None
+            computed = compute_desired(values, context)
+            desired = computed.objects
+            notes += [str(warning) for warning in computed.warnings]
+            notes += computed.notes
     before = PolicyReachability.from_objects(live)
     planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
     after = PolicyReachability.from_objects(planned.objects)
