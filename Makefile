@@ -75,8 +75,11 @@ tools-lock:
 	touch $(TOOLS_STAMP)
 	$(MAKE) tools
 
+# The layering contracts, the static checks and the suite: CI runs exactly this (.ci/run).
 test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca tools
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # The suite against the newest release of every dependency, in a throw-away environment: drift in
