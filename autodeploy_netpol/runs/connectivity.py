@@ -31,7 +31,7 @@ from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
 from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
-from .platform import apply_detection, detect_in_objects
+from .platform import apply_detection, detect_in_objects, detect_live
 
 
 @dataclass(frozen=True)
@@ -218,10 +218,12 @@ def run_lint(
     if monitoring_namespace is not None:
         context = replace(context, monitoring_namespace=monitoring_namespace, monitoring_source="set")
     if manifests and (context.ingress_detectable or context.monitoring_namespace is None):
-        detection = detect_in_objects(
-            (item.data for item in manifests),
-            preferred_class=ingress_class(read_values(desired.values).data) if desired is not None else None,
-        )
+        preferred = ingress_class(read_values(desired.values).data) if desired is not None else None
+        if source is not None and not source.paths:
+            # the cluster: its classes and the controllers' pods in every namespace, as drift reads them
+            detection = detect_live(LiveInput(cluster=source.cluster), preferred_class=preferred)
+        else:
+            detection = detect_in_objects((item.data for item in manifests), preferred_class=preferred)
         context, detected_notes = apply_detection(context, detection)
         notes = (*notes, *detected_notes)
     elif context.ingress_detectable and source is not None:

@@ -210,3 +210,28 @@ async def test_lint_reads_the_cluster_and_warns_when_the_scraper_is_cut_off(seed
     )
     assert not [f for f in findings if f["check"].startswith("ingress-namespace")]
     assert f"ingress controller detected: ingress-nginx in namespace {ingress}" in result.stderr
+
+
+async def test_lint_of_one_namespace_detects_the_controller_in_another(seeder) -> None:
+    app, ingress, _ = seed_platform(seeder)
+    seeder.add(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "web", "namespace": app},
+            "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}]}]},
+        }
+    )
+    seeder.add(pod(app, "web-1", {"app": "web"}))
+
+    result = await asyncio.to_thread(run, "lint", "-n", app, "--kubeconfig", seeder.kubeconfig)
+
+    assert (
+        f"note: ingress controller detected: ingress-nginx in namespace {ingress} (IngressClass nginx-{ingress} "
+        "(the default class) names controller k8s.io/ingress-nginx;" in result.stderr
+    )
+    assert (
+        f"error[ingress-namespace-cannot-reach] {app}/web: {app}/web-1: no pod in the ingress controller's namespace {ingress}"
+        in result.stdout
+    )
+    assert result.exit_code == 1
