@@ -116,8 +116,8 @@ def suggestion_admits(
                 f"the suggested policy admits the ingress controller from namespace {context.ingress_namespace}, "
                 "the default: no NETPOL_INGRESS_NAMESPACE is set and no controller was detected. That namespace "
                 "must exist and run your ingress controller, or nothing reaches the app once the policy is enabled",
-                hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or give "
-                "drift or lint cluster access or a snapshot (--live) to detect it",
+                hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or let "
+                "drift, lint or render --detect detect it (cluster access, or a snapshot with --live)",
                 severity=Severity.WARNING,
             )
         )
@@ -145,6 +145,8 @@ def suggestion_admits(
             f"the app exposes metrics on TCP {port[0]} ({port[1]}), but no monitoring namespace is set or "
             "detected: the suggested policy does not admit a scraper (set NETPOL_MONITORING_NAMESPACE)"
         )
+    if not enabled:  # nothing is enforced: what the disabled suggestion would admit is no news
+        notes = []
     return monitoring, warnings, notes
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import APP_LABEL
+from ..text import ascii_digits as _digits
 
 #: The namespace admitted when none is set or detected: ingress-nginx's default install namespace.
 DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
@@ -38,7 +39,7 @@ def metrics_port(values: dict[str, Any]) -> tuple[int, str] | None:
     annotations = values.get("podAnnotations")
     if isinstance(annotations, dict):
         text = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
-        if text.isdigit() and 0 < int(text) < 65536:
+        if _digits(text) and 0 < int(text) < 65536:
             return int(text), f"podAnnotations {PROMETHEUS_PORT_ANNOTATION}"
     prometheus = values.get("prometheus")
     if isinstance(prometheus, dict) and prometheus.get("metrics") is True:

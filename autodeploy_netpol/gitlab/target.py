@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import GitLabError
+from ..text import ascii_digits as _digits
 
 #: Token variables, in the order they are looked up.
 TOKEN_VARIABLES = ("NETPOL_GITLAB_TOKEN", "GITLAB_TOKEN")
@@ -55,7 +56,7 @@ class MergeRequests:
 
 
 def _iid(text: str, variable: str, hint: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
+    if not _digits(text) or int(text) <= 0:
         raise GitLabError(f"{variable} must be a positive number, got {text!r}", hint=hint)
     return int(text)
 
@@ -90,7 +91,7 @@ def merge_requests_from_environment(environ: Mapping[str, str]) -> MergeRequests
         if not item:
             continue
         path, bang, number = item.rpartition("!")
-        if not bang or not number.isdigit() or int(number) <= 0:
+        if not bang or not _digits(number) or int(number) <= 0:
             notes.append(f"CI_OPEN_MERGE_REQUESTS item {item!r} is not <project path>!<iid>: skipped")
         elif path != project_path:
             notes.append(f"not commenting on {item}: the merge request is in another project")

@@ -30,6 +30,7 @@ from ..sources.cluster import ClusterAccess
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
 from ..sources.yamlio import cycle_collector_paused
+from ..text import ascii_digits as _digits
 from .inputs import LiveInput, RunInputs
 from .platform import apply_detection, detect_in_objects, detect_live
 
@@ -287,7 +288,7 @@ def scrape_targets(objects: Iterable[Mapping[str, Any]]) -> list[ScrapeTarget]:
         if not isinstance(annotations, Mapping) or not isinstance(labels, Mapping) or not labels:
             continue
         port = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
-        if str(annotations.get(_SCRAPE_ANNOTATION)).lower() != "true" or not port.isdigit():
+        if str(annotations.get(_SCRAPE_ANNOTATION)).lower() != "true" or not _digits(port):
             continue
         if not 0 < int(port) < 65536:
             continue

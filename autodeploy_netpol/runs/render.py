@@ -69,7 +69,8 @@ def run_render(request: RenderRequest) -> RenderRun:
             detection = detect_live(request.detect, preferred_class=ingress_class(values_file.data))
             context, notes = apply_detection(context, detection)
         desired = compute_desired(values_file, context)
-    notes += desired.notes
+    if request.detect is not None:  # the namespaces chosen by detection, and why
+        notes += desired.notes
     warnings = [str(warning) for warning in desired.warnings]
     objects = desired.objects
     if request.chart is not None:
