@@ -185,16 +185,22 @@ def generate() -> dict[str, Path]:
     OUT.mkdir(parents=True, exist_ok=True)
     typical = OUT / "typical.yaml"
     typical.write_text(TYPICAL)
-    large = OUT / "large.yaml"
+    return {"typical": typical, "5 MB": sized(5 * 1024 * 1024, "large.yaml")}
+
+
+def sized(size_bytes: int, name: str) -> Path:
+    """Write bench/out/NAME: the typical file's other keys and named policies up to ``size_bytes``."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
     parts = [TYPICAL.split("\nnetworkPolicy:")[0], "\nnetworkPolicy:\n  enabled: true\n  policies:\n"]
     size, index = sum(len(p) for p in parts), 0
-    while size < 5 * 1024 * 1024:
+    while size < size_bytes:
         chunk = _large_policy(index)
         parts.append(chunk)
         size += len(chunk)
         index += 1
-    large.write_text("".join(parts))
-    return {"typical": typical, "5 MB": large}
+    path.write_text("".join(parts))
+    return path
 
 
 def run_once(command: list[str]) -> tuple[float, float, int, int]:

@@ -22,6 +22,7 @@ This module is the one place that knows
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -162,6 +163,7 @@ class Case:
 
     @property
     def values_path(self) -> Path:
+        """The values file; ``values`` is a file name under CASES_DIR, or an absolute path."""
         return CASES_DIR / self.values
 
 
@@ -484,6 +486,157 @@ def _diff(expected: str, actual: str) -> str:
     )
 
 
+# --- the tool's model against Helm ---------------------------------------------------------------
+
+#: Each fixture shape and the tool's shape of the same features (desired/shapes.py).
+MODEL_SHAPES = {
+    "a-2.2.0": "a",
+    "b-2.5.0": "b",
+    "c-2.22.1": "c",
+    "c-2.39.0": "c-worker-labels",
+    "d-2.40.0": "d",
+    "d-cr-2.40.0": "d-cr",
+    "d-cr-2.68.0-rewrite": "d-cr-rewrite",
+    "d-cr-2.80.1-separator": "d-cr-separator",
+    "d-cr-tpl-2.100.2": "d-cr-tpl",
+}
+
+
+def helm_policy_objects(stream: str) -> list[dict[str, Any]]:
+    """The policy objects of a ``helm template`` stream as Helm applies them and the API server
+    gets them: Go's YAML scalars (``no`` is false), a repeated key keeps its last value, the
+    items of a ``kind: List`` one by one; in Helm's order."""
+    from autodeploy_netpol.desired.helm_engine import _split_template_output
+
+    return [rendered.manifest for rendered in _split_template_output(stream, Path("chart"))]
+
+
+def helm_workloads(stream: str) -> list[dict[str, Any]]:
+    """The web and worker Deployments of a ``helm template`` stream, read as the API server reads them."""
+    from autodeploy_netpol.sources.yamlio import iter_documents
+
+    found: list[dict[str, Any]] = []
+    for document in documents(stream):
+        if document.source not in ("deployment.yaml", "worker-deployment.yaml"):
+            continue
+        for parsed in iter_documents(document.text, document.source, go_scalars=True, allow_duplicates=True):
+            items = parsed.data.get("items") if parsed.data.get("kind") == "List" else [parsed.data]
+            for item in items or []:
+                found.append(_workload_essentials(item))
+    return found
+
+
+def _workload_essentials(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": _pick(manifest, "metadata", "name"),
+        "labels": _pick(manifest, "metadata", "labels"),
+        "selector": _pick(manifest, "spec", "selector", "matchLabels"),
+        "pods": _pick(manifest, "spec", "template", "metadata", "labels"),
+    }
+
+
+def model_context(case: Case, shape_request: Any) -> Any:
+    """The deploy of ``case`` as the tool models it: the release, namespace and project of
+    :func:`auto_deploy_command`, the job's known --set values, the values file handed to Helm as
+    written (no suggestion, nothing compiled: what Helm is given here)."""
+    from autodeploy_netpol.desired.compute import Delivery, DeployContext
+
+    url = f"https://{case.release}.example.com"
+    return DeployContext(
+        release=case.release,
+        namespace=NAMESPACE,
+        track=case.track,
+        project_id=PROJECT_ID,
+        suggest=False,
+        chart=shape_request,
+        delivery=Delivery(handoff=False, overlays=False),
+        job_values=(
+            ("gitlab.app", PROJECT_PATH_SLUG),
+            ("gitlab.env", case.release),
+            ("gitlab.envName", case.release),
+            ("gitlab.envURL", url),
+            ("service.url", url),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ModelOutcome:
+    """What the model makes of a case: the objects and workloads, or why it refuses."""
+
+    objects: list[dict[str, Any]] | None
+    workloads: list[dict[str, Any]] | None = None
+    refused: str = ""
+    shape: str = ""
+    #: the errors the tool reports while it still renders (``strict=False``)
+    errors: tuple[str, ...] = ()
+
+
+def model_outcome(case: Case, shape_request: Any) -> ModelOutcome:
+    from autodeploy_netpol.desired.compute import compute_desired
+    from autodeploy_netpol.desired.values import read_values
+    from autodeploy_netpol.errors import InputError
+
+    context = model_context(case, shape_request)
+    try:
+        desired = compute_desired(read_values(str(case.values_path)), context, strict=False)
+    except InputError as error:
+        problems = getattr(error, "problems", None)
+        detail = "; ".join(p.message for p in problems) if problems else error.message
+        return ModelOutcome(None, refused=detail)
+    workloads = [_workload_essentials(w) for w in desired.workloads]
+    shape_id = desired.choice.shape.id if desired.choice else ""
+    return ModelOutcome(
+        desired.objects, workloads, shape=shape_id, errors=tuple(str(e) for e in desired.errors)
+    )
+
+
+IDENTICAL = "identical"
+#: the same objects, and the tool says why the deploy fails or the values are wrong
+IDENTICAL_ERROR = "identical + error"
+BOTH_FAIL = "both fail"
+REJECTED = "both fail (API server)"
+DIFFERENT = "DIFFERENT"
+
+
+def _non_string_labels(objects: Iterable[dict[str, Any]]) -> list[str]:
+    bad = []
+    for obj in objects:
+        for key, value in (_pick(obj, "metadata", "labels") or {}).items():
+            if not isinstance(value, str):
+                bad.append(f"{key}={value!r}")
+    return bad
+
+
+def compare_model(helm: Render, model: ModelOutcome) -> tuple[str, str]:
+    """The verdict on one case: identical objects (and workloads); both fail (Helm's render, or the
+    API server refusing label values that are not strings); or different, and how."""
+    if not helm.ok:
+        if model.objects is None:
+            return BOTH_FAIL, f"helm: {helm.normalized_error()}; model: {model.refused}"
+        return DIFFERENT, f"Helm fails ({helm.normalized_error()}) where the model renders"
+    objects = helm_policy_objects(helm.stdout)
+    workloads = helm_workloads(helm.stdout)
+    if model.objects is None:
+        rejected = _non_string_labels(objects) or _non_string_labels(
+            [{"metadata": {"labels": w["pods"]}} for w in workloads]
+        )
+        if rejected:
+            return REJECTED, f"labels {', '.join(rejected[:3])}; model: {model.refused}"
+        return DIFFERENT, f"the model refuses ({model.refused}) where Helm renders"
+    if [json.dumps(o) for o in objects] != [json.dumps(o) for o in model.objects]:
+        return DIFFERENT, "policies:\n" + _diff(_dump(objects), _dump(model.objects))
+    if workloads != model.workloads:
+        return DIFFERENT, "workloads:\n" + _diff(_dump(workloads), _dump(model.workloads or []))
+    if model.errors:
+        return IDENTICAL_ERROR, "; ".join(model.errors)
+    return IDENTICAL, ""
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=1)
+
+
 # --- goldens ----------------------------------------------------------------------------------
 
 
@@ -527,6 +680,46 @@ def _write_goldens(binary: str, shape_ids: Sequence[str]) -> None:
             print(target.relative_to(HERE.parent))
 
 
+def model_verdicts(binary: str, shape_ids: Sequence[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(shape, case) → (verdict, why) of the model (shape from the fixture's templates) against Helm."""
+    from autodeploy_netpol.desired.shapes import ShapeRequest
+
+    verdicts = {}
+    for sid in shape_ids:
+        for case in CASES:
+            helm = render(binary, shape(sid).path, case)
+            outcome = model_outcome(case, ShapeRequest(chart_dir=str(shape(sid).path)))
+            verdicts[(sid, case.id)] = compare_model(helm, outcome)
+    return verdicts
+
+
+def model_table(verdicts: dict[tuple[str, str], tuple[str, str]], shape_ids: Sequence[str]) -> str:
+    """The Markdown table of the README: case × shape, and the counts."""
+    lines = ["| case | " + " | ".join(f"`{sid}`" for sid in shape_ids) + " |"]
+    lines.append("| --- |" + " --- |" * len(shape_ids))
+    for case in CASES:
+        lines.append(f"| {case.id} | " + " | ".join(verdicts[(sid, case.id)][0] for sid in shape_ids) + " |")
+    counted = [verdict for (sid, _), (verdict, _) in verdicts.items() if sid in shape_ids]
+    counts = ", ".join(
+        f"{verdict}: {counted.count(verdict)}"
+        for verdict in (IDENTICAL, IDENTICAL_ERROR, BOTH_FAIL, REJECTED, DIFFERENT)
+    )
+    lines.append("")
+    lines.append(f"{counts} (of {len(counted)})")
+    return "\n".join(lines) + "\n"
+
+
+def _model_table(binary: str, shape_ids: Sequence[str]) -> int:
+    """Markdown: per case and shape, the model's verdict against Helm (``helm template``)."""
+    verdicts = model_verdicts(binary, shape_ids)
+    for (sid, case_id), (verdict, why) in verdicts.items():
+        if verdict != IDENTICAL:
+            print(f"{sid} {case_id}: {verdict}: {why}", file=sys.stderr)
+    print(f"Helm: {helm_version(binary)}\n")
+    print(model_table(verdicts, shape_ids), end="")
+    return 1 if any(verdict == DIFFERENT for verdict, _ in verdicts.values()) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -536,6 +729,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     compare_cmd.add_argument("chart", type=Path, help="the real auto-deploy-app chart directory")
     compare_cmd.add_argument("--shape", action="append", choices=SHAPE_IDS, help="default: every shape")
     compare_cmd.add_argument("--case", action="append", choices=CASE_IDS, help="default: every case")
+    model_cmd = sub.add_parser(
+        "model-table", help="the tool's model against Helm on every fixture shape and case"
+    )
+    model_cmd.add_argument("--shape", action="append", choices=SHAPE_IDS, help="default: every shape")
     golden_cmd = sub.add_parser("golden", help="(re)write the golden files from the fixture charts")
     golden_cmd.add_argument("--shape", action="append", choices=SHAPE_IDS, help="default: every shape")
     arguments = parser.parse_args(argv)
@@ -545,6 +742,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "compare":
         cases = [c for c in CASES if not arguments.case or c.id in arguments.case]
         return 1 if _compare_chart(binary, arguments.chart, arguments.shape or SHAPE_IDS, cases) else 0
+    if arguments.command == "model-table":
+        return _model_table(binary, arguments.shape or SHAPE_IDS)
     _write_goldens(binary, arguments.shape or SHAPE_IDS)
     return 0
 

@@ -81,6 +81,7 @@ def parse_output(output: str, file: str) -> list[Finding]:
         re.compile(rf"^error: {name}: \d+ problems? found$"),
         re.compile(rf"^{name}: valid( \(\d+ warnings?\))?$"),
         re.compile(r"^networkPolicy and ciliumNetworkPolicy are disabled: .*$"),
+        re.compile(r"^note: .*$"),  # which chart shape was chosen and why
     )
     findings: list[Finding] = []
     for line in output.splitlines():

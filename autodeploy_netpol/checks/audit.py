@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from ..kube.names import ALL_POLICY_KINDS, POLICY_KINDS
+from ..kube.names import ALL_POLICY_KINDS, CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
+from ..kube.releases import ReleaseMarkers
 from ..policy import Endpoint, Model
 from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
 from ..policy.inventory import namespace_labels
@@ -311,11 +312,9 @@ class Audit:
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> tuple[str, str, str]:
     metadata = obj.get("metadata") or {}
-    return (
-        str(obj.get("kind", "")),
-        str(metadata.get("namespace") or default_namespace),
-        str(metadata.get("name", "")),
-    )
+    kind = str(obj.get("kind", ""))
+    scope = "" if kind in CLUSTER_SCOPED_POLICY_KINDS else str(metadata.get("namespace") or default_namespace)
+    return (kind, scope, str(metadata.get("name", "")))
 
 
 @dataclass(frozen=True)
@@ -348,17 +347,30 @@ def after_deploy(
     for obj in desired:
         copy = dict(obj)
         metadata = dict(copy.get("metadata") or {})
-        metadata.setdefault("namespace", namespace)
+        if copy.get("kind") not in CLUSTER_SCOPED_POLICY_KINDS:
+            metadata.setdefault("namespace", namespace)
         copy["metadata"] = metadata
         placed.append(copy)
         desired_ids.add(_identity(copy, namespace))
     plan = plan_namespace(
         _policies_in(placed, namespace),
-        _policies_in(live, namespace),
+        _policies_in(live, namespace, live=True),
         namespace=namespace,
         releases=(helm_release,),
     )
-    deleted = {(entry.kind, namespace, entry.name) for entry in plan.entries if entry.action is Action.DELETE}
+    deleted = {
+        (entry.kind, entry.namespace, entry.name) for entry in plan.entries if entry.action is Action.DELETE
+    }
+    # what Helm's patch leaves in place of a live object (fields it keeps included), not the manifest
+    after = {
+        (entry.kind, entry.name): entry.after
+        for entry in plan.entries
+        if entry.desired is not None and entry.after is not None
+    }
+    placed = [
+        dict(after.get((str(obj.get("kind", "")), str((obj.get("metadata") or {}).get("name", ""))), obj))
+        for obj in placed
+    ]
     kept = [
         dict(obj)
         for obj in live
@@ -373,13 +385,21 @@ def after_deploy(
     return AfterDeploy(kept + placed, plan, (*plan.notes, *notes))
 
 
-def _policies_in(objects: Iterable[Mapping[str, Any]], namespace: str) -> list[NormalizedPolicy]:
-    """The namespace's policies among ``objects``, normalized, the first of each identity."""
+def _policies_in(
+    objects: Iterable[Mapping[str, Any]], namespace: str, *, live: bool = False
+) -> list[NormalizedPolicy]:
+    """The namespace's policies among ``objects``, normalized, the first of each identity; the
+    cluster-scoped ones with them when desired, or (``live``) when Helm's annotations name a
+    release of the namespace."""
     found: dict[tuple[str, str], NormalizedPolicy] = {}
     for obj in objects:
-        if obj.get("kind") not in POLICY_KINDS:
+        if obj.get("kind") not in DEPLOYABLE_POLICY_KINDS:
             continue
         policy = normalize_policy(obj, namespace=namespace)
+        if policy.kind in CLUSTER_SCOPED_POLICY_KINDS:
+            if live and ReleaseMarkers.of(obj).annotated_namespace != namespace:
+                continue
+            policy = replace(policy, namespace=namespace)
         if policy.namespace == namespace:
             found.setdefault((policy.kind, policy.name), policy)
     return list(found.values())

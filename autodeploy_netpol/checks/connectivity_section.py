@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypedDict
 
 from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
-from ..kube.names import ALL_POLICY_KINDS, WORKLOAD_KINDS
+from ..kube.names import ALL_POLICY_KINDS, CLUSTER_NETWORK_POLICY, CLUSTER_SCOPED_POLICY_KINDS, WORKLOAD_KINDS
 from ..policy.analysis import Baseline, analyse, diff_models, same_pods
 from ..policy.engine import Model
 from ..policy.policies import CiliumEndpointPeer, PodPeer, PolicyCompiler
@@ -42,11 +42,9 @@ class ConnectivitySection(TypedDict, total=False):
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:
     metadata = obj.get("metadata") or {}
-    return (
-        str(obj.get("kind", "")),
-        str(metadata.get("namespace") or default_namespace),
-        str(metadata.get("name", "")),
-    )
+    kind = str(obj.get("kind", ""))
+    scope = "" if kind in CLUSTER_SCOPED_POLICY_KINDS else str(metadata.get("namespace") or default_namespace)
+    return (kind, scope, str(metadata.get("name", "")))
 
 
 def _label(identity: Identity) -> str:
@@ -56,7 +54,8 @@ def _label(identity: Identity) -> str:
 
 def _with_namespace(change: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     metadata = dict(change.get("metadata") or {})
-    metadata.setdefault("namespace", namespace)
+    if namespace:  # "" for a cluster-scoped object
+        metadata.setdefault("namespace", namespace)
     return {**change, "metadata": metadata}
 
 
@@ -181,7 +180,7 @@ def connectivity_section(
     desired_by_id = {_identity(obj, namespace): obj for obj in desired}
     changes: dict[Identity, Mapping[str, Any] | None] = {}
     for kind, entry_namespace, name, change in drifted:
-        identity = (kind, entry_namespace or namespace, name)
+        identity = (kind, "" if kind in CLUSTER_SCOPED_POLICY_KINDS else entry_namespace or namespace, name)
         wanted = None if change == "unexpected" else desired_by_id.get(identity)
         changes[identity] = None if wanted is None else _with_namespace(wanted, identity[1])
     # Every manifest is compiled once, whichever models it is part of.
@@ -220,7 +219,13 @@ def connectivity_section(
             (changing if changed else cosmetic).append(_label(identity))
     else:
         judged = False
+    unmodelled = [_label(identity) for identity in changes if identity[0] == CLUSTER_NETWORK_POLICY]
+    changing = [label for label in changing if label not in unmodelled]
+    cosmetic = [label for label in cosmetic if label not in unmodelled]
     notes = sorted(set(before.notes()) | set(after.notes()))
+    notes += [
+        f"{label}: drifted, not analysed (ClusterNetworkPolicy is not modelled)" for label in unmodelled
+    ]
     notes.insert(
         0,
         "pods named [labels] stand in for the pods a policy selector names, where the live state lists none",

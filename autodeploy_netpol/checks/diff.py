@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ..kube.names import CILIUM_NETWORK_POLICY
+from ..kube.names import CILIUM_POLICY_KINDS
 from ..policy.normalize import NormalizedPolicy, canonical, written_spec
 from ..sources.yamlio import PathElement, format_path
 
@@ -96,14 +96,14 @@ def value_at(body: Any, path: FieldPath, *, stop_at_index: bool = False) -> Any:
 
 def spec_body(policy: NormalizedPolicy) -> Any:
     """The part of a normalized policy that diff paths start from: ``{"spec": ...}`` for a
-    NetworkPolicy, the ``{spec, specs}`` mapping of a CiliumNetworkPolicy."""
-    return policy.spec if policy.kind == CILIUM_NETWORK_POLICY else {"spec": policy.spec}
+    NetworkPolicy, the ``{spec, specs}`` mapping of a Cilium(Clusterwide)NetworkPolicy."""
+    return policy.spec if policy.kind in CILIUM_POLICY_KINDS else {"spec": policy.spec}
 
 
 def written_body(manifest: Mapping[str, Any]) -> Any:
     """:func:`spec_body` of a manifest as written (before any default is filled in)."""
     spec = written_spec(manifest)
-    return spec if manifest.get("kind") == CILIUM_NETWORK_POLICY else {"spec": spec}
+    return spec if manifest.get("kind") in CILIUM_POLICY_KINDS else {"spec": spec}
 
 
 def diff_policies(
@@ -116,7 +116,7 @@ def diff_policies(
     """
     changes: list[FieldChange] = []
     if not _identical(desired.spec, live.spec) and canonical(desired.spec) != canonical(live.spec):
-        base: FieldPath = () if desired.kind == CILIUM_NETWORK_POLICY else ("spec",)
+        base: FieldPath = () if desired.kind in CILIUM_POLICY_KINDS else ("spec",)
         _diff(live.spec, desired.spec, base, changes)
     for section in ("labels", "annotations"):
         live_map: dict[str, Any] = getattr(live, section)

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..kube.labels import UI_PROJECT_LABEL
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ..kube.names import (
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CILIUM_NETWORK_POLICY,
+    CLUSTER_NETWORK_POLICY,
+    NETWORK_POLICY,
+)
 from ..kube.releases import ReleaseMarkers
 from ..policy.normalize import written_spec
 from .diff import ABSENT, FieldChange, Scope
@@ -133,6 +138,11 @@ _KIND_ALIASES = {
     "ciliumnetworkpolicy": CILIUM_NETWORK_POLICY,
     "ciliumnetworkpolicies": CILIUM_NETWORK_POLICY,
     "cnp": CILIUM_NETWORK_POLICY,
+    "ciliumclusterwidenetworkpolicy": CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    "ciliumclusterwidenetworkpolicies": CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    "ccnp": CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    "clusternetworkpolicy": CLUSTER_NETWORK_POLICY,
+    "clusternetworkpolicies": CLUSTER_NETWORK_POLICY,
     "*": "*",
 }
 
@@ -144,8 +154,9 @@ IGNORE_RULE_HELP = """\
   FIELD                 a field path in every object, and everything below it: 'metadata.labels.chart',
                         'metadata.annotations', 'spec.ingress[*].ports', 'metadata.labels["helm.sh/chart"]'
   OBJECT:FIELD          that field in matching objects: 'netpol/web:spec.egress'
-'*' matches any run of characters, everything else is literal; KIND is NetworkPolicy (netpol)
-or CiliumNetworkPolicy (cnp), any case; FIELD starts with 'spec' or 'metadata'."""
+'*' matches any run of characters, everything else is literal; KIND is NetworkPolicy (netpol),
+CiliumNetworkPolicy (cnp), CiliumClusterwideNetworkPolicy (ccnp) or ClusterNetworkPolicy, any case;
+FIELD starts with 'spec' or 'metadata'."""
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -187,7 +198,7 @@ class IgnoreRule:
         if resolved is None:
             raise InputError(
                 f"--ignore {text!r}: unknown kind {kind!r}",
-                hint="use NetworkPolicy (netpol), CiliumNetworkPolicy (cnp) or *",
+                hint="use NetworkPolicy (netpol), CiliumNetworkPolicy (cnp), CiliumClusterwideNetworkPolicy (ccnp), ClusterNetworkPolicy or *",
             )
         return cls(text=rule, namespace=namespace, kind=resolved, name=name, field=field_part)
 
@@ -291,6 +302,7 @@ def compare(
     notes: Sequence[str] = (),
     history: HistoryReader | None = None,
     plan: DeployPlan | None = None,
+    unread_kinds: Collection[str] = (),
 ) -> DriftReport:
     """Compare desired with live policies.
 
@@ -300,7 +312,9 @@ def compare(
     objects' own ``release`` labels count as well. What the deploy does to each live policy is
     the plan's (:func:`.plan.plan_deploy`; pass ``plan`` when the run made it already, or
     ``history`` to read Helm's release record): one it deletes is ``unexpected``; one it leaves
-    alone is context.
+    alone is context. A ``changed`` entry lists what Helm's patch writes; fields it keeps
+    different from the desired object are said in the entry's notes (``cosmetic``), and so for
+    objects in sync. ``unread_kinds``: cluster-scoped kinds the live state could not list.
     """
     if plan is None:
         plan = plan_deploy(
@@ -310,6 +324,7 @@ def compare(
             releases=releases,
             all_namespaces=all_namespaces,
             history=history,
+            unread_kinds=unread_kinds,
         )
     entries: list[DriftEntry] = []
     in_sync: list[InSync] = []
@@ -344,7 +359,11 @@ def _read_entry(
         entries.append(DriftEntry(kind, namespace, name, Change.MISSING, spec=written_spec(entry.desired)))
     elif entry.action is Action.CHANGE:
         assert manifest is not None
-        entries.append(DriftEntry(kind, namespace, name, Change.CHANGED, entry.changes, owner_of(manifest)))
+        entries.append(
+            DriftEntry(
+                kind, namespace, name, Change.CHANGED, entry.changes, owner_of(manifest), entry.kept_notes
+            )
+        )
     elif entry.action is Action.DELETE:
         assert manifest is not None
         spec = written_spec(manifest)
@@ -352,7 +371,7 @@ def _read_entry(
             DriftEntry(kind, namespace, name, Change.UNEXPECTED, owner=owner_of(manifest), spec=spec)
         )
     elif entry.desired is not None:
-        in_sync.append(InSync(kind, namespace, name, entry.cosmetic))
+        in_sync.append(InSync(kind, namespace, name, (*entry.cosmetic, *entry.kept_notes)))
     else:
         assert manifest is not None
         context.append(ContextPolicy(kind, namespace, name, owner_of(manifest)))

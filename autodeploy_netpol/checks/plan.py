@@ -12,6 +12,14 @@ policies:
   ``helm.sh/resource-policy: keep``;
 * every other live object is **kept**: Helm decides by its release record, never by labels.
 
+What "changed" writes is Helm's patch, not the new manifest (:mod:`.helm_upgrade`): a three-way
+merge for NetworkPolicy keeps labels, annotations and map keys someone else added; a merge patch
+from the previous manifest for custom resources (Cilium's, ClusterNetworkPolicy) keeps every hand
+edit of a field the values did not change. What the patch leaves different from the new manifest
+is ``kept``. Policies of cluster-scoped kinds (CiliumClusterwideNetworkPolicy, ClusterNetworkPolicy)
+that a release creates through ``customResources`` are planned with the release's namespace
+(their entries have no namespace).
+
 Helm's release record (``--helm-history``) answers "is it in R's last manifest?" exactly. Without
 it the live object's own metadata stands in: Helm 3.2+ writes its annotations on every object it
 applies, so annotations naming R (and R's namespace) count as "in the manifest". Objects that carry
@@ -24,9 +32,10 @@ Drift, ownership and audit all read this plan; none of them decides on its own.
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -34,13 +43,15 @@ from ..errors import InputError
 from ..kube.labels import (
     HELM_NAMESPACE_ANNOTATION,
     HELM_RELEASE_ANNOTATION,
+    MANAGED_BY_LABEL,
     RESOURCE_POLICY_ANNOTATION,
     RESOURCE_POLICY_KEEP,
 )
-from ..kube.names import POLICY_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import ReleaseMarkers, release_label
 from ..policy.normalize import NormalizedPolicy, normalize_policy
-from .diff import FieldChange, diff_policies
+from .diff import ABSENT, FieldChange, diff_policies
+from .helm_upgrade import as_helm_applies, assumed_original, patch_strategy, upgraded
 
 #: (namespace, Helm release) → the policies of the release's last manifest, or None when Helm has
 #: no record of the release there (or it could not be read).
@@ -90,10 +101,37 @@ class PlanEntry:
     changes: tuple[FieldChange, ...] = ()
     #: For a desired object left alone: how desired and live are written differently but mean the same.
     cosmetic: tuple[str, ...] = ()
+    #: For a desired object that is live: fields where the object stays different from the desired
+    #: one after the deploy, because Helm's patch keeps them (live value, desired value).
+    kept: tuple[FieldChange, ...] = ()
+    #: Whether ``changes``/``kept`` rest on an assumed previous manifest (no Helm record read).
+    assumed: bool = False
     desired: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     live: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     #: The object as Helm last applied it (``--helm-history``), when the record lists it.
     applied: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    #: The object as the deploy leaves it (``None``: deleted, or not there).
+    after: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """``Kind namespace/name`` (``Kind name`` for a cluster-scoped object)."""
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    @property
+    def kept_notes(self) -> tuple[str, ...]:
+        """One line per kept field, for people."""
+        how = patch_strategy(self.kind)
+        lines = []
+        for change in self.kept:
+            if change.desired is ABSENT:
+                lines.append(f"{change.text}: kept by Helm's {how} (the chart never set it)")
+            else:
+                lines.append(
+                    f"{change.text}: kept by Helm's {how}: stays {_short(change.live)}, "
+                    f"the values say {_short(change.desired)}"
+                )
+        return tuple(lines)
 
     @property
     def fails(self) -> bool:
@@ -181,6 +219,12 @@ class DeployPlan:
 
 # --- one namespace ---------------------------------------------------------------------------------
 
+
+def entry_namespace(kind: str, namespace: str) -> str:
+    """The namespace an entry of ``kind`` is shown in: none for a cluster-scoped kind."""
+    return "" if kind in CLUSTER_SCOPED_POLICY_KINDS else namespace
+
+
 _Records = Mapping[str, frozenset[tuple[str, str]] | None]
 
 
@@ -249,6 +293,44 @@ def _live_only(
     return Action.KEEP, _not_ours(markers, namespace, releases, records)
 
 
+HELM_MANAGED_BY_PATH = ("metadata", "labels", MANAGED_BY_LABEL)
+
+
+@dataclass(frozen=True)
+class _Upgrade:
+    """What Helm's patch does to a desired object that is live."""
+
+    changes: tuple[FieldChange, ...]
+    cosmetic: tuple[str, ...]
+    kept: tuple[FieldChange, ...]
+    after: dict[str, Any]
+
+
+def _upgrade(
+    target: NormalizedPolicy,
+    current: NormalizedPolicy,
+    original: Mapping[str, Any] | None,
+    namespace: str,
+    release: str | None,
+) -> _Upgrade:
+    sent = as_helm_applies(target.manifest, release, namespace)
+    after = upgraded(target.kind, original, sent, current.manifest)
+    leaves = normalize_policy(after, namespace=namespace or None)
+    changes, cosmetic = diff_policies(leaves, current)
+    # Helm's own label on an object that lacks it: bookkeeping of Helm's, no change to report
+    bookkeeping = [c for c in changes if c.path == HELM_MANAGED_BY_PATH and c.live is ABSENT]
+    if bookkeeping:
+        changes = tuple(c for c in changes if c not in bookkeeping)
+        cosmetic = () if changes else (f"Helm adds its label {MANAGED_BY_LABEL}",)
+    kept, _ = diff_policies(normalize_policy(sent, namespace=namespace or None), leaves)
+    return _Upgrade(changes, cosmetic, kept, after)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _desired_and_live(
     target: NormalizedPolicy,
     current: NormalizedPolicy,
@@ -257,16 +339,21 @@ def _desired_and_live(
     holder: str | None,
     namespace: str,
     releases: Sequence[str],
-) -> tuple[Action, str, str | None, tuple[str, ...], tuple[FieldChange, ...], tuple[str, ...]]:
-    """(action, reason, release, conflict, changes, cosmetic) for a desired object that is live."""
-    changes, cosmetic = diff_policies(target, current)
+    upgrade: _Upgrade,
+) -> tuple[Action, str, str | None, tuple[str, ...]]:
+    """(action, reason, release, conflict) for a desired object that is live."""
+    changes = upgrade.changes
     action = Action.CHANGE if changes else Action.KEEP
     if changes:
         reason = "desired and live differ: the deploy writes the desired fields"
+    elif upgrade.kept:
+        reason = (
+            f"desired and live differ only where Helm's {patch_strategy(target.kind)} keeps the live fields"
+        )
     else:
         reason = "desired and live alike: nothing to change"
     if membership is not Membership.NONE:
-        return action, reason, holder, (), changes, cosmetic
+        return action, reason, holder, ()
     release = _creating_release(target, releases)
     problems = tuple(markers.adoption_problems(release, namespace)) if release is not None else ()
     if problems:
@@ -276,7 +363,7 @@ def _desired_and_live(
         )
     elif release is not None:
         reason += f" (Helm adopts it into release {release}: its ownership metadata matches)"
-    return action, reason, release, problems, changes, cosmetic
+    return action, reason, release, problems
 
 
 def _creating_release(target: NormalizedPolicy, releases: Sequence[str]) -> str | None:
@@ -343,13 +430,39 @@ def plan_namespace(
         conflict: tuple[str, ...] = ()
         changes: tuple[FieldChange, ...] = ()
         cosmetic: tuple[str, ...] = ()
+        kept: tuple[FieldChange, ...] = ()
+        assumed = False
+        after: Mapping[str, Any] | None = current.manifest
         if target is not None:
-            action, reason, release, conflict, changes, cosmetic = _desired_and_live(
-                target, current, markers, membership, holder, namespace, ordered
+            # Helm patches from the object as the previous manifest wrote it: the record's; an
+            # assumed one when the release holds it but its record was not read; for an object Helm
+            # adopts, the new manifest itself
+            original: Mapping[str, Any] | None = None
+            if membership is Membership.RECORD:
+                original = applied_objects.get(key)
+            elif membership in (Membership.ANNOTATED, Membership.LABELLED):
+                original, assumed = assumed_original(current.manifest), True
+            upgrade = _upgrade(
+                target,
+                current,
+                original,
+                entry_namespace(current.kind, namespace),
+                holder or _creating_release(target, ordered),
             )
+            changes, cosmetic, kept, after = upgrade.changes, upgrade.cosmetic, upgrade.kept, upgrade.after
+            action, reason, release, conflict = _desired_and_live(
+                target, current, markers, membership, holder, namespace, ordered, upgrade
+            )
+            if conflict:
+                # Helm refuses it and the upgrade fails; judged as if it succeeded, the object is
+                # the desired one (the way to succeed is to remove the live one first)
+                after = target.manifest
+            assumed = assumed and bool(changes or kept)
         else:
             action, reason = _live_only(markers, membership, holder, namespace, ordered, records)
             release = holder if membership is not Membership.NONE else markers.release
+            if action is Action.DELETE:
+                after = None
             if membership is Membership.LABELLED:
                 notes.append(
                     f"{current.kind} {namespace}/{current.name} carries release {holder}'s chart labels without "
@@ -359,7 +472,7 @@ def plan_namespace(
         entries.append(
             PlanEntry(
                 current.kind,
-                namespace,
+                entry_namespace(current.kind, namespace),
                 current.name,
                 action,
                 reason,
@@ -369,24 +482,35 @@ def plan_namespace(
                 conflict,
                 changes,
                 cosmetic,
+                kept,
+                assumed,
                 desired=target.manifest if target is not None else None,
                 live=current.manifest,
                 applied=applied_objects.get(key) if membership is Membership.RECORD else None,
+                after=after,
             )
         )
     for target in wanted.values():
         entries.append(
             PlanEntry(
                 target.kind,
-                namespace,
+                entry_namespace(target.kind, namespace),
                 target.name,
                 Action.CREATE,
                 "desired and not live: the deploy creates it",
                 _creating_release(target, ordered),
                 desired=target.manifest,
+                after=target.manifest,
             )
         )
     entries.sort(key=lambda entry: (entry.kind, entry.name))
+    assumed_entries = [entry.label for entry in entries if entry.assumed]
+    if assumed_entries:
+        notes.append(
+            "without Helm's release record (--helm-history) the previous manifest is taken to be the live "
+            "object as the chart writes it (its spec, and the chart's own labels and annotations): what the "
+            "deploy writes and keeps rests on that for " + ", ".join(assumed_entries)
+        )
     listed = frozenset(key for keys in records.values() if keys is not None for key in keys)
     return Plan(namespace, tuple(ordered), tuple(entries), recorded, tuple(notes), listed)
 
@@ -402,6 +526,7 @@ def plan_deploy(
     releases: Collection[str] = (),
     all_namespaces: bool = False,
     history: HistoryReader | None = None,
+    unread_kinds: Collection[str] = (),
 ) -> DeployPlan:
     """The plan of every namespace a run looks at.
 
@@ -409,6 +534,10 @@ def plan_deploy(
     only namespace looked at. ``releases`` are the Helm releases deployed into ``namespace``; in every
     namespace the releases named by the desired objects' own ``release`` labels count as well.
     ``history`` reads Helm's record of a release (``--helm-history``). Other kinds are skipped.
+    A cluster-scoped policy is planned in ``namespace`` when desired there, and in the namespace
+    Helm's annotations name when live (other live ones are none of a release's business);
+    ``unread_kinds`` are cluster-scoped kinds the live state could not list: their desired objects
+    are left out of the plan, with a note, rather than called missing.
     Raises :class:`InputError` for desired objects without a namespace, outside ``namespace``
     without ``all_namespaces``, or listed twice.
     """
@@ -416,10 +545,21 @@ def plan_deploy(
     releases_by_ns: dict[str, set[str]] = defaultdict(set)
     if namespace:
         releases_by_ns[namespace].update(releases)
+    not_compared: list[str] = []
     for manifest in desired:
-        if manifest.get("kind") not in POLICY_KINDS:
+        if manifest.get("kind") not in DEPLOYABLE_POLICY_KINDS:
             continue
         policy = normalize_policy(manifest, namespace=namespace)
+        if policy.kind in CLUSTER_SCOPED_POLICY_KINDS:
+            if not namespace:
+                raise InputError(
+                    f"desired {policy.kind} {policy.name!r}: cluster-scoped, and no namespace names its release's",
+                    hint="pass --namespace (KUBE_NAMESPACE): the release that creates it is deployed there",
+                )
+            if policy.kind in unread_kinds:
+                not_compared.append(f"{policy.kind} {policy.name}")
+                continue
+            policy = replace(policy, namespace=namespace)
         if policy.namespace is None:
             raise InputError(
                 f"desired {policy.kind} {policy.name!r} has no namespace",
@@ -448,12 +588,19 @@ def plan_deploy(
     live_by_ns: dict[str, dict[tuple[str, str], Mapping[str, Any]]] = defaultdict(dict)
     for manifest in live:
         kind = manifest.get("kind")
-        if kind not in POLICY_KINDS:
+        if kind not in DEPLOYABLE_POLICY_KINDS:
             continue
         metadata = manifest.get("metadata")
         if not isinstance(metadata, Mapping):
             metadata = {}
-        live_namespace = str(metadata.get("namespace") or namespace or "")
+        if kind in CLUSTER_SCOPED_POLICY_KINDS:
+            live_namespace = _cluster_scoped_home(
+                manifest, str(kind), metadata, None if all_namespaces else namespace, desired_by_ns
+            )
+            if live_namespace is None:
+                continue  # the cluster's other cluster-scoped policies: no release's business
+        else:
+            live_namespace = str(metadata.get("namespace") or namespace or "")
         if not all_namespaces and namespace and live_namespace != namespace:
             continue
         key = (str(kind), str(metadata.get("name", "")))
@@ -473,13 +620,43 @@ def plan_deploy(
         plans.append(
             plan_namespace(
                 desired_by_ns.get(ns, {}).values(),
-                (normalize_policy(obj, namespace=namespace) for obj in live_by_ns.get(ns, {}).values()),
+                (_live_policy(obj, ns) for obj in live_by_ns.get(ns, {}).values()),
                 namespace=ns,
                 releases=deployed,
                 applied=applied,
             )
         )
+    if not_compared:
+        notes.append(
+            "not compared (the live state could not list their kind, e.g. without a cluster-wide role): "
+            + ", ".join(sorted(not_compared))
+        )
     return DeployPlan(tuple(plans), tuple(notes))
+
+
+def _live_policy(manifest: Mapping[str, Any], namespace: str) -> NormalizedPolicy:
+    policy = normalize_policy(manifest, namespace=namespace)
+    return replace(policy, namespace=namespace) if policy.kind in CLUSTER_SCOPED_POLICY_KINDS else policy
+
+
+def _cluster_scoped_home(
+    manifest: Mapping[str, Any],
+    kind: str,
+    metadata: Mapping[str, Any],
+    namespace: str | None,
+    desired_by_ns: Mapping[str, Mapping[tuple[str, str], NormalizedPolicy]],
+) -> str | None:
+    """The namespace whose plan a live cluster-scoped policy belongs to: the one it is desired in,
+    else the release namespace Helm's annotations name (``namespace``, unless ``None``: any);
+    ``None``: no plan's."""
+    key = (kind, str(metadata.get("name", "")))
+    for ns, wanted in desired_by_ns.items():
+        if key in wanted:
+            return ns
+    home = ReleaseMarkers.of(manifest).annotated_namespace
+    if home is not None and (home == namespace or (namespace is None and home)):
+        return home
+    return None
 
 
 __all__ = [

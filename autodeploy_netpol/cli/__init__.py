@@ -1,18 +1,24 @@
 """The ``autodeploy-netpol`` command line.
 
+The console script is :func:`run`. The plain forms of ``validate`` and ``render`` - what a
+pipeline runs on every push - are parsed and run by :mod:`.fast` without importing click (its
+import costs more than their work, bench/peers.py); every other command line, ``--help`` and
+every usage error included, goes to the click group :data:`main` (in :mod:`.group`, imported on
+first use: ``from autodeploy_netpol.cli import main`` works as before).
+
 Each sub-command lives in its own module and is imported only when it runs, so that
 ``validate`` and ``render`` never pay for the Kubernetes client, the Helm engine or
-python-gitlab (see bench/).
+python-gitlab (tests/acceptance/test_values_imports.py guards this).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-import click
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-from .. import __version__
+    import click
 
 #: command name → "module:attribute"; the module is imported on first use.
 COMMANDS: dict[str, str] = {
@@ -31,33 +37,36 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A click group whose sub-commands are imported on demand."""
+def run() -> None:
+    """The ``autodeploy-netpol`` console script (and ``python -m autodeploy_netpol``)."""
+    import gc
+    import sys
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *COMMANDS})
+    from ..sources.collector import cycle_collector_paused
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in COMMANDS:
-            module_name, attribute = COMMANDS[cmd_name].split(":")
-            command: Any = getattr(importlib.import_module(module_name), attribute)
-            return command  # type: ignore[no-any-return]
-        return super().get_command(ctx, cmd_name)
+    command: Callable[[], object]
+    with cycle_collector_paused():  # start-up builds long-lived objects only
+        from .fast import fast_command
+
+        fast = fast_command(sys.argv[1:])
+        if fast is not None:
+            command = fast
+        else:
+            from .group import main as command
+    try:
+        command()  # exits with the command's code
+    finally:
+        # The interpreter's last cycle collection, at exit, would walk every object still alive
+        # (~6 ms of a 60 ms validate, more after a drift) only for the process to end: frozen
+        # objects are left to the operating system. Whatever the tool writes is closed by its
+        # `with` blocks, and the interpreter still flushes standard output and error.
+        gc.freeze()
 
 
-@click.group(
-    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
-@click.version_option(__version__, prog_name="autodeploy-netpol")
-def main() -> None:
-    """Kubernetes network policies for GitLab Auto DevOps.
+def __getattr__(name: str) -> click.Group:
+    """``main``: the click group, imported on first use."""
+    if name == "main":
+        from .group import main
 
-    \b
-    Reads the networkPolicy / ciliumNetworkPolicy blocks of .gitlab/auto-deploy-values.yaml,
-    validates them, merges in a suggested policy (disabled by default), computes the objects
-    the auto-deploy-app chart will create and reports drift against the cluster.
-
-    \b
-    Exit codes: 0 ok, 1 findings/drift, 2 input or usage error,
-                3 cluster or GitLab access error, 4 override conflict.
-    """
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,7 +7,9 @@
 :func:`access_from_options` turns the access options into the
 :class:`~autodeploy_netpol.sources.cluster.ClusterAccess` of the command's request; the run
 opens the reader (``--all-namespaces`` is the command's to interpret: list with
-``namespace=None``). Nothing here imports the Kubernetes client: the reader does that on first use.
+``namespace=None``). Declaring the options imports nothing but click (plain ``suggest`` has them and
+never reads a cluster); the cluster reader is imported when the access is built, the Kubernetes
+client by the reader on first use.
 
 Example::
 
@@ -28,13 +30,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import InputError, NetpolError
-from ..sources.cluster import ClusterAccess, RetryPolicy
-from ..sources.kubeconfig import NoClusterAccess, resolve_target
-from ..sources.progress import Progress
 from .common import env_default
 
 if TYPE_CHECKING:
     from ..runs.connectivity import ObjectSource
+    from ..sources.cluster import ClusterAccess, RetryPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,6 +159,9 @@ def access_from_options(
             "--in-cluster uses the pod's service account: give it without --kubeconfig and --context",
             hint="drop --in-cluster to use the kubeconfig",
         )
+    from ..sources.cluster import ClusterAccess, RetryPolicy  # not when the options are only declared
+    from ..sources.progress import Progress
+
     return ClusterAccess(
         kubeconfig=kubeconfig,
         context=context,
@@ -192,6 +195,8 @@ def namespace_from_options(
         return from_environment
     reason = "no cluster is read"
     if access is not None:
+        from ..sources.kubeconfig import NoClusterAccess, resolve_target
+
         try:
             target = resolve_target(
                 kubeconfig=access.kubeconfig, context=access.context, in_cluster=access.in_cluster

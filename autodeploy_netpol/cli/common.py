@@ -8,20 +8,40 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import click
-
 from ..errors import ExitCode, InputError, Location, NetpolError, ValidationFailed
+
+# Nothing here imports click at module level: cli/fast.py runs validate and render without it.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-format_option = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format for findings.",
-)
+#: ``--format`` of the commands that print findings.
+FINDINGS_FORMATS = ("text", "json")
+
+
+def format_option(function: F) -> F:
+    """Add ``--format text|json`` (text by default)."""
+    import click
+
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FINDINGS_FORMATS),
+        default=FINDINGS_FORMATS[0],
+        show_default=True,
+        help="Output format for findings.",
+    )(function)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Write ``text`` (and a newline) to standard output or error, as ``click.echo`` writes text.
+
+    Unlike ``click.echo`` it does not strip ANSI sequences when the stream is no terminal: what
+    comes from an input is escaped before it is printed (the one escaper, report/escape.py, and
+    JSON quoting in messages and field paths), so a terminal and a log see the same bytes.
+    """
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n" if nl else text)
+    stream.flush()
 
 
 def env_default(*names: str) -> str | None:

@@ -15,8 +15,8 @@ from ..kube.releases import STABLE
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
 from ..runs.inputs import LiveInput
+from ..sources.collector import cycle_collector_paused
 from ..sources.manifests import STDIN
-from ..sources.yamlio import cycle_collector_paused
 from .cluster_options import (
     CLUSTER_OPTION_NAMES,
     access_from_options,

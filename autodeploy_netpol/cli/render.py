@@ -1,20 +1,16 @@
-"""``autodeploy-netpol render``."""
+"""``autodeploy-netpol render`` (the body: cli/plain.py)."""
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
 import click
 
-from ..errors import InputError, Location
-from ..report.manifests import dump_stream, dump_yaml
-from ..runs.inputs import LiveInput
-from ..runs.render import HelmChart, RenderRequest, run_render
-from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
-from .common import env_default, handle_errors
-from .options import context_from_options, deploy_context_options, values_argument, values_path
+from . import plain
+from .cluster_options import cluster_access_options
+from .common import handle_errors
+from .fast import RENDER_FORMATS
+from .options import deploy_context_options, values_argument
 
 
 @click.command(
@@ -41,7 +37,11 @@ Examples:
     help="Write the complete merged values file for `helm upgrade --values` (never the input file).",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(RENDER_FORMATS),
+    default=RENDER_FORMATS[0],
+    show_default=True,
 )
 @click.option(
     "--chart",
@@ -94,70 +94,31 @@ def render(
     live_paths: tuple[str, ...],
     **options: Any,
 ) -> int:
-    """Print the NetworkPolicy / CiliumNetworkPolicy objects the deploy will create.
+    """Print the policy objects the deploy will create.
 
-    Objects are named and labelled as the auto-deploy-app chart does (<release>-auto-deploy,
-    the chart's shared labels); canary and rollout tracks render the release <release>-<track>.
-    Nothing is printed when the policies are disabled.
+    NetworkPolicy and CiliumNetworkPolicy objects named and labelled as the auto-deploy-app chart
+    does (<release>-auto-deploy, the chart's shared labels), and the policies of customResources
+    (NetworkPolicy, CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, ClusterNetworkPolicy),
+    through Helm's tpl from image v2.91.0 on. Canary and rollout tracks render the release
+    <release>-<track>. Nothing is printed when no policy is enabled.
+
+    The chart's shape is chosen from --chart, --image-version ($AUTO_DEPLOY_IMAGE_VERSION),
+    --chart-version ($AUTO_DEVOPS_CHART_VERSION), else the newest; a note on standard error says
+    which and why. --values-out compiles the values extension (named policies, default-deny,
+    Cilium policies) into customResources on charts that have them, so the stock chart deploys it.
 
     With --chart the objects come from real Helm, with the values layered as Auto Deploy
     layers them (its --set values win over the merged values file).
     """
-    if chart_dir is not None and not options.get("chart_version"):
-        from ..desired.helm_engine import chart_version
-
-        options["chart_version"] = chart_version(chart_dir)  # the chart at hand, not a guess
-    chart = None
-    if chart_dir is not None:
-        chart = HelmChart(
-            chart_dir,
-            engine=engine,
-            api_versions=api_versions,
-            kube_version=kube_version,
-            app=env_default("CI_PROJECT_PATH_SLUG"),
-            env=env_default("CI_ENVIRONMENT_SLUG"),
-        )
-    cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
-    live = None
-    if live_paths:
-        live = LiveInput(snapshot=live_paths)
-    elif detect or cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]:
-        live = LiveInput(cluster=access_from_options(**cluster))
-    request = RenderRequest(values_path(values), context_from_options(**options), chart, detect=live)
-    run = run_render(request)
-    for note in run.notes:
-        click.echo(f"note: {note}", err=True)
-    for warning in run.warnings:
-        click.echo(warning, err=True)
-    if values_out:
-        _write_values(values_out, run.desired.merged_values, run.values_file)
-    objects = run.objects
-    if output_format == "json":
-        click.echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
-    elif objects:
-        click.echo(dump_stream(objects), nl=False)
-    if not objects:
-        click.echo(
-            "networkPolicy and ciliumNetworkPolicy are disabled: the deploy creates no policy objects",
-            err=True,
-        )
-    return run.exit_code
-
-
-def _write_values(path: str, merged: dict[str, object], source: str | None) -> None:
-    if source and os.path.exists(path) and os.path.samefile(path, source):
-        raise InputError(
-            "--values-out names the input values file",
-            location=Location(path),
-            hint="the user's values file is never rewritten; write the merged values to a new file",
-        )
-    header = (
-        "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
+    return plain.render(
+        values,
+        values_out,
+        output_format,
+        chart_dir,
+        engine,
+        api_versions,
+        kube_version,
+        detect=detect,
+        live_paths=live_paths,
+        **options,
     )
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(header + dump_yaml(merged))
-    except OSError as exc:
-        raise InputError(
-            f"cannot write merged values: {exc.strerror or exc}", location=Location(path)
-        ) from exc

@@ -168,8 +168,9 @@ def suggest(
 ) -> int:
     """Print the suggested networkPolicy block, commented, ready to paste into the values file.
 
-    Without --from-flows it selects the app's pods (app=<release>) and allows ingress only from pods
-    of the same app and from the ingress controller's namespace. With --from-flows it learns the
+    Without --from-flows it selects every pod of the app - web and worker pods of the stable, canary
+    and rollout tracks (release in <release>, <release>-canary, <release>-rollout; workers carry no
+    app label) - and allows ingress only from them and from the ingress controller's namespace. With --from-flows it learns the
     narrowest policy set from recorded traffic and proves it. Either way it is disabled: nothing is
     enforced until enabled: true.
     """
@@ -299,10 +300,11 @@ def yaml_block(block: dict[str, Any]) -> str:
 def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **options: Any) -> int:
     from ..checks.learn import LearnSettings
     from ..checks.learn.cidrs import parse_prefix_bound
-    from ..desired.chart import DEFAULT_CHART_VERSION
+    from ..desired.shapes import choose_shape
     from ..report.json_report import render_json
     from ..report.learn import failure_text, notes_text, to_json, to_manifests, to_values
     from ..runs.learn import LearnRequest, run_learn
+    from .options import shape_request
 
     try:
         prefix4, prefix6 = parse_prefix_bound(options["cidr_prefix"])
@@ -321,7 +323,8 @@ def _learn(release: str, output_format: str, flow_files: tuple[str, ...], **opti
         cidr_prefix6=prefix6,
         max_cidrs=options["max_cidrs"],
         merge_port_ranges=options["merge_port_ranges"],
-        chart_version=env_default("AUTO_DEPLOY_CHART_VERSION") or DEFAULT_CHART_VERSION,
+        # the chart the deploy uses: $AUTO_DEPLOY_IMAGE_VERSION, $AUTO_DEVOPS_CHART_VERSION, else the newest
+        chart_version=choose_shape(shape_request()).chart_version,
     )
     outcome = run_learn(LearnRequest(tuple(flow_files), settings, live))
     for line in notes_text(outcome):

@@ -28,15 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import yaml
-
 from ..errors import InputError, Location
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY, POLICY_KINDS
+from ..kube.names import DEPLOYABLE_POLICY_KINDS, NETWORK_POLICY
+from ..sources.goyaml import dump as dump_go_yaml
 from ..sources.yamlio import iter_documents, load_mapping
 
 if TYPE_CHECKING:
     from .compute import DeployContext
 
+#: The kinds this tool cares about; everything else the chart renders is dropped.
+POLICY_KINDS = DEPLOYABLE_POLICY_KINDS
 #: API versions offered to ``.Capabilities.APIVersions`` so templates gated on Cilium render.
 DEFAULT_API_VERSIONS = ("cilium.io/v2",)
 
@@ -44,13 +45,19 @@ ENGINE_CLI = "helm-cli"
 ENGINE_SDK = "helm-python-sdk"
 ENGINES = (ENGINE_CLI, ENGINE_SDK)
 
+
 # Helm sorts what it renders by kind (releaseutil.InstallOrder). NetworkPolicy is a known kind near
 # the front; CiliumNetworkPolicy is unknown to Helm and goes after every known kind. Among the two
 # kinds kept here that is simply "NetworkPolicy first".
-_KIND_RANK = {NETWORK_POLICY: 0, CILIUM_NETWORK_POLICY: 1}
+def _kind_rank(kind: str) -> tuple[int, str]:
+    return (0, "") if kind == NETWORK_POLICY else (1, kind)
+
 
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_POLICY_KIND = re.compile(r"^kind:\s*[\"']?(?:Cilium)?NetworkPolicy[\"']?\s*$", re.MULTILINE)
+_POLICY_KIND = re.compile(
+    r"^\s*(?:- )?kind:\s*[\"']?(?:(?:Cilium|CiliumClusterwide|Cluster)?NetworkPolicy|\w*List)[\"']?\s*$",
+    re.MULTILINE,
+)
 # Where Helm says a template failed:
 # "execution error at (auto-deploy-app/templates/x.yaml:12:4): message",
 # "parse error at (auto-deploy-app/templates/x.yaml:2): message" and
@@ -248,7 +255,8 @@ def _policies_from(template: str, text: str, source: str) -> Iterator[RenderedMa
         if not _POLICY_KIND.search(chunk):
             continue
         try:
-            documents = list(iter_documents(chunk, source))
+            # Read as Helm and the API server read it: Go's scalars, a repeated key keeps its last value.
+            documents = list(iter_documents(chunk, source, go_scalars=True, allow_duplicates=True))
         except InputError as error:
             raise InputError(
                 f"Helm rendered YAML that does not parse: {error.message}",
@@ -256,14 +264,26 @@ def _policies_from(template: str, text: str, source: str) -> Iterator[RenderedMa
                 hint="the template produces invalid YAML for these values (an indent or quoting problem)",
             ) from error
         for document in documents:
-            manifest = document.data
-            if isinstance(manifest, dict) and manifest.get("kind") in POLICY_KINDS:
-                yield RenderedManifest(template, index, manifest)
+            for manifest in _items(document.data):
+                if manifest.get("kind") in POLICY_KINDS:
+                    yield RenderedManifest(template, index, manifest)
+
+
+def _items(manifest: Any) -> Iterator[dict[str, Any]]:
+    """The objects Helm applies: the items of a ``kind: List`` one by one."""
+    if not isinstance(manifest, dict):
+        return
+    kind = manifest.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(manifest.get("items"), list):
+        for item in manifest["items"]:
+            yield from _items(item)
+    else:
+        yield manifest
 
 
 def helm_order(manifests: list[RenderedManifest]) -> list[RenderedManifest]:
     """Helm's output order: kind, then template path, then position inside the template."""
-    return sorted(manifests, key=lambda m: (_KIND_RANK[m.manifest["kind"]], m.template, m.index))
+    return sorted(manifests, key=lambda m: (_kind_rank(m.manifest["kind"]), m.template, m.index))
 
 
 class SdkChart:
@@ -386,7 +406,8 @@ class CliChart:
         """``helm template`` with Auto Deploy's ``--set`` values and the merged values file."""
         with tempfile.TemporaryDirectory(prefix="autodeploy-netpol-") as scratch:
             values_file = Path(scratch) / "values.yaml"
-            values_file.write_text(yaml.safe_dump(dict(values), sort_keys=False), encoding="utf-8")
+            # Written so that Helm (Go's yaml.v2) reads every string back as a string ("y", "1e3").
+            values_file.write_text(dump_go_yaml(dict(values)), encoding="utf-8")
             command = [
                 self.binary,
                 "template",
@@ -424,3 +445,59 @@ def _split_template_output(stream: str, chart: Path) -> Iterator[RenderedManifes
         inside = template.split("/", 1)[1] if "/" in template else template
         for rendered in _policies_from(template, chunk, str(chart / inside)):
             yield RenderedManifest(rendered.template, position, rendered.manifest)
+
+
+# --- one customResources entry, through real Helm's tpl ---------------------------------------------
+
+#: The chart's name helpers as the auto-deploy-app chart defines them (written for this tool).
+_ENTRY_HELPERS = """\
+{{- define "name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 24 | trimSuffix "-" -}}
+{{- end -}}
+{{- define "fullname" -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- printf "%s-%s" .Release.Name $name | trimSuffix "-app" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- define "appname" -}}
+{{- $release := default .Release.Name .Values.releaseOverride -}}
+{{- printf "%s" $release | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- define "trackableappname" -}}
+{{- $name := printf "%s-%s" (include "appname" .) .Values.application.track -}}
+{{- $name | trimSuffix "-stable" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+"""
+_ENTRY_KEY = "autodeployNetpolEntry"
+_ENTRY_TEMPLATE = '{{ tpl (toYaml (index .Values "' + _ENTRY_KEY + '")) $ }}\n'
+
+
+def render_entry(
+    entry: Any,
+    values: Mapping[str, Any],
+    *,
+    release: str,
+    namespace: str,
+    chart_version: str,
+    engine: str | None = None,
+) -> list[dict[str, Any]]:
+    """One ``customResources`` entry as the auto-deploy-app chart renders it from image v2.91.0
+    (``tpl`` of its ``toYaml`` with the chart's root context), by real Helm: a chart of the
+    chart's name and version holding the entry's template and the chart's name helpers.
+
+    Returns the policy objects it renders (none when it renders to another kind); a template
+    Helm cannot render is an :class:`InputError` with Helm's message.
+    """
+    with tempfile.TemporaryDirectory(prefix="autodeploy-netpol-entry-") as scratch:
+        chart = Path(scratch) / "auto-deploy-app"
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(
+            f"apiVersion: v1\nname: auto-deploy-app\nversion: {json.dumps(chart_version)}\n", encoding="utf-8"
+        )
+        (chart / "templates" / "_helpers.tpl").write_text(_ENTRY_HELPERS, encoding="utf-8")
+        (chart / "templates" / "custom-resources.yaml").write_text(_ENTRY_TEMPLATE, encoding="utf-8")
+        loaded = open_chart(chart, engine=engine)
+        try:
+            rendered = loaded.render({**values, _ENTRY_KEY: entry}, HelmRelease(release, namespace, {}, ()))
+        finally:
+            loaded.close()
+    return [item.manifest for item in rendered]

@@ -1,5 +1,8 @@
 """The suggested policy: the app's own pods accept traffic from the same app and the ingress controller.
 
+"The same app" is the whole app: the web and worker pods of every track of the release
+(:func:`app_selector`).
+
 GitLab's chart default allows every pod in the namespace, plus namespaces labelled
 ``app.gitlab.com/managed_by: gitlab`` — a label that only GitLab-created namespaces carry. The
 suggestion is narrower and works on every cluster since Kubernetes 1.21: it selects the ingress
@@ -20,7 +23,8 @@ import json
 from typing import Any
 
 from ..kube.defaults import NAMESPACE_NAME_LABEL
-from ..kube.labels import APP_LABEL
+from ..kube.labels import RELEASE_LABEL
+from ..kube.releases import TRACKS, helm_release
 from ..text import ascii_digits as _digits
 
 #: The namespace admitted when none is set or detected: ingress-nginx's default install namespace.
@@ -72,26 +76,41 @@ def monitoring_rule(namespace: str, port: int) -> dict[str, Any]:
     }
 
 
+def track_releases(release: str) -> list[str]:
+    """The Helm releases of every track of the app ``release``: stable, canary, rollout."""
+    return [helm_release(release, track) for track in TRACKS]
+
+
+def app_selector(release: str) -> dict[str, Any]:
+    """Every pod of the app: web and worker pods of every track.
+
+    The chart labels web pods with ``app`` (the base release) and ``release`` (the track's Helm
+    release), worker pods with ``release`` only (no ``app``): ``release`` in the track releases
+    is the one label all of them carry — and no pod of another release does.
+    """
+    return {"matchExpressions": [{"key": RELEASE_LABEL, "operator": "In", "values": track_releases(release)}]}
+
 
 def suggested_spec(
-    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
+    release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
 ) -> dict[str, Any]:
-    """The NetworkPolicy spec: select ``app: <app>``; ingress from the same app and the ingress
-    namespace, and with ``monitoring`` (namespace, metrics port) from the scrapers on that port."""
-    spec = _spec(app, ingress_namespace)
+    """The NetworkPolicy spec: select the app's pods (web and workers of every track of ``release``,
+    the base release name); ingress from the same pods and from the ingress controller's namespace,
+    and with ``monitoring`` (namespace, metrics port) from the scrapers on that port."""
+    spec = _spec(release, ingress_namespace)
     if monitoring is not None:
         spec["ingress"].append(monitoring_rule(*monitoring))
     return spec
 
 
-def _spec(app: str, ingress_namespace: str) -> dict[str, Any]:
+def _spec(release: str, ingress_namespace: str) -> dict[str, Any]:
     return {
-        "podSelector": {"matchLabels": {APP_LABEL: app}},
+        "podSelector": app_selector(release),
         "policyTypes": ["Ingress"],
         "ingress": [
             {
                 "from": [
-                    {"podSelector": {"matchLabels": {APP_LABEL: app}}},
+                    {"podSelector": app_selector(release)},
                     {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ingress_namespace}}},
                 ]
             }
@@ -100,10 +119,10 @@ def _spec(app: str, ingress_namespace: str) -> dict[str, Any]:
 
 
 def suggested_block(
-    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
+    release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
 ) -> dict[str, Any]:
     """The whole ``networkPolicy`` block, disabled."""
-    return {"enabled": False, "spec": suggested_spec(app, ingress_namespace, monitoring=monitoring)}
+    return {"enabled": False, "spec": suggested_spec(release, ingress_namespace, monitoring=monitoring)}
 
 
 def _scalar(value: str) -> str:
@@ -117,60 +136,51 @@ def _scalar(value: str) -> str:
 
 
 def suggestion_yaml(
-    app: str,
-    ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE,
-    *,
-    release: str | None = None,
-    monitoring: tuple[str, int] | None = None,
-    ingress_note: str = "",
+    app: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, release: str | None = None
 ) -> str:
     """The suggestion as a commented block ready to paste into .gitlab/auto-deploy-values.yaml.
 
-    ``ingress_note`` says where the ingress namespace came from (a comment line); ``monitoring``
-    adds the scrapers' rule."""
-    a, ns = _scalar(app), _scalar(ingress_namespace)
-    monitoring_text = ""
-    if monitoring is not None:
-        monitoring_text = f"""\
-      - from:
-          # Allow the monitoring stack to scrape the app's metrics port, and nothing else.
-          - namespaceSelector:
-              matchLabels:
-                {NAMESPACE_NAME_LABEL}: {_scalar(monitoring[0])}
-        ports:
-          - port: {monitoring[1]}
-            protocol: TCP
-"""
-    where = "".join(f"          # {line}\n" for line in ingress_note.splitlines() if line)
+    ``app`` is the base release name (``$HELM_RELEASE_NAME`` / the environment slug)."""
+    ns = _scalar(ingress_namespace)
+    values = "\n".join(f"                    - {_scalar(name)}" for name in track_releases(app))
+    pod_values = "\n".join(f"            - {_scalar(name)}" for name in track_releases(app))
     origin = f' for release "{release}"' if release else ""
     return f"""\
 # Network policy suggested by autodeploy-netpol{origin}.
 # The app's pods accept traffic only from pods of the same app and from the ingress controller.
 # Tip: keep only `enabled:` in your file and leave `spec:` out - the pipeline step fills in this
-# spec for each environment (the `app` label is the environment's release name).
+# spec for each environment (the release names differ per environment).
 networkPolicy:
   # Nothing is enforced until you set this to true; review the rules first.
   enabled: false
   spec:
-    # The policy applies to this app's pods (the chart labels them app=<release>).
+    # The policy applies to every pod of this app: web and worker pods of the stable, canary and
+    # rollout tracks. The chart labels all of them release=<Helm release>; worker pods carry no
+    # app label, so a selector on app would miss them.
     podSelector:
-      matchLabels:
-        app: {a}
+      matchExpressions:
+        - key: release
+          operator: In
+          values:
+{pod_values}
     # Only inbound traffic is restricted; outbound traffic stays open.
     policyTypes:
       - Ingress
     ingress:
       - from:
-          # Allow pods of the same app (web, workers, canary track) to reach each other.
+          # Allow the app's own pods (web, workers, every track) to reach each other.
           - podSelector:
-              matchLabels:
-                app: {a}
+              matchExpressions:
+                - key: release
+                  operator: In
+                  values:
+{values}
           # Allow the ingress controller's namespace, selected by the name label every
           # namespace carries since Kubernetes 1.21 (GitLab's managed_by label often is missing).
-{where}          - namespaceSelector:
+          - namespaceSelector:
               matchLabels:
                 {NAMESPACE_NAME_LABEL}: {ns}
-{monitoring_text}        # No other pod, namespace or address may connect.
+        # No other pod, namespace or address may connect.
 """
 
 

@@ -59,5 +59,6 @@ def read_values(path: ValuesPath | str) -> ValuesFile:
             hint="check the path; without an argument the tool reads "
             "${HELM_UPGRADE_VALUES_FILE:-.gitlab/auto-deploy-values.yaml}",
         )
-    document = load_mapping(where.path)
+    # Read as Helm reads it (Go's yaml.v2): `enabled: y` is true, `1e3` a number.
+    document = load_mapping(where.path, go_scalars=True)
     return ValuesFile(where.path, document, document.data)

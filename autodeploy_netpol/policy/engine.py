@@ -124,8 +124,11 @@ class Model:
         policies: Sequence[Policy],
         namespaces: Mapping[str, Mapping[str, str]] | None = None,
         workloads: Sequence[Workload] = (),
+        unmodelled: Sequence[str] = (),
     ) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
+        #: policies read but not modelled (ClusterNetworkPolicy), one sentence each
+        self.unmodelled: tuple[str, ...] = tuple(unmodelled)
         self.namespaces: dict[str, dict[str, str]] = {
             name: namespace_labels(name, labels) for name, labels in (namespaces or {}).items()
         }
@@ -190,7 +193,7 @@ class Model:
         compiled: list[Policy] = []
         for manifest in inventory.policies:
             compiled.extend(compile_one(manifest))
-        return cls(compiled, inventory.namespaces, inventory.workloads)
+        return cls(compiled, inventory.namespaces, inventory.workloads, inventory.unmodelled)
 
     # ------------------------------------------------------------------------------ queries
 
@@ -332,7 +335,10 @@ class Model:
 
     def notes(self) -> list[str]:
         """What the model does not cover, per policy (for reports)."""
-        return [f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes]
+        return [
+            *self.unmodelled,
+            *(f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes),
+        ]
 
 
 __all__ = ["Model", "PairConnectivity", "PolicyError", "Side", "Verdict", "side_of"]

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.defaults import CONTAINER_PORT_PROTOCOL, NAMESPACE_NAME_LABEL
-from ..kube.names import ALL_POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY, WORKLOAD_KINDS
+from ..kube.names import (
+    ALL_POLICY_KINDS,
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CLUSTER_NETWORK_POLICY,
+    WORKLOAD_KINDS,
+)
 from .endpoints import NamedPort
 
 
@@ -43,6 +48,8 @@ class Inventory:
     workloads: list[Workload] = field(default_factory=list)
     #: indexes into the input of the objects that became policies (to locate errors)
     policy_origins: list[int] = field(default_factory=list)
+    #: policies of kinds the engine reads but does not model (said in every report, never guessed)
+    unmodelled: list[str] = field(default_factory=list)
 
     def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> None:
         merged = {str(k): str(v) for k, v in (labels or {}).items()}
@@ -154,6 +161,13 @@ def build_inventory(objects: Iterable[Mapping[str, Any]], default_namespace: str
                 namespace = str(metadata.get("namespace") or default_namespace)
                 if inventory.namespaces.get(namespace, {}).get(NAMESPACE_NAME_LABEL) != namespace:
                     inventory.add_namespace(namespace)  # (thousands of policies share a few namespaces)
+        elif kind == CLUSTER_NETWORK_POLICY:
+            spec: Mapping[str, Any] = manifest["spec"] if isinstance(manifest.get("spec"), Mapping) else {}
+            inventory.unmodelled.append(
+                f"ClusterNetworkPolicy {metadata.get('name')} (tier {spec.get('tier')}, priority "
+                f"{spec.get('priority')}): not modelled - the analysis leaves out what it accepts, denies or "
+                "passes to the next tier"
+            )
         elif kind == "Namespace":
             labels = metadata.get("labels")
             inventory.add_namespace(

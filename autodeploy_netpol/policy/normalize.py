@@ -58,7 +58,11 @@ from ..kube.defaults import (
     default_policy_types,
 )
 from ..kube.labels import HELM_NAMESPACE_ANNOTATION, HELM_RELEASE_ANNOTATION, LAST_APPLIED_ANNOTATION
-from ..kube.names import CILIUM_NETWORK_POLICY, NETWORK_POLICY
+from ..kube.names import (
+    CILIUM_POLICY_KINDS,
+    CLUSTER_SCOPED_POLICY_KINDS,
+    NETWORK_POLICY,
+)
 from ..sources.yamlio import PathElement, format_path
 
 #: Annotations that tools write for their own bookkeeping: never content, never drift.
@@ -170,12 +174,16 @@ def normalize_policy(manifest: Mapping[str, Any], *, namespace: str | None = Non
     annotations = {k: v for k, v in raw_annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
     raw_spec = manifest.get("spec")
     notes: list[Normalization] = []
-    if kind == CILIUM_NETWORK_POLICY:
+    cilium = kind in CILIUM_POLICY_KINDS
+    if cilium:
         spec = _normalize_cilium_policy(manifest, notes)
     elif kind == NETWORK_POLICY:
         spec = _normalize_network_policy(raw_spec, notes)
     else:
         spec = {"spec": raw_spec} if raw_spec is not None else {}
+    if kind in CLUSTER_SCOPED_POLICY_KINDS:
+        namespace = None  # cluster-scoped: a namespace in the manifest means nothing
+        metadata = {key: value for key, value in metadata.items() if key != "namespace"}
     return NormalizedPolicy(
         kind=kind,
         namespace=str(metadata.get("namespace") or namespace or "") or None,
@@ -278,9 +286,9 @@ def _network_policy_port(port: Any, path: tuple[PathElement, ...], notes: list[N
 
 
 def written_spec(manifest: Mapping[str, Any]) -> Any:
-    """The spec as written: ``spec`` of a NetworkPolicy; a CiliumNetworkPolicy's ``spec`` and/or
-    ``specs`` under those names."""
-    if manifest.get("kind") == CILIUM_NETWORK_POLICY:
+    """The spec as written: ``spec`` of a NetworkPolicy; a Cilium(Clusterwide)NetworkPolicy's ``spec``
+    and/or ``specs`` under those names."""
+    if manifest.get("kind") in CILIUM_POLICY_KINDS:
         return {key: manifest[key] for key in ("spec", "specs") if key in manifest}
     return manifest.get("spec")
 
@@ -310,7 +318,12 @@ def _cilium_rule(rule: Any, path: tuple[PathElement, ...], notes: list[Normaliza
         out[key] = _selector(out[key], (*path, key), notes, cilium=True)
     for key in ("ingress", "egress", "ingressDeny", "egressDeny"):
         sections = out.get(key)
-        if isinstance(sections, list):
+        if sections == []:
+            # Cilium: "if omitted or empty, this rule does not apply at ingress" (and at egress;
+            # enableDefaultDeny counts a direction without rules as off): [] means absent
+            del out[key]
+            notes.append(Normalization((*path, key), "an empty list: Cilium reads it as not set"))
+        elif isinstance(sections, list):
             out[key] = [_cilium_section(item, (*path, key, i), notes) for i, item in enumerate(sections)]
     return out
 

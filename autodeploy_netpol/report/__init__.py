@@ -9,11 +9,16 @@ run would have rendered it. Renderers are pure: document in, text out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..checks.diff import ABSENT, FieldChange
-from ..checks.drift import Change, DriftEntry, DriftReport
+
+if TYPE_CHECKING:
+    from ..checks.diff import FieldChange
+    from ..checks.drift import DriftEntry, DriftReport
+
+# The drift records are imported where a report is built, not here: report.manifests writes the
+# YAML of `render`, which must not pay for the comparison and the policy model (bench/values.py).
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/drift-report.schema.json"
@@ -33,6 +38,8 @@ SUFFIX_FORMATS = {
 
 def field_change_document(change: FieldChange) -> dict[str, Any]:
     """A field change as JSON: a side where the field is absent is left out."""
+    from ..checks.diff import ABSENT
+
     out: dict[str, Any] = {"path": change.text, "scope": str(change.scope)}
     if change.live is not ABSENT:
         out["live"] = change.live
@@ -43,6 +50,9 @@ def field_change_document(change: FieldChange) -> dict[str, Any]:
 
 def entry_document(entry: DriftEntry) -> dict[str, Any]:
     """One drift entry as JSON."""
+    from ..checks.diff import ABSENT
+    from ..checks.drift import Change
+
     out: dict[str, Any] = {
         "kind": entry.kind,
         "namespace": entry.namespace,
@@ -54,6 +64,8 @@ def entry_document(entry: DriftEntry) -> dict[str, Any]:
     if entry.change is Change.CHANGED:
         out["scopes"] = [str(scope) for scope in entry.scopes]
         out["paths"] = [field_change_document(change) for change in entry.paths]
+        if entry.cosmetic:
+            out["kept"] = list(entry.cosmetic)
     elif entry.spec is not ABSENT:
         out["spec"] = entry.spec
     return out
@@ -70,6 +82,8 @@ def report_document(
     records whether the run failed on override warnings (JUnit makes those failures then);
     ``compared`` is ``False`` for a run without live state (verdict ``no-live``: the "missing"
     objects are what the deploy will create)."""
+    from ..checks.drift import Change
+
     verdict = ("drift" if report.has_drift else "in-sync") if compared else "no-live"
     summary = {
         "verdict": verdict,

@@ -1,19 +1,22 @@
-"""Writing Kubernetes objects and values as YAML the way kubectl and Helm users expect to read them."""
+"""Writing Kubernetes objects and values as YAML the way kubectl and Helm users expect to read them.
+
+Helm and kubectl read YAML with Go's yaml.v2, which takes more plain scalars for booleans and
+numbers than PyYAML does (``y``, ``n``, ``1e3``, ``0o17``). A string that Go would read as
+something else is therefore written quoted (``sources.goyaml``): a label ``y`` stays a string
+in the merged values file Helm reads and in the objects kubectl applies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
-_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+from ..sources.goyaml import dump
 
 
 def dump_yaml(data: Any) -> str:
     """One YAML document, keys in their given order, block style."""
-    text: str = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
-    return text
+    return dump(data)
 
 
 def dump_stream(objects: Iterable[dict[str, Any]]) -> str:

@@ -293,6 +293,13 @@ def _object_block(entry: Mapping[str, Any], limit: int) -> str:
         lines.append(f"_{len(paths) - cut_at} more changed fields not shown; see the full report._")
     if "spec" in entry and not paths:
         lines.extend(_spec_block(entry["spec"], change, limit - used))
+    kept = [str(note) for note in entry.get("kept") or []]
+    if kept:
+        # what Helm's patch leaves different from the values: said, never counted as drift
+        shown = [f"- {html_text(note[:MAX_VALUE_CHARS])}" for note in kept[:5]]
+        if len(kept) > 5:
+            shown.append(f"- _{len(kept) - 5} more_")
+        lines.extend(["", "Kept by Helm's patch (not drift):", *shown])
     return "\n".join(lines + closing)
 
 

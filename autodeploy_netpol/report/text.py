@@ -152,6 +152,8 @@ def _entry(console: Console, entry: Mapping[str, Any], *, ignored: bool = False)
         console.print(Text(f"  {scope}:", style="dim"))
         for field in changes:
             console.print(Text(f"    {field['path']}: ") + Text(change_text(field)))
+    for note in entry.get("kept", []):
+        console.print(Text(f"  {note}", style="dim"))
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "info": "bold cyan"}

@@ -13,7 +13,8 @@ from typing import Any, BinaryIO
 
 from ..checks.audit import Audit, AuditResult, PolicyReachability, after_deploy
 from ..desired.compute import DeployContext, compute_desired, uses_suggestion
-from ..desired.suggest import ingress_class
+from ..desired.shapes import live_chart_labels
+from ..desired.suggest import ingress_class, track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..kube.names import NAMESPACE
@@ -94,10 +95,13 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
         else:
             assert values is not None
-            computed = compute_desired(values, context)
+            # when nothing else names the chart, the release's live objects' chart label does
+            labels = live_chart_labels(live, [context.helm_release]) or live_chart_labels(
+                live, track_releases(context.release)
+            )
+            computed = compute_desired(values, context, live_chart_labels=labels)
             desired = computed.objects
-            notes += [str(warning) for warning in computed.warnings]
-            notes += computed.notes
+            notes = [*computed.notes, *(str(warning) for warning in computed.warnings), *notes]
     before = PolicyReachability.from_objects(live)
     planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
     after = PolicyReachability.from_objects(planned.objects)

@@ -15,7 +15,6 @@ from typing import Any, BinaryIO
 from ..checks.audit import after_deploy
 from ..checks.explain import PolicyExplanation, explain_model
 from ..checks.lint import Finding, ScrapeTarget, lint_model
-from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired
 from ..desired.located import located_objects
 from ..desired.suggest import PROMETHEUS_PORT_ANNOTATION, ingress_class, metrics_port
@@ -27,9 +26,9 @@ from ..kube.names import CONTROLLER_KINDS, NAMESPACE, POD
 from ..policy import Model, PolicyError, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
+from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
-from ..sources.yamlio import cycle_collector_paused
 from ..text import ascii_digits as _digits
 from .inputs import LiveInput, RunInputs
 from .platform import apply_detection, detect_in_objects, detect_live
@@ -338,16 +337,18 @@ def _after_deploy(
             position += 1
     after = [*kept, *(replace(item, data=data) for item, data in zip(located, desired_data, strict=True))]
     if not any(item.kind in CONTROLLER_KINDS or item.kind == POD for item in after):
-        app = web_workload(
-            release=context.release,
-            helm_release=context.helm_release,
-            namespace=namespace,
-            track=context.track,
+        for workload in computed.workloads:
+            placed_workload = {**workload, "metadata": {**workload["metadata"], "namespace": namespace}}
+            after.append(
+                Manifest(
+                    str(workload["kind"]),
+                    placed_workload,
+                    FixedOrigin(Location("(modelled from the chart's labels)")),
+                )
+            )
+        notes.append(
+            "no workload in the input: the release's web and worker pods are modelled from the chart's labels"
         )
-        after.append(
-            Manifest(str(app["kind"]), app, FixedOrigin(Location("(modelled from the chart's labels)")))
-        )
-        notes.append("no workload in the input: the release's web pods are modelled from the chart's labels")
     if not values_file.exists:
         notes.append(f"{values_file.path}: not found: the deploy creates no policy from it")
     return tuple(after), tuple(notes), targets

@@ -17,16 +17,16 @@ from ..checks.drift import DriftReport, IgnoreRule, compare
 from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..checks.plan import HistoryReader
-from ..desired.chart import web_workload
 from ..desired.compute import DeployContext, compute_desired, uses_suggestion
-from ..desired.suggest import ingress_class
+from ..desired.shapes import live_chart_labels
+from ..desired.suggest import ingress_class, track_releases
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Location
-from ..kube.names import NAMESPACE, POLICY_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS, NAMESPACE
 from ..kube.releases import STABLE, helm_release
+from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.platform import read_platform
-from ..sources.yamlio import cycle_collector_paused
 from .inputs import LiveInput, RunInputs
 from .platform import apply_detection, detect_in_manifests
 
@@ -95,8 +95,10 @@ class _Desired:
     releases: tuple[str, ...]
     release: str | None
     track: str
-    #: the release's web pods as the chart labels them (values only, with a namespace)
-    app: dict[str, Any] | None
+    #: the release's web and worker Deployments as the chart labels them (values only, with a namespace)
+    app: list[dict[str, Any]] | None
+    #: nothing named the chart (the newest shape was assumed): the live chart label may
+    chart_from_default: bool = False
     location: Location | None = None
     values_file: ValuesFile | None = None
 
@@ -106,12 +108,18 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     # Parsed manifests are acyclic, but with tens of thousands of them every automatic collection
     # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
     with cycle_collector_paused(), RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
-        desired = _desired(request.desired, inputs)
+        desired = _desired(request.desired, inputs, None)
         if request.live is None and desired.namespace is None and not request.all_namespaces:
             desired = _in_namespace(desired, UNKNOWN_NAMESPACE)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        scope = LiveScope(None if request.all_namespaces else namespace, context=connectivity)
+        # a release can create cluster-scoped policies (customResources): read those kinds too
+        cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
+        scope = LiveScope(
+            None if request.all_namespaces else namespace,
+            context=connectivity,
+            cluster_policies=cluster_scoped,
+        )
         if request.live is None:
             live = LiveSnapshot(NO_LIVE_SOURCE, (), (NO_LIVE_NOTE,))
         else:
@@ -119,6 +127,9 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
                 request.detect and _detectable(request.desired, desired) and not request.all_namespaces
             )
             live = inputs.read_live(replace(scope, platform=detecting))
+            if desired.chart_from_default:
+                # Nothing named the chart: the chart label of the release's live objects does.
+                desired = _desired(request.desired, inputs, live, values_file=desired.values_file)
             if detecting:
                 desired = _with_detection(desired, request.desired, inputs, live)
         history: HistoryReader | None = None
@@ -131,7 +142,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
         # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
         report = compare(
             desired.objects,
-            live.policies,
+            live.deployable_policies,
             namespace=namespace,
             releases=desired.releases,
             all_namespaces=request.all_namespaces,
@@ -140,6 +151,7 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             live_source=live.source,
             notes=[*desired.notes, *live.notes],
             history=history,
+            unread_kinds=live.unread_kinds(),
         )
         ownership = check_ownership(
             desired.objects,
@@ -178,7 +190,7 @@ UNKNOWN_NAMESPACE = "(deploy namespace)"
 def _in_namespace(desired: _Desired, namespace: str) -> _Desired:
     app = desired.app
     if app is not None:
-        app = {**app, "metadata": {**app["metadata"], "namespace": namespace}}
+        app = [{**workload, "metadata": {**workload["metadata"], "namespace": namespace}} for workload in app]
     return replace(desired, namespace=namespace, app=app)
 
 
@@ -221,16 +233,20 @@ def _with_detection(
     context, notes = apply_detection(source.context, detection)
     if context == source.context:
         return replace(desired, notes=(*desired.notes, *notes))
-    again = _desired(replace(source, context=context), inputs, values_file=desired.values_file)
+    again = _desired(replace(source, context=context), inputs, live, values_file=desired.values_file)
     return replace(again, notes=(*again.notes, *notes))
 
 
 def _desired(
-    source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, *, values_file: ValuesFile | None = None
+    source: DesiredFromValues | DesiredFromStream,
+    inputs: RunInputs,
+    live: LiveSnapshot | None,
+    *,
+    values_file: ValuesFile | None = None,
 ) -> _Desired:
     if isinstance(source, DesiredFromStream):
         manifests = inputs.manifests.read([source.path], what="desired stream")
-        policies = manifests.select(POLICY_KINDS, what="network policies")
+        policies = manifests.select(DEPLOYABLE_POLICY_KINDS, what="network policies")
         return _Desired(
             objects=policies.objects(),
             source=policies.source,
@@ -245,23 +261,25 @@ def _desired(
         )
     context = source.context
     values_file = values_file or read_values(source.values)
-    computed = compute_desired(values_file, context)
-    app = web_workload(
-        release=context.release,
-        helm_release=context.helm_release,
-        namespace=context.namespace or "default",
-        track=context.track,
-    )
+    labels: list[str] = []
+    if live is not None:
+        labels = live_chart_labels(live.policies, [context.helm_release]) or live_chart_labels(
+            live.policies, track_releases(context.release)
+        )
+    computed = compute_desired(values_file, context, live_chart_labels=labels)
+    # the release's web and worker Deployments as the chart writes them (they stand in for its pods)
+    app = computed.workloads
     return _Desired(
         objects=computed.objects,
         source=values_file.path,
-        notes=tuple(computed.notes),
+        notes=computed.notes,
         warnings=tuple(str(warning) for warning in computed.warnings),
         namespace=context.namespace,
         releases=(context.helm_release,),
         release=context.release,
         track=context.track,
         app=app,
+        chart_from_default=computed.choice is not None and computed.choice.source == "default",
         location=_block_location(values_file),
         values_file=values_file,
     )
@@ -293,18 +311,31 @@ def _connectivity(
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
-    if desired.app is not None and not has_workloads(live_objects):
-        live_objects = [*live_objects, desired.app]
+    if desired.app and desired.namespace and not has_workloads(live_objects):
+        live_objects = [*live_objects, *desired.app]
         notes.append(
-            "no workload in the live state: the release's web pods are modelled from the chart's labels"
+            "no workload in the live state: the release's web and worker pods are modelled from the chart's labels"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
+    # what the deploy leaves in place of each desired object: Helm's patch keeps some live fields
+    after = (
+        [dict(entry.after) for entry in report.plan.entries if entry.desired is not None and entry.after]
+        if report.plan is not None
+        else desired.objects
+    )
     namespace = desired.namespace or "default"
     into = None
-    if allowed and desired.app is not None:
-        into = f"{namespace}/{desired.app['metadata']['name']}"
-    section = connectivity_section(
-        live_objects, desired.objects, drifted, namespace=namespace, allowed_into=into
-    )
+    if allowed and desired.app:
+        # the web pods: the first workload the chart writes that is not a worker
+        web = next(
+            (w for w in desired.app if _template_labels(w).get("tier") != "worker"), desired.app[0]
+        )
+        into = f"{namespace}/{web['metadata']['name']}"
+    section = connectivity_section(live_objects, after, drifted, namespace=namespace, allowed_into=into)
     section["notes"] = [*notes, *section["notes"]]
     return section
+
+
+def _template_labels(workload: Mapping[str, Any]) -> dict[str, Any]:
+    template = (workload.get("spec") or {}).get("template") or {}
+    return dict((template.get("metadata") or {}).get("labels") or {})

@@ -4,15 +4,16 @@ the auto-deploy-app chart or, with a chart directory, from real Helm."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..desired.compute import DeployContext, Desired, compute_desired, uses_suggestion
 from ..desired.suggest import ingress_class
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
-from ..sources.yamlio import cycle_collector_paused
-from .inputs import LiveInput
-from .platform import apply_detection, detect_live
+from ..sources.collector import cycle_collector_paused
+
+if TYPE_CHECKING:  # the cluster reader is imported only when a render detects
+    from .inputs import LiveInput
 
 
 @dataclass(frozen=True)
@@ -59,28 +60,26 @@ def run_render(request: RenderRequest) -> RenderRun:
     """Compute (and, with a chart, render with Helm) the objects the deploy creates."""
     context = request.context
     notes: list[str] = []
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+    with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(request.values)
         if (
             request.detect is not None
             and uses_suggestion("networkPolicy", values_file.block("networkPolicy"), context)
             and (context.ingress_detectable or context.monitoring_namespace is None)
         ):
+            from .platform import apply_detection, detect_live
+
             detection = detect_live(request.detect, preferred_class=ingress_class(values_file.data))
             context, notes = apply_detection(context, detection)
         desired = compute_desired(values_file, context)
-    if request.detect is not None:  # the namespaces chosen by detection, and why
-        notes += desired.notes
     warnings = [str(warning) for warning in desired.warnings]
     objects = desired.objects
     if request.chart is not None:
         from ..desired.helm_engine import DEFAULT_API_VERSIONS, auto_deploy_release, render_policies
-        from ..desired.overlay import missing_overlays
 
+        # What the chart at hand cannot render (the extension without its overlays …) was said by
+        # compute_desired, which detected the chart's shape and overlays from the same directory.
         chart = request.chart
-        warnings += [
-            f"warning: {problem}" for problem in missing_overlays(chart.directory, desired.merged_values)
-        ]
         release = auto_deploy_release(
             desired.context,
             app=chart.app,

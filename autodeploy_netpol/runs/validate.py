@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..desired.compute import Delivery, delivery_problems
+from ..desired.shapes import ShapeChoice, ShapeRequest, choose_shape
 from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Severity
-from ..sources.yamlio import cycle_collector_paused
+from ..sources.collector import cycle_collector_paused
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,8 @@ class ValidateRun:
     values_file: ValuesFile
     problems: tuple[Problem, ...]
     exit_code: int
+    #: the chart the file was checked against, and why
+    choice: ShapeChoice
 
     @property
     def errors(self) -> list[Problem]:
@@ -24,10 +28,19 @@ class ValidateRun:
         return [problem for problem in self.problems if problem.severity is Severity.ERROR]
 
 
-def run_validate(values: ValuesPath) -> ValidateRun:
-    """Read and validate; a file that cannot be read at all raises :class:`InputError`."""
-    with cycle_collector_paused():  # big files: see yamlio.cycle_collector_paused
+def run_validate(
+    values: ValuesPath, chart: ShapeRequest | None = None, delivery: Delivery | None = None
+) -> ValidateRun:
+    """Read and validate against the chart ``chart`` describes (default: the newest) and what
+    ``delivery`` deploys; a file that cannot be read at all raises :class:`InputError`."""
+    choice = choose_shape(chart or ShapeRequest())
+    delivery = delivery or Delivery()
+    if choice.overlays_laid:
+        delivery = Delivery(delivery.handoff, True)
+    with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(values)
-        problems = tuple(validate_values(values_file))
+        found = validate_values(values_file, shape=choice.shape)
+        found.extend(delivery_problems(values_file, choice.shape, delivery))
+    problems = tuple(sorted(found, key=lambda p: (p.location.line, p.location.column, p.message)))
     failed = any(problem.severity is Severity.ERROR for problem in problems)
-    return ValidateRun(values_file, problems, ExitCode.INPUT if failed else ExitCode.OK)
+    return ValidateRun(values_file, problems, ExitCode.INPUT if failed else ExitCode.OK, choice)

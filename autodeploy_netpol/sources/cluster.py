@@ -34,10 +34,10 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ClusterError
+from .collector import cycle_collector_paused
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
 from .live import Listing
 from .progress import Progress
-from .yamlio import cycle_collector_paused
 
 #: The shipped least-privilege RBAC, named in permission errors.
 RBAC_FILE = "deploy/rbac.yaml"
@@ -68,6 +68,14 @@ class Resource:
         """The name RBAC and kubectl use: ``networkpolicies.networking.k8s.io``, ``pods``."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
+    def list_path(self, namespace: str | None) -> str:
+        """The API path that lists these objects: in ``namespace`` (a ``{namespace}`` parameter),
+        or across all namespaces (``None``, and always for cluster-scoped resources)."""
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace is None or not self.namespaced:
+            return f"{prefix}/{self.plural}"
+        return f"{prefix}/namespaces/{{namespace}}/{self.plural}"
+
 
 NETWORK_POLICIES = Resource(
     "networking.k8s.io",
@@ -85,6 +93,14 @@ CILIUM_CLUSTERWIDE_NETWORK_POLICIES = Resource(
     "v2",
     "ciliumclusterwidenetworkpolicies",
     "CiliumClusterwideNetworkPolicy",
+    namespaced=False,
+    custom=True,
+)
+CLUSTER_NETWORK_POLICIES = Resource(
+    "policy.networking.k8s.io",
+    "v1alpha2",
+    "clusternetworkpolicies",
+    "ClusterNetworkPolicy",
     namespaced=False,
     custom=True,
 )
@@ -251,6 +267,11 @@ class ClusterReader:
         """CiliumClusterwideNetworkPolicies (cluster-scoped); skipped with a note without the CRD."""
         return self._collect((CILIUM_CLUSTERWIDE_NETWORK_POLICIES,), None)
 
+    def cluster_network_policies(self) -> Listing:
+        """ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2, cluster-scoped); skipped with a
+        note without the CRD."""
+        return self._collect((CLUSTER_NETWORK_POLICIES,), None)
+
     def pods(self, namespace: str | None, *, label_selector: str | None = None) -> Listing:
         """Pods in ``namespace`` (``None``: all namespaces)."""
         objects = self.list(PODS, namespace, label_selector=label_selector)
@@ -326,15 +347,12 @@ class ClusterReader:
 
     def secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         """One Secret as served (``data`` still base64), or ``None`` if it does not exist."""
-        from kubernetes import client
-
-        api = client.CoreV1Api(self._api_client())
+        path = "/api/v1/namespaces/{namespace}/secrets/{name}"
+        send = self._getter(path, {"namespace": namespace, "name": name})
         what = f"get secret '{name}'"
         try:
             document = self._request(
-                lambda: api.read_namespaced_secret(
-                    name, namespace, _preload_content=False, _request_timeout=self.access.request_timeout
-                ),
+                lambda: send(_request_timeout=self.access.request_timeout),
                 what,
             )
         except _StatusError as error:
@@ -427,25 +445,43 @@ class ClusterReader:
         return f"cluster {self.target.describe()}, {scope}"
 
     def _lister(self, resource: Resource, namespace: str | None) -> Callable[..., Any]:
-        from kubernetes import client
+        """A function sending one list request for ``resource`` (all namespaces when ``None``)."""
+        return self._getter(resource.list_path(namespace), {"namespace": namespace} if namespace else {})
 
+    def _getter(self, path: str, path_params: dict[str, str]) -> Callable[..., Any]:
+        """A function sending ``GET path`` through the client's ApiClient (its configuration:
+        credentials and their refresh, TLS, proxy, user agent), as the generated API classes do:
+        with ``_preload_content=False`` it returns the raw response of a 2xx answer and raises the
+        client's ApiException for any other. The generated classes themselves are not used:
+        importing the few the reader needs took a second of CPU, most of a run (bench/peers.py)."""
         api_client = self._api_client()
-        if resource.custom:
-            custom = client.CustomObjectsApi(api_client)
-            if namespace is None:
-                return lambda **options: custom.list_cluster_custom_object(
-                    resource.group, resource.version, resource.plural, **options
-                )
-            return lambda **options: custom.list_namespaced_custom_object(
-                resource.group, resource.version, namespace, resource.plural, **options
+
+        def send(
+            *,
+            limit: int | None = None,
+            _continue: str | None = None,
+            label_selector: str | None = None,
+            _preload_content: bool = False,
+            _request_timeout: float | None = None,
+        ) -> Any:
+            from kubernetes.client.exceptions import ApiException
+
+            query = [("limit", limit), ("continue", _continue), ("labelSelector", label_selector)]
+            request = api_client.param_serialize(
+                method="GET",
+                resource_path=path,
+                path_params=path_params,
+                query_params=[(key, value) for key, value in query if value is not None],
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
             )
-        api = getattr(client, resource.api_class)(api_client)
-        if not resource.namespaced:
-            return getattr(api, f"list_{resource.snake}")  # type: ignore[no-any-return]
-        if namespace is None:
-            return getattr(api, f"list_{resource.snake}_for_all_namespaces")  # type: ignore[no-any-return]
-        method = getattr(api, f"list_namespaced_{resource.snake}")
-        return lambda **options: method(namespace, **options)
+            response = api_client.call_api(*request, _request_timeout=_request_timeout)
+            if not 200 <= response.status <= 299:
+                response.read()
+                raise ApiException.from_response(http_resp=response, body=None, data=None)
+            return response.response
+
+        return send
 
     def _request(self, send: Callable[[], Any], what: str) -> dict[str, Any]:
         """Send one GET with retries; the parsed JSON body, or :class:`_StatusError`."""
@@ -511,7 +547,7 @@ class ClusterReader:
         except TransportError as exc:
             raise _Transient(_unreachable(what, server, exc)) from exc
         try:
-            document = json.loads(body)
+            document = _decode_json(body)
         except ValueError as exc:
             raise ClusterError(
                 f"cannot {what}: the answer from {server} is not JSON",
@@ -560,6 +596,14 @@ class _StatusError(Exception):
         self.status = status
         self.detail = detail
         self.cause = cause
+
+
+def _decode_json(body: bytes) -> Any:
+    """An answer's JSON, decoded with msgspec (about three times the json module's speed on list
+    pages; its errors are ValueErrors too)."""
+    import msgspec
+
+    return msgspec.json.decode(body)
 
 
 def _scope(resource: Resource, namespace: str | None) -> str:

@@ -23,7 +23,10 @@ from ..errors import ClusterError, InputError, Location
 from ..kube.manifests import FixedOrigin, Manifest
 from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+    CLUSTER_NETWORK_POLICY,
+    CLUSTER_SCOPED_POLICY_KINDS,
     CONTROLLER_KINDS,
+    DEPLOYABLE_POLICY_KINDS,
     NAMESPACE,
     PLATFORM_KINDS,
     POD,
@@ -49,6 +52,8 @@ class ClusterLister(Protocol):
 
     def clusterwide_policies(self) -> Listing: ...
 
+    def cluster_network_policies(self) -> Listing: ...
+
     def namespaces(self) -> Listing: ...
 
     def workloads(self, namespace: str | None) -> Listing: ...
@@ -70,15 +75,19 @@ class LiveScope:
     #: keep what ingress and monitoring detection reads from a snapshot (IngressClasses, Gateway
     #: API objects, Namespaces, pods and workloads of every namespace); the cluster's is read apart
     platform: bool = False
+    #: the cluster-scoped policies too (a release can create them through customResources)
+    cluster_policies: bool = False
 
     def kinds(self) -> tuple[str, ...]:
         """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
         kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
+        if self.cluster_policies:
+            kinds += CLUSTER_SCOPED_POLICY_KINDS
         if self.context or self.pods or self.platform:
             kinds += (CILIUM_CLUSTERWIDE_NETWORK_POLICY, NAMESPACE, *CONTROLLER_KINDS, POD)
         if self.platform:
             kinds += PLATFORM_KINDS
-        return kinds
+        return tuple(dict.fromkeys(kinds))
 
 
 class NamespaceNotFound(ClusterError):
@@ -128,6 +137,17 @@ class LiveSnapshot:
     def policies(self) -> list[dict[str, Any]]:
         """NetworkPolicies and CiliumNetworkPolicies: what drift and ownership compare."""
         return self.of_kinds(POLICY_KINDS)
+
+    @property
+    def deployable_policies(self) -> list[dict[str, Any]]:
+        """Every policy kind a release can create, cluster-scoped ones included (when read)."""
+        return self.of_kinds(DEPLOYABLE_POLICY_KINDS)
+
+    def unread_kinds(self) -> tuple[str, ...]:
+        """The cluster-scoped policy kinds that could not be read (a role without cluster access)."""
+        return tuple(
+            kind for kind in CLUSTER_SCOPED_POLICY_KINDS if any(u.what.startswith(kind) for u in self.unread)
+        )
 
     @property
     def secrets(self) -> list[dict[str, Any]]:
@@ -265,6 +285,11 @@ def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
         ]
     if scope.pods:
         optional.append(("pods", lambda: cluster.pods(scope.namespace), "workloads stand for them"))
+    if scope.cluster_policies:
+        compared = "the release's objects of this kind are not compared"
+        if not scope.context:
+            optional.append((CILIUM_CLUSTERWIDE_NETWORK_POLICY, cluster.clusterwide_policies, compared))
+        optional.append((CLUSTER_NETWORK_POLICY, cluster.cluster_network_policies, compared))
     for what, read, consequence in optional:
         try:
             listing = read()

@@ -36,10 +36,10 @@ from typing import Any, BinaryIO
 from ..errors import InputError, Location
 from ..kube.manifests import Manifest, Origin, PathElement
 from ..kube.names import CILIUM_CLUSTERWIDE_NETWORK_POLICY, LIST, POLICY_KINDS
+from .collector import cycle_collector_paused
 from .yamlio import (
     MAX_INPUT_BYTES,
     YamlDocument,
-    cycle_collector_paused,
     decode_utf8,
     load_documents,
     read_text,
@@ -97,7 +97,7 @@ class ManifestReader:
         """Every object in ``paths`` (files, directories, ``-``); ``what`` names them in messages."""
         items: list[Manifest] = []
         notes: list[str] = []
-        with cycle_collector_paused():  # big inputs: see yamlio.cycle_collector_paused
+        with cycle_collector_paused():  # big inputs: see sources/collector.py
             for path in paths:
                 for file, text in self._files(path, what, notes):
                     items.extend(_file_manifests(file, text, what))

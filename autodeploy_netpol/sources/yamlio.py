@@ -15,20 +15,33 @@ file:line:column (:meth:`YamlDocument.locate`).
 
 from __future__ import annotations
 
-import gc
+import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from itertools import chain
 from typing import Any
 
 import yaml
-from yaml.events import CollectionEndEvent, CollectionStartEvent
+from yaml.events import (
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
+from . import goyaml
+from .collector import cycle_collector_paused
 
 try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
     _BaseLoader: type = yaml.CSafeLoader
@@ -54,7 +67,9 @@ def format_path(path: Sequence[PathElement]) -> str:
     """``("networkPolicy", "spec", "ingress", 0)`` → ``networkPolicy.spec.ingress[0]``.
 
     Keys that are not plain identifiers (label keys such as ``app.kubernetes.io/name``)
-    are written in brackets and quotes so the path stays unambiguous.
+    are written in brackets as JSON strings, so the path stays unambiguous and a key from the
+    input cannot put a quote, a newline or a terminal escape sequence into a message (the same
+    quoting as the key in "unknown key" messages).
     """
     out: list[str] = []
     for element in path:
@@ -63,12 +78,15 @@ def format_path(path: Sequence[PathElement]) -> str:
         elif element and all(c.isalnum() or c in "_-" for c in element):
             out.append(f".{element}" if out else element)
         else:
-            out.append(f'["{element}"]')
+            out.append(f"[{json.dumps(element)}]")
     return "".join(out) or "(top level)"
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """Safe loader that refuses duplicate keys."""
+
+    #: keep the last of repeated keys (as Helm and the API server read rendered manifests)
+    allow_duplicates = False
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -100,7 +118,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                         key_node,
                         "keys in values files must be plain strings",
                     ) from None
-                if first is not None:
+                if first is not None and not self.allow_duplicates:
                     raise _YamlProblem(
                         f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
                         key_node,
@@ -111,21 +129,82 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
 
+class _GoLoader(_Loader):
+    """The same loader, reading plain scalars as Helm does (Go's yaml.v2, ``sources.goyaml``):
+    ``y``/``on`` are booleans, ``1e3`` a number, non-string keys become strings."""
+
+    def resolve(self, kind: type, value: str, implicit: Any) -> str:
+        if kind is ScalarNode and implicit[0]:
+            key = (value, True)
+            tag = self._scalar_tags.get(key)
+            if tag is None:
+                tag = self._scalar_tags[key] = goyaml.plain_scalar(value)[0]
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        if all(type(key) is str for key in mapping):
+            return mapping
+        seen: dict[str, Any] = {}
+        if isinstance(node, MappingNode):
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                text = goyaml.json_key(key)
+                if text in seen and seen[text] != key_node.value:
+                    raise _YamlProblem(
+                        f"duplicate key {text!r}: Helm reads {key_node.value} as the key {text!r}",
+                        key_node,
+                        "remove or merge the duplicate; quote keys such as on: or 1: to keep them as written",
+                    )
+                seen[text] = key_node.value
+        return {goyaml.json_key(key): value for key, value in mapping.items()}
+
+
+for _tag in (goyaml.BOOL, goyaml.INT, goyaml.FLOAT, goyaml.NULL):
+    _GoLoader.add_constructor(_tag, goyaml.construct_go_scalar)
+
+
 class _YamlProblem(Exception):
     def __init__(self, message: str, node: Node, hint: str) -> None:
         super().__init__(message)
         self.message, self.node, self.hint = message, node, hint
 
 
-@dataclass
 class YamlDocument:
-    """One YAML document: the data plus the node graph that knows where everything is."""
+    """One YAML document: the data plus the node graph that knows where everything is.
 
-    file: str
-    data: Any
-    root: Node | None
-    #: 1-based line where the document starts in its file (for multi-document streams).
-    start_line: int = 1
+    The node graph of a document read by the fast reader (:func:`iter_documents`) is composed
+    when a position is first asked for: a valid file never pays for it.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        data: Any,
+        root: Node | None,
+        start_line: int = 1,
+        *,
+        compose: Callable[[], Node | None] | None = None,
+    ) -> None:
+        self.file = file
+        self.data = data
+        self._root = root
+        #: 1-based line where the document starts in its file (for multi-document streams).
+        self.start_line = start_line
+        self._compose = compose
+
+    @property
+    def root(self) -> Node | None:
+        """The document's node graph (composed now if it was not kept)."""
+        if self._compose is not None:
+            self._root, self._compose = self._compose(), None
+        return self._root
+
+    def __repr__(self) -> str:
+        return f"YamlDocument({self.file!r}, start_line={self.start_line})"
 
     def locate(self, path: Sequence[PathElement], *, key: bool = False) -> Location:
         """Where ``path`` is in the file; the nearest existing ancestor if it is absent.
@@ -136,6 +215,24 @@ class YamlDocument:
         node = self.root
         if node is None:
             return Location(self.file, self.start_line, 1)
+        node, _ = self._walk(node, path, key=key)
+        mark = node.start_mark
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def scalar(self, path: Sequence[PathElement]) -> tuple[str, str | None] | None:
+        """The text and quoting style (``None`` plain, ``"'"``, ``'"'``, ``"|"``, ``">"``) of the
+        scalar at ``path`` as written, or ``None`` when there is no scalar there."""
+        if self.root is None:
+            return None
+        node, found = self._walk(self.root, path, key=False, exact=True)
+        if not found or not isinstance(node, ScalarNode):
+            return None
+        return node.value, node.style
+
+    @staticmethod
+    def _walk(
+        node: Node, path: Sequence[PathElement], *, key: bool, exact: bool = False
+    ) -> tuple[Node, bool]:
         for index, element in enumerate(path):
             last = index == len(path) - 1
             child: Node | None = None
@@ -144,17 +241,19 @@ class YamlDocument:
                     if isinstance(key_node, ScalarNode) and key_node.value == str(element):
                         # An empty value ('from:' with nothing after it) has its mark past the colon,
                         # at the end of the line; the key is where a person looks.
-                        child = key_node if (key and last) or _is_empty(value_node) else value_node
+                        if exact:
+                            child = value_node
+                        else:
+                            child = key_node if (key and last) or _is_empty(value_node) else value_node
                         break
             elif (
                 isinstance(node, SequenceNode) and isinstance(element, int) and 0 <= element < len(node.value)
             ):
                 child = node.value[element]
             if child is None:
-                break
+                return node, False
             node = child
-        mark = node.start_mark
-        return Location(self.file, mark.line + 1, mark.column + 1)
+        return node, True
 
 
 def _is_empty(node: Node) -> bool:
@@ -391,9 +490,29 @@ def _construct(loader: _Loader, root: Node, path: str) -> Any:
         raise InputError(f"invalid YAML value: {exc}", location=Location(path)) from None
 
 
-def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
-    """Parse every document of a YAML stream; empty documents are skipped."""
-    loader = _Loader(text)
+def iter_documents(
+    text: str, path: str, *, go_scalars: bool = False, allow_duplicates: bool = False
+) -> Iterator[YamlDocument]:
+    """Parse every document of a YAML stream; empty documents are skipped.
+
+    ``go_scalars``: read plain scalars as Helm and kubectl do (``sources.goyaml``), not PyYAML.
+    ``allow_duplicates``: a repeated key keeps its last value, as Go's yaml.v2 reads it (for what
+    Helm rendered; in the user's files a repeated key is an error).
+    """
+    loader_class = _GoLoader if go_scalars else _Loader
+    documents = _plain_documents(text, path, loader_class)
+    if documents is not None:
+        yield from documents
+        return
+    yield from _full_documents(text, path, loader_class, allow_duplicates=allow_duplicates)
+
+
+def _full_documents(
+    text: str, path: str, loader_class: type[_Loader] | None = None, *, allow_duplicates: bool = False
+) -> Iterator[YamlDocument]:
+    """The reference reader: compose each document's node graph, check it, construct from it."""
+    loader = (loader_class or _Loader)(text)
+    loader.allow_duplicates = allow_duplicates
     try:
         while True:
             try:
@@ -417,34 +536,155 @@ def iter_documents(text: str, path: str) -> Iterator[YamlDocument]:
         loader.dispose()
 
 
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector (restoring its state afterwards).
+# --- the fast reader ----------------------------------------------------------------------------
+#
+# Composing the node graph and constructing from it costs about four times what the C parser's
+# events cost (bench/values.py: 5 MB of YAML, 1.8 s against 0.4 s), and a valid file never needs
+# the graph: positions are only asked for to report a problem. So a stream is first read from the
+# parser's events straight into data, with the same resolver and the same safe constructors. Only
+# plain data takes that path: anything the reference reader treats specially — an anchor or alias,
+# a tag, a merge key, a duplicate or non-string key, a value other than a string, number, boolean
+# or null, nesting beyond MAX_DEPTH, too many nodes, a syntax error — makes the whole stream go
+# through the reference reader instead, which reads it (or refuses it) exactly as before. The
+# node graph of a document read fast is composed when a position is first asked for.
 
-    Parsed documents are acyclic, but a big one is millions of objects and every automatic
-    collection walks them all again: with it running, reading a 5 MB values file took three times
-    as long (bench/values.py). Nothing built while reading makes cycles worth collecting.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
+_FAST_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "null", "bool", "int", "float")
+)
+
+
+class _NotPlain(Exception):
+    """The stream holds something only the reference reader handles."""
+
+
+_MISSING: Any = object()
+
+
+def _plain_documents(text: str, path: str, loader_class: type[_Loader] | None = None) -> list[YamlDocument] | None:
+    """Every document of ``text`` read from the parser's events, or ``None`` if the reference
+    reader has to read it (see above). ``loader_class`` resolves and constructs the scalars
+    (``_GoLoader``: as Helm reads them); a repeated key always goes to the reference reader."""
+    loader = (loader_class or _Loader)(text)
     try:
-        yield
+        return _read_events(loader, text, path)
+    except Exception:
+        return None
     finally:
-        if was_enabled:
-            gc.enable()
+        loader.dispose()
 
 
-def load_documents(path: str, *, text: str | None = None) -> list[YamlDocument]:
+def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
+    get_event = loader.get_event
+    resolve = loader.resolve
+    constructors = loader.yaml_constructors
+    scalar_event, mapping_start, sequence_start = ScalarEvent, MappingStartEvent, SequenceStartEvent
+    mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
+    # Scalar text -> value, for plain scalars and for the others (quoted, literal, folded): files
+    # repeat the same keys and values thousands of times. Without a tag, a scalar's "implicit"
+    # flags follow from whether it is plain, so the text alone is the key.
+    plain: dict[str, Any] = {}
+    other: dict[str, Any] = {}
+    documents: list[YamlDocument] = []
+    stack: list[tuple[Any, bool]] = []  # the enclosing collections: (container, is a mapping)
+    container: Any = None  # the collection being filled (None at the document's top)
+    is_mapping = False
+    key: Any = _MISSING  # a mapping's key waiting for its value
+    root: Any = _MISSING
+    root_line = 0
+    ordinal = -1  # documents started, as the reference reader counts them (get_node calls)
+    nodes = 0
+    while True:
+        event = get_event()
+        kind = event.__class__
+        if kind is scalar_event:
+            if event.anchor is not None or event.tag is not None:
+                raise _NotPlain
+            text_value = event.value
+            memo = plain if event.implicit[0] else other
+            try:
+                value = memo[text_value]
+            except KeyError:
+                tag = resolve(ScalarNode, text_value, event.implicit)
+                if tag not in _FAST_SCALAR_TAGS:
+                    raise _NotPlain from None
+                node = ScalarNode(tag, text_value, event.start_mark, event.end_mark)
+                value = memo[text_value] = constructors[tag](loader, node)
+            nodes += 1
+            if is_mapping:
+                if key is _MISSING:
+                    if value.__class__ is not str or value in container:
+                        raise _NotPlain
+                    key = value
+                else:
+                    container[key] = value
+                    key = _MISSING
+            elif container is not None:
+                container.append(value)
+            else:
+                root, root_line = value, event.start_mark.line
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None:
+                raise _NotPlain
+            new: Any = {} if kind is mapping_start else []
+            nodes += 1
+            if is_mapping:
+                if key is _MISSING:
+                    raise _NotPlain  # a collection used as a key
+                container[key] = new
+                key = _MISSING
+            elif container is not None:
+                container.append(new)
+            else:
+                root, root_line = new, event.start_mark.line
+            stack.append((container, is_mapping))
+            if len(stack) > MAX_DEPTH:
+                raise _NotPlain
+            container, is_mapping = new, kind is mapping_start
+        elif kind is mapping_end or kind is sequence_end:
+            container, is_mapping = stack.pop()
+        elif kind is DocumentStartEvent:
+            ordinal += 1
+            root = _MISSING
+        elif kind is DocumentEndEvent:
+            if root is not None and root is not _MISSING:
+                compose = partial(_compose_root, text, ordinal, loader.__class__)
+                documents.append(YamlDocument(path, root, None, root_line + 1, compose=compose))
+        elif kind is StreamEndEvent:
+            break
+        elif kind is not StreamStartEvent:
+            raise _NotPlain  # an alias
+    if nodes > MAX_EXPANDED_NODES:
+        raise _NotPlain
+    return documents
+
+
+def _compose_root(text: str, ordinal: int, loader_class: type[_Loader]) -> Node | None:
+    """The node graph of document number ``ordinal`` (0-based, as the reference reader counts)."""
+    loader = loader_class(text)
+    try:
+        root: Node | None = None
+        for _ in range(ordinal + 1):
+            if not loader.check_node():
+                return None
+            root = loader.get_node()
+        return root
+    finally:
+        loader.dispose()
+
+
+def load_documents(path: str, *, text: str | None = None, go_scalars: bool = False) -> list[YamlDocument]:
     """Read a (multi-document) YAML or JSON file."""
     if text is None:
         text = read_text(path)
     with cycle_collector_paused():
-        return list(iter_documents(text, path))
+        return list(iter_documents(text, path, go_scalars=go_scalars))
 
 
-def load_mapping(path: str, *, text: str | None = None, what: str = "values file") -> YamlDocument:
+def load_mapping(
+    path: str, *, text: str | None = None, what: str = "values file", go_scalars: bool = False
+) -> YamlDocument:
     """Read a file that must hold exactly one YAML mapping (or nothing: an empty mapping)."""
-    documents = load_documents(path, text=text)
+    documents = load_documents(path, text=text, go_scalars=go_scalars)
     if not documents:
         return YamlDocument(path, {}, None)
     if len(documents) > 1:

@@ -93,7 +93,8 @@ def test_validate_writes_a_code_quality_report_at_the_values_file_lines(cli, pro
         (".gitlab/auto-deploy-values.yaml", 3),
         (".gitlab/auto-deploy-values.yaml", 8),
     }
-    assert {issue["severity"] for issue in issues} == {"critical"}  # errors fail the pipeline
+    # the CIDR is an error (critical: it fails the pipeline); 'enabled: maybe' a warning (Helm reads it as true)
+    assert {issue["location"]["lines"]["begin"]: issue["severity"] for issue in issues} == {3: "major", 8: "critical"}
     assert any(issue["description"].startswith("networkPolicy.enabled: ") for issue in issues)
     assert len({issue["fingerprint"] for issue in issues}) == 2
 

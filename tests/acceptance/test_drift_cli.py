@@ -307,7 +307,7 @@ def test_bad_snapshot_document_names_file_and_line(cli, tmp_path: Path) -> None:
 
 def test_invalid_values_exit_2(cli, tmp_path: Path) -> None:
     values = tmp_path / "values.yaml"
-    values.write_text("networkPolicy:\n  enabled: maybe\n")
+    values.write_text('networkPolicy:\n  enabled: "no"\n')
     result = cli("drift", values, *DEPLOY, "--live", EXAMPLE_SNAPSHOT, env=NO_CI)
     assert result.exit_code == 2
     assert f"{values}:2" in result.output

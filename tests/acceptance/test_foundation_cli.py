@@ -21,10 +21,10 @@ def test_validate_ok(cli):
 
 
 def test_validate_reports_every_problem_with_position(cli, tmp_path):
-    path = write(tmp_path, "networkPolicy:\n  enabled: yes please\n  spec:\n    podSelectr: {}\n")
+    path = write(tmp_path, 'networkPolicy:\n  enabled: "false"\n  spec:\n    podSelectr: {}\n')
     result = cli("validate", path)
     assert result.exit_code == 2
-    assert f"{path}:2:12: networkPolicy.enabled: must be true or false" in result.output
+    assert f'{path}:2:12: networkPolicy.enabled: the string "false" switches it ON' in result.output
     assert f"{path}:4:5: networkPolicy.spec.podSelectr: unknown key" in result.output
     assert 'did you mean "podSelector"?' in result.output
     assert "Traceback" not in result.output
@@ -106,11 +106,13 @@ def test_render_stream_matches_the_chart_contract(cli):
     assert result.exit_code == 0
     assert result.stdout.startswith("---\n")
     objects = list(yaml.safe_load_all(result.stdout))
+    # Helm's order: the named policy is a customResources entry on the newest chart (compiled by
+    # the tool), and custom-resources.yaml comes before network-policy.yaml
     assert [o["metadata"]["name"] for o in objects] == [
-        "production-auto-deploy",
         "production-auto-deploy-allow-metrics",
+        "production-auto-deploy",
     ]
-    labels = objects[0]["metadata"]["labels"]
+    labels = objects[1]["metadata"]["labels"]
     assert labels["release"] == "production" and labels["heritage"] == "Helm"
     assert all("namespace" not in o["metadata"] for o in objects)
 
@@ -118,9 +120,12 @@ def test_render_stream_matches_the_chart_contract(cli):
 def test_render_takes_release_from_the_environment(cli):
     result = cli("render", EXAMPLE, "--track", "canary", env={"CI_ENVIRONMENT_SLUG": "staging"})
     assert result.exit_code == 0
-    first = next(yaml.safe_load_all(result.stdout))
-    assert first["metadata"]["name"] == "staging-canary-auto-deploy"
-    assert first["metadata"]["labels"]["app"] == "staging"
+    objects = list(yaml.safe_load_all(result.stdout))
+    assert [o["metadata"]["name"] for o in objects] == [
+        "staging-canary-auto-deploy-allow-metrics",
+        "staging-canary-auto-deploy",
+    ]
+    assert all(o["metadata"]["labels"]["app"] == "staging" for o in objects)
 
 
 def test_render_without_release_is_a_usage_error(cli):
@@ -151,7 +156,16 @@ def test_values_out_writes_a_new_file_and_never_the_input(cli, tmp_path):
     assert result.exit_code == 0
     merged = yaml.safe_load(out.read_text())
     assert merged["replicaCount"] == 2
-    assert merged["networkPolicy"]["spec"]["podSelector"] == {"matchLabels": {"app": "production"}}
+    assert merged["networkPolicy"]["spec"]["podSelector"] == {
+        "matchLabels": None,  # deletes the chart default's matchLabels: {} (maps merge in Helm)
+        "matchExpressions": [
+            {
+                "key": "release",
+                "operator": "In",
+                "values": ["production", "production-canary", "production-rollout"],
+            }
+        ],
+    }
     refused = cli("render", source, "--release", "production", "--values-out", source)
     assert refused.exit_code == 2
     assert "never rewritten" in refused.output
@@ -176,7 +190,7 @@ def test_suggest_honours_the_ingress_namespace_variable(cli):
         env={"NETPOL_INGRESS_NAMESPACE": "traefik", "HELM_RELEASE_NAME": "prod"},
     )
     spec = json.loads(result.output)["networkPolicy"]["spec"]
-    assert spec["podSelector"]["matchLabels"]["app"] == "prod"
+    assert spec["podSelector"]["matchExpressions"][0]["values"] == ["prod", "prod-canary", "prod-rollout"]
     assert (
         spec["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
         == "traefik"

@@ -245,9 +245,9 @@ def test_the_live_snapshot_is_parsed_once_per_run(cli, tmp_path: Path, monkeypat
     parsed: list[str] = []
     real = yamlio.iter_documents
 
-    def counting(text: str, path: str):
+    def counting(text: str, path: str, **options):
         parsed.append(path)
-        return real(text, path)
+        return real(text, path, **options)
 
     monkeypatch.setattr(yamlio, "iter_documents", counting)
     live = snapshot(tmp_path, "helm-then-kubectl-edit", "helm-release-secrets")

@@ -92,7 +92,13 @@ def test_values_block_is_disabled_commented_and_carries_its_proof(cli, recording
     assert rendered.exit_code == 0, rendered.output
     manifests = cli("suggest", "--from-flows", recording, *COMMON, "--format", "manifests").stdout
     main = next(doc for doc in yaml.safe_load_all(manifests) if doc)
-    assert json.loads(rendered.stdout)["items"][0]["spec"] == main["spec"]
+    # Helm's order puts the customResources policies first: pick the chart's own by name
+    [chart_policy] = [
+        item
+        for item in json.loads(rendered.stdout)["items"]
+        if item["metadata"]["name"] == main["metadata"]["name"]
+    ]
+    assert chart_policy["spec"] == main["spec"]
 
 
 def test_enabled_writes_the_custom_resources_live(cli, recording):

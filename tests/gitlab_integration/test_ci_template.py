@@ -199,19 +199,26 @@ def test_values_job_writes_the_merged_values_and_the_handoff(tmp_path: Path, she
         "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/production.yaml",
     }
     merged = yaml.safe_load((tmp_path / "netpol-values" / "production.yaml").read_text())
-    assert merged["networkPolicy"]["spec"]["podSelector"]["matchLabels"] == {"app": "production"}
+    # the whole app: web and worker pods of every track of the release (issue 14), not `app`
+    selector = merged["networkPolicy"]["spec"]["podSelector"]
+    assert selector["matchExpressions"] == [
+        {"key": "release", "operator": "In", "values": ["production", "production-canary", "production-rollout"]}
+    ]
+    assert selector["matchLabels"] is None  # deletes the chart's default `app` selector in Helm's merge
     objects = list(yaml.safe_load_all((tmp_path / "netpol-values" / "production-objects.yaml").read_text()))
+    # in the order Helm renders them: the extension's named policy is a customResources entry now,
+    # whose template sorts before the chart's network-policy template
     assert [item["metadata"]["name"] for item in objects if item] == [
-        "production-auto-deploy",
         "production-auto-deploy-allow-metrics",
+        "production-auto-deploy",
     ]
 
 
 def test_values_job_fails_on_invalid_values(tmp_path: Path) -> None:
-    write_values(tmp_path, "networkPolicy:\n  enabled: maybe\n")
+    write_values(tmp_path, "networkPolicy:\n  enabled: \"false\"\n")
     result = run_job("netpol:values:production", tmp_path)
     assert result.returncode == 2
-    assert 'must be true or false, not the string "maybe"' in result.stderr + result.stdout
+    assert 'the string "false" switches it ON' in result.stderr + result.stdout
 
 
 def test_an_image_without_the_tool_and_no_index_is_a_clear_error(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def test_invalid_values_fail_the_drift_job_with_exit_code_2(gitlab_ci_local: str
     project = Project(
         tmp_path / "project",
         gitlab_ci_local,
-        values="networkPolicy:\n  enabled: maybe\n",
+        values="networkPolicy:\n  enabled: \"false\"\n",
         files={"netpol/live-snapshot.yaml": "items: []\n"},
         branch="feature/netpol",
     )

@@ -313,10 +313,10 @@ def test_no_values_file_hands_over_nothing_and_the_deploy_runs(gitlab_ci_local: 
 
 
 def test_invalid_values_stop_the_pipeline_before_any_deploy(gitlab_ci_local: str, tmp_path: Path) -> None:
-    run = new_project(tmp_path, gitlab_ci_local, values="networkPolicy:\n  enabled: maybe\n").run(
+    run = new_project(tmp_path, gitlab_ci_local, values="networkPolicy:\n  enabled: \"false\"\n").run(
         variables=AGENT
     )
     assert run.returncode != 0
     assert {"netpol:validate"} <= run.failed()
     assert run.deploys() == {}
-    assert 'must be true or false, not the string "maybe"' in run.job_log("netpol:validate")
+    assert 'the string "false" switches it ON' in run.job_log("netpol:validate")

@@ -43,6 +43,8 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
     namespace_lists_forbidden = False
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        if raw_request.content_type == PROTOBUF and raw_request.method in ("POST", "PUT"):
+            return await self._protobuf_secret(raw_request)
         parts = raw_request.path.strip("/").split("/")
         if raw_request.method == "GET" and parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
             if not hasattr(self, "namespace_gets"):
@@ -68,6 +70,24 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
             return aiohttp.web.json_response(body)
         return await super().__call__(raw_request)
 
+    async def _protobuf_secret(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        """Create or replace a Secret sent as protobuf, as client-go's typed clients send it (Helm's
+        release records); kmock reads JSON only. Other protobuf bodies are refused."""
+        parts = raw_request.path.strip("/").split("/")
+        if parts[:3] != ["api", "v1", "namespaces"] or len(parts) < 5 or parts[4] != "secrets":
+            return aiohttp.web.json_response({"kind": "Status", "code": 415}, status=415)
+        secret = decode_secret(await raw_request.read())
+        namespace = parts[3]
+        secret["metadata"]["namespace"] = namespace
+        key = (kmock.resource("", "v1", "secrets"), namespace, secret["metadata"]["name"])
+        exists = key in self.objects and not self.objects[key].deleted
+        if raw_request.method == "POST" and exists:
+            return aiohttp.web.json_response(
+                {"kind": "Status", "code": 409, "reason": "AlreadyExists"}, status=409
+            )
+        self.objects[key] = secret
+        return aiohttp.web.json_response(secret, status=201 if raw_request.method == "POST" else 200)
+
 
 def _status(code: int, reason: str, message: str) -> aiohttp.web.Response:
     body = {
@@ -79,6 +99,74 @@ def _status(code: int, reason: str, message: str) -> aiohttp.web.Response:
         "message": message,
     }
     return aiohttp.web.json_response(body, status=code)
+
+
+#: client-go's typed clients (Helm's release storage) send built-in objects as protobuf.
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
+    """The (field number, value) pairs of one protobuf message: varints and length-delimited bytes."""
+    out: list[tuple[int, int | bytes]] = []
+    at = 0
+
+    def varint() -> int:
+        nonlocal at
+        value = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    while at < len(data):
+        key = varint()
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            out.append((number, varint()))
+        elif wire == 2:
+            size = varint()
+            out.append((number, data[at : at + size]))
+            at += size
+        else:
+            raise ValueError(f"protobuf wire type {wire} not expected in a Secret")
+    return out
+
+
+def _string_map(entries: list[bytes], *, text: bool) -> dict[str, Any]:
+    import base64
+
+    out: dict[str, Any] = {}
+    for entry in entries:
+        pair = dict(_fields(entry))
+        key = bytes(pair.get(1, b"")).decode()  # type: ignore[arg-type]
+        value = bytes(pair.get(2, b""))  # type: ignore[arg-type]
+        out[key] = value.decode() if text else base64.b64encode(value).decode()
+    return out
+
+
+def decode_secret(body: bytes) -> dict[str, Any]:
+    """A v1 Secret from Kubernetes' protobuf envelope (``k8s\\0`` + runtime.Unknown): name,
+    labels, annotations, data, type — what Helm's release records hold."""
+    if not body.startswith(b"k8s\x00"):
+        raise ValueError("not a Kubernetes protobuf body")
+    raw = next(value for number, value in _fields(body[4:]) if number == 2)
+    secret = _fields(bytes(raw))  # type: ignore[arg-type]
+    metadata_fields = _fields(bytes(next(v for n, v in secret if n == 1)))  # type: ignore[arg-type]
+    metadata: dict[str, Any] = {
+        "name": next(bytes(v).decode() for n, v in metadata_fields if n == 1),  # type: ignore[arg-type]
+        "labels": _string_map([bytes(v) for n, v in metadata_fields if n == 11], text=True),  # type: ignore[arg-type]
+        "annotations": _string_map([bytes(v) for n, v in metadata_fields if n == 12], text=True),  # type: ignore[arg-type]
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "data": _string_map([bytes(v) for n, v in secret if n == 2], text=False),  # type: ignore[arg-type]
+        "type": next((bytes(v).decode() for n, v in secret if n == 3), "Opaque"),  # type: ignore[arg-type]
+    }
 
 
 class StandInCluster(Emulator):
@@ -207,6 +295,9 @@ class EmulatorSeeder(Seeder):
             "NetworkPolicy": "networkpolicies",
             "CiliumNetworkPolicy": "ciliumnetworkpolicies",
             "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies",
+            "ClusterNetworkPolicy": "clusternetworkpolicies",
+            "AdminNetworkPolicy": "adminnetworkpolicies",
+            "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies",
             "IngressClass": "ingressclasses",
             "GatewayClass": "gatewayclasses",
         }.get(manifest["kind"], manifest["kind"].lower() + "s")
@@ -216,7 +307,7 @@ class EmulatorSeeder(Seeder):
         stored = {
             key: value
             for key, value in manifest.items()
-            if group == "cilium.io" or key not in ("apiVersion", "kind")
+            if group in ("cilium.io", "policy.networking.k8s.io") or key not in ("apiVersion", "kind")
         }
         self.kmock.objects[resource, metadata.get("namespace"), metadata["name"]] = stored
 

@@ -53,7 +53,7 @@ def test_the_wheel_carries_the_package_data(dist: Path) -> None:
     entry_points = (
         zipfile.ZipFile(wheel).read(f"autodeploy_netpol-{VERSION}.dist-info/entry_points.txt").decode()
     )
-    assert "autodeploy-netpol = autodeploy_netpol.cli:main" in entry_points
+    assert "autodeploy-netpol = autodeploy_netpol.cli:run" in entry_points
     assert not any(name.startswith("tests/") for name in names)
 
 

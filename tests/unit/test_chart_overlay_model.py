@@ -57,7 +57,11 @@ def test_suggested_policy_is_its_own_object_after_the_chart_policy():
     )
     assert [o["metadata"]["name"] for o in objects] == ["prod-auto-deploy", "prod-auto-deploy-suggested"]
     spec = objects[1]["spec"]
-    assert spec["podSelector"] == {"matchLabels": {"app": "prod"}}
+    assert spec["podSelector"] == {
+        "matchExpressions": [
+            {"key": "release", "operator": "In", "values": ["prod", "prod-canary", "prod-rollout"]}
+        ]
+    }
     assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}} in spec[
         "ingress"
     ][0]["from"]

@@ -17,15 +17,23 @@ CTX = DeployContext(release="production", namespace="shop-42-production", projec
 def test_no_spec_gets_the_suggestion_still_disabled():
     desired = compute_desired(values_file({}), CTX)
     assert desired.objects == []  # the chart's default: networkPolicy.enabled false
-    assert desired.merged_values["networkPolicy"]["spec"] == suggested_spec(
-        "production", "ingress-nginx"
-    )
+    # matchLabels: null deletes the chart default's podSelector.matchLabels ({}) when Helm merges
+    spec = desired.merged_values["networkPolicy"]["spec"]
+    assert spec["podSelector"].pop("matchLabels") is None
+    assert spec == suggested_spec("production", "ingress-nginx")
 
 
 def test_enabled_without_spec_renders_the_suggestion():
     desired = compute_desired(values_file({"networkPolicy": {"enabled": True}}), CTX)
     [obj] = desired.objects
-    assert obj["spec"]["podSelector"] == {"matchLabels": {"app": "production"}}
+    # every pod of the app: web and worker pods of each track carry release=<track's Helm release>
+    assert obj["spec"]["podSelector"]["matchExpressions"] == [
+        {
+            "key": "release",
+            "operator": "In",
+            "values": ["production", "production-canary", "production-rollout"],
+        }
+    ]
     peers = obj["spec"]["ingress"][0]["from"]
     assert {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
@@ -91,7 +99,12 @@ def test_tracks_render_their_own_release(track, name):
     assert obj["metadata"]["name"] == name
     assert labels["app"] == "production"  # releaseOverride is the base release on every track
     assert labels["release"] == ctx.helm_release
-    assert obj["spec"]["podSelector"] == {"matchLabels": {"app": "production"}}
+    # the same app on every track: the selector names the base release's three Helm releases
+    assert obj["spec"]["podSelector"]["matchExpressions"][0]["values"] == [
+        "production",
+        "production-canary",
+        "production-rollout",
+    ]
 
 
 def test_set_values_win_over_the_file():
@@ -105,20 +118,27 @@ def test_merged_values_keep_the_rest_of_the_file_and_never_touch_the_input():
     desired = compute_desired(values_file(data), CTX)
     assert desired.merged_values["replicaCount"] == 3
     assert desired.merged_values["networkPolicy"]["spec"]["podSelector"] == {
-        "matchLabels": {"app": "production"}
+        "matchLabels": None,  # deletes the chart default's matchLabels: {} (maps merge in Helm)
+        "matchExpressions": [
+            {
+                "key": "release",
+                "operator": "In",
+                "values": ["production", "production-canary", "production-rollout"],
+            }
+        ],
     }
     assert data == {"replicaCount": 3, "networkPolicy": {"enabled": True}}
 
 
 def test_invalid_file_raises_with_every_problem():
-    data = {"networkPolicy": {"enabled": "yes", "spec": {"podSelectr": {}}}}
+    data = {"networkPolicy": {"enabled": "false", "spec": {"podSelectr": {}}}}
     with pytest.raises(ValidationFailed) as info:
         compute_desired(values_file(data), CTX)
     assert len(info.value.problems) == 2
 
 
 def test_name_clash_after_cutting_is_an_error():
-    ctx = DeployContext(release="r" * 62)
+    ctx = DeployContext(release="r" * 53)  # Helm's longest release name
     data = {"networkPolicy": {"enabled": True, "policies": {"aa": {"spec": {}}, "ab": {"spec": {}}}}}
     with pytest.raises(InputError, match="same object name"):
         compute_desired(values_file(data), ctx)

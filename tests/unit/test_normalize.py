@@ -41,6 +41,31 @@ FROM_APP = [{"from": [{"podSelector": APP}]}]
 
 # (id, desired, live, is_drift). Desired is what a person writes; live is what the API serves.
 CASES = [
+    # Cilium: "if omitted or empty, this rule does not apply at ingress/egress"
+    (
+        "a Cilium ingress: [] is an absent ingress",
+        cnp({"endpointSelector": APP, "ingress": [], "egress": [{"toEntities": ["world"]}]}),
+        cnp({"endpointSelector": APP, "egress": [{"toEntities": ["world"]}]}),
+        False,
+    ),
+    (
+        "a Cilium egressDeny: [] is an absent egressDeny",
+        cnp({"endpointSelector": APP, "ingress": [{}], "egressDeny": []}),
+        cnp({"endpointSelector": APP, "ingress": [{}]}),
+        False,
+    ),
+    (
+        "a Cilium ingress: [{}] is not an absent ingress (it denies every connection in)",
+        cnp({"endpointSelector": APP, "ingress": [{}], "egress": [{"toEntities": ["world"]}]}),
+        cnp({"endpointSelector": APP, "egress": [{"toEntities": ["world"]}]}),
+        True,
+    ),
+    (
+        "with policyTypes given, a NetworkPolicy ingress: [] is an absent ingress (both allow nothing)",
+        netpol({"podSelector": APP, "ingress": [], "policyTypes": ["Ingress", "Egress"]}),
+        netpol({"podSelector": APP, "policyTypes": ["Ingress", "Egress"]}),
+        False,
+    ),
     # policyTypes: set by the server only when empty
     (
         "policyTypes defaulted to Ingress",
@@ -373,10 +398,12 @@ CASES = [
         True,
     ),
     (
-        "Cilium ingress: [] is not absent",
+        # was "not absent": Cilium's API says "if omitted or empty, this rule does not apply at
+        # ingress", and its default deny counts only a direction with rules
+        "Cilium ingress: [] is absent",
         cnp({"endpointSelector": {}, "ingress": []}),
         cnp({"endpointSelector": {}}),
-        True,
+        False,
     ),
     (
         "null is absent",
@@ -412,7 +439,9 @@ CASES = [
         True,
     ),
     (
-        "an annotation added by hand is metadata drift",
+        # the two objects differ; whether the deploy removes it is the plan's three-way merge
+        # (tests/unit/test_drift_three_way.py)
+        "an annotation added by hand is a difference",
         netpol({"podSelector": APP}),
         netpol({"podSelector": APP}, annotations={"note": "hand edit"}),
         True,

@@ -25,21 +25,32 @@ whose "enabled" is absent or null (Helm's "null deletes the key") defaults to tr
 {{- end -}}
 {{- end -}}
 
-{{- /* The suggested policy: the app's own pods accept traffic from pods of the same app and from
-the ingress controller's namespace, selected by kubernetes.io/metadata.name (set on every
-namespace since Kubernetes 1.21, unlike GitLab's app.gitlab.com/managed_by label). */ -}}
+{{- /* The suggested policy: every pod of the app - the web and worker pods of every track (the
+chart labels all of them release=<Helm release>; worker pods carry no app label) - accepts
+traffic from the same pods and from the ingress controller's namespace, selected by
+kubernetes.io/metadata.name (set on every namespace since Kubernetes 1.21, unlike GitLab's
+app.gitlab.com/managed_by label). */ -}}
+{{- define "netpolOverlay.appSelector" -}}
+{{- $base := .Values.releaseOverride | default .Release.Name -}}
+matchExpressions:
+- key: release
+  operator: In
+  values:
+  - {{ $base | quote }}
+  - {{ printf "%s-canary" $base | quote }}
+  - {{ printf "%s-rollout" $base | quote }}
+{{- end -}}
+
 {{- define "netpolOverlay.suggestedSpec" -}}
 {{- $suggested := .Values.networkPolicy.suggested | default dict -}}
 podSelector:
-  matchLabels:
-    app: {{ include "appname" . | quote }}
+{{ include "netpolOverlay.appSelector" . | indent 2 }}
 policyTypes:
 - Ingress
 ingress:
 - from:
   - podSelector:
-      matchLabels:
-        app: {{ include "appname" . | quote }}
+{{ include "netpolOverlay.appSelector" . | indent 6 }}
   - namespaceSelector:
       matchLabels:
         kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "ingress-nginx" | quote }}

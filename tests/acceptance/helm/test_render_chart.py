@@ -35,7 +35,7 @@ def values(tmp_path: Path) -> Path:
 def test_real_helm_prints_what_the_model_prints(cli, chart, values):
     apply_overlay(chart)
     with_helm = cli("render", values, *DEPLOY, "--chart", chart)
-    with_model = cli("render", values, *DEPLOY, "--chart-version", "2.39.0")
+    with_model = cli("render", values, *DEPLOY, "--chart-version", "2.39.0", "--overlays")
     assert with_helm.exit_code == 0, with_helm.output
     assert with_helm.stdout == with_model.stdout
     assert with_helm.stdout.count("kind: NetworkPolicy") == 4
@@ -54,8 +54,9 @@ def test_canary_track_renders_the_canary_release(cli, chart, values):
 def test_a_chart_without_overlays_warns_that_helm_ignores_the_extension(cli, chart, values):
     result = cli("render", values, *DEPLOY, "--chart", chart)
     assert result.exit_code == 0
-    assert "networkPolicy.policies is set but" in result.stderr
-    assert "autodeploy-netpol overlay" in result.stderr
+    assert "networkPolicy.policies.to-db is not deployed" in result.stderr
+    assert "the chart overlays are not laid" in result.stderr
+    assert "autodeploy-netpol overlay chart/" in result.stderr
     assert result.stdout.count("kind: NetworkPolicy") == 1  # only the chart's own
 
 

@@ -201,9 +201,19 @@ values_file = st.fixed_dictionaries(
         "replicaCount": st.integers(1, 3),
     },
 )
+
+
+def _a_string_to_yaml(name: str) -> bool:
+    # A release YAML reads as a boolean or number (no, y, 1e3) makes the chart write non-string
+    # labels: the model refuses it (tests/unit/test_chart_shapes_model.py), Helm renders it.
+    from autodeploy_netpol.sources.goyaml import STR, plain_scalar
+
+    return plain_scalar(name)[0] == STR and plain_scalar(f"{name}-canary")[0] == STR
+
+
 deploy = st.fixed_dictionaries(
     {
-        "release": st.one_of(dns_label, long_release),
+        "release": st.one_of(dns_label, long_release).filter(_a_string_to_yaml),
         "track": st.sampled_from(["stable", "canary", "rollout"]),
         "project_id": st.one_of(st.none(), st.integers(1, 99_999_999).map(str)),
         "version": st.sampled_from(sorted(VERSIONS)),
