@@ -13,7 +13,7 @@ INSTALL := install --require-hashes
 PIP    := $(BIN)/python -m pip $(PIP_FLAGS)
 LOCKS  := requirements
 
-.PHONY: demo test test-latest lint bench lock clean tools tools-lock schema-gate
+.PHONY: demo test test-latest lint bench lock clean tools tools-lock schema-gate screenshot
 
 # pip, setuptools and wheel first, from their own lock: the project is then installed editable
 # without build isolation, so no unpinned build dependency is fetched either.
@@ -80,10 +80,17 @@ tools-lock:
 	touch $(TOOLS_STAMP)
 	$(MAKE) tools
 
+# The README's picture of the example's merge-request comment (docs/drift-comment.png): drift on
+# examples/shop, its Markdown drawn with the Mermaid graph by the pinned mermaid package in Debian's
+# chromium (playwright-core), as the render tests draw it. Re-run it when the comment changes.
+SCREENSHOT := docs/drift-comment.png
+screenshot: $(VENV)/.installed-test tools
+	$(BIN)/python tools/readme_screenshot.py $(SCREENSHOT)
+
 # The layering contracts, the static checks and the suite: CI runs exactly this (.ci/run).
 test: $(VENV)/.installed-test $(NCA_VENV)/bin/nca tools
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py
+	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py tools/schema_gate.py tools/readme_screenshot.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -126,7 +133,7 @@ schema-gate: $(VENV)/.installed-test
 	$(BIN)/python tools/schema_gate.py
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py tools/schema_gate.py
+	$(BIN)/ruff check autodeploy_netpol tests bench tools/layer_binaries.py tools/schema_gate.py tools/readme_screenshot.py
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-test tools

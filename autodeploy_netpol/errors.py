@@ -88,6 +88,18 @@ class ValidationFailed(InputError):
         self.problems = problems
 
 
+class InputProblems(InputError):
+    """Several problems in the input, each an :class:`InputError` with its own location and hint."""
+
+    def __init__(self, problems: list[InputError], *, what: str = "the input") -> None:
+        count = len(problems)
+        super().__init__(f"{what}: {count} problem{'s' if count != 1 else ''} found")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join([*(str(problem) for problem in self.problems), self.message])
+
+
 class ClusterError(NetpolError):
     """The Kubernetes API could not be read (exit 3)."""
 

@@ -4,6 +4,7 @@
     .venv/bin/python bench/connectivity.py --sizes 100:50 --runs 5
     .venv/bin/python bench/connectivity.py --profile random --sizes 100:50,400:200
     .venv/bin/python bench/connectivity.py --sweep 100           # differential sweep: 100 seeds vs NCA
+    .venv/bin/python bench/connectivity.py --sizes 5000:2000 --cluster-policies 100 --nca-timeout 1
 
 For each size a seeded synthetic cluster (``generate_cluster(seed, pods=, policies=,
 nca_compatible=True, profile=)``: namespaces, Deployments with replicas and bare Pods with named
@@ -16,6 +17,13 @@ connectivity: the output grows with pods², and so does any tool's time). Both t
 time (user+sys) and peak RSS come from ``/usr/bin/time``. NCA runs once per size, within
 ``--nca-timeout`` seconds. Both outputs are normalised (tests/differential/nca_support.py) and
 compared: "identical" means the same (src, dst, protocol, ports) sets. Prints a Markdown table.
+
+``--cluster-policies N`` measures what the cluster-scoped tiers cost: the same cluster with N
+ClusterNetworkPolicies added (``generate_cluster_network_policies``: Admin and Baseline tiers,
+Accept/Deny/Pass rules; ``--guardrails-only``: Deny and Pass only), our CLI only (no peer reads
+the tiers), with the ratio to the run without them; the issue's bound is at most 2x at 5000 pods /
+2000 policies with 100 cluster policies. What an Accept opens adds pairs to the output, which any
+tool pays for in proportion: the table gives the connection records without and with the tiers.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ sys.path.insert(0, str(REPO / "tests" / "differential"))
 sys.path.insert(0, str(REPO / "tests"))  # the synthetic cluster generator is test support
 
 from nca_support import NCA, differences, nca_available, parse_nca, write_cluster  # noqa: E402
-from synthetic_cluster import generate_cluster  # noqa: E402
+from synthetic_cluster import generate_cluster, generate_cluster_network_policies  # noqa: E402
 
 from autodeploy_netpol.policy.intervals import (  # noqa: E402
     ALL_PORTS,
@@ -102,7 +110,16 @@ def ours_from_json(path: Path) -> dict:
     return edges
 
 
-def bench_size(pods: int, policies: int, runs: int, nca_timeout: float, seed: int, profile: str) -> dict:
+def bench_size(
+    pods: int,
+    policies: int,
+    runs: int,
+    nca_timeout: float,
+    seed: int,
+    profile: str,
+    cluster_policies: int = 0,
+    accepts: bool = True,
+) -> dict:
     cluster = generate_cluster(seed, pods=pods, policies=policies, nca_compatible=True, profile=profile)
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
@@ -113,6 +130,25 @@ def bench_size(pods: int, policies: int, runs: int, nca_timeout: float, seed: in
             for _ in range(runs)
         ]
         ours = [s for s in samples if s is not None]
+        if cluster_policies:
+            tiered_dir = workdir / "tiered"
+            tiered_dir.mkdir()
+            tiered = write_cluster(
+                [
+                    *cluster.objects,
+                    *generate_cluster_network_policies(seed, cluster_policies, accepts=accepts),
+                ],
+                tiered_dir,
+            )
+            tiered_out = workdir / "tiered.json"
+            tiered_samples = [
+                measure([str(CLI), "connectivity", str(tiered), "--format", "json"], tiered_out, None)
+                for _ in range(runs)
+            ]
+            with_tiers = [s for s in tiered_samples if s is not None]
+            tiered_pairs = json.loads(tiered_out.read_text())["connections"]
+        else:
+            with_tiers, tiered_pairs = [], []
         row = {
             "pods": pods,
             "policies": policies,
@@ -122,6 +158,12 @@ def bench_size(pods: int, policies: int, runs: int, nca_timeout: float, seed: in
             "ours_cpu": statistics.median(s[1] for s in ours),
             "ours_rss": max(s[2] for s in ours),
         }
+        if with_tiers:
+            row["tiers_wall"] = statistics.median(s[0] for s in with_tiers)
+            row["tiers_cpu"] = statistics.median(s[1] for s in with_tiers)
+            row["tiers_rss"] = max(s[2] for s in with_tiers)
+            row["tiers_records"] = len(tiered_pairs)
+            row["records"] = len(json.loads(ours_out.read_text())["connections"])
         mine = ours_from_json(ours_out)
         row["pairs"] = len({key for key in mine if isinstance(key[0], str) and isinstance(key[1], str)})
         if not nca_available():
@@ -184,6 +226,17 @@ def main() -> None:
         "--sweep", type=int, default=0, help="instead: differential sweep over this many seeds"
     )
     parser.add_argument("--sweep-size", default="40:20", help="pods:policies of the sweep clusters")
+    parser.add_argument(
+        "--cluster-policies",
+        type=int,
+        default=0,
+        help="also time the cluster with this many ClusterNetworkPolicies",
+    )
+    parser.add_argument(
+        "--guardrails-only",
+        action="store_true",
+        help="the ClusterNetworkPolicies only Deny and Pass (no Accept opening more pairs)",
+    )
     args = parser.parse_args()
     if args.sweep:
         pods, policies = (int(x) for x in args.sweep_size.split(":"))
@@ -198,9 +251,19 @@ def main() -> None:
         "| NCA: wall | NCA: CPU | NCA: peak RSS | speed-up (wall) | identical |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    tiered: list[str] = []
     for item in args.sizes.split(","):
         pods, policies = (int(x) for x in item.split(":"))
-        row = bench_size(pods, policies, args.runs, args.nca_timeout, args.seed, args.profile)
+        row = bench_size(
+            pods,
+            policies,
+            args.runs,
+            args.nca_timeout,
+            args.seed,
+            args.profile,
+            args.cluster_policies,
+            not args.guardrails_only,
+        )
         ours_cells = f"{row['ours_wall']:.2f} s | {row['ours_cpu']:.2f} s | {row['ours_rss']:.0f} MiB"
         if "nca_wall" in row:
             nca_cells = f"{row['nca_wall']:.2f} s | {row['nca_cpu']:.2f} s | {row['nca_rss']:.0f} MiB"
@@ -213,6 +276,19 @@ def main() -> None:
             f"| {nca_cells} | {speedup} | {identical} |",
             flush=True,
         )
+        if "tiers_wall" in row:
+            tiered.append(
+                f"| {pods} / {policies} + {args.cluster_policies} | {row['ours_wall']:.2f} s | {row['tiers_wall']:.2f} s "
+                f"| {row['tiers_cpu']:.2f} s | {row['tiers_rss']:.0f} MiB | {row['tiers_wall'] / row['ours_wall']:.2f}x "
+                f"| {row['records']} → {row['tiers_records']} |"
+            )
+    if tiered:
+        print(
+            "\nWith ClusterNetworkPolicies (our CLI only):\n\n| pods / policies + cluster policies | wall without "
+            "| wall with (median) | CPU with | peak RSS with | cost (wall) | connection records without → with |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("\n".join(tiered))
 
 
 if __name__ == "__main__":

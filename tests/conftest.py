@@ -35,7 +35,9 @@ def gitlab_ci_local(request: pytest.FixtureRequest) -> str:
     executable = os.environ.get("GITLAB_CI_LOCAL") or str(request.getfixturevalue("gitlab_ci_local_bin"))
     version = version_of(executable)
     if version != VERSION:
-        pytest.fail(f"{executable} is gitlab-ci-local {version or '?'}, the tests need {VERSION}", pytrace=False)
+        pytest.fail(
+            f"{executable} is gitlab-ci-local {version or '?'}, the tests need {VERSION}", pytrace=False
+        )
     missing = missing_prerequisites()
     if missing:
         missing_tool(", ".join(missing), "gitlab-ci-local's shell executor needs it (apt-get install rsync)")

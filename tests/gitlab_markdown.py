@@ -22,6 +22,12 @@ How GitLab handles a note body, and what each rule below models:
    like GitLab, quietly drops extra cells and pads missing ones).
 5. No control character but ``\\n`` (no carriage return, no terminal escape, no line or
    paragraph separator, no bidi override, no lone surrogate).
+6. A fenced ``mermaid`` block is drawn by GitLab as a diagram, so its text is a program, not
+   inert code: a ``click`` line adds a link, ``%%{init}%%`` changes the settings, a ``"]`` in a
+   label ends it and starts new nodes or edges. Rule: every line of every mermaid block is one
+   of the statements the tool writes (the header, ``nN["label"]``, ``nA -->|"label"| nB`` or
+   ``-.->``, ``linkStyle``, ``classDef`` and ``class`` with the tool's own styles), and labels
+   hold only letters, digits, ``␠_.,/-`` and ``#<decimal>;`` entity codes.
 """
 
 from __future__ import annotations
@@ -157,6 +163,36 @@ def _fence_states(lines: Sequence[str]) -> list[bool]:
     return states
 
 
+_MERMAID_LABEL = r'"(?:[A-Za-z0-9 _.,/\-]|#\d{1,7};)*"'
+_MERMAID_STATEMENTS = (
+    re.compile(r"flowchart (LR|TD|TB|RL|BT)"),
+    re.compile(rf"  n\d+\[{_MERMAID_LABEL}\]"),
+    re.compile(rf"  n\d+ (-->|-\.->)\|{_MERMAID_LABEL}\| n\d+"),
+    re.compile(r"  linkStyle \d+(,\d+)* [a-z-]+:[#0-9a-z. ]+(,[a-z-]+:[#0-9a-z. ]+)*"),
+    re.compile(r"  classDef [a-z]+ [a-z-]+:[#0-9a-z. ]+(,[a-z-]+:[#0-9a-z. ]+)*"),
+    re.compile(r"  class n\d+(,n\d+)* [a-z]+"),
+)
+
+
+def mermaid_blocks(body: str) -> list[str]:
+    """The text of every fenced block GitLab draws as a Mermaid diagram."""
+    return [
+        token.content
+        for token in _RENDERER.parse(body)
+        if token.type == "fence" and token.info.strip().split(" ")[0].lower() == "mermaid"
+    ]
+
+
+def mermaid_problems(body: str) -> list[str]:
+    """Lines of mermaid blocks that are not one of the tool's own statements (rule 6)."""
+    problems = []
+    for block in mermaid_blocks(body):
+        for line in block.rstrip("\n").split("\n"):
+            if not any(statement.fullmatch(line) for statement in _MERMAID_STATEMENTS):
+                problems.append(f"Mermaid line outside the tool's statements: {line[:80]!r}")
+    return problems
+
+
 def table_row_problems(body: str) -> list[str]:
     """Rows (outside fenced code) whose cell count is not their header's."""
     problems = []
@@ -224,6 +260,7 @@ def check_note(body: str, *, links: Sequence[str] = ()) -> NoteCheck:
             if match:
                 problems.append(f"{name} in the rendered text: {text[max(0, match.start() - 20):match.end() + 20]!r}")
     problems.extend(table_row_problems(body))
+    problems.extend(mermaid_problems(body))
     return NoteCheck(body, rendered, problems)
 
 

@@ -411,3 +411,79 @@ def _namespaced(
             spec["policyTypes"] = ["Ingress", "Egress"]
         emit(namespace, spec)
     return SyntheticCluster(ns_objects, workloads, out)
+
+
+def generate_cluster_network_policies(seed: int, count: int, *, accepts: bool = True) -> list[dict[str, Any]]:
+    """``count`` ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2) over the labels of
+    :func:`generate_cluster`, shaped like cluster guardrails: three in four in the Admin tier
+    (Deny half of the time, Pass three times in ten, else Accept), the rest Baseline (Deny seven
+    times in ten, else Accept); random priorities (ties included); subjects by namespace team or by
+    pod tier within teams; 1-3 ingress and 0-2 egress rules each, towards namespaces, pods or address
+    blocks, on all ports or one TCP/UDP port or range (an Accept always names a port and pods or an
+    address block: nobody opens whole teams to each other). ``accepts=False``: guardrails only,
+    every Accept becomes a Deny (what an Accept opens adds pairs to the output, which costs any tool
+    in proportion; without them the output stays about the size of the NetworkPolicies' own)."""
+    rng = random.Random(seed)
+
+    def namespaces() -> dict[str, Any]:
+        return {"matchLabels": {"team": rng.choice(TEAMS)}}
+
+    def pods() -> dict[str, Any]:
+        return {"namespaceSelector": namespaces(), "podSelector": {"matchLabels": {"tier": rng.choice(TIERS)}}}
+
+    def protocols() -> list[dict[str, Any]] | None:
+        roll = rng.random()
+        if roll < 0.4:
+            return None  # every port
+        protocol = rng.choice(("tcp", "udp"))
+        if roll < 0.8:
+            return [{protocol: {"destinationPort": {"number": rng.choice((53, 80, 443, 5432, 8080, 9090))}}}]
+        start = rng.randint(1000, 30000)
+        return [{protocol: {"destinationPort": {"range": {"start": start, "end": start + rng.randint(1, 2000)}}}}]
+
+    def action(tier: str) -> str:
+        roll = rng.random()
+        if tier == "Admin":
+            chosen = "Deny" if roll < 0.5 else "Pass" if roll < 0.8 else "Accept"
+        else:
+            chosen = "Deny" if roll < 0.7 else "Accept"
+        return chosen if accepts or chosen != "Accept" else "Deny"
+
+    def rule(index: int, egress: bool, tier: str) -> dict[str, Any]:
+        chosen = action(tier)
+        roll = rng.random()
+        if egress and roll < 0.3:
+            peer: dict[str, Any] = {"networks": [rng.choice(CIDRS)]}
+        elif roll < 0.65 and chosen != "Accept":
+            peer = {"namespaces": namespaces()}
+        else:
+            peer = {"pods": pods()}
+        body: dict[str, Any] = {"name": f"rule-{index}", "action": chosen, ("to" if egress else "from"): [peer]}
+        ports = protocols()
+        while chosen == "Accept" and ports is None:
+            ports = protocols()
+        if ports is not None:
+            body["protocols"] = ports
+        return body
+
+    policies = []
+    for number in range(count):
+        tier = "Admin" if number % 4 else "Baseline"
+        spec: dict[str, Any] = {
+            "tier": tier,
+            "priority": rng.randint(0, 1000),
+            "subject": {"namespaces": namespaces()} if rng.random() < 0.5 else {"pods": pods()},
+            "ingress": [rule(index, False, tier) for index in range(rng.randint(1, 3))],
+        }
+        egress = [rule(index, True, tier) for index in range(rng.randint(0, 2))]
+        if egress:
+            spec["egress"] = egress
+        policies.append(
+            {
+                "apiVersion": "policy.networking.k8s.io/v1alpha2",
+                "kind": "ClusterNetworkPolicy",
+                "metadata": {"name": f"cnp-{number}"},
+                "spec": spec,
+            }
+        )
+    return policies

@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from ..kube.names import ALL_POLICY_KINDS, CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import ReleaseMarkers
 from ..policy import Endpoint, Model
 from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
-from ..policy.inventory import namespace_labels
 from ..policy.normalize import NormalizedPolicy, normalize_policy
-from ..sources.flows import EXTERNAL, POD, Flow, Peer, ReadStats
+from ..policy.policies import is_compiled
+from ..sources.flows import ENTITY, EXTERNAL, POD, Flow, Peer, ReadStats
 from .plan import Action, Plan, plan_namespace
 
 #: Bounds on memory: groups beyond this fold external addresses into one "world" peer per group;
@@ -44,9 +44,10 @@ class PolicyReachability:
 
     Peers become engine endpoints: pods by their recorded namespace and labels (the pods need
     not exist any more), external peers by address, reserved identities as Cilium entities.
-    A namespace the manifests do not describe gets the labels the recording carries for it
-    (Cilium records them as ``io.cilium.k8s.namespace.labels.*``), so namespaceSelectors match
-    as they did when the flow was seen.
+    A namespace no Namespace object describes (known only by name from a policy or workload, or not
+    at all) gets the labels the recording carries for it (Cilium records them as
+    ``io.cilium.k8s.namespace.labels.*``), so namespaceSelectors match as they did when the flow
+    was seen; a described namespace keeps the labels of its object.
     """
 
     def __init__(self, model: Model, address_boundaries: Sequence[int] = ()) -> None:
@@ -83,10 +84,8 @@ class PolicyReachability:
         endpoint = self._endpoints.get(peer)
         if endpoint is None:
             if peer.kind == POD:
-                if peer.namespace_labels and peer.namespace not in self.model.namespaces:
-                    self.model.namespaces[peer.namespace] = namespace_labels(
-                        peer.namespace, dict(peer.namespace_labels)
-                    )
+                if peer.namespace_labels:  # used unless a Namespace object describes the namespace
+                    self.model.learn_namespace_labels(peer.namespace, dict(peer.namespace_labels))
                 endpoint = Endpoint.pod(peer.namespace, dict(peer.labels))
             else:  # ENTITY
                 endpoint = Endpoint.entity_named(peer.entity)
@@ -127,7 +126,7 @@ def cidr_boundaries(objects: Iterable[Mapping[str, Any]]) -> list[int]:
     """
     bounds: set[int] = set()
     for obj in objects:
-        if obj.get("kind") not in ALL_POLICY_KINDS:
+        if not is_compiled(obj):  # the cluster-scoped tiers name networks too
             continue
         for text in _strings(obj.get("spec")):
             if "/" not in text and not text[:1].isdigit() and ":" not in text:
@@ -169,6 +168,9 @@ class AuditResult:
     groups: tuple[FlowGroup, ...]
     stats: ReadStats
     notes: tuple[str, ...] = ()
+    #: flows from a pod's own node (Cilium's ``reserved:host``: kubelet probes …), which Kubernetes
+    #: always lets in: counted apart, never judged by the policies
+    from_node: int = 0
 
     @property
     def flows(self) -> int:
@@ -199,8 +201,18 @@ class AuditResult:
         return sorted(found, key=lambda g: (-g.newly_allowed, g.source, g.destination, g.protocol, g.port))
 
 
+#: The group of flows from a pod's own node: never judged (see :attr:`AuditResult.from_node`).
+_FROM_NODE = FlowGroup("reserved:host", "", "", 0)
+
+
 class Audit:
-    """Feeds flows through two reachability answers and aggregates them."""
+    """Feeds flows through two reachability answers and aggregates them.
+
+    Traffic from a pod's own node (``reserved:host``) is counted apart and never judged:
+    "when a pod is isolated for ingress, the only allowed connections into the pod are those from
+    the pod's node and those allowed by the ingress list" (Kubernetes); Cilium lets the local
+    host in as well.
+    """
 
     def __init__(self, before: Reachability, after: Reachability) -> None:
         self._before = before
@@ -208,10 +220,15 @@ class Audit:
         # (source, destination, protocol, port) → [group, would_drop, newly_allowed, denied_before]
         self._cache: dict[tuple[Peer, Peer, str, int], tuple[FlowGroup, bool, bool, bool]] = {}
         self._groups: dict[tuple[str, str, str, int], FlowGroup] = {}
+        self._from_node = 0
 
     def _entry(
         self, source: Peer, destination: Peer, protocol: str, port: int
     ) -> tuple[FlowGroup, bool, bool, bool]:
+        if source.kind == ENTITY and source.entity == "host" and destination.kind == POD:
+            entry = (_FROM_NODE, False, False, False)
+            self._cache[(source, destination, protocol, port)] = entry
+            return entry
         allowed_before = self._before.allows(source, destination, protocol, port)
         allowed_after = self._after.allows(source, destination, protocol, port)
         entry = (
@@ -253,6 +270,9 @@ class Audit:
             if entry is None:
                 entry = entry_for(source, destination, protocol, port)
             group, would_drop, newly_allowed, denied_before = entry
+            if group is _FROM_NODE:
+                self._from_node += 1
+                continue
             group.flows += 1
             if would_drop:
                 group.would_drop += 1
@@ -286,6 +306,9 @@ class Audit:
         if entry is None:
             entry = self._entry(source, destination, protocol, port)
         group, would_drop, newly_allowed, denied_before = entry
+        if group is _FROM_NODE:
+            self._from_node += flows
+            return
         group.flows += flows
         if would_drop:
             group.would_drop += flows
@@ -303,7 +326,7 @@ class Audit:
     def result(self, stats: ReadStats, notes: Sequence[str] = ()) -> AuditResult:
         """The aggregate so far, groups in a stable order."""
         groups = sorted(self._groups.values(), key=lambda g: (g.source, g.destination, g.protocol, g.port))
-        return AuditResult(tuple(groups), stats, tuple(notes))
+        return AuditResult(tuple(groups), stats, tuple(notes), self._from_node)
 
 
 # ---------------------------------------------------------------------------------------------

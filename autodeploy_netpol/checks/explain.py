@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_RESERVED_PREFIX
+from ..kube.defaults import (
+    ACCEPT,
+    ADMIN_TIER,
+    BASELINE_TIER,
+    CILIUM_NAMESPACE_LABEL,
+    CILIUM_RESERVED_PREFIX,
+    DENY,
+    PASS,
+    TIER_PRIORITY_RANGE,
+)
 from ..policy.endpoints import Endpoint
 from ..policy.engine import Model
 from ..policy.intervals import format_ip_range
@@ -138,14 +147,77 @@ def _subject(policy: Policy) -> str:
     return f"{noun} {_labels(selector)} {where}"
 
 
+_ACTION_VERBS = {ACCEPT: "accepts", DENY: "denies", PASS: "passes on"}
+_NEXT_LAYER = {
+    ADMIN_TIER: "to the NetworkPolicies, then the Baseline tier",
+    BASELINE_TIER: "and is allowed: nothing comes after the Baseline tier",
+}
+
+
+def _tier_subject(policy: Policy) -> str:
+    pods = "every pod" if policy.subject.selects_all else f"pods {_labels(policy.subject)}"
+    scope = policy.subject_namespaces
+    if scope is None or scope.selects_all:
+        return f"{pods} in every namespace"
+    return f"{pods} in namespaces {_labels(scope)}"
+
+
+def describe_tier_rule(rule: Rule) -> str:
+    """``'deny-slytherin' denies all traffic from pods … in namespaces …`` (first match wins)."""
+    if rule.peers is None:
+        peers = "anywhere"
+    elif not rule.peers:
+        peers = "nobody"
+    else:
+        peers = _join([describe_peer(peer, "") for peer in rule.peers])
+    name = f"{rule.name!r}" if rule.name else ".".join(str(step) for step in rule.path[1:])
+    towards = "from" if rule.direction == INGRESS else "to"
+    text = f"{name} {_ACTION_VERBS.get(rule.action, rule.action)} {describe_ports(rule.ports)} {towards} {peers}"
+    if rule.action == PASS:
+        text += f" ({_NEXT_LAYER.get(rule.tier, 'to the next layer')})"
+    if rule.unmodelled:
+        text += f" [{'; '.join(rule.unmodelled)}]"
+    return text
+
+
+def _tier_sentences(policy: Policy) -> list[str]:
+    """A cluster-scoped tier policy: its place, and per direction its rules in the order they are
+    tried (the first that matches decides; traffic none matches goes on to the next policy)."""
+    place = f"{policy.tier} tier"
+    if policy.priority <= TIER_PRIORITY_RANGE[1]:  # a BaselineAdminNetworkPolicy has none
+        place += f", priority {policy.priority}"
+    if policy.tier == BASELINE_TIER:
+        place += " (after every NetworkPolicy)"
+    subject = _tier_subject(policy)
+    sentences: list[str] = []
+    for direction, word in ((INGRESS, "inbound"), (EGRESS, "outbound")):
+        rules = [rule for rule in policy.tier_rules if rule.direction == direction]
+        if not rules:
+            continue
+        after = (
+            "the Admin policies after it, then the NetworkPolicies and the Baseline tier"
+            if policy.tier == ADMIN_TIER
+            else "the Baseline policies after it; if none matches, it is allowed"
+        )
+        sentences.append(
+            f"{place}: {word} traffic of {subject}, first matching rule decides: "
+            f"{'; '.join(describe_tier_rule(rule) for rule in rules)}. Other {word} traffic is decided by {after}."
+        )
+    if not sentences:
+        sentences.append(f"{place}: {subject}: this policy has no rule, it decides nothing.")
+    return [sentence[0].upper() + sentence[1:] for sentence in sentences]
+
+
 def explain_policy(policy: Policy, selects: Sequence[str] = ()) -> PolicyExplanation:
     """Sentences for one compiled policy."""
     subject = _subject(policy)
-    sentences: list[str] = []
+    sentences: list[str] = _tier_sentences(policy) if policy.tier else []
     for direction, isolates, word in (
         (INGRESS, policy.isolates_ingress, "inbound"),
         (EGRESS, policy.isolates_egress, "outbound"),
     ):
+        if policy.tier:
+            break  # said above, in evaluation order
         rules = [rule for rule in policy.rules if rule.direction == direction]
         allows = [describe_rule(rule, policy.namespace) for rule in rules if not rule.deny]
         denies = [describe_rule(rule, policy.namespace) for rule in rules if rule.deny]

@@ -15,7 +15,15 @@ Checks (``Finding.check``):
   counted, nothing at all is allowed in that direction;
 * ``shadowed-rule`` — a rule whose peers and ports are all covered by another rule applying to
   at least the same pods (judged on the workloads of the input);
-* ``not-modelled`` — Cilium L7 rules, toFQDNs … that the engine reports rather than models.
+* ``not-modelled`` — Cilium L7 rules, toFQDNs … that the engine reports rather than models;
+* cluster-scoped tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy):
+  ``tier-priority-clash`` — two policies of the Admin tier with the same priority select the same
+  pods (the API leaves their order to the implementation); ``shadowed-tier-rule`` — a rule that
+  is never reached because an earlier rule of its tier (first match wins: by priority, then in
+  order) matches all its traffic for at least the same pods; ``pass-with-nothing-after`` — a Pass
+  rule with nothing after it to decide (in the Baseline tier, or in the Admin tier when no
+  NetworkPolicy and no Baseline policy selects those pods in that direction): the traffic it
+  passes on is allowed, as if no policy applied.
 
 Severities: ``error`` and ``warning`` fail ``lint`` (exit 1); ``info`` does not.
 """
@@ -27,7 +35,7 @@ from dataclasses import dataclass
 
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..errors import Severity
-from ..kube.defaults import CILIUM_NAMESPACE_LABELS_PREFIX
+from ..kube.defaults import ADMIN_TIER, BASELINE_TIER, CILIUM_NAMESPACE_LABELS_PREFIX, PASS
 from ..kube.labels import (
     GITLAB_APP_ANNOTATION,
     GITLAB_ENV_ANNOTATION,
@@ -458,6 +466,114 @@ class _Linter:
                     )
                     break
 
+    # ------------------------------------------------------------------------ tiers
+
+    def tiers(self) -> None:
+        tiered = [(number, policy) for number, policy in enumerate(self.model.policies) if policy.tier]
+        if not tiered:
+            return
+        self.priority_clashes([(n, p) for n, p in tiered if p.tier == ADMIN_TIER])
+        if self.has_workloads:
+            for tier in (ADMIN_TIER, BASELINE_TIER):
+                in_order = sorted(((n, p) for n, p in tiered if p.tier == tier), key=lambda e: e[1].order)
+                for direction in (INGRESS, EGRESS):
+                    self.shadowed_tier_rules(in_order, direction)
+        self.passes(tiered)
+
+    def priority_clashes(self, admin: list[tuple[int, Policy]]) -> None:
+        for position, (number, policy) in enumerate(admin):
+            for other_number, other in admin[:position]:
+                if policy.priority != other.priority:
+                    continue
+                shared = self.subject_bits[number] & self.subject_bits[other_number]
+                if self.has_workloads and not shared:
+                    continue
+                both = (
+                    f"both select {', '.join(self.workloads_of(shared)[:5])}"
+                    if shared
+                    else "they may select the same pods"
+                )
+                self.add(
+                    Severity.WARNING,
+                    "tier-priority-clash",
+                    number,
+                    f"priority {policy.priority} is also the priority of {other.ref} in the Admin tier, and "
+                    f"{both}: the API leaves the order of equal priorities to the implementation",
+                    "give each policy a priority of its own (lower is evaluated first)",
+                    (*policy.path, "priority"),
+                )
+                break
+
+    def shadowed_tier_rules(self, in_order: list[tuple[int, Policy]], direction: str) -> None:
+        earlier: list[tuple[int, Rule, int]] = []  # (policy number, rule, peer bits) in evaluation order
+        for number, policy in in_order:
+            subject = self.subject_bits[number]
+            for rule in policy.tier_rules:
+                if rule.direction != direction:
+                    continue
+                bits = self.index.rule_bits(rule)
+                if not subject or not bits:
+                    continue  # selects or matches nothing: the selector checks say so
+                for other_number, other, other_bits in earlier:
+                    if subject & ~self.subject_bits[other_number] or bits & ~other_bits:
+                        continue
+                    if not _ports_covered(rule, other):
+                        continue
+                    same = other.action == rule.action
+                    self.add(
+                        Severity.INFO if same else Severity.WARNING,
+                        "shadowed-tier-rule",
+                        number,
+                        f"{rule.describe_origin()} ({rule.action}) is never reached: "
+                        f"{other.describe_origin()} ({other.action}, {other.tier_position()}) comes first "
+                        "and matches all its traffic for the same pods",
+                        "remove the rule"
+                        if same
+                        else "move the rule before the wider one (a lower priority, or earlier in the list)",
+                        rule.path,
+                    )
+                    break
+                else:
+                    earlier.append((number, rule, bits))
+
+    def passes(self, tiered: list[tuple[int, Policy]]) -> None:
+        for number, policy in tiered:
+            for rule in policy.tier_rules:
+                if rule.action != PASS:
+                    continue
+                if policy.tier == BASELINE_TIER:
+                    why = "it is in the Baseline tier, the last layer"
+                else:
+                    subject = self.subject_bits[number]
+                    if not self.has_workloads or not subject:
+                        continue
+                    deciding = [
+                        other
+                        for other_number, other in enumerate(self.model.policies)
+                        if other.tier != ADMIN_TIER
+                        and self.subject_bits[other_number] & subject
+                        and (
+                            any(r.direction == rule.direction for r in other.tier_rules)
+                            if other.tier
+                            else (other.isolates_ingress if rule.direction == INGRESS else other.isolates_egress)
+                        )
+                    ]
+                    if deciding:
+                        continue
+                    why = (
+                        f"no NetworkPolicy and no Baseline policy selects {', '.join(self.workloads_of(subject)[:5])} "
+                        f"for {rule.direction}"
+                    )
+                self.add(
+                    Severity.WARNING,
+                    "pass-with-nothing-after",
+                    number,
+                    f"{rule.describe_origin()} passes traffic on, but nothing comes after it ({why}): "
+                    "the traffic is allowed as if no policy applied",
+                    "use Accept if allowing is meant, or add the NetworkPolicy / Baseline policy that should decide",
+                    rule.path,
+                )
+
     def notes(self) -> None:
         for number, policy in enumerate(self.model.policies):
             for note in policy.notes:
@@ -505,6 +621,7 @@ def lint_model(
         linter.scrapers(monitoring_namespace, scrape_targets)
     linter.allows_nothing()
     linter.shadowed()
+    linter.tiers()
     linter.notes()
     if not model.workloads:
         linter.add(

@@ -122,8 +122,8 @@ def cluster_source_options(function: F) -> F:
         "-n",
         default=None,
         metavar="NS",
-        help="Without PATH: the namespace to read from the cluster. Default: $KUBE_NAMESPACE, then the "
-        "kubeconfig context's namespace.",
+        help="Without PATH: the namespace to read from the cluster (default: $KUBE_NAMESPACE, then the "
+        "kubeconfig context's namespace). With PATHs: the namespace of objects that name none (default: default).",
     )(function)
     return cluster_access_options(function)
 
@@ -232,7 +232,7 @@ def object_source_from_options(
     from ..runs.connectivity import ObjectSource
 
     if paths:
-        return ObjectSource(paths)
+        return ObjectSource(paths, namespace)
     access = access_from_options(**{name: options[name] for name in CLUSTER_OPTION_NAMES})
     if all_namespaces:
         return ObjectSource(namespace=None, cluster=access)

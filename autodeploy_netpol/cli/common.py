@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import ExitCode, InputError, Location, NetpolError, ValidationFailed
+from ..errors import ExitCode, InputError, InputProblems, Location, NetpolError, ValidationFailed
 
 # Nothing here imports click at module level: cli/fast.py runs validate and render without it.
 
@@ -86,6 +86,11 @@ def print_error(error: NetpolError) -> None:
     if isinstance(error, ValidationFailed):
         for problem in error.problems:
             stream.write(f"{problem}\n")
+        stream.write(f"error: {error.message}\n")
+        return
+    if isinstance(error, InputProblems):
+        for item in error.problems:
+            stream.write(f"error: {item}\n")
         stream.write(f"error: {error.message}\n")
         return
     stream.write(f"error: {error}\n")

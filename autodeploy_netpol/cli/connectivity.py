@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..report.connectivity import FORMATS, render_connectivity
+from ..report.connectivity import FORMATS, render_connectivity, side_notes
 from ..runs.connectivity import run_connectivity
 from .cluster_options import cluster_source_options, object_source_from_options
 from .common import handle_errors
@@ -19,11 +19,15 @@ Examples:
   kubectl get ns,pods,deploy,netpol -A -o yaml | autodeploy-netpol connectivity - --format markdown
 
 \b
-PATH is a YAML/JSON file, a directory of them, or - (standard input): Namespaces, Pods,
-Deployments/StatefulSets/DaemonSets/ReplicaSets/Jobs/CronJobs, NetworkPolicies and
-CiliumNetworkPolicies (L3/L4). Lines read 'src => dst : TCP 8080'; a workload is named by
-its controller, external peers by address range. Cilium L7 rules, toFQDNs and the like are
-listed as "not modelled".
+PATH is a YAML/JSON file, a directory of them (read recursively), or - (standard input):
+Namespaces, Pods, Deployments/StatefulSets/DaemonSets/ReplicaSets/ReplicationControllers/
+Jobs/CronJobs, KubeVirt VirtualMachines, NetworkPolicies, CiliumNetworkPolicies (L3/L4), the
+cluster-scoped tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) and
+OVN-Kubernetes primary user-defined networks. Lines read 'src => dst : TCP 8080'; a workload is
+named by its controller (ns/web[pods with version=v2] when its pods differ), external peers by
+address range. Every kind and policy part that is not modelled is listed as such; input the API
+server would reject is an error (exit 2) when the result depends on it, else a warning.
+With PATHs, --namespace is the namespace of objects that name none (default: default).
 """
 
 
@@ -42,4 +46,7 @@ def command(
     """Allowed connections between workloads (and address ranges) under the policies found in PATHs."""
     run = run_connectivity(object_source_from_options(paths, namespace, all_namespaces, cluster))
     click.echo(render_connectivity(run.connections, output_format), nl=False)
+    if output_format == "csv":  # CSV holds rows only: what else the report says goes to standard error
+        for line in side_notes(run.connections):
+            click.echo(line, err=True)
     return run.exit_code

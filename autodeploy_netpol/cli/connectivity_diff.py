@@ -5,20 +5,23 @@ from __future__ import annotations
 import click
 
 from ..errors import InputError
-from ..report.connectivity import FORMATS, render_diff
+from ..report.connectivity import FORMATS, diff_side_notes, render_diff
 from ..runs.connectivity import run_diff
 from .common import handle_errors
 
 EPILOG = """
 \b
 Examples:
-  autodeploy-netpol diff --before live/ --after live/ rendered.yaml
+  autodeploy-netpol diff --before live/ --after live/ rendered.yaml -n shop-42-production
   autodeploy-netpol diff --before main.yaml --after branch.yaml --format markdown
 
 \b
-Each side is the union of its PATHs (files, directories, or - for standard input). Pass
-the workloads and namespaces on both sides (the same snapshot may be given twice), so the
-comparison is about policies. Exit 1 when connectivity changes, 0 when it does not.
+Each side is its PATHs in turn (files, directories, or - for standard input); an object given
+again in a later PATH replaces the earlier one, as kubectl apply would (the rendered policies
+replace the live ones of the same name). Pass the workloads and namespaces on both sides (the
+same snapshot may be given twice), so the comparison is about policies. Objects without a
+namespace need --namespace: without it diff exits 2 rather than compare them in the wrong
+namespace. Exit 1 when connectivity changes, 0 when it does not.
 """
 
 
@@ -53,13 +56,23 @@ def split_sides(tokens: tuple[str, ...]) -> tuple[list[str], list[str]]:
 )
 @click.argument("tokens", nargs=-1, type=click.UNPROCESSED)
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--namespace",
+    "-n",
+    default=None,
+    help="The namespace of objects that name none (render and helm template print none). "
+    "Required when such objects are given: diff refuses to guess.",
+)
 @handle_errors
-def command(tokens: tuple[str, ...], output_format: str) -> int:
+def command(tokens: tuple[str, ...], output_format: str, namespace: str | None) -> int:
     """Connections added and removed between two sets of objects (who can newly reach whom).
 
     --before PATH... are the objects before the change, --after PATH... after it.
     """
     before, after = split_sides(tokens)
-    run = run_diff(before, after)
+    run = run_diff(before, after, namespace=namespace)
     click.echo(render_diff(run.diff, output_format), nl=False)
+    if output_format == "csv":
+        for line in diff_side_notes(run.diff):
+            click.echo(line, err=True)
     return run.exit_code

@@ -87,11 +87,12 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @deploy_context_options
 @click.option(
     "--live",
-    "live_path",
+    "live_paths",
     metavar="PATH",
+    multiple=True,
     help="Read live policies from a snapshot instead of the cluster (--kubeconfig ...): a YAML/JSON file "
     "(kubectl get networkpolicies,ciliumnetworkpolicies -o yaml) or a directory of them, read recursively; "
-    "- for stdin.",
+    "- for stdin. Repeat it for several snapshots (the policies in one, namespaces and workloads in another).",
 )
 @click.option(
     "--no-live",
@@ -178,7 +179,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @handle_errors
 def drift(
     values: str | None,
-    live_path: str | None,
+    live_paths: tuple[str, ...],
     no_live: bool,
     desired_path: str | None,
     all_namespaces: bool,
@@ -211,7 +212,7 @@ def drift(
         require_environment(environment)  # a usage error before anything is read
     request = _request(
         values=values,
-        live_path=live_path,
+        live_paths=live_paths,
         no_live=no_live,
         desired_path=desired_path,
         all_namespaces=all_namespaces,
@@ -296,7 +297,7 @@ def _report(run: DriftRun, output: ReportOutput) -> int:
 def _request(
     *,
     values: str | None,
-    live_path: str | None,
+    live_paths: tuple[str, ...],
     no_live: bool,
     desired_path: str | None,
     all_namespaces: bool,
@@ -309,13 +310,13 @@ def _request(
     """The options and the environment (CI variables, kubeconfig options) as a typed request."""
     rules = tuple(IgnoreRule.parse(text) for text in ignore_rules)
     cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
-    if live_path is not None and (cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]):
+    if live_paths and (cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]):
         raise InputError(
             "--live reads a snapshot, --kubeconfig/--context/--in-cluster read the cluster: give one of them",
             hint="drop --live to compare with the cluster",
         )
     if no_live and (
-        live_path is not None or cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]
+        live_paths or cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]
     ):
         raise InputError(
             "--no-live reads neither a snapshot nor the cluster: it goes without --live, --kubeconfig, "
@@ -327,7 +328,7 @@ def _request(
     if not all_namespaces:
         options["namespace"] = namespace_from_options(
             options.get("namespace"),
-            access if live_path is None and not no_live else None,
+            access if not live_paths and not no_live else None,
             required=not no_live,
             alternatives=", or --all-namespaces",
         )
@@ -335,7 +336,7 @@ def _request(
     if desired_path is not None:
         if values is not None:
             raise InputError("give either VALUES or --desired, not both")
-        if desired_path == STDIN and live_path == STDIN:
+        if desired_path == STDIN and STDIN in live_paths:
             raise InputError(
                 "--desired - and --live - both name standard input",
                 hint="write one of them to a file first",
@@ -354,7 +355,7 @@ def _request(
         )
     return DriftRequest(
         desired=desired,
-        live=None if no_live else LiveInput((live_path,) if live_path is not None else (), access),
+        live=None if no_live else LiveInput(live_paths, access),
         all_namespaces=all_namespaces,
         ignore=rules,
         connectivity=connectivity,

@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, Severity
+from ..kube.label_syntax import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE
 from ..sources.yamlio import Path, format_path
 from ..text import ascii_digits as _digits
 from .merge import drop_nulls
@@ -65,9 +66,8 @@ CLUSTER_SCOPED_KINDS = ("CiliumClusterwideNetworkPolicy", "ClusterNetworkPolicy"
 #: Strings a person writes to mean "off", which Helm reads as on (any non-empty string is true).
 _FALSE_WORDS = frozenset({"false", "no", "off", "n", "0", "disabled"})
 
-_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = DNS_SUBDOMAIN_RE
+_LABEL_NAME = LABEL_NAME_RE
 _PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 #: Cilium label sources that may prefix a selector key (``k8s:app``, ``any:app``).
 _CILIUM_SOURCES = ("k8s:", "any:", "reserved:", "cidr:", "fqdn:", "container:", "unspec:", "cilium:")
@@ -742,7 +742,7 @@ class _Checker:
                 severity=Severity.WARNING,
             )
         elif isinstance(namespace, str) and (
-            not namespace or len(namespace) > 63 or not re.fullmatch(_DNS_LABEL, namespace)
+            not namespace or len(namespace) > 63 or not DNS_LABEL_RE.match(namespace)
         ):
             self.add((*path, "namespace"), f"{json.dumps(namespace)} is not a valid namespace name", None)
         if isinstance(metadata.get("labels"), dict):

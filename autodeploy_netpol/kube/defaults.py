@@ -23,6 +23,20 @@ CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy (cilium.io/v2, stored as wr
 * an endpoint selector of a namespaced policy is scoped to its namespace through the
   :data:`CILIUM_NAMESPACE_LABEL` pseudo-label unless it names the namespace itself.
 
+The cluster-scoped tiers (policy.networking.k8s.io: AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+ClusterNetworkPolicy):
+
+* evaluation: the Admin tier by ``priority`` (:data:`TIER_PRIORITY_RANGE`, lower first; rules in
+  the order written), then NetworkPolicy, then the Baseline tier, then "allowed";
+* a rule's action: :data:`ACCEPT` (v1alpha1 spells it :data:`ALLOW`), :data:`DENY`, :data:`PASS`
+  (hand over to the next tier); BaselineAdminNetworkPolicy knows Allow and Deny only;
+* a rule without ``ports`` (v1alpha1) / ``protocols`` (v1alpha2, v1beta1): every port of every
+  protocol; a ``portNumber`` / ``portRange`` without ``protocol``: :data:`TIER_PORT_PROTOCOL` (TCP);
+  a ``tcp``/``udp``/``sctp`` entry without ``destinationPort``: every port of that protocol;
+* a peer with none of the fields the engine knows fails closed: it matches nothing in an Accept
+  rule and everything in a Deny or Pass rule (the API's rule for unknown peer types);
+* the only BaselineAdminNetworkPolicy is named :data:`BASELINE_ADMIN_NAME`.
+
 Namespaces and pods:
 
 * every Namespace carries :data:`NAMESPACE_NAME_LABEL` = its name (Kubernetes 1.21 on);
@@ -44,6 +58,26 @@ CILIUM_ALL_PORTS = 0
 CILIUM_DEFAULT_DENY = True
 #: A container port without ``protocol``.
 CONTAINER_PORT_PROTOCOL = "TCP"
+
+#: The tiers of the cluster-scoped policies, and the rule actions.
+ADMIN_TIER, BASELINE_TIER = "Admin", "Baseline"
+TIERS = (ADMIN_TIER, BASELINE_TIER)
+ACCEPT, DENY, PASS = "Accept", "Deny", "Pass"
+#: v1alpha1's word for Accept.
+ALLOW = "Allow"
+#: ``spec.priority`` of AdminNetworkPolicy / ClusterNetworkPolicy: lower values are evaluated first.
+TIER_PRIORITY_RANGE = (0, 1000)
+#: A v1alpha1 ``portNumber``/``portRange`` without ``protocol``.
+TIER_PORT_PROTOCOL = "TCP"
+#: The one name a BaselineAdminNetworkPolicy may have.
+BASELINE_ADMIN_NAME = "default"
+
+#: The Namespace label OVN-Kubernetes requires (set at creation) before a primary user-defined
+#: network may serve the namespace; and the role of a network that replaces the pod network.
+PRIMARY_UDN_LABEL = "k8s.ovn.org/primary-user-defined-network"
+PRIMARY_ROLE = "Primary"
+#: The network a pod is on without a primary user-defined network.
+DEFAULT_POD_NETWORK = ""
 
 #: The label the API server gives every Namespace: its own name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"

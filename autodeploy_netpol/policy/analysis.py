@@ -16,20 +16,22 @@ itself, and replicas of one workload are one node in the graph).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..kube.defaults import CILIUM_RESERVED_PREFIX
+from ..kube.defaults import ACCEPT, ADMIN_TIER, BASELINE_TIER, CILIUM_RESERVED_PREFIX, PASS
 from .endpoints import ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
-from .engine import Model
+from .engine import OWN_NODE, Model, tier_rules
 from .intervals import (
     ALL_CONNECTIONS,
     ALL_IPV4,
     ALL_IPV6,
     IPV4_MAX,
+    NO_CONNECTIONS,
     ConnectionSet,
     format_ip_range,
 )
+from .inventory import display_names
 from .policies import (
     EGRESS,
     INGRESS,
@@ -79,6 +81,10 @@ class ConnectivityMap:
     edges: dict[tuple[NodeKey, NodeKey], ConnectionSet] = field(default_factory=dict)
     workloads: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: input the API server would reject, read anyway (reports say so)
+    warnings: list[str] = field(default_factory=list)
+    #: what reading the input noticed (files read, objects replaced, namespaces assumed)
+    reading: list[str] = field(default_factory=list)
 
     def merged(self) -> ConnectivityMap:
         """Adjacent address ranges with the same connections towards the same node, joined."""
@@ -95,7 +101,7 @@ class ConnectivityMap:
             for lo, hi in _join(ranges):
                 key = ((lo, hi), other) if side == "src" else (other, (lo, hi))
                 plain[key] = conns
-        return ConnectivityMap(plain, self.workloads, self.notes)
+        return ConnectivityMap(plain, self.workloads, self.notes, self.warnings, self.reading)
 
     def connections(self) -> list[Connection]:
         """Report records, sorted: workloads first, then address ranges, then entities."""
@@ -168,7 +174,15 @@ class ClassIndex:
         self.endpoints: list[Endpoint] = []
         self.workload_names: list[list[str]] = []
         by_identity: dict[tuple[str, tuple[tuple[str, str], ...], tuple[NamedPort, ...]], int] = {}
+        display = display_names(model.workloads)
+        #: workloads whose pods differ: ``ns/name`` → the names of its variants
+        self.variants: dict[str, list[str]] = {}
         for workload in model.workloads:
+            shown = display[workload]
+            if shown != workload.qualified_name:
+                group = self.variants.setdefault(workload.qualified_name, [])
+                if shown not in group:
+                    group.append(shown)
             key = (workload.namespace, workload.labels, workload.named_ports)
             index = by_identity.get(key)
             if index is None:
@@ -178,10 +192,18 @@ class ClassIndex:
                     Endpoint.pod(workload.namespace, workload.label_map, workload.named_ports)
                 )
                 self.workload_names.append([])
-            if workload.qualified_name not in self.workload_names[index]:
-                self.workload_names[index].append(workload.qualified_name)
+            if shown not in self.workload_names[index]:
+                self.workload_names[index].append(shown)
+        #: a variant's name → its workload's (connections between variants are not listed)
+        self.base_of: dict[str, str] = {name: base for base, names in self.variants.items() for name in names}
         self.pod_count = len(self.endpoints)
         self.pods = (1 << self.pod_count) - 1
+        #: pod classes per network, when some namespace is on a primary user-defined network
+        self.network_bits: dict[str, int] = {}
+        if model.networks.any:
+            for index, endpoint in enumerate(self.endpoints):
+                network = model.networks.network(endpoint.namespace)
+                self.network_bits[network] = self.network_bits.get(network, 0) | (1 << index)
         # external address ranges, cut at every boundary
         cuts = sorted({ALL_IPV4[0], ALL_IPV4[1] + 1, *(b for b in boundaries if 0 <= b <= ALL_IPV4[1] + 1)})
         spans = [(cuts[i], cuts[i + 1] - 1) for i in range(len(cuts) - 1)]
@@ -315,7 +337,12 @@ class ClassIndex:
         cached = self._subject_cache.get(id(policy))
         if cached is not None and cached[0] is policy:
             return cached[1]
-        scope = self.namespace_bits.get(policy.namespace, 0) if policy.namespace else self.pods
+        if policy.namespace:
+            scope = self.namespace_bits.get(policy.namespace, 0)
+        elif policy.subject_namespaces is not None:
+            scope = self.namespaces_matching(policy.subject_namespaces)
+        else:
+            scope = self.pods
         bits = scope & self.select(policy.subject, cilium=policy.cilium) if scope else 0
         self._subject_cache[id(policy)] = (policy, bits)
         return bits
@@ -324,7 +351,7 @@ class ClassIndex:
 def _named_entities(policies: Iterable[Policy]) -> set[str]:
     names: set[str] = set()
     for policy in policies:
-        for rule in policy.rules:
+        for rule in policy.all_rules:
             for peer in rule.peers or ():
                 if isinstance(peer, EntityPeer):
                     names.update(name for name in peer.entities if name in RESERVED_ENTITIES)
@@ -342,7 +369,7 @@ def address_boundaries(policies: Iterable[Policy]) -> set[int]:
     """Every address where some policy's CIDR starts or ends (+1): where ranges are cut."""
     cuts: set[int] = set()
     for policy in policies:
-        for rule in policy.rules:
+        for rule in policy.all_rules:
             for peer in rule.peers or ():
                 if isinstance(peer, AddressPeer):
                     for lo, hi in peer.addresses:
@@ -417,6 +444,48 @@ def _refine(universe: int, isolated: bool, contributions: _Contributions) -> lis
 _DIRECTIONS = (INGRESS, EGRESS)
 
 
+#: A set of peers' state while the tiers are applied: (accepted, undecided, passed on).
+_TierState = tuple[ConnectionSet, ConnectionSet, ConnectionSet]
+_OPEN_STATE: _TierState = (NO_CONNECTIONS, ALL_CONNECTIONS, NO_CONNECTIONS)
+
+
+def _step(state: _TierState, conns: ConnectionSet, action: str) -> _TierState:
+    """A tier rule matching ``conns`` applied to a state: it decides what is still undecided."""
+    accepted, undecided, passed = state
+    decided = undecided.intersection(conns)
+    if not decided:
+        return state
+    undecided = undecided.difference(decided)
+    if action == ACCEPT:
+        return (accepted.union(decided), undecided, passed)
+    if action == PASS:
+        return (accepted, undecided, passed.union(decided))
+    return (accepted, undecided, passed)
+
+
+def _split(
+    parts: list[tuple[int, _TierState]], rule_parts: list[tuple[int, ConnectionSet]], action: str
+) -> list[tuple[int, _TierState]]:
+    """Parts refined by one tier rule given as (peers, connections) pieces."""
+    for rule_bits, conns in rule_parts:
+        refined: list[tuple[int, _TierState]] = []
+        for bits, state in parts:
+            inside = bits & rule_bits
+            if not inside:
+                refined.append((bits, state))
+                continue
+            changed = _step(state, conns, action)
+            if changed is state:
+                refined.append((bits, state))
+                continue
+            outside = bits & ~rule_bits
+            if outside:
+                refined.append((outside, state))
+            refined.append((inside, changed))
+        parts = refined
+    return parts
+
+
 class _Sides:
     """Per pod class: the rules of the policies selecting it, by direction, and their atoms."""
 
@@ -429,15 +498,28 @@ class _Sides:
             INGRESS: [[] for _ in range(count)],
             EGRESS: [[] for _ in range(count)],
         }
+        #: per class, the cluster-scoped tier policies selecting it (any order: sorted when used)
+        self.tiered: list[tuple[Policy, ...]] = [()] * count
         for policy in policies:
             self._add(policy)
         self._atoms: dict[tuple[str, int], list[tuple[int, ConnectionSet]]] = {}
         self._contributions: dict[tuple[str, int], _Contributions] = {}
+        self._tier_rules: dict[tuple[str, int], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
+        self._admin_parts: dict[tuple[object, ...], list[tuple[int, _TierState]]] = {}
+        self._admin_rules_alive: list[tuple[Rule, ...]] = []
+        #: tiered atoms by the rules of every layer (the rules are kept alive by ``self.rules`` and
+        #: ``self._tier_rules``, so their ids in the key stay theirs)
+        self._tiered_shared: dict[tuple[object, ...], list[tuple[int, ConnectionSet]]] = {}
+        self._tier_rules_by_policies: dict[tuple[object, ...], tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
 
     def _add(self, policy: Policy) -> int:
         bits = self.universe.subject_bits(policy)
         if not bits:
             return 0
+        if policy.tier:
+            for index in _iter_bits(bits):
+                self.tiered[index] = (*self.tiered[index], policy)
+            return bits
         ingress = [rule for rule in policy.rules if rule.direction == INGRESS]
         egress = [rule for rule in policy.rules if rule.direction == EGRESS]
         for index in _iter_bits(bits):
@@ -456,11 +538,16 @@ class _Sides:
         variant.universe = universe
         variant.isolating = {direction: list(counts) for direction, counts in self.isolating.items()}
         variant.rules = {direction: list(lists) for direction, lists in self.rules.items()}
+        variant.tiered = list(self.tiered)
         affected = 0
         gone = {id(rule) for policy in removed for rule in policy.rules}
         for policy in removed:
             bits = universe.subject_bits(policy)
             affected |= bits
+            if policy.tier:
+                for index in _iter_bits(bits):
+                    variant.tiered[index] = tuple(p for p in variant.tiered[index] if p is not policy)
+                continue
             for index in _iter_bits(bits):
                 variant.isolating[INGRESS][index] -= policy.isolates_ingress
                 variant.isolating[EGRESS][index] -= policy.isolates_egress
@@ -477,6 +564,13 @@ class _Sides:
             affected |= bits
             variant._add(policy)
         variant._atoms = {key: atoms for key, atoms in self._atoms.items() if not (affected >> key[1] & 1)}
+        variant._tier_rules = {
+            key: rules for key, rules in self._tier_rules.items() if not (affected >> key[1] & 1)
+        }
+        variant._admin_parts = self._admin_parts  # keyed by the rules themselves: always valid
+        variant._admin_rules_alive = self._admin_rules_alive
+        variant._tiered_shared = {}  # keyed by rule ids: this variant's rules only
+        variant._tier_rules_by_policies = {}
         variant._contributions = {
             key: value for key, value in self._contributions.items() if not (affected >> key[1] & 1)
         }
@@ -488,7 +582,7 @@ class _Sides:
             copied: set[int] = set()
             for sign, policies in ((-1, removed), (1, added)):
                 for policy in policies:
-                    if not (universe.subject_bits(policy) >> index & 1):
+                    if policy.tier or not (universe.subject_bits(policy) >> index & 1):
                         continue
                     for rule in policy.rules:
                         if rule.direction != direction:
@@ -507,14 +601,46 @@ class _Sides:
             )
         return variant, affected
 
-    def restricted(self, index: int, direction: str) -> bool:
+    def policy_layer_restricted(self, index: int, direction: str) -> bool:
+        """Whether the NetworkPolicy layer (NetworkPolicy, Cilium) can refuse anything here."""
         return self.isolating[direction][index] > 0 or any(rule.deny for rule in self.rules[direction][index])
+
+    def restricted(self, index: int, direction: str) -> bool:
+        if self.policy_layer_restricted(index, direction):
+            return True
+        if not self.tiered[index]:
+            return False
+        admin, baseline = self.tier_rules(index, direction)
+        return bool(admin or baseline)
+
+    def tier_rules(self, index: int, direction: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+        """(Admin tier rules, Baseline tier rules) of class ``index`` in evaluation order."""
+        key = (direction, index)
+        cached = self._tier_rules.get(key)
+        if cached is None:
+            selecting = self.tiered[index]
+            # classes selected by the same tier policies share the ordered rules (the policies
+            # are kept alive by ``self.tiered``, so their ids in the key stay theirs)
+            by_policies = (direction, *map(id, selecting))
+            cached = self._tier_rules_by_policies.get(by_policies)
+            if cached is None:
+                cached = self._tier_rules_by_policies[by_policies] = (
+                    tier_rules(selecting, ADMIN_TIER, direction),
+                    tier_rules(selecting, BASELINE_TIER, direction),
+                )
+            self._tier_rules[key] = cached
+        return cached
 
     def same_as(self, other: _Sides, index: int, direction: str) -> bool:
         """Whether class ``index`` has the same side in both (the same rules, the same isolation)."""
-        return (self.isolating[direction][index] > 0) == (
-            other.isolating[direction][index] > 0
-        ) and self.rules[direction][index] == other.rules[direction][index]
+        return (
+            (self.isolating[direction][index] > 0) == (other.isolating[direction][index] > 0)
+            and self.rules[direction][index] == other.rules[direction][index]
+            and (
+                self.tiered[index] is other.tiered[index]
+                or self.tier_rules(index, direction) == other.tier_rules(index, direction)
+            )
+        )
 
     def atoms(self, index: int, direction: str) -> list[tuple[int, ConnectionSet]]:
         """Peers of class ``index`` in ``direction`` as (bitset, connections), cached."""
@@ -523,11 +649,101 @@ class _Sides:
         if atoms is None:
             if not self.restricted(index, direction):
                 atoms = [(self.universe.everything, ALL_CONNECTIONS)]
+            elif self.tiered[index] and any(self.tier_rules(index, direction)):
+                # classes with the same rules of every layer (and, for ingress, the same named
+                # ports) have the same atoms: many pods share a namespace's policies
+                admin, baseline = self.tier_rules(index, direction)
+                shared_key = (
+                    direction,
+                    self.universe.endpoints[index].named_ports if direction == INGRESS else None,
+                    self.isolating[direction][index] > 0,
+                    tuple(map(id, self.rules[direction][index])),
+                    tuple(map(id, admin)),
+                    tuple(map(id, baseline)),
+                )
+                atoms = self._tiered_shared.get(shared_key)
+                if atoms is None:
+                    policy_layer = None
+                    if self.policy_layer_restricted(index, direction):
+                        isolated = self.isolating[direction][index] > 0
+                        policy_layer = (
+                            isolated,
+                            _refine(self.universe.everything, isolated, self._contributed(index, direction)),
+                        )
+                    atoms = self._tiered_atoms(index, direction, admin, baseline, policy_layer)
+                    self._tiered_shared[shared_key] = atoms
             else:
-                isolated = self.isolating[direction][index] > 0
-                atoms = _refine(self.universe.everything, isolated, self._contributed(index, direction))
+                policy_layer = None
+                if self.policy_layer_restricted(index, direction):
+                    isolated = self.isolating[direction][index] > 0
+                    policy_layer = (
+                        isolated,
+                        _refine(self.universe.everything, isolated, self._contributed(index, direction)),
+                    )
+                admin, baseline = self.tier_rules(index, direction) if self.tiered[index] else ((), ())
+                if admin or baseline:
+                    atoms = self._tiered_atoms(index, direction, admin, baseline, policy_layer)
+                else:
+                    assert policy_layer is not None
+                    atoms = policy_layer[1]
             self._atoms[key] = atoms
         return atoms
+
+    def _tiered_atoms(
+        self,
+        index: int,
+        direction: str,
+        admin: tuple[Rule, ...],
+        baseline: tuple[Rule, ...],
+        policy_layer: tuple[bool, list[tuple[int, ConnectionSet]]] | None,
+    ) -> list[tuple[int, ConnectionSet]]:
+        """The layers in turn over sets of peers: the Admin tier (first matching rule decides, Pass
+        hands over), the NetworkPolicy layer (final where it isolates), the Baseline tier, the default.
+
+        A part's state is (accepted, undecided, passed); the Admin tier's parts depend only on its
+        rules and (ingress) the class's named ports, so classes with the same rules share them.
+        """
+        universe = self.universe
+        ports_key = universe.endpoints[index].named_ports if direction == INGRESS else None
+        admin_key = (direction, ports_key, *map(id, admin))
+        parts = self._admin_parts.get(admin_key)
+        if parts is None:
+            parts = [(universe.everything, _OPEN_STATE)]
+            for rule in admin:
+                parts = _split(parts, self._parts(rule, index), rule.action)
+            self._admin_parts[admin_key] = parts
+            self._admin_rules_alive.append(admin)  # keep the rules (and their ids) alive
+        # what reaches the NetworkPolicy layer: the undecided and the passed
+        staged: list[tuple[int, _TierState]] = [
+            (bits, (accepted, undecided.union(passed), NO_CONNECTIONS))
+            for bits, (accepted, undecided, passed) in parts
+        ]
+        if policy_layer is not None:
+            isolated, layer_atoms = policy_layer
+            after: list[tuple[int, _TierState]] = []
+            for bits, (accepted, scope, _) in staged:
+                rest = bits
+                for atom_bits, conns in layer_atoms:
+                    inside = rest & atom_bits
+                    if not inside:
+                        continue
+                    rest &= ~atom_bits
+                    through = scope.intersection(conns)
+                    if isolated:
+                        after.append((inside, (accepted.union(through), NO_CONNECTIONS, NO_CONNECTIONS)))
+                    else:
+                        after.append((inside, (accepted, through, NO_CONNECTIONS)))
+                if rest:  # peers the layer gives nothing: refused there
+                    after.append((rest, (accepted, NO_CONNECTIONS, NO_CONNECTIONS)))
+            staged = after
+        for rule in baseline:
+            staged = _split(staged, self._parts(rule, index), rule.action)
+        by_conns: dict[ConnectionSet, int] = {}
+        for bits, (accepted, undecided, passed) in staged:
+            allowed = accepted.union(undecided).union(passed)  # undecided: the default allows
+            if allowed:
+                by_conns[allowed] = by_conns.get(allowed, 0) | bits
+        return [(bits, conns) for conns, bits in by_conns.items()]
 
     def _parts(self, rule: Rule, index: int) -> list[tuple[int, ConnectionSet]]:
         """(peers, connections) a rule of class ``index`` gives, without empty ones."""
@@ -587,19 +803,32 @@ def _edges(sides: _Sides, focus: int | None = None) -> Edges:
     ]
     meet: dict[tuple[ConnectionSet, ConnectionSet], ConnectionSet] = {}  # few distinct sets: intersect once
 
+    base = universe.base_of
+
     def add(src_keys: list[NodeKey], dst_keys: list[NodeKey], conns: ConnectionSet) -> None:
         for s in src_keys:
             for d in dst_keys:
-                if s != d:
+                if s != d and (not base or base.get(s, s) != base.get(d, d)):  # type: ignore[arg-type]
                     previous = edges.get((s, d))
                     edges[(s, d)] = conns if previous is None else previous.union(conns)
 
+    networks = universe.network_bits
+    own_node = [
+        index
+        for index in range(pod_count, universe.size)
+        if universe.endpoints[index].entity == OWN_NODE and universe.endpoints[index].kind == ENTITY
+    ]
     for dst in range(universe.size):
         # outside nodes are reached only from pods
         atoms = sides.atoms(dst, INGRESS) if dst < pod_count else [(universe.pods, ALL_CONNECTIONS)]
+        if networks and dst < pod_count:  # pods reach only pods on their own network
+            reach = next(bits for bits in networks.values() if bits >> dst & 1) | ~universe.pods
+            atoms = [(bits & reach, conns) for bits, conns in atoms if bits & reach]
         if focus is not None and not (focus >> dst & 1):
             atoms = [(bits & focus, conns) for bits, conns in atoms if bits & focus]
         dst_keys = node_keys[dst]
+        if own_node and dst < pod_count and (focus is None or focus >> dst & 1 or focus >> own_node[0] & 1):
+            add(node_keys[own_node[0]], dst_keys, ALL_CONNECTIONS)  # a pod's own node always gets in
         for bits, conns in atoms:
             if dst >= pod_count:
                 bits &= universe.pods
@@ -619,7 +848,7 @@ def _edges(sides: _Sides, focus: int | None = None) -> Edges:
 
 
 def analyse(
-    model: Model, *, boundaries: Iterable[int] = (), with_ipv6: bool | None = None
+    model: Model, *, boundaries: Iterable[int] = (), with_ipv6: bool | None = None, collapse: bool = True
 ) -> ConnectivityMap:
     """Every allowed connection between the model's workloads, address ranges and named entities.
 
@@ -632,7 +861,52 @@ def analyse(
     universe = ClassIndex(model, cuts, ipv6)
     edges = _edges(_Sides(universe, model.policies))
     workloads = sorted({name for group in universe.workload_names for name in group})
-    return ConnectivityMap(edges, workloads, model.notes())
+    result = ConnectivityMap(edges, workloads, model.notes(), model.warnings())
+    return collapse_variants([result], universe.variants)[0] if collapse else result
+
+
+def collapse_variants(
+    maps: Sequence[ConnectivityMap], variants: Mapping[str, Sequence[str]]
+) -> list[ConnectivityMap]:
+    """The maps with each split workload's variants named as the workload wherever all of them
+    have the same connections, in every map, to and from everything else (a statement about the
+    workload is then true for each of its pods); variants that differ keep their own names."""
+    if not variants:
+        return list(maps)
+    members = {name: base for base, names in variants.items() for name in names}
+    profiles: list[dict[str, tuple[dict[NodeKey, ConnectionSet], dict[NodeKey, ConnectionSet]]]] = []
+    for result in maps:
+        profile: dict[str, tuple[dict[NodeKey, ConnectionSet], dict[NodeKey, ConnectionSet]]] = {}
+        for (src, dst), conns in result.edges.items():
+            if isinstance(src, str) and src in members:
+                profile.setdefault(src, ({}, {}))[0][dst] = conns
+            if isinstance(dst, str) and dst in members:
+                profile.setdefault(dst, ({}, {}))[1][src] = conns
+        profiles.append(profile)
+    rename: dict[str, str] = {}
+    empty: tuple[dict[NodeKey, ConnectionSet], dict[NodeKey, ConnectionSet]] = ({}, {})
+    for base, names in variants.items():
+        if all(
+            all(profile.get(name, empty) == profile.get(names[0], empty) for name in names[1:])
+            for profile in profiles
+        ):
+            rename.update((name, base) for name in names)
+    if not rename:
+        return list(maps)
+
+    def renamed(node: NodeKey) -> NodeKey:
+        return rename.get(node, node) if isinstance(node, str) else node
+
+    out = []
+    for result in maps:
+        edges: dict[tuple[NodeKey, NodeKey], ConnectionSet] = {}
+        for (src, dst), conns in result.edges.items():
+            key = (renamed(src), renamed(dst))
+            previous = edges.get(key)
+            edges[key] = conns if previous is None else previous.union(conns)
+        workloads = sorted({rename.get(name, name) for name in result.workloads})
+        out.append(ConnectivityMap(edges, workloads, result.notes, result.warnings, result.reading))
+    return out
 
 
 def _key(endpoint: Endpoint) -> NodeKey:
@@ -682,9 +956,10 @@ class Baseline:
         focus = _changed_classes(self.sides, new_sides)
         old_edges = _edges(self.sides, focus) if focus else {}
         new_edges = _edges(new_sides, focus) if focus else {}
-        old = ConnectivityMap(old_edges, self.workloads, self.model.notes())
-        new = ConnectivityMap(new_edges, self.workloads, after.notes())
-        return ConnectivityDiff(_minus(new, old), _minus(old, new))
+        old = ConnectivityMap(old_edges, self.workloads, self.model.notes(), self.model.warnings())
+        new = ConnectivityMap(new_edges, self.workloads, after.notes(), after.warnings())
+        added, removed = collapse_variants([_minus(new, old), _minus(old, new)], self.universe.variants)
+        return ConnectivityDiff(added, removed)
 
     def changes(self, removed: Sequence[Policy], added: Sequence[Policy]) -> bool:
         """Whether taking ``removed`` (baseline policies) out and putting ``added`` in changes any
@@ -714,9 +989,15 @@ def diff_models(before: Model, after: Model) -> ConnectivityDiff:
         return Baseline(before, other_policies=after.policies).diff(after)
     cuts = address_boundaries(before.policies) | address_boundaries(after.policies)
     ipv6 = any(b > IPV4_MAX + 1 for b in cuts)
-    old = analyse(before, boundaries=cuts, with_ipv6=ipv6)
-    new = analyse(after, boundaries=cuts, with_ipv6=ipv6)
-    return ConnectivityDiff(_minus(new, old), _minus(old, new))
+    old = analyse(before, boundaries=cuts, with_ipv6=ipv6, collapse=False)
+    new = analyse(after, boundaries=cuts, with_ipv6=ipv6, collapse=False)
+    variants: dict[str, list[str]] = {}
+    for model in (before, after):
+        for base, names in ClassIndex(model, (), False).variants.items():
+            variants.setdefault(base, [])
+            variants[base] += [name for name in names if name not in variants[base]]
+    added, removed = collapse_variants([_minus(new, old), _minus(old, new)], variants)
+    return ConnectivityDiff(added, removed)
 
 
 def _changed_classes(old: _Sides, new: _Sides) -> int:
@@ -735,4 +1016,4 @@ def _minus(left: ConnectivityMap, right: ConnectivityMap) -> ConnectivityMap:
         remaining = conns if other is None else conns.difference(other)
         if remaining:
             edges[key] = remaining
-    return ConnectivityMap(edges, left.workloads, left.notes).merged()
+    return ConnectivityMap(edges, left.workloads, left.notes, left.warnings, left.reading).merged()

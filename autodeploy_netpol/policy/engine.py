@@ -13,25 +13,119 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..kube.defaults import CILIUM_RESERVED_PREFIX
-from .endpoints import POD, Endpoint, NamedPort
+from ..kube.defaults import (
+    ACCEPT,
+    ADMIN_TIER,
+    BASELINE_TIER,
+    CILIUM_NAMESPACE_LABELS_PREFIX,
+    CILIUM_RESERVED_PREFIX,
+    DENY,
+    PASS,
+)
+from .endpoints import ENTITY, POD, Endpoint, NamedPort
 from .intervals import ALL_CONNECTIONS, NO_CONNECTIONS, ConnectionSet
 from .inventory import Inventory, Workload, build_inventory, namespace_labels
-from .policies import EGRESS, INGRESS, Policy, PolicyCompiler, PolicyError, Rule, compile_policy
-from .selectors import cilium_labels
+from .networks import NO_NETWORKS, Networks, primary_networks
+from .policies import (
+    EGRESS,
+    INGRESS,
+    CiliumEndpointPeer,
+    PodPeer,
+    Policy,
+    PolicyCompiler,
+    PolicyError,
+    Rule,
+    compile_policy,
+)
+from .selectors import Selector, cilium_labels
 
 #: how many (src, dst) pairs / verdicts to remember before starting afresh (bounds memory)
 CACHE_LIMIT = 500_000
 
 
+#: The layers a connection passes, in order (cluster-scoped tiers around NetworkPolicy).
+ADMIN_LAYER, POLICY_LAYER, BASELINE_LAYER, DEFAULT_LAYER = (
+    "Admin tier",
+    "NetworkPolicy",
+    "Baseline tier",
+    "default",
+)
+#: Traffic into a pod from its own node: never blocked ("when a pod is isolated for ingress, the
+#: only allowed connections into the pod are those from the pod's node and those allowed by the
+#: ingress list" — Kubernetes; Cilium lets the local host in too).
+NODE_LAYER = "own node"
+OWN_NODE = "host"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which connections one layer decided for one side, and how: a tier rule (``rule``), the
+    NetworkPolicy layer (``policies`` allowed, or isolated without allowing; ``rule`` a Cilium deny
+    rule when one removed them), or the default (nothing decided: allowed)."""
+
+    conns: ConnectionSet
+    allowed: bool
+    layer: str
+    rule: Rule | None = None
+    policies: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``denied by anp:x rule 'deny-all' (ingress[0]), Admin tier priority 10`` and the like."""
+        verb = "allowed" if self.allowed else "denied"
+        if self.rule is not None and self.rule.action:
+            action = "passed on to the next tier by" if self.rule.action == PASS else f"{verb} by"
+            return f"{action} {self.rule.describe_origin()}, {self.rule.tier_position()}"
+        if self.rule is not None:
+            return f"denied by a deny rule of {self.rule.policy}"
+        if self.layer == NODE_LAYER:
+            return "allowed: traffic from the pod's own node is never blocked by network policies"
+        if self.layer == POLICY_LAYER:
+            if self.allowed:
+                return f"allowed by {', '.join(self.policies)}" if self.policies else "allowed: not isolated"
+            return f"isolated by {', '.join(self.policies)} and no rule allows it"
+        return "allowed: no policy decides it"
+
+
+@dataclass(frozen=True)
+class SideResult:
+    """What one side (egress of the source, ingress of the destination) allows towards one peer."""
+
+    allowed: ConnectionSet
+    #: what the NetworkPolicy layer's allow rules grant before Cilium deny rules
+    granted: ConnectionSet
+    allowing: tuple[str, ...]
+    denying: tuple[str, ...]
+    decisions: tuple[Decision, ...]
+
+    def decision_for(self, protocol: str, port: int) -> Decision | None:
+        """The decision that settled ``protocol``/``port`` (a Pass only hands it over: never this)."""
+        for decision in self.decisions:
+            if decision.conns.allows(protocol, port) and not (decision.rule and decision.rule.action == PASS):
+                return decision
+        return None
+
+    def passed_by(self, protocol: str, port: int) -> Decision | None:
+        """The Pass rule that handed ``protocol``/``port`` on from the Admin tier, if one did."""
+        for decision in self.decisions:
+            if decision.conns.allows(protocol, port) and decision.rule and decision.rule.action == PASS:
+                return decision
+        return None
+
+
 @dataclass(frozen=True)
 class Side:
-    """One direction of one endpoint: the rules that apply, and whether it is isolated."""
+    """One direction of one endpoint: the rules that apply, and whether it is isolated.
+
+    ``allow``/``deny``/``isolated`` are the NetworkPolicy layer (NetworkPolicy and Cilium);
+    ``admin`` and ``baseline`` the cluster-scoped tiers' rules, in evaluation order.
+    """
 
     isolated: bool
     allow: tuple[Rule, ...]
     deny: tuple[Rule, ...]
     policies: tuple[str, ...]  # policies selecting the endpoint for this direction
+    admin: tuple[Rule, ...] = ()
+    baseline: tuple[Rule, ...] = ()
 
     def allowed(
         self,
@@ -44,46 +138,152 @@ class Side:
 
         ``ports_of`` are the named ports of the connection's destination.
         """
+        result = self.decide(peer, peer_ns_labels, peer_view, ports_of)
+        return result.granted, result.allowed, result.allowing, result.denying
+
+    def decide(
+        self,
+        peer: Endpoint,
+        peer_ns_labels: Mapping[str, str],
+        peer_view: Mapping[str, str],
+        ports_of: tuple[NamedPort, ...],
+    ) -> SideResult:
+        """Every layer in turn: the Admin tier's rules (first match decides; Pass hands over),
+        the NetworkPolicy layer (final for an isolated side), the Baseline tier, the default."""
+        decisions: list[Decision] = []
+        passes: list[Decision] = []
+        accepted = NO_CONNECTIONS
+        undecided = ALL_CONNECTIONS
         allowing: list[str] = []
         denying: list[str] = []
-        if self.isolated:
-            granted = NO_CONNECTIONS
-            for rule in self.allow:
-                if rule.matches_peer(peer, peer_ns_labels, peer_view):
-                    ports = rule.ports.resolve(ports_of)
-                    if ports:
-                        granted = granted.union(ports)
+        for rule in self.admin:
+            if not undecided:
+                break
+            if rule.matches_peer(peer, peer_ns_labels, peer_view):
+                conns = rule.ports.resolve(ports_of).intersection(undecided)
+                if conns:
+                    undecided = undecided.difference(conns)
+                    if rule.action == ACCEPT:
+                        accepted = accepted.union(conns)
                         allowing.append(str(rule.policy))
-        else:
-            granted = ALL_CONNECTIONS
-        result = granted
-        for rule in self.deny:
-            if result and rule.matches_peer(peer, peer_ns_labels, peer_view):
-                ports = rule.ports.resolve(ports_of)
-                if ports and result.intersection(ports):
-                    result = result.difference(ports)
-                    denying.append(str(rule.policy))
-        return granted, result, tuple(dict.fromkeys(allowing)), tuple(dict.fromkeys(denying))
+                    elif rule.action == DENY:
+                        denying.append(str(rule.policy))
+                    (passes if rule.action == PASS else decisions).append(
+                        Decision(conns, rule.action == ACCEPT, ADMIN_LAYER, rule)
+                    )
+        # Pass hands its connections to the next layer, as if the Admin tier had not matched them
+        remaining = ALL_CONNECTIONS.difference(accepted)
+        for decision in decisions:
+            if not decision.allowed:
+                remaining = remaining.difference(decision.conns)
+        granted = ALL_CONNECTIONS
+        if remaining and (self.isolated or self.deny):
+            if self.isolated:
+                granted = NO_CONNECTIONS
+                np_allowing: list[str] = []
+                for rule in self.allow:
+                    if rule.matches_peer(peer, peer_ns_labels, peer_view):
+                        ports = rule.ports.resolve(ports_of)
+                        if ports:
+                            granted = granted.union(ports)
+                            np_allowing.append(str(rule.policy))
+            np_result = granted
+            deny_rules: list[tuple[Rule, ConnectionSet]] = []
+            for rule in self.deny:
+                if np_result and rule.matches_peer(peer, peer_ns_labels, peer_view):
+                    ports = rule.ports.resolve(ports_of)
+                    if ports and np_result.intersection(ports):
+                        deny_rules.append((rule, np_result.intersection(ports).intersection(remaining)))
+                        np_result = np_result.difference(ports)
+                        denying.append(str(rule.policy))
+            for rule, conns in deny_rules:
+                if conns:
+                    decisions.append(Decision(conns, False, POLICY_LAYER, rule))
+            if self.isolated:
+                let_in = np_result.intersection(remaining)
+                named = tuple(dict.fromkeys(np_allowing))
+                if let_in:
+                    decisions.append(Decision(let_in, True, POLICY_LAYER, None, named))
+                    allowing.extend(named)
+                shut = remaining.difference(granted)
+                if shut:
+                    decisions.append(Decision(shut, False, POLICY_LAYER, None, self.policies))
+                accepted = accepted.union(let_in)
+                remaining = NO_CONNECTIONS
+            else:
+                remaining = remaining.intersection(np_result)
+        handed_over = NO_CONNECTIONS  # a Pass in the last tier hands over to the default
+        for rule in self.baseline:
+            if not remaining:
+                break
+            if rule.matches_peer(peer, peer_ns_labels, peer_view):
+                conns = rule.ports.resolve(ports_of).intersection(remaining)
+                if conns:
+                    remaining = remaining.difference(conns)
+                    decision = Decision(conns, rule.action != DENY, BASELINE_LAYER, rule)
+                    if rule.action == DENY:
+                        denying.append(str(rule.policy))
+                    elif rule.action == ACCEPT:
+                        accepted = accepted.union(conns)
+                        allowing.append(str(rule.policy))
+                    else:
+                        handed_over = handed_over.union(conns)
+                        passes.append(decision)
+                        continue
+                    decisions.append(decision)
+        remaining = remaining.union(handed_over)
+        if remaining:
+            accepted = accepted.union(remaining)
+            decisions.append(Decision(remaining, True, DEFAULT_LAYER))
+        return SideResult(
+            accepted,
+            granted,
+            tuple(dict.fromkeys(allowing)),
+            tuple(dict.fromkeys(denying)),
+            (*decisions, *passes),
+        )
+
+    @property
+    def restricted(self) -> bool:
+        """Whether anything on this side can refuse a connection."""
+        return self.isolated or bool(self.deny) or bool(self.admin) or bool(self.baseline)
 
 
 OPEN_SIDE = Side(False, (), (), ())
+FROM_OWN_NODE = SideResult(
+    ALL_CONNECTIONS, ALL_CONNECTIONS, (), (), (Decision(ALL_CONNECTIONS, True, NODE_LAYER),)
+)
+
+
+def tier_rules(selecting: Sequence[Policy], tier: str, direction: str) -> tuple[Rule, ...]:
+    """The ``tier``'s rules of ``direction`` among ``selecting``, in evaluation order."""
+    ordered = sorted((p for p in selecting if p.tier == tier), key=lambda p: p.order)
+    return tuple(rule for policy in ordered for rule in policy.tier_rules if rule.direction == direction)
 
 
 def side_of(selecting: Sequence[Policy], direction: str) -> Side:
     """The ``direction`` side of a pod that exactly the policies ``selecting`` select."""
+    layer = [policy for policy in selecting if not policy.tier]
     isolated = any(
-        (policy.isolates_ingress if direction == INGRESS else policy.isolates_egress) for policy in selecting
+        (policy.isolates_ingress if direction == INGRESS else policy.isolates_egress) for policy in layer
     )
-    rules = [rule for policy in selecting for rule in policy.rules if rule.direction == direction]
+    rules = [rule for policy in layer for rule in policy.rules if rule.direction == direction]
     names = tuple(
         dict.fromkeys(
             str(p.ref)
-            for p in selecting
+            for p in layer
             if (p.isolates_ingress if direction == INGRESS else p.isolates_egress)
             or any(r.direction == direction for r in p.rules)
         )
     )
-    return Side(isolated, tuple(r for r in rules if not r.deny), tuple(r for r in rules if r.deny), names)
+    return Side(
+        isolated,
+        tuple(r for r in rules if not r.deny),
+        tuple(r for r in rules if r.deny),
+        names,
+        tier_rules(selecting, ADMIN_TIER, direction),
+        tier_rules(selecting, BASELINE_TIER, direction),
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +301,21 @@ class PairConnectivity:
     allowed_by: tuple[str, ...]  # policies whose rules allowed (egress of src, ingress of dst)
     denied_by: tuple[str, ...]  # policies whose deny rules removed something
     caveats: tuple[str, ...]  # unmodelled parts of the policies involved
+    #: each side layer by layer: which rule of which tier decided what
+    egress_result: SideResult | None = None
+    ingress_result: SideResult | None = None
+    #: why nothing can flow whatever the policies say (pods on different primary networks)
+    separated: str = ""
+
+    @property
+    def tiered(self) -> bool:
+        """Whether a cluster-scoped tier's rule decided (or passed on) some of this traffic."""
+        return any(
+            decision.rule is not None and decision.rule.action
+            for result in (self.egress_result, self.ingress_result)
+            if result is not None
+            for decision in result.decisions
+        )
 
 
 @dataclass(frozen=True)
@@ -124,15 +339,21 @@ class Model:
         policies: Sequence[Policy],
         namespaces: Mapping[str, Mapping[str, str]] | None = None,
         workloads: Sequence[Workload] = (),
+        networks: Networks = NO_NETWORKS,
         unmodelled: Sequence[str] = (),
+        described: Iterable[str] | None = None,
     ) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
-        #: policies read but not modelled (ClusterNetworkPolicy), one sentence each
+        #: notes on the kinds of object read and not modelled
         self.unmodelled: tuple[str, ...] = tuple(unmodelled)
+        #: which network each namespace's pods are on (primary user-defined networks)
+        self.networks = networks
         self.namespaces: dict[str, dict[str, str]] = {
             name: namespace_labels(name, labels) for name, labels in (namespaces or {}).items()
         }
         self.workloads: tuple[Workload, ...] = tuple(workloads)
+        #: namespaces whose labels are known (a Namespace object, or ``namespaces`` given as labels)
+        self.described: set[str] = set(self.namespaces) if described is None else set(described)
         self._by_namespace: dict[str, list[Policy]] = {}
         self._clusterwide: list[Policy] = []
         for policy in self.policies:
@@ -188,12 +409,28 @@ class Model:
         return cls.from_inventory(build_inventory(objects), compiler)
 
     @classmethod
-    def from_inventory(cls, inventory: Inventory, compiler: PolicyCompiler | None = None) -> Model:
+    def from_inventory(
+        cls,
+        inventory: Inventory,
+        compiler: PolicyCompiler | None = None,
+        *,
+        default_namespace: str = "default",
+    ) -> Model:
         compile_one = compiler or compile_policy
         compiled: list[Policy] = []
         for manifest in inventory.policies:
-            compiled.extend(compile_one(manifest))
-        return cls(compiled, inventory.namespaces, inventory.workloads, inventory.unmodelled)
+            compiled.extend(compile_one(manifest, default_namespace))
+        networks = (
+            primary_networks(inventory.networks, inventory.namespaces) if inventory.networks else NO_NETWORKS
+        )
+        return cls(
+            compiled,
+            inventory.namespaces,
+            inventory.workloads,
+            networks,
+            inventory.unmodelled_notes(),
+            inventory.described,
+        )
 
     # ------------------------------------------------------------------------------ queries
 
@@ -203,6 +440,23 @@ class Model:
             labels = namespace_labels(namespace, None)
             self.namespaces[namespace] = labels
         return labels
+
+    def learn_namespace_labels(self, namespace: str, labels: Mapping[str, str]) -> bool:
+        """Take ``labels`` for a namespace no Namespace object describes (e.g. as a flow recorded
+        them), so that namespaceSelectors match it as they did when the flow was seen; a described
+        namespace keeps its own labels. True when something changed (cached answers are dropped)."""
+        if namespace in self.described or not labels:
+            return False
+        current = self.namespaces.get(namespace)
+        merged = namespace_labels(namespace, {**(current or {}), **labels})
+        if merged == current:
+            return False
+        self.namespaces[namespace] = merged
+        self._views.clear()
+        self._sides.clear()
+        self._pairs.clear()
+        self._verdicts.clear()
+        return True
 
     def _view(self, endpoint: Endpoint) -> tuple[Mapping[str, str], Mapping[str, str], tuple[NamedPort, ...]]:
         """(namespace labels, Cilium label view, named ports) of an endpoint, cached."""
@@ -226,9 +480,44 @@ class Model:
         """Policies whose subject selector selects ``endpoint`` (a pod)."""
         if endpoint.kind != POD:
             return []
-        _, cilium, _ = self._view(endpoint)
+        ns_labels, cilium, _ = self._view(endpoint)
         candidates = [*self._by_namespace.get(endpoint.namespace, ()), *self._clusterwide]
-        return [policy for policy in candidates if policy.selects(endpoint, cilium)]
+        return [policy for policy in candidates if policy.selects(endpoint, cilium, ns_labels)]
+
+    def selector_keys(self) -> set[str]:
+        """Every label key some selector of the policies reads (pod or namespace labels; Cilium's
+        namespace pseudo-labels as the namespace label they stand for)."""
+        keys: set[str] = set()
+        selectors: list[Selector] = []
+        for policy in self.policies:
+            selectors.append(policy.subject)
+            if policy.subject_namespaces is not None:
+                selectors.append(policy.subject_namespaces)
+            for rule in policy.all_rules:
+                for peer in rule.peers or ():
+                    if isinstance(peer, PodPeer):
+                        selectors.append(peer.pod_selector)
+                        if peer.namespace_selector is not None:
+                            selectors.append(peer.namespace_selector)
+                    elif isinstance(peer, CiliumEndpointPeer):
+                        selectors.append(peer.selector)
+        for selector in selectors:
+            for key in selector.label_keys():
+                keys.add(key.removeprefix(CILIUM_NAMESPACE_LABELS_PREFIX))
+        return keys
+
+    def separated(self, src: Endpoint, dst: Endpoint) -> str:
+        """Why ``src`` and ``dst`` cannot reach each other whatever the policies say ('' when they can):
+        pods on different primary networks."""
+        if not self.networks.any or src.kind != POD or dst.kind != POD:
+            return ""
+        left, right = self.networks.network(src.namespace), self.networks.network(dst.namespace)
+        if left == right:
+            return ""
+        return (
+            f"dropped — {src} and {dst} are on different networks "
+            f"({left or 'the pod network'}, {right or 'the pod network'}): no policy connects them"
+        )
 
     def rule_matches(self, rule: Rule, peer: Endpoint) -> bool:
         """Whether ``rule``'s peers include ``peer`` (ports aside)."""
@@ -256,30 +545,33 @@ class Model:
         dst_ns, dst_view, dst_ports = self._view(dst)
         egress_side = self.side(src, EGRESS)
         ingress_side = self.side(dst, INGRESS)
-        egress_granted, egress, egress_allow, egress_deny = egress_side.allowed(
-            dst, dst_ns, dst_view, dst_ports
-        )
-        ingress_granted, ingress, ingress_allow, ingress_deny = ingress_side.allowed(
-            src, src_ns, src_view, dst_ports
-        )
+        egress_result = egress_side.decide(dst, dst_ns, dst_view, dst_ports)
+        ingress_result = ingress_side.decide(src, src_ns, src_view, dst_ports)
+        if src.kind == ENTITY and src.entity == OWN_NODE and dst.kind == POD:
+            ingress_result = FROM_OWN_NODE
+        separated = self.separated(src, dst)
         caveats = tuple(
             dict.fromkeys(
                 f"{rule.policy}: {note}"
-                for rule in (*egress_side.allow, *egress_side.deny, *ingress_side.allow, *ingress_side.deny)
+                for side in (egress_side, ingress_side)
+                for rule in (*side.admin, *side.allow, *side.deny, *side.baseline)
                 for note in rule.unmodelled
             )
         )
         pair = PairConnectivity(
-            egress.intersection(ingress),
-            egress,
-            ingress,
-            egress_granted,
-            ingress_granted,
+            NO_CONNECTIONS if separated else egress_result.allowed.intersection(ingress_result.allowed),
+            egress_result.allowed,
+            ingress_result.allowed,
+            egress_result.granted,
+            ingress_result.granted,
             egress_side.isolated,
             ingress_side.isolated,
-            tuple(dict.fromkeys((*egress_allow, *ingress_allow))),
-            tuple(dict.fromkeys((*egress_deny, *ingress_deny))),
+            tuple(dict.fromkeys((*egress_result.allowing, *ingress_result.allowing))),
+            tuple(dict.fromkeys((*egress_result.denying, *ingress_result.denying))),
             caveats,
+            egress_result,
+            ingress_result,
+            separated,
         )
         if len(self._pairs) > CACHE_LIMIT:
             self._pairs.clear()
@@ -306,9 +598,13 @@ class Model:
             egress_ok = not pair.egress_isolated
             ingress_ok = not pair.ingress_isolated
             caveats = (*pair.caveats, f"protocol {protocol} not modelled; verdict follows isolation only")
-        allowed = egress_ok and ingress_ok
+        allowed = egress_ok and ingress_ok and not pair.separated
         policies: tuple[str, ...]
-        if allowed:
+        if pair.separated:
+            reason, policies = pair.separated, ()
+        elif protocol_name in ("TCP", "UDP", "SCTP") and pair.tiered:
+            reason, policies = _tiered_reason(pair, src, dst, protocol_name, port, egress_ok)
+        elif allowed:
             reason = (
                 "allowed by " + ", ".join(pair.allowed_by)
                 if pair.allowed_by
@@ -336,9 +632,60 @@ class Model:
     def notes(self) -> list[str]:
         """What the model does not cover, per policy (for reports)."""
         return [
-            *self.unmodelled,
             *(f"{policy.ref}: {note}" for policy in self.policies for note in policy.notes),
+            *self.networks.notes,
+            *self.unmodelled,
         ]
 
+    def warnings(self) -> list[str]:
+        """What the API server would reject in the policies, read anyway (for reports)."""
+        return [f"{policy.ref}: {warning}" for policy in self.policies for warning in policy.warnings]
 
-__all__ = ["Model", "PairConnectivity", "PolicyError", "Side", "Verdict", "side_of"]
+
+def _tiered_reason(
+    pair: PairConnectivity, src: Endpoint, dst: Endpoint, protocol: str, port: int, egress_ok: bool
+) -> tuple[str, tuple[str, ...]]:
+    """The reason for a verdict some cluster-scoped tier took part in: which rule of which tier (or
+    which layer) decided each side, and the Pass that handed it on."""
+    parts: list[str] = []
+    policies: list[str] = []
+    sides = (("egress of", src, pair.egress_result), ("ingress of", dst, pair.ingress_result))
+    allowed = egress_ok and pair.ingress.allows(protocol, port)
+    for label, endpoint, result in sides:
+        if result is None:
+            continue
+        decision = result.decision_for(protocol, port)
+        if decision is None or (not allowed and decision.allowed):
+            continue  # an allowed side says nothing about why the flow is dropped
+        if decision.layer == DEFAULT_LAYER and not any(d.rule for d in result.decisions):
+            continue
+        text = decision.describe()
+        handed = result.passed_by(protocol, port)
+        if handed is not None and handed.rule is not None:
+            text += f" (after {handed.rule.describe_origin()} passed it on)"
+        parts.append(f"{label} {endpoint}: {text}")
+        if decision.rule is not None:
+            policies.append(str(decision.rule.policy))
+        else:
+            policies.extend(decision.policies)
+        if not allowed:
+            break
+    verb = "allowed" if allowed else "dropped"
+    return f"{verb} — " + "; ".join(parts) if parts else verb, tuple(dict.fromkeys(policies))
+
+
+__all__ = [
+    "ADMIN_LAYER",
+    "BASELINE_LAYER",
+    "DEFAULT_LAYER",
+    "POLICY_LAYER",
+    "Decision",
+    "Model",
+    "PairConnectivity",
+    "PolicyError",
+    "Side",
+    "SideResult",
+    "Verdict",
+    "side_of",
+    "tier_rules",
+]

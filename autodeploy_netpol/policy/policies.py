@@ -5,6 +5,13 @@ CiliumClusterwideNetworkPolicy (cilium.io/v2) at L3/L4 become one vocabulary: a
 :class:`Policy` selects *subject* pods, may isolate them per direction, and carries
 :class:`Rule` objects, each a set of peers and ports, allowing or (Cilium) denying.
 
+The cluster-scoped tiers of policy.networking.k8s.io — ClusterNetworkPolicy (v1alpha2, v1beta1:
+``spec.tier`` Admin or Baseline) and its predecessors AdminNetworkPolicy / BaselineAdminNetworkPolicy
+(v1alpha1) — compile to policies with a ``tier`` and a ``priority`` whose :attr:`Policy.tier_rules`
+carry an ``action`` (Accept, Deny, Pass) and are evaluated in order, first match deciding, before
+(Admin) or after (Baseline) the NetworkPolicy layer; their ``rules`` are empty, so code that knows
+only allow/deny rules never mistakes a Deny for an allow.
+
 What the engine does not model — L7 rules, ``toFQDNs``, ``toServices``, ``fromRequires``,
 ICMP, host policies (``nodeSelector``) — is recorded in ``Rule.unmodelled`` /
 ``Policy.notes`` so every report can say so rather than silently allow or deny.
@@ -18,22 +25,40 @@ from typing import Any
 
 from ..errors import InputError
 from ..kube.defaults import (
+    ACCEPT,
+    ADMIN_TIER,
+    ALLOW,
+    BASELINE_ADMIN_NAME,
+    BASELINE_TIER,
     CILIUM_ALL_PORTS,
     CILIUM_DEFAULT_DENY,
     CILIUM_NAMESPACE_LABEL,
     CILIUM_NAMESPACE_LABELS_PREFIX,
     CILIUM_PROTOCOL,
     CILIUM_RESERVED_PREFIX,
+    DENY,
     EGRESS_TYPE,
     INGRESS_TYPE,
     NETWORK_POLICY_PROTOCOL,
+    PASS,
     POLICY_TYPES,
+    TIER_PORT_PROTOCOL,
+    TIER_PRIORITY_RANGE,
+    TIERS,
     default_policy_types,
 )
 from ..kube.names import (
+    ADMIN_NETWORK_POLICY,
+    BASELINE_ADMIN_NETWORK_POLICY,
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
     CILIUM_NETWORK_POLICY,
+    CLUSTER_NETWORK_POLICY,
     NETWORK_POLICY,
+    POLICY_API_GROUP,
+    POLICY_GROUPS,
+    POLICY_KINDS,
+    TIERED_POLICY_KINDS,
+    TIERED_POLICY_VERSIONS,
 )
 from ..text import ascii_digits as _digits
 from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
@@ -52,11 +77,17 @@ from .intervals import (
 from .selectors import (
     EXISTS,
     IN,
+    MATCH_ALL,
     Requirement,
     Selector,
     SelectorError,
     compile_selector,
 )
+
+#: The kinds the engine compiles: the namespaced policies a deploy creates, Cilium's clusterwide
+#: policies, which also apply to the namespace's pods, and the cluster-scoped tiers (for these the
+#: API group decides too: see :func:`is_compiled`).
+COMPILED_KINDS = (*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY, *TIERED_POLICY_KINDS)
 
 INGRESS, EGRESS = "ingress", "egress"
 
@@ -84,7 +115,31 @@ class PolicyRef:
         return f"{_SHORT_KINDS.get(self.kind, '')}{where}{self.name}"
 
 
-_SHORT_KINDS = {NETWORK_POLICY: "", CILIUM_NETWORK_POLICY: "cnp:", CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:"}
+_SHORT_KINDS = {
+    NETWORK_POLICY: "",
+    CILIUM_NETWORK_POLICY: "cnp:",
+    CILIUM_CLUSTERWIDE_NETWORK_POLICY: "ccnp:",
+    ADMIN_NETWORK_POLICY: "anp:",
+    BASELINE_ADMIN_NETWORK_POLICY: "banp:",
+    CLUSTER_NETWORK_POLICY: "clusternetworkpolicy:",
+}
+
+
+def is_compiled(manifest: Mapping[str, Any]) -> bool:
+    """Whether the engine compiles this object: one of :data:`COMPILED_KINDS` from its API group
+    (a Calico ``projectcalico.org`` NetworkPolicy or an Antrea ``crd.antrea.io``
+    ClusterNetworkPolicy is not), the cluster-scoped tiers in a version the engine reads. An object
+    without ``apiVersion`` is taken by its kind."""
+    kind = manifest.get("kind")
+    if kind not in COMPILED_KINDS:
+        return False
+    api_version = manifest.get("apiVersion")
+    if api_version is None:
+        return True
+    group, _, version = str(api_version).rpartition("/")
+    if kind in TIERED_POLICY_VERSIONS:
+        return group == POLICY_API_GROUP and version in TIERED_POLICY_VERSIONS[str(kind)]
+    return group in POLICY_GROUPS[str(kind)]
 
 
 # ---------------------------------------------------------------------------------------- peers
@@ -214,6 +269,24 @@ class Rule:
     unmodelled: tuple[str, ...] = ()
     #: where each of ``peers`` is in the manifest (for findings)
     peer_paths: tuple[Path, ...] = ()
+    #: a rule of a cluster-scoped tier: ``Accept``, ``Deny`` or ``Pass`` ('' for the others)
+    action: str = ""
+    #: the rule's ``name`` as written, and its policy's tier and priority (cluster-scoped tiers)
+    name: str = ""
+    tier: str = ""
+    priority: int = 0
+
+    def tier_position(self) -> str:
+        """``Admin tier, priority 10`` (a BaselineAdminNetworkPolicy has no priority)."""
+        if self.priority > TIER_PRIORITY_RANGE[1]:
+            return f"{self.tier} tier"
+        return f"{self.tier} tier, priority {self.priority}"
+
+    def describe_origin(self) -> str:
+        """``anp:deny-all rule 'deny-slytherin' (ingress[0])`` — which rule, for reasons and findings."""
+        where = ".".join(str(step) for step in self.path[1:]) or ".".join(map(str, self.path))
+        named = f" rule {self.name!r}" if self.name else " rule"
+        return f"{self.policy}{named} ({where})"
 
     def matches_peer(
         self, endpoint: Endpoint, namespace_labels: Mapping[str, str], cilium_view: Mapping[str, str]
@@ -254,13 +327,47 @@ class Policy:
     notes: tuple[str, ...] = ()
     path: Path = ("spec",)
     manifest: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    #: cluster-scoped tiers: ``Admin`` or ``Baseline`` ('' for the NetworkPolicy layer), the
+    #: priority within the tier (lower first), the namespaces the subject pods must be in, and the
+    #: rules in evaluation order (``rules`` is empty for these policies)
+    tier: str = ""
+    priority: int = 0
+    subject_namespaces: Selector | None = None
+    tier_rules: tuple[Rule, ...] = ()
+    #: what the API server would reject but the engine reads anyway (said in every report)
+    warnings: tuple[str, ...] = ()
 
-    def selects(self, endpoint: Endpoint, cilium_view: Mapping[str, str]) -> bool:
+    def selects(
+        self,
+        endpoint: Endpoint,
+        cilium_view: Mapping[str, str],
+        namespace_labels: Mapping[str, str] | None = None,
+    ) -> bool:
         if endpoint.kind != POD:
             return False
         if self.namespace and endpoint.namespace != self.namespace:
             return False
+        if self.subject_namespaces is not None:
+            if namespace_labels is None:
+                namespace_labels = {
+                    key[len(CILIUM_NAMESPACE_LABELS_PREFIX) :]: value
+                    for key, value in cilium_view.items()
+                    if key.startswith(CILIUM_NAMESPACE_LABELS_PREFIX)
+                }
+            if not self.subject_namespaces.matches(namespace_labels):
+                return False
         return self.subject.matches(cilium_view if self.cilium else endpoint.label_map)
+
+    @property
+    def all_rules(self) -> tuple[Rule, ...]:
+        """Every rule: the allow/deny rules and the tier rules."""
+        return self.rules + self.tier_rules if self.tier_rules else self.rules
+
+    @property
+    def order(self) -> tuple[int, str, str]:
+        """Where the policy is evaluated within its tier: by priority, then (the API leaves ties to
+        the implementation) by name and kind, so that every run decides ties alike."""
+        return (self.priority, self.ref.name, self.ref.kind)
 
 
 # -------------------------------------------------------------------------- NetworkPolicy compile
@@ -672,6 +779,325 @@ def compile_cilium_policy(
     return [_cilium_rule_block(ref, block, path, namespace, manifest, l7_allows) for block, path in blocks]
 
 
+# ----------------------------------------------------------------- cluster-scoped tiers compile
+
+_TIER_PEER_KEYS = ("namespaces", "pods", "nodes", "networks", "domainNames")
+_V1ALPHA1_ACTIONS = {ALLOW: ACCEPT, DENY: DENY, PASS: PASS}
+_V1ALPHA2_ACTIONS = {ACCEPT: ACCEPT, DENY: DENY, PASS: PASS}
+#: a BaselineAdminNetworkPolicy beside Baseline-tier ClusterNetworkPolicies is evaluated after them
+BASELINE_ADMIN_PRIORITY = TIER_PRIORITY_RANGE[1] + 1
+#: the rule count the API server allows per direction (v1alpha1: 100, ClusterNetworkPolicy: 25)
+_MAX_RULES = {ADMIN_NETWORK_POLICY: 100, BASELINE_ADMIN_NETWORK_POLICY: 100, CLUSTER_NETWORK_POLICY: 25}
+
+
+def _namespaced_pod(raw: Any, path: Path, warnings: list[str]) -> tuple[Selector, Selector]:
+    """``{namespaceSelector, podSelector}`` → (pod selector, namespace selector)."""
+    entry = _mapping(raw, path, "pods")
+    if "podSelector" not in entry:
+        # the API server requires it; netpol-analyzer (and its corpus) read it as {}: so do we, and say so
+        warnings.append(
+            f"{'.'.join(map(str, path))}: podSelector is required (the API server rejects this); "
+            "read as {}: every pod"
+        )
+    pods = _selector(entry.get("podSelector"), (*path, "podSelector"))
+    namespaces = _selector(entry.get("namespaceSelector"), (*path, "namespaceSelector"))
+    return pods, namespaces
+
+
+def _tier_subject(raw: Any, path: Path, warnings: list[str]) -> tuple[Selector, Selector]:
+    """(pod selector, namespace selector) of ``spec.subject``: exactly one of namespaces, pods."""
+    subject = _mapping(raw, path, "subject")
+    present = [key for key in ("namespaces", "pods") if subject.get(key) is not None]
+    if len(present) != 1:
+        raise PolicyError(
+            "subject needs exactly one of namespaces, pods"
+            + (f" (found {', '.join(present)})" if present else ""),
+            path,
+            hint="subject: {namespaces: {matchLabels: ...}} or {pods: {namespaceSelector: ..., podSelector: ...}}",
+        )
+    if present[0] == "namespaces":
+        return MATCH_ALL, _selector(subject["namespaces"], (*path, "namespaces"))
+    return _namespaced_pod(subject["pods"], (*path, "pods"), warnings)
+
+
+def _tier_port_number(value: Any, path: Path, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PolicyError(f"{what} must be a number 1-65535", path)
+    if not MIN_PORT <= value <= MAX_PORT:
+        raise PolicyError(f"{what} {value} is outside 1-65535", path)
+    return value
+
+
+def _tier_protocol(value: Any, path: Path) -> str:
+    protocol = str(value or TIER_PORT_PROTOCOL).upper()
+    if protocol not in PROTOCOLS:
+        raise PolicyError(f"protocol {value!r} is not TCP, UDP or SCTP", path)
+    return protocol
+
+
+def _v1alpha1_ports(raw: Any, path: Path) -> PortSpec:
+    """``ports``: portNumber {protocol, port}, namedPort, portRange {protocol, start, end}."""
+    if raw is None:
+        return ALL_PORT_SPEC
+    entries = _list(raw, path, "ports")
+    if not entries:
+        raise PolicyError(
+            "ports, when given, needs at least one entry", path, hint="leave ports out for every port"
+        )
+    ranges: list[tuple[str, int, int]] = []
+    named: list[tuple[str, str]] = []
+    for index, entry in enumerate(entries):
+        where = (*path, index)
+        entry = _mapping(entry, where, "a port entry")
+        present = [key for key in ("portNumber", "namedPort", "portRange") if entry.get(key) is not None]
+        if len(present) != 1:
+            raise PolicyError("a port entry needs exactly one of portNumber, namedPort, portRange", where)
+        key = present[0]
+        at = (*where, key)
+        if key == "namedPort":
+            if not isinstance(entry[key], str) or not entry[key]:
+                raise PolicyError("namedPort must be a port name", at)
+            named.append(("ANY", entry[key]))
+        elif key == "portNumber":
+            number = _mapping(entry[key], at, "portNumber")
+            port = _tier_port_number(number.get("port"), (*at, "port"), "port")
+            ranges.append((_tier_protocol(number.get("protocol"), (*at, "protocol")), port, port))
+        else:
+            span = _mapping(entry[key], at, "portRange")
+            start = _tier_port_number(span.get("start"), (*at, "start"), "start")
+            end = _tier_port_number(span.get("end"), (*at, "end"), "end")
+            if end < start:
+                raise PolicyError(f"portRange end {end} is below start {start}", (*at, "end"))
+            ranges.append((_tier_protocol(span.get("protocol"), (*at, "protocol")), start, end))
+    return PortSpec(ConnectionSet.from_ranges(ranges), tuple(sorted(set(named))))
+
+
+def _v1alpha2_protocols(raw: Any, path: Path) -> PortSpec:
+    """``protocols``: tcp/udp/sctp {destinationPort: {number} | {range: {start, end}}}, destinationNamedPort."""
+    if raw is None:
+        return ALL_PORT_SPEC
+    entries = _list(raw, path, "protocols")
+    if not entries:
+        raise PolicyError(
+            "protocols, when given, needs at least one entry", path, hint="leave protocols out for every port"
+        )
+    ranges: list[tuple[str, int, int]] = []
+    named: list[tuple[str, str]] = []
+    for index, entry in enumerate(entries):
+        where = (*path, index)
+        entry = _mapping(entry, where, "a protocols entry")
+        present = [
+            key for key in ("tcp", "udp", "sctp", "destinationNamedPort") if entry.get(key) is not None
+        ]
+        if len(present) != 1:
+            raise PolicyError(
+                "a protocols entry needs exactly one of tcp, udp, sctp, destinationNamedPort", where
+            )
+        key = present[0]
+        at = (*where, key)
+        if key == "destinationNamedPort":
+            if not isinstance(entry[key], str) or not entry[key]:
+                raise PolicyError("destinationNamedPort must be a port name", at)
+            named.append(("ANY", entry[key]))
+            continue
+        protocol = key.upper()
+        body = _mapping(entry[key], at, key)
+        if body.get("destinationPort") is None:
+            ranges.append((protocol, MIN_PORT, MAX_PORT))
+            continue
+        port = _mapping(body["destinationPort"], (*at, "destinationPort"), "destinationPort")
+        port_at = (*at, "destinationPort")
+        fields = [name for name in ("number", "range") if port.get(name) is not None]
+        if len(fields) != 1:
+            raise PolicyError("destinationPort needs exactly one of number, range", port_at)
+        if fields[0] == "number":
+            number = _tier_port_number(port["number"], (*port_at, "number"), "number")
+            ranges.append((protocol, number, number))
+        else:
+            span = _mapping(port["range"], (*port_at, "range"), "range")
+            start = _tier_port_number(span.get("start"), (*port_at, "range", "start"), "start")
+            end = _tier_port_number(span.get("end"), (*port_at, "range", "end"), "end")
+            if end <= start:
+                raise PolicyError(f"range end {end} must be above start {start}", (*port_at, "range", "end"))
+            ranges.append((protocol, start, end))
+    return PortSpec(ConnectionSet.from_ranges(ranges), tuple(sorted(set(named))))
+
+
+def _tier_peers(
+    raw: Any, path: Path, action: str, ingress: bool, warnings: list[str]
+) -> tuple[tuple[Peer, ...] | None, tuple[Path, ...], list[str]]:
+    """(peers — None for "every peer" —, where each is, notes on what is not modelled)."""
+    entries = _list(raw, path, "peers")
+    if not entries:
+        raise PolicyError(
+            f"{'from' if ingress else 'to'} needs at least one peer",
+            path,
+            hint="namespaces: {} is every pod of every namespace",
+        )
+    peers: list[Peer] = []
+    paths: list[Path] = []
+    notes: list[str] = []
+    every = False
+    allowed_keys = ("namespaces", "pods") if ingress else _TIER_PEER_KEYS
+    for index, entry in enumerate(entries):
+        where = (*path, index)
+        entry = _mapping(entry, where, "a peer")
+        present = [key for key in entry if entry.get(key) is not None]
+        known = [key for key in present if key in allowed_keys]
+        if len(present) > 1:
+            raise PolicyError(f"a peer takes exactly one field, found {', '.join(map(str, present))}", where)
+        if not known:
+            # the API's rule for a peer an implementation does not understand: fail closed
+            what = f"peer field {present[0]!r}" if present else "a peer without fields"
+            if action == ACCEPT:
+                notes.append(
+                    f"{'.'.join(map(str, where))}: {what} not understood: matches nothing (fails closed)"
+                )
+            else:
+                notes.append(
+                    f"{'.'.join(map(str, where))}: {what} not understood: matches every peer (fails closed)"
+                )
+                every = True
+            continue
+        key = known[0]
+        at = (*where, key)
+        if key == "namespaces":
+            peers.append(PodPeer(MATCH_ALL, None, _selector(entry[key], at)))
+        elif key == "pods":
+            pod_selector, namespace_selector = _namespaced_pod(entry[key], at, warnings)
+            peers.append(PodPeer(pod_selector, None, namespace_selector))
+        elif key == "networks":
+            cidrs = _list(entry[key], at, "networks")
+            if not cidrs:
+                raise PolicyError("networks needs at least one CIDR", at)
+            try:
+                addresses = IntervalSet(cidr_range(str(cidr)) for cidr in cidrs)
+            except ValueError as exc:
+                raise PolicyError(f"invalid CIDR: {exc}", at) from None
+            peers.append(AddressPeer(addresses))
+        else:
+            notes.append(
+                f"{'.'.join(map(str, at))}: {key} peers not modelled (they match no endpoint the engine knows)"
+            )
+            continue
+        paths.append(at)
+    if every:
+        return None, (), notes
+    return tuple(peers), tuple(paths), notes
+
+
+def compile_tiered_policy(manifest: Mapping[str, Any]) -> Policy:
+    """Compile a ClusterNetworkPolicy (v1alpha2, v1beta1), AdminNetworkPolicy or
+    BaselineAdminNetworkPolicy (v1alpha1), checking what the API server's schema enforces."""
+    kind = str(manifest.get("kind"))
+    metadata = _mapping(manifest.get("metadata"), ("metadata",), "metadata")
+    name = str(metadata.get("name") or "(unnamed)")
+    ref = PolicyRef(kind, "", name)
+    spec = _mapping(manifest.get("spec"), ("spec",), "spec")
+    if not spec:
+        raise PolicyError(f"{kind} needs a spec", ("spec",))
+    notes: list[str] = []
+    warnings: list[str] = []
+    v1alpha1 = kind != CLUSTER_NETWORK_POLICY
+    if kind == CLUSTER_NETWORK_POLICY:
+        tier = spec.get("tier")
+        if tier not in TIERS:
+            raise PolicyError(
+                f"tier {tier!r} is not one of {', '.join(TIERS)}",
+                ("spec", "tier"),
+                hint="Admin is evaluated before NetworkPolicies, Baseline after them",
+            )
+        tier = str(tier)
+    else:
+        tier = ADMIN_TIER if kind == ADMIN_NETWORK_POLICY else BASELINE_TIER
+    if kind == BASELINE_ADMIN_NETWORK_POLICY:
+        if name != BASELINE_ADMIN_NAME:
+            raise PolicyError(
+                f"a BaselineAdminNetworkPolicy must be named {BASELINE_ADMIN_NAME!r}, not {name!r}",
+                ("metadata", "name"),
+                hint="the API server accepts only one, named default",
+            )
+        priority = BASELINE_ADMIN_PRIORITY
+        if "priority" in spec:
+            raise PolicyError("a BaselineAdminNetworkPolicy has no priority", ("spec", "priority"))
+    else:
+        raw_priority = spec.get("priority")
+        low, high = TIER_PRIORITY_RANGE
+        if (
+            isinstance(raw_priority, bool)
+            or not isinstance(raw_priority, int)
+            or not low <= raw_priority <= high
+        ):
+            raise PolicyError(
+                f"priority must be a whole number {low}-{high}, not {raw_priority!r}",
+                ("spec", "priority"),
+                hint="lower values are evaluated first",
+            )
+        priority = raw_priority
+    pod_selector, namespace_selector = _tier_subject(spec.get("subject"), ("spec", "subject"), warnings)
+    actions = _V1ALPHA1_ACTIONS if v1alpha1 else _V1ALPHA2_ACTIONS
+    if kind == BASELINE_ADMIN_NETWORK_POLICY:
+        actions = {ALLOW: ACCEPT, DENY: DENY}
+    rules: list[Rule] = []
+    for direction, key, peer_key in ((INGRESS, "ingress", "from"), (EGRESS, "egress", "to")):
+        entries = _list(spec.get(key), ("spec", key), key)
+        if len(entries) > _MAX_RULES[kind]:
+            raise PolicyError(
+                f"{key} holds {len(entries)} rules; the API allows {_MAX_RULES[kind]}", ("spec", key)
+            )
+        for index, raw in enumerate(entries):
+            where: Path = ("spec", key, index)
+            raw = _mapping(raw, where, f"an {key} rule")
+            raw_action = raw.get("action")
+            if raw_action not in actions:
+                raise PolicyError(
+                    f"action {raw_action!r} is not one of {', '.join(actions)}",
+                    (*where, "action"),
+                )
+            action = actions[str(raw_action)]
+            peers, peer_paths, peer_notes = _tier_peers(
+                raw.get(peer_key), (*where, peer_key), action, direction == INGRESS, warnings
+            )
+            if v1alpha1:
+                ports = _v1alpha1_ports(raw.get("ports"), (*where, "ports"))
+            else:
+                ports = _v1alpha2_protocols(raw.get("protocols"), (*where, "protocols"))
+            rule_name = raw.get("name")
+            rules.append(
+                Rule(
+                    ref,
+                    direction,
+                    action == DENY,
+                    peers,
+                    ports,
+                    where,
+                    tuple(peer_notes),
+                    peer_paths,
+                    action=action,
+                    name=str(rule_name) if rule_name else "",
+                    tier=tier,
+                    priority=priority,
+                )
+            )
+            notes.extend(f"{'.'.join(map(str, where))}: {note.split(': ', 1)[-1]}" for note in peer_notes)
+    return Policy(
+        ref,
+        pod_selector,
+        False,
+        "",
+        False,
+        False,
+        (),
+        tuple(notes),
+        manifest=manifest,
+        tier=tier,
+        priority=priority,
+        subject_namespaces=namespace_selector,
+        tier_rules=tuple(rules),
+        warnings=tuple(warnings),
+    )
+
+
 def compile_policy(
     manifest: Mapping[str, Any], default_namespace: str = "default", *, l7_allows: bool = True
 ) -> list[Policy]:
@@ -684,6 +1110,8 @@ def compile_policy(
         return [compile_network_policy(manifest, default_namespace)]
     if kind in (CILIUM_NETWORK_POLICY, CILIUM_CLUSTERWIDE_NETWORK_POLICY):
         return compile_cilium_policy(manifest, default_namespace, l7_allows=l7_allows)
+    if kind in TIERED_POLICY_KINDS and is_compiled(manifest):
+        return [compile_tiered_policy(manifest)]
     raise PolicyError(f"not a network policy: kind {kind!r}", ("kind",))
 
 
@@ -723,4 +1151,6 @@ __all__ = [
     "PortSpec",
     "Rule",
     "compile_policy",
+    "compile_tiered_policy",
+    "is_compiled",
 ]

@@ -71,6 +71,7 @@ def to_json(result: AuditResult, max_dropped: int) -> dict[str, Any]:
             "groups": len(result.groups),
             "skipped": dict(sorted(stats.skipped.items())),
             "malformed": stats.malformed,
+            "from_node": result.from_node,
         },
         "malformed": [
             {"file": bad.file, "line": bad.line, "message": bad.message} for bad in stats.malformed_examples
@@ -106,6 +107,11 @@ def _summary_line(result: AuditResult) -> str:
         parts.append(f"{_count(skipped, 'record')} not counted")
     if stats.malformed:
         parts.append(_count(stats.malformed, "malformed line"))
+    if result.from_node:
+        parts.append(
+            f"{_count(result.from_node, 'connection')} from the pods' own nodes (reserved:host) counted apart: "
+            "Kubernetes always lets them in"
+        )
     return ", ".join(parts)
 
 

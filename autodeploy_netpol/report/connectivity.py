@@ -2,7 +2,8 @@
 
 Pure: records in, strings out. The JSON shape is documented in
 ``schemas/connectivity.schema.json``. The Markdown forms (e.g. a section of the merge-request
-comment) write workload names, labels and notes through :mod:`.escape`.
+comment) write workload names, labels and notes through :mod:`.escape`; a diff's Markdown starts
+with the change as a Mermaid picture (:mod:`.mermaid`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ..policy.analysis import Connection, ConnectivityDiff, ConnectivityMap
 from .escape import code_cell, table, text
+from .mermaid import change_graph
 
 FORMATS = ("text", "json", "csv", "markdown")
 
@@ -23,14 +26,28 @@ def connectivity_json(result: ConnectivityMap) -> dict[str, Any]:
         "connections": [record.as_dict() for record in result.connections()],
         "workloads": result.workloads,
         "not_modelled": result.notes,
+        "warnings": result.warnings,
+        "notes": result.reading,
     }
 
 
+def _diff_notes(diff: ConnectivityDiff) -> tuple[list[str], list[str], list[str]]:
+    """(not modelled, warnings, reading notes) of both sides, each once."""
+    return (
+        sorted(set(diff.added.notes) | set(diff.removed.notes)),
+        sorted(set(diff.added.warnings) | set(diff.removed.warnings)),
+        sorted(set(diff.added.reading) | set(diff.removed.reading)),
+    )
+
+
 def diff_json(diff: ConnectivityDiff) -> dict[str, Any]:
+    not_modelled, warnings, reading = _diff_notes(diff)
     return {
         "added": [record.as_dict() for record in diff.added.connections()],
         "removed": [record.as_dict() for record in diff.removed.connections()],
-        "not_modelled": sorted(set(diff.added.notes) | set(diff.removed.notes)),
+        "not_modelled": not_modelled,
+        "warnings": warnings,
+        "notes": reading,
     }
 
 
@@ -45,10 +62,37 @@ def _text_lines(result: ConnectivityMap, prefix: str = "") -> list[str]:
     return lines
 
 
-def _notes_text(notes: list[str]) -> list[str]:
-    if not notes:
-        return []
-    return ["", "Not modelled (reported, never assumed allowed or denied):", *(f"  {note}" for note in notes)]
+def _notes_text(notes: Sequence[str], warnings: Sequence[str] = (), reading: Sequence[str] = ()) -> list[str]:
+    lines: list[str] = []
+    if warnings:
+        lines += [
+            "",
+            "Warnings (the API server would reject these; read anyway):",
+            *(f"  {w}" for w in warnings),
+        ]
+    if notes:
+        lines += [
+            "",
+            "Not modelled (reported, never assumed allowed or denied):",
+            *(f"  {note}" for note in notes),
+        ]
+    if reading:
+        lines += ["", "Notes:", *(f"  {note}" for note in reading)]
+    return lines
+
+
+def side_notes(result: ConnectivityMap) -> list[str]:
+    """Warnings, not-modelled parts and reading notes as lines for standard error (CSV output)."""
+    return [
+        *(f"warning: {w}" for w in result.warnings),
+        *(f"not modelled: {n}" for n in result.notes),
+        *(f"note: {n}" for n in result.reading),
+    ]
+
+
+def diff_side_notes(diff: ConnectivityDiff) -> list[str]:
+    not_modelled, warnings, reading = _diff_notes(diff)
+    return side_notes(ConnectivityMap({}, [], not_modelled, warnings, reading))
 
 
 def connectivity_text(result: ConnectivityMap) -> str:
@@ -56,12 +100,13 @@ def connectivity_text(result: ConnectivityMap) -> str:
     if not lines:
         lines = ["no connection is allowed between the workloads found"]
     head = f"{len(result.edges)} connected pairs among {len(result.workloads)} workloads"
-    return "\n".join([head, "", *lines, *_notes_text(result.notes)]) + "\n"
+    return "\n".join([head, "", *lines, *_notes_text(result.notes, result.warnings, result.reading)]) + "\n"
 
 
 def diff_text(diff: ConnectivityDiff) -> str:
+    notes = _notes_text(*_diff_notes(diff))
     if not diff.changed:
-        return "no change in connectivity\n" + "\n".join(_notes_text(diff.added.notes))
+        return "\n".join(["no change in connectivity", *notes]) + "\n"
     lines = [
         f"connectivity changes: {len(diff.added.edges)} pairs gain, {len(diff.removed.edges)} pairs lose"
     ]
@@ -69,7 +114,7 @@ def diff_text(diff: ConnectivityDiff) -> str:
         lines += ["", "Added (newly allowed):", *_text_lines(diff.added, "  + ")]
     if diff.removed.edges:
         lines += ["", "Removed (no longer allowed):", *_text_lines(diff.removed, "  - ")]
-    return "\n".join([*lines, *_notes_text(sorted(set(diff.added.notes) | set(diff.removed.notes)))]) + "\n"
+    return "\n".join([*lines, *notes]) + "\n"
 
 
 def _csv(records: list[Connection], change: str | None = None) -> str:
@@ -99,17 +144,25 @@ def _markdown_table(result: ConnectivityMap) -> list[str]:
     )
 
 
-def _markdown_notes(notes: list[str]) -> list[str]:
-    if not notes:
-        return []
-    return [
-        "",
-        "<details><summary>Not modelled</summary>",
-        "",
-        *(f"- {text(note)}" for note in notes if note.strip()),
-        "",
-        "</details>",
-    ]
+def _markdown_notes(
+    notes: Sequence[str], warnings: Sequence[str] = (), reading: Sequence[str] = ()
+) -> list[str]:
+    lines: list[str] = []
+    for title, items in (
+        ("Warnings: the API server would reject these (read anyway)", warnings),
+        ("Not modelled", notes),
+        ("Notes", reading),
+    ):
+        if items:
+            lines += [
+                "",
+                f"<details><summary>{title}</summary>",
+                "",
+                *(f"- {text(item)}" for item in items if item.strip()),
+                "",
+                "</details>",
+            ]
+    return lines
 
 
 def connectivity_markdown(result: ConnectivityMap) -> str:
@@ -122,13 +175,15 @@ def connectivity_markdown(result: ConnectivityMap) -> str:
     lines += (
         _markdown_table(result) if result.edges else ["No connection is allowed between the workloads found."]
     )
-    return "\n".join([*lines, *_markdown_notes(result.notes)]) + "\n"
+    return "\n".join([*lines, *_markdown_notes(result.notes, result.warnings, result.reading)]) + "\n"
 
 
 def diff_markdown(diff: ConnectivityDiff, title: str = "Connectivity changes") -> str:
     lines = [f"### {text(title)}", ""]
     if not diff.changed:
         lines.append("No change in who can reach whom.")
+    else:
+        lines += [*change_graph(diff.added.lines(), diff.removed.lines()).markdown(), ""]
     if diff.added.edges:
         lines += [f"**Newly allowed** ({len(diff.added.edges)} pairs)", "", *_markdown_table(diff.added), ""]
     if diff.removed.edges:
@@ -138,8 +193,7 @@ def diff_markdown(diff: ConnectivityDiff, title: str = "Connectivity changes") -
             *_markdown_table(diff.removed),
             "",
         ]
-    notes = sorted(set(diff.added.notes) | set(diff.removed.notes))
-    return "\n".join([*lines, *_markdown_notes(notes)]).rstrip("\n") + "\n"
+    return "\n".join([*lines, *_markdown_notes(*_diff_notes(diff))]).rstrip("\n") + "\n"
 
 
 def render_connectivity(result: ConnectivityMap, output_format: str) -> str:

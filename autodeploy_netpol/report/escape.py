@@ -72,8 +72,10 @@ def _unreferenced(value: object) -> str:
 def text(value: object) -> str:
     """Free text that renders as itself in a paragraph, list item, heading, table cell or link
     text: no Markdown, no HTML, no reference, mention or autolink."""
-    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", _unreferenced(value))
-    return html.escape(escaped, quote=False)
+    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", _unreferenced(value)), quote=False)
+    # Four leading spaces would open an indented code block: the first ones as entities cannot.
+    body = escaped.lstrip(" ")
+    return "&#32;" * (len(escaped) - len(body)) + body
 
 
 def html_text(value: object) -> str:
@@ -160,3 +162,20 @@ def table(
         return "| " + " | ".join(cells) + " |"
 
     return [row(header), row([_DELIMITERS[side] for side in alignment]), *(row(cells) for cells in rows)]
+
+
+#: Characters a Mermaid label keeps as they are; everything else becomes an entity code.
+_MERMAID_PLAIN = re.compile(r"[A-Za-z0-9 _.,/\-]")
+MERMAID_LABEL_MAX = 80
+
+
+def mermaid_label(value: object, limit: int = MERMAID_LABEL_MAX) -> str:
+    """Text for a quoted Mermaid label (``n1["…"]``, ``-->|"…"|``) that renders as itself: on one
+    line, at most ``limit`` characters (then ``…``), and every character but letters, digits,
+    space and ``_.,/-`` written as Mermaid's ``#<decimal>;`` entity code — so no quote, bracket,
+    pipe, backtick, ``<`` or ``#`` can end the label, start Markdown or HTML in it, or break the
+    code fence around the graph (the note's Markdown never looks inside a fenced block)."""
+    flat = one_line(value)
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return "".join(char if _MERMAID_PLAIN.match(char) else f"#{ord(char)};" for char in flat)

@@ -21,7 +21,8 @@ from typing import Any
 
 from ..sources.yamlio import format_path
 from . import object_label, summary_line
-from .escape import code, code_block, code_cell, html_code, html_text, link, table, text
+from .drift_connectivity import section_markdown
+from .escape import code, code_block, html_code, html_text, link, table, text
 
 #: GitLab's note limit is 1,000,000 characters; stay a little under it.
 DEFAULT_MAX_CHARS = 950_000
@@ -181,78 +182,10 @@ def render_markdown(
     return note
 
 
-#: Connections listed per direction in the comment; the JSON report has them all.
-_CONNECTIONS_SHOWN = 20
-
-
 def _connectivity_lines(section: Any) -> list[str]:
-    """The connectivity section, shown first: what the deploy opens and closes, cosmetic drift."""
-    if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
-        return []
-    if "allowed" in section:
-        return _allowed_lines(list(section.get("allowed") or []))
-    added, removed = list(section.get("added") or []), list(section.get("removed") or [])
-    if section.get("verdict") == "unchanged":
-        lines = ["🔒 **Connectivity**: the deploy changes no connection between the workloads.", ""]
-    else:
-        lines = [
-            f"🔓 **Connectivity**: the deploy allows {len(added)} new connection"
-            f"{'s' if len(added) != 1 else ''} and removes {len(removed)}.",
-            "",
-        ]
-        rows = [("➕", item) for item in added[:_CONNECTIONS_SHOWN]] + [
-            ("➖", item) for item in removed[:_CONNECTIONS_SHOWN]
-        ]
-        lines += table(
-            ["", "From", "To", "Protocol", "Ports"],
-            [
-                [
-                    sign,
-                    code_cell(item.get("src", "")),
-                    code_cell(item.get("dst", "")),
-                    text(item.get("protocol", "")),
-                    text(item.get("ports", "")),
-                ]
-                for sign, item in rows
-            ],
-        )
-        hidden = max(0, len(added) - _CONNECTIONS_SHOWN) + max(0, len(removed) - _CONNECTIONS_SHOWN)
-        if hidden:
-            lines.append(f"\n_{hidden} more connection changes in the JSON report._")
-        lines.append("")
-    cosmetic = list(section.get("cosmeticObjects") or [])
-    if cosmetic:
-        shown = ", ".join(code(label) for label in cosmetic[:10])
-        more = f" and {len(cosmetic) - 10} more" if len(cosmetic) > 10 else ""
-        lines += [f"Cosmetic drift (changes no connection): {shown}{more}.", ""]
-    return lines
-
-
-def _allowed_lines(allowed: list[Any]) -> list[str]:
-    """Without live state: every connection into the app's pods that the policies allow."""
-    if not allowed:
-        return ["🔒 **Connectivity**: after the deploy nothing may connect to the app's pods.", ""]
-    lines = [
-        f"🔒 **Connectivity**: after the deploy the policies allow {len(allowed)} kind"
-        f"{'s' if len(allowed) != 1 else ''} of connection into the app's pods, and nothing else:",
-        "",
-    ]
-    lines += table(
-        ["From", "To", "Protocol", "Ports"],
-        [
-            [
-                code_cell(item.get("src", "")),
-                code_cell(item.get("dst", "")),
-                text(item.get("protocol", "")),
-                text(item.get("ports", "")),
-            ]
-            for item in allowed[:_CONNECTIONS_SHOWN]
-        ],
-    )
-    if len(allowed) > _CONNECTIONS_SHOWN:
-        lines.append(f"\n_{len(allowed) - _CONNECTIONS_SHOWN} more in the JSON report._")
-    lines.append("")
-    return lines
+    """The connectivity section, shown first: the picture and the table of what the deploy opens
+    and closes (rendered by :func:`.drift_connectivity.section_markdown`, in ``connectivity``'s notation)."""
+    return section_markdown(section)
 
 
 def _object_block(entry: Mapping[str, Any], limit: int) -> str:

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.text import Text
 
 from . import object_label, summary_line
+from .drift_connectivity import section_lines
+from .escape import one_line
 
 #: Longest value shown inline; the JSON report has the whole value.
 MAX_VALUE_CHARS = 160
@@ -103,33 +105,9 @@ def render_text(
 
 
 def _connectivity(console: Console, section: Any) -> None:
-    """Who can newly / no longer reach whom after the deploy, and which drift is cosmetic."""
-    if not isinstance(section, Mapping) or section.get("verdict") not in ("changes", "unchanged"):
-        return
-    if "allowed" in section:
-        console.print(
-            Text("connectivity: after the deploy the policies allow into the app's pods only", style="bold")
-        )
-        for item in section.get("allowed") or []:
-            console.print(
-                Text("  ")
-                + Text(f"{item.get('src')} => {item.get('dst')} : {item.get('protocol')} {item.get('ports')}")
-            )
-        return
-    if section.get("verdict") == "unchanged":
-        console.print(
-            Text("connectivity: the deploy changes no connection between the workloads", style="green")
-        )
-    else:
-        console.print(Text("connectivity: the deploy changes who can reach whom", style="bold yellow"))
-    for sign, key, style in (("+", "added", "yellow"), ("-", "removed", "cyan")):
-        for item in section.get(key) or []:
-            console.print(
-                Text(f"  {sign} ", style=style)
-                + Text(f"{item.get('src')} => {item.get('dst')} : {item.get('protocol')} {item.get('ports')}")
-            )
-    for label in section.get("cosmeticObjects") or []:
-        console.print(Text("  cosmetic drift (no connection changes): ", style="dim") + Text(str(label)))
+    """Who can newly / no longer reach whom after the deploy (see :mod:`.drift_connectivity`)."""
+    for style, line in section_lines(section):
+        console.print(Text(one_line(line), style=style))  # names from the cluster: no escape sequence
 
 
 def _entry(console: Console, entry: Mapping[str, Any], *, ignored: bool = False) -> None:

@@ -19,10 +19,16 @@ from ..desired.compute import DeployContext, compute_desired
 from ..desired.located import located_objects
 from ..desired.suggest import PROMETHEUS_PORT_ANNOTATION, ingress_class, metrics_port
 from ..desired.values import ValuesPath, read_values
-from ..errors import ExitCode, InputError, Location
+from ..errors import ExitCode, InputError, InputProblems, Location
+from ..kube.admission import (
+    CLUSTER_SCOPED,
+    AdmissionProblem,
+    admission_problems,
+    latest_objects,
+)
 from ..kube.labels import APP_LABEL
 from ..kube.manifests import FixedOrigin, Manifest, PathElement
-from ..kube.names import CONTROLLER_KINDS, NAMESPACE, POD
+from ..kube.names import CONTROLLER_KINDS, ENGINE_KINDS, NAMESPACE, POD
 from ..policy import Model, PolicyError, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
@@ -37,20 +43,27 @@ from .platform import apply_detection, detect_in_objects, detect_live
 @dataclass(frozen=True)
 class ObjectSource:
     """Where a command reads its objects: PATHs, or without any the cluster (the policies of
-    ``namespace``; ``None`` reads every namespace)."""
+    ``namespace``; ``None`` reads every namespace). With PATHs ``namespace`` is the namespace of
+    the objects that name none (``None``: ``default``, said in a note)."""
 
     paths: tuple[str, ...] = ()
     namespace: str | None = None
     cluster: ClusterAccess = field(default_factory=ClusterAccess)
 
 
+#: where objects without ``metadata.namespace`` go when no namespace is given (kubectl's default)
+FALLBACK_NAMESPACE = "default"
+
+
 @dataclass(frozen=True)
 class LoadedModel:
-    """The compiled model, the objects it came from (to locate findings) and the reading notes."""
+    """The compiled model, the objects it came from (to locate findings) and the reading notes;
+    ``warnings`` are what the API server would reject but was read anyway."""
 
     model: Model
     manifests: tuple[Manifest, ...]
     notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
     _by_id: dict[int, Manifest] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -66,31 +79,99 @@ class LoadedModel:
         return manifest.locate(path) if manifest is not None else None
 
 
-def read_objects(
-    source: ObjectSource, *, reader: ManifestReader | None = None
-) -> tuple[tuple[Manifest, ...], tuple[str, ...]]:
-    """The objects of ``source`` (its PATHs, or the cluster) and the notes of reading them."""
-    if source.paths:
-        manifests = (reader or ManifestReader()).read(source.paths, what="manifest")
-        return manifests.items, manifests.notes
-    with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
-        live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
-    return live.manifests, (*live.notes, *live.unread_notes())
+def namespaceless(manifests: Sequence[Manifest]) -> list[Manifest]:
+    """The namespaced objects the engine reads that name no namespace (policies, workloads, networks)."""
+    return [
+        item
+        for item in manifests
+        if item.namespace is None and item.kind not in CLUSTER_SCOPED and item.kind in ENGINE_KINDS
+    ]
 
 
-def load_model(source: ObjectSource, *, reader: ManifestReader | None = None) -> LoadedModel:
-    """Read the objects of ``source`` once and compile them."""
-    manifests, notes = read_objects(source, reader=reader)
-    return LoadedModel(compile_model(manifests), manifests, notes)
+def load_model(
+    source: ObjectSource, *, reader: ManifestReader | None = None, require_namespace: bool = False
+) -> LoadedModel:
+    """Read the objects of ``source`` once and compile them.
+
+    PATHs are read one by one: within a PATH, what the API server would refuse (two objects of one
+    kind with the same namespace and name, a Namespace twice, an invalid label) is an input error
+    when the analysis depends on it (a kind the engine reads; a label key a selector reads) and a
+    warning otherwise; an object given again in a later PATH replaces the earlier one, as
+    ``kubectl apply`` of the files in turn would. ``require_namespace``: objects without a
+    namespace are an error unless ``source.namespace`` places them (``diff``).
+    """
+    if not source.paths:
+        with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
+            live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
+        return LoadedModel(compile_model(live.manifests), live.manifests, (*live.notes, *live.unread_notes()))
+    reader = reader or ManifestReader()
+    groups: list[tuple[Manifest, ...]] = []
+    notes: list[str] = []
+    for path in source.paths:
+        read = reader.read([path], what="manifest")
+        groups.append(read.items)
+        notes.extend(read.notes)
+    namespace = source.namespace or FALLBACK_NAMESPACE
+    problems = [problem for group in groups for problem in admission_problems(group, namespace)]
+    items, replaced = latest_objects(groups, namespace)
+    if replaced:
+        notes.append(
+            f"{replaced} object{'s' if replaced != 1 else ''} given again in a later PATH replace"
+            f"{'s' if replaced == 1 else ''} the earlier one{'s' if replaced != 1 else ''} (as kubectl apply would)"
+        )
+    homeless = namespaceless(items)
+    if homeless and source.namespace is None:
+        if require_namespace:
+            raise InputError(
+                f"{len(homeless)} object{'s' if len(homeless) != 1 else ''} name no namespace "
+                f"(first: {homeless[0].describe()} at {homeless[0].locate()}): which namespace they "
+                "belong to decides what they select",
+                location=homeless[0].locate(),
+                hint="pass --namespace NS, the namespace the deploy uses (helm template and render print none)",
+            )
+        notes.append(
+            f"{len(homeless)} object{'s' if len(homeless) != 1 else ''} without metadata.namespace analysed in "
+            f"namespace {FALLBACK_NAMESPACE} (--namespace places them elsewhere)"
+        )
+    model = compile_model(items, namespace)
+    errors, warnings = judge_admission(problems, model)
+    if errors:
+        raise InputProblems([*errors], what=", ".join(source.paths))
+    return LoadedModel(model, tuple(items), tuple(notes), tuple(warnings))
 
 
-def compile_model(manifests: Sequence[Manifest]) -> Model:
+def judge_admission(problems: Sequence[AdmissionProblem], model: Model) -> tuple[list[InputError], list[str]]:
+    """(errors, warnings): a problem the analysis depends on is an error — a duplicate of a kind
+    the engine reads, an invalid label whose key a selector reads — the others are warnings (the
+    analysis is the same whichever way the API server would have settled them)."""
+    read_keys = model.selector_keys()
+    errors: list[InputError] = []
+    warnings: list[str] = []
+    for problem in problems:
+        matters = (
+            problem.label_key in read_keys if problem.label_key is not None else problem.kind in ENGINE_KINDS
+        )
+        if matters:
+            errors.append(problem.error)
+        else:
+            why = (
+                "no selector reads this label"
+                if problem.label_key is not None
+                else "the engine does not read this kind"
+            )
+            warnings.append(
+                f"{problem.error.location}: {problem.error.message} (the API server rejects this; {why})"
+            )
+    return errors, warnings
+
+
+def compile_model(manifests: Sequence[Manifest], default_namespace: str = FALLBACK_NAMESPACE) -> Model:
     """The model of ``manifests``; a policy the engine cannot understand is an
     :class:`InputError` at its file:line."""
     objects = [item.data for item in manifests]
-    inventory = build_inventory(objects)
+    inventory = build_inventory(objects, default_namespace)
     try:
-        return Model.from_inventory(inventory)
+        return Model.from_inventory(inventory, default_namespace=default_namespace)
     except PolicyError as error:
         # find which object failed: compile one by one (only on the error path)
         for index in inventory.policy_origins:
@@ -119,7 +200,13 @@ def run_connectivity(source: ObjectSource) -> ConnectivityRun:
     with cycle_collector_paused():  # thousands of manifests and compiled policies, no cycle
         loaded = load_model(source)
         result = analyse(loaded.model).merged()
-    result.notes = [*loaded.notes, *result.notes]
+    result.reading = [*loaded.notes]
+    if not loaded.model.workloads:
+        result.reading.append(
+            "no workload in the input (Pod, Deployment, StatefulSet …): there is nothing to connect; "
+            "give the workloads with the policies"
+        )
+    result.warnings = [*loaded.warnings, *result.warnings]
     return ConnectivityRun(result)
 
 
@@ -131,13 +218,33 @@ class DiffRun:
     exit_code: int
 
 
-def run_diff(before: Sequence[str], after: Sequence[str], *, stdin: BinaryIO | None = None) -> DiffRun:
-    """Compare the objects of ``before`` with those of ``after`` (``-`` is read once for both)."""
+def run_diff(
+    before: Sequence[str],
+    after: Sequence[str],
+    *,
+    namespace: str | None = None,
+    stdin: BinaryIO | None = None,
+) -> DiffRun:
+    """Compare the objects of ``before`` with those of ``after`` (``-`` is read once for both).
+
+    Objects without a namespace (``render`` and ``helm template`` print none) need ``namespace``:
+    without it the comparison is refused, since where they land decides what they select.
+    """
     reader = ManifestReader(stdin)
     with cycle_collector_paused():  # thousands of manifests and compiled policies, no cycle
-        old = load_model(ObjectSource(tuple(before)), reader=reader)
-        new = load_model(ObjectSource(tuple(after)), reader=reader)
+        old = load_model(ObjectSource(tuple(before), namespace), reader=reader, require_namespace=True)
+        new = load_model(ObjectSource(tuple(after), namespace), reader=reader, require_namespace=True)
+        if not old.model.workloads and not new.model.workloads:
+            raise InputError(
+                "neither side holds a workload (Pod, Deployment, StatefulSet …): with no pod to connect, "
+                "no change could ever show, and 'no change' would mean nothing",
+                hint="give the workloads on both sides, e.g. kubectl get ns,pods,deploy,sts,ds,netpol -A -o yaml "
+                "> snapshot.yaml; diff --before snapshot.yaml --after snapshot.yaml rendered.yaml -n NS",
+            )
         result = diff_models(old.model, new.model)
+    for side in (result.added, result.removed):
+        side.reading = sorted(set(old.notes) | set(new.notes))
+        side.warnings = sorted({*old.warnings, *new.warnings, *side.warnings})
     return DiffRun(result, ExitCode.FINDINGS if result.changed else ExitCode.OK)
 
 
@@ -207,11 +314,13 @@ def run_lint(
     With ``desired`` the model is the state after the deploy: the values file's objects plus the
     objects of ``source`` the deploy leaves alone; ``source`` ``None`` is no live state at all.
     """
+    live_model: LoadedModel | None = None
     if source is None:
         manifests: tuple[Manifest, ...] = ()
         notes: tuple[str, ...] = ("no live state (--no-live): the policies of the values file alone",)
     else:
-        manifests, notes = read_objects(source)
+        live_model = load_model(source)
+        manifests, notes = live_model.manifests, live_model.notes
     context = desired.context if desired is not None else DeployContext(release="")
     if ingress_namespace is not None:
         context = replace(context, ingress_namespace=ingress_namespace, ingress_source="--ingress-namespace")
@@ -237,7 +346,10 @@ def run_lint(
         manifests, desired_notes, desired_targets = _after_deploy(manifests, desired)
         notes = (*notes, *desired_notes)
         targets = [*targets, *desired_targets]
-    loaded = LoadedModel(compile_model(manifests), manifests, notes)
+    if live_model is not None and desired is None:
+        loaded = replace(live_model, notes=notes)  # the model of the input as read
+    else:
+        loaded = LoadedModel(compile_model(manifests), manifests, notes)
     findings = lint_model(
         loaded.model,
         ingress_namespace=context.ingress_namespace,

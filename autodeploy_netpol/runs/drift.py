@@ -21,7 +21,7 @@ from ..desired.compute import DeployContext, compute_desired, uses_suggestion
 from ..desired.shapes import live_chart_labels
 from ..desired.suggest import ingress_class, track_releases
 from ..desired.values import ValuesFile, ValuesPath, read_values
-from ..errors import ExitCode, Location
+from ..errors import ExitCode, InputError, Location
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS, NAMESPACE
 from ..kube.releases import STABLE, helm_release
 from ..sources.collector import cycle_collector_paused
@@ -113,8 +113,25 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             desired = _in_namespace(desired, UNKNOWN_NAMESPACE)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
-        # a release can create cluster-scoped policies (customResources): read those kinds too
+        # a release can create cluster-scoped policies (customResources): read those kinds when it
+        # renders one, or when Helm's record says its last deploy did (the deploy may delete it);
+        # a snapshot keeps them whatever (reading them costs nothing there)
         cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
+        if (
+            not cluster_scoped
+            and request.helm_history
+            and namespace
+            and request.live is not None
+            and not request.live.from_snapshot
+        ):
+            from ..sources.helm_releases import ClusterHistory
+
+            recorded = ClusterHistory(inputs.cluster())
+            cluster_scoped = any(
+                obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS
+                for release in desired.releases
+                for obj in recorded(namespace, release) or ()
+            )
         scope = LiveScope(
             None if request.all_namespaces else namespace,
             context=connectivity,
@@ -307,14 +324,20 @@ def _connectivity(
             ],
         }
     # the engine is imported only when a section is analysed (not for -A, nor --no-connectivity)
-    from ..checks.connectivity_section import connectivity_section, has_workloads
+    from ..checks.connectivity_section import HYPOTHETICAL, connectivity_section, has_workloads
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
+    stand_ins: list[dict[str, Any]] = []
     if desired.app and desired.namespace and not has_workloads(live_objects):
-        live_objects = [*live_objects, *desired.app]
+        for workload in desired.app:
+            metadata = dict(workload.get("metadata") or {})
+            metadata["name"] = f"{HYPOTHETICAL} pods of {workload.get('kind', 'Deployment')} {metadata.get('name', '')}"
+            stand_ins.append({**workload, "metadata": metadata})
+        live_objects = [*live_objects, *stand_ins]
         notes.append(
-            "no workload in the live state: the release's web and worker pods are modelled from the chart's labels"
+            "no workload in the live state: the release's web and worker pods are modelled from the chart's "
+            f"labels ({HYPOTHETICAL} pods of Deployment …)"
         )
     drifted = [(entry.kind, entry.namespace, entry.name, str(entry.change)) for entry in report.drift]
     # what the deploy leaves in place of each desired object: Helm's patch keeps some live fields
@@ -327,11 +350,15 @@ def _connectivity(
     into = None
     if allowed and desired.app:
         # the web pods: the first workload the chart writes that is not a worker
-        web = next(
-            (w for w in desired.app if _template_labels(w).get("tier") != "worker"), desired.app[0]
-        )
+        apps = stand_ins or desired.app
+        web = next((w for w in apps if _template_labels(w).get("tier") != "worker"), apps[0])
         into = f"{namespace}/{web['metadata']['name']}"
-    section = connectivity_section(live_objects, after, drifted, namespace=namespace, allowed_into=into)
+    try:
+        section = connectivity_section(live_objects, after, drifted, namespace=namespace, allowed_into=into)
+    except InputError as error:
+        # the section is one part of the report: input it cannot model (policies it cannot compile
+        # are left out one by one already) loses the section, said so, never the drift report
+        return {"verdict": "not-analysed", "notes": [*notes, "not analysed: " + " ".join(str(error).split())]}
     section["notes"] = [*notes, *section["notes"]]
     return section
 

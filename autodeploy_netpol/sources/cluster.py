@@ -96,14 +96,6 @@ CILIUM_CLUSTERWIDE_NETWORK_POLICIES = Resource(
     namespaced=False,
     custom=True,
 )
-CLUSTER_NETWORK_POLICIES = Resource(
-    "policy.networking.k8s.io",
-    "v1alpha2",
-    "clusternetworkpolicies",
-    "ClusterNetworkPolicy",
-    namespaced=False,
-    custom=True,
-)
 PODS = Resource("", "v1", "pods", "Pod", api_class="CoreV1Api", snake="pod")
 NAMESPACES = Resource(
     "", "v1", "namespaces", "Namespace", namespaced=False, api_class="CoreV1Api", snake="namespace"
@@ -116,6 +108,55 @@ STATEFUL_SETS = Resource(
 DAEMON_SETS = Resource("apps", "v1", "daemonsets", "DaemonSet", api_class="AppsV1Api", snake="daemon_set")
 REPLICA_SETS = Resource("apps", "v1", "replicasets", "ReplicaSet", api_class="AppsV1Api", snake="replica_set")
 JOBS = Resource("batch", "v1", "jobs", "Job", api_class="BatchV1Api", snake="job")
+REPLICATION_CONTROLLERS = Resource(
+    "",
+    "v1",
+    "replicationcontrollers",
+    "ReplicationController",
+    api_class="CoreV1Api",
+    snake="replication_controller",
+)
+#: The cluster-scoped tiers (policy.networking.k8s.io, CRDs): ClusterNetworkPolicy is read in the
+#: newest version the cluster serves (v1beta1, else v1alpha2), beside the v1alpha1 kinds.
+ADMIN_NETWORK_POLICIES = Resource(
+    "policy.networking.k8s.io",
+    "v1alpha1",
+    "adminnetworkpolicies",
+    "AdminNetworkPolicy",
+    namespaced=False,
+    custom=True,
+)
+BASELINE_ADMIN_NETWORK_POLICIES = Resource(
+    "policy.networking.k8s.io",
+    "v1alpha1",
+    "baselineadminnetworkpolicies",
+    "BaselineAdminNetworkPolicy",
+    namespaced=False,
+    custom=True,
+)
+CLUSTER_NETWORK_POLICY_VERSIONS = tuple(
+    Resource(
+        "policy.networking.k8s.io",
+        version,
+        "clusternetworkpolicies",
+        "ClusterNetworkPolicy",
+        namespaced=False,
+        custom=True,
+    )
+    for version in ("v1beta1", "v1alpha2")
+)
+#: OVN-Kubernetes user-defined networks (CRDs): which namespaces leave the pod network.
+USER_DEFINED_NETWORKS = Resource(
+    "k8s.ovn.org", "v1", "userdefinednetworks", "UserDefinedNetwork", custom=True
+)
+CLUSTER_USER_DEFINED_NETWORKS = Resource(
+    "k8s.ovn.org",
+    "v1",
+    "clusteruserdefinednetworks",
+    "ClusterUserDefinedNetwork",
+    namespaced=False,
+    custom=True,
+)
 
 INGRESS_CLASSES = Resource(
     "networking.k8s.io",
@@ -134,7 +175,7 @@ GATEWAYS = Resource("gateway.networking.k8s.io", "v1", "gateways", "Gateway", cu
 POLICY_RESOURCES = (NETWORK_POLICIES, CILIUM_NETWORK_POLICIES)
 #: What ingress and monitoring detection reads (``deploy/rbac.yaml`` part "detection"), pods aside.
 PLATFORM_RESOURCES = (INGRESS_CLASSES, GATEWAY_CLASSES, GATEWAYS, NAMESPACES)
-WORKLOAD_RESOURCES = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, REPLICA_SETS, JOBS)
+WORKLOAD_RESOURCES = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, REPLICA_SETS, JOBS, REPLICATION_CONTROLLERS)
 
 # 429 Too Many Requests and the 5xx a healthy but busy or restarting API server answers with.
 _RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -267,10 +308,30 @@ class ClusterReader:
         """CiliumClusterwideNetworkPolicies (cluster-scoped); skipped with a note without the CRD."""
         return self._collect((CILIUM_CLUSTERWIDE_NETWORK_POLICIES,), None)
 
-    def cluster_network_policies(self) -> Listing:
-        """ClusterNetworkPolicies (policy.networking.k8s.io/v1alpha2, cluster-scoped); skipped with a
-        note without the CRD."""
-        return self._collect((CLUSTER_NETWORK_POLICIES,), None)
+    def cluster_policies(self) -> Listing:
+        """The cluster-scoped tiers: AdminNetworkPolicies, the BaselineAdminNetworkPolicy and
+        ClusterNetworkPolicies (v1beta1, else v1alpha2); a kind whose CRD is not installed is
+        skipped with a note."""
+        listing = self._collect((ADMIN_NETWORK_POLICIES, BASELINE_ADMIN_NETWORK_POLICIES), None)
+        for resource in CLUSTER_NETWORK_POLICY_VERSIONS:
+            try:
+                listing.objects.extend(self.list(resource, None))
+                break
+            except ResourceNotServed:
+                continue
+        else:
+            listing.notes.append(
+                "ClusterNetworkPolicy skipped: the cluster serves neither policy.networking.k8s.io/v1beta1 nor "
+                "v1alpha2 clusternetworkpolicies (its CRD is not installed)"
+            )
+        return listing
+
+    def networks(self, namespace: str | None) -> Listing:
+        """OVN-Kubernetes UserDefinedNetworks (in ``namespace``) and ClusterUserDefinedNetworks;
+        skipped with a note without their CRDs."""
+        listing = self._collect((USER_DEFINED_NETWORKS,), namespace)
+        cluster = self._collect((CLUSTER_USER_DEFINED_NETWORKS,), None)
+        return Listing([*listing.objects, *cluster.objects], listing.source, [*listing.notes, *cluster.notes])
 
     def pods(self, namespace: str | None, *, label_selector: str | None = None) -> Listing:
         """Pods in ``namespace`` (``None``: all namespaces)."""

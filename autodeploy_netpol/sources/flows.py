@@ -683,10 +683,19 @@ def _lines_read(stats: ReadStats) -> int:
     return stats.flows + sum(count for reason, count in stats.skipped.items() if reason != SKIP_BLANK)
 
 
+def _flows_recognised(stats: ReadStats) -> int:
+    """Flow records seen: flows plus flows left out for a reason (replies, established, L7 …);
+    blank lines and events that are not flows do not count."""
+    return stats.flows + sum(
+        count for reason, count in stats.skipped.items() if reason not in (SKIP_BLANK, SKIP_NOT_FLOW)
+    )
+
+
 def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None = None) -> Iterator[Flow]:
     """Flows from every file in ``paths``, in order; the format of each is detected from its content.
 
-    Raises :class:`InputError` for an unreadable file, or one in which no line could be read.
+    Raises :class:`InputError` for an unreadable file, or one that holds no flow record at all
+    (empty, only blank lines, only events that are not flows, or only malformed lines).
     """
     peers = peers or PeerTable()
     for path in paths:
@@ -698,6 +707,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                 stream = io.BufferedReader(_GzipReader(fileobj=raw, mode="rb"), buffer_size=1 << 20)  # type: ignore[no-untyped-call]
             malformed_before, lines_before = stats.malformed, stats.lines
             examples_before, read_before = len(stats.malformed_examples), _lines_read(stats)
+            recognised_before = _flows_recognised(stats)
             try:
                 if _peek(stream, 64).lstrip()[:1] == b"{":
                     yield from read_hubble(stream, path, stats, peers)
@@ -715,6 +725,15 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
                 raise InputError(
                     f"{path}: none of its {stats.lines - lines_before} lines is a flow{where}",
                     hint="expected `hubble observe -o jsonpb` output or the CSV described in the README",
+                )
+            if _flows_recognised(stats) == recognised_before:
+                # an empty or truncated artifact must not turn the audit green
+                lines = stats.lines - lines_before
+                raise InputError(
+                    f"{path}: no flow in it ({lines} line{'s' if lines != 1 else ''}"
+                    f"{', none a flow record' if lines else ''})",
+                    hint="an empty or truncated recording proves nothing: check the job that wrote it "
+                    "(`hubble observe -o jsonpb`, or the CSV described in the README)",
                 )
         finally:
             if path != "-":

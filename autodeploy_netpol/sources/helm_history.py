@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..kube.names import POLICY_KINDS
+from ..kube.names import DEPLOYABLE_POLICY_KINDS
 from .yamlio import iter_documents
 
 SECRET_TYPE = "helm.sh/release.v1"
@@ -44,9 +44,14 @@ class HelmReleaseRecord:
     secret: str
 
     def policies(self) -> list[dict[str, Any]]:
-        """The NetworkPolicy / CiliumNetworkPolicy objects of the manifest Helm applied."""
+        """The policies of the manifest Helm applied: NetworkPolicy, CiliumNetworkPolicy and the
+        cluster-scoped kinds a release creates through ``customResources``."""
         documents = iter_documents(self.manifest, f"Secret {self.secret} (release manifest)")
-        return [d.data for d in documents if isinstance(d.data, dict) and d.data.get("kind") in POLICY_KINDS]
+        return [
+            d.data
+            for d in documents
+            if isinstance(d.data, dict) and d.data.get("kind") in DEPLOYABLE_POLICY_KINDS
+        ]
 
 
 def decode_release(data: str, *, secret: str) -> dict[str, Any]:

@@ -6,8 +6,9 @@ Drift, ownership, the connectivity section and audit all read that same snapshot
 cluster every kind is listed once per run and every section describes the same moment.
 
 Policies must be readable (a failure is the run's error); the context the connectivity engine
-uses beside them — Namespaces (their labels), CiliumClusterwideNetworkPolicies, workloads and
-pods — is read when the run asks for it and the role allows it; what could not be read is kept
+uses beside them — Namespaces (their labels), CiliumClusterwideNetworkPolicies, the cluster-scoped
+policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy), OVN-Kubernetes
+user-defined networks, workloads and pods — is read when the run asks for it and the role allows it; what could not be read is kept
 as :class:`Unread` (what, and the API server's reason) for the report to say.
 
 This module does not import the cluster client: the reader comes in as a :class:`ClusterLister`.
@@ -28,10 +29,13 @@ from ..kube.names import (
     CONTROLLER_KINDS,
     DEPLOYABLE_POLICY_KINDS,
     NAMESPACE,
+    NETWORK_KINDS,
     PLATFORM_KINDS,
     POD,
     POLICY_KINDS,
     SECRET,
+    TIERED_POLICY_KINDS,
+    VM_KINDS,
 )
 from .manifests import ManifestReader
 
@@ -52,7 +56,9 @@ class ClusterLister(Protocol):
 
     def clusterwide_policies(self) -> Listing: ...
 
-    def cluster_network_policies(self) -> Listing: ...
+    def cluster_policies(self) -> Listing: ...
+
+    def networks(self, namespace: str | None) -> Listing: ...
 
     def namespaces(self) -> Listing: ...
 
@@ -75,16 +81,25 @@ class LiveScope:
     #: keep what ingress and monitoring detection reads from a snapshot (IngressClasses, Gateway
     #: API objects, Namespaces, pods and workloads of every namespace); the cluster's is read apart
     platform: bool = False
-    #: the cluster-scoped policies too (a release can create them through customResources)
+    #: list the cluster-scoped policies from the cluster too (a release can create them through
+    #: customResources); a snapshot always keeps them
     cluster_policies: bool = False
 
     def kinds(self) -> tuple[str, ...]:
         """The kinds kept from a snapshot (Helm's release Secrets are always kept)."""
-        kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET)
-        if self.cluster_policies:
-            kinds += CLUSTER_SCOPED_POLICY_KINDS
+        # a release's cluster-scoped policies are kept from a snapshot whatever: the plan takes
+        # those whose Helm annotations name a release of the namespace, and no other
+        kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET, *CLUSTER_SCOPED_POLICY_KINDS)
         if self.context or self.pods or self.platform:
-            kinds += (CILIUM_CLUSTERWIDE_NETWORK_POLICY, NAMESPACE, *CONTROLLER_KINDS, POD)
+            kinds += (
+                CILIUM_CLUSTERWIDE_NETWORK_POLICY,
+                *TIERED_POLICY_KINDS,
+                NAMESPACE,
+                *CONTROLLER_KINDS,
+                POD,
+                *VM_KINDS,
+                *NETWORK_KINDS,
+            )
         if self.platform:
             kinds += PLATFORM_KINDS
         return tuple(dict.fromkeys(kinds))
@@ -281,15 +296,24 @@ def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
             unread.append(Unread("namespaces", namespaces_error.message, "evaluated without them"))
         optional += [
             ("CiliumClusterwideNetworkPolicies", cluster.clusterwide_policies, "evaluated without them"),
+            (
+                "cluster-scoped policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",
+                cluster.cluster_policies,
+                "evaluated without them: an Admin-tier Deny or a Baseline-tier rule may change the result",
+            ),
+            (
+                "user-defined networks",
+                lambda: cluster.networks(scope.namespace),
+                "every pod is taken to be on the pod network",
+            ),
             ("workloads", lambda: cluster.workloads(scope.namespace), "evaluated without them"),
         ]
     if scope.pods:
         optional.append(("pods", lambda: cluster.pods(scope.namespace), "workloads stand for them"))
-    if scope.cluster_policies:
+    if scope.cluster_policies and not scope.context:  # with the context they are read already
         compared = "the release's objects of this kind are not compared"
-        if not scope.context:
-            optional.append((CILIUM_CLUSTERWIDE_NETWORK_POLICY, cluster.clusterwide_policies, compared))
-        optional.append((CLUSTER_NETWORK_POLICY, cluster.cluster_network_policies, compared))
+        optional.append((CILIUM_CLUSTERWIDE_NETWORK_POLICY, cluster.clusterwide_policies, compared))
+        optional.append((CLUSTER_NETWORK_POLICY, cluster.cluster_policies, compared))
     for what, read, consequence in optional:
         try:
             listing = read()

@@ -99,8 +99,22 @@ class ManifestReader:
         notes: list[str] = []
         with cycle_collector_paused():  # big inputs: see sources/collector.py
             for path in paths:
+                walked = path != STDIN and os.path.isdir(path)
+                foreign: list[str] = []
                 for file, text in self._files(path, what, notes):
-                    items.extend(_file_manifests(file, text, what))
+                    found = _file_manifests(file, text, what, skip_foreign=walked)
+                    if found is None:
+                        foreign.append(os.path.relpath(file, path))
+                    else:
+                        items.extend(found)
+                if foreign:
+                    shown = ", ".join(foreign[:5]) + (
+                        f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+                    )
+                    notes.append(
+                        f"{path}: skipped {_count(len(foreign), 'file')} holding no Kubernetes object "
+                        f"(no document with a kind): {shown}"
+                    )
         return Manifests(tuple(items), tuple(STDIN_NAME if p == STDIN else p for p in paths), tuple(notes))
 
     def _files(self, path: str, what: str, notes: list[str]) -> list[tuple[str, str | None]]:
@@ -197,15 +211,30 @@ class _DocumentOrigin:
         return document.locate(path) if document is not None else Location(self.file.name)
 
 
-def _file_manifests(file: str, text: str | None, what: str) -> list[Manifest]:
+def _holds_objects(documents: Sequence[Any]) -> bool:
+    """Whether some document is a Kubernetes object or a list of them (has ``kind`` or ``items``)."""
+    return any(isinstance(data, dict) and ("kind" in data or "items" in data) for data in documents)
+
+
+def _file_manifests(
+    file: str, text: str | None, what: str, *, skip_foreign: bool = False
+) -> list[Manifest] | None:
+    """The objects of one file; with ``skip_foreign`` (a file met while walking a directory)
+    ``None`` when no document in it is a Kubernetes object — a stray JSON report, a values file
+    — rather than an error (a file that holds objects is still checked document by document)."""
     source = _SourceFile(file, text)
     if text is None and file.endswith(".json") and os.path.getsize(file) > FAST_JSON_BYTES:
         data = _fast_json(file)
         if data is not _DUPLICATE_KEY:
+            if skip_foreign and not _holds_objects([data]):
+                return None
             origin = _DocumentOrigin(source, 0)
             return list(_document_manifests(data, origin, origin, what))
+    documents = load_documents(file, text=text)
+    if skip_foreign and documents and not _holds_objects([document.data for document in documents]):
+        return None
     manifests: list[Manifest] = []
-    for index, document in enumerate(load_documents(file, text=text)):
+    for index, document in enumerate(documents):
         manifests.extend(_document_manifests(document.data, document, _DocumentOrigin(source, index), what))
     return manifests
 

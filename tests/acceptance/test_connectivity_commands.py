@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from autodeploy_netpol.cli import main
+from autodeploy_netpol.report.json_report import report_schema
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "schemas" / "connectivity.schema.json").read_text()
@@ -233,7 +234,24 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     body = result.output
     assert body.index("**Connectivity**") < body.index("Drift found")
-    assert "| ➕ | `monitoring/[any pod]` | `shop-42-production/production` | TCP | 9090 |" in body
+    # A snapshot of policies only: every endpoint is hypothetical, and said to be.
+    assert "every endpoint is hypothetical" in body
+    hypothetical_row = (
+        "| ➕ | `monitoring/(hypothetical) any pod` | "
+        "`shop-42-production/(hypothetical) pods of Deployment production` | TCP 9090 |"
+    )
+    assert hypothetical_row in body
+    assert "[any pod]" not in body and "gitlab-managed-apps" not in body.split("Drift found")[0]
+    assert "```mermaid" in body and "cosmetic" not in body.lower()
+    # With the namespaces and workloads of the cluster: the real endpoints, none hypothetical.
+    cluster = str(example / "cluster.yaml")
+    result = runner.invoke(main, ["drift", values, "--live", live, "--live", cluster, "--format", "markdown"])
+    assert result.exit_code == 1, result.output
+    section = result.output.split("Drift found")[0]
+    assert "| ➕ | `monitoring/prometheus` | `shop-42-production/production` | TCP 9090 |" in section
+    assert "| ➖ | `monitoring/prometheus` | `shop-42-production/production` | TCP 5005,9100 |" in section
+    assert "among the 5 workloads of the live state" in section
+    assert "hypothetical" not in section.split("<details>")[0]
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json"])
     section = json.loads(result.stdout)["connectivity"]
     assert section["verdict"] == "changes"
@@ -284,3 +302,33 @@ def test_big_json_snapshots_read_fast_and_still_locate_errors(tmp_path: Path) ->
     assert code == 2 and f"{big}:" in out and "outside 1-65535" in out
     line = int(out.split(f"{big}:")[1].split(":")[0])
     assert '"port": 99999' in big.read_text().splitlines()[line - 1]
+
+
+def test_drift_keeps_its_report_when_a_live_policy_cannot_be_modelled(tmp_path: Path) -> None:
+    # One live policy with an invalid ipBlock CIDR used to make drift exit 2 when the connectivity
+    # section was on: the whole report was lost for one unusable policy.
+    example = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    env = {"HELM_RELEASE_NAME": "production", "KUBE_NAMESPACE": "shop-42-production", "CI_PROJECT_ID": "42"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: bad-cidr, namespace: shop-42-production}\n"
+        "spec:\n  podSelector: {}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to:\n    - ipBlock: {cidr: 10.0.0.0/33}\n"
+    )
+    values = str(example / ".gitlab" / "auto-deploy-values.yaml")
+    args = ["drift", values, "--live", str(example / "live-snapshot.yaml"), "--live", str(bad)]
+    args += ["--live", str(example / "cluster.yaml"), "--format", "json"]
+    result = CliRunner(env=env).invoke(main, args)
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
+    section = document["connectivity"]
+    assert section["verdict"] == "changes"
+    assert {"src": "monitoring/prometheus", "dst": "shop-42-production/production", "allowed": "TCP 9090"} in section[
+        "addedPairs"
+    ]
+    assert any(
+        note.startswith("NetworkPolicy shop-42-production/bad-cidr (live) is left out: it cannot be modelled")
+        for note in section["notes"]
+    ), section["notes"]

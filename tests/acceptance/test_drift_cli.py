@@ -354,8 +354,8 @@ def test_no_live_reports_what_the_deploy_creates_and_allows_and_exits_0(cli, tmp
     assert document["summary"]["verdict"] == "no-live"
     assert {entry["change"] for entry in document["drift"]} == {"missing"}
     assert {
-        "src": "monitoring/[any pod]",
-        "dst": "(deploy namespace)/production",
+        "src": "monitoring/(hypothetical) any pod",
+        "dst": "(deploy namespace)/(hypothetical) pods of Deployment production",
         "protocol": "TCP",
         "ports": "9090",
     } in document["connectivity"]["allowed"]
@@ -387,3 +387,38 @@ def test_no_live_with_a_live_source_is_a_usage_error(cli) -> None:
             "drift", EXAMPLE_VALUES, "-r", "production", "-n", "shop", "--no-live", *extra, env=NO_CI
         )
         assert result.exit_code == 2, extra
+
+
+def test_a_clusterwide_policy_the_release_no_longer_renders_is_deleted_and_others_are_none_of_its_business(
+    cli, tmp_path: Path
+) -> None:
+    # the release created a CiliumClusterwideNetworkPolicy through customResources; the values no
+    # longer have it: Helm deletes it. Another release's (or nobody's) cluster-wide policy is left.
+    from plan_cases import chart_labels, helm_annotations
+
+    rendered = cli("render", EXAMPLE_VALUES, "-r", "production", "-n", "shop", env=NO_CI)
+    assert rendered.exit_code == 0, rendered.output
+    (tmp_path / "desired.yaml").write_text(rendered.stdout)
+
+    def clusterwide(name: str, annotations: dict[str, str]) -> dict:
+        return {
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": name, "labels": chart_labels("production"), "annotations": annotations},
+            "spec": {"endpointSelector": {}, "ingressDeny": [{"fromEntities": ["world"]}]},
+        }
+
+    items = [
+        clusterwide("production-deny-world", helm_annotations("production", "shop")),
+        clusterwide("platform-baseline", helm_annotations("platform", "kube-system")),
+    ]
+    (tmp_path / "live.json").write_text(json.dumps({"kind": "List", "apiVersion": "v1", "items": items}))
+    args = ["drift", "--desired", tmp_path / "desired.yaml", "--live", tmp_path / "live.json", "-n", "shop"]
+    # (without the connectivity section the snapshot's cluster-wide policies are still read)
+    result = cli(*args, "-r", "production", "--no-connectivity", "--format", "json", env=NO_CI)
+    document = json.loads(result.stdout)
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
+    assert ("CiliumClusterwideNetworkPolicy", "", "production-deny-world", "unexpected") in [
+        (entry["kind"], entry["namespace"], entry["name"], entry["change"]) for entry in document["drift"]
+    ]
+    assert "platform-baseline" not in result.stdout

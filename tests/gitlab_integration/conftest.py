@@ -33,4 +33,3 @@ def ci_environ(fake: FakeGitLab) -> dict[str, str]:
         "CI_JOB_TOKEN": "job-token-should-never-be-used",
         "NETPOL_GITLAB_TOKEN": BOT_TOKEN,
     }
-

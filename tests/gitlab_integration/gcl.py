@@ -113,7 +113,9 @@ with open(os.environ["NETPOL_PROBE_LOG"], "a") as log:
 
 def version_of(executable: str) -> str:
     """What ``gitlab-ci-local --version`` says."""
-    result = subprocess.run([executable, "--version"], capture_output=True, text=True, check=False, timeout=60)
+    result = subprocess.run(
+        [executable, "--version"], capture_output=True, text=True, check=False, timeout=60
+    )
     return result.stdout.strip()
 
 

@@ -121,15 +121,29 @@ HANDED = {
         ({}, True, 0, "deploying with netpol-values/production.yaml from netpol:values:production"),
         ({}, False, 1, "its artifacts did not arrive"),
         ({"HELM_UPGRADE_VALUES_FILE": "deploy/values.yaml"}, True, 1, "outranks the dotenv"),
-        ({"NETPOL_HANDOFF_ENVIRONMENT": ""}, True, 1, "did not receive the handoff of netpol:values:production"),
+        (
+            {"NETPOL_HANDOFF_ENVIRONMENT": ""},
+            True,
+            1,
+            "did not receive the handoff of netpol:values:production",
+        ),
         ({"NETPOL_HANDOFF_ENVIRONMENT": "staging"}, True, 1, "got 'staging'"),
         ({"NETPOL_HANDOFF_SKIPPED": "no-values-file"}, True, 0, "handed nothing over (no-values-file)"),
         ({"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_HANDOFF": "false"}, True, 0, "handoff off"),
         ({"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_DISABLED": "1"}, True, 0, "handoff off"),
-        ({"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_ENVIRONMENTS": "review staging"}, True, 0, "not in NETPOL_ENVIRONMENTS"),
         (
-            {"CI_ENVIRONMENT_NAME": "review/feature-x", "NETPOL_HANDOFF_ENVIRONMENT": "review",
-             "HELM_UPGRADE_VALUES_FILE": "netpol-values/review.yaml", "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/review.yaml"},
+            {"NETPOL_HANDOFF_ENVIRONMENT": "", "NETPOL_ENVIRONMENTS": "review staging"},
+            True,
+            0,
+            "not in NETPOL_ENVIRONMENTS",
+        ),
+        (
+            {
+                "CI_ENVIRONMENT_NAME": "review/feature-x",
+                "NETPOL_HANDOFF_ENVIRONMENT": "review",
+                "HELM_UPGRADE_VALUES_FILE": "netpol-values/review.yaml",
+                "NETPOL_HANDOFF_VALUES_FILE": "netpol-values/review.yaml",
+            },
             False,
             1,
             "netpol-values/review.yaml from netpol:values:review is not here",
@@ -155,7 +169,9 @@ def job_script(name: str) -> str:
     return "\n".join([*job.get("before_script", []), *job.get("script", [])])
 
 
-def run_job(name: str, workdir: Path, shell: str = "bash", **variables: str) -> subprocess.CompletedProcess[str]:
+def run_job(
+    name: str, workdir: Path, shell: str = "bash", **variables: str
+) -> subprocess.CompletedProcess[str]:
     job = resolved_jobs(TEMPLATE_DOC)[name]
     environ = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
@@ -242,9 +258,17 @@ def test_project_pipeline_runs_lint_and_the_ci_entry_point() -> None:
 
 
 def test_project_pipeline_releases_on_version_tags_only(gitlab_ci_local: str, tmp_path: Path) -> None:
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    files = {name: (ROOT / name).read_text() for name in tracked if name.endswith((".yml", ".toml", ".txt", ".in", "Containerfile", ".sh"))}
-    project = Project(tmp_path / "self", gitlab_ci_local, ci_yaml=(ROOT / ".gitlab-ci.yml").read_text(), files=files)
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    files = {
+        name: (ROOT / name).read_text()
+        for name in tracked
+        if name.endswith((".yml", ".toml", ".txt", ".in", "Containerfile", ".sh"))
+    }
+    project = Project(
+        tmp_path / "self", gitlab_ci_local, ci_yaml=(ROOT / ".gitlab-ci.yml").read_text(), files=files
+    )
     release = {"package", "publish:package-registry", "publish:image"}
     assert project.created() == {"lint", "test"}
     tagged = project.jobs({"CI_COMMIT_TAG": f"v{tool_version()}"}, unset=("CI_COMMIT_BRANCH",))

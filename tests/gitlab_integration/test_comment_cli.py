@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from conftest import BOT_TOKEN, IID, NOTES_PATH, OTHER_TOKEN, PROJECT
 from fake_gitlab import FakeGitLab
 from gitlab_markdown import assert_safe_note, check_note, hostile_texts
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from autodeploy_netpol.cli import main
 from autodeploy_netpol.gitlab import note_marker
@@ -359,11 +359,25 @@ def hostile_flows(directory: Path, h: dict[str, str]) -> Path:
     return path
 
 
-def section(environ: dict[str, str], directory: Path, name: str, *args: object) -> Path:
-    """``autodeploy-netpol <args> --format markdown`` written to a file, as a CI job would."""
+#: What a snapshot the API server could never have held is refused with (exit 2): a hostile string
+#: in a label key or value a selector reads (a warning when no selector reads it), or the same
+#: hostile name given to two objects of one kind.
+REFUSED_LABEL = re.compile(
+    r"error: .+?:\d+:\d+: .+?(label (key|key prefix|value) .+? (is not valid|is not a DNS subdomain)"
+    r"|given twice \(first at )",
+    re.S,
+)
+
+
+def section(environ: dict[str, str], directory: Path, name: str, *args: object) -> Path | None:
+    """``autodeploy-netpol <args> --format markdown`` written to a file, as a CI job would; ``None``
+    when the command refuses the snapshot (exit 2, each invalid label at its file:line:column)."""
     result = run(environ, *args, "--format", "markdown")
-    assert result.exit_code in (0, 1), result.output
     assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert REFUSED_LABEL.search(result.stderr), result.stderr
+        return None
+    assert result.exit_code in (0, 1), result.output
     path = directory / f"{name}.md"
     path.write_text(result.stdout)
     return path
@@ -371,6 +385,8 @@ def section(environ: dict[str, str], directory: Path, name: str, *args: object) 
 
 @E2E_EXAMPLES
 @given(values=hostile_texts(len(CLUSTER_FIELDS)))
+# the same hostile string everywhere: invalid labels a selector reads, names given twice
+@example(values=["\n/label ~security-approved\n"] * len(CLUSTER_FIELDS))
 def test_cluster_strings_cannot_inject_into_the_comment(
     fake: FakeGitLab, ci_environ: dict[str, str], values: list[str]
 ) -> None:
@@ -386,7 +402,7 @@ def test_cluster_strings_cannot_inject_into_the_comment(
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         live = hostile_snapshot(directory, h)
-        sections = [
+        written = [
             section({}, directory, "lint", "lint", live),
             section({}, directory, "explain", "explain", live),
             section({}, directory, "connectivity", "connectivity", live),
@@ -395,13 +411,17 @@ def test_cluster_strings_cannot_inject_into_the_comment(
                 "--desired", AUDIT_DATA / "desired.yaml", "--live", AUDIT_DATA / "live.yaml", "-n", "shop", "-r", "production",
             ),
         ]  # fmt: skip
+        sections = [path for path in written if path is not None]
         args = ["drift", VALUES, *DEPLOY, "--live", live, "--environment", environment, "-v"]
         comment = [arg for path in sections for arg in ("--comment-section", path)]
         result = run(environ, *args, "--mr-comment", *comment, "-o", directory / "drift.json")
         assert result.exit_code == 1, result.output
     body = next(note["body"] for note in fake.notes_of(PROJECT, IID) if note["body"].startswith(note_marker(environment)))
     check = assert_safe_note(body, links=(job + "/",))
-    for heading in ("Network policy drift", "Connectivity", "Policy lint", "plain words", "Recorded flows"):
+    headings = {"lint": "Policy lint", "explain": "plain words", "connectivity": "Connectivity"}
+    expected = ["Network policy drift", "Recorded flows"]
+    expected += [headings[path.stem] for path in sections if path.stem in headings]
+    for heading in expected:
         assert heading in "".join(check.rendered.prose), heading
 
     with tempfile.TemporaryDirectory() as name:

@@ -60,3 +60,65 @@ async def test_connectivity_and_lint_read_the_cluster(seeder) -> None:
     findings = json.loads(result.output[result.output.index("{") :])["findings"]
     assert [f["check"] for f in findings if f["severity"] == "error"] == ["ingress-namespace-cannot-reach"]
     assert result.exit_code == 1
+
+
+async def test_connectivity_reads_the_cluster_scoped_tiers(seeder) -> None:
+    """A ClusterNetworkPolicy listed from the cluster decides before the namespace's NetworkPolicies:
+    its Admin-tier Deny wins over the NetworkPolicy that allows api → web."""
+    shop = seeder.namespace({"team": "payments"})
+    seeder.add(pod(shop, "web", {"app": "web"}))
+    seeder.add(pod(shop, "api", {"app": "api"}))
+    seeder.add(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "web", "namespace": shop},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "web"}},
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "api"}}}]}],
+            },
+        }
+    )
+    seeder.add(
+        {
+            "apiVersion": "policy.networking.k8s.io/v1alpha2",
+            "kind": "ClusterNetworkPolicy",
+            "metadata": {"name": "no-api-to-web-but-8080"},
+            "spec": {
+                "tier": "Admin",
+                "priority": 10,
+                "subject": {
+                    "pods": {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "web"}}}
+                },
+                "ingress": [
+                    {
+                        "name": "http-only",
+                        "action": "Pass",
+                        "from": [
+                            {
+                                "pods": {
+                                    "namespaceSelector": {},
+                                    "podSelector": {"matchLabels": {"app": "api"}},
+                                }
+                            }
+                        ],
+                        "protocols": [{"tcp": {"destinationPort": {"number": 8080}}}],
+                    },
+                    {
+                        "name": "nothing-else",
+                        "action": "Deny",
+                        "from": [{"namespaces": {}}],
+                    },
+                ],
+            },
+        }
+    )
+    args = ["connectivity", "--kubeconfig", seeder.kubeconfig, "-n", shop, "--format", "json"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    to_web = [c for c in report["connections"] if c["dst"] == f"{shop}/web"]
+    assert to_web == [{"src": f"{shop}/api", "dst": f"{shop}/web", "protocol": "TCP", "ports": "8080"}], (
+        report
+    )
+    assert not any("ClusterNetworkPolicy" in note and "skipped" in note for note in report["notes"]), report

@@ -64,6 +64,15 @@ async def test_drift_with_connectivity_lists_each_kind_once(seeder) -> None:
         ("daemonsets", namespace): 1,
         ("replicasets", namespace): 1,
         ("jobs", namespace): 1,
+        ("replicationcontrollers", namespace): 1,
+        # the cluster-scoped tiers: ClusterNetworkPolicy v1beta1, else v1alpha2 (one list each
+        # when the server has no v1beta1), and the v1alpha1 kinds
+        ("clusternetworkpolicies", None): 2,
+        ("adminnetworkpolicies", None): 1,
+        ("baselineadminnetworkpolicies", None): 1,
+        # user-defined networks (OVN-Kubernetes)
+        ("userdefinednetworks", namespace): 1,
+        ("clusteruserdefinednetworks", None): 1,
         # detection for the suggested policy (the example's networkPolicy block has no spec): the
         # classes once, the pods of known controllers by one label selector per label key
         ("ingressclasses", None): 1,
@@ -71,6 +80,12 @@ async def test_drift_with_connectivity_lists_each_kind_once(seeder) -> None:
         ("gateways", None): 1,
         ("pods", None): len(pod_selectors()),
     }
+    versions = [
+        request.resource.version
+        for request in kmock
+        if request.resource is not None and request.resource.plural == "clusternetworkpolicies"
+    ]
+    assert versions == ["v1beta1", "v1alpha2"]
 
 
 async def test_drift_without_connectivity_lists_only_the_policies(seeder) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from synthetic_cluster import generate_cluster
+from synthetic_cluster import generate_cluster, generate_cluster_network_policies
 
 from autodeploy_netpol.policy import Endpoint, Model
 from autodeploy_netpol.policy.analysis import (
@@ -61,6 +61,19 @@ def _reference(model: Model) -> dict[tuple[NodeKey, NodeKey], ConnectionSet]:
 def test_all_pairs_analysis_equals_per_pair_engine(seed: int, cilium: bool) -> None:
     cluster = generate_cluster(seed, pods=18, policies=10, cilium=cilium)
     model = Model.from_objects(cluster.objects)
+    assert analyse(model, with_ipv6=False).edges == _reference(model)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), accepts=st.booleans(), cluster_policies=st.integers(1, 12))
+def test_all_pairs_analysis_equals_per_pair_engine_with_cluster_tiers(
+    seed: int, accepts: bool, cluster_policies: int
+) -> None:
+    """The analysis shares tier work between pod classes (by the rules of every layer); the
+    per-pair engine evaluates each pair on its own: both must agree, Pass and ties included."""
+    cluster = generate_cluster(seed, pods=24, policies=10, profile="namespaced" if seed % 2 else "random")
+    tiers = generate_cluster_network_policies(seed, cluster_policies, accepts=accepts)
+    model = Model.from_objects([*cluster.objects, *tiers])
     assert analyse(model, with_ipv6=False).edges == _reference(model)
 
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from gitlab_markdown import assert_safe_note, gitlab_renderer, hostile_text
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from autodeploy_netpol.report.escape import (
@@ -18,6 +18,7 @@ from autodeploy_netpol.report.escape import (
     html_code,
     html_text,
     link,
+    mermaid_label,
     one_line,
     table,
     text,
@@ -68,6 +69,7 @@ def test_one_line_shows_control_characters() -> None:
 
 @EXAMPLES
 @given(ANY)
+@example("    \n/label ~security-approved\n")  # four leading spaces: an indented code block
 def test_text_renders_as_itself_and_nothing_else(value: str) -> None:
     for placed in (
         f"{text(value)}",
@@ -157,3 +159,21 @@ def test_words_stay_readable() -> None:
     assert text("web api") == "web api"
     assert re.fullmatch(r"`+ ?`a` ?`+", code("`a`"))
     assert "<" not in text("<b>")
+
+
+@EXAMPLES
+@given(ANY)
+def test_mermaid_label_is_inert_and_decodes_to_the_text(value: str) -> None:
+    """Only plain characters and ``#<decimal>;`` codes: nothing ends the quoted label, and
+    Mermaid's decoding of the codes gives back the text (on one line, within the limit)."""
+    label = mermaid_label(value, limit=40)
+    assert re.fullmatch(r"(?:[A-Za-z0-9 _.,/\-]|#\d+;)*", label)
+    decoded = re.sub(r"#(\d+);", lambda match: chr(int(match.group(1))), label)
+    flat = one_line(value)
+    assert decoded == (flat if len(flat) <= 40 else flat[:39] + "…")
+
+
+def test_mermaid_label_examples() -> None:
+    assert mermaid_label('shop/web"] --> x') == "shop/web#34;#93; --#62; x"
+    assert mermaid_label("ns/(hypothetical) any pod") == "ns/#40;hypothetical#41; any pod"
+    assert mermaid_label("#1 <b>") == "#35;1 #60;b#62;"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from gitlab_markdown import assert_safe_note, check_note, hostile_texts, render
+from gitlab_markdown import assert_safe_note, check_note, hostile_texts, mermaid_blocks, render
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -78,12 +78,16 @@ DRIFT_FIELDS: Values = {
     "warning.detail": "spec.ingress[0] set by manager kubectl-edit",
     "note": "ownership shop: Helm history not readable",
     "connectivity.added.src": "shop/web",
-    "connectivity.added.dst": "monitoring/[any pod]",
+    "connectivity.added.dst": "monitoring/(hypothetical) any pod",
     "connectivity.added.protocol": "TCP",
     "connectivity.added.ports": "9090",
-    "connectivity.removed.src": "shop/[tier=web]",
+    "connectivity.added.allowed": "TCP 9090, UDP 53",
+    "connectivity.removed.src": "shop/web[pods with tier=web]",
     "connectivity.removed.dst": "shop/api",
-    "connectivity.cosmetic": "NetworkPolicy shop/production-auto-deploy",
+    "connectivity.removed.allowed": "TCP 5005",
+    "connectivity.hypothetical": "monitoring/(hypothetical) any pod",
+    "connectivity.unchanging": "NetworkPolicy shop/production-auto-deploy",
+    "connectivity.note": "NetworkPolicy shop/bad (live) is left out: it cannot be modelled",
 }
 
 
@@ -192,19 +196,45 @@ def drift_document(v: Values) -> dict[str, Any]:
             "removed": [
                 {"src": v["connectivity.removed.src"], "dst": v["connectivity.removed.dst"], "protocol": "TCP", "ports": "5005"}
             ],
+            # the pairs the renderers show, in the notation of ``connectivity`` (the graph's edges)
+            "addedPairs": [
+                {"src": v["connectivity.added.src"], "dst": v["connectivity.added.dst"], "allowed": v["connectivity.added.allowed"]},
+                {"src": v["connectivity.added.dst"], "dst": v["connectivity.removed.dst"], "allowed": "TCP 80"},
+            ],
+            "removedPairs": [
+                {"src": v["connectivity.removed.src"], "dst": v["connectivity.removed.dst"], "allowed": v["connectivity.removed.allowed"]}
+            ],
             "changingObjects": [],
-            "cosmeticObjects": [v["connectivity.cosmetic"]],
+            "unchangingObjects": [v["connectivity.unchanging"]],
             "judgedPerObject": True,
             "workloads": 2,
-            "notes": [],
+            "hypothetical": [v["connectivity.hypothetical"]],
+            "notes": [v["connectivity.note"]],
         },
     }
+
+
+def older_drift_document(v: Values) -> dict[str, Any]:
+    """A drift report saved before the section carried pairs (``comment`` renders saved reports):
+    the per-protocol records are joined per pair, ``cosmeticObjects`` read (and not so called)."""
+    document = drift_document(v)
+    section = document["connectivity"]
+    for key in ("addedPairs", "removedPairs", "hypothetical"):
+        del section[key]
+    section["cosmeticObjects"] = section.pop("unchangingObjects")
+    return document
 
 
 def drift_note(v: Values) -> str:
     from autodeploy_netpol.report.markdown import render_markdown
 
     return note_body("production", render_markdown(drift_document(v), job_url=JOB_URL))
+
+
+def older_drift_note(v: Values) -> str:
+    from autodeploy_netpol.report.markdown import render_markdown
+
+    return note_body("production", render_markdown(older_drift_document(v), job_url=JOB_URL))
 
 
 # -- the audit section -----------------------------------------------------------------------
@@ -366,6 +396,7 @@ def explain_note(v: Values) -> str:
 #: note body → (its fields and harmless values, renderer, whether the structure must not change)
 NOTES: dict[str, tuple[Values, Callable[[Values], str], bool]] = {
     "drift": (DRIFT_FIELDS, drift_note, True),
+    "drift (saved before pairs)": (DRIFT_FIELDS, older_drift_note, True),
     "audit": (AUDIT_FIELDS, audit_note, True),
     "connectivity": (CLUSTER_FIELDS, connectivity_note, False),
     "diff": (CLUSTER_FIELDS, diff_note, False),
@@ -392,6 +423,17 @@ def test_every_note_body_is_clean_with_harmless_values() -> None:
         assert_safe_note(renderer(dict(fields)), links=LINKS)
 
 
+@pytest.mark.parametrize("note", ["drift", "drift (saved before pairs)", "diff"])
+def test_notes_with_a_connectivity_change_draw_it(note: str) -> None:
+    """The hostile cases reach the Mermaid graph: these notes draw one, nodes and edge labels
+    taken from the fields (so rule 6 is checked on generated labels, not on an empty block)."""
+    fields, renderer, _ = NOTES[note]
+    (graph,) = mermaid_blocks(renderer(dict(fields)))
+    assert (" -->|" in graph or " -.->|" in graph) and graph.count('["') >= 2
+    marked = renderer({**fields, **{name: "zz9" + name[-3:] for name in fields if "src" in name or "namespace" in name}})
+    assert "zz9" in mermaid_blocks(marked)[0]
+
+
 @pytest.mark.parametrize("note", NOTES)
 @EXAMPLES
 @given(data=st.data())
@@ -413,12 +455,18 @@ def test_the_rules_catch_what_the_issue_reported() -> None:
         "@all #1 !1 ~label %milestone $1 &1 www.evil.example https://evil.example a@evil.example\n\n"
         "escaped for CommonMark, linked by GitLab: https\\:\\/\\/evil.example\n"
     )
+    raw += (
+        '\n```mermaid\nflowchart LR\n  n0["a"]\n  n1["b"] --> n0\n  click n0 "https://evil.example"\n'
+        '  n0 -->|"x"| n1\n  n2["a"]:::x\n```\n'
+    )
     problems = check_note(raw).problems
     expected = [
         "table row has 3 cells, its header 2", "HTML the tool does not write: <img>", "line 10 starts with '/'",
         "mention", "issue reference", "merge request reference", "label reference", "milestone reference",
         "snippet reference", "epic reference", "autolink (www.)", "autolink (scheme://)", "autolink (e-mail)",
-        "link not written by the tool",
+        "link not written by the tool", "Mermaid line outside the tool's statements: '  n1[\"b\"] --> n0'",
+        "Mermaid line outside the tool's statements: '  click n0", "Mermaid line outside the tool's statements: '  n2[",
     ]  # fmt: skip
+    assert sum(problem.startswith("Mermaid") for problem in problems) == 3, problems
     for rule in expected:
         assert any(problem.startswith(rule) for problem in problems), (rule, problems)

@@ -89,3 +89,18 @@ def test_bad_manifest_is_an_input_error():
     secrets = [_secret(1, "deployed", {"name": RELEASE, "manifest": "a: [unclosed"})]
     with pytest.raises(InputError):
         current_release(secrets, RELEASE).policies()
+
+
+def test_the_record_holds_the_cluster_scoped_policies_of_customresources_too():
+    manifest = "\n---\n".join(
+        [
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\nspec: {}",
+            "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata:\n  name: dns\nspec: {}",
+            "apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata:\n"
+            "  name: tier\nspec: {tier: Admin, priority: 10}",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web",
+        ]
+    )
+    secrets = [_secret(1, "deployed", {"name": RELEASE, "manifest": manifest})]
+    kinds = [policy["kind"] for policy in current_release(secrets, RELEASE).policies()]
+    assert kinds == ["NetworkPolicy", "CiliumClusterwideNetworkPolicy", "ClusterNetworkPolicy"]

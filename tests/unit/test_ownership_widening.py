@@ -64,7 +64,9 @@ def test_pipeline_policy_widens_the_ui_policy_in_the_fixture():
 
 def test_near_miss_pipeline_policy_allowing_less_does_not_widen():
     ui = copy.deepcopy(live_object("ui-created", "allow-inbound-http"))
-    ui["spec"]["ingress"] = [{"from": [{"podSelector": {}}, {"namespaceSelector": {}}]}]  # all pods, all ports
+    ui["spec"]["ingress"] = [
+        {"from": [{"podSelector": {}}, {"namespaceSelector": {}}]}
+    ]  # all pods, all ports
     (result,) = compare_with_ui(desired()[0], [ui], NAMESPACE)
     assert result.overlaps and not result.widens
     assert "allows nothing beyond it" in result.summary()
@@ -132,14 +134,20 @@ def test_the_chart_default_policy_widens_a_narrow_ui_cilium_policy():
         "spec": {
             "endpointSelector": {},
             "ingress": [
-                {"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "gitlab-managed-apps"}}]}
+                {
+                    "fromEndpoints": [
+                        {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "gitlab-managed-apps"}}
+                    ]
+                }
             ],
         },
     }
     (result,) = compare_with_ui(chart_default, [ui], "ns")
     assert result.widens
     assert "ingress from all pods in the same namespace: all traffic" in result.widened
-    assert "ingress from all pods in namespaces app.gitlab.com/managed_by=gitlab: all traffic" in result.widened
+    assert (
+        "ingress from all pods in namespaces app.gitlab.com/managed_by=gitlab: all traffic" in result.widened
+    )
 
 
 def test_a_cilium_pipeline_policy_is_read_rule_by_rule():
@@ -148,7 +156,10 @@ def test_a_cilium_pipeline_policy_is_read_rule_by_rule():
         {
             "endpointSelector": {"matchLabels": {"k8s:app": "web"}},
             "ingress": [
-                {"fromEndpoints": [{"matchLabels": {"app": "api"}}], "toPorts": [{"ports": [{"port": "8080"}]}]},
+                {
+                    "fromEndpoints": [{"matchLabels": {"app": "api"}}],
+                    "toPorts": [{"ports": [{"port": "8080"}]}],
+                },
                 {"toPorts": [{"ports": [{"port": "9090", "protocol": "TCP"}]}]},
                 {},  # allows nothing
             ],
@@ -189,11 +200,23 @@ SAME_NS_ALL = {"podSelector": {}}
         (SAME_NS_ALL | {"podSelector": {"matchLabels": {"app": "a"}}}, SAME_NS_ALL, False),
         (SAME_NS_ALL, {"podSelector": {"matchLabels": {"app": "a"}}}, True),
         ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "other"}}}, SAME_NS_ALL, True),
-        ({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "other"}}}, {"namespaceSelector": {}}, False),
+        (
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "other"}}},
+            {"namespaceSelector": {}},
+            False,
+        ),
         ({"ipBlock": {"cidr": "10.1.0.0/16"}}, {"ipBlock": {"cidr": "10.0.0.0/8"}}, False),
         ({"ipBlock": {"cidr": "10.0.0.0/8"}}, {"ipBlock": {"cidr": "10.1.0.0/16"}}, True),
-        ({"ipBlock": {"cidr": "10.1.2.0/24"}}, {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}, True),
-        ({"ipBlock": {"cidr": "10.1.2.0/24"}}, {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.9.0.0/16"]}}, False),
+        (
+            {"ipBlock": {"cidr": "10.1.2.0/24"}},
+            {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+            True,
+        ),
+        (
+            {"ipBlock": {"cidr": "10.1.2.0/24"}},
+            {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.9.0.0/16"]}},
+            False,
+        ),
         ({"ipBlock": {"cidr": "0.0.0.0/0"}}, SAME_NS_ALL, True),  # addresses are not pods
     ],
 )
@@ -342,7 +365,11 @@ def _peer(r: random.Random) -> dict[str, Any]:
         peer["podSelector"] = _selector(r)
     if roll >= 0.5 or not peer:
         peer["namespaceSelector"] = r.choice(
-            [{}, {"matchLabels": {"kubernetes.io/metadata.name": r.choice(NAMESPACES)}}, {"matchLabels": {"team": "x"}}]
+            [
+                {},
+                {"matchLabels": {"kubernetes.io/metadata.name": r.choice(NAMESPACES)}},
+                {"matchLabels": {"team": "x"}},
+            ]
         )
     return peer
 
@@ -351,7 +378,9 @@ def _ports(r: random.Random) -> list[dict[str, Any]] | None:
     if r.random() < 0.35:
         return None
     return [
-        r.choice([{"port": 80}, {"port": 443, "protocol": "UDP"}, {"port": 80, "endPort": 90}, {"port": "http"}])
+        r.choice(
+            [{"port": 80}, {"port": 443, "protocol": "UDP"}, {"port": 80, "endPort": 90}, {"port": "http"}]
+        )
         for _ in range(r.randint(1, 2))
     ]
 

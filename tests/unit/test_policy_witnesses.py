@@ -90,9 +90,7 @@ def test_the_search_stops_at_its_limit_and_says_so() -> None:
 
 def test_pod_view_puts_namespace_and_pod_labels_in_one_space() -> None:
     pod = compile_selector({"matchLabels": {"app": "web"}})
-    namespaces = compile_selector(
-        {"matchLabels": {"kubernetes.io/metadata.name": "shop", "team": "a"}}
-    )
+    namespaces = compile_selector({"matchLabels": {"kubernetes.io/metadata.name": "shop", "team": "a"}})
     requirements = pod_view_requirements(pod, cilium=False, namespace_selector=namespaces)
     assert requirements is not None
     labels = satisfying_labels((*POD_BASE, *requirements))

@@ -90,6 +90,12 @@ class Lister:
     def clusterwide_policies(self) -> Listing:
         return self._listing("clusterwide", [])
 
+    def cluster_policies(self) -> Listing:
+        return self._listing("tiers", [])
+
+    def networks(self, namespace: str | None) -> Listing:
+        return self._listing("networks", [])
+
     def namespaces(self) -> Listing:
         return self._listing("namespaces", [{"kind": "Namespace", "metadata": {"name": "shop"}}])
 
@@ -107,7 +113,7 @@ class Lister:
 
 
 def test_the_cluster_snapshot_says_what_could_not_be_read_and_why() -> None:
-    lister = Lister({"namespaces", "pods"})
+    lister = Lister({"namespaces", "pods", "tiers"})
     live = read_live(lister, LiveScope("shop", context=True, pods=True))
     # the namespaces are listed first (they also say whether "shop" exists); forbidden, a get does
     assert lister.calls == [
@@ -115,6 +121,8 @@ def test_the_cluster_snapshot_says_what_could_not_be_read_and_why() -> None:
         "get namespace shop",
         "policies",
         "clusterwide",
+        "tiers",
+        "networks",
         "workloads",
         "pods",
     ]
@@ -122,6 +130,9 @@ def test_the_cluster_snapshot_says_what_could_not_be_read_and_why() -> None:
     assert live.unread_notes() == [
         "namespaces not read from the cluster (cannot list namespaces: access denied (HTTP 403)); "
         "evaluated without them",
+        "cluster-scoped policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) not "
+        "read from the cluster (cannot list tiers: access denied (HTTP 403)); evaluated without them: an Admin-tier "
+        "Deny or a Baseline-tier rule may change the result",
         "pods not read from the cluster (cannot list pods: access denied (HTTP 403)); workloads stand for them",
     ]
     assert str(live.manifests[0].locate(("spec",))) == "cluster test, namespace 'shop'"

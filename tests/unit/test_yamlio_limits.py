@@ -20,7 +20,13 @@ def _nested(kind: str, depth: int) -> str:
     if kind == "block-maps":
         return "".join(" " * level + f"k{level}:\n" for level in range(depth)) + " " * depth + "leaf: 1\n"
     if kind == "mixed":  # a sibling before the deep branch, block over flow
-        return "before: [[1]]\nnetworkPolicy:\n  spec:\n    x: " + "[{b: " * (inner // 2) + "1" + "}]" * (inner // 2) + "\n"
+        return (
+            "before: [[1]]\nnetworkPolicy:\n  spec:\n    x: "
+            + "[{b: " * (inner // 2)
+            + "1"
+            + "}]" * (inner // 2)
+            + "\n"
+        )
     raise AssertionError(kind)
 
 
