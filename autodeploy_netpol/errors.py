@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     ACCESS = 3  # cluster or GitLab access error
     OVERRIDE = 4  # the deploy would override UI-managed or hand-edited policies (--fail-on-override)
     PROOF = 5  # suggest --from-flows: the learned policy would drop recorded flows (its proof failed)
+    INTERNAL = 70  # an unexpected error: a bug in the tool (EX_SOFTWARE); never a verdict
 
 
 class Severity(StrEnum):
@@ -58,15 +59,30 @@ class Location:
 
 
 class NetpolError(Exception):
-    """Base class: a problem the user can act on."""
+    """Base class: a problem the user can act on.
+
+    The pure core does not know files: it names the object a problem is in (``subject``, the
+    manifest mapping as read) and the ``path`` inside it; the use case that read the object
+    turns that into the file:line:column (``runs/locating.py``).
+    """
 
     exit_code: ExitCode = ExitCode.INPUT
 
-    def __init__(self, message: str, *, hint: str | None = None, location: Location | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        location: Location | None = None,
+        subject: object = None,
+        path: tuple[str | int, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.location = location
+        self.subject = subject
+        self.path = path
 
     def __str__(self) -> str:
         head = f"{self.location}: {self.message}" if self.location else self.message

@@ -171,6 +171,9 @@ class AuditResult:
     #: flows from a pod's own node (Cilium's ``reserved:host``: kubelet probes …), which Kubernetes
     #: always lets in: counted apart, never judged by the policies
     from_node: int = 0
+    #: what the evaluation depends on and could not be read from the cluster (what, reason): the
+    #: verdict is then partial, and every format says so beside it
+    unread: tuple[tuple[str, str], ...] = ()
 
     @property
     def flows(self) -> int:
@@ -323,10 +326,12 @@ class Audit:
         for verdict, count in (observed or {}).items():
             group.observed[verdict] = group.observed.get(verdict, 0) + count
 
-    def result(self, stats: ReadStats, notes: Sequence[str] = ()) -> AuditResult:
+    def result(
+        self, stats: ReadStats, notes: Sequence[str] = (), unread: Sequence[tuple[str, str]] = ()
+    ) -> AuditResult:
         """The aggregate so far, groups in a stable order."""
         groups = sorted(self._groups.values(), key=lambda g: (g.source, g.destination, g.protocol, g.port))
-        return AuditResult(tuple(groups), stats, tuple(notes), self._from_node)
+        return AuditResult(tuple(groups), stats, tuple(notes), self._from_node, tuple(unread))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class ConnectivitySection(TypedDict, total=False):
     hypothetical: list[str]  # endpoints shown that stand for pods the live state does not list
     notes: list[str]
     allowed: list[dict[str, str]]  # with allowed_into: every connection into that workload
+    #: objects the verdict depends on could not be read (RBAC): the verdict covers what was read
+    partial: bool
+    unread: list[dict[str, str]]  # what was not read and the API server's reason
 
 
 def _identity(obj: Mapping[str, Any], default_namespace: str) -> Identity:

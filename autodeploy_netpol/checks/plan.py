@@ -564,18 +564,24 @@ def plan_deploy(
             raise InputError(
                 f"desired {policy.kind} {policy.name!r} has no namespace",
                 hint="pass --namespace (KUBE_NAMESPACE) for objects rendered without one",
+                subject=manifest,
+                path=("metadata",),
             )
         if not all_namespaces and namespace and policy.namespace != namespace:
             raise InputError(
                 f"desired {policy.kind} {policy.name!r} is in namespace {policy.namespace!r}, "
                 f"not in --namespace {namespace!r}",
                 hint="pass --all-namespaces to compare several namespaces",
+                subject=manifest,
+                path=("metadata", "namespace"),
             )
         here = desired_by_ns[policy.namespace]
         if (policy.kind, policy.name) in here:
             raise InputError(
                 f"desired {policy.kind} {policy.namespace}/{policy.name} appears twice",
                 hint="Helm refuses to render two objects with one name; check the values or the stream",
+                subject=manifest,
+                path=("metadata", "name"),
             )
         here[(policy.kind, policy.name)] = policy
         labelled = release_label(policy.labels)

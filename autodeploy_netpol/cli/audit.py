@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from ..errors import InputError, Location
+from .. import files
+from ..errors import InputError
 from ..report.audit import to_json, to_markdown, to_text
 from ..report.json_report import render_json
 from ..runs.audit import AuditRequest, run_audit
@@ -35,7 +36,7 @@ Flow files: Hubble JSON (`hubble observe -o json|jsonpb`, one flow per line) or 
 Live state: the cluster (--kubeconfig/--context; policies of the namespace, or all with -A),
   a snapshot (--live PATH), or nothing (--no-live).
 Exit codes: 0 nothing beyond --max-dropped would be dropped, 1 it would, 2 input error,
-  3 the cluster could not be read.
+  3 the cluster could not be read, 70 internal error (a bug; --debug prints the traceback).
 """
 )
 @click.option(
@@ -105,6 +106,8 @@ def audit(
     request_timeout: float,
     page_size: int,
     in_cluster: bool,
+    read_deadline: float,
+    max_pages: int,
     all_namespaces: bool,
     output_format: str,
     outputs: tuple[str, ...],
@@ -129,7 +132,18 @@ def audit(
             "--flows - and --live/--desired - both name standard input",
             hint="write one of them to a file first",
         )
-    access = access_from_options(kubeconfig, context, request_timeout, page_size, in_cluster)
+    files.declare_inputs([values, desired, live, kubeconfig, *flow_files])
+    for path in outputs:  # before any work: an output may not be an input, a FIFO or a device
+        files.check_output(path)
+    access = access_from_options(
+        kubeconfig,
+        context,
+        request_timeout,
+        page_size,
+        in_cluster=in_cluster,
+        read_deadline=read_deadline,
+        max_pages=max_pages,
+    )
     reads_cluster = not live and not no_live
     options["namespace"] = namespace_from_options(options.get("namespace"), access if reads_cluster else None)
     request = AuditRequest(
@@ -149,17 +163,9 @@ def audit(
         "text": lambda: to_text(result, max_dropped),
     }
     for path in outputs:
-        _write(path, renderers[OUTPUT_SUFFIXES.get(os.path.splitext(path)[1].lower(), "text")]())
+        files.write_output(path, renderers[OUTPUT_SUFFIXES.get(os.path.splitext(path)[1].lower(), "text")]())
     click.echo(renderers[output_format](), nl=False)
     return run.exit_code
 
 
 OUTPUT_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc

@@ -1,7 +1,8 @@
 """Command-line options for reaching a cluster, shared by every command that reads one.
 
 ``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
-``--page-size``, ``--in-cluster`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
+``--page-size``, ``--in-cluster``, ``--read-deadline``, ``--max-pages`` and ``--all-namespaces``;
+``@cluster_access_options`` the same without
 ``--all-namespaces``, for commands that have their own; ``@cluster_source_options`` adds
 ``--namespace``/``-n`` and ``-A`` for the commands that read PATHs, or the cluster without one.
 :func:`access_from_options` turns the access options into the
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..errors import InputError, NetpolError
+from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
 from .common import env_default
 
 if TYPE_CHECKING:
@@ -60,12 +62,21 @@ class Duration(click.ParamType):
         return seconds
 
 
-#: The keyword arguments :func:`cluster_access_options` adds, in :func:`reader_from_options` order.
-CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size", "in_cluster")
+#: The keyword arguments :func:`cluster_access_options` adds, as :func:`access_from_options` names them.
+CLUSTER_OPTION_NAMES = (
+    "kubeconfig",
+    "context",
+    "request_timeout",
+    "page_size",
+    "in_cluster",
+    "read_deadline",
+    "max_pages",
+)
 
 
 def cluster_access_options(function: F) -> F:
-    """Add ``--kubeconfig``, ``--context``, ``--request-timeout``, ``--page-size`` and ``--in-cluster``.
+    """Add ``--kubeconfig``, ``--context``, ``--in-cluster``, ``--request-timeout``, ``--page-size``,
+    ``--read-deadline`` and ``--max-pages``.
 
     For commands that define their own ``--all-namespaces`` (e.g. because it also applies to a
     snapshot); otherwise use :func:`cluster_options`.
@@ -93,10 +104,13 @@ def cluster_access_options(function: F) -> F:
         ),
         click.option(
             "--request-timeout",
+            envvar="NETPOL_REQUEST_TIMEOUT",
+            show_envvar=True,
             type=Duration(),
             default="30s",
             show_default=True,
-            help="Timeout of one API request (30, 30s, 500ms, 1m); slow or failed requests are retried.",
+            help="Timeout of one API request, connecting and the whole answer together (30, 30s, 500ms, "
+            "1m); slow or failed requests are retried.",
         ),
         click.option(
             "--page-size",
@@ -104,6 +118,24 @@ def cluster_access_options(function: F) -> F:
             default=500,
             show_default=True,
             help="Objects per API list request (pagination with limit/continue).",
+        ),
+        click.option(
+            "--read-deadline",
+            envvar="NETPOL_READ_DEADLINE",
+            show_envvar=True,
+            type=Duration(),
+            default=f"{DEFAULT_READ_DEADLINE:g}s",
+            show_default=True,
+            help="Time for everything the run reads from the cluster, retries included.",
+        ),
+        click.option(
+            "--max-pages",
+            envvar="NETPOL_MAX_PAGES",
+            show_envvar=True,
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_PAGES,
+            show_default=True,
+            help="Pages one list may take (--page-size objects each) before the read is an error.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -145,8 +177,10 @@ def access_from_options(
     context: str | None,
     request_timeout: float,
     page_size: int,
-    in_cluster: bool = False,
     *,
+    in_cluster: bool = False,
+    read_deadline: float = DEFAULT_READ_DEADLINE,
+    max_pages: int = DEFAULT_MAX_PAGES,
     retry: RetryPolicy | None = None,
 ) -> ClusterAccess:
     """How to reach the cluster, from the values of :func:`cluster_options`.
@@ -170,6 +204,8 @@ def access_from_options(
         retry=retry or RetryPolicy(),
         in_cluster=in_cluster,
         progress=Progress(lambda line: click.echo(line, err=True)),
+        read_deadline=read_deadline,
+        max_pages=max_pages,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import ExitCode, GitLabError, InputError, Location
+from ..errors import ExitCode, GitLabError, InputError
 from .common import env_default, handle_errors, print_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -227,8 +227,12 @@ def comment(
     One comment per environment, found by a hidden marker; only comments written by the token's
     own user are edited, and nothing is written when the report did not change.
     """
+    from .. import files
     from ..report.json_report import load_report
 
+    files.declare_inputs([report_path, *sections])
+    if markdown_out:
+        files.check_output(markdown_out, what="Markdown report")
     report = load_report(report_path)
     environment = require_environment(environment or report.get("environment") or None)
     section_texts = read_sections(sections)
@@ -241,13 +245,7 @@ def comment(
             job_url=os.environ.get("CI_JOB_URL") or None,
             artifact_path=report_path,
         )
-        try:
-            with open(markdown_out, "w", encoding="utf-8") as handle:
-                handle.write(markdown)
-        except OSError as exc:
-            raise InputError(
-                f"cannot write the Markdown report: {exc.strerror or exc}", location=Location(markdown_out)
-            ) from exc
+        files.write_output(markdown_out, markdown, what="Markdown report")
     return post_report_comment(
         report, environment, optional=comment_optional, artifact_path=report_path, sections=section_texts
     )

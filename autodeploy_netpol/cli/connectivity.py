@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..report.connectivity import FORMATS, render_connectivity, side_notes
+from ..report.connectivity import FORMATS, partial_caveat, render_connectivity, side_notes
 from ..runs.connectivity import run_connectivity
 from .cluster_options import cluster_source_options, object_source_from_options
 from .common import handle_errors
@@ -45,8 +45,11 @@ def command(
 ) -> int:
     """Allowed connections between workloads (and address ranges) under the policies found in PATHs."""
     run = run_connectivity(object_source_from_options(paths, namespace, all_namespaces, cluster))
-    click.echo(render_connectivity(run.connections, output_format), nl=False)
+    click.echo(render_connectivity(run.connections, output_format, run.unread), nl=False)
     if output_format == "csv":  # CSV holds rows only: what else the report says goes to standard error
+        caveat = partial_caveat(run.unread)
+        if caveat:
+            click.echo(f"warning: {caveat}", err=True)
         for line in side_notes(run.connections):
             click.echo(line, err=True)
     return run.exit_code

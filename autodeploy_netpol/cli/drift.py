@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from .. import files
 from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule
-from ..errors import ExitCode, InputError, Location
+from ..errors import ExitCode, InputError
 from ..kube.releases import STABLE
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
@@ -77,7 +78,8 @@ Examples:
 \b
 Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster error,
             4 with --fail-on-override: the deploy would override a UI or hand edit,
-              collide with a policy Helm does not own, or run next to UI-editor policies.
+              collide with a policy Helm does not own, or run next to UI-editor policies,
+            70 internal error (a bug; --debug prints the traceback).
 
 \b
 {IGNORE_RULE_HELP}
@@ -210,6 +212,10 @@ def drift(
     environment = environment or env_default("CI_ENVIRONMENT_NAME")
     if mr_comment:
         require_environment(environment)  # a usage error before anything is read
+    targets = tuple(OutputTarget.parse(text, None) for text in outputs)
+    files.declare_inputs([values, *live_paths, desired_path, options.get("kubeconfig"), *sections])
+    for target in targets:  # before any work: an output may not be an input, a FIFO or a device
+        files.check_output(target.path)
     request = _request(
         values=values,
         live_paths=live_paths,
@@ -224,7 +230,7 @@ def drift(
     )
     output = ReportOutput(
         output_format=output_format,
-        targets=tuple(OutputTarget.parse(text, None) for text in outputs),
+        targets=targets,
         environment=environment,
         job_url=job_url or env_default("CI_JOB_URL"),
         verbose=verbose,
@@ -275,7 +281,7 @@ def _report(run: DriftRun, output: ReportOutput) -> int:
         "values_location": run.values_location,
     }
     for target in output.targets:
-        _write(target.path, render(document, target.output_format, **render_options))
+        files.write_output(target.path, render(document, target.output_format, **render_options))
     if not output.quiet:
         color = output.output_format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         click.echo(render(document, output.output_format, color=color, **render_options), nl=False)
@@ -362,11 +368,3 @@ def _request(
         helm_history=helm_history,
         fail_on_override=fail_on_override,
     )
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"cannot write report: {exc.strerror or exc}", location=Location(path)) from exc

@@ -23,6 +23,22 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # Commands map their own errors (common.handle_errors); this catches what escapes before a
+        # command body runs (an option callback, a lazy import), with the same exit code 70.
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:
+            from .common import masked_output, report_internal_error
+
+            with masked_output():
+                code = report_internal_error(error)
+            ctx.exit(code)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS:
             module_name, attribute = COMMANDS[cmd_name].split(":")
@@ -36,7 +52,12 @@ class LazyGroup(click.Group):
     cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.version_option(__version__, prog_name="autodeploy-netpol")
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Print the traceback of an unexpected error (exit code 70); also NETPOL_DEBUG=1.",
+)
+def main(debug: bool) -> None:
     """Kubernetes network policies for GitLab Auto DevOps.
 
     \b
@@ -46,5 +67,7 @@ def main() -> None:
 
     \b
     Exit codes: 0 ok, 1 findings/drift, 2 input or usage error,
-                3 cluster or GitLab access error, 4 override conflict.
+                3 cluster or GitLab access error, 4 override conflict,
+                5 suggest --from-flows: the learned policy fails its proof,
+                70 internal error (a bug: rerun with --debug for the traceback).
     """

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .. import files
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
@@ -124,6 +125,9 @@ def command(
     """Find policy mistakes: selectors that match nothing, missing DNS, an unreachable app, dead rules."""
     targets = [output_target(text, OUTPUT_FORMATS, OUTPUT_SUFFIXES) for text in outputs]
     paths = (*paths, *live_paths)
+    files.declare_inputs([*paths, values, cluster.get("kubeconfig")])
+    for _, target in targets:  # before any work: an output may not be an input, a FIFO or a device
+        files.check_output(target)
     if (release or track != STABLE or no_live) and values is None:
         raise InputError(
             "--release, --track and --no-live go with --values", hint="lint --values FILE -r RELEASE ..."

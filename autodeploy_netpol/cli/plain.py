@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from ..errors import ExitCode, InputError, Location, Severity
+from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
 from .common import FINDINGS_FORMATS, echo, env_default, output_target, write_output
 from .fast import RENDER_FORMATS
 from .options import context_from_options, delivery_from_options, shape_request, values_path
@@ -35,6 +36,12 @@ def validate(
     targets = [output_target(text, VALIDATE_OUTPUT_FORMATS, VALIDATE_OUTPUT_SUFFIXES) for text in outputs]
     request = shape_request(image_version=image_version, chart_version=chart_version, chart_dir=chart_dir)
     delivery = delivery_from_options(overlays=overlays, no_handoff=no_handoff)
+    if targets:
+        from .. import files
+
+        files.declare_inputs([path.path, chart_dir])
+        for _, target in targets:  # before any work: an output may not be an input, a FIFO or a device
+            files.check_output(target)
     try:
         run = run_validate(path, request, delivery)
     except InputError as error:
@@ -149,6 +156,8 @@ def render(
     in_cluster: bool = False,
     request_timeout: float = 30.0,
     page_size: int = 500,
+    read_deadline: float = DEFAULT_READ_DEADLINE,
+    max_pages: int = DEFAULT_MAX_PAGES,
     **options: str | bool | None,
 ) -> int:
     """``autodeploy-netpol render`` (see its --help); ``options``: those of
@@ -167,6 +176,8 @@ def render(
             app=env_default("CI_PROJECT_PATH_SLUG"),
             env=env_default("CI_ENVIRONMENT_SLUG"),
         )
+    from .. import files
+
     live = None
     if live_paths or detect or kubeconfig or context or in_cluster:
         from ..runs.inputs import LiveInput  # the cluster reader: only for a render that detects
@@ -176,10 +187,22 @@ def render(
         from .cluster_options import access_from_options
 
         live = LiveInput(
-            cluster=access_from_options(kubeconfig, context, request_timeout, page_size, in_cluster)
+            cluster=access_from_options(
+                kubeconfig,
+                context,
+                request_timeout,
+                page_size,
+                in_cluster=in_cluster,
+                read_deadline=read_deadline,
+                max_pages=max_pages,
+            )
         )
     deploy = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
-    run = run_render(RenderRequest(values_path(values), deploy, chart, detect=live))
+    request = RenderRequest(values_path(values), deploy, chart, detect=live)
+    files.declare_inputs([request.values.path, chart_dir, kubeconfig, *live_paths])
+    if values_out:
+        files.check_output(values_out, what="merged values file")  # before any work
+    run = run_render(request)
     for note in (*run.notes, *run.desired.notes):
         echo(f"note: {note}", err=True)
     for warning in run.warnings:
@@ -202,22 +225,13 @@ def render(
 def _write_values(
     path: str, merged: dict[str, object], source: str | None, notes: tuple[str, ...] = ()
 ) -> None:
+    from .. import files
     from ..report.manifests import dump_yaml
 
-    if source and os.path.exists(path) and os.path.samefile(path, source):
-        raise InputError(
-            "--values-out names the input values file",
-            location=Location(path),
-            hint="the user's values file is never rewritten; write the merged values to a new file",
-        )
     header = (
         "# Merged by autodeploy-netpol: the values file with networkPolicy/ciliumNetworkPolicy resolved.\n"
         + "".join(f"# {line}\n" for note in notes for line in note.splitlines())
     )
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(header + dump_yaml(merged))
-    except OSError as exc:
-        raise InputError(
-            f"cannot write merged values: {exc.strerror or exc}", location=Location(path)
-        ) from exc
+    # files.write_output refuses the input values file (also through a link): never rewritten;
+    # the file is written atomically (a temporary file renamed over the target)
+    files.write_output(path, header + dump_yaml(merged), what="merged values file")

@@ -71,7 +71,7 @@ Outside addresses: each stands for its /N block (--cidr-prefix N[,M], IPv4 and I
 32,128); a rule with more than --max-cidrs blocks joins the closest neighbours.
 Exit codes: 0 ok, 2 input error (no flow involves the release, unreadable files ...),
   3 the cluster could not be read, 5 the learned policy would drop recorded flows (the proof
-  failed - e.g. a live deny rule; nothing is printed to paste).
+  failed - e.g. a live deny rule; nothing is printed to paste), 70 internal error (a bug).
 """
 )
 @click.option(
@@ -378,7 +378,9 @@ def _live_input(
         options.get("context"),
         options["request_timeout"],
         options["page_size"],
-        bool(options.get("in_cluster")),
+        in_cluster=bool(options.get("in_cluster")),
+        read_deadline=options["read_deadline"],
+        max_pages=options["max_pages"],
     )
     if from_cluster and not namespace:
         from .cluster_options import namespace_from_options

@@ -543,7 +543,11 @@ class _Checker:
             return
         value = block["enabled"]
         where = (*path, "enabled")
-        written = self.values.document.scalar(where) if self.values.document is not None else None
+        document = self.values.document
+        if isinstance(value, bool) and (document is None or not document.spelled_booleans):
+            return  # every boolean of the file is written true or false: no need to look (and compose)
+        # a string's message quotes the value itself; a boolean's or number's, the text as written
+        written = document.scalar(where) if document is not None and not isinstance(value, str) else None
         text = written[0] if written else str(value)
         if isinstance(value, bool):
             if written and not written[1] and text.lower() not in ("true", "false"):

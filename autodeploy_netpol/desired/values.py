@@ -50,7 +50,7 @@ class ValuesPath:
 def read_values(path: ValuesPath | str) -> ValuesFile:
     """Read the values file (a plain string is a file named explicitly)."""
     where = path if isinstance(path, ValuesPath) else ValuesPath(path)
-    if not os.path.exists(where.path):
+    if not os.path.lexists(where.path):  # a dangling link is an error, not "no file"
         if not where.explicit:
             return ValuesFile(where.path, None, {})
         raise InputError(

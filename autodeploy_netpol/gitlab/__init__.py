@@ -6,7 +6,7 @@ API (python-gitlab, imported lazily), :mod:`.note` holds the pure decision of wh
 
 from __future__ import annotations
 
-from .client import MergeRequestNotes, NoteOutcome, scrub
+from .client import MergeRequestNotes, NoteOutcome
 from .note import NOTE_LIMIT, NoteAction, body_room, note_marker
 from .target import (
     TOKEN_VARIABLES,
@@ -30,7 +30,6 @@ __all__ = [
     "body_room",
     "merge_requests_from_environment",
     "note_marker",
-    "scrub",
     "target_from_environment",
     "token_from_environment",
 ]

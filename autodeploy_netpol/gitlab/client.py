@@ -1,7 +1,11 @@
 """The GitLab edge: keeps one drift-report note per environment up to date on a merge request.
 
 python-gitlab is imported here, inside functions, so that commands which never talk to
-GitLab do not pay for it. Retrying lives here too: python-gitlab's own retry loop is switched
+GitLab do not pay for it. The token is only ever sent to the configured origin (scheme, host and
+port of ``CI_API_V4_URL``): a redirect elsewhere is refused, not followed (python-gitlab follows
+redirects with requests, which drops ``Authorization`` on another host but not ``PRIVATE-TOKEN``).
+Every message that may carry a server's text is masked (:func:`~autodeploy_netpol.masking.mask`)
+before it is shortened. Retrying lives here too: python-gitlab's own retry loop is switched
 off per request and this module retries the whole find-then-write round instead, within a fixed
 number of attempts. A round is idempotent (it re-lists the notes before writing), so a POST whose
 answer was lost in a timeout cannot produce a second note on the next attempt.
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GitLabError
+from ..masking import MASK, holds_secret, mask, register_secret
 from .note import NOTE_LIMIT, ExistingNote, NoteAction, NotePlan, note_body, plan_note
 from .target import MergeRequestTarget
 
@@ -63,12 +68,42 @@ class NoteOutcome:
         return "\n".join(lines)
 
 
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret replaced, so a server that echoes a token cannot leak it."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[MASKED]")
-    return text
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the default port made explicit."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+class OffOriginRedirect(Exception):
+    """GitLab answered with a redirect to another origin: not followed, the token stays home."""
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__(f"redirected from {source} to {target}")
+        self.source = source
+        self.target = target
+
+
+def _origin_bound_session(api_url: str) -> Any:
+    """A requests session that follows redirects only within the origin of ``api_url``."""
+    import requests
+
+    home = origin(api_url)
+
+    class OriginBoundSession(requests.Session):
+        def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+            # requests calls this for every redirect it is about to follow, before sending it.
+            if origin(prepared_request.url) != home:
+                raise OffOriginRedirect(response.url, prepared_request.url)
+            super().rebuild_auth(prepared_request, response)
+
+    return OriginBoundSession()
 
 
 class MergeRequestNotes:
@@ -112,27 +147,26 @@ class MergeRequestNotes:
         failure: Exception | None = None
         for attempt in range(1, self._attempts + 1):
             try:
-                plan = self._round(client, environment, body)
+                plan = self._round(client, environment, mask(body))
+            except OffOriginRedirect as redirect:
+                raise self._redirect_error(redirect) from None
             except library_errors as error:
                 if not _is_transient(error):
-                    raise self._access_error(error) from _safe_cause(error, self._secrets)
+                    raise self._access_error(error) from _safe_cause(error)
                 failure = error
                 if attempt < self._attempts:
                     self._sleep(min(_FIRST_WAIT * 2 ** (attempt - 1), _LONGEST_WAIT))
                 continue
             return self._outcome(environment, plan, attempt)
         assert failure is not None
-        raise self._access_error(failure, attempts=self._attempts) from _safe_cause(failure, self._secrets)
-
-    @property
-    def _secrets(self) -> tuple[str, ...]:
-        return (self._target.token,)
+        raise self._access_error(failure, attempts=self._attempts) from _safe_cause(failure)
 
     def _client(self) -> gitlab.Gitlab:
         import gitlab
 
         from .. import __version__
 
+        register_secret(self._target.token)
         return gitlab.Gitlab(
             self._target.server_url,
             private_token=self._target.token,
@@ -140,6 +174,15 @@ class MergeRequestNotes:
             ssl_verify=self._target.ca_file or True,
             retry_transient_errors=False,
             user_agent=f"autodeploy-netpol/{__version__}",
+            session=_origin_bound_session(self._target.api_url),
+        )
+
+    def _redirect_error(self, redirect: OffOriginRedirect) -> GitLabError:
+        return GitLabError(
+            f"GitLab at {mask(redirect.source)} redirected to {mask(redirect.target)}, another origin: "
+            f"not followed, so the token in {self._target.token_variable} is not sent there",
+            hint="set CI_API_V4_URL to the address GitLab really answers on (scheme, host and port); "
+            "a redirect from http to https also counts",
         )
 
     def _round(self, client: gitlab.Gitlab, environment: str, body: str) -> _RoundResult:
@@ -199,7 +242,7 @@ class MergeRequestNotes:
         target = self._target
         where = f"merge request !{target.merge_request_iid} of project {target.project_id}"
         status = getattr(error, "response_code", None)
-        detail = scrub(_short(error), self._secrets)
+        detail = _short(error)
         tried = f" after {attempts} attempts" if attempts else ""
         if status == 401:
             return GitLabError(
@@ -240,6 +283,8 @@ def _is_transient(error: Exception) -> bool:
     import gitlab
     import requests
 
+    if isinstance(error, OffOriginRedirect):
+        return False
     if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
         code = error.response_code
         return code in _TRANSIENT_STATUS or 520 <= code <= 530
@@ -247,12 +292,19 @@ def _is_transient(error: Exception) -> bool:
 
 
 def _short(error: Exception) -> str:
-    """The library's message, one line, bounded: GitLab error pages can be whole HTML documents."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
+    """The library's message, masked, then one line and bounded: GitLab error pages can be whole
+    HTML documents, and one that echoes the request must not leave a prefix of the token behind."""
+    text = " ".join(mask(str(error)).split()) or type(error).__name__
+    if len(text) <= 300:
+        return text
+    cut = text[:297]
+    for size in range(len(MASK) - 1, 0, -1):  # no half "[MASKED]" at the end
+        if cut.endswith(MASK[:size]):
+            cut = cut[:-size]
+            break
+    return cut + "..."
 
 
-def _safe_cause(error: Exception, secrets: tuple[str, ...]) -> Exception | None:
-    """Chain the library error unless its text contains a secret (then the chain is cut)."""
-    text = f"{error!s} {error!r}"
-    return None if any(secret and secret in text for secret in secrets) else error
+def _safe_cause(error: Exception) -> Exception | None:
+    """Chain the library error unless its text contains a credential (then the chain is cut)."""
+    return None if holds_secret(f"{error!s} {error!r}") else error

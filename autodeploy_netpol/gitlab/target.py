@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..errors import GitLabError
+from ..masking import register_secret
 from ..text import ascii_digits as _digits
 
 #: Token variables, in the order they are looked up.
@@ -106,6 +107,14 @@ def token_from_environment(environ: Mapping[str, str]) -> tuple[str, str]:
     for name in TOKEN_VARIABLES:
         token = environ.get(name, "").strip()
         if token:
+            register_secret(environ.get(name))
+            if any(ord(char) < 32 or ord(char) == 127 for char in token):
+                # a token that is there but unusable fails like a token GitLab refuses (not NoToken)
+                raise GitLabError(
+                    f"the token in {name} contains a line break or another control character",
+                    hint="the variable holds more than the token (pasted over two lines?); set it to the "
+                    "token alone",
+                )
             return token, name
     if environ.get("CI_JOB_TOKEN"):
         raise NoToken(

@@ -98,8 +98,7 @@ class PolicyError(InputError):
     """A policy that cannot be understood; ``path`` points inside the manifest."""
 
     def __init__(self, message: str, path: Path = (), *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.path = path
+        super().__init__(message, hint=hint, path=tuple(path))
 
 
 @dataclass(frozen=True, order=True)

@@ -137,6 +137,24 @@ def summary_line(document: Mapping[str, Any]) -> str:
     return ", ".join(f"{int(summary.get(key, 0))} {key}" for key in ("changed", "missing", "unexpected"))
 
 
+def connectivity_caveat(section: Any) -> str | None:
+    """The sentence every format shows beside a partial connectivity verdict, or ``None``.
+
+    A verdict is partial when objects it depends on could not be read (the shipped
+    least-privilege Role forbids listing Namespaces, workloads and cluster-wide policies): the
+    engine judged without them, so the verdict covers only what was read.
+    """
+    if not isinstance(section, Mapping) or not section.get("partial"):
+        return None
+    unread = [str(item.get("what")) for item in section.get("unread") or [] if isinstance(item, Mapping)]
+    what = ", ".join(unread) if unread else "some objects"
+    return (
+        f"partial verdict: {what} could not be read from the cluster, so connections that depend on "
+        "them were judged without them (the notes say why; grant the Role's optional rules to get a "
+        "complete verdict)"
+    )
+
+
 def object_label(item: Mapping[str, Any]) -> str:
     """``NetworkPolicy prod/web`` for an object in the document."""
     namespace = item.get("namespace") or ""

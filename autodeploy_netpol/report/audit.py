@@ -32,6 +32,17 @@ def port_label(group: FlowGroup) -> str:
     return f"{group.protocol} {group.port}" + (f" ({name})" if name else "")
 
 
+def partial_caveat(result: AuditResult) -> str | None:
+    """The sentence every format shows beside a partial verdict (objects not read), or ``None``."""
+    if not result.unread:
+        return None
+    what = ", ".join(what for what, _ in result.unread)
+    return (
+        f"partial verdict: {what} could not be read from the cluster, so the flows were evaluated "
+        "without them (the notes say why; grant the Role's optional rules to get a complete verdict)"
+    )
+
+
 def verdict(result: AuditResult, max_dropped: int) -> bool:
     """True when the audit passes: no more than ``max_dropped`` flows would be dropped."""
     return result.would_drop <= max_dropped
@@ -78,6 +89,8 @@ def to_json(result: AuditResult, max_dropped: int) -> dict[str, Any]:
         ],
         "groups": [_group_json(group) for group in result.groups],
         "notes": list(result.notes),
+        "partial": bool(result.unread),
+        "unread": [{"what": what, "reason": reason} for what, reason in result.unread],
     }
 
 
@@ -145,12 +158,19 @@ def to_text(result: AuditResult, max_dropped: int) -> str:
             f"  {plain(bad.file)}:{bad.line}: {plain(bad.message)}" for bad in stats.malformed_examples
         )
     lines.extend(f"\nnote: {plain(note)}" for note in result.notes)
+    caveat = partial_caveat(result)
+    partial = " (partial)" if caveat else ""
     if verdict(result, max_dropped):
-        lines.append(f"\nResult: passed ({result.would_drop:,} dropped, at most {max_dropped:,} tolerated)")
+        lines.append(
+            f"\nResult{partial}: passed ({result.would_drop:,} dropped, at most {max_dropped:,} tolerated)"
+        )
     else:
         lines.append(
-            f"\nResult: FAILED ({_count(result.would_drop, 'flow')} would be dropped, at most {max_dropped:,} tolerated)"
+            f"\nResult{partial}: FAILED ({_count(result.would_drop, 'flow')} would be dropped, "
+            f"at most {max_dropped:,} tolerated)"
         )
+    if caveat:
+        lines.append(f"  {caveat}")
     return "\n".join(lines) + "\n"
 
 
@@ -173,12 +193,15 @@ def to_markdown(result: AuditResult, max_dropped: int) -> str:
     """A section of the merge-request comment."""
     passed = verdict(result, max_dropped)
     mark = "✅" if passed else "❌"
+    caveat = partial_caveat(result)
     out = [
-        f"### {mark} Recorded flows against the new policies",
+        f"### {mark} Recorded flows against the new policies{' (partial)' if caveat else ''}",
         "",
         f"{_summary_line(result)}.",
         "",
     ]
+    if caveat:
+        out += [f"> ⚠️ {text(caveat[0].upper() + caveat[1:])}.", ""]
     dropped = result.dropped_groups
     if dropped:
         out.append(

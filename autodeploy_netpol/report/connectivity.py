@@ -21,11 +21,28 @@ from .mermaid import change_graph
 FORMATS = ("text", "json", "csv", "markdown")
 
 
-def connectivity_json(result: ConnectivityMap) -> dict[str, Any]:
+#: What could not be read from the cluster and why: (what, reason) pairs.
+Unread = tuple[tuple[str, str], ...]
+
+
+def partial_caveat(unread: Unread) -> str | None:
+    """The sentence shown beside a partial connectivity map (objects not read), or ``None``."""
+    if not unread:
+        return None
+    what = ", ".join(item for item, _ in unread)
+    return (
+        f"partial: {what} could not be read from the cluster, so connections that depend on them "
+        "were judged without them (grant the Role's optional rules to get a complete map)"
+    )
+
+
+def connectivity_json(result: ConnectivityMap, unread: Unread = ()) -> dict[str, Any]:
     return {
         "connections": [record.as_dict() for record in result.connections()],
         "workloads": result.workloads,
         "not_modelled": result.notes,
+        "partial": bool(unread),
+        "unread": [{"what": what, "reason": reason} for what, reason in unread],
         "warnings": result.warnings,
         "notes": result.reading,
     }
@@ -95,11 +112,14 @@ def diff_side_notes(diff: ConnectivityDiff) -> list[str]:
     return side_notes(ConnectivityMap({}, [], not_modelled, warnings, reading))
 
 
-def connectivity_text(result: ConnectivityMap) -> str:
+def connectivity_text(result: ConnectivityMap, unread: Unread = ()) -> str:
     lines = _text_lines(result)
     if not lines:
         lines = ["no connection is allowed between the workloads found"]
     head = f"{len(result.edges)} connected pairs among {len(result.workloads)} workloads"
+    caveat = partial_caveat(unread)
+    if caveat:
+        head = f"{head} ({caveat})"
     return "\n".join([head, "", *lines, *_notes_text(result.notes, result.warnings, result.reading)]) + "\n"
 
 
@@ -165,13 +185,16 @@ def _markdown_notes(
     return lines
 
 
-def connectivity_markdown(result: ConnectivityMap) -> str:
+def connectivity_markdown(result: ConnectivityMap, unread: Unread = ()) -> str:
+    caveat = partial_caveat(unread)
     lines = [
-        "### Connectivity",
+        "### Connectivity (partial)" if caveat else "### Connectivity",
         "",
         f"{len(result.edges)} connected pairs among {len(result.workloads)} workloads.",
         "",
     ]
+    if caveat:
+        lines += [f"> ⚠️ {text(caveat[0].upper() + caveat[1:])}.", ""]
     lines += (
         _markdown_table(result) if result.edges else ["No connection is allowed between the workloads found."]
     )
@@ -196,14 +219,16 @@ def diff_markdown(diff: ConnectivityDiff, title: str = "Connectivity changes") -
     return "\n".join([*lines, *_markdown_notes(*_diff_notes(diff))]).rstrip("\n") + "\n"
 
 
-def render_connectivity(result: ConnectivityMap, output_format: str) -> str:
+def render_connectivity(result: ConnectivityMap, output_format: str, unread: Unread = ()) -> str:
+    """``unread``: what could not be read from the cluster (a partial map; CSV, a plain table of
+    connections, has no place for it: the command says it on standard error)."""
     if output_format == "json":
-        return json.dumps(connectivity_json(result), indent=2) + "\n"
+        return json.dumps(connectivity_json(result, unread), indent=2) + "\n"
     if output_format == "csv":
         return connectivity_csv(result)
     if output_format == "markdown":
-        return connectivity_markdown(result)
-    return connectivity_text(result)
+        return connectivity_markdown(result, unread)
+    return connectivity_text(result, unread)
 
 
 def render_diff(diff: ConnectivityDiff, output_format: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from . import connectivity_caveat
 from .escape import code, code_cell, table, text
 from .mermaid import change_graph
 
@@ -77,15 +78,19 @@ def section_lines(section: Any) -> list[tuple[str, str]]:
         ]
     added, removed = section_pairs(section, "added"), section_pairs(section, "removed")
     lines: list[tuple[str, str]] = []
+    caveat = connectivity_caveat(section)  # a partial verdict is said beside it
+    head = "connectivity (partial)" if caveat else "connectivity"
     if section.get("verdict") == "unchanged" or not (added or removed):
-        lines.append(("green", f"connectivity: the deploy changes no connection{among(section)}"))
+        lines.append(("green", f"{head}: the deploy changes no connection{among(section)}"))
     else:
         lines.append(
             (
                 "bold yellow",
-                f"connectivity: {_change(len(added), len(removed))}{among(section)}",
+                f"{head}: {_change(len(added), len(removed))}{among(section)}",
             )
         )
+    if caveat:
+        lines.append(("yellow", f"  {caveat}"))
     lines += [("yellow", f"  + {src} => {dst} : {allowed}") for src, dst, allowed in added]
     lines += [("cyan", f"  - {src} => {dst} : {allowed}") for src, dst, allowed in removed]
     lines += [
@@ -107,13 +112,17 @@ def section_markdown(section: Any) -> list[str]:
     added, removed = section_pairs(section, "added"), section_pairs(section, "removed")
     said = among(section)
     scope = (" " if said.startswith(" ") else "") + text(said.lstrip(" "))  # a space between words
+    caveat = connectivity_caveat(section)  # a partial verdict is said beside it
+    head = "**Connectivity** (partial)" if caveat else "**Connectivity**"
+    warning = [f"> ⚠️ {text(caveat[0].upper() + caveat[1:])}.", ""] if caveat else []
     if section.get("verdict") == "unchanged" or not (added or removed):
-        lines = [f"🔒 **Connectivity**: the deploy changes no connection{scope}.", ""]
+        lines = [f"🔒 {head}: the deploy changes no connection{scope}.", "", *warning]
     else:
         hypothetical = [str(name) for name in section.get("hypothetical") or []]
         lines = [
-            f"🔓 **Connectivity**: {_change(len(added), len(removed))}{scope}.",
+            f"🔓 {head}: {_change(len(added), len(removed))}{scope}.",
             "",
+            *warning,
             *change_graph(added, removed, hypothetical=hypothetical).markdown(),
             "",
         ]

@@ -43,20 +43,16 @@ def load_report(path: str) -> dict[str, Any]:
     """Read a drift report written by ``drift --format json``, checked against the schema."""
     import jsonschema
 
-    from ..sources.yamlio import read_text
+    from .. import limits
+    from ..sources.yamlio import load_documents, parse_json, read_text
 
+    hint = "pass the file written by 'autodeploy-netpol drift --output drift.json'"
     text = read_text(path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not a JSON drift report: {exc.msg}",
-            location=Location(path, exc.lineno, exc.colno),
-            hint="pass the file written by 'autodeploy-netpol drift --output drift.json'",
-        ) from None
+    document = parse_json(text, path, hint=hint)  # duplicate keys, depth, huge numbers: located
     if isinstance(document, dict) and document.get("schemaVersion") not in (None, SCHEMA_VERSION):
+        version = str(document.get("schemaVersion"))[:40]
         raise InputError(
-            f"drift report schemaVersion {document.get('schemaVersion')!r} is not {SCHEMA_VERSION}",
+            f"drift report schemaVersion {version!r} is not {SCHEMA_VERSION}",
             location=Location(path),
             hint="re-render with the same autodeploy-netpol version that wrote the report",
         )
@@ -64,9 +60,12 @@ def load_report(path: str) -> dict[str, Any]:
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise InputError(
-            f"not a valid drift report: {where}: {error.message}",
-            location=Location(path),
-            hint="pass the file written by 'autodeploy-netpol drift --output drift.json'",
-        )
+        message = " ".join(error.message.split())
+        message = message if len(message) <= 300 else message[:297] + "..."
+        location = Location(path)
+        if len(text) <= limits.YAML_BYTES.value():  # JSON is YAML: the reader knows the line
+            documents = load_documents(path, text=text)
+            if documents:
+                location = documents[0].locate(tuple(error.absolute_path))
+        raise InputError(f"not a valid drift report: {where}: {message}", location=location, hint=hint)
     return dict(document)

@@ -6,7 +6,9 @@ passing test case whose system-out says what the deploy changes; an object in sy
 hidden by ``--ignore`` is skipped. Ownership warnings fail only when they fail something: an
 error (the deploy itself will fail, e.g. a name collision), or, in a run with
 ``--fail-on-override``, a warning that reverts or widens (``failsOnOverride``); the others pass
-with their text in system-out. Test suites are namespaces.
+with their text in system-out. Test suites are namespaces. The connectivity
+verdict, when analysed, is one case of its own suite: passing with the verdict in its output, or
+skipped with the reason when the verdict is partial (objects it depends on could not be read).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from . import connectivity_caveat
+from .drift_connectivity import section_lines
 from .text import change_text
 
 # XML 1.0 cannot carry most control characters, even escaped.
@@ -52,6 +56,9 @@ def render_junit(document: Mapping[str, Any]) -> str:
             suite_name = f"ownership {namespace}" if namespace else "ownership"
             failing = bool(document.get("failOnOverride")) and bool(warning.get("failsOnOverride"))
             suites.setdefault(suite_name, []).append(_warning_case(warning, failing))
+    connectivity = _connectivity_case(document.get("connectivity"))
+    if connectivity is not None:
+        suites["connectivity"] = [connectivity]
     root = ET.Element("testsuites", name="autodeploy-netpol drift")
     total = failures = skipped = 0
     for suite_name in sorted(suites):
@@ -77,6 +84,21 @@ def render_junit(document: Mapping[str, Any]) -> str:
     root.set("skipped", str(skipped))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _connectivity_case(section: Any) -> ET.Element | None:
+    """The connectivity verdict as a test case (none when it was not analysed), in the words of
+    the text report (:func:`.drift_connectivity.section_lines`)."""
+    lines = [line for _style, line in section_lines(section)]
+    if not lines:
+        return None
+    caveat = connectivity_caveat(section)
+    case = ET.Element("testcase", classname="connectivity", name=_clean(lines[0]), time="0")
+    if caveat:
+        ET.SubElement(case, "skipped", message=_clean(caveat))
+    output = ET.SubElement(case, "system-out")
+    output.text = _clean("\n".join(lines))
+    return case
 
 
 def _case(item: Mapping[str, Any]) -> ET.Element:

@@ -17,11 +17,13 @@ from ..desired.shapes import live_chart_labels
 from ..desired.suggest import ingress_class, track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..kube.manifests import Manifest
 from ..kube.names import NAMESPACE
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
 from ..sources.platform import read_platform
 from .inputs import LiveInput, RunInputs
+from .locating import located
 from .platform import apply_detection, detect_in_manifests
 
 
@@ -55,6 +57,9 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     context = request.context
     namespace = context.namespace or ""
     notes: list[str] = []
+    unread: list[tuple[str, str]] = []
+    read: list[Manifest] = []
+    sources: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
         values = read_values(request.values) if request.desired_path is None else None
         detecting = (
@@ -73,6 +78,9 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
+            unread += [(item.what, item.reason) for item in snapshot.unread]
+            read.extend(snapshot.manifests)
+            sources.append(snapshot.source)
             if detecting and values is not None:
                 # the namespaces the suggestion admits, detected as drift and render detect them
                 preferred = ingress_class(values.data)
@@ -92,7 +100,10 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
         desired: list[dict[str, Any]]
         if request.desired_path is not None:
             # every kind: a helm template stream's workloads give the engine pods and named ports
-            desired = inputs.manifests.read([request.desired_path], what="desired stream").objects()
+            stream = inputs.manifests.read([request.desired_path], what="desired stream")
+            desired = stream.objects()
+            read.extend(stream.items)
+            sources.append(stream.source)
         else:
             assert values is not None
             # when nothing else names the chart, the release's live objects' chart label does
@@ -102,13 +113,15 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             computed = compute_desired(values, context, live_chart_labels=labels)
             desired = computed.objects
             notes = [*computed.notes, *(str(warning) for warning in computed.warnings), *notes]
-    before = PolicyReachability.from_objects(live)
-    planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
-    after = PolicyReachability.from_objects(planned.objects)
+    # a policy the engine cannot read is an error at its file and line
+    with located(read, fallback=", ".join(sources)):
+        before = PolicyReachability.from_objects(live)
+        planned = after_deploy(desired, live, namespace=namespace, helm_release=context.helm_release)
+        after = PolicyReachability.from_objects(planned.objects)
     notes += planned.notes
     stats = ReadStats()
     audit = Audit(before, after)
     audit.run(read_flows(request.flow_files, stats))
-    result = audit.result(stats, [*notes, *after.notes()])
+    result = audit.result(stats, [*notes, *after.notes()], unread)
     passed = result.would_drop <= request.max_dropped
     return AuditRun(result, ExitCode.OK if passed else ExitCode.FINDINGS)

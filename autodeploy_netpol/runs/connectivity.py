@@ -29,7 +29,7 @@ from ..kube.admission import (
 from ..kube.labels import APP_LABEL
 from ..kube.manifests import FixedOrigin, Manifest, PathElement
 from ..kube.names import CONTROLLER_KINDS, ENGINE_KINDS, NAMESPACE, POD
-from ..policy import Model, PolicyError, build_inventory
+from ..policy import Model, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
 from ..sources.collector import cycle_collector_paused
@@ -37,6 +37,7 @@ from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
 from ..text import ascii_digits as _digits
 from .inputs import LiveInput, RunInputs
+from .locating import located
 from .platform import apply_detection, detect_in_objects, detect_live
 
 
@@ -64,6 +65,8 @@ class LoadedModel:
     manifests: tuple[Manifest, ...]
     notes: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    #: what the engine depends on and could not be read from the cluster (what, reason)
+    unread: tuple[tuple[str, str], ...] = ()
     _by_id: dict[int, Manifest] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -103,7 +106,9 @@ def load_model(
     if not source.paths:
         with RunInputs(LiveInput(cluster=source.cluster)) as inputs:
             live = inputs.read_live(LiveScope(source.namespace, context=True, pods=True))
-        return LoadedModel(compile_model(live.manifests), live.manifests, (*live.notes, *live.unread_notes()))
+        unread = tuple((item.what, item.reason) for item in live.unread)
+        read_notes = (*live.notes, *live.unread_notes())
+        return LoadedModel(compile_model(live.manifests), live.manifests, read_notes, unread=unread)
     reader = reader or ManifestReader()
     groups: list[tuple[Manifest, ...]] = []
     notes: list[str] = []
@@ -167,24 +172,10 @@ def judge_admission(problems: Sequence[AdmissionProblem], model: Model) -> tuple
 
 def compile_model(manifests: Sequence[Manifest], default_namespace: str = FALLBACK_NAMESPACE) -> Model:
     """The model of ``manifests``; a policy the engine cannot understand is an
-    :class:`InputError` at its file:line."""
-    objects = [item.data for item in manifests]
-    inventory = build_inventory(objects, default_namespace)
-    try:
+    :class:`InputError` at its file:line (:func:`~.locating.located`)."""
+    inventory = build_inventory([item.data for item in manifests], default_namespace)
+    with located(manifests):
         return Model.from_inventory(inventory, default_namespace=default_namespace)
-    except PolicyError as error:
-        # find which object failed: compile one by one (only on the error path)
-        for index in inventory.policy_origins:
-            try:
-                Model.build([objects[index]])
-            except PolicyError as exact:
-                manifest = manifests[index]
-                raise InputError(
-                    f"{manifest.describe()}: {exact.message}",
-                    hint=exact.hint,
-                    location=manifest.locate(exact.path),
-                ) from None
-        raise error
 
 
 @dataclass(frozen=True)
@@ -193,6 +184,8 @@ class ConnectivityRun:
 
     connections: ConnectivityMap
     exit_code: int = ExitCode.OK
+    #: objects the verdict depends on that could not be read (what, reason): a partial verdict
+    unread: tuple[tuple[str, str], ...] = ()
 
 
 def run_connectivity(source: ObjectSource) -> ConnectivityRun:
@@ -207,7 +200,7 @@ def run_connectivity(source: ObjectSource) -> ConnectivityRun:
             "give the workloads with the policies"
         )
     result.warnings = [*loaded.warnings, *result.warnings]
-    return ConnectivityRun(result)
+    return ConnectivityRun(result, unread=loaded.unread)
 
 
 @dataclass(frozen=True)

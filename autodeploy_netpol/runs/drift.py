@@ -22,12 +22,14 @@ from ..desired.shapes import live_chart_labels
 from ..desired.suggest import ingress_class, track_releases
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, InputError, Location
+from ..kube.manifests import Manifest
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS, NAMESPACE
 from ..kube.releases import STABLE, helm_release
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.platform import read_platform
 from .inputs import LiveInput, RunInputs
+from .locating import located
 from .platform import apply_detection, detect_in_manifests
 
 if TYPE_CHECKING:
@@ -101,6 +103,8 @@ class _Desired:
     chart_from_default: bool = False
     location: Location | None = None
     values_file: ValuesFile | None = None
+    #: the objects as read from a rendered stream, to place errors in it (none from values)
+    manifests: tuple[Manifest, ...] = ()
 
 
 def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftRun:
@@ -149,55 +153,64 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
                 desired = _desired(request.desired, inputs, live, values_file=desired.values_file)
             if detecting:
                 desired = _with_detection(desired, request.desired, inputs, live)
-        history: HistoryReader | None = None
-        if request.helm_history:
-            from ..sources.helm_releases import ClusterHistory, SnapshotHistory
-
-            history = (
-                SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
-            )
-        # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
-        report = compare(
-            desired.objects,
-            live.deployable_policies,
-            namespace=namespace,
-            releases=desired.releases,
-            all_namespaces=request.all_namespaces,
-            ignore=request.ignore,
-            desired_source=desired.source,
-            live_source=live.source,
-            notes=[*desired.notes, *live.notes],
-            history=history,
-            unread_kinds=live.unread_kinds(),
-        )
-        ownership = check_ownership(
-            desired.objects,
-            live.policies,
-            namespace=namespace,
-            release=desired.release,
-            track=desired.track,
-            all_namespaces=request.all_namespaces,
-            history=history,
-            plan=report.plan,
-        )
-        report = replace(
-            report,
-            ownership=tuple(ownership.verdicts),
-            warnings=tuple(ownership.warnings),
-            notes=(*report.notes, *ownership.notes),
-        )
-        if request.connectivity:
-            section = _connectivity(
-                live, desired, report, request.all_namespaces, allowed=request.live is None
-            )
-            report = replace(report, connectivity=section)
+        # an error about one object (a policy the engine cannot read) names its file and line
+        with located((*desired.manifests, *live.manifests), fallback=f"{desired.source}, {live.source}"):
+            report, warnings = _check(request, inputs, desired, live)
     if request.live is None:
         # nothing to compare with: every desired object shows as what the deploy creates, and
         # that is the report, not drift
         return DriftRun(report, (), desired.warnings, ExitCode.OK, desired.location, compared=False)
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
-    code = exit_code(drift_code, ownership.warnings, fail_on_override=request.fail_on_override)
-    return DriftRun(report, tuple(ownership.warnings), desired.warnings, code, desired.location)
+    code = exit_code(drift_code, warnings, fail_on_override=request.fail_on_override)
+    return DriftRun(report, tuple(warnings), desired.warnings, code, desired.location)
+
+
+def _check(
+    request: DriftRequest, inputs: RunInputs, desired: _Desired, live: LiveSnapshot
+) -> tuple[DriftReport, list[OwnershipWarning]]:
+    """The comparison, ownership and the connectivity section over the inputs read once."""
+    namespace = desired.namespace
+    history: HistoryReader | None = None
+    if request.helm_history:
+        from ..sources.helm_releases import ClusterHistory, SnapshotHistory
+
+        history = SnapshotHistory(live.secrets) if live.from_snapshot else ClusterHistory(inputs.cluster())
+    # One plan (made by compare, with Helm's record when read) for drift and ownership alike.
+    report = compare(
+        desired.objects,
+        live.deployable_policies,
+        namespace=namespace,
+        releases=desired.releases,
+        all_namespaces=request.all_namespaces,
+        ignore=request.ignore,
+        desired_source=desired.source,
+        live_source=live.source,
+        notes=[*desired.notes, *live.notes],
+        history=history,
+        unread_kinds=live.unread_kinds(),
+    )
+    ownership = check_ownership(
+        desired.objects,
+        live.policies,
+        namespace=namespace,
+        release=desired.release,
+        track=desired.track,
+        all_namespaces=request.all_namespaces,
+        history=history,
+        plan=report.plan,
+    )
+    report = replace(
+        report,
+        ownership=tuple(ownership.verdicts),
+        warnings=tuple(ownership.warnings),
+        notes=(*report.notes, *ownership.notes),
+    )
+    if request.connectivity:
+        section = _connectivity(
+            live, desired, report, request.all_namespaces, allowed=request.live is None
+        )
+        report = replace(report, connectivity=section)
+    return report, list(ownership.warnings)
 
 
 #: The namespace a ``--no-live`` run without one names: Helm puts the objects where the deploy runs.
@@ -265,6 +278,7 @@ def _desired(
         manifests = inputs.manifests.read([source.path], what="desired stream")
         policies = manifests.select(DEPLOYABLE_POLICY_KINDS, what="network policies")
         return _Desired(
+            manifests=policies.items,
             objects=policies.objects(),
             source=policies.source,
             notes=policies.notes,
@@ -360,6 +374,9 @@ def _connectivity(
         # are left out one by one already) loses the section, said so, never the drift report
         return {"verdict": "not-analysed", "notes": [*notes, "not analysed: " + " ".join(str(error).split())]}
     section["notes"] = [*notes, *section["notes"]]
+    if live.unread:  # said wherever the verdict is shown (report.connectivity_caveat)
+        section["partial"] = True
+        section["unread"] = [{"what": unread.what, "reason": unread.reason} for unread in live.unread]
     return section
 
 

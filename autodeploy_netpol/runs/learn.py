@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..checks.learn import FlowRecorder, LearnOutcome, LearnSettings, learn_policy, prove
+from ..kube.manifests import Manifest
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
 from .inputs import LiveInput, RunInputs
+from .locating import located
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,23 @@ def run_learn(request: LearnRequest, *, stdin: BinaryIO | None = None) -> LearnO
     recorder.run(read_flows(request.flow_files, stats))
     observations = recorder.observations(stats)
     live: list[dict[str, Any]] | None = None
+    read: tuple[Manifest, ...] = ()
     source = "none (no --live or cluster)"
     notes: list[str] = []
     if request.live is not None:
         with RunInputs(request.live, stdin=stdin) as inputs:
             snapshot = inputs.read_live(LiveScope(settings.namespace, context=True))
         live = snapshot.engine_objects()
+        read = snapshot.manifests
         notes += [*snapshot.notes, *snapshot.unread_notes()]
         source = (
             f"snapshot {', '.join(request.live.snapshot)}"
             if request.live.from_snapshot
             else f"cluster, namespace {settings.namespace}"
         )
-    learned = learn_policy(observations, settings, live)
-    proof = prove(learned, observations, live)
+    recording = ", ".join("<stdin>" if path == "-" else path for path in request.flow_files)
+    # an error about a live object names its file and line; one about the recording, its files
+    with located(read, fallback=recording):
+        learned = learn_policy(observations, settings, live)
+        proof = prove(learned, observations, live)
     return LearnOutcome(observations, learned, proof, source, tuple(notes))

@@ -9,6 +9,14 @@ plain lists of manifests:
   list once from the beginning;
 - bounded retries with exponential backoff and jitter on 429 (``Retry-After`` honoured),
   5xx, timeouts and connection errors;
+- bounded time and memory whatever the server does: each request has a total deadline
+  (``--request-timeout``: connecting, headers and body together, so a body trickled byte by byte
+  times out too), the whole read of a run has one (``--read-deadline``), a list follows at most
+  ``--max-pages`` pages (continue tokens that never end), and an answer may not exceed
+  :data:`~autodeploy_netpol.limits.RESPONSE_BYTES`;
+- every answer is checked before use: JSON (not nested beyond the readers' depth limit), an
+  object, ``items`` a list of objects with mapping metadata and string names; anything else is a
+  :class:`~autodeploy_netpol.errors.ClusterError` (exit 3) naming the request;
 - responses are read as raw JSON (``_preload_content=False``), so objects keep the API's own
   field names (``podSelector``, ``managedFields``) instead of the client's snake_case models,
   and every object carries ``apiVersion`` and ``kind``;
@@ -23,21 +31,29 @@ The reader only ever sends GET requests: the tool never writes to a cluster.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import json
+import math
 import os
 import random
+import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__
+from .. import __version__, limits
 from ..errors import ClusterError
+from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
+from ..masking import mask, register_secret
 from .collector import cycle_collector_paused
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
 from .live import Listing
 from .progress import Progress
+from .yamlio import MAX_DEPTH, json_depth_exceeds
 
 #: The shipped least-privilege RBAC, named in permission errors.
 RBAC_FILE = "deploy/rbac.yaml"
@@ -198,8 +214,12 @@ class RetryPolicy:
 
     def backoff(self, retry: int, rng: Callable[[], float]) -> float:
         """Seconds to wait before retry number ``retry`` (1-based)."""
-        delay = min(self.max_delay, self.initial_delay * 2.0 ** (retry - 1))
+        delay = min(self.max_delay, self.initial_delay * 2.0 ** min(retry - 1, 64))
         return delay * (0.5 + rng() / 2)
+
+
+#: Defaults of the bounds on one run's reading of a cluster (README, "Cluster access"): in limits.py,
+#: which the command-line options read without importing this module.
 
 
 @dataclass(frozen=True)
@@ -208,7 +228,7 @@ class ClusterAccess:
 
     kubeconfig: str | None = None
     context: str | None = None
-    #: Seconds for one HTTP request, connection and response together.
+    #: Seconds for one HTTP request: connecting, the headers and the whole body together.
     request_timeout: float = 30.0
     #: Objects per page (``limit``); the API server may return fewer.
     page_size: int = 500
@@ -217,6 +237,10 @@ class ClusterAccess:
     in_cluster: bool = False
     #: where retries and long reads are told (rate-limited); ``None``: nowhere
     progress: Progress | None = field(default=None, compare=False, repr=False)
+    #: Seconds for everything one run reads from the cluster, retries and waits included.
+    read_deadline: float = DEFAULT_READ_DEADLINE
+    #: Pages one list may take (a server whose continue tokens never end is cut off here).
+    max_pages: int = DEFAULT_MAX_PAGES
 
 
 class ResourceNotServed(ClusterError):
@@ -262,6 +286,9 @@ class ClusterReader:
         self._rng = rng
         self._target: ClusterTarget | None = None
         self._client: Any = None
+        self._clock = time.monotonic
+        self._deadline: float | None = None  # set by the first request
+        self._requests = 0
 
     # --- connection -------------------------------------------------------------------------
 
@@ -413,13 +440,14 @@ class ClusterReader:
         what = f"get secret '{name}'"
         try:
             document = self._request(
-                lambda: send(_request_timeout=self.access.request_timeout),
+                send,
                 what,
             )
         except _StatusError as error:
             if error.status == 404:
                 return None
             raise self._status_error(error, "get", SECRETS, namespace) from error.cause
+        _check_object(document, what, self.target.server)
         return _with_type(document, SECRETS)
 
     def list(
@@ -446,18 +474,27 @@ class ClusterReader:
         items: list[dict[str, Any]] = []
         token: str | None = None
         restarted = False
+        pages = 0
+        what = f"list {resource.qualified}{scope}"
         while True:
+            pages += 1
+            if pages > self.access.max_pages:
+                raise ClusterError(
+                    f"cannot {what}: the API server sent more than {self.access.max_pages:,} pages "
+                    f"of up to {self.access.page_size:,} objects (continue tokens that do not end)",
+                    hint="raise --max-pages or --page-size if the cluster really holds that many; "
+                    "otherwise the API server (or a proxy in front of it) is misbehaving",
+                )
             options: dict[str, Any] = {
                 "limit": self.access.page_size,
                 "_preload_content": False,
-                "_request_timeout": self.access.request_timeout,
             }
             if token:
                 options["_continue"] = token
             if label_selector:
                 options["label_selector"] = label_selector
             try:
-                page = self._request(functools.partial(call, **options), f"list {resource.qualified}{scope}")
+                page = self._request(functools.partial(call, **options), what)
             except _StatusError as error:
                 if error.status == 410 and token and not restarted:
                     # The continue token expired (etcd compacted the snapshot): the pages read so
@@ -471,8 +508,8 @@ class ClusterReader:
                         f"(HTTP 404 listing {resource.kind} objects{scope})",
                     ) from error.cause
                 raise self._status_error(error, "list", resource, namespace) from error.cause
-            items.extend(_with_type(item, resource) for item in page.get("items") or [])
-            following = (page.get("metadata") or {}).get("continue") or None
+            page_items, following = _page(page, what, self.target.server)
+            items.extend(_with_type(item, resource) for item in page_items)
             if following is not None and self.access.progress is not None:
                 self.access.progress.report(f"list {resource.qualified}{scope}: {len(items):,} read so far")
             if following is not None and following == token:
@@ -544,14 +581,33 @@ class ClusterReader:
 
         return send
 
-    def _request(self, send: Callable[[], Any], what: str) -> dict[str, Any]:
-        """Send one GET with retries; the parsed JSON body, or :class:`_StatusError`."""
+    def _remaining(self, what: str) -> float:
+        """Seconds left of the run's read deadline (started by the first request)."""
+        now = self._clock()
+        if self._deadline is None:
+            self._deadline = now + self.access.read_deadline
+        left = self._deadline - now
+        if left <= 0:
+            raise ClusterError(
+                f"cannot {what}: reading the cluster at {self.target.server} took longer than the read deadline of "
+                f"{self.access.read_deadline:g}s ({self._requests} requests)",
+                hint="raise --read-deadline, or check why the API server is this slow",
+            )
+        return left
+
+    def _request(self, send: Callable[..., Any], what: str) -> dict[str, Any]:
+        """Send one GET with retries; the parsed JSON body, or :class:`_StatusError`.
+
+        ``send`` takes ``_request_timeout``: each attempt gets the request timeout, or what is left
+        of the read deadline when that is less.
+        """
         policy = self.access.retry
         attempt = 0
         while True:
             attempt += 1
+            timeout = min(self.access.request_timeout, self._remaining(what))
             try:
-                return self._once(send, what)
+                return self._once(functools.partial(send, _request_timeout=timeout), what, timeout)
             except _Transient as transient:
                 if attempt >= policy.attempts:
                     error = transient.error
@@ -563,6 +619,13 @@ class ClusterReader:
                     delay = min(transient.retry_after, policy.max_retry_after)
                 else:
                     delay = policy.backoff(attempt, self._rng)
+                if delay >= self._remaining(what):
+                    error = transient.error
+                    raise ClusterError(
+                        f"{error.message} (no time left to retry within the read deadline of "
+                        f"{self.access.read_deadline:g}s)",
+                        hint=error.hint,
+                    ) from transient.__cause__
                 if self.access.progress is not None:
                     self.access.progress.report(
                         f"{transient.error.message}; retry {attempt} of {policy.attempts - 1} in {delay:.1f}s",
@@ -570,23 +633,38 @@ class ClusterReader:
                     )
                 self._sleep(delay)
 
-    def _once(self, send: Callable[[], Any], what: str) -> dict[str, Any]:
+    def _once(self, send: Callable[[], Any], what: str, timeout: float) -> dict[str, Any]:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError as TransportError
         from urllib3.exceptions import NewConnectionError
         from urllib3.exceptions import TimeoutError as TransportTimeout
 
         server = self.target.server
-        timeout = self.access.request_timeout
+        self._requests += 1
+        watch = _RequestWatch(timeout)
         try:
-            response = send()
-            body = response.data
+            with watch:
+                response = send()
+                body = _read_body(response, what, server)
         except ApiException as exc:
+            if watch.fired:
+                raise _Transient(_timed_out(what, server, timeout)) from exc
             status = int(exc.status or 0)
             if status == 0:  # the client's wrapping of TLS failures
                 raise ClusterError(
                     f"cannot {what}: TLS connection to {server} failed: {exc.reason}",
                     hint="check the certificate-authority of the cluster in the kubeconfig",
+                ) from exc
+            if 300 <= status < 400:
+                # never followed (urllib3's redirects are off with its retries): the credentials
+                # are for the configured server only, and an API server does not redirect a GET
+                location = _header(exc.headers, "Location")
+                raise ClusterError(
+                    f"cannot {what}: the API server at {server} answered HTTP {status}, a redirect"
+                    f"{f' to {location}' if location else ''}; not followed, so the credentials of "
+                    "this context go to no other server",
+                    hint="set the cluster's server in the kubeconfig to the API server's own URL "
+                    "(a proxy or load balancer in front of it must not redirect)",
                 ) from exc
             if status in _RETRIABLE_STATUSES:
                 error = ClusterError(
@@ -600,23 +678,15 @@ class ClusterReader:
             # urllib3 makes a refused connection a subclass of its connect timeout: check it first.
             raise _Transient(_unreachable(what, server, exc)) from exc
         except TransportTimeout as exc:
-            error = ClusterError(
-                f"cannot {what}: the API server at {server} did not answer within {timeout:g}s",
-                hint="raise --request-timeout, or check the network path to the API server",
-            )
-            raise _Transient(error) from exc
-        except TransportError as exc:
+            raise _Transient(_timed_out(what, server, timeout)) from exc
+        except (TransportError, OSError, ValueError) as exc:
+            # a socket closed by the deadline, a connection reset, a malformed HTTP answer
+            if watch.fired:
+                raise _Transient(_timed_out(what, server, timeout)) from exc
             raise _Transient(_unreachable(what, server, exc)) from exc
-        try:
-            document = _decode_json(body)
-        except ValueError as exc:
-            raise ClusterError(
-                f"cannot {what}: the answer from {server} is not JSON",
-                hint="is the kubeconfig server address that of a Kubernetes API server?",
-            ) from exc
-        if not isinstance(document, dict):
-            raise ClusterError(f"cannot {what}: the answer from {server} is not a JSON object")
-        return document
+        if watch.fired:  # the connection was cut while the headers came in: what arrived is partial
+            raise _Transient(_timed_out(what, server, timeout))
+        return _decode(body, what, server)
 
     def _status_error(
         self, error: _StatusError, verb: str, resource: Resource, namespace: str | None
@@ -659,6 +729,199 @@ class _StatusError(Exception):
         self.cause = cause
 
 
+_tracked = threading.local()
+
+
+class _RequestWatch:
+    """The total deadline of one request: when it passes, the sockets the request opened or reused
+    are shut down, which ends a blocked read however slowly the server trickles its answer.
+
+    Connections register themselves (:func:`_tracked_pool_classes`) with the watch of their thread.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self.connections: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _RequestWatch:
+        _tracked.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _tracked.watch = None
+
+    def track(self, connection: Any) -> None:
+        with self._lock:
+            self.connections.append(connection)
+            late = self.fired
+        if late:
+            _shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            connections = list(self.connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            # the plain socket's shutdown, not SSLSocket's, which would drop its TLS state under a
+            # reader in another thread; the blocked read then ends with an error
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _track(connection: Any) -> None:
+    watch = getattr(_tracked, "watch", None)
+    if watch is not None:
+        watch.track(connection)
+
+
+@functools.cache
+def _tracked_pool_classes() -> dict[str, type]:
+    """urllib3 connection pools whose connections register with the current :class:`_RequestWatch`."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class TrackedHTTPConnection(HTTPConnection):
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            _track(self)
+            super().request(*args, **kwargs)
+
+    class TrackedHTTPSConnection(HTTPSConnection):
+        def request(self, *args: Any, **kwargs: Any) -> None:
+            _track(self)
+            super().request(*args, **kwargs)
+
+    class TrackedHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = TrackedHTTPConnection
+
+    class TrackedHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = TrackedHTTPSConnection
+
+    return {"http": TrackedHTTPConnectionPool, "https": TrackedHTTPSConnectionPool}
+
+
+def _read_body(response: Any, what: str, server: str) -> bytes:
+    """The whole body of a 2xx answer, at most :data:`~autodeploy_netpol.limits.RESPONSE_BYTES`."""
+    maximum = limits.RESPONSE_BYTES.value()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.stream(1 << 16):
+            size += len(chunk)
+            if size > maximum:
+                response.close()
+                raise ClusterError(
+                    f"cannot {what}: the answer from {server} is over the {maximum:,}-byte limit",
+                    hint=f"use a smaller --page-size, or {limits.RESPONSE_BYTES.hint}",
+                )
+            chunks.append(chunk)
+    finally:
+        response.release_conn()
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, what: str, server: str) -> dict[str, Any]:
+    """A JSON object from an answer's body; anything else is a :class:`ClusterError` naming the request."""
+    problem: str | None = None
+    document: Any = None
+    if json_depth_exceeds(body):
+        problem = f"nests data more than {MAX_DEPTH} levels deep"
+    else:
+        try:
+            document = _decode_json(body)
+        except RecursionError:  # pragma: no cover - json_depth_exceeds refuses such nesting first
+            problem = f"nests data more than {MAX_DEPTH} levels deep"
+        except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
+            problem = f"is not JSON ({_reason(exc)})"
+    if problem is None and not isinstance(document, dict):
+        problem = f"is a JSON {type(document).__name__}, not an object"
+    if problem is not None:
+        raise ClusterError(
+            f"cannot {what}: the answer from {server} {problem}",
+            hint="is the kubeconfig server address that of a Kubernetes API server?",
+        )
+    return document  # type: ignore[no-any-return]
+
+
+def _page(page: dict[str, Any], what: str, server: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The items and the continue token of a list answer, checked."""
+    def bad(problem: str) -> ClusterError:
+        return ClusterError(
+            f"cannot {what}: the answer from {server} is not a Kubernetes list: {problem}",
+            hint="is the kubeconfig server address that of a Kubernetes API server?",
+        )
+
+    items = page.get("items")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise bad(f"'items' is a {type(items).__name__}, not a list")
+    metadata = page.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise bad(f"'metadata' is a {type(metadata).__name__}, not a mapping")
+    following = metadata.get("continue") or None
+    if following is not None and not isinstance(following, str):
+        raise bad(f"'metadata.continue' is a {type(following).__name__}, not a string")
+    for index, item in enumerate(items):
+        _check_object(item, what, server, f"items[{index}]")
+    return items, following
+
+
+def _check_object(item: Any, what: str, server: str, where: str = "the object") -> None:
+    """What every command relies on in an object: a mapping with mapping metadata, a string name
+    and namespace, mapping labels and annotations with string values, a mapping spec."""
+    problem = _object_problem(item)
+    if problem is not None:
+        raise ClusterError(
+            f"cannot {what}: the answer from {server} holds a malformed object ({where}: {problem})",
+            hint="the API server (or a proxy in front of it) answered something Kubernetes never serves",
+        )
+
+
+def _object_problem(item: Any) -> str | None:
+    if not isinstance(item, dict):
+        return f"a {type(item).__name__}, not a mapping"
+    metadata = item.get("metadata")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "metadata is not a mapping"
+    for key in ("name", "namespace"):
+        value = metadata.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"metadata.{key} is not a string"
+    for key in ("labels", "annotations"):
+        value = metadata.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            return f"metadata.{key} is not a mapping of strings"
+    spec = item.get("spec")
+    if spec is not None and not isinstance(spec, dict):
+        return "spec is not a mapping"
+    return None
+
+
+def _timed_out(what: str, server: str, timeout: float) -> ClusterError:
+    return ClusterError(
+        f"cannot {what}: the API server at {server} did not answer within {timeout:g}s",
+        hint="raise --request-timeout, or check the network path to the API server",
+    )
+
+
 def _decode_json(body: bytes) -> Any:
     """An answer's JSON, decoded with msgspec (about three times the json module's speed on list
     pages; its errors are ValueErrors too)."""
@@ -696,9 +959,18 @@ def _retry_after(headers: Any) -> float | None:
         return None
     try:
         seconds = float(value)
-    except ValueError:
+    except (TypeError, ValueError):
         return None  # an HTTP date: rare from an API server; fall back to backoff
+    if not math.isfinite(seconds):
+        return None  # nan, inf: not a wait anyone meant
     return max(seconds, 0.0)
+
+
+def _header(headers: Any, name: str) -> str:
+    """A response header as printable text: one line, at most 200 characters."""
+    value = headers.get(name) if headers is not None else None
+    text = " ".join(mask(str(value or "")).split())  # masked before it is cut
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _unreachable(what: str, server: str, exc: BaseException) -> ClusterError:
@@ -709,11 +981,14 @@ def _unreachable(what: str, server: str, exc: BaseException) -> ClusterError:
     )
 
 
+_CONNECTION_PREFIX = re.compile(r"^(?:<[^>]*>|\w*Connection\([^)]*\)): ")
+
+
 def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     text = str(reason or exc)
     # urllib3 prefixes connection errors with the connection object's repr; keep the errno text.
-    return text.split(": ", 1)[1] if text.startswith("<") and ": " in text else text
+    return _CONNECTION_PREFIX.sub("", text)
 
 
 def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) -> Any:
@@ -739,12 +1014,26 @@ def _build_api_client(target: ClusterTarget, environ: Mapping[str, str] | None) 
                 config_dict=target.kubeconfig, active_context=target.context, config_base_path=""
             )
             loader.load_and_set(configuration)  # type: ignore[no-untyped-call]
-    except (ConfigException, OSError, KeyError, ValueError) as exc:
+    except (ConfigException, OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        # the client's config loaders meet whatever the kubeconfig holds (a user that is a string)
         raise ClusterError(
             f"cannot use {target.describe()} from {target.origin}: {exc}",
             hint="check the credentials (token, certificates, exec plugin) of that context",
         ) from exc
     configuration.retries = False
+    # Whatever credential the client now holds (a token from a file or an exec plugin too) is masked.
+    for value in (configuration.api_key or {}).values():
+        register_secret(value.removeprefix("Bearer ") if isinstance(value, str) else value)
+        if isinstance(value, str) and any(ord(char) < 32 or ord(char) == 127 for char in value):
+            raise ClusterError(
+                f"the token of {target.describe()} from {target.origin} contains a line break or another "
+                "control character",
+                hint="the kubeconfig (or token file) holds more than the token; fix the token",
+            )
+    register_secret(configuration.password)
     api_client = client.ApiClient(configuration)
     api_client.user_agent = f"autodeploy-netpol/{__version__}"
+    pool_manager = api_client.rest_client.pool_manager
+    if not type(pool_manager).__name__.startswith("SOCKS"):  # SOCKS proxies have pools of their own
+        pool_manager.pool_classes_by_scheme = _tracked_pool_classes()
     return api_client

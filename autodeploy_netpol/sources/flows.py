@@ -29,25 +29,36 @@ CSV (for other sources)::
 
 Files may be gzip-compressed (recognised by their first bytes, not their name); ``-`` is
 standard input.
+
+Malformed input is never fatal to the run, and never unbounded: a line that cannot be read is
+counted and reported with its number (the first :data:`MALFORMED_EXAMPLES` with the reason); a
+line longer than :data:`~autodeploy_netpol.limits.FLOW_LINE_BYTES` is such a line, skipped without
+being held in memory; a gzip stream that is corrupt or inflates beyond
+:data:`~autodeploy_netpol.limits.FLOW_INFLATE_RATIO` times its size ends the reading of that file
+with a reported line, keeping what was read before. Only a file of which no line is a flow, or a
+path that is not a regular file, is an input error.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import ipaddress
+import os
 import re
+import stat
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
-from ..errors import InputError
+from .. import files, limits
+from ..errors import InputError, Location
 from ..text import ascii_digits as _digits
 
 POD, EXTERNAL, ENTITY = "pod", "external", "entity"
@@ -267,7 +278,8 @@ _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|z|[+-
 def normalize_time(text: str) -> str:
     """RFC 3339 → UTC with nine fraction digits, so that times compare as text.
 
-    Raises ``ValueError`` for anything else.
+    Raises ``ValueError`` for anything else, also for a valid-looking time that does not exist
+    (month 13) or cannot be represented in UTC (year 9999 at a negative offset).
     """
     if len(text) == 30 and text[29] == "Z" and text[19] == ".":  # what Hubble writes, nanoseconds
         return text
@@ -275,15 +287,28 @@ def normalize_time(text: str) -> str:
     if not match:
         raise ValueError(f"time {text!r} is not RFC 3339")
     base, fraction, zone = match.groups()
-    if zone not in ("Z", "z"):
-        moment = datetime.fromisoformat(base + zone).astimezone(UTC)
+    utc = zone in ("Z", "z")
+    try:
+        moment = datetime.fromisoformat(base + ("+00:00" if utc else zone)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # month 13; year 9999 at -01:00 overflows in UTC
+        raise ValueError(f"time {text!r} is not a valid time ({exc})") from None
+    if not utc:
         base = moment.strftime("%Y-%m-%dT%H:%M:%S")
     return f"{base}.{(fraction or '').ljust(9, '0')}Z"
 
 
 def time_from_seconds(seconds: int, nanos: int = 0) -> str:
-    """A protobuf Timestamp (``{"seconds", "nanos"}``) in the same form as :func:`normalize_time`."""
-    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """A protobuf Timestamp (``{"seconds", "nanos"}``) in the same form as :func:`normalize_time`.
+
+    Raises ``ValueError`` for a time Python cannot represent (before year 1, after year 9999) or
+    nanoseconds outside 0-999,999,999.
+    """
+    if not 0 <= nanos < 1_000_000_000:
+        raise ValueError(f"timestamp nanos {nanos} is not between 0 and 999999999")
+    try:
+        base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ValueError(f"timestamp of {seconds} seconds is out of range ({exc})") from None
     return f"{base}.{nanos:09d}Z"
 
 
@@ -445,9 +470,17 @@ _ACK = b'"ACK":true'
 
 
 def read_hubble(
-    lines: Iterable[bytes], name: str, stats: ReadStats, peers: PeerTable, *, prefilter: bool = True
+    lines: Iterable[tuple[int, bytes]],
+    name: str,
+    stats: ReadStats,
+    peers: PeerTable,
+    *,
+    prefilter: bool = True,
 ) -> Iterator[Flow]:
-    """Flows from Hubble JSON lines (see the module docstring); counts the rest in ``stats``.
+    """Flows from numbered Hubble JSON lines (see the module docstring); counts the rest in ``stats``.
+
+    ``lines`` are ``(line number, bytes)`` pairs (:func:`numbered_lines`, or ``enumerate(lines, 1)``);
+    the caller counts the lines of the file.
 
     Replies, then packets of established TCP connections, are left out before anything else is
     looked at. With ``prefilter`` they are recognised by their bytes and not even decoded
@@ -462,8 +495,7 @@ def read_hubble(
     verdicts = _VERDICTS
     endpoints = peers._endpoints
     make_flow = tuple.__new__
-    number = 0
-    for number, text in enumerate(lines, 1):
+    for number, text in lines:
         if prefilter:
             at = text.rfind(_REPLY_KEY)
             if at >= 0:
@@ -552,7 +584,6 @@ def read_hubble(
             continue
         stats.flows += 1
         yield make_flow(Flow, (source, destination, protocol, port, time, verdict))
-    stats.lines += number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -599,21 +630,50 @@ def _row_reader(row: list[str], positions: dict[str, int]) -> Callable[[str], st
     return cell
 
 
-def read_csv(lines: Iterable[str], name: str, stats: ReadStats, peers: PeerTable) -> Iterator[Flow]:
-    """Flows from the CSV format of the module docstring; counts the rest in ``stats``."""
-    rows = csv.reader(lines)
+def _decoded(lines: Iterable[tuple[int, bytes]], name: str, stats: ReadStats, at: list[int]) -> Iterator[str]:
+    """Text lines for the csv module; ``at[0]`` is the number of the last line handed out. A line
+    that is not UTF-8 is reported and left out (a byte-order mark starts the first line)."""
+    first = True
+    for number, raw in lines:
+        at[0] = number
+        try:
+            text = raw.decode("utf-8-sig" if first else "utf-8")
+        except UnicodeDecodeError as exc:
+            stats.add_malformed(name, number, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})")
+            continue
+        finally:
+            first = False
+        yield text + "\n"
+
+
+def read_csv(lines: Iterable[tuple[int, bytes]], name: str, stats: ReadStats, peers: PeerTable) -> Iterator[Flow]:
+    """Flows from numbered CSV lines (the format of the module docstring); counts the rest in ``stats``.
+
+    A row that the csv module cannot parse (a field over its 128 KiB limit, a stray quote) is a
+    malformed line like any other.
+    """
+    at = [0]
+    rows = csv.reader(_decoded(lines, name, stats, at))
     cache: dict[tuple[str, str, str], Peer] = {}
     positions: dict[str, int] = {
         column: index for index, column in enumerate((*CSV_COLUMNS, "time", "verdict"))
     }
     width = len(CSV_COLUMNS)
-    number = 0
-    for row in rows:
-        number = rows.line_num
+    header_possible = True
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            stats.add_malformed(name, at[0], f"not a CSV row: {exc}")
+            continue
+        number = at[0]
         if not row or not any(cell.strip() for cell in row):
             stats.skipped[SKIP_BLANK] += 1
             continue
-        if number == 1:
+        if header_possible:
+            header_possible = False
             header = [cell.strip().lower() for cell in row]
             if set(CSV_COLUMNS) <= set(header):
                 positions = {column: index for index, column in enumerate(header)}
@@ -645,7 +705,6 @@ def read_csv(lines: Iterable[str], name: str, stats: ReadStats, peers: PeerTable
             continue
         stats.flows += 1
         yield Flow(source, destination, protocol, int(port_text), time, cell("verdict").strip().upper())
-    stats.lines += number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,24 +712,153 @@ def read_csv(lines: Iterable[str], name: str, stats: ReadStats, peers: PeerTable
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
-try:  # ISA-L inflates about three times as fast as zlib (bench/audit.py); same errors, same format
+try:  # ISA-L inflates about three times as fast as zlib (bench/audit.py); same format
     from isal.igzip import IGzipFile as _GzipReader
+    from isal.isal_zlib import error as _isal_error
+
+    _InflateError: type[BaseException] = _isal_error  # type: ignore[assignment]  # stubs call it an instance
 except ImportError:  # pragma: no cover - a platform without isal wheels
     from gzip import GzipFile as _GzipReader  # type: ignore[assignment]
+
+    _InflateError = zlib.error
+
+#: What reading a damaged stream raises: gzip's and ISA-L's errors, a truncated stream, I/O errors.
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, ValueError, zlib.error, _InflateError)
+
+
+class _Counted(io.RawIOBase):
+    """A stream that counts the bytes read from it (the compressed side of a gzip file)."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self._inner = inner
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._inner.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        self.count += size
+        return size
+
+
+class _StopFile(Exception):
+    """The rest of a file cannot be read (corrupt gzip, inflation bound, I/O error): why."""
 
 
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
         stdin = sys.stdin.buffer
-        # Format and gzip detection peek at the first bytes; a pipe's buffer can, others get one.
-        return stdin if hasattr(stdin, "peek") else io.BufferedReader(stdin)  # type: ignore[type-var]
+        try:
+            status = os.fstat(stdin.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            status = None
+        if status is not None and stat.S_ISCHR(status.st_mode) and not os.isatty(stdin.fileno()):
+            # /dev/zero or /dev/urandom redirected: endless, not a recording
+            raise InputError(
+                "standard input is a character device, not a flow recording",
+                location=Location("<stdin>"),
+                hint="redirect a file or a pipe to standard input",
+            )
+        return stdin
+    return files.open_input(path, what="flow file")
+
+
+def numbered_lines(
+    stream: IO[bytes],
+    name: str,
+    stats: ReadStats,
+    *,
+    compressed: _Counted | None = None,
+    max_line: int | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of ``stream`` with their numbers, in bounded memory and time.
+
+    Blank lines are counted (runs of them in bulk: a file of newlines costs what inflating it
+    costs), lines over ``max_line`` bytes are reported and skipped without being kept, and a stream
+    that fails (:class:`_StopFile`) ends with a reported line. ``stats.lines`` gets the file's
+    line count. With ``compressed`` (the counted gzip input), inflating beyond
+    :data:`~autodeploy_netpol.limits.FLOW_INFLATE_RATIO` times the compressed size stops the file.
+    """
+    longest = limits.FLOW_LINE_BYTES.value() if max_line is None else max_line
+    ratio = limits.FLOW_INFLATE_RATIO.value() if compressed is not None else 0
+    floor = limits.FLOW_INFLATE_FLOOR.value() if compressed is not None else 0
+    read = getattr(stream, "read1", stream.read)
+    number = blank = inflated = 0
+    pending = b""
+    skipping = False  # inside a line longer than the limit: its bytes are dropped
     try:
-        # Large reads: with the default 8 KiB buffer the system calls cost a tenth of the run.
-        return open(path, "rb", buffering=1 << 20)
-    except OSError as exc:
-        raise InputError(
-            f"cannot read flow file {path}: {exc.strerror}", hint="check the path given to --flows"
-        ) from exc
+        while True:
+            try:
+                chunk = read(_CHUNK)
+            except _READ_ERRORS as exc:
+                raise _StopFile(_stream_problem(exc, compressed is not None)) from None
+            if not chunk:
+                break
+            if ratio:
+                inflated += len(chunk)
+                if inflated > floor and inflated > ratio * max(compressed.count, 1):  # type: ignore[union-attr]
+                    raise _StopFile(
+                        f"gzip data inflates more than {ratio} times its size ({inflated:,} bytes from "
+                        f"{compressed.count:,}); the rest of the file is not read "  # type: ignore[union-attr]
+                        f"({limits.FLOW_INFLATE_RATIO.variable})"
+                    )
+            if skipping:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    continue
+                number += 1
+                stats.add_malformed(name, number, f"line longer than {longest:,} bytes (skipped)")
+                chunk, skipping = chunk[end + 1 :], False
+            data = pending + chunk if pending else chunk
+            if not data.strip():  # whitespace only: count the newlines, keep the last partial line
+                end = data.rfind(b"\n")
+                count = data.count(b"\n")
+                number += count
+                blank += count
+                pending = data[end + 1 :] if end >= 0 else data
+                continue
+            lines = data.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                number += 1
+                if len(line) > longest:
+                    stats.add_malformed(name, number, f"line longer than {longest:,} bytes (skipped)")
+                elif line.strip():
+                    yield number, line
+                else:
+                    blank += 1
+            if len(pending) > longest:
+                pending, skipping = b"", True
+        if skipping or len(pending) > longest:
+            number += 1
+            stats.add_malformed(name, number, f"line longer than {longest:,} bytes (skipped)")
+        elif pending:
+            number += 1
+            if pending.strip():
+                yield number, pending
+            else:
+                blank += 1
+    except _StopFile as stop:
+        stats.add_malformed(name, number + 1, str(stop))
+    finally:
+        stats.lines += number
+        if blank:
+            stats.skipped[SKIP_BLANK] += blank
+
+
+def _stream_problem(exc: BaseException, gzipped: bool) -> str:
+    what = "gzip data is corrupt or truncated" if gzipped else "the file cannot be read further"
+    detail = str(exc) or type(exc).__name__
+    return f"{what} here ({detail}); the rest of the file is not read"
+
+
+#: Bytes read at a time: big enough that system calls and inflating are cheap, small enough that
+#: splitting a chunk of short lines stays a few megabytes.
+_CHUNK = 256 * 1024
 
 
 def _peek(stream: IO[bytes], size: int) -> bytes:
@@ -694,47 +882,87 @@ def _flows_recognised(stats: ReadStats) -> int:
 def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None = None) -> Iterator[Flow]:
     """Flows from every file in ``paths``, in order; the format of each is detected from its content.
 
-    Raises :class:`InputError` for an unreadable file, or one that holds no flow record at all
-    (empty, only blank lines, only events that are not flows, or only malformed lines).
+    Raises :class:`InputError` for a path that is not a readable regular file (or standard input),
+    or a file that holds no flow record at all (empty, only blank lines, only events that are not
+    flows, or only malformed lines); anything else wrong is a reported malformed line.
     """
     peers = peers or PeerTable()
     for path in paths:
         stats.files.append(path)
+        name = "<stdin>" if path == "-" else path
         raw = _open_binary(path)
         try:
-            stream: IO[bytes] = raw
-            if _peek(raw, 2) == _GZIP_MAGIC:
-                stream = io.BufferedReader(_GzipReader(fileobj=raw, mode="rb"), buffer_size=1 << 20)  # type: ignore[no-untyped-call]
+            head = _head(raw)
+            compressed: _Counted | None = None
+            stream: IO[bytes] = io.BufferedReader(_Replayed(head, raw), buffer_size=1 << 16)
+            if head[:2] == _GZIP_MAGIC:
+                compressed = _Counted(stream)
+                inflating = _GzipReader(fileobj=io.BufferedReader(compressed), mode="rb")  # type: ignore[no-untyped-call]
+                stream = inflating  # type: ignore[assignment]
+                try:
+                    first = inflating.peek(64)[:64]
+                except _READ_ERRORS as exc:
+                    first = b""
+                    stats.add_malformed(name, 1, _stream_problem(exc, True))
+            else:
+                first = head
             malformed_before, lines_before = stats.malformed, stats.lines
             examples_before, read_before = len(stats.malformed_examples), _lines_read(stats)
             recognised_before = _flows_recognised(stats)
-            try:
-                if _peek(stream, 64).lstrip()[:1] == b"{":
-                    yield from read_hubble(stream, path, stats, peers)
-                else:
-                    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
-                    yield from read_csv(text, path, stats, peers)
-            except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
-                raise InputError(
-                    f"cannot read flow file {path}: {exc}",
-                    hint="is it a Hubble JSON export or a CSV, maybe gzipped?",
-                ) from exc
+            lines = numbered_lines(stream, name, stats, compressed=compressed)
+            if first.lstrip()[:1] == b"{":
+                yield from read_hubble(lines, name, stats, peers)
+            else:
+                yield from read_csv(lines, name, stats, peers)
             if stats.malformed > malformed_before and _lines_read(stats) == read_before:
                 examples = stats.malformed_examples[examples_before:]
                 where = f" (line {examples[0].line}: {examples[0].message})" if examples else ""
                 raise InputError(
-                    f"{path}: none of its {stats.lines - lines_before} lines is a flow{where}",
+                    f"no line of it is a flow ({stats.lines - lines_before:,} lines read{where})",
+                    location=Location(name),
                     hint="expected `hubble observe -o jsonpb` output or the CSV described in the README",
                 )
             if _flows_recognised(stats) == recognised_before:
                 # an empty or truncated artifact must not turn the audit green
-                lines = stats.lines - lines_before
+                count = stats.lines - lines_before
                 raise InputError(
-                    f"{path}: no flow in it ({lines} line{'s' if lines != 1 else ''}"
-                    f"{', none a flow record' if lines else ''})",
+                    f"no flow in it ({count:,} line{'s' if count != 1 else ''}"
+                    f"{', none a flow record' if count else ''})",
+                    location=Location(name),
                     hint="an empty or truncated recording proves nothing: check the job that wrote it "
                     "(`hubble observe -o jsonpb`, or the CSV described in the README)",
                 )
         finally:
             if path != "-":
                 raw.close()
+
+
+def _head(raw: IO[bytes]) -> bytes:
+    """The first bytes of a stream (format and gzip detection), read without losing them."""
+    try:
+        return raw.read(64)
+    except OSError as exc:
+        raise InputError(f"cannot read flow file: {exc.strerror or exc}") from None
+
+
+class _Replayed(io.RawIOBase):
+    """``head`` again, then the rest of ``inner``: peeking works on any stream, pipes included."""
+
+    def __init__(self, head: bytes, inner: IO[bytes]) -> None:
+        super().__init__()
+        self._head = head
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        read1 = getattr(self._inner, "read1", self._inner.read)
+        data = read1(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

@@ -56,6 +56,8 @@ def _go_int(text: str) -> int | None:
         return None
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
+    if len(digits.lstrip("0")) > 70:  # past any 64-bit value in any base (and Python's digit limit)
+        return None
     lowered = digits.lower()
     if lowered.startswith("0x"):
         value = int(lowered[2:], 16)
@@ -93,7 +95,9 @@ def plain_scalar(text: str) -> tuple[str, Any]:
             if number is not None:
                 return INT, number
         if _YAML_STYLE_FLOAT.match(plain):
-            return FLOAT, float(plain)
+            value = float(plain)
+            if not math.isinf(value):  # Go's ParseFloat fails out of range: the text stays a string
+                return FLOAT, value
         if first != "." and re.fullmatch(r"-?0[bB][01]+", plain):
             return INT, int(plain.replace("0b", "").replace("0B", ""), 2)
     return STR, text

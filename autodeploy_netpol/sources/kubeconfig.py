@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ClusterError, Location
+from ..masking import register_secret
 from .yamlio import load_documents
 
 #: Where Kubernetes mounts a pod's service-account credentials.
@@ -106,8 +107,13 @@ def _resolve_paths(section: str, entry: dict[str, Any], base: str) -> dict[str, 
     """Make the file references of one named entry absolute, relative to its own file."""
     body_key = section[:-1]  # clusters → cluster, users → user, contexts → context
     body = entry.get(body_key)
-    if not isinstance(body, dict):
+    if body is None:
         return entry
+    if not isinstance(body, dict):
+        raise ClusterError(
+            f"kubeconfig: the {body_key} of {body_key} entry {entry['name']!r} must be a mapping",
+            hint=_KUBECONFIG_HINT,
+        )
     body = dict(body)
     if section == "clusters":
         body["certificate-authority"] = _absolute(body.get("certificate-authority"), base)
@@ -136,7 +142,14 @@ def merge_kubeconfigs(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, 
     for path, document in documents:
         base = os.path.dirname(os.path.abspath(path))
         for section in _NAMED_SECTIONS:
-            for entry in document.get(section) or []:
+            entries = document.get(section) or []
+            if not isinstance(entries, list):
+                raise ClusterError(
+                    f"kubeconfig {path}: '{section}' must be a list",
+                    location=Location(path),
+                    hint=_KUBECONFIG_HINT,
+                )
+            for entry in entries:
                 if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                     raise ClusterError(
                         f"kubeconfig {path}: every entry of '{section}' needs a name",
@@ -146,14 +159,51 @@ def merge_kubeconfigs(documents: list[tuple[str, dict[str, Any]]]) -> dict[str, 
                 if entry["name"] in names[section]:
                     continue
                 names[section].add(entry["name"])
-                merged[section].append(_resolve_paths(section, entry, base))
-        if not merged["current-context"] and document.get("current-context"):
-            merged["current-context"] = document["current-context"]
+                try:
+                    merged[section].append(_resolve_paths(section, entry, base))
+                except ClusterError as error:
+                    error.location = Location(path)
+                    raise
+        current = document.get("current-context")
+        if current is not None and not isinstance(current, str):
+            raise ClusterError(
+                f"kubeconfig {path}: 'current-context' must be a string",
+                location=Location(path),
+                hint=_KUBECONFIG_HINT,
+            )
+        if not merged["current-context"] and current:
+            merged["current-context"] = current
     return merged
 
 
+#: Keys of a kubeconfig user that hold a credential (also inside auth-provider config).
+_CREDENTIAL_KEYS = frozenset(
+    {"token", "password", "client-key-data", "id-token", "refresh-token", "access-token", "client-secret"}
+)
+
+
+def _register_credentials(document: dict[str, Any]) -> None:
+    """Mask every credential of every user in a kubeconfig, used or not (the tool holds them all)."""
+    users = document.get("users")
+    for entry in users if isinstance(users, list) else []:
+        user = entry.get("user") if isinstance(entry, dict) else None
+        if not isinstance(user, dict):
+            continue
+        provider = user.get("auth-provider")
+        config = provider.get("config") if isinstance(provider, dict) else None
+        for mapping in (user, config if isinstance(config, dict) else {}):
+            for key, value in mapping.items():
+                if key in _CREDENTIAL_KEYS:
+                    register_secret(value)
+        exec_config = user.get("exec")
+        variables = exec_config.get("env") if isinstance(exec_config, dict) else None
+        for variable in variables if isinstance(variables, list) else []:
+            if isinstance(variable, dict):
+                register_secret(variable.get("value"))
+
+
 def _read_kubeconfig(path: str) -> dict[str, Any]:
-    documents = load_documents(path)
+    documents = load_documents(path, what="kubeconfig")
     if not documents:
         return {}
     data = documents[0].data
@@ -163,6 +213,7 @@ def _read_kubeconfig(path: str) -> dict[str, Any]:
             location=Location(path),
             hint="a kubeconfig starts with 'apiVersion: v1' and 'kind: Config'",
         )
+    _register_credentials(data)
     return data
 
 
@@ -295,13 +346,19 @@ def resolve_target(
             f"context '{chosen}' refers to cluster '{cluster_name}', which has no server in {where}",
             hint=_KUBECONFIG_HINT,
         )
+    namespace = context_body.get("namespace") or None
+    for field_name, value in (("server", cluster["server"]), ("namespace", namespace)):
+        if value is not None and not isinstance(value, str):
+            raise ClusterError(
+                f"context '{chosen}' in {where}: the {field_name} must be a string",
+                hint=_KUBECONFIG_HINT,
+            )
     merged["current-context"] = chosen
-    namespace = context_body.get("namespace")
     return ClusterTarget(
         server=str(cluster["server"]).rstrip("/"),
         context=chosen,
         origin=f"kubeconfig {where}",
-        namespace=namespace if isinstance(namespace, str) and namespace else None,
+        namespace=namespace,
         kubeconfig=merged,
         files=tuple(files),
     )

@@ -25,7 +25,6 @@ name.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections import Counter
@@ -33,15 +32,17 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from .. import limits
 from ..errors import InputError, Location
+from ..files import path_error
 from ..kube.manifests import Manifest, Origin, PathElement
 from ..kube.names import CILIUM_CLUSTERWIDE_NETWORK_POLICY, LIST, POLICY_KINDS
 from .collector import cycle_collector_paused
 from .yamlio import (
-    MAX_INPUT_BYTES,
     YamlDocument,
-    decode_utf8,
     load_documents,
+    parse_json,
+    read_stdin,
     read_text,
 )
 
@@ -88,10 +89,9 @@ class ManifestReader:
     """Reads PATHs into :class:`Manifests`. One reader per command run: standard input is read
     once, when ``-`` is first met, and every later ``-`` gets the same text."""
 
-    def __init__(self, stdin: BinaryIO | None = None, *, max_bytes: int = MAX_INPUT_BYTES) -> None:
+    def __init__(self, stdin: BinaryIO | None = None) -> None:
         self._stdin = stdin
         self._stdin_text: str | None = None
-        self._max_bytes = max_bytes
 
     def read(self, paths: Sequence[str], *, what: str = "manifest stream") -> Manifests:
         """Every object in ``paths`` (files, directories, ``-``); ``what`` names them in messages."""
@@ -137,14 +137,7 @@ class ManifestReader:
     def _read_stdin(self) -> str:
         if self._stdin_text is None:
             stream = self._stdin if self._stdin is not None else sys.stdin.buffer
-            raw = stream.read(self._max_bytes + 1)
-            if len(raw) > self._max_bytes:
-                raise InputError(
-                    f"standard input is over the {self._max_bytes:,}-byte limit",
-                    location=Location(STDIN_NAME),
-                    hint="split the input, or raise NETPOL_MAX_INPUT_BYTES if it is really meant to be this big",
-                )
-            self._stdin_text = decode_utf8(raw, STDIN_NAME)
+            self._stdin_text = read_stdin(stream, STDIN_NAME)  # bounded like a file
         return self._stdin_text
 
 
@@ -158,7 +151,11 @@ def _count(number: int, noun: str) -> str:
 
 
 def _walk(directory: str) -> tuple[list[str], int, int]:
-    """(input files in name order, other files skipped, subdirectories entered)."""
+    """(input files in name order, other files skipped, subdirectories entered).
+
+    Every entry named like an input is read, so one that is not a readable regular file (a
+    dangling link, a link loop, a FIFO) is an error naming it, not silently skipped.
+    """
     files: list[str] = []
     skipped = directories = 0
     pending = [directory]
@@ -167,14 +164,12 @@ def _walk(directory: str) -> tuple[list[str], int, int]:
         try:
             entries = list(os.scandir(current))
         except OSError as exc:
-            raise InputError(
-                f"cannot read directory: {exc.strerror or exc}", location=Location(current)
-            ) from None
+            raise path_error(current, exc, what="directory") from None
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
                 directories += 1
-            elif entry.name.endswith(SUFFIXES) and entry.is_file():
+            elif entry.name.endswith(SUFFIXES):
                 files.append(entry.path)
             else:
                 skipped += 1
@@ -195,8 +190,17 @@ class _SourceFile:
 
     def document(self, index: int) -> YamlDocument | None:
         if self._documents is None:
+            if self._text is None and _over_yaml_limit(self.name):
+                return None  # a big JSON file: positions would cost too much; the file is named
             self._documents = load_documents(self.name, text=self._text)
         return self._documents[index] if index < len(self._documents) else None
+
+
+def _over_yaml_limit(file: str) -> bool:
+    try:
+        return os.path.getsize(file) > limits.YAML_BYTES.value()
+    except OSError:
+        return True
 
 
 @dataclass(frozen=True)
@@ -223,13 +227,19 @@ def _file_manifests(
     ``None`` when no document in it is a Kubernetes object — a stray JSON report, a values file
     — rather than an error (a file that holds objects is still checked document by document)."""
     source = _SourceFile(file, text)
-    if text is None and file.endswith(".json") and os.path.getsize(file) > FAST_JSON_BYTES:
-        data = _fast_json(file)
-        if data is not _DUPLICATE_KEY:
-            if skip_foreign and not _holds_objects([data]):
-                return None
-            origin = _DocumentOrigin(source, 0)
-            return list(_document_manifests(data, origin, origin, what))
+    if text is None:
+        text = read_text(file, what=what)
+    if file.endswith(".json") and len(text) > FAST_JSON_BYTES:
+        # parse_json keeps the YAML reader's rules and locates its own errors
+        data = parse_json(
+            text,
+            file,
+            hint="JSON input must be what kubectl get -o json prints; YAML is read from .yaml/.yml files",
+        )
+        if skip_foreign and not _holds_objects([data]):
+            return None
+        origin = _DocumentOrigin(source, 0)
+        return list(_document_manifests(data, origin, origin, what))
     documents = load_documents(file, text=text)
     if skip_foreign and documents and not _holds_objects([document.data for document in documents]):
         return None
@@ -237,36 +247,6 @@ def _file_manifests(
     for index, document in enumerate(documents):
         manifests.extend(_document_manifests(document.data, document, _DocumentOrigin(source, index), what))
     return manifests
-
-
-_DUPLICATE_KEY = object()
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise _DuplicateKey
-    return out
-
-
-def _fast_json(file: str) -> Any:
-    """A big JSON file through the json module; :data:`_DUPLICATE_KEY` when it repeats a key
-    (the YAML reader then reports the key with its line)."""
-    text = read_text(file)
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey:
-        return _DUPLICATE_KEY
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON: {exc.msg}",
-            location=Location(file, exc.lineno, exc.colno),
-            hint="JSON input must be what kubectl get -o json prints; YAML is read from .yaml/.yml files",
-        ) from None
 
 
 def _is_list(data: Mapping[str, Any]) -> bool:
@@ -331,7 +311,9 @@ def _manifest(
             raise problem(f"{label}: metadata.namespace must be a string", "metadata", "namespace")
         for section in ("labels", "annotations"):
             value = metadata.get(section)
-            if value is not None and not isinstance(value, dict):
+            if value is None and section in metadata:
+                del metadata[section]  # `labels: null` is no labels, as the API server reads it
+            elif value is not None and not isinstance(value, dict):
                 raise problem(f"{label}: metadata.{section} must be a mapping", "metadata", section)
     spec = data.get("spec")
     if spec is not None and not isinstance(spec, dict):

@@ -3,11 +3,20 @@
 PyYAML's C parser composes the node graph; we construct Python objects from it with
 PyYAML's safe constructor, adding what PyYAML leaves out:
 
-* duplicate mapping keys are an error (PyYAML silently keeps the last one);
+* duplicate mapping keys are an error (PyYAML silently keeps the last one), and so is a key that
+  is not a string (a number, date, boolean or null key: Helm turns some into strings, PyYAML keeps
+  them as they are, and nothing downstream expects them);
 * alias bombs ("billion laughs") and recursive aliases are refused before anything walks
   the expanded data, by sizing the node graph with memoisation (linear in distinct nodes);
-* files over a size limit, non-UTF-8 bytes, tabs used as indentation and parse errors become
+* a value the constructor cannot represent (an integer of thousands of digits, a date out of
+  range) is an error at its position;
+* files are opened with :func:`~autodeploy_netpol.files.open_input` (regular files only: FIFOs,
+  devices, link loops refused) and bounded in size (:mod:`~autodeploy_netpol.limits`); non-UTF-8
+  bytes, tabs used as indentation and parse errors become
   :class:`~autodeploy_netpol.errors.InputError` with file:line:column and a hint.
+
+JSON is YAML, but the json module reads it several times faster: :func:`parse_json` does, with
+the same rules (duplicate keys, depth, huge integers) and positions in its messages.
 
 The node graph is kept so a validator can turn a path inside the data back into a
 file:line:column (:meth:`YamlDocument.locate`).
@@ -16,7 +25,8 @@ file:line:column (:meth:`YamlDocument.locate`).
 from __future__ import annotations
 
 import json
-import os
+import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import chain
@@ -38,6 +48,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .. import files, limits
 from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
 from . import goyaml
@@ -48,8 +59,6 @@ try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when l
 except AttributeError:  # pragma: no cover - libyaml missing from the PyYAML build
     _BaseLoader = yaml.SafeLoader
 
-#: Largest input file accepted, in bytes (values files, snapshots, rendered streams).
-MAX_INPUT_BYTES = int(os.environ.get("NETPOL_MAX_INPUT_BYTES", 64 * 1024 * 1024))
 #: An alias may repeat data, but the expanded document may not grow beyond this factor
 #: of the written one (and never past MAX_EXPANDED_NODES in absolute terms).
 ALIAS_EXPANSION_FACTOR = 10
@@ -87,6 +96,9 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 
     #: keep the last of repeated keys (as Helm and the API server read rendered manifests)
     allow_duplicates = False
+    #: a key that is not a string is an error at its position (a date-like label key used to crash
+    #: drift); the Go reader turns such keys into strings as Helm does instead
+    string_keys = True
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -109,15 +121,18 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             for key_node, _value in node.value:
                 if key_node.tag == _MERGE_TAG:
                     continue
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.get(key)
-                except TypeError:  # unhashable key, e.g. a mapping used as a key
+                if not isinstance(key_node, ScalarNode):
                     raise _YamlProblem(
-                        "a mapping or list is used as a key",
+                        "a mapping or list is used as a key", key_node, "keys must be plain strings"
+                    )
+                key = self.construct_object(key_node, deep=True)
+                if self.string_keys and not isinstance(key, str):
+                    raise _YamlProblem(
+                        f"the key {key_node.value!r} is read as {_key_kind(key)}, not as a string",
                         key_node,
-                        "keys in values files must be plain strings",
-                    ) from None
+                        f"quote the key ('{key_node.value}': ...) to make it a string; keys must be strings",
+                    )
+                first = seen.get(key)
                 if first is not None and not self.allow_duplicates:
                     raise _YamlProblem(
                         f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
@@ -128,10 +143,41 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            if isinstance(exc, _YamlProblem) or not isinstance(node, ScalarNode):
+                raise
+            raise _YamlProblem(_value_problem(node.value, exc), node, _VALUE_HINT) from None
+
+
+_VALUE_HINT = "quote the value to keep it as a string"
+
+
+def _value_problem(value: str, exc: BaseException) -> str:
+    """What is wrong with a scalar the constructor could not turn into a value."""
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    if "integer string conversion" in str(exc):
+        return f"the integer {shown!r} has {len(value):,} digits, more than the {sys.get_int_max_str_digits():,} allowed"
+    return f"cannot read the value {shown!r}: {exc}"
+
+
+def _key_kind(key: Any) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "a boolean (YAML reads yes/no/on/off/true/false so)"
+    if isinstance(key, int | float):
+        return "a number"
+    return f"a {type(key).__name__}"  # date, datetime, bytes (!!binary)
+
 
 class _GoLoader(_Loader):
     """The same loader, reading plain scalars as Helm does (Go's yaml.v2, ``sources.goyaml``):
     ``y``/``on`` are booleans, ``1e3`` a number, non-string keys become strings."""
+
+    string_keys = False
 
     def resolve(self, kind: type, value: str, implicit: Any) -> str:
         if kind is ScalarNode and implicit[0]:
@@ -167,7 +213,7 @@ for _tag in (goyaml.BOOL, goyaml.INT, goyaml.FLOAT, goyaml.NULL):
     _GoLoader.add_constructor(_tag, goyaml.construct_go_scalar)
 
 
-class _YamlProblem(Exception):
+class _YamlProblem(ValueError):
     def __init__(self, message: str, node: Node, hint: str) -> None:
         super().__init__(message)
         self.message, self.node, self.hint = message, node, hint
@@ -188,6 +234,7 @@ class YamlDocument:
         start_line: int = 1,
         *,
         compose: Callable[[], Node | None] | None = None,
+        spelled_booleans: bool = True,
     ) -> None:
         self.file = file
         self.data = data
@@ -195,6 +242,10 @@ class YamlDocument:
         #: 1-based line where the document starts in its file (for multi-document streams).
         self.start_line = start_line
         self._compose = compose
+        #: Whether a boolean may be written other than ``true``/``false`` (``yes``, ``on``, ``y`` …);
+        #: the fast reader knows when none is, so checks of how a boolean is spelled need not
+        #: compose the node graph (:meth:`scalar`) to find out.
+        self.spelled_booleans = spelled_booleans
 
     @property
     def root(self) -> Node | None:
@@ -261,27 +312,23 @@ def _is_empty(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.value == "" and node.start_mark.index == node.end_mark.index
 
 
-def read_text(path: str, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """Read a whole input file as UTF-8 text, with clear errors for the usual mistakes."""
-    try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise InputError(
-                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit",
-                location=Location(path),
-                hint="split the input, or raise NETPOL_MAX_INPUT_BYTES if the file is really meant to be this big",
-            )
-        with open(path, "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", location=Location(path)) from None
-    except FileNotFoundError:
-        raise InputError("no such file", location=Location(path), hint="check the path") from None
-    except PermissionError:
-        raise InputError("permission denied", location=Location(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", location=Location(path)) from exc
+def read_text(path: str, *, limit: limits.Limit = limits.INPUT_BYTES, what: str = "file") -> str:
+    """Read a whole input file as UTF-8 text, with clear errors for the usual mistakes.
+
+    Only regular files are read (:func:`~autodeploy_netpol.files.open_input`), of at most ``limit``
+    bytes (refused from the file's size, before reading).
+    """
+    hint = limit.hint
+    if limit is limits.YAML_BYTES:
+        hint = _YAML_LIMIT_HINT
+    raw = files.read_input(path, max_bytes=limit.value(), what=what, limit_hint=hint)
     return decode_utf8(raw, path)
+
+
+def read_stdin(stream: Any, name: str = "<stdin>") -> str:
+    """Standard input as UTF-8 text, bounded like a file."""
+    limit = limits.INPUT_BYTES
+    return decode_utf8(files.read_stream(stream, name, max_bytes=limit.value(), limit_hint=limit.hint), name)
 
 
 def decode_utf8(raw: bytes, path: str) -> str:
@@ -407,10 +454,15 @@ def _check_expansion(root: Node, path: str) -> None:
 
 def _too_deep(path: str, mark: Any) -> InputError:
     """The one error for runaway nesting, whether our limit or the parser's fires first."""
+    return too_deep(Location(path, mark.line + 1, mark.column + 1))
+
+
+def too_deep(location: Location) -> InputError:
+    """Data nested beyond :data:`MAX_DEPTH` at ``location`` (YAML, JSON, or a cluster's answer)."""
     return InputError(
         f"data nested more than {MAX_DEPTH} levels deep",
-        location=Location(path, mark.line + 1, mark.column + 1),
-        hint="values files are a few levels deep; look for runaway brackets or indentation",
+        location=location,
+        hint="values files and manifests are a few levels deep; look for runaway brackets or indentation",
     )
 
 
@@ -486,8 +538,24 @@ def _construct(loader: _Loader, root: Node, path: str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise _parse_error(exc, path) from None
-    except (ValueError, OverflowError) as exc:  # e.g. a timestamp the constructor cannot represent
-        raise InputError(f"invalid YAML value: {exc}", location=Location(path)) from None
+
+
+_YAML_LIMIT_HINT = (
+    f"reading YAML with positions takes about 60 bytes of memory per byte; for a big snapshot use "
+    f"JSON (kubectl get -o json, read up to {limits.INPUT_BYTES.variable}), or raise "
+    f"{limits.YAML_BYTES.variable}"
+)
+
+
+def check_yaml_size(text: str, path: str) -> None:
+    """Refuse YAML text over :data:`~autodeploy_netpol.limits.YAML_BYTES` before parsing it."""
+    maximum = limits.YAML_BYTES.value()
+    if len(text) > maximum:
+        raise InputError(
+            f"{len(text):,} characters of YAML, over the {maximum:,}-byte limit for YAML",
+            location=Location(path),
+            hint=_YAML_LIMIT_HINT,
+        )
 
 
 def iter_documents(
@@ -499,6 +567,7 @@ def iter_documents(
     ``allow_duplicates``: a repeated key keeps its last value, as Go's yaml.v2 reads it (for what
     Helm rendered; in the user's files a repeated key is an error).
     """
+    check_yaml_size(text, path)
     loader_class = _GoLoader if go_scalars else _Loader
     documents = _plain_documents(text, path, loader_class)
     if documents is not None:
@@ -536,6 +605,107 @@ def _full_documents(
         loader.dispose()
 
 
+# --- JSON ------------------------------------------------------------------------------------------
+
+_JSON_KEEP = b'"[]{}'
+_JSON_DELETE = bytes(byte for byte in range(256) if byte not in _JSON_KEEP)
+_JSON_STRINGS = re.compile(rb'"[^"]*"')
+_JSON_PARENS = bytes.maketrans(b"[{]}", b"(())")
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON ``text`` nests collections more than ``limit`` deep, at the speed of C.
+
+    Escaped quotes and backslashes are dropped first, then every byte but quotes and brackets;
+    what is left between quotes (brackets inside strings) goes; then each pass removes the
+    innermost ``()`` pairs, so the number of passes is the depth. Meant for well-formed JSON; on
+    malformed text the answer does not matter, the JSON parser refuses it.
+    """
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Removing an adjacent pair of quotes keeps every other bracket inside or outside a string.
+    compact = raw.translate(None, _JSON_DELETE).replace(b'""', b"")
+    brackets = _JSON_STRINGS.sub(b"", compact).translate(_JSON_PARENS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"()", b"")
+    return bool(brackets)
+
+
+def _json_too_deep_location(text: str, path: str) -> Location:
+    """Where the first collection beyond :data:`MAX_DEPTH` opens (error path only: a Python scan)."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _offset_location(text, token.start(), path)
+        elif char in "]}":
+            depth -= 1
+    return Location(path)
+
+
+def _offset_location(text: str, offset: int, path: str) -> Location:
+    line = text.count("\n", 0, offset) + 1
+    return Location(path, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+class _DuplicateJsonKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateJsonKey(key)
+            seen.add(key)
+    return out
+
+
+def parse_json(text: str, path: str, *, hint: str = "fix the JSON syntax at this position") -> Any:
+    """JSON text as data, with the YAML reader's rules and positions in every message.
+
+    Duplicate keys, nesting beyond :data:`MAX_DEPTH` and integers beyond Python's digit limit are
+    :class:`InputError` at their file:line:column, as is invalid JSON.
+    """
+    if json_depth_exceeds(text):
+        raise too_deep(_json_too_deep_location(text, path))
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateJsonKey as duplicate:
+        if len(text) <= limits.YAML_BYTES.value():
+            list(iter_documents(text, path))  # the YAML reader names the line of both keys
+        raise InputError(
+            f"duplicate key {duplicate.key!r} in a JSON object",
+            location=Location(path),
+            hint="JSON readers keep only one of them; remove or merge the duplicate",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}", location=Location(path, exc.lineno, exc.colno), hint=hint
+        ) from None
+    except ValueError as exc:  # an integer with more digits than Python converts
+        digits = sys.get_int_max_str_digits()
+        found = re.search(rf"-?\d{{{digits + 1},}}", text) if digits else None
+        if found is None:
+            raise InputError(f"invalid JSON value: {exc}", location=Location(path), hint=hint) from None
+        raise InputError(
+            _value_problem(found.group(), exc),
+            location=_offset_location(text, found.start(), path),
+            hint="quote the number to keep it as a string",
+        ) from None
+    except RecursionError:  # pragma: no cover - json_depth_exceeds refuses such nesting first
+        raise too_deep(Location(path)) from None
+
+
 # --- the fast reader ----------------------------------------------------------------------------
 #
 # Composing the node graph and constructing from it costs about four times what the C parser's
@@ -548,6 +718,7 @@ def _full_documents(
 # through the reference reader instead, which reads it (or refuses it) exactly as before. The
 # node graph of a document read fast is composed when a position is first asked for.
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 _FAST_SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "null", "bool", "int", "float")
 )
@@ -593,6 +764,7 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
     root_line = 0
     ordinal = -1  # documents started, as the reference reader counts them (get_node calls)
     nodes = 0
+    spelled = False  # a boolean written other than true/false (see YamlDocument.spelled_booleans)
     while True:
         event = get_event()
         kind = event.__class__
@@ -607,6 +779,8 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
                 tag = resolve(ScalarNode, text_value, event.implicit)
                 if tag not in _FAST_SCALAR_TAGS:
                     raise _NotPlain from None
+                if tag == _BOOL_TAG and text_value.lower() not in ("true", "false"):
+                    spelled = True
                 node = ScalarNode(tag, text_value, event.start_mark, event.end_mark)
                 value = memo[text_value] = constructors[tag](loader, node)
             nodes += 1
@@ -655,6 +829,8 @@ def _read_events(loader: Any, text: str, path: str) -> list[YamlDocument]:
             raise _NotPlain  # an alias
     if nodes > MAX_EXPANDED_NODES:
         raise _NotPlain
+    for document in documents:
+        document.spelled_booleans = spelled
     return documents
 
 
@@ -672,10 +848,12 @@ def _compose_root(text: str, ordinal: int, loader_class: type[_Loader]) -> Node 
         loader.dispose()
 
 
-def load_documents(path: str, *, text: str | None = None, go_scalars: bool = False) -> list[YamlDocument]:
-    """Read a (multi-document) YAML or JSON file."""
+def load_documents(
+    path: str, *, text: str | None = None, what: str = "file", go_scalars: bool = False
+) -> list[YamlDocument]:
+    """Read a (multi-document) YAML or JSON file (``what`` names it in messages)."""
     if text is None:
-        text = read_text(path)
+        text = read_text(path, what=what, limit=limits.YAML_BYTES)
     with cycle_collector_paused():
         return list(iter_documents(text, path, go_scalars=go_scalars))
 
@@ -684,7 +862,7 @@ def load_mapping(
     path: str, *, text: str | None = None, what: str = "values file", go_scalars: bool = False
 ) -> YamlDocument:
     """Read a file that must hold exactly one YAML mapping (or nothing: an empty mapping)."""
-    documents = load_documents(path, text=text, go_scalars=go_scalars)
+    documents = load_documents(path, text=text, what=what, go_scalars=go_scalars)
     if not documents:
         return YamlDocument(path, {}, None)
     if len(documents) > 1:
@@ -702,11 +880,4 @@ def load_mapping(
             location=document.locate(()),
             hint="a values file looks like 'networkPolicy:\\n  enabled: true'",
         )
-    for key in document.data:
-        if not isinstance(key, str):
-            raise InputError(
-                f"top-level key {key!r} is not a string",
-                location=document.locate(()),
-                hint="quote the key",
-            )
     return document

@@ -139,10 +139,10 @@ def test_text_report_neutralises_terminal_escapes(cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--flows", DATA / "live.yaml", "--desired", DATA / "desired.yaml", *COMMON), "none of its"),
+        (("--flows", DATA / "live.yaml", "--desired", DATA / "desired.yaml", *COMMON), "no line of it is a flow"),
         (
             ("--flows", DATA / "absent.jsonl", "--desired", DATA / "desired.yaml", *COMMON),
-            "cannot read flow file",
+            "no such file or directory",
         ),
         (("--flows", FLOWS, "--desired", DATA / "desired.yaml", "-r", "production"), "no namespace"),
         ((DATA / "values.yaml", "--flows", FLOWS, "--desired", DATA / "desired.yaml", *COMMON), "not both"),

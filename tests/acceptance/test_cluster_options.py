@@ -31,15 +31,27 @@ def read_policies(
     request_timeout: float,
     page_size: int,
     in_cluster: bool,
+    read_deadline: float,
+    max_pages: int,
     all_namespaces: bool,
     namespace: str,
 ) -> int:
     """A command shaped like `drift`: report the options, then read policies."""
     fast = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.002)
-    access = access_from_options(kubeconfig, context, request_timeout, page_size, in_cluster, retry=fast)
+    access = access_from_options(
+        kubeconfig,
+        context,
+        request_timeout,
+        page_size,
+        in_cluster=in_cluster,
+        read_deadline=read_deadline,
+        max_pages=max_pages,
+        retry=fast,
+    )
     with ClusterReader(access) as reader:
         access = reader.access
         click.echo(f"timeout={access.request_timeout:g} page={access.page_size} context={access.context}")
+        click.echo(f"deadline={access.read_deadline:g} pages={access.max_pages}")
         state = reader.policies(None if all_namespaces else namespace)
         click.echo(f"{len(state.objects)} objects from {state.source}")
     return 0
@@ -52,6 +64,16 @@ def own_flag(everywhere: bool, **access: Any) -> None:
     """A command like `drift`, whose --all-namespaces also applies to snapshots."""
     resolved = access_from_options(**{name: access.pop(name) for name in CLUSTER_OPTION_NAMES})
     click.echo(f"everywhere={everywhere} timeout={resolved.request_timeout:g} left={sorted(access)}")
+
+
+def test_read_deadline_and_max_pages_reach_the_reader(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        read_policies,
+        ["--kubeconfig", unreachable_kubeconfig(tmp_path), "--read-deadline", "2m", "--max-pages", "9"],
+    )
+    assert "deadline=120 pages=9" in result.output
+    defaults = CliRunner().invoke(read_policies, ["--kubeconfig", unreachable_kubeconfig(tmp_path)])
+    assert "deadline=300 pages=1000" in defaults.output
 
 
 def test_access_options_leave_all_namespaces_to_the_command() -> None:

@@ -71,12 +71,16 @@ def test_one_run_writes_json_markdown_and_junit(cli, tmp_path: Path) -> None:
     suites = ET.fromstring(junit_path.read_text())
     # 3 objects (2 drifted) plus the ownership warnings the example's live snapshot triggers: the
     # kubectl edit of allow-metrics is reverted, and the UI editor's allow-inbound-http sits next
-    # to two pipeline policies (both methods). Drift is what the merge request brings, not a failed
-    # test; without --fail-on-override no warning fails the job either.
-    assert suites.get("tests") == "6" and suites.get("failures") == "0"
+    # to two pipeline policies (both methods); and the connectivity verdict, a passing case. Drift is
+    # what the merge request brings, not a failed test; without --fail-on-override no warning fails
+    # the job either.
+    assert suites.get("tests") == "7" and suites.get("failures") == "0"
     changed = suites.find(".//testcase[@name='NetworkPolicy/production-auto-deploy-allow-metrics']")
     assert changed is not None and changed.find("failure") is None
     assert "changed:" in (changed.findtext("system-out") or "")
+    verdict = suites.find("testsuite[@name='connectivity']/testcase")
+    assert verdict is not None and verdict.get("name", "").startswith("connectivity: ")
+    assert verdict.find("skipped") is None  # a snapshot: complete
     assert [w["code"] for w in document["warnings"]] == ["both-methods", "both-methods", "override"]
     assert document["failOnOverride"] is False
 

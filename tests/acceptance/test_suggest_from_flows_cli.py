@@ -192,10 +192,10 @@ def test_malformed_lines_are_counted_and_a_file_without_flows_is_an_error(cli, r
     garbage.write_text("{oops\n{still not json\n")
     failed = cli("suggest", "--from-flows", garbage, *COMMON)
     assert failed.exit_code == ExitCode.INPUT
-    assert "none of its 2 lines is a flow" in failed.stderr
+    assert "no line of it is a flow (2 lines read" in failed.stderr
     assert "Traceback" not in failed.output
     missing = cli("suggest", "--from-flows", tmp_path / "nope.json", *COMMON)
-    assert missing.exit_code == ExitCode.INPUT and "cannot read flow file" in missing.stderr
+    assert missing.exit_code == ExitCode.INPUT and "nope.json: no such file or directory" in missing.stderr
 
 
 def test_a_recording_without_the_release_is_an_error_naming_what_it_holds(cli, recording):

@@ -46,6 +46,7 @@ class Fault:
     hang: bool = False
     times: int = 1
     after_handling: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +85,12 @@ class FakeGitLab:
     def fail(self, method: str, path: str, status: int, *, body: Any = None, times: int = 1) -> None:
         """Answer the next ``times`` matching requests with ``status`` (``{token}`` in body is filled in)."""
         self.faults.append(Fault(method, re.compile(path), status, body, times=times))
+
+    def redirect(self, method: str, path: str, location: str, *, status: int = 302, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with a redirect to ``location``."""
+        self.faults.append(
+            Fault(method, re.compile(path), status, {"message": "moved"}, times=times, headers={"Location": location})
+        )
 
     def hang(self, method: str, path: str, *, times: int = 1, after_handling: bool = False) -> None:
         """Never answer the next ``times`` matching requests (until the server stops).
@@ -188,7 +195,7 @@ class FakeGitLab:
             if fault.hang:
                 return _Answer(504, {"message": "hung"})
             payload = fault.body if fault.body is not None else {"message": f"{fault.status} Injected"}
-            return _Answer(fault.status, json.loads(json.dumps(payload).replace("{token}", token)))
+            return _Answer(fault.status, json.loads(json.dumps(payload).replace("{token}", token)), fault.headers)
         user = self.users.get(token)
         if user is None:
             return _Answer(401, {"message": "401 Unauthorized"})

@@ -271,6 +271,8 @@ def test_project_pipeline_releases_on_version_tags_only(gitlab_ci_local: str, tm
     )
     release = {"package", "publish:package-registry", "publish:image"}
     assert project.created() == {"lint", "test"}
+    scheduled = project.jobs({"CI_PIPELINE_SOURCE": "schedule"})
+    assert {name for name, job in scheduled.items() if job["when"] != "never"} == {"lint", "test", "fuzz:nightly"}
     tagged = project.jobs({"CI_COMMIT_TAG": f"v{tool_version()}"}, unset=("CI_COMMIT_BRANCH",))
     assert {name for name, job in tagged.items() if job["when"] != "never"} == {"lint", "test", *release}
     for job in ("publish:package-registry", "publish:image"):

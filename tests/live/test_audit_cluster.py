@@ -91,3 +91,34 @@ async def test_audit_reads_the_live_policies_from_the_cluster(seeder, tmp_path) 
     }
     api_to_web = next(g for g in report["groups"] if g["destination"] == f"{shop}/web")
     assert (api_to_web["denied_before"], api_to_web["would_drop"]) == (0, 1)
+    assert report["partial"] is False and report["unread"] == []
+
+
+@pytest.mark.scripted
+async def test_a_partial_audit_verdict_is_said_in_every_format(seeder, tmp_path) -> None:
+    """Workloads the Role may not list: the result is partial, and text, Markdown and JSON say so."""
+    kmock = seeder.kmock
+    shop = seeder.namespace()
+    seeder.add(namespace_wide_policy(shop))
+    denial = {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "deployments.apps is forbidden"}
+    kmock["list", kmock.resource("apps", "v1", "deployments")] << 403 << denial
+    desired = tmp_path / "desired.yaml"
+    desired.write_text(DESIRED)
+    flows = tmp_path / "flows.csv"
+    flows.write_text(f"{shop},app=web,{shop},app=api,,TCP,8080\n")
+    common = ["audit", "--flows", str(flows), "--desired", str(desired), "--kubeconfig", seeder.kubeconfig,
+              "-n", shop, "-r", "production"]  # fmt: skip
+    outputs = {}
+    for fmt in ("text", "markdown", "json"):
+        result = await asyncio.to_thread(CliRunner().invoke, main, [*common, "--format", fmt], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        outputs[fmt] = result.stdout
+
+    assert "Result (partial): passed" in outputs["text"]
+    assert "partial verdict: workloads could not be read from the cluster" in outputs["text"]
+    heading = outputs["markdown"].splitlines()[0]
+    assert heading.startswith("### ✅ Recorded flows against the new policies (partial)")
+    caveat = next(line for line in outputs["markdown"].splitlines() if line.startswith("> ⚠️ Partial verdict"))
+    assert "workloads could not be read from the cluster" in caveat
+    report = json.loads(outputs["json"])
+    assert report["partial"] is True and report["unread"][0]["what"] == "workloads"

@@ -55,11 +55,35 @@ async def test_connectivity_and_lint_read_the_cluster(seeder) -> None:
         "connections"
     ]
     assert not any(c["dst"] == f"{shop}/web" and c["src"] != f"{shop}/api" for c in report["connections"])
+    assert report["partial"] is False
     args = ["lint", "--kubeconfig", seeder.kubeconfig, "-n", shop, "--format", "json"]
     result = await asyncio.to_thread(CliRunner().invoke, main, args, catch_exceptions=False)
     findings = json.loads(result.output[result.output.index("{") :])["findings"]
     assert [f["check"] for f in findings if f["severity"] == "error"] == ["ingress-namespace-cannot-reach"]
     assert result.exit_code == 1
+
+
+@pytest.mark.scripted
+async def test_a_partial_connectivity_map_is_said_in_every_format(seeder) -> None:
+    """Workloads the Role may not list: the map is partial, and each format says so."""
+    kmock = seeder.kmock
+    shop = seeder.namespace()
+    seeder.add(pod(shop, "web", {"app": "web"}))
+    denial = {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "deployments.apps is forbidden"}
+    kmock["list", kmock.resource("apps", "v1", "deployments")] << 403 << denial
+    outputs = {}
+    for fmt in ("text", "markdown", "json", "csv"):
+        args = ["connectivity", "--kubeconfig", seeder.kubeconfig, "-n", shop, "--format", fmt]
+        result = await asyncio.to_thread(CliRunner().invoke, main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        outputs[fmt] = result
+
+    assert "(partial: workloads could not be read from the cluster" in outputs["text"].stdout.splitlines()[0]
+    assert outputs["markdown"].stdout.startswith("### Connectivity (partial)")
+    report = json.loads(outputs["json"].stdout)
+    assert report["partial"] is True and report["unread"][0]["what"] == "workloads"
+    assert "warning: partial: workloads could not be read" in outputs["csv"].stderr
+    assert "partial" not in outputs["csv"].stdout
 
 
 async def test_connectivity_reads_the_cluster_scoped_tiers(seeder) -> None:

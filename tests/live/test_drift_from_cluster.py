@@ -244,3 +244,43 @@ async def test_in_ci_kubernetes_service_host_alone_never_reaches_that_cluster(se
     assert result.exit_code == 3, result.output
     assert "error: no cluster access: set KUBECONFIG (GitLab agent) or NETPOL_IN_CLUSTER=true" in result.output
     assert len(list(seeder.kmock)) == before  # not one request to the runner's cluster
+
+
+@pytest.mark.scripted
+async def test_a_partial_connectivity_verdict_is_said_in_every_format(seeder, tmp_path: Path) -> None:
+    """The shipped least-privilege Role forbids listing Namespaces, workloads and cluster-wide
+    policies: the verdict is then partial, and text, Markdown, JUnit and JSON all say so beside it.
+    (The harness serves Namespace lists itself, so the denial scripted here is the workloads'.)"""
+    kmock = seeder.kmock
+    namespace = seeder.namespace()
+    for item in example_objects(namespace):
+        seeder.add({**item, "metadata": {k: v for k, v in item["metadata"].items() if k not in SERVER_SET}})
+    denial = {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "deployments.apps is forbidden"}
+    kmock["list", kmock.resource("apps", "v1", "deployments")] << 403 << denial
+    outputs = {fmt: tmp_path / f"drift.{suffix}" for fmt, suffix in (("json", "json"), ("markdown", "md"), ("junit", "xml"))}
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42",
+        "--kubeconfig", seeder.kubeconfig, "--request-timeout", "10s",
+        *[arg for fmt, path in outputs.items() for arg in ("-o", f"{fmt}:{path}")],
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result.output
+    assert "connectivity (partial): " in result.stdout
+    assert "partial verdict: workloads could not be read from the cluster" in result.stdout
+    document = json.loads(outputs["json"].read_text())
+    section = document["connectivity"]
+    assert section["partial"] is True and section["unread"][0]["what"] == "workloads"
+    assert "403" in section["unread"][0]["reason"]
+    markdown = outputs["markdown"].read_text()
+    assert "**Connectivity** (partial):" in markdown
+    caveat = next(line for line in markdown.splitlines() if line.startswith("> ⚠️ Partial verdict"))
+    assert "workloads could not be read from the cluster" in caveat  # escaped text, read as itself
+    assert "| ➕ |" in markdown  # the connections are listed as ever
+    import xml.etree.ElementTree as ET
+
+    case = ET.fromstring(outputs["junit"].read_text()).find("testsuite[@name='connectivity']/testcase")
+    assert case is not None and case.get("name", "").startswith("connectivity (partial): ")
+    skipped = case.find("skipped")
+    assert skipped is not None and "workloads could not be read" in skipped.get("message", "")

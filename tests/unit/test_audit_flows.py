@@ -145,7 +145,7 @@ def test_a_file_with_no_readable_line_is_an_input_error(tmp_path):
     path.write_text('{"oops"\n{not json either\n')
     with pytest.raises(InputError) as info:
         read(path)
-    assert "none of its 2 lines is a flow" in info.value.message
+    assert "no line of it is a flow (2 lines read" in info.value.message
     assert "line 1" in info.value.message
 
 
@@ -331,7 +331,7 @@ def test_reply_prefilter_changes_nothing_but_speed(tmp_path, seed):
     results = []
     for prefilter in (True, False):
         stats = ReadStats()
-        flows = list(read_hubble(lines, "x", stats, PeerTable(), prefilter=prefilter))
+        flows = list(read_hubble(enumerate(lines, 1), "x", stats, PeerTable(), prefilter=prefilter))
         results.append((flows, stats.skipped, stats.malformed, stats.lines))
     assert results[0] == results[1]
     assert results[0][1][SKIP_REPLY] > 100 and results[0][1][SKIP_ESTABLISHED] > 20
@@ -342,3 +342,45 @@ def test_csv_from_a_spreadsheet_with_bom_and_crlf(tmp_path):
     path.write_bytes("\ufeff".encode() + CSV_TEXT.replace("\n", "\r\n").encode())
     flows, stats = read(path)
     assert len(flows) == 4 and stats.malformed == 2
+
+
+# Issue 13: each of these used to kill the audit with a traceback; a malformed line is never fatal.
+
+
+@pytest.mark.parametrize("time", ["9999-12-31T23:59:60Z", "0000-01-01T00:00:00Z", "2026-13-45T10:00:00Z", "1e400"])
+def test_an_out_of_range_timestamp_is_one_malformed_line(tmp_path, time):
+    good = SAMPLE.read_text().splitlines()[0]
+    path = tmp_path / "flows.jsonl"
+    path.write_text(good + "\n" + good.replace('"2026-11-20T10:15:02.123456789Z"', json.dumps(time), 1) + "\n" + good + "\n")
+    flows, stats = read(path)
+    assert len(flows) == 2 and stats.malformed == 1
+    assert stats.malformed_examples[0].line == 2
+
+
+def test_a_csv_field_over_128_kib_is_one_malformed_line(tmp_path):
+    path = tmp_path / "flows.csv"
+    path.write_text(
+        "shop,app=web,shop,app=api,,TCP,8080\n"
+        f"shop,app={'w' * 200_000},shop,app=api,,TCP,8080\n"
+        "shop,app=web,shop,app=api,,TCP,8081\n"
+    )
+    flows, stats = read(path)
+    assert len(flows) == 2 and stats.malformed == 1
+    assert stats.malformed_examples[0].line == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "crc"])
+def test_a_corrupt_gzip_keeps_what_was_read_and_reports_the_rest(tmp_path, damage):
+    body = gzip.compress(SAMPLE.read_bytes())
+    if damage == "truncated":
+        body = body[: len(body) * 2 // 3]
+    elif damage == "garbage":
+        body = body[: len(body) // 2] + b"\x00garbage" * 8 + body[len(body) // 2 :]
+    else:  # the trailer's CRC
+        body = body[:-8] + bytes(8)
+    path = tmp_path / "flows.jsonl.gz"
+    path.write_bytes(body)
+    flows, stats = read(path)
+    assert stats.malformed >= 1  # the damage is a reported line, not an exception
+    assert any("gzip" in bad.message or "compressed" in bad.message for bad in stats.malformed_examples)
+    assert len(flows) <= len(read(SAMPLE)[0])  # what was inflated before the damage, at most

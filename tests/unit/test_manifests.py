@@ -120,8 +120,9 @@ def test_standard_input_is_read_once_for_every_dash(tmp_path: Path) -> None:
     assert str(first.items[0].locate(("spec",))) == "<stdin>:4:7"
 
 
-def test_standard_input_is_bounded() -> None:
-    reader = ManifestReader(io.BytesIO(b"#" * 101), max_bytes=100)
+def test_standard_input_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETPOL_MAX_INPUT_BYTES", "100")  # limits.INPUT_BYTES, read when needed
+    reader = ManifestReader(io.BytesIO(b"#" * 101))
     with pytest.raises(InputError, match="over the 100-byte limit"):
         reader.read(["-"])
 
@@ -209,3 +210,13 @@ def test_a_snapshot_keeps_what_the_run_uses_and_says_what_it_skipped(tmp_path: P
     ]
     assert with_context.policies == [with_context.manifests[0].data] and with_context.has_namespaces
     assert with_context.from_snapshot and with_context.unread == ()
+
+
+def test_null_labels_and_annotations_are_none_as_the_api_server_reads_them(tmp_path: Path) -> None:
+    # found by the fuzz suite: `labels: null` in a stream crashed drift -A's ownership check
+    path = tmp_path / "objects.yaml"
+    path.write_text(
+        "kind: NetworkPolicy\nmetadata:\n  name: a\n  namespace: ns\n  labels: null\n  annotations:\nspec: {podSelector: {}}\n"
+    )
+    (item,) = read_manifests([str(path)]).items
+    assert "labels" not in item.data["metadata"] and "annotations" not in item.data["metadata"]

@@ -169,3 +169,21 @@ def test_helm_reading_of_plain_scalars_is_kept_on_the_fast_path():
     [slow] = reference(text, yamlio._GoLoader)
     assert same(fast.data, slow.data)
     assert fast.data != (yamlio._plain_documents(text, "f.yaml") or [None])[0].data  # PyYAML reads them otherwise
+
+
+@LOADERS
+@pytest.mark.parametrize(("text", "spelled"), [("a: true\nb: False\n", False), ("a: yes\n", True), ("a: 'on'\n", False)])
+def test_the_fast_reader_knows_whether_a_boolean_is_spelled_otherwise(loader_class, text, spelled):
+    [document] = yamlio._plain_documents(text, "f.yaml", loader_class) or []
+    assert document.spelled_booleans is spelled
+
+
+def test_validate_of_a_valid_file_composes_no_node_graph():
+    """The 5 MB budget rests on it: composing the graph costs ~3 s and ~150 MiB there (bench/)."""
+    from autodeploy_netpol.desired.values import ValuesPath
+    from autodeploy_netpol.runs.validate import run_validate
+
+    run = run_validate(ValuesPath(str(ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml")))
+    assert run.exit_code == 0
+    assert run.values_file.document is not None
+    assert run.values_file.document._compose is not None  # still not composed
