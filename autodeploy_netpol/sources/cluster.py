@@ -377,20 +377,15 @@ class ClusterReader:
     def namespace(self, name: str) -> dict[str, Any] | None:
         """The Namespace ``name`` (a get: a Role in that namespace can grant it), or ``None`` if it
         does not exist; :class:`ClusterError` when it cannot be read (e.g. 403)."""
-        from kubernetes import client
-
-        api = client.CoreV1Api(self._api_client())
+        what = f"get namespace '{name}'"
+        send = self._getter("/api/v1/namespaces/{name}", {"name": name})
         try:
-            document = self._request(
-                lambda: api.read_namespace(
-                    name, _preload_content=False, _request_timeout=self.access.request_timeout
-                ),
-                f"get namespace '{name}'",
-            )
+            document = self._request(send, what)
         except _StatusError as error:
             if error.status == 404:
                 return None
             raise self._status_error(error, "get", NAMESPACES, name) from error.cause
+        _check_object(document, what, self.target.server)
         return _with_type(document, NAMESPACES)
 
     def platform_objects(
