@@ -236,7 +236,7 @@ def _check_cluster_namespace(
         if namespace in names:
             return []
         raise NamespaceNotFound(
-            f"namespace {namespace} not found; namespaces you can read: {_some(names)}",
+            f"namespace {namespace} not found; namespaces you can read: {_some(names)} ({listed.source})",
             hint="check --namespace / KUBE_NAMESPACE and the kubeconfig context (--context / KUBE_CONTEXT): "
             "the deploy creates the namespace only when it runs",
         )
