@@ -228,9 +228,10 @@ def run_diff(
         old = load_model(ObjectSource(tuple(before), namespace), reader=reader, require_namespace=True)
         new = load_model(ObjectSource(tuple(after), namespace), reader=reader, require_namespace=True)
         if not old.model.workloads and not new.model.workloads:
+            sides = f"before: {', '.join(before)}; after: {', '.join(after)}"
             raise InputError(
-                "neither side holds a workload (Pod, Deployment, StatefulSet …): with no pod to connect, "
-                "no change could ever show, and 'no change' would mean nothing",
+                f"neither side holds a workload (Pod, Deployment, StatefulSet …) ({sides}): with no pod "
+                "to connect, no change could ever show, and 'no change' would mean nothing",
                 hint="give the workloads on both sides, e.g. kubectl get ns,pods,deploy,sts,ds,netpol -A -o yaml "
                 "> snapshot.yaml; diff --before snapshot.yaml --after snapshot.yaml rendered.yaml -n NS",
             )
