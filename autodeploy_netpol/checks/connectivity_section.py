@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 
 from ..kube.defaults import CILIUM_NAMESPACE_LABEL, CILIUM_NAMESPACE_LABELS_PREFIX, NAMESPACE_NAME_LABEL
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, TIERED_POLICY_KINDS, WORKLOAD_KINDS
-from ..policy.analysis import Baseline, diff_models, same_pods
+from ..policy.analysis import Baseline, analyse, diff_models, same_pods
 from ..policy.engine import Model
 from ..policy.policies import CiliumEndpointPeer, PodPeer, PolicyCompiler, PolicyError, is_compiled
 from ..policy.selectors import IN, Selector
@@ -49,6 +49,7 @@ class ConnectivitySection(TypedDict, total=False):
     workloads: int  # real workloads of the live state (hypothetical endpoints not counted)
     hypothetical: list[str]  # endpoints shown that stand for pods the live state does not list
     notes: list[str]
+    allowed: list[dict[str, str]]  # with allowed_into: every connection into that workload
     #: objects the verdict depends on could not be read (RBAC): the verdict covers what was read
     partial: bool
     unread: list[dict[str, str]]  # what was not read and the API server's reason
@@ -224,12 +225,15 @@ def connectivity_section(
     drifted: Sequence[tuple[str, str, str, str]],
     *,
     namespace: str,
+    allowed_into: str | None = None,
 ) -> ConnectivitySection:
     """The JSON-ready section.
 
     ``live``: every live object (policies, Namespaces, workloads); ``desired``: the objects the
     deploy creates; ``drifted``: ``(kind, namespace, name, change)`` of the drift entries, where
-    change ``unexpected`` means the deploy deletes the live object.
+    change ``unexpected`` means the deploy deletes the live object. ``allowed_into`` (a workload
+    as the analysis names it, ``namespace/name``) adds ``allowed``: every connection into it after
+    the deploy - what the policies allow, for a run that has no live state to compare with.
     """
     # Every manifest is compiled once, whichever models it is part of.
     compiler = PolicyCompiler()
@@ -302,7 +306,7 @@ def connectivity_section(
             "what the policies would do to such pods, not pods that exist",
         )
     real = [w for w in after.workloads if w.qualified_name not in stand_ins]
-    return {
+    section: ConnectivitySection = {
         "verdict": "changes" if diff.changed else "unchanged",
         "added": [record.as_dict() for record in diff.added.connections()],
         "removed": [record.as_dict() for record in diff.removed.connections()],
@@ -316,3 +320,8 @@ def connectivity_section(
         "hypothetical": hypothetical,
         "notes": notes,
     }
+    if allowed_into is not None:
+        section["allowed"] = [
+            record.as_dict() for record in analyse(after).merged().connections() if record.dst == allowed_into
+        ]
+    return section

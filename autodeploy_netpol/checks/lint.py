@@ -30,8 +30,10 @@ Severities: ``error`` and ``warning`` fail ``lint`` (exit 1); ``info`` does not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..errors import Severity
 from ..kube.defaults import ADMIN_TIER, BASELINE_TIER, CILIUM_NAMESPACE_LABELS_PREFIX, PASS
 from ..kube.labels import (
@@ -87,6 +89,17 @@ def _namespace_hint(selector: Selector) -> str:
     return "every namespace carries kubernetes.io/metadata.name: <name>; select by that label to be sure"
 
 
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """Pods the monitoring stack scrapes: their namespace, labels (a subset of the pods') and port."""
+
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+    port: int
+    #: why we think they are scraped (``prometheus.io/port annotation``, ``values: prometheus.metrics``)
+    why: str
+
+
 class _Linter:
     def __init__(self, model: Model, ingress_namespace: str, namespaces_known: bool) -> None:
         self.model = model
@@ -96,6 +109,8 @@ class _Linter:
         self.findings: list[Finding] = []
         self.subject_bits = [self.index.subject_bits(policy) for policy in model.policies]
         self.has_workloads = bool(model.workloads)
+        #: namespaces whose pods the input describes: a peer in other namespaces cannot be judged
+        self.workload_namespaces = {w.namespace for w in model.workloads}
         self.dns_servers = [
             Endpoint.pod(w.namespace, w.label_map, w.named_ports)
             for w in model.workloads
@@ -155,7 +170,8 @@ class _Linter:
                         path,
                     )
                     return
-            if self.has_workloads and not self.index.peer_bits(peer):
+            other_namespaces = peer.namespace is None and not (self.workload_namespaces - {policy.namespace})
+            if self.has_workloads and not other_namespaces and not self.index.peer_bits(peer):
                 where = "the same namespace" if peer.namespace is not None else "the selected namespaces"
                 self.add(
                     Severity.WARNING,
@@ -288,6 +304,72 @@ class _Linter:
                 "(or set --ingress-namespace / NETPOL_INGRESS_NAMESPACE to where the controller runs)",
                 (*self.model.policies[isolating[0]].path, "ingress") if isolating else (),
             )
+
+    def ingress_namespace_exists(self) -> None:
+        """The ingress controller's namespace missing from an input that lists namespaces: every
+        policy that admits it admits nothing, and the reachability check has no pod to go by."""
+        if not self.namespaces_known or self.ingress_namespace in self.model.namespaces:
+            return
+        isolated = [
+            index
+            for index in range(self.index.pod_count)
+            if self.model.side(self.index.endpoints[index], INGRESS).isolated
+        ]
+        self.add(
+            Severity.WARNING if isolated else Severity.INFO,
+            "ingress-namespace-missing",
+            -1,
+            f"the ingress controller's namespace {self.ingress_namespace} does not exist"
+            + (
+                ": a policy that admits it lets no ingress traffic in"
+                if isolated
+                else " (no pod is isolated for ingress yet)"
+            ),
+            "set --ingress-namespace / NETPOL_INGRESS_NAMESPACE to the namespace your ingress controller "
+            "runs in (kubectl get ingressclass,pods -A -l app.kubernetes.io/component=controller)",
+        )
+
+    # ------------------------------------------------------------------------- monitoring
+
+    def scrapers(self, monitoring_namespace: str, targets: Sequence[ScrapeTarget]) -> None:
+        """Scraped pods that the monitoring stack's namespace cannot reach on their metrics port."""
+        sources = [
+            Endpoint.pod(w.namespace, w.label_map, w.named_ports)
+            for w in self.model.workloads
+            if w.namespace == monitoring_namespace
+        ] or [Endpoint.pod(monitoring_namespace, {})]
+        for index in range(self.index.pod_count):
+            endpoint = self.index.endpoints[index]
+            for target in targets:
+                if endpoint.namespace != target.namespace or any(
+                    endpoint.label_map.get(key) != value for key, value in target.labels
+                ):
+                    continue
+                side = self.model.side(endpoint, INGRESS)
+                if not side.isolated:
+                    continue
+                if any(
+                    self.model.connectivity(source, endpoint).allowed.allows("TCP", target.port)
+                    for source in sources
+                ):
+                    continue
+                isolating = [
+                    n
+                    for n, p in enumerate(self.model.policies)
+                    if p.isolates_ingress and self.subject_bits[n] >> index & 1
+                ]
+                self.add(
+                    Severity.WARNING,
+                    "monitoring-cannot-scrape",
+                    isolating[0] if isolating else -1,
+                    f"{', '.join(self.index.workload_names[index])}: the monitoring stack in namespace "
+                    f"{monitoring_namespace} cannot scrape TCP {target.port} ({target.why}; ingress isolated "
+                    f"by {', '.join(side.policies)})",
+                    f"allow from namespaceSelector kubernetes.io/metadata.name: {monitoring_namespace} on port "
+                    f"{target.port} (the suggested policy does when NETPOL_MONITORING_NAMESPACE is set or detected)",
+                    (*self.model.policies[isolating[0]].path, "ingress") if isolating else (),
+                )
+                break
 
     # ---------------------------------------------------------------------- allows nothing
 
@@ -520,13 +602,23 @@ def _ports_covered(rule: Rule, other: Rule) -> bool:
 
 
 def lint_model(
-    model: Model, *, ingress_namespace: str = "gitlab-managed-apps", namespaces_known: bool = True
+    model: Model,
+    *,
+    ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE,
+    namespaces_known: bool = True,
+    monitoring_namespace: str | None = None,
+    scrape_targets: Sequence[ScrapeTarget] = (),
 ) -> list[Finding]:
-    """Every finding for the model, most severe first."""
+    """Every finding for the model, most severe first. ``monitoring_namespace`` and
+    ``scrape_targets``: where the scrapers run and which pods they scrape (checked when both are
+    given)."""
     linter = _Linter(model, ingress_namespace, namespaces_known)
     linter.selectors()
     linter.dns()
+    linter.ingress_namespace_exists()
     linter.ingress_reachability()
+    if monitoring_namespace is not None and scrape_targets:
+        linter.scrapers(monitoring_namespace, scrape_targets)
     linter.allows_nothing()
     linter.shadowed()
     linter.tiers()

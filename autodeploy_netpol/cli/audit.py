@@ -14,7 +14,7 @@ from ..report.json_report import render_json
 from ..runs.audit import AuditRequest, run_audit
 from ..runs.inputs import LiveInput
 from ..sources.manifests import STDIN
-from .cluster_options import access_from_options, cluster_options
+from .cluster_options import access_from_options, cluster_options, namespace_from_options
 from .common import handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path
 
@@ -105,6 +105,7 @@ def audit(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    in_cluster: bool,
     read_deadline: float,
     max_pages: int,
     all_namespaces: bool,
@@ -134,7 +135,17 @@ def audit(
     files.declare_inputs([values, desired, live, kubeconfig, *flow_files])
     for path in outputs:  # before any work: an output may not be an input, a FIFO or a device
         files.check_output(path)
-    access = access_from_options(kubeconfig, context, request_timeout, page_size, read_deadline, max_pages)
+    access = access_from_options(
+        kubeconfig,
+        context,
+        request_timeout,
+        page_size,
+        in_cluster=in_cluster,
+        read_deadline=read_deadline,
+        max_pages=max_pages,
+    )
+    reads_cluster = not live and not no_live
+    options["namespace"] = namespace_from_options(options.get("namespace"), access if reads_cluster else None)
     request = AuditRequest(
         flow_files=flow_files,
         context=context_from_options(**options, require_namespace=True),

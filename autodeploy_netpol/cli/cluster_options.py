@@ -1,7 +1,8 @@
 """Command-line options for reaching a cluster, shared by every command that reads one.
 
 ``@cluster_options`` adds ``--kubeconfig``, ``--context``, ``--request-timeout``,
-``--page-size``, ``--read-deadline``, ``--max-pages`` and ``--all-namespaces``; ``@cluster_access_options`` the same without
+``--page-size``, ``--in-cluster``, ``--read-deadline``, ``--max-pages`` and ``--all-namespaces``;
+``@cluster_access_options`` the same without
 ``--all-namespaces``, for commands that have their own; ``@cluster_source_options`` adds
 ``--namespace``/``-n`` and ``-A`` for the commands that read PATHs, or the cluster without one.
 :func:`access_from_options` turns the access options into the
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, NetpolError
 from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
 from .common import env_default
 
@@ -61,12 +62,21 @@ class Duration(click.ParamType):
         return seconds
 
 
-#: The keyword arguments :func:`cluster_access_options` adds, in :func:`access_from_options` order.
-CLUSTER_OPTION_NAMES = ("kubeconfig", "context", "request_timeout", "page_size", "read_deadline", "max_pages")
+#: The keyword arguments :func:`cluster_access_options` adds, as :func:`access_from_options` names them.
+CLUSTER_OPTION_NAMES = (
+    "kubeconfig",
+    "context",
+    "request_timeout",
+    "page_size",
+    "in_cluster",
+    "read_deadline",
+    "max_pages",
+)
 
 
 def cluster_access_options(function: F) -> F:
-    """Add ``--kubeconfig``, ``--context``, ``--request-timeout`` and ``--page-size``.
+    """Add ``--kubeconfig``, ``--context``, ``--in-cluster``, ``--request-timeout``, ``--page-size``,
+    ``--read-deadline`` and ``--max-pages``.
 
     For commands that define their own ``--all-namespaces`` (e.g. because it also applies to a
     snapshot); otherwise use :func:`cluster_options`.
@@ -77,9 +87,21 @@ def cluster_access_options(function: F) -> F:
             type=click.Path(dir_okay=False),
             default=None,
             help="Kubeconfig file (default: $KUBECONFIG, a ':'-separated list, then ~/.kube/config, "
-            "then the in-cluster service account).",
+            "then the in-cluster service account - in CI only with --in-cluster or NETPOL_IN_CLUSTER=true).",
         ),
-        click.option("--context", default=None, help="Kubeconfig context to use (default: current-context)."),
+        click.option(
+            "--context",
+            default=None,
+            help="Kubeconfig context to use. Default: $KUBE_CONTEXT (the GitLab agent's context), then the "
+            "kubeconfig's current-context.",
+        ),
+        click.option(
+            "--in-cluster",
+            is_flag=True,
+            default=False,
+            help="Use the service account of the pod this runs in, ignoring kubeconfig files (in CI the only "
+            "way to it besides NETPOL_IN_CLUSTER=true: KUBERNETES_SERVICE_HOST alone is not cluster access).",
+        ),
         click.option(
             "--request-timeout",
             envvar="NETPOL_REQUEST_TIMEOUT",
@@ -132,8 +154,8 @@ def cluster_source_options(function: F) -> F:
         "-n",
         default=None,
         metavar="NS",
-        help="Without PATH: the namespace to read from the cluster (default: $KUBE_NAMESPACE). "
-        "With PATHs: the namespace of objects that name none (default: default).",
+        help="Without PATH: the namespace to read from the cluster (default: $KUBE_NAMESPACE, then the "
+        "kubeconfig context's namespace). With PATHs: the namespace of objects that name none (default: default).",
     )(function)
     return cluster_access_options(function)
 
@@ -155,16 +177,24 @@ def access_from_options(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    *,
+    in_cluster: bool = False,
     read_deadline: float = DEFAULT_READ_DEADLINE,
     max_pages: int = DEFAULT_MAX_PAGES,
-    *,
     retry: RetryPolicy | None = None,
 ) -> ClusterAccess:
     """How to reach the cluster, from the values of :func:`cluster_options`.
 
     ``retry`` overrides the default :class:`RetryPolicy` (5 attempts, 0.5 s doubling to 8 s).
+    ``KUBE_CONTEXT`` and ``NETPOL_IN_CLUSTER`` are read where the kubeconfig is resolved.
     """
+    if in_cluster and (kubeconfig or context):
+        raise InputError(
+            "--in-cluster uses the pod's service account: give it without --kubeconfig and --context",
+            hint="drop --in-cluster to use the kubeconfig",
+        )
     from ..sources.cluster import ClusterAccess, RetryPolicy  # not when the options are only declared
+    from ..sources.progress import Progress
 
     return ClusterAccess(
         kubeconfig=kubeconfig,
@@ -172,8 +202,61 @@ def access_from_options(
         request_timeout=request_timeout,
         page_size=page_size,
         retry=retry or RetryPolicy(),
+        in_cluster=in_cluster,
+        progress=Progress(lambda line: click.echo(line, err=True)),
         read_deadline=read_deadline,
         max_pages=max_pages,
+    )
+
+
+def namespace_from_options(
+    namespace: str | None,
+    access: ClusterAccess | None,
+    *,
+    required: bool = True,
+    what: str = "no namespace",
+    alternatives: str = "",
+) -> str | None:
+    """The namespace of a run, as kubectl picks it: ``--namespace``, else ``$KUBE_NAMESPACE``, else the
+    namespace of the kubeconfig context in use (``--context``, ``$KUBE_CONTEXT``, current-context), or
+    the service account's own in a pod. ``access`` is ``None`` when the run reads no cluster (a snapshot).
+
+    ``required``: no namespace from any of them is an :class:`InputError` (exit 2); in CI without
+    cluster access that is the access error (exit 3), which says what is really missing.
+    """
+    if namespace:
+        return namespace
+    from_environment = env_default("KUBE_NAMESPACE")
+    if from_environment:
+        return from_environment
+    reason = "no cluster is read"
+    if access is not None:
+        from ..sources.kubeconfig import NoClusterAccess, resolve_target
+
+        try:
+            target = resolve_target(
+                kubeconfig=access.kubeconfig, context=access.context, in_cluster=access.in_cluster
+            )
+        except NoClusterAccess:
+            if required:
+                raise
+            return None
+        except NetpolError as error:
+            reason = f"no kubeconfig context gives one: {error.message}"
+        else:
+            if target.namespace:
+                return target.namespace
+            reason = (
+                f"{target.describe()} sets no namespace"
+                if target.context is None
+                else f"context '{target.context}' sets no namespace"
+            )
+    if not required:
+        return None
+    raise InputError(
+        what,
+        hint=f"pass --namespace NS, set KUBE_NAMESPACE, or give the kubeconfig context a namespace"
+        f"{alternatives} ({reason})",
     )
 
 
@@ -181,16 +264,18 @@ def object_source_from_options(
     paths: tuple[str, ...], namespace: str | None, all_namespaces: bool, options: dict[str, Any]
 ) -> ObjectSource:
     """The objects of a command with :func:`cluster_source_options`: its PATHs, or without any
-    the cluster (``--namespace``, then ``$KUBE_NAMESPACE``, or ``-A``)."""
+    the cluster (``--namespace``, then ``$KUBE_NAMESPACE``, then the context's namespace, or ``-A``)."""
     from ..runs.connectivity import ObjectSource
 
     if paths:
         return ObjectSource(paths, namespace)
-    namespace = namespace or env_default("KUBE_NAMESPACE")
-    if not namespace and not all_namespaces:
-        raise InputError(
-            "no PATH and no namespace to read from the cluster",
-            hint="give snapshot PATHs, or --namespace NS (or KUBE_NAMESPACE), or --all-namespaces",
-        )
     access = access_from_options(**{name: options[name] for name in CLUSTER_OPTION_NAMES})
-    return ObjectSource(namespace=None if all_namespaces else namespace, cluster=access)
+    if all_namespaces:
+        return ObjectSource(namespace=None, cluster=access)
+    chosen = namespace_from_options(
+        namespace,
+        access,
+        what="no PATH and no namespace to read from the cluster",
+        alternatives="; or give snapshot PATHs, or --all-namespaces",
+    )
+    return ObjectSource(namespace=chosen, cluster=access)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import ExitCode, GitLabError
+from ..errors import ExitCode, GitLabError, InputError
 from .common import env_default, handle_errors, print_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,6 +78,22 @@ def environment_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def require_environment(environment: str | None) -> str:
+    """The environment the comment is about: without one there is no comment to find or keep (exit 2)."""
+    if not environment:
+        raise InputError(
+            "no environment name for the merge-request comment",
+            hint="pass --environment (one comment is kept per environment) or set NETPOL_ENVIRONMENT "
+            "(GitLab sets CI_ENVIRONMENT_NAME in jobs with an environment)",
+        )
+    return environment
+
+
+def notice(text: str) -> None:
+    """A line for the job log that needs no action and changes no exit code."""
+    click.echo(f"notice: {text}", err=True)
+
+
 def post_report_comment(
     report: Mapping[str, Any],
     environment: str | None,
@@ -88,25 +104,45 @@ def post_report_comment(
     environ: Mapping[str, str] | None = None,
     sections: Sequence[str] = (),
 ) -> ExitCode:
-    """Render ``report`` as Markdown and create or update the environment's MR comment.
+    """Render ``report`` as Markdown and create or update the environment's comment on each merge
+    request of this pipeline (``CI_MERGE_REQUEST_IID``, else this project's ``CI_OPEN_MERGE_REQUESTS``).
 
-    ``environment`` defaults to the report's own; ``artifact_path`` names the full report in the
-    job's artifacts for the comment's link to ``job_url`` (default ``CI_JOB_URL``). Returns ``ExitCode.OK`` on success, ``ExitCode.ACCESS`` when posting failed (the error is
-    printed), or ``ExitCode.OK`` with a warning when ``optional``. Never raises for GitLab
-    problems, so a caller that already printed or wrote the report keeps it.
+    ``environment`` defaults to the report's own (none at all: :class:`InputError`, exit 2);
+    ``artifact_path`` names the full report in the job's artifacts for the comment's link to
+    ``job_url`` (default ``CI_JOB_URL``). Returns ``ExitCode.OK`` on success and when there is
+    nothing to post with: no token (``NETPOL_GITLAB_TOKEN``/``GITLAB_TOKEN``) or no merge request of
+    this project (a notice says so); ``ExitCode.ACCESS`` when a configured token fails (the error is
+    printed), or ``ExitCode.OK`` with a warning when ``optional``. Never raises for GitLab problems,
+    so a caller that already printed or wrote the report keeps it.
     """
-    from ..gitlab import MergeRequestNotes, body_room, target_from_environment
+    from ..gitlab import (
+        MergeRequestNotes,
+        NoToken,
+        body_room,
+        merge_requests_from_environment,
+        target_from_environment,
+        token_from_environment,
+    )
     from ..report.markdown import render_markdown
 
     variables = os.environ if environ is None else environ
-    environment = environment or report.get("environment") or None
+    environment = require_environment(environment or report.get("environment") or None)
     try:
-        if not environment:
-            raise GitLabError(
-                "no environment name for the merge-request comment",
-                hint="pass --environment (one comment is kept per environment) or set NETPOL_ENVIRONMENT",
-            )
-        target = target_from_environment(variables)
+        token_from_environment(variables)
+    except NoToken as missing:
+        notice(
+            f"merge-request comment skipped: {missing.message}. The report is in the job log and artifacts."
+            + (f" To get the comment: {missing.hint}." if missing.hint else "")
+        )
+        return ExitCode.OK
+    worst = ExitCode.OK
+    try:
+        requests = merge_requests_from_environment(variables)
+        for text in requests.notes:
+            notice(text)
+        if not requests.iids:
+            notice(f"merge-request comment skipped: no merge request of this project in {requests.source}")
+            return ExitCode.OK
         room = body_room(environment)
         extra = fit_sections(sections, room)
         markdown = render_markdown(
@@ -119,15 +155,25 @@ def post_report_comment(
         if extra:
             markdown = markdown.rstrip("\n") + extra + "\n"
         project_url = variables.get("CI_MERGE_REQUEST_PROJECT_URL") or variables.get("CI_PROJECT_URL")
-        outcome = MergeRequestNotes(target, project_url=project_url).publish(environment, markdown)
     except GitLabError as error:
-        if optional:
-            click.echo(f"warning: merge-request comment not posted (--comment-optional): {error}", err=True)
-            return ExitCode.OK
-        print_error(error)
-        return ExitCode.ACCESS
-    click.echo(outcome.describe(), err=True)
-    return ExitCode.OK
+        return _comment_failed(error, optional)
+    for iid in requests.iids:
+        try:
+            target = target_from_environment(variables, merge_request_iid=iid)
+            outcome = MergeRequestNotes(target, project_url=project_url).publish(environment, markdown)
+        except GitLabError as error:
+            worst = max(worst, _comment_failed(error, optional))
+            continue
+        click.echo(outcome.describe(), err=True)
+    return worst
+
+
+def _comment_failed(error: GitLabError, optional: bool) -> ExitCode:
+    if optional:
+        click.echo(f"warning: merge-request comment not posted (--comment-optional): {error}", err=True)
+        return ExitCode.OK
+    print_error(error)
+    return ExitCode.ACCESS
 
 
 @click.command(
@@ -139,9 +185,13 @@ Examples:
   autodeploy-netpol comment --report drift.json --section audit.md
 
 \b
-Needs, as GitLab CI sets them in merge-request pipelines: CI_API_V4_URL, CI_PROJECT_ID,
-CI_MERGE_REQUEST_IID; and a token in NETPOL_GITLAB_TOKEN (or GITLAB_TOKEN): a project
-access token with the api scope. CI_JOB_TOKEN cannot create merge-request notes.
+Needs, as GitLab CI sets them: CI_API_V4_URL, CI_PROJECT_ID, and the merge request:
+CI_MERGE_REQUEST_IID (merge-request pipelines), else each merge request of this project in
+CI_OPEN_MERGE_REQUESTS (branch pipelines of a branch with open merge requests; CI_PROJECT_PATH
+tells this project's from others). A token in NETPOL_GITLAB_TOKEN (or GITLAB_TOKEN): a project
+access token with the api scope and the Reporter role; CI_JOB_TOKEN cannot create notes.
+Without a token the comment is skipped with a notice (exit 0); a token that fails is exit 3
+unless --comment-optional. No environment name at all is a usage error (exit 2).
 """
 )
 @click.option(
@@ -184,6 +234,7 @@ def comment(
     if markdown_out:
         files.check_output(markdown_out, what="Markdown report")
     report = load_report(report_path)
+    environment = require_environment(environment or report.get("environment") or None)
     section_texts = read_sections(sections)
     if markdown_out:
         from ..report.markdown import render_markdown

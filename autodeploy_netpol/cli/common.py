@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
 
 from .. import files
-from ..errors import ExitCode, InputProblems, NetpolError, ValidationFailed
+from ..errors import ExitCode, InputError, InputProblems, NetpolError, ValidationFailed
 from ..masking import encodable, forget_secrets, mask, register_secrets
 
 # Nothing here imports click at module level: cli/fast.py runs validate and render without it.
@@ -54,6 +54,29 @@ def env_default(*names: str) -> str | None:
         if value:
             return value
     return None
+
+
+def output_target(
+    text: str, formats: tuple[str, ...], suffixes: dict[str, str], default_format: str | None = None
+) -> tuple[str, str]:
+    """``--output [FORMAT:]FILE`` as (format, path): a ``FORMAT:`` prefix naming one of ``formats``,
+    else the format the file name's ending stands for in ``suffixes``, else ``default_format``."""
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix in formats and rest:
+        return prefix, rest
+    inferred = suffixes.get(os.path.splitext(text)[1].lower()) or default_format
+    if inferred is None:
+        endings = ", ".join(sorted(suffixes))
+        raise InputError(
+            f"--output {text!r}: cannot tell the format from the file name",
+            hint=f"end the name in {endings}, or write FORMAT:FILE with FORMAT one of {', '.join(formats)}",
+        )
+    return inferred, text
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a report file: masked, atomically, never over an input of the run (``files.write_output``)."""
+    files.write_output(path, text)
 
 
 #: Credentials the tool may hold from its environment, masked in every output from the start of a

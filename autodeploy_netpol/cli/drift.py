@@ -18,8 +18,19 @@ from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, Dri
 from ..runs.inputs import LiveInput
 from ..sources.collector import cycle_collector_paused
 from ..sources.manifests import STDIN
-from .cluster_options import CLUSTER_OPTION_NAMES, access_from_options, cluster_access_options
-from .comment import comment_optional_option, post_report_comment, read_sections, section_option
+from .cluster_options import (
+    CLUSTER_OPTION_NAMES,
+    access_from_options,
+    cluster_access_options,
+    namespace_from_options,
+)
+from .comment import (
+    comment_optional_option,
+    post_report_comment,
+    read_sections,
+    require_environment,
+    section_option,
+)
 from .common import env_default, handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path
 
@@ -86,6 +97,13 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     "- for stdin. Repeat it for several snapshots (the policies in one, namespaces and workloads in another).",
 )
 @click.option(
+    "--no-live",
+    is_flag=True,
+    help="No cluster and no snapshot (e.g. no cluster access in CI): report what the deploy will create and "
+    "what it allows (the rendered objects, and the connections into the app's pods after the deploy); exit 0. "
+    "The namespace is then optional.",
+)
+@click.option(
     "--desired",
     "desired_path",
     metavar="PATH",
@@ -106,7 +124,8 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
     multiple=True,
     metavar="[FORMAT:]FILE",
     help="Also write the report to FILE, format from its ending (.json, .md, .xml = JUnit, .txt) "
-    "or a FORMAT: prefix. Repeat for several files from one run.",
+    "or a FORMAT: prefix (codequality:FILE: the ownership warnings as a GitLab Code Quality report at the "
+    "values file's network-policy block). Repeat for several files from one run.",
 )
 @click.option(
     "--ignore", "ignore_rules", multiple=True, metavar="RULE", help="Hide drift matching RULE (see below)."
@@ -133,9 +152,10 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 @click.option(
     "--mr-comment",
     is_flag=True,
-    help="Also create or update this environment's comment on the merge request "
-    "(CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, NETPOL_GITLAB_TOKEN; see 'comment --help'). "
-    "If posting fails the report is still printed and written, and the exit code is 3.",
+    help="Also create or update this environment's comment on the merge request(s) "
+    "(CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID or CI_OPEN_MERGE_REQUESTS, NETPOL_GITLAB_TOKEN; "
+    "see 'comment --help'). Without a token: a notice, and drift's own exit code. If posting fails the "
+    "report is still printed and written, and the exit code is 3.",
 )
 @comment_optional_option
 @section_option("--comment-section")
@@ -162,6 +182,7 @@ Exit codes: 0 no drift, 1 drift (after --ignore rules), 2 input error, 3 cluster
 def drift(
     values: str | None,
     live_paths: tuple[str, ...],
+    no_live: bool,
     desired_path: str | None,
     all_namespaces: bool,
     output_format: str,
@@ -188,6 +209,9 @@ def drift(
     order ...) are not drift; -v shows them as cosmetic. Other live policies in the namespace
     are listed as context, with their owner.
     """
+    environment = environment or env_default("CI_ENVIRONMENT_NAME")
+    if mr_comment:
+        require_environment(environment)  # a usage error before anything is read
     targets = tuple(OutputTarget.parse(text, None) for text in outputs)
     files.declare_inputs([values, *live_paths, desired_path, options.get("kubeconfig"), *sections])
     for target in targets:  # before any work: an output may not be an input, a FIFO or a device
@@ -195,6 +219,7 @@ def drift(
     request = _request(
         values=values,
         live_paths=live_paths,
+        no_live=no_live,
         desired_path=desired_path,
         all_namespaces=all_namespaces,
         ignore_rules=ignore_rules,
@@ -206,13 +231,14 @@ def drift(
     output = ReportOutput(
         output_format=output_format,
         targets=targets,
-        environment=environment or env_default("CI_ENVIRONMENT_NAME"),
+        environment=environment,
         job_url=job_url or env_default("CI_JOB_URL"),
         verbose=verbose,
         quiet=quiet,
         mr_comment=mr_comment,
         comment_optional=comment_optional,
         comment_sections=tuple(read_sections(sections)),
+        fail_on_override=fail_on_override,
     )
     # Rendering walks the whole report while every parsed manifest is still alive: the cycle
     # collector stays paused for that too, as during the run (see runs/drift.py).
@@ -233,19 +259,26 @@ class ReportOutput:
     mr_comment: bool
     comment_optional: bool
     comment_sections: tuple[str, ...]
+    fail_on_override: bool = False
 
 
 def _report(run: DriftRun, output: ReportOutput) -> int:
     """Print, write and post the report of ``run``; the command's exit code."""
     for warning in run.warnings:
         click.echo(warning, err=True)
-    document = report_document(run.report, environment=output.environment)
+    document = report_document(
+        run.report,
+        environment=output.environment,
+        fail_on_override=output.fail_on_override,
+        compared=run.compared,
+    )
     artifact = next((target.path for target in output.targets if target.output_format == "json"), None)
     render_options = {
         "verbose": output.verbose,
         "environment": output.environment,
         "job_url": output.job_url,
         "artifact_path": artifact,
+        "values_location": run.values_location,
     }
     for target in output.targets:
         files.write_output(target.path, render(document, target.output_format, **render_options))
@@ -271,6 +304,7 @@ def _request(
     *,
     values: str | None,
     live_paths: tuple[str, ...],
+    no_live: bool,
     desired_path: str | None,
     all_namespaces: bool,
     ignore_rules: tuple[str, ...],
@@ -282,10 +316,27 @@ def _request(
     """The options and the environment (CI variables, kubeconfig options) as a typed request."""
     rules = tuple(IgnoreRule.parse(text) for text in ignore_rules)
     cluster = {name: options.pop(name) for name in CLUSTER_OPTION_NAMES}
-    if live_paths and (cluster["kubeconfig"] or cluster["context"]):
+    if live_paths and (cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]):
         raise InputError(
-            "--live reads a snapshot, --kubeconfig/--context read the cluster: give one of them",
+            "--live reads a snapshot, --kubeconfig/--context/--in-cluster read the cluster: give one of them",
             hint="drop --live to compare with the cluster",
+        )
+    if no_live and (
+        live_paths or cluster["kubeconfig"] or cluster["context"] or cluster["in_cluster"]
+    ):
+        raise InputError(
+            "--no-live reads neither a snapshot nor the cluster: it goes without --live, --kubeconfig, "
+            "--context and --in-cluster"
+        )
+    if no_live and (all_namespaces or helm_history):
+        raise InputError("--no-live has no live state for --all-namespaces or --helm-history")
+    access = access_from_options(**cluster)
+    if not all_namespaces:
+        options["namespace"] = namespace_from_options(
+            options.get("namespace"),
+            access if not live_paths and not no_live else None,
+            required=not no_live,
+            alternatives=", or --all-namespaces",
         )
     desired: DesiredFromValues | DesiredFromStream
     if desired_path is not None:
@@ -297,10 +348,6 @@ def _request(
                 hint="write one of them to a file first",
             )
         namespace = options.get("namespace") or env_default("KUBE_NAMESPACE")
-        if not namespace and not all_namespaces:
-            raise InputError(
-                "no namespace", hint="pass --namespace NS (or set KUBE_NAMESPACE), or --all-namespaces"
-            )
         desired = DesiredFromStream(
             desired_path,
             release=options.get("release") or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG"),
@@ -309,11 +356,12 @@ def _request(
         )
     else:
         desired = DesiredFromValues(
-            values_path(values), context_from_options(**options, require_namespace=not all_namespaces)
+            values_path(values),
+            context_from_options(**options, require_namespace=not all_namespaces and not no_live),
         )
     return DriftRequest(
         desired=desired,
-        live=LiveInput(live_paths, access_from_options(**cluster)),
+        live=None if no_live else LiveInput(live_paths, access),
         all_namespaces=all_namespaces,
         ignore=rules,
         connectivity=connectivity,

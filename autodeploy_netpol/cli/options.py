@@ -7,16 +7,19 @@ forms of ``validate`` and ``render`` and resolves their options with the functio
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
-from ..desired.compute import Delivery, DeployContext
+from ..desired.compute import DEFAULT_SOURCE, Delivery, DeployContext
 from ..desired.shapes import DEFAULT_CHART_VERSION, ShapeRequest
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def values_argument(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,7 +121,8 @@ _JOB_VALUES = (
 
 
 def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --release, --namespace, --track, --ingress-namespace, --project-id, --no-suggest and the
+    """Add --release, --namespace, --track, --ingress-namespace, --monitoring-namespace, --project-id,
+    --no-suggest and the
     chart options (--image-version, --chart-version, --overlays, --no-handoff)."""
     import click
 
@@ -143,8 +147,16 @@ def deploy_context_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--ingress-namespace",
             metavar="NS",
-            help=f"Namespace of the ingress controller for the suggested policy. "
-            f"Default: $NETPOL_INGRESS_NAMESPACE, then {DEFAULT_INGRESS_NAMESPACE}.",
+            help=f"Namespace of the ingress controller for the suggested policy. Default: "
+            f"$NETPOL_INGRESS_NAMESPACE, then the one detected in the cluster or snapshot (where the command "
+            f"reads one), then {DEFAULT_INGRESS_NAMESPACE} (with a warning: it must exist).",
+        ),
+        click.option(
+            "--monitoring-namespace",
+            metavar="NS",
+            help="Namespace of the monitoring stack (Prometheus, OpenTelemetry collector, Grafana Alloy) the "
+            "suggested policy admits on the app's metrics port. Default: $NETPOL_MONITORING_NAMESPACE, then "
+            "the one detected in the cluster or snapshot.",
         ),
         click.option(
             "--project-id",
@@ -168,6 +180,7 @@ def context_from_options(
     namespace: str | None,
     track: str = STABLE,
     ingress_namespace: str | None = None,
+    monitoring_namespace: str | None = None,
     project_id: str | None = None,
     chart_version: str | None = None,
     image_version: str | None = None,
@@ -189,14 +202,28 @@ def context_from_options(
         raise InputError(
             "no namespace", hint="pass --namespace NS, or set KUBE_NAMESPACE as Auto Deploy does"
         )
+    ingress_source = "--ingress-namespace" if ingress_namespace else DEFAULT_SOURCE
+    if not ingress_namespace and env_default("NETPOL_INGRESS_NAMESPACE"):
+        ingress_namespace, ingress_source = env_default("NETPOL_INGRESS_NAMESPACE"), "NETPOL_INGRESS_NAMESPACE"
+    monitoring_source = "--monitoring-namespace" if monitoring_namespace else ""
+    if not monitoring_namespace and env_default("NETPOL_MONITORING_NAMESPACE"):
+        monitoring_namespace = env_default("NETPOL_MONITORING_NAMESPACE")
+        monitoring_source = "NETPOL_MONITORING_NAMESPACE"
+    for option, value in (("ingress", ingress_namespace), ("monitoring", monitoring_namespace)):
+        if value and (len(value) > 63 or not _DNS_LABEL.match(value)):
+            raise InputError(
+                f"{value!r} is not a valid namespace name (the {option} namespace)",
+                hint="a namespace is a lowercase DNS label, e.g. ingress-nginx",
+            )
     return DeployContext(
         release=release,
         namespace=namespace,
         track=track,
         project_id=project_id or env_default("CI_PROJECT_ID"),
-        ingress_namespace=ingress_namespace
-        or env_default("NETPOL_INGRESS_NAMESPACE")
-        or DEFAULT_INGRESS_NAMESPACE,
+        ingress_namespace=ingress_namespace or DEFAULT_INGRESS_NAMESPACE,
+        ingress_source=ingress_source,
+        monitoring_namespace=monitoring_namespace or None,
+        monitoring_source=monitoring_source,
         chart=shape_request(image_version=image_version, chart_version=chart_version, chart_dir=chart_dir),
         delivery=delivery_from_options(overlays=overlays, no_handoff=no_handoff),
         suggest=not no_suggest,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from ..errors import ExitCode, InputError, Location, Severity
-from .common import FINDINGS_FORMATS, echo, env_default
+from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
+from .common import FINDINGS_FORMATS, echo, env_default, output_target, write_output
 from .fast import RENDER_FORMATS
 from .options import context_from_options, delivery_from_options, shape_request, values_path
 
@@ -24,35 +26,47 @@ def validate(
     overlays: bool | None = None,
     no_handoff: bool = False,
     chart_dir: str | None = None,
+    *,
+    outputs: tuple[str, ...] = (),
 ) -> int:
-    """``autodeploy-netpol validate`` (see its --help)."""
+    """``autodeploy-netpol validate`` (see its --help); ``outputs``: its ``-o [FORMAT:]FILE``."""
     from ..runs.validate import run_validate  # here: each command imports only what it runs
 
     path = values_path(values)
+    targets = [output_target(text, VALIDATE_OUTPUT_FORMATS, VALIDATE_OUTPUT_SUFFIXES) for text in outputs]
     request = shape_request(image_version=image_version, chart_version=chart_version, chart_dir=chart_dir)
     delivery = delivery_from_options(overlays=overlays, no_handoff=no_handoff)
+    if targets:
+        from .. import files
+
+        files.declare_inputs([path.path, chart_dir])
+        for _, target in targets:  # before any work: an output may not be an input, a FIFO or a device
+            files.check_output(target)
     try:
         run = run_validate(path, request, delivery)
     except InputError as error:
+        unreadable = _unreadable(error, path.path)
+        _write_outputs(targets, unreadable)
         if output_format != "json":
             raise
         # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
-        echo(json.dumps(_unreadable(error, path.path), indent=2))
+        echo(json.dumps(unreadable, indent=2))
         return ExitCode.INPUT
     values_file, problems, errors = run.values_file, run.problems, run.errors
+    document = {
+        "file": values_file.path,
+        "found": values_file.exists,
+        "valid": not errors,
+        "problems": [p.to_dict() for p in problems],
+        "chart": {
+            "shape": run.choice.shape.id,
+            "version": run.choice.chart_version,
+            "source": run.choice.source,
+            "notes": list(run.choice.notes),
+        },
+    }
+    _write_outputs(targets, document)
     if output_format == "json":
-        document = {
-            "file": values_file.path,
-            "found": values_file.exists,
-            "valid": not errors,
-            "problems": [p.to_dict() for p in problems],
-            "chart": {
-                "shape": run.choice.shape.id,
-                "version": run.choice.chart_version,
-                "source": run.choice.source,
-                "notes": list(run.choice.notes),
-            },
-        }
         echo(json.dumps(document, indent=2))
     else:
         for note in run.choice.notes:
@@ -70,7 +84,42 @@ def validate(
     return run.exit_code
 
 
-def _unreadable(error: InputError, values: str) -> dict[str, object]:
+#: ``--output`` formats of validate, and the file endings that name them.
+VALIDATE_OUTPUT_FORMATS = ("json", "text", "codequality")
+VALIDATE_OUTPUT_SUFFIXES = {".json": "json", ".txt": "text"}
+
+
+def _write_outputs(targets: list[tuple[str, str]], document: dict[str, Any]) -> None:
+    """The ``-o`` files: the JSON document, the problems as text lines, or a Code Quality report."""
+    for output_format, path in targets:
+        if output_format == "json":
+            text = json.dumps(document, indent=2) + "\n"
+        elif output_format == "codequality":
+            from ..report.codequality import SEVERITY_OF, Issue, render_codequality
+
+            text = render_codequality(
+                Issue(
+                    description=(f"{problem['path']}: " if problem.get("path") else "")
+                    + problem["message"]
+                    + (f" (hint: {problem['hint']})" if problem.get("hint") else ""),
+                    check="validate",
+                    severity=SEVERITY_OF.get(problem["severity"], "major"),
+                    path=problem["file"],
+                    line=problem["line"],
+                    identity=f"{problem.get('path')}\0{problem['message']}",
+                )
+                for problem in document["problems"]
+            )
+        else:
+            text = "".join(
+                f"{problem['file']}:{problem['line']}:{problem['column']}: {problem['severity']}: "
+                f"{problem.get('path') or ''}: {problem['message']}\n"
+                for problem in document["problems"]
+            )
+        write_output(path, text)
+
+
+def _unreadable(error: InputError, values: str) -> dict[str, Any]:
     """The JSON document for a values file that could not be read (path: null, the file itself)."""
     location = error.location or Location(values)
     return {
@@ -99,10 +148,21 @@ def render(
     engine: str | None = None,
     api_versions: tuple[str, ...] = (),
     kube_version: str | None = None,
+    *,
+    detect: bool = False,
+    live_paths: tuple[str, ...] = (),
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    in_cluster: bool = False,
+    request_timeout: float = 30.0,
+    page_size: int = 500,
+    read_deadline: float = DEFAULT_READ_DEADLINE,
+    max_pages: int = DEFAULT_MAX_PAGES,
     **options: str | bool | None,
 ) -> int:
     """``autodeploy-netpol render`` (see its --help); ``options``: those of
-    :func:`~.options.deploy_context_options`."""
+    :func:`~.options.deploy_context_options`. ``detect``/``live_paths`` and the cluster options:
+    where the ingress and monitoring namespaces are detected (nowhere by default)."""
     from ..report.manifests import dump_stream
     from ..runs.render import HelmChart, RenderRequest, run_render
 
@@ -118,13 +178,32 @@ def render(
         )
     from .. import files
 
-    context = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
-    request = RenderRequest(values_path(values), context, chart)
-    files.declare_inputs([request.values.path, chart_dir])
+    live = None
+    if live_paths or detect or kubeconfig or context or in_cluster:
+        from ..runs.inputs import LiveInput  # the cluster reader: only for a render that detects
+    if live_paths:
+        live = LiveInput(snapshot=tuple(live_paths))
+    elif detect or kubeconfig or context or in_cluster:
+        from .cluster_options import access_from_options
+
+        live = LiveInput(
+            cluster=access_from_options(
+                kubeconfig,
+                context,
+                request_timeout,
+                page_size,
+                in_cluster=in_cluster,
+                read_deadline=read_deadline,
+                max_pages=max_pages,
+            )
+        )
+    deploy = context_from_options(**options, chart_dir=chart_dir)  # type: ignore[arg-type]
+    request = RenderRequest(values_path(values), deploy, chart, detect=live)
+    files.declare_inputs([request.values.path, chart_dir, kubeconfig, *live_paths])
     if values_out:
         files.check_output(values_out, what="merged values file")  # before any work
     run = run_render(request)
-    for note in run.desired.notes:
+    for note in (*run.notes, *run.desired.notes):
         echo(f"note: {note}", err=True)
     for warning in run.warnings:
         echo(warning, err=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from . import plain
+from .cluster_options import cluster_access_options
 from .common import handle_errors
 from .fast import RENDER_FORMATS
 from .options import deploy_context_options, values_argument
@@ -19,6 +22,10 @@ Examples:
 \b
   # render with real Helm from the chart the job deploys (after `autodeploy-netpol overlay chart/`)
   autodeploy-netpol render --chart chart/ --release production --namespace shop-42-production
+\b
+  # the ingress controller's and monitoring stack's namespaces detected in the agent's cluster
+  autodeploy-netpol render --detect --context "$KUBE_CONTEXT" --values-out merged-values.yaml
+  autodeploy-netpol render --live snapshot/ --values-out merged-values.yaml
 """
 )
 @values_argument
@@ -58,6 +65,22 @@ Examples:
     "cilium.io/v2 is always given).",
 )
 @click.option("--kube-version", metavar="VERSION", help="For --chart: the cluster's Kubernetes version.")
+@click.option(
+    "--detect",
+    is_flag=True,
+    help="Detect the ingress controller's and monitoring stack's namespaces in the cluster (where no option "
+    "or variable sets them) for the suggested policy; implied by --kubeconfig, --context and --in-cluster. "
+    "Nothing read is a note, not an error: the defaults then apply, with their warning.",
+)
+@click.option(
+    "--live",
+    "live_paths",
+    multiple=True,
+    metavar="PATH",
+    type=click.Path(exists=True),
+    help="Detect them in this snapshot (file or directory) instead of the cluster.",
+)
+@cluster_access_options
 @handle_errors
 def render(
     values: str | None,
@@ -67,7 +90,9 @@ def render(
     engine: str | None,
     api_versions: tuple[str, ...],
     kube_version: str | None,
-    **options: str | bool | None,
+    detect: bool,
+    live_paths: tuple[str, ...],
+    **options: Any,
 ) -> int:
     """Print the policy objects the deploy will create.
 
@@ -85,4 +110,15 @@ def render(
     With --chart the objects come from real Helm, with the values layered as Auto Deploy
     layers them (its --set values win over the merged values file).
     """
-    return plain.render(values, values_out, output_format, chart_dir, engine, api_versions, kube_version, **options)
+    return plain.render(
+        values,
+        values_out,
+        output_format,
+        chart_dir,
+        engine,
+        api_versions,
+        kube_version,
+        detect=detect,
+        live_paths=live_paths,
+        **options,
+    )

@@ -15,6 +15,7 @@ Examples:
   autodeploy-netpol validate
   autodeploy-netpol validate .gitlab/auto-deploy-values.yaml --format json
   autodeploy-netpol validate --image-version v2.50.0     # what that image's chart reads
+  autodeploy-netpol validate -o codequality:gl-code-quality-report.json   # GitLab's MR widget
 """
 )
 @values_argument
@@ -27,6 +28,15 @@ Examples:
     type=click.Path(file_okay=False),
     help="Check against the chart in DIR (its templates say its shape).",
 )
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="[FORMAT:]FILE",
+    help="Also write the problems to FILE: json (.json), text (.txt), or codequality:FILE, GitLab's Code "
+    "Quality report (artifacts:reports:codequality: paths relative to $CI_PROJECT_DIR). Repeatable.",
+)
 @handle_errors
 def validate(
     values: str | None,
@@ -36,6 +46,7 @@ def validate(
     overlays: bool | None,
     no_handoff: bool,
     chart_dir: str | None,
+    outputs: tuple[str, ...],
 ) -> int:
     """Validate the networkPolicy, ciliumNetworkPolicy, extraLabels and customResources of a values file.
 
@@ -45,4 +56,6 @@ def validate(
     said in a note): e.g. customResources entries are templates only from image v2.91.0 on.
     Exit 0 when valid, 2 when not.
     """
-    return plain.validate(values, output_format, image_version, chart_version, overlays, no_handoff, chart_dir)
+    return plain.validate(
+        values, output_format, image_version, chart_version, overlays, no_handoff, chart_dir, outputs=outputs
+    )

@@ -37,7 +37,7 @@ from .custom_resources import EntryProblem, entries_of
 from .extension import CompileTarget, compile_extension, extension_objects_wanted
 from .merge import helm_merge_all, layer_values
 from .shapes import NEWEST, ShapeChoice, ShapeRequest, choose_shape
-from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
+from .suggest import DEFAULT_INGRESS_NAMESPACE, metrics_port, suggested_spec
 from .validate import Problem, _Checker, errors_only, step, validate_values
 from .values import BLOCKS, ValuesFile
 
@@ -71,6 +71,8 @@ NEWEST_LITERAL = replace(NEWEST, tpl=False)
 #: The selector labels of the chart's Deployments: a pod label that overrides one breaks the Deployment.
 WEB_SELECTOR_KEYS = ("app", "track", "tier", "release")
 WORKER_SELECTOR_KEYS = ("track", "tier", "release")
+#: ``DeployContext.ingress_source`` when nothing chose the ingress namespace.
+DEFAULT_SOURCE = "default"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,17 @@ class DeployContext:
     helm_fallback: bool = True
     #: Auto Deploy's --set values known from the job's environment (``gitlab.env`` → the slug …)
     job_values: tuple[tuple[str, str], ...] = ()
+    #: where ``ingress_namespace`` came from: an option or variable, ``detected: <evidence>``, or
+    #: :data:`DEFAULT_SOURCE` (then the suggestion warns that the namespace must exist)
+    ingress_source: str = DEFAULT_SOURCE
+    #: the monitoring stack's namespace (``NETPOL_MONITORING_NAMESPACE`` or detected), if known
+    monitoring_namespace: str | None = None
+    monitoring_source: str = ""
+
+    @property
+    def ingress_detectable(self) -> bool:
+        """Whether detection may still choose the ingress namespace (none was given)."""
+        return self.ingress_source == DEFAULT_SOURCE
 
     @property
     def helm_release(self) -> str:
@@ -167,17 +180,81 @@ class Desired:
     errors: list[Problem] = field(default_factory=list)
 
 
-def values_layer(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> dict[str, Any]:
+def values_layer(
+    name: str,
+    user_block: dict[str, Any] | None,
+    context: DeployContext,
+    *,
+    monitoring: tuple[str, int] | None = None,
+) -> dict[str, Any]:
     """The block as the merged values file gives it to Helm: the suggestion (only where the user
     gives no spec) under the user's block. Chart defaults are left to Helm, and nulls are kept so
-    that Helm still deletes the defaults they name."""
+    that Helm still deletes the defaults they name. ``monitoring``: the scrapers' namespace and the
+    app's metrics port, admitted by the suggestion."""
     user = user_block or {}
-    if name == "networkPolicy" and context.suggest and "spec" not in user:
-        suggestion = suggested_spec(context.release, context.ingress_namespace)
+    if uses_suggestion(name, user_block, context):
+        suggestion = suggested_spec(context.release, context.ingress_namespace, monitoring=monitoring)
         # maps merge in Helm: the null deletes the chart default's `matchLabels: {}` beside the selector
         suggestion["podSelector"] = {"matchLabels": None, **suggestion["podSelector"]}
         return layer_values({"spec": suggestion}, user)
     return layer_values({}, user)
+
+
+def uses_suggestion(name: str, user_block: dict[str, Any] | None, context: DeployContext) -> bool:
+    """Whether the suggested spec fills in this block (a networkPolicy block without a spec)."""
+    return name == "networkPolicy" and context.suggest and "spec" not in (user_block or {})
+
+
+def suggestion_admits(
+    values: ValuesFile, context: DeployContext
+) -> tuple[tuple[str, int] | None, list[Problem], list[str]]:
+    """What the suggestion lets in besides the app's own pods: the monitoring rule (or ``None``),
+    and for an enabled block the warnings (an ingress namespace nobody chose) and notes."""
+    block = values.block("networkPolicy")
+    if not uses_suggestion("networkPolicy", block, context):
+        return None, [], []
+    port = metrics_port(values.data)
+    monitoring = (context.monitoring_namespace, port[0]) if context.monitoring_namespace and port else None
+    if not helm_truthy((block or {}).get("enabled")):
+        return monitoring, [], []  # nothing is enforced: what it would admit is no news
+    where = values.locate(("networkPolicy",), key=True)
+    warnings: list[Problem] = []
+    notes = []
+    if context.ingress_source == DEFAULT_SOURCE:
+        warnings.append(
+            Problem(
+                where,
+                ("networkPolicy",),
+                f"the suggested policy admits the ingress controller from namespace {context.ingress_namespace}, "
+                "the default: no NETPOL_INGRESS_NAMESPACE is set and no controller was detected. That namespace "
+                "must exist and run your ingress controller, or nothing reaches the app once the policy is enabled",
+                hint="set NETPOL_INGRESS_NAMESPACE (--ingress-namespace) to the controller's namespace, or let "
+                "drift, lint or render --detect detect it (cluster access, or a snapshot with --live)",
+                severity=Severity.WARNING,
+            )
+        )
+    else:
+        notes.append(
+            f"the suggested policy admits the ingress controller's namespace {context.ingress_namespace} "
+            f"({context.ingress_source})"
+        )
+    if monitoring is not None and port is not None:
+        notes.append(
+            f"the suggested policy admits the monitoring stack's namespace {monitoring[0]} "
+            f"({context.monitoring_source}) on the metrics port TCP {port[0]} ({port[1]})"
+        )
+    elif context.monitoring_namespace:
+        notes.append(
+            f"monitoring stack in namespace {context.monitoring_namespace} ({context.monitoring_source}), but the "
+            "values expose no metrics port (prometheus.metrics is off, no prometheus.io/port pod annotation): "
+            "the suggested policy does not admit it"
+        )
+    elif port is not None:
+        notes.append(
+            f"the app exposes metrics on TCP {port[0]} ({port[1]}), but no monitoring namespace is set or "
+            "detected: the suggested policy does not admit a scraper (set NETPOL_MONITORING_NAMESPACE)"
+        )
+    return monitoring, warnings, notes
 
 
 def compute_desired(
@@ -200,17 +277,19 @@ def compute_desired(
     problems = validate_values(values, shape=shape)
     problems.extend(delivery_problems(values, shape, delivery, suggest=context.suggest))
     problems.extend(_workload_label_problems(values, context, shape))
+    monitoring, admit_warnings, admit_notes = suggestion_admits(values, context)
+    problems.extend(admit_warnings)
     errors = errors_only(problems)
     if errors and strict:
         raise ValidationFailed(_sorted(errors), file=values.path)
-    notes = list(choice.notes)
+    notes = [*choice.notes, *admit_notes]
     merged_values = dict(values.data)
     for name in BLOCKS:
         if name in values.data or name == "networkPolicy":
             block = values.block(name)
             if values.data.get(name) is None and name in values.data:
                 continue  # an explicit null stays (validate reported what it does)
-            merged_values[name] = values_layer(name, block, context)
+            merged_values[name] = values_layer(name, block, context, monitoring=monitoring)
     overlays = delivery.overlays and shape.shared_labels
     if delivery.handoff and not overlays and shape.custom_resources:
         compiled = compile_extension(

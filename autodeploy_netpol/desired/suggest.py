@@ -8,6 +8,13 @@ GitLab's chart default allows every pod in the namespace, plus namespaces labell
 suggestion is narrower and works on every cluster since Kubernetes 1.21: it selects the ingress
 controller's namespace by ``kubernetes.io/metadata.name``. It is disabled by default, like
 GitLab's ("listen and record first, then act"): nothing is enforced until ``enabled: true``.
+
+Which namespace that is: ``NETPOL_INGRESS_NAMESPACE`` (``--ingress-namespace``), else the one
+detected in the cluster or snapshot (``sources/platform.py``), else :data:`DEFAULT_INGRESS_NAMESPACE`
+- ingress-nginx's own default namespace, the most common install; GitLab's ``gitlab-managed-apps``
+exists on no cluster of 2026. When the monitoring stack's namespace is known too and the app has a
+metrics port (:func:`metrics_port`), a second rule lets the scrapers in on that port, as GitLab's
+default policy required ("Prometheus keeps reaching the app once it is enforced").
 """
 
 from __future__ import annotations
@@ -18,8 +25,55 @@ from typing import Any
 from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import RELEASE_LABEL
 from ..kube.releases import TRACKS, helm_release
+from ..text import ascii_digits as _digits
 
-DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
+#: The namespace admitted when none is set or detected: ingress-nginx's default install namespace.
+DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
+#: The port Auto Deploy's chart serves on (``service.internalPort``) unless the values change it.
+DEFAULT_INTERNAL_PORT = 5000
+#: Pod annotation naming the port Prometheus scrapes (the chart's own ``prometheus.metrics``
+#: switch annotates with ``service.internalPort``).
+PROMETHEUS_PORT_ANNOTATION = "prometheus.io/port"
+
+
+def metrics_port(values: dict[str, Any]) -> tuple[int, str] | None:
+    """The port the monitoring stack scrapes and why: a ``prometheus.io/port`` in ``podAnnotations``,
+    else ``service.internalPort`` when ``prometheus.metrics`` is on (what the chart annotates);
+    ``None`` when the values expose no metrics."""
+    annotations = values.get("podAnnotations")
+    if isinstance(annotations, dict):
+        text = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
+        if _digits(text) and 0 < int(text) < 65536:
+            return int(text), f"podAnnotations {PROMETHEUS_PORT_ANNOTATION}"
+    prometheus = values.get("prometheus")
+    if isinstance(prometheus, dict) and prometheus.get("metrics") is True:
+        service = values.get("service")
+        port = service.get("internalPort") if isinstance(service, dict) else None
+        if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536:
+            return port, "prometheus.metrics, on service.internalPort"
+        return DEFAULT_INTERNAL_PORT, "prometheus.metrics, on the chart's service.internalPort"
+    return None
+
+
+def ingress_class(values: dict[str, Any]) -> str | None:
+    """The IngressClass the app's Ingress asks for (``ingress.className``, or the
+    ``kubernetes.io/ingress.class`` annotation older chart versions set), if the values say."""
+    ingress = values.get("ingress")
+    if not isinstance(ingress, dict):
+        return None
+    name = ingress.get("className")
+    annotations = ingress.get("annotations")
+    if not name and isinstance(annotations, dict):
+        name = annotations.get("kubernetes.io/ingress.class")
+    return str(name) if isinstance(name, str) and name else None
+
+
+def monitoring_rule(namespace: str, port: int) -> dict[str, Any]:
+    """Ingress from the monitoring stack's namespace on the metrics port only."""
+    return {
+        "from": [{"namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: namespace}}}],
+        "ports": [{"port": port, "protocol": "TCP"}],
+    }
 
 
 def track_releases(release: str) -> list[str]:
@@ -37,9 +91,19 @@ def app_selector(release: str) -> dict[str, Any]:
     return {"matchExpressions": [{"key": RELEASE_LABEL, "operator": "In", "values": track_releases(release)}]}
 
 
-def suggested_spec(release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:
+def suggested_spec(
+    release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
+) -> dict[str, Any]:
     """The NetworkPolicy spec: select the app's pods (web and workers of every track of ``release``,
-    the base release name); ingress from the same pods and from the ingress controller's namespace."""
+    the base release name); ingress from the same pods and from the ingress controller's namespace,
+    and with ``monitoring`` (namespace, metrics port) from the scrapers on that port."""
+    spec = _spec(release, ingress_namespace)
+    if monitoring is not None:
+        spec["ingress"].append(monitoring_rule(*monitoring))
+    return spec
+
+
+def _spec(release: str, ingress_namespace: str) -> dict[str, Any]:
     return {
         "podSelector": app_selector(release),
         "policyTypes": ["Ingress"],
@@ -54,9 +118,11 @@ def suggested_spec(release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESP
     }
 
 
-def suggested_block(release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE) -> dict[str, Any]:
+def suggested_block(
+    release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMESPACE, *, monitoring: tuple[str, int] | None = None
+) -> dict[str, Any]:
     """The whole ``networkPolicy`` block, disabled."""
-    return {"enabled": False, "spec": suggested_spec(release, ingress_namespace)}
+    return {"enabled": False, "spec": suggested_spec(release, ingress_namespace, monitoring=monitoring)}
 
 
 def _scalar(value: str) -> str:
@@ -116,3 +182,40 @@ networkPolicy:
                 {NAMESPACE_NAME_LABEL}: {ns}
         # No other pod, namespace or address may connect.
 """
+
+
+def merged_block(user_block: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The user's ``networkPolicy`` block with the suggested ``spec`` added (their keys kept, in
+    their order; ``enabled`` as they wrote it, else ``false``)."""
+    merged = {"enabled": False, **user_block} if "enabled" not in user_block else dict(user_block)
+    merged["spec"] = spec
+    return merged
+
+
+def splice_block(text: str, line: int, key: str, block: dict[str, Any]) -> str | None:
+    """``text`` (a values file) with the top-level block ``key``, whose key is on 1-based ``line``,
+    replaced by ``block`` written as block-style YAML; the rest of the file, comments included,
+    as it was. ``None`` when the key is not a plain top-level block key on that line (flow
+    style, JSON, an anchor or a tag), where a text splice would not be safe."""
+    import yaml
+
+    lines = text.splitlines(keepends=True)
+    if not 0 < line <= len(lines):
+        return None
+    head = lines[line - 1]
+    if not head.startswith(f"{key}:"):
+        return None
+    rest = head[len(key) + 1 :].split("#", 1)[0].strip()
+    if rest:  # flow style, an anchor, a tag or a scalar on the key's line
+        return None
+    end = line
+    while end < len(lines):
+        current = lines[end]
+        if current.strip() and not current[0].isspace() and not current.startswith("#"):
+            break
+        end += 1
+    # comment and blank lines just before the next key belong to it
+    while end > line and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+        end -= 1
+    written = yaml.safe_dump({key: block}, sort_keys=False, default_flow_style=False, width=10_000)
+    return "".join([*lines[: line - 1], written, *lines[end:]])

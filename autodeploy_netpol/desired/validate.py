@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import Location, Severity
 from ..kube.label_syntax import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE
 from ..sources.yamlio import Path, format_path
+from ..text import ascii_digits as _digits
 from .merge import drop_nulls
 from .shapes import NEWEST, ChartShape
 from .values import ValuesFile
@@ -446,7 +447,7 @@ def _type_hint(path: Path, value: Any, expected: list[str]) -> str | None:
         )
     if last == "policies" and isinstance(value, list):
         return "policies maps a name to a policy: write 'my-policy:' with 'spec:' under it, not '- name: my-policy'"
-    if last == "endPort" and isinstance(value, str) and value.isdigit():
+    if last == "endPort" and isinstance(value, str) and _digits(value):
         return f"write endPort: {value} without quotes"
     return None
 
@@ -892,7 +893,7 @@ class _Checker:
         if isinstance(number, int):
             self.port_number(number, (*path, "port"))
         elif isinstance(number, str):
-            if number.isdigit():
+            if _digits(number):
                 self.add(
                     (*path, "port"),
                     f"port {json.dumps(number)} is a quoted number, read as a port name",
@@ -961,7 +962,7 @@ class _Checker:
         number = port.get("port")
         if not isinstance(number, str):
             return
-        if number.isdigit():
+        if _digits(number):
             value = int(number)
             if value == 0:
                 start = None  # Cilium: port "0" means every port

@@ -60,6 +60,12 @@ CONTROLLER_KINDS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET, JOB, CRON
 #: Everything that tells the connectivity engine which pods exist: controllers and bare pods.
 WORKLOAD_KINDS = (*CONTROLLER_KINDS, POD)
 
+INGRESS_CLASS = "IngressClass"
+GATEWAY_CLASS = "GatewayClass"
+GATEWAY = "Gateway"
+#: What says which ingress controllers and Gateway API implementations a cluster runs.
+PLATFORM_KINDS = (INGRESS_CLASS, GATEWAY_CLASS, GATEWAY)
+
 #: OVN-Kubernetes user-defined networks (``k8s.ovn.org``): a namespace on a primary one is cut
 #: off from the cluster's default pod network and from every other primary network.
 USER_DEFINED_NETWORK = "UserDefinedNetwork"

@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "schemas/drift-report.schema.json"
 
 #: Output formats and the file name endings they are inferred from (``--output drift.md``).
-FORMATS = ("text", "json", "markdown", "junit")
+FORMATS = ("text", "json", "markdown", "junit", "codequality")
 SUFFIX_FORMATS = {
     ".json": "json",
     ".md": "markdown",
@@ -71,12 +71,22 @@ def entry_document(entry: DriftEntry) -> dict[str, Any]:
     return out
 
 
-def report_document(report: DriftReport, *, environment: str | None = None) -> dict[str, Any]:
-    """The JSON report document (see ``schemas/drift-report.schema.json``)."""
+def report_document(
+    report: DriftReport,
+    *,
+    environment: str | None = None,
+    fail_on_override: bool = False,
+    compared: bool = True,
+) -> dict[str, Any]:
+    """The JSON report document (see ``schemas/drift-report.schema.json``); ``fail_on_override``
+    records whether the run failed on override warnings (JUnit makes those failures then);
+    ``compared`` is ``False`` for a run without live state (verdict ``no-live``: the "missing"
+    objects are what the deploy will create)."""
     from ..checks.drift import Change
 
+    verdict = ("drift" if report.has_drift else "in-sync") if compared else "no-live"
     summary = {
-        "verdict": "drift" if report.has_drift else "in-sync",
+        "verdict": verdict,
         "changed": report.count(Change.CHANGED),
         "missing": report.count(Change.MISSING),
         "unexpected": report.count(Change.UNEXPECTED),
@@ -89,6 +99,7 @@ def report_document(report: DriftReport, *, environment: str | None = None) -> d
         "kind": "DriftReport",
         "tool": {"name": "autodeploy-netpol", "version": __version__},
         "environment": environment,
+        "failOnOverride": fail_on_override,
         "scope": {
             "namespace": report.namespace,
             "allNamespaces": report.all_namespaces,
@@ -155,7 +166,8 @@ def render(document: Mapping[str, Any], output_format: str, **options: Any) -> s
     """Render the document in one of :data:`FORMATS`.
 
     ``options``: ``verbose`` and ``color`` (text), ``environment``, ``job_url`` and
-    ``max_chars`` (markdown).
+    ``max_chars`` (markdown), ``values_location`` (codequality: the file and line of the values
+    file's network-policy block, where the ownership warnings are shown).
     """
     if output_format == "json":
         from .json_report import render_json
@@ -178,4 +190,15 @@ def render(document: Mapping[str, Any], output_format: str, **options: Any) -> s
         from .junit import render_junit
 
         return render_junit(document)
+    if output_format == "codequality":
+        from .codequality import drift_issues, render_codequality
+
+        location = options.get("values_location")
+        path = (
+            location.file
+            if location is not None
+            else str((document.get("sources") or {}).get("desired") or "")
+        )
+        line = location.line if location is not None else 1
+        return render_codequality(drift_issues(document, path=path, line=line) if path else [])
     raise ValueError(f"unknown format {output_format!r}")

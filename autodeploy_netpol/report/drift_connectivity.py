@@ -70,6 +70,12 @@ def section_lines(section: Any) -> list[tuple[str, str]]:
     """The section as ``(style, line)`` for the text report: verdict, pairs, objects, notes."""
     if not section_valid(section):
         return []
+    if "allowed" in section:  # drift --no-live: what the policies let in, nothing compared
+        pairs = _allowed_pairs(section)
+        return [
+            ("bold", "connectivity: after the deploy the policies allow into the app's pods only"),
+            *(("", f"  {src} => {dst} : {allowed}") for src, dst, allowed in pairs),
+        ]
     added, removed = section_pairs(section, "added"), section_pairs(section, "removed")
     lines: list[tuple[str, str]] = []
     caveat = connectivity_caveat(section)  # a partial verdict is said beside it
@@ -101,6 +107,8 @@ def section_markdown(section: Any) -> list[str]:
     change no connection, and the section's notes (folded)."""
     if not section_valid(section):
         return []
+    if "allowed" in section:
+        return _allowed_markdown(_allowed_pairs(section))
     added, removed = section_pairs(section, "added"), section_pairs(section, "removed")
     said = among(section)
     scope = (" " if said.startswith(" ") else "") + text(said.lstrip(" "))  # a space between words
@@ -148,4 +156,33 @@ def section_markdown(section: Any) -> list[str]:
             "</details>",
             "",
         ]
+    return lines
+
+
+def _allowed_pairs(section: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``(src, dst, allowed)`` per pair of the ``allowed`` records (drift --no-live)."""
+    joined: dict[tuple[str, str], list[str]] = {}
+    for record in section.get("allowed") or []:
+        if isinstance(record, Mapping):
+            key = (str(record.get("src", "")), str(record.get("dst", "")))
+            joined.setdefault(key, []).append(f"{record.get('protocol', '')} {record.get('ports', '')}")
+    return [(src, dst, ", ".join(parts)) for (src, dst), parts in joined.items()]
+
+
+def _allowed_markdown(pairs: list[tuple[str, str, str]]) -> list[str]:
+    """Without live state: every connection into the app's pods that the policies allow."""
+    if not pairs:
+        return ["🔒 **Connectivity**: after the deploy nothing may connect to the app's pods.", ""]
+    lines = [
+        f"🔒 **Connectivity**: after the deploy the policies let {len(pairs)} "
+        f"source{'s' if len(pairs) != 1 else ''} into the app's pods, and nothing else:",
+        "",
+    ]
+    lines += table(
+        ["From", "To", "Allowed"],
+        [[code_cell(src), code_cell(dst), text(allowed)] for src, dst, allowed in pairs[:SECTION_ROWS]],
+    )
+    if len(pairs) > SECTION_ROWS:
+        lines.append(f"\n_{len(pairs) - SECTION_ROWS} more in the JSON report._")
+    lines.append("")
     return lines

@@ -1,7 +1,12 @@
-"""JUnit XML, so GitLab's merge-request test widget shows drift: one test case per object.
+"""JUnit XML for GitLab's merge-request test widget: one test case per object, failures only for
+what fails.
 
-A drifted object is a failing test case (its field changes in the failure text), an object in
-sync passes, drift hidden by ``--ignore`` is skipped. Test suites are namespaces. The connectivity
+Drift is what a merge request is expected to bring, not a broken build: a drifted object is a
+passing test case whose system-out says what the deploy changes; an object in sync passes; drift
+hidden by ``--ignore`` is skipped. Ownership warnings fail only when they fail something: an
+error (the deploy itself will fail, e.g. a name collision), or, in a run with
+``--fail-on-override``, a warning that reverts or widens (``failsOnOverride``); the others pass
+with their text in system-out. Test suites are namespaces. The connectivity
 verdict, when analysed, is one case of its own suite: passing with the verdict in its output, or
 skipped with the reason when the verdict is partial (objects it depends on could not be read).
 """
@@ -31,10 +36,8 @@ def render_junit(document: Mapping[str, Any]) -> str:
     cases: dict[str, list[ET.Element]] = defaultdict(list)
     for entry in document.get("drift") or []:
         case = _case(entry)
-        failure = ET.SubElement(
-            case, "failure", message=_clean(_failure_message(entry)), type=_clean(entry.get("change", ""))
-        )
-        failure.text = _clean(_failure_text(entry))
+        output = ET.SubElement(case, "system-out")
+        output.text = _clean(_change_text(entry))
         cases[str(entry.get("namespace", ""))].append(case)
     for entry in document.get("ignored") or []:
         case = _case(entry)
@@ -51,7 +54,8 @@ def render_junit(document: Mapping[str, Any]) -> str:
         if isinstance(warning, Mapping):
             namespace = str(warning.get("namespace", ""))
             suite_name = f"ownership {namespace}" if namespace else "ownership"
-            suites.setdefault(suite_name, []).append(_warning_case(warning))
+            failing = bool(document.get("failOnOverride")) and bool(warning.get("failsOnOverride"))
+            suites.setdefault(suite_name, []).append(_warning_case(warning, failing))
     connectivity = _connectivity_case(document.get("connectivity"))
     if connectivity is not None:
         suites["connectivity"] = [connectivity]
@@ -106,7 +110,7 @@ def _case(item: Mapping[str, Any]) -> ET.Element:
     )
 
 
-def _failure_message(entry: Mapping[str, Any]) -> str:
+def _change_message(entry: Mapping[str, Any]) -> str:
     change = entry.get("change")
     if change == "missing":
         return "missing: not live, the deploy will create it"
@@ -116,8 +120,8 @@ def _failure_message(entry: Mapping[str, Any]) -> str:
     return f"changed: {count} field{'s' if count != 1 else ''} differ"
 
 
-def _failure_text(entry: Mapping[str, Any]) -> str:
-    lines = [_failure_message(entry)]
+def _change_text(entry: Mapping[str, Any]) -> str:
+    lines = [_change_message(entry)]
     if entry.get("owner"):
         lines.append(f"owner: {entry['owner']}")
     for field in entry.get("paths") or []:
@@ -125,8 +129,9 @@ def _failure_text(entry: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _warning_case(warning: Mapping[str, Any]) -> ET.Element:
-    """An ownership warning: a failure when it can fail the deploy, a passing case for information."""
+def _warning_case(warning: Mapping[str, Any], failing: bool) -> ET.Element:
+    """An ownership warning: a failure when the deploy will fail (severity error) or ``failing``
+    (``--fail-on-override`` counts it); otherwise a passing case with the text in system-out."""
     code = str(warning.get("code") or warning.get("type") or "warning")
     case = ET.Element(
         "testcase",
@@ -135,9 +140,9 @@ def _warning_case(warning: Mapping[str, Any]) -> ET.Element:
         time="0",
     )
     text = "\n".join([str(warning.get("reason", "")), *(str(d) for d in warning.get("details") or [])])
-    if warning.get("severity") == "info":
+    if not failing and warning.get("severity") != "error":
         output = ET.SubElement(case, "system-out")
-        output.text = _clean(text)
+        output.text = _clean(f"{warning.get('severity', 'warning')}: {text}")
     else:
         failure = ET.SubElement(case, "failure", message=_clean(warning.get("reason", "")), type=_clean(code))
         failure.text = _clean(text)

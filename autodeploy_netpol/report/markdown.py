@@ -80,15 +80,6 @@ def render_markdown(
     head.append(f"### {title}")
     head.append("")
     head.extend(_connectivity_lines(report.get("connectivity")))
-    verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
-    head.append(f"{verdict}: {summary_line(report)}")
-    head.append("")
-    head += table(
-        ["changed", "missing", "unexpected", "in sync", "ignored", "other live policies"],
-        [[str(counts[key]) for key in ("changed", "missing", "unexpected", "inSync", "ignored", "context")]],
-        ["right"] * 6,
-    )
-    head.append("")
     scope = report.get("scope") or {}
     where = (
         "all namespaces"
@@ -99,7 +90,24 @@ def render_markdown(
     shown = ", ".join(code(release) for release in releases[:10])
     if len(releases) > 10:
         shown += f" and {len(releases) - 10} more"
-    head.append(f"Compared {where}" + (f", release {shown}" if releases else "") + ".")
+    if summary.get("verdict") == "no-live":
+        head.append(
+            f"ℹ️ **No live state** (no cluster access, no snapshot): nothing was compared. The deploy will "
+            f"create {counts['missing']} polic{'y' if counts['missing'] == 1 else 'ies'} in {where}"
+            + (f", release {shown}" if releases else "")
+            + ":"
+        )
+    else:
+        verdict = "⚠️ **Drift found**" if has_drift else "✅ **No drift**"
+        head.append(f"{verdict}: {summary_line(report)}")
+        head.append("")
+        head += table(
+            ["changed", "missing", "unexpected", "in sync", "ignored", "other live policies"],
+            [[str(counts[key]) for key in ("changed", "missing", "unexpected", "inSync", "ignored", "context")]],
+            ["right"] * 6,
+        )
+        head.append("")
+        head.append(f"Compared {where}" + (f", release {shown}" if releases else "") + ".")
     if url:
         head.append(f"Full report: {link('job artifacts', url)}")
     head.append("")

@@ -85,6 +85,16 @@ def render_text(
     for note in document.get("notes", []):
         console.print(Text("note: ", style="dim") + Text(str(note)))
     summary = document.get("summary") or {}
+    if summary.get("verdict") == "no-live":
+        count = int(summary.get("missing", 0))
+        console.print(
+            Text(
+                f"no live state: nothing compared; the deploy will create {count} "
+                f"polic{'y' if count == 1 else 'ies'}",
+                style="bold",
+            )
+        )
+        return buffer.getvalue()
     verdict = summary.get("verdict") == "drift"
     tail = (
         f" ({summary.get('inSync', 0)} in sync, {summary.get('ignored', 0)} ignored, "

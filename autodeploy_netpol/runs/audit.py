@@ -12,16 +12,19 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..checks.audit import Audit, AuditResult, PolicyReachability, after_deploy
-from ..desired.compute import DeployContext, compute_desired
+from ..desired.compute import DeployContext, compute_desired, uses_suggestion
 from ..desired.shapes import live_chart_labels
-from ..desired.suggest import track_releases
+from ..desired.suggest import ingress_class, track_releases
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..kube.manifests import Manifest
+from ..kube.names import NAMESPACE
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
+from ..sources.platform import read_platform
 from .inputs import LiveInput, RunInputs
 from .locating import located
+from .platform import apply_detection, detect_in_manifests
 
 
 @dataclass(frozen=True)
@@ -58,18 +61,42 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
     read: list[Manifest] = []
     sources: list[str] = []
     with RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
+        values = read_values(request.values) if request.desired_path is None else None
+        detecting = (
+            values is not None
+            and request.live is not None
+            and not request.all_namespaces
+            and uses_suggestion("networkPolicy", values.block("networkPolicy"), context)
+            and (context.ingress_detectable or context.monitoring_namespace is None)
+        )
         live: list[dict[str, Any]] = []
         if request.live is None:
             notes.append("--no-live: the cluster is taken to have no policy besides the desired ones")
         else:
             snapshot = inputs.read_live(
-                LiveScope(None if request.all_namespaces else namespace, context=True)
+                LiveScope(None if request.all_namespaces else namespace, context=True, platform=detecting)
             )
             live = snapshot.engine_objects()
             notes += [*snapshot.notes, *snapshot.unread_notes()]
             unread += [(item.what, item.reason) for item in snapshot.unread]
             read.extend(snapshot.manifests)
             sources.append(snapshot.source)
+            if detecting and values is not None:
+                # the namespaces the suggestion admits, detected as drift and render detect them
+                preferred = ingress_class(values.data)
+                if snapshot.from_snapshot:
+                    detection = detect_in_manifests(
+                        snapshot.manifests, preferred_class=preferred, source="the snapshot"
+                    )
+                else:
+                    detection = read_platform(
+                        inputs.cluster(),
+                        preferred_class=preferred,
+                        known=snapshot.of_kinds((NAMESPACE,)),
+                        namespaces=not snapshot.has_namespaces,
+                    )
+                context, detected = apply_detection(context, detection)
+                notes += detected
         desired: list[dict[str, Any]]
         if request.desired_path is not None:
             # every kind: a helm template stream's workloads give the engine pods and named ports
@@ -78,11 +105,12 @@ def run_audit(request: AuditRequest, *, stdin: BinaryIO | None = None) -> AuditR
             read.extend(stream.items)
             sources.append(stream.source)
         else:
+            assert values is not None
             # when nothing else names the chart, the release's live objects' chart label does
             labels = live_chart_labels(live, [context.helm_release]) or live_chart_labels(
                 live, track_releases(context.release)
             )
-            computed = compute_desired(read_values(request.values), context, live_chart_labels=labels)
+            computed = compute_desired(values, context, live_chart_labels=labels)
             desired = computed.objects
             notes = [*computed.notes, *(str(warning) for warning in computed.warnings), *notes]
     # a policy the engine cannot read is an error at its file and line

@@ -8,12 +8,17 @@ cluster as one :class:`~..sources.live.LiveSnapshot` with the context the engine
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
+from ..checks.audit import after_deploy
 from ..checks.explain import PolicyExplanation, explain_model
-from ..checks.lint import Finding, lint_model
+from ..checks.lint import Finding, ScrapeTarget, lint_model
+from ..desired.compute import DeployContext, compute_desired
+from ..desired.located import located_objects
+from ..desired.suggest import PROMETHEUS_PORT_ANNOTATION, ingress_class, metrics_port
+from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode, InputError, InputProblems, Location
 from ..kube.admission import (
     CLUSTER_SCOPED,
@@ -21,16 +26,19 @@ from ..kube.admission import (
     admission_problems,
     latest_objects,
 )
-from ..kube.manifests import Manifest, PathElement
-from ..kube.names import ENGINE_KINDS, NAMESPACE
+from ..kube.labels import APP_LABEL
+from ..kube.manifests import FixedOrigin, Manifest, PathElement
+from ..kube.names import CONTROLLER_KINDS, ENGINE_KINDS, NAMESPACE, POD
 from ..policy import Model, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
 from ..sources.cluster import ClusterAccess
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
+from ..text import ascii_digits as _digits
 from .inputs import LiveInput, RunInputs
 from .locating import located
+from .platform import apply_detection, detect_in_objects, detect_live
 
 
 @dataclass(frozen=True)
@@ -278,11 +286,70 @@ class LintRun:
     exit_code: int
 
 
-def run_lint(source: ObjectSource, *, ingress_namespace: str) -> LintRun:
-    """Lint the policies of ``source`` (``ingress_namespace``: where the ingress controller runs)."""
-    loaded = load_model(source)
+@dataclass(frozen=True)
+class LintDesired:
+    """Lint the policies the deploy will create from a values file (located at its lines), in
+    place of the live ones they replace."""
+
+    values: ValuesPath
+    context: DeployContext
+
+
+def run_lint(
+    source: ObjectSource | None,
+    *,
+    ingress_namespace: str | None,
+    desired: LintDesired | None = None,
+    monitoring_namespace: str | None = None,
+) -> LintRun:
+    """Lint the policies of ``source`` (``ingress_namespace``: where the ingress controller runs;
+    ``None`` detects it in the input, like ``monitoring_namespace``, else the default).
+
+    With ``desired`` the model is the state after the deploy: the values file's objects plus the
+    objects of ``source`` the deploy leaves alone; ``source`` ``None`` is no live state at all.
+    """
+    live_model: LoadedModel | None = None
+    if source is None:
+        manifests: tuple[Manifest, ...] = ()
+        notes: tuple[str, ...] = ("no live state (--no-live): the policies of the values file alone",)
+    else:
+        live_model = load_model(source)
+        manifests, notes = live_model.manifests, live_model.notes
+    context = desired.context if desired is not None else DeployContext(release="")
+    if ingress_namespace is not None:
+        context = replace(context, ingress_namespace=ingress_namespace, ingress_source="--ingress-namespace")
+    if monitoring_namespace is not None:
+        context = replace(context, monitoring_namespace=monitoring_namespace, monitoring_source="set")
+    if manifests and (context.ingress_detectable or context.monitoring_namespace is None):
+        preferred = ingress_class(read_values(desired.values).data) if desired is not None else None
+        if source is not None and not source.paths:
+            # the cluster: its classes and the controllers' pods in every namespace, as drift reads them
+            detection = detect_live(LiveInput(cluster=source.cluster), preferred_class=preferred)
+        else:
+            detection = detect_in_objects((item.data for item in manifests), preferred_class=preferred)
+        context, detected_notes = apply_detection(context, detection)
+        notes = (*notes, *detected_notes)
+    elif context.ingress_detectable and source is not None:
+        notes = (
+            *notes,
+            f"no ingress controller to detect: checked against namespace {context.ingress_namespace}",
+        )
+    targets = scrape_targets(item.data for item in manifests)
+    if desired is not None:
+        desired = replace(desired, context=context)
+        manifests, desired_notes, desired_targets = _after_deploy(manifests, desired)
+        notes = (*notes, *desired_notes)
+        targets = [*targets, *desired_targets]
+    if live_model is not None and desired is None:
+        loaded = replace(live_model, notes=notes)  # the model of the input as read
+    else:
+        loaded = LoadedModel(compile_model(manifests), manifests, notes)
     findings = lint_model(
-        loaded.model, ingress_namespace=ingress_namespace, namespaces_known=loaded.has_namespaces
+        loaded.model,
+        ingress_namespace=context.ingress_namespace,
+        namespaces_known=loaded.has_namespaces,
+        monitoring_namespace=context.monitoring_namespace,
+        scrape_targets=targets,
     )
     policies = loaded.model.policies
     located = tuple(
@@ -296,3 +363,98 @@ def run_lint(source: ObjectSource, *, ingress_namespace: str) -> LintRun:
     )
     code = ExitCode.FINDINGS if any(finding.fails for finding in findings) else ExitCode.OK
     return LintRun(located, loaded.notes, code)
+
+
+#: Pod annotations Prometheus' Kubernetes service discovery configurations go by.
+_SCRAPE_ANNOTATION = "prometheus.io/scrape"
+
+
+def scrape_targets(objects: Iterable[Mapping[str, Any]]) -> list[ScrapeTarget]:
+    """Pods (and controllers' pod templates) annotated ``prometheus.io/scrape: "true"`` with a
+    ``prometheus.io/port``: what a scraper reaches, by the labels of those pods."""
+    targets = []
+    for obj in objects:
+        kind = obj.get("kind")
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
+        assert isinstance(metadata, Mapping)
+        if kind == POD:
+            pod_metadata: Any = metadata
+        elif kind in CONTROLLER_KINDS:
+            spec = obj.get("spec") if isinstance(obj.get("spec"), Mapping) else {}
+            assert isinstance(spec, Mapping)
+            template = spec.get("template")
+            pod_metadata = template.get("metadata") if isinstance(template, Mapping) else None
+        else:
+            continue
+        if not isinstance(pod_metadata, Mapping):
+            continue
+        annotations = pod_metadata.get("annotations")
+        labels = pod_metadata.get("labels")
+        if not isinstance(annotations, Mapping) or not isinstance(labels, Mapping) or not labels:
+            continue
+        port = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
+        if str(annotations.get(_SCRAPE_ANNOTATION)).lower() != "true" or not _digits(port):
+            continue
+        if not 0 < int(port) < 65536:
+            continue
+        targets.append(
+            ScrapeTarget(
+                str(metadata.get("namespace") or ""),
+                tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+                int(port),
+                f"annotated {_SCRAPE_ANNOTATION}, port {port}",
+            )
+        )
+    return targets
+
+
+def _after_deploy(
+    live: tuple[Manifest, ...], desired: LintDesired
+) -> tuple[tuple[Manifest, ...], tuple[str, ...], list[ScrapeTarget]]:
+    """The manifests after the deploy: the values file's objects (located in it) replace the live
+    ones they name, and the release's other live policies go, as Helm does. And the app's web
+    pods as a scrape target when the values expose a metrics port."""
+    context = desired.context
+    namespace = context.namespace or "default"
+    values_file = read_values(desired.values)
+    computed = compute_desired(values_file, context)
+    notes = [*(str(warning) for warning in computed.warnings), *computed.notes]
+    port = metrics_port(values_file.data)
+    targets = (
+        [ScrapeTarget(namespace, ((APP_LABEL, context.app),), port[0], f"values: {port[1]}")]
+        if port is not None
+        else []
+    )
+    located = located_objects(computed.objects, values_file, helm_release=context.helm_release)
+    planned = after_deploy(
+        [item.data for item in located],
+        [item.data for item in live],
+        namespace=namespace,
+        helm_release=context.helm_release,
+    )
+    placed = planned.objects
+    notes += planned.notes
+    kept_data, desired_data = placed[: len(placed) - len(located)], placed[len(placed) - len(located) :]
+    kept: list[Manifest] = []
+    position = 0
+    for item in live:  # after_deploy keeps live objects in order, as copies
+        if position < len(kept_data) and kept_data[position] == item.data:
+            kept.append(item)
+            position += 1
+    after = [*kept, *(replace(item, data=data) for item, data in zip(located, desired_data, strict=True))]
+    if not any(item.kind in CONTROLLER_KINDS or item.kind == POD for item in after):
+        for workload in computed.workloads:
+            placed_workload = {**workload, "metadata": {**workload["metadata"], "namespace": namespace}}
+            after.append(
+                Manifest(
+                    str(workload["kind"]),
+                    placed_workload,
+                    FixedOrigin(Location("(modelled from the chart's labels)")),
+                )
+            )
+        notes.append(
+            "no workload in the input: the release's web and worker pods are modelled from the chart's labels"
+        )
+    if not values_file.exists:
+        notes.append(f"{values_file.path}: not found: the deploy creates no policy from it")
+    return tuple(after), tuple(notes), targets

@@ -17,18 +17,20 @@ from ..checks.drift import DriftReport, IgnoreRule, compare
 from ..checks.ownership.check import check_ownership
 from ..checks.ownership.conflicts import OwnershipWarning, exit_code
 from ..checks.plan import HistoryReader
-from ..desired.compute import DeployContext, compute_desired
+from ..desired.compute import DeployContext, compute_desired, uses_suggestion
 from ..desired.shapes import live_chart_labels
-from ..desired.suggest import track_releases
-from ..desired.values import ValuesPath, read_values
-from ..errors import ExitCode, InputError
+from ..desired.suggest import ingress_class, track_releases
+from ..desired.values import ValuesFile, ValuesPath, read_values
+from ..errors import ExitCode, InputError, Location
 from ..kube.manifests import Manifest
-from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
+from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS, NAMESPACE
 from ..kube.releases import STABLE, helm_release
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
+from ..sources.platform import read_platform
 from .inputs import LiveInput, RunInputs
 from .locating import located
+from .platform import apply_detection, detect_in_manifests
 
 if TYPE_CHECKING:
     from ..checks.connectivity_section import ConnectivitySection
@@ -57,12 +59,15 @@ class DriftRequest:
     """Everything a drift run needs, resolved from options and environment by the CLI."""
 
     desired: DesiredFromValues | DesiredFromStream
-    live: LiveInput
+    #: ``None``: no cluster and no snapshot (``--no-live``): what the deploy creates and allows
+    live: LiveInput | None
     all_namespaces: bool = False
     ignore: tuple[IgnoreRule, ...] = ()
     connectivity: bool = True
     helm_history: bool = False
     fail_on_override: bool = False
+    #: detect the ingress and monitoring namespaces in the live state where nothing chose them
+    detect: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,10 @@ class DriftRun:
     #: warnings from computing the desired objects (the values file), for standard error
     warnings: tuple[str, ...]
     exit_code: int
+    #: where the values file's network-policy block is (None for a rendered stream)
+    values_location: Location | None = None
+    #: ``False`` for ``--no-live``: nothing was compared, the report shows what the deploy creates
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,8 @@ class _Desired:
     app: list[dict[str, Any]] | None
     #: nothing named the chart (the newest shape was assumed): the live chart label may
     chart_from_default: bool = False
+    location: Location | None = None
+    values_file: ValuesFile | None = None
     #: the objects as read from a rendered stream, to place errors in it (none from values)
     manifests: tuple[Manifest, ...] = ()
 
@@ -100,15 +111,23 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
     """Compare, assess ownership and (unless turned off) connectivity, from one read of each input."""
     # Parsed manifests are acyclic, but with tens of thousands of them every automatic collection
     # walks them all again: half the run time of a 10,000-policy comparison (bench/drift.py).
-    with cycle_collector_paused(), RunInputs(request.live, stdin=stdin) as inputs:
+    with cycle_collector_paused(), RunInputs(request.live or LiveInput(), stdin=stdin) as inputs:
         desired = _desired(request.desired, inputs, None)
+        if request.live is None and desired.namespace is None and not request.all_namespaces:
+            desired = _in_namespace(desired, UNKNOWN_NAMESPACE)
         namespace = desired.namespace
         connectivity = request.connectivity and not request.all_namespaces
         # a release can create cluster-scoped policies (customResources): read those kinds when it
         # renders one, or when Helm's record says its last deploy did (the deploy may delete it);
         # a snapshot keeps them whatever (reading them costs nothing there)
         cluster_scoped = any(obj.get("kind") in CLUSTER_SCOPED_POLICY_KINDS for obj in desired.objects)
-        if not cluster_scoped and request.helm_history and namespace and not request.live.from_snapshot:
+        if (
+            not cluster_scoped
+            and request.helm_history
+            and namespace
+            and request.live is not None
+            and not request.live.from_snapshot
+        ):
             from ..sources.helm_releases import ClusterHistory
 
             recorded = ClusterHistory(inputs.cluster())
@@ -122,16 +141,28 @@ def run_drift(request: DriftRequest, *, stdin: BinaryIO | None = None) -> DriftR
             context=connectivity,
             cluster_policies=cluster_scoped,
         )
-        live = inputs.read_live(scope)
-        if desired.chart_from_default:
-            # Nothing named the chart: the chart label of the release's live objects does.
-            desired = _desired(request.desired, inputs, live)
+        if request.live is None:
+            live = LiveSnapshot(NO_LIVE_SOURCE, (), (NO_LIVE_NOTE,))
+        else:
+            detecting = (
+                request.detect and _detectable(request.desired, desired) and not request.all_namespaces
+            )
+            live = inputs.read_live(replace(scope, platform=detecting))
+            if desired.chart_from_default:
+                # Nothing named the chart: the chart label of the release's live objects does.
+                desired = _desired(request.desired, inputs, live, values_file=desired.values_file)
+            if detecting:
+                desired = _with_detection(desired, request.desired, inputs, live)
         # an error about one object (a policy the engine cannot read) names its file and line
         with located((*desired.manifests, *live.manifests), fallback=f"{desired.source}, {live.source}"):
             report, warnings = _check(request, inputs, desired, live)
+    if request.live is None:
+        # nothing to compare with: every desired object shows as what the deploy creates, and
+        # that is the report, not drift
+        return DriftRun(report, (), desired.warnings, ExitCode.OK, desired.location, compared=False)
     drift_code = ExitCode.FINDINGS if report.has_drift else ExitCode.OK
     code = exit_code(drift_code, warnings, fail_on_override=request.fail_on_override)
-    return DriftRun(report, tuple(warnings), desired.warnings, code)
+    return DriftRun(report, tuple(warnings), desired.warnings, code, desired.location)
 
 
 def _check(
@@ -175,13 +206,73 @@ def _check(
         notes=(*report.notes, *ownership.notes),
     )
     if request.connectivity:
-        section = _connectivity(live, desired, report, request.all_namespaces)
+        section = _connectivity(
+            live, desired, report, request.all_namespaces, allowed=request.live is None
+        )
         report = replace(report, connectivity=section)
     return report, list(ownership.warnings)
 
 
+#: The namespace a ``--no-live`` run without one names: Helm puts the objects where the deploy runs.
+UNKNOWN_NAMESPACE = "(deploy namespace)"
+
+
+def _in_namespace(desired: _Desired, namespace: str) -> _Desired:
+    app = desired.app
+    if app is not None:
+        app = [{**workload, "metadata": {**workload["metadata"], "namespace": namespace}} for workload in app]
+    return replace(desired, namespace=namespace, app=app)
+
+
+#: The live source of a run without cluster or snapshot, as the report names it.
+NO_LIVE_SOURCE = "none (--no-live: no cluster access and no snapshot)"
+NO_LIVE_NOTE = (
+    "no live state: nothing was compared; the report lists what the deploy will create and what it allows"
+)
+
+
+def _detectable(source: DesiredFromValues | DesiredFromStream, desired: _Desired) -> bool:
+    """Whether detection can still change the desired objects: computed from a values file whose
+    networkPolicy block takes the suggestion, with the ingress or monitoring namespace chosen by
+    nobody (otherwise detection would be reads for nothing)."""
+    if not isinstance(source, DesiredFromValues) or desired.values_file is None:
+        return False
+    block = desired.values_file.block("networkPolicy")
+    return uses_suggestion("networkPolicy", block, source.context) and (
+        source.context.ingress_detectable or source.context.monitoring_namespace is None
+    )
+
+
+def _with_detection(
+    desired: _Desired, source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, live: LiveSnapshot
+) -> _Desired:
+    """The desired objects again, with the namespaces detected in ``live`` (a snapshot's objects or
+    the cluster), and the detection's notes."""
+    assert isinstance(source, DesiredFromValues) and desired.values_file is not None
+    preferred = ingress_class(desired.values_file.data)
+    if live.from_snapshot:
+        detection = detect_in_manifests(live.manifests, preferred_class=preferred, source="the snapshot")
+    else:
+        # the namespaces (and the app namespace's workloads) the run has read already count
+        detection = read_platform(
+            inputs.cluster(),
+            preferred_class=preferred,
+            known=live.of_kinds((NAMESPACE,)),
+            namespaces=not live.has_namespaces,
+        )
+    context, notes = apply_detection(source.context, detection)
+    if context == source.context:
+        return replace(desired, notes=(*desired.notes, *notes))
+    again = _desired(replace(source, context=context), inputs, live, values_file=desired.values_file)
+    return replace(again, notes=(*again.notes, *notes))
+
+
 def _desired(
-    source: DesiredFromValues | DesiredFromStream, inputs: RunInputs, live: LiveSnapshot | None
+    source: DesiredFromValues | DesiredFromStream,
+    inputs: RunInputs,
+    live: LiveSnapshot | None,
+    *,
+    values_file: ValuesFile | None = None,
 ) -> _Desired:
     if isinstance(source, DesiredFromStream):
         manifests = inputs.manifests.read([source.path], what="desired stream")
@@ -200,7 +291,7 @@ def _desired(
             app=None,
         )
     context = source.context
-    values_file = read_values(source.values)
+    values_file = values_file or read_values(source.values)
     labels: list[str] = []
     if live is not None:
         labels = live_chart_labels(live.policies, [context.helm_release]) or live_chart_labels(
@@ -208,7 +299,7 @@ def _desired(
         )
     computed = compute_desired(values_file, context, live_chart_labels=labels)
     # the release's web and worker Deployments as the chart writes them (they stand in for its pods)
-    app = computed.workloads if context.namespace else None
+    app = computed.workloads
     return _Desired(
         objects=computed.objects,
         source=values_file.path,
@@ -220,11 +311,21 @@ def _desired(
         track=context.track,
         app=app,
         chart_from_default=computed.choice is not None and computed.choice.source == "default",
+        location=_block_location(values_file),
+        values_file=values_file,
     )
 
 
+def _block_location(values_file: ValuesFile) -> Location:
+    """The values file's network-policy block (the first there is), else the file itself."""
+    for name in ("networkPolicy", "ciliumNetworkPolicy"):
+        if name in values_file.data:
+            return values_file.locate((name,), key=True)
+    return Location(values_file.path, 1)
+
+
 def _connectivity(
-    live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool
+    live: LiveSnapshot, desired: _Desired, report: DriftReport, all_namespaces: bool, *, allowed: bool = False
 ) -> ConnectivitySection:
     """The connectivity section: live objects of every kind vs the state after the deploy."""
     if all_namespaces:
@@ -241,8 +342,8 @@ def _connectivity(
 
     notes = live.unread_notes()
     live_objects: Sequence[Mapping[str, Any]] = live.engine_objects()
-    if desired.app and not has_workloads(live_objects):
-        stand_ins = []
+    stand_ins: list[dict[str, Any]] = []
+    if desired.app and desired.namespace and not has_workloads(live_objects):
         for workload in desired.app:
             metadata = dict(workload.get("metadata") or {})
             metadata["name"] = f"{HYPOTHETICAL} pods of {workload.get('kind', 'Deployment')} {metadata.get('name', '')}"
@@ -259,8 +360,15 @@ def _connectivity(
         if report.plan is not None
         else desired.objects
     )
+    namespace = desired.namespace or "default"
+    into = None
+    if allowed and desired.app:
+        # the web pods: the first workload the chart writes that is not a worker
+        apps = stand_ins or desired.app
+        web = next((w for w in apps if _template_labels(w).get("tier") != "worker"), apps[0])
+        into = f"{namespace}/{web['metadata']['name']}"
     try:
-        section = connectivity_section(live_objects, after, drifted, namespace=desired.namespace or "default")
+        section = connectivity_section(live_objects, after, drifted, namespace=namespace, allowed_into=into)
     except InputError as error:
         # the section is one part of the report: input it cannot model (policies it cannot compile
         # are left out one by one already) loses the section, said so, never the drift report
@@ -270,3 +378,8 @@ def _connectivity(
         section["partial"] = True
         section["unread"] = [{"what": unread.what, "reason": unread.reason} for unread in live.unread]
     return section
+
+
+def _template_labels(workload: Mapping[str, Any]) -> dict[str, Any]:
+    template = (workload.get("spec") or {}).get("template") or {}
+    return dict((template.get("metadata") or {}).get("labels") or {})

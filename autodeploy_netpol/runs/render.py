@@ -4,12 +4,16 @@ the auto-deploy-app chart or, with a chart directory, from real Helm."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..desired.compute import DeployContext, Desired, compute_desired
+from ..desired.compute import DeployContext, Desired, compute_desired, uses_suggestion
+from ..desired.suggest import ingress_class
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..sources.collector import cycle_collector_paused
+
+if TYPE_CHECKING:  # the cluster reader is imported only when a render detects
+    from .inputs import LiveInput
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class RenderRequest:
     values: ValuesPath
     context: DeployContext
     chart: HelmChart | None = None
+    #: detect the ingress and monitoring namespaces (where nothing chose them) in this live state
+    detect: LiveInput | None = None
 
 
 @dataclass(frozen=True)
@@ -46,13 +52,26 @@ class RenderRun:
     values_file: str | None
     warnings: tuple[str, ...]
     exit_code: int = ExitCode.OK
+    #: what detection and the suggestion say (which namespaces it admits and why)
+    notes: tuple[str, ...] = ()
 
 
 def run_render(request: RenderRequest) -> RenderRun:
     """Compute (and, with a chart, render with Helm) the objects the deploy creates."""
+    context = request.context
+    notes: list[str] = []
     with cycle_collector_paused():  # big files: see sources/collector.py
         values_file = read_values(request.values)
-        desired = compute_desired(values_file, request.context)
+        if (
+            request.detect is not None
+            and uses_suggestion("networkPolicy", values_file.block("networkPolicy"), context)
+            and (context.ingress_detectable or context.monitoring_namespace is None)
+        ):
+            from .platform import apply_detection, detect_live
+
+            detection = detect_live(request.detect, preferred_class=ingress_class(values_file.data))
+            context, notes = apply_detection(context, detection)
+        desired = compute_desired(values_file, context)
     warnings = [str(warning) for warning in desired.warnings]
     objects = desired.objects
     if request.chart is not None:
@@ -69,4 +88,10 @@ def run_render(request: RenderRequest) -> RenderRun:
             kube_version=chart.kube_version,
         )
         objects = render_policies(chart.directory, desired.merged_values, release, engine=chart.engine)
-    return RenderRun(objects, desired, values_file.path if values_file.exists else None, tuple(warnings))
+    return RenderRun(
+        objects,
+        desired,
+        values_file.path if values_file.exists else None,
+        tuple(warnings),
+        notes=tuple(notes),
+    )

@@ -52,6 +52,7 @@ from ..masking import mask, register_secret
 from .collector import cycle_collector_paused
 from .kubeconfig import SERVICE_ACCOUNT_DIR, ClusterTarget, resolve_target
 from .live import Listing
+from .progress import Progress
 from .yamlio import MAX_DEPTH, json_depth_exceeds
 
 #: The shipped least-privilege RBAC, named in permission errors.
@@ -173,7 +174,23 @@ CLUSTER_USER_DEFINED_NETWORKS = Resource(
     custom=True,
 )
 
+INGRESS_CLASSES = Resource(
+    "networking.k8s.io",
+    "v1",
+    "ingressclasses",
+    "IngressClass",
+    namespaced=False,
+    api_class="NetworkingV1Api",
+    snake="ingress_class",
+)
+GATEWAY_CLASSES = Resource(
+    "gateway.networking.k8s.io", "v1", "gatewayclasses", "GatewayClass", namespaced=False, custom=True
+)
+GATEWAYS = Resource("gateway.networking.k8s.io", "v1", "gateways", "Gateway", custom=True)
+
 POLICY_RESOURCES = (NETWORK_POLICIES, CILIUM_NETWORK_POLICIES)
+#: What ingress and monitoring detection reads (``deploy/rbac.yaml`` part "detection"), pods aside.
+PLATFORM_RESOURCES = (INGRESS_CLASSES, GATEWAY_CLASSES, GATEWAYS, NAMESPACES)
 WORKLOAD_RESOURCES = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, REPLICA_SETS, JOBS, REPLICATION_CONTROLLERS)
 
 # 429 Too Many Requests and the 5xx a healthy but busy or restarting API server answers with.
@@ -216,6 +233,10 @@ class ClusterAccess:
     #: Objects per page (``limit``); the API server may return fewer.
     page_size: int = 500
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: ``--in-cluster``: the pod's service account, whatever kubeconfig files say
+    in_cluster: bool = False
+    #: where retries and long reads are told (rate-limited); ``None``: nowhere
+    progress: Progress | None = field(default=None, compare=False, repr=False)
     #: Seconds for everything one run reads from the cluster, retries and waits included.
     read_deadline: float = DEFAULT_READ_DEADLINE
     #: Pages one list may take (a server whose continue tokens never end is cut off here).
@@ -280,6 +301,7 @@ class ClusterReader:
                 context=self.access.context,
                 environ=self._environ,
                 service_account_dir=self._service_account_dir,
+                in_cluster=self.access.in_cluster,
             )
         return self._target
 
@@ -352,6 +374,60 @@ class ClusterReader:
         """Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs (or the given ``kinds``)."""
         return self._collect(tuple(kinds), namespace)
 
+    def namespace(self, name: str) -> dict[str, Any] | None:
+        """The Namespace ``name`` (a get: a Role in that namespace can grant it), or ``None`` if it
+        does not exist; :class:`ClusterError` when it cannot be read (e.g. 403)."""
+        what = f"get namespace '{name}'"
+        send = self._getter("/api/v1/namespaces/{name}", {"name": name})
+        try:
+            document = self._request(send, what)
+        except _StatusError as error:
+            if error.status == 404:
+                return None
+            raise self._status_error(error, "get", NAMESPACES, name) from error.cause
+        _check_object(document, what, self.target.server)
+        return _with_type(document, NAMESPACES)
+
+    def platform_objects(
+        self, *, namespaces: bool = True
+    ) -> tuple[builtins.list[dict[str, Any]], builtins.list[str], bool]:
+        """What ingress and monitoring detection reads: IngressClasses, GatewayClasses, Gateways,
+        Namespaces and the pods of well-known controllers (by label, across namespaces). What cannot
+        be read is a note; the flag says whether the pods could be read."""
+        from .platform import pod_selectors
+
+        objects: list[dict[str, Any]] = []
+        notes: list[str] = []
+        for resource in PLATFORM_RESOURCES:
+            if resource is NAMESPACES and not namespaces:
+                continue
+            try:
+                objects.extend(self.list(resource, None))
+            except ResourceNotServed:
+                if not resource.custom:
+                    notes.append(f"detection: the cluster does not serve {resource.qualified}")
+            except ClusterError as exc:
+                notes.append(f"detection: {resource.qualified} not read ({exc.message})")
+        pods_read = True
+        seen: set[tuple[str, str]] = set()
+        for selector in pod_selectors():
+            try:
+                pods = self.list(PODS, None, label_selector=selector)
+            except ClusterError as exc:
+                notes.append(
+                    f"detection: pods not read ({exc.message}); namespace names stand in "
+                    f"(grant the 'detection' part of {RBAC_FILE}: autodeploy-netpol rbac --detection)"
+                )
+                pods_read = False
+                break
+            for item in pods:  # a pod several selectors match is listed once
+                metadata = item.get("metadata") or {}
+                identity = (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+                if identity not in seen:
+                    seen.add(identity)
+                    objects.append(item)
+        return objects, notes, pods_read
+
     def secret(self, namespace: str, name: str) -> dict[str, Any] | None:
         """One Secret as served (``data`` still base64), or ``None`` if it does not exist."""
         path = "/api/v1/namespaces/{namespace}/secrets/{name}"
@@ -388,6 +464,8 @@ class ClusterReader:
     ) -> builtins.list[dict[str, Any]]:
         call = self._lister(resource, None if not resource.namespaced else namespace)
         scope = _scope(resource, namespace)
+        if namespace is None and resource.namespaced and self.access.progress is not None:
+            self.access.progress.report(f"list {resource.qualified}{scope}")
         items: list[dict[str, Any]] = []
         token: str | None = None
         restarted = False
@@ -427,6 +505,8 @@ class ClusterReader:
                 raise self._status_error(error, "list", resource, namespace) from error.cause
             page_items, following = _page(page, what, self.target.server)
             items.extend(_with_type(item, resource) for item in page_items)
+            if following is not None and self.access.progress is not None:
+                self.access.progress.report(f"list {resource.qualified}{scope}: {len(items):,} read so far")
             if following is not None and following == token:
                 raise ClusterError(
                     f"the API server repeated a continue token while listing {resource.qualified}",
@@ -541,6 +621,11 @@ class ClusterReader:
                         f"{self.access.read_deadline:g}s)",
                         hint=error.hint,
                     ) from transient.__cause__
+                if self.access.progress is not None:
+                    self.access.progress.report(
+                        f"{transient.error.message}; retry {attempt} of {policy.attempts - 1} in {delay:.1f}s",
+                        wait=delay,
+                    )
                 self._sleep(delay)
 
     def _once(self, send: Callable[[], Any], what: str, timeout: float) -> dict[str, Any]:

@@ -59,6 +59,7 @@ import msgspec
 
 from .. import files, limits
 from ..errors import InputError, Location
+from ..text import ascii_digits as _digits
 
 POD, EXTERNAL, ENTITY = "pod", "external", "entity"
 
@@ -689,7 +690,7 @@ def read_csv(lines: Iterable[tuple[int, bytes]], name: str, stats: ReadStats, pe
                     continue
                 raise _CsvProblem(f"protocol {cell('protocol')!r} is not TCP, UDP or SCTP")
             port_text = cell("port").strip()
-            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            if not _digits(port_text) or not 0 < int(port_text) < 65536:
                 raise _CsvProblem(f"port {port_text!r} is not a number from 1 to 65535")
             time_text = cell("time").strip()
             time = normalize_time(time_text) if time_text else ""

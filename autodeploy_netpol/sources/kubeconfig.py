@@ -10,7 +10,12 @@ kubectl (client-go's loading rules) picks its configuration in this order:
 4. Nothing configured (no context, no cluster) and running in a pod: the in-cluster service
    account (``KUBERNETES_SERVICE_HOST``/``_PORT`` plus the mounted token and CA).
 
-``--context`` selects a context instead of ``current-context``. Relative file paths in a
+``--context`` (else ``KUBE_CONTEXT``, which GitLab's agent setup uses: the agent's kubeconfig has one
+context per agent and no ``current-context``) selects a context instead of ``current-context``.
+
+In CI (``CI`` or ``GITLAB_CI`` set) step 4 needs an explicit opt-in (``--in-cluster`` or
+``NETPOL_IN_CLUSTER=true``): Kubernetes-executor runners set ``KUBERNETES_SERVICE_HOST`` in every
+job pod, which says nothing about access to the deploy cluster. Relative file paths in a
 kubeconfig (certificates, keys, token files, exec commands) are relative to the file that
 names them. The kubernetes Python client's own merger lets the *last* file set
 ``current-context`` and resolves paths differently, so the merging is done here and only the
@@ -34,6 +39,16 @@ from .yamlio import load_documents
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 _NAMED_SECTIONS = ("clusters", "users", "contexts")
+
+#: Variables that say the process runs in a CI job (GitLab sets both).
+CI_VARIABLES = ("CI", "GITLAB_CI")
+
+_CI_ACCESS_HINT = (
+    "in GitLab CI the agent for Kubernetes provides KUBECONFIG (one context per agent; select it with "
+    "KUBE_CONTEXT); NETPOL_IN_CLUSTER=true (or --in-cluster) uses the job pod's own service account, "
+    "only right when the runner runs in the deploy cluster with the tool's Role; without cluster "
+    "access use a snapshot (--live FILE)"
+)
 
 _KUBECONFIG_HINT = (
     "pass --kubeconfig FILE (and --context NAME), set KUBECONFIG, or run inside the cluster; "
@@ -219,6 +234,20 @@ def in_cluster_possible(environ: Mapping[str, str], service_account_dir: str = S
     )
 
 
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """Whether this process runs as a CI job (``CI`` or ``GITLAB_CI`` set and not ``false``)."""
+    return any(environ.get(name, "").strip().lower() not in ("", "false", "0") for name in CI_VARIABLES)
+
+
+def in_cluster_opt_in(environ: Mapping[str, str]) -> bool:
+    """Whether ``NETPOL_IN_CLUSTER`` asks for the pod's service account."""
+    return environ.get("NETPOL_IN_CLUSTER", "").strip().lower() == "true"
+
+
+class NoClusterAccess(ClusterError):
+    """In CI, nothing grants access to the deploy cluster (no kubeconfig, no in-cluster opt-in)."""
+
+
 def _in_cluster_target(environ: Mapping[str, str], service_account_dir: str) -> ClusterTarget:
     host = environ["KUBERNETES_SERVICE_HOST"]
     port = environ["KUBERNETES_SERVICE_PORT"]
@@ -244,32 +273,72 @@ def resolve_target(
     context: str | None = None,
     environ: Mapping[str, str] | None = None,
     service_account_dir: str = SERVICE_ACCOUNT_DIR,
+    in_cluster: bool = False,
 ) -> ClusterTarget:
     """Decide which API server to talk to and with which credentials, as kubectl would.
 
-    Raises :class:`ClusterError` when nothing usable is configured, when ``--context`` names
-    a context that does not exist, or when a context points at a missing cluster.
+    ``context`` defaults to ``KUBE_CONTEXT``. ``in_cluster`` (``--in-cluster``) asks for the pod's
+    service account and ignores kubeconfig files; in CI the service account is otherwise used only
+    with ``NETPOL_IN_CLUSTER=true``.
+
+    Raises :class:`ClusterError` when nothing usable is configured (:class:`NoClusterAccess` in
+    CI), when the context (flag or ``KUBE_CONTEXT``) names a context that does not exist, when no
+    context is selected, or when a context points at a missing cluster.
     """
     env = os.environ if environ is None else environ
+    if in_cluster:
+        if kubeconfig or context:
+            raise ClusterError(
+                "--in-cluster uses the pod's service account: it cannot be combined with --kubeconfig or --context",
+                hint="drop --in-cluster to use the kubeconfig",
+            )
+        if not in_cluster_possible(env, service_account_dir):
+            raise ClusterError(
+                "--in-cluster: this process does not run in a Kubernetes pod with a service account "
+                f"(KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT and {service_account_dir}/token)",
+                hint=_KUBECONFIG_HINT,
+            )
+        return _in_cluster_target(env, service_account_dir)
+    origin = "--context"
+    if not context and env.get("KUBE_CONTEXT", "").strip():
+        context, origin = env["KUBE_CONTEXT"].strip(), "KUBE_CONTEXT"
     files = kubeconfig_files(kubeconfig, env)
     merged = merge_kubeconfigs([(path, _read_kubeconfig(path)) for path in files])
     empty = not any(merged[section] for section in _NAMED_SECTIONS)
-    if empty and not context and not kubeconfig and in_cluster_possible(env, service_account_dir):
-        return _in_cluster_target(env, service_account_dir)
     where = ", ".join(files) if files else "no kubeconfig file"
+    ci = in_ci(env)
+    if empty and not context and not kubeconfig:
+        allowed = not ci or in_cluster_opt_in(env)
+        if allowed and in_cluster_possible(env, service_account_dir):
+            return _in_cluster_target(env, service_account_dir)
+        if ci:
+            if in_cluster_opt_in(env):
+                raise NoClusterAccess(
+                    "NETPOL_IN_CLUSTER is true, but this job does not run in a pod with a service-account "
+                    f"token (KUBERNETES_SERVICE_HOST/PORT and {service_account_dir}/token) and has no KUBECONFIG",
+                    hint=_CI_ACCESS_HINT,
+                )
+            raise NoClusterAccess(
+                "no cluster access: set KUBECONFIG (GitLab agent) or NETPOL_IN_CLUSTER=true",
+                hint=_CI_ACCESS_HINT,
+            )
     if empty:
         raise ClusterError(f"no Kubernetes cluster is configured ({where})", hint=_KUBECONFIG_HINT)
+    names = ", ".join(entry["name"] for entry in merged["contexts"]) or "none"
     chosen = context or merged["current-context"]
     if not chosen:
-        names = ", ".join(entry["name"] for entry in merged["contexts"]) or "none"
         raise ClusterError(
-            f"no current-context is set in {where} and no --context was given",
-            hint=f"pass --context NAME (contexts: {names})",
+            f"no context selected: {where} sets no current-context, and neither --context nor KUBE_CONTEXT "
+            f"names one (contexts present: {names})",
+            hint="pass --context NAME or set KUBE_CONTEXT to one of them (GitLab's agent names its "
+            "contexts <agent configuration project path>:<agent name>)",
         )
     context_body = _named(merged, "contexts", chosen)
     if context_body is None:
-        names = ", ".join(entry["name"] for entry in merged["contexts"]) or "none"
-        raise ClusterError(f"context '{chosen}' does not exist in {where}", hint=f"contexts: {names}")
+        given = f" (from {origin})" if context else ""
+        raise ClusterError(
+            f"context '{chosen}'{given} does not exist in {where}", hint=f"contexts present: {names}"
+        )
     cluster_name = context_body.get("cluster")
     cluster = _named(merged, "clusters", cluster_name) if isinstance(cluster_name, str) else None
     if not cluster or not cluster.get("server"):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import ClusterError, Location
+from ..errors import ClusterError, InputError, Location
 from ..kube.manifests import FixedOrigin, Manifest
 from ..kube.names import (
     CILIUM_CLUSTERWIDE_NETWORK_POLICY,
@@ -30,6 +30,7 @@ from ..kube.names import (
     DEPLOYABLE_POLICY_KINDS,
     NAMESPACE,
     NETWORK_KINDS,
+    PLATFORM_KINDS,
     POD,
     POLICY_KINDS,
     SECRET,
@@ -65,6 +66,8 @@ class ClusterLister(Protocol):
 
     def pods(self, namespace: str | None) -> Listing: ...
 
+    def namespace(self, name: str) -> dict[str, Any] | None: ...
+
 
 @dataclass(frozen=True)
 class LiveScope:
@@ -75,6 +78,9 @@ class LiveScope:
     context: bool = False
     #: list pods from the cluster too (a snapshot's pods are kept with the context: they cost nothing)
     pods: bool = False
+    #: keep what ingress and monitoring detection reads from a snapshot (IngressClasses, Gateway
+    #: API objects, Namespaces, pods and workloads of every namespace); the cluster's is read apart
+    platform: bool = False
     #: list the cluster-scoped policies from the cluster too (a release can create them through
     #: customResources); a snapshot always keeps them
     cluster_policies: bool = False
@@ -84,7 +90,7 @@ class LiveScope:
         # a release's cluster-scoped policies are kept from a snapshot whatever: the plan takes
         # those whose Helm annotations name a release of the namespace, and no other
         kinds: tuple[str, ...] = (*POLICY_KINDS, SECRET, *CLUSTER_SCOPED_POLICY_KINDS)
-        if self.context or self.pods:
+        if self.context or self.pods or self.platform:
             kinds += (
                 CILIUM_CLUSTERWIDE_NETWORK_POLICY,
                 *TIERED_POLICY_KINDS,
@@ -94,7 +100,24 @@ class LiveScope:
                 *VM_KINDS,
                 *NETWORK_KINDS,
             )
+        if self.platform:
+            kinds += PLATFORM_KINDS
         return tuple(dict.fromkeys(kinds))
+
+
+class NamespaceNotFound(ClusterError):
+    """The namespace of the run does not exist in the cluster (exit 3): "everything missing" would
+    be a lie."""
+
+
+#: Names listed in a "namespace not found" message; the rest are counted.
+_NAMES_SHOWN = 30
+
+
+def _some(names: Sequence[str]) -> str:
+    shown = ", ".join(sorted(names)[:_NAMES_SHOWN])
+    more = len(names) - _NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown or "none"
 
 
 @dataclass(frozen=True)
@@ -173,11 +196,74 @@ def read_live(
 
 def _from_snapshot(paths: Sequence[str], scope: LiveScope, reader: ManifestReader) -> LiveSnapshot:
     read = reader.read(paths, what="snapshot")
+    if scope.namespace is not None:
+        _check_snapshot_namespace(read.items, scope.namespace, read.source)
     what = (
         "network policies" if not (scope.context or scope.pods) else "policies, namespaces, workloads or pods"
     )
     kept = read.select(scope.kinds(), what=what)
     return LiveSnapshot(kept.source, kept.items, kept.notes, from_snapshot=True)
+
+
+def _check_snapshot_namespace(items: Sequence[Manifest], namespace: str, source: str) -> None:
+    """A snapshot that describes other namespaces and not this one was taken from the wrong place:
+    comparing with it would report every desired object as missing."""
+    present = {item.namespace for item in items if item.namespace}
+    present |= {item.name for item in items if item.kind == NAMESPACE}
+    unplaced = any(
+        item.namespace is None and item.kind not in (NAMESPACE, CILIUM_CLUSTERWIDE_NETWORK_POLICY)
+        for item in items
+    )
+    if not present or namespace in present or unplaced:
+        return  # empty, or objects without a namespace (taken to be in this one): nothing to say
+    raise InputError(
+        f"namespace {namespace} is not in the snapshot {source}; namespaces in it: {_some(sorted(present))}",
+        hint=f"check --namespace / KUBE_NAMESPACE, or take the snapshot in that namespace "
+        f"(kubectl get networkpolicies,ciliumnetworkpolicies -n {namespace} -o yaml)",
+    )
+
+
+def _check_cluster_namespace(
+    cluster: ClusterLister, namespace: str, listed: Listing | None, listing_error: ClusterError | None
+) -> list[str]:
+    """Raise :class:`NamespaceNotFound` when ``namespace`` does not exist; the notes of the check.
+
+    The namespaces listed for the run (``listed``) answer it; otherwise a get on the namespace (a
+    Role in it can grant that), then a list for the message. A namespace nobody may read is a note.
+    """
+    if listed is not None:
+        names = [str((obj.get("metadata") or {}).get("name") or "") for obj in listed.objects]
+        if namespace in names:
+            return []
+        raise NamespaceNotFound(
+            f"namespace {namespace} not found; namespaces you can read: {_some(names)} ({listed.source})",
+            hint="check --namespace / KUBE_NAMESPACE and the kubeconfig context (--context / KUBE_CONTEXT): "
+            "the deploy creates the namespace only when it runs",
+        )
+    try:
+        found = cluster.namespace(namespace)
+    except ClusterError as exc:
+        listing = (
+            f"listing namespaces is forbidden ({listing_error.message})"
+            if listing_error
+            else "namespaces were not listed"
+        )
+        return [f"could not check that namespace {namespace} exists: {listing}, and {exc.message}"]
+    if found is not None:
+        return []
+    if listing_error is None:
+        try:
+            listed = cluster.namespaces()
+        except ClusterError as exc:
+            listing_error = exc
+        else:
+            return _check_cluster_namespace(cluster, namespace, listed, None)
+    raise NamespaceNotFound(
+        f"namespace {namespace} not found (a get on it answered 404); listing namespaces is forbidden, "
+        f"so the ones you can read are not known ({listing_error.message})",
+        hint="check --namespace / KUBE_NAMESPACE and the kubeconfig context (--context / KUBE_CONTEXT): "
+        "the deploy creates the namespace only when it runs",
+    )
 
 
 def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
@@ -190,12 +276,25 @@ def _from_cluster(cluster: ClusterLister, scope: LiveScope) -> LiveSnapshot:
         manifests.extend(Manifest(str(obj.get("kind")), obj, origin) for obj in listing.objects)
         notes.extend(listing.notes)
 
+    namespaces: Listing | None = None
+    namespaces_error: ClusterError | None = None
+    if scope.context:
+        try:
+            namespaces = cluster.namespaces()
+        except ClusterError as exc:
+            namespaces_error = exc
+    if scope.namespace is not None:
+        notes.extend(_check_cluster_namespace(cluster, scope.namespace, namespaces, namespaces_error))
     policies = cluster.policies(scope.namespace)
     add(policies)
     optional: list[tuple[str, Callable[[], Listing], str]] = []
     if scope.context:
+        if namespaces is not None:
+            add(namespaces)
+        else:
+            assert namespaces_error is not None
+            unread.append(Unread("namespaces", namespaces_error.message, "evaluated without them"))
         optional += [
-            ("namespaces", cluster.namespaces, "evaluated without them"),
             ("CiliumClusterwideNetworkPolicies", cluster.clusterwide_policies, "evaluated without them"),
             (
                 "cluster-scoped policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)",

@@ -30,6 +30,7 @@ def read_policies(
     context: str | None,
     request_timeout: float,
     page_size: int,
+    in_cluster: bool,
     read_deadline: float,
     max_pages: int,
     all_namespaces: bool,
@@ -38,7 +39,14 @@ def read_policies(
     """A command shaped like `drift`: report the options, then read policies."""
     fast = RetryPolicy(attempts=2, initial_delay=0.001, max_delay=0.002)
     access = access_from_options(
-        kubeconfig, context, request_timeout, page_size, read_deadline, max_pages, retry=fast
+        kubeconfig,
+        context,
+        request_timeout,
+        page_size,
+        in_cluster=in_cluster,
+        read_deadline=read_deadline,
+        max_pages=max_pages,
+        retry=fast,
     )
     with ClusterReader(access) as reader:
         access = reader.access

@@ -190,10 +190,31 @@ def test_lint_findings_with_locations_and_exit_codes(files: dict[str, Path], tmp
     result = CliRunner().invoke(main, [*args, "--format", "json"])
     assert result.exit_code == 1
     assert f"note: {files['policies']}: read 1 file" in result.stderr  # the directory note
-    [finding] = json.loads(result.stdout)["findings"]
+    # the namespace given does not exist in the input: said plainly, besides the unreachable app
+    finding, missing = json.loads(result.stdout)["findings"]  # errors first
+    assert missing["check"] == "ingress-namespace-missing" and missing["severity"] == "warning"
+    assert "namespace ingress-nginx does not exist" in missing["message"]
     assert finding["check"] == "ingress-namespace-cannot-reach" and finding["location"].endswith(
         "web.yaml:7:3"
     )
+
+
+def test_lint_detects_the_ingress_controller(files: dict[str, Path]) -> None:
+    # no option, no variable: the controller's pods (app=nginx-ingress) say where it runs
+    result = CliRunner().invoke(main, ["lint", str(files["cluster"]), str(files["policies"])])
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: ingress controller detected: NGINX Ingress Controller in namespace gitlab-managed-apps "
+        "(1 pod labelled app=nginx-ingress in namespace gitlab-managed-apps)" in result.stderr
+    )
+    # nothing to detect and nothing set: the default namespace is checked, and its absence is a finding
+    bare = files["cluster"].parent / "bare.yaml"
+    bare.write_text(CLUSTER.replace("labels: {app: nginx-ingress}", "labels: {app: something-else}"))
+    result = CliRunner().invoke(main, ["lint", str(bare), str(files["policies"]), "--format", "json"])
+    assert result.exit_code == 1
+    assert "no ingress controller detected" in result.stderr
+    checks = [f["check"] for f in json.loads(result.stdout)["findings"]]
+    assert checks == ["ingress-namespace-cannot-reach", "ingress-namespace-missing"]
 
 
 def test_lint_ingress_namespace_from_environment(files: dict[str, Path]) -> None:
@@ -232,15 +253,15 @@ def test_drift_report_leads_with_connectivity(tmp_path: Path) -> None:
     assert "among the 5 workloads of the live state" in section
     assert "hypothetical" not in section.split("<details>")[0]
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json"])
-    section = json.loads(result.output)["connectivity"]
+    section = json.loads(result.stdout)["connectivity"]
     assert section["verdict"] == "changes"
     assert (
         "NetworkPolicy shop-42-production/production-auto-deploy-allow-metrics" in section["changingObjects"]
     )
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "--no-connectivity"])
-    assert "connectivity" not in json.loads(result.output)
+    assert "connectivity" not in json.loads(result.stdout)
     result = runner.invoke(main, ["drift", values, "--live", live, "--format", "json", "-A"])
-    assert json.loads(result.output)["connectivity"]["verdict"] == "not-analysed"
+    assert json.loads(result.stdout)["connectivity"]["verdict"] == "not-analysed"
 
 
 def test_drift_from_standard_input_keeps_its_connectivity_section() -> None:

@@ -71,12 +71,49 @@ def test_one_run_writes_json_markdown_and_junit(cli, tmp_path: Path) -> None:
     suites = ET.fromstring(junit_path.read_text())
     # 3 objects (2 drifted) plus the ownership warnings the example's live snapshot triggers: the
     # kubectl edit of allow-metrics is reverted, and the UI editor's allow-inbound-http sits next
-    # to two pipeline policies (both methods); and the connectivity verdict, a passing case.
-    assert suites.get("tests") == "7" and suites.get("failures") == "5"
+    # to two pipeline policies (both methods); and the connectivity verdict, a passing case. Drift is
+    # what the merge request brings, not a failed test; without --fail-on-override no warning fails
+    # the job either.
+    assert suites.get("tests") == "7" and suites.get("failures") == "0"
+    changed = suites.find(".//testcase[@name='NetworkPolicy/production-auto-deploy-allow-metrics']")
+    assert changed is not None and changed.find("failure") is None
+    assert "changed:" in (changed.findtext("system-out") or "")
     verdict = suites.find("testsuite[@name='connectivity']/testcase")
     assert verdict is not None and verdict.get("name", "").startswith("connectivity: ")
     assert verdict.find("skipped") is None  # a snapshot: complete
     assert [w["code"] for w in document["warnings"]] == ["both-methods", "both-methods", "override"]
+    assert document["failOnOverride"] is False
+
+
+def test_junit_fails_only_what_fails_the_job_with_fail_on_override(cli, tmp_path: Path) -> None:
+    json_path, junit_path = tmp_path / "drift.json", tmp_path / "junit.xml"
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        *DEPLOY,
+        "--live",
+        EXAMPLE_SNAPSHOT,
+        "--fail-on-override",
+        "-o",
+        json_path,
+        "-o",
+        junit_path,
+        "-q",
+        env=NO_CI,
+    )
+    assert result.exit_code == 4, result.output
+    document = json.loads(json_path.read_text())
+    failing = [w for w in document["warnings"] if w["failsOnOverride"]]
+    assert document["failOnOverride"] is True and failing
+    suites = ET.fromstring(junit_path.read_text())
+    failures = suites.findall(".//failure")
+    assert len(failures) == len(failing) == int(suites.get("failures") or 0)
+    assert {failure.get("type") for failure in failures} <= {"override", "both-methods", "collision"}
+    # the drifted objects themselves still pass
+    assert all(
+        case.find("failure") is None
+        for case in suites.findall(".//testsuite[@name='drift shop-42-production']/testcase")
+    )
 
 
 def test_in_sync_exits_zero(cli) -> None:
@@ -291,6 +328,69 @@ def test_desired_and_live_cannot_both_come_from_standard_input(cli) -> None:
     result = cli("drift", "--desired", "-", "--live", "-", "-n", "shop-42-production", input="", env=NO_CI)
     assert result.exit_code == 2
     assert "--desired - and --live - both name standard input" in result.output
+
+
+# --- no cluster access: what the deploy creates and allows (issue 15) ------------------------
+
+
+def test_no_live_reports_what_the_deploy_creates_and_allows_and_exits_0(cli, tmp_path: Path) -> None:
+    json_path, md_path, junit_path = tmp_path / "d.json", tmp_path / "d.md", tmp_path / "d.xml"
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "--no-live",
+        "--environment",
+        "production",
+        "-o",
+        json_path,
+        "-o",
+        md_path,
+        "-o",
+        junit_path,
+        env=NO_CI,
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(json_path.read_text())
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
+    assert document["summary"]["verdict"] == "no-live"
+    assert {entry["change"] for entry in document["drift"]} == {"missing"}
+    assert {
+        "src": "monitoring/(hypothetical) any pod",
+        "dst": "(deploy namespace)/(hypothetical) pods of Deployment production",
+        "protocol": "TCP",
+        "ports": "9090",
+    } in document["connectivity"]["allowed"]
+    markdown = md_path.read_text()
+    assert "**No live state** (no cluster access, no snapshot): nothing was compared" in markdown
+    assert "The deploy will create:" in markdown and "Drift found" not in markdown
+    assert ET.fromstring(junit_path.read_text()).get("failures") == "0"
+    assert "the deploy will create 2 policies" in result.stdout
+
+
+def test_no_live_takes_the_namespace_when_there_is_one(cli) -> None:
+    result = cli(
+        "drift",
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "--no-live",
+        "--format",
+        "json",
+        env={**NO_CI, "KUBE_NAMESPACE": "shop-42-production"},
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["scope"]["namespace"] == "shop-42-production"
+
+
+def test_no_live_with_a_live_source_is_a_usage_error(cli) -> None:
+    for extra in (["--live", EXAMPLE_SNAPSHOT], ["--context", "x"], ["-A"]):
+        result = cli(
+            "drift", EXAMPLE_VALUES, "-r", "production", "-n", "shop", "--no-live", *extra, env=NO_CI
+        )
+        assert result.exit_code == 2, extra
 
 
 def test_a_clusterwide_policy_the_release_no_longer_renders_is_deleted_and_others_are_none_of_its_business(

@@ -202,3 +202,160 @@ def test_help_has_examples(cli, command):
     result = cli(command, "--help")
     assert result.exit_code == 0
     assert "Examples:" in result.output
+
+
+# --- suggest into a values file that has a networkPolicy block already (issue 15) ---------------
+
+VALUES_WITH_BLOCK = """\
+# Auto DevOps values
+replicaCount: 2
+
+networkPolicy:
+  enabled: true
+  policies:
+    allow-metrics:
+      spec:
+        podSelector: {matchLabels: {tier: web}}
+        ingress:
+          - from:
+              - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+
+# the service
+service:
+  internalPort: 5000
+"""
+
+
+def test_suggest_merges_into_an_existing_network_policy_block(cli, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(VALUES_WITH_BLOCK)
+
+    result = cli("suggest", "-r", "production", "--values", values, "--ingress-namespace", "traefik")
+
+    assert result.exit_code == 0, result.output
+    assert values.read_text() == VALUES_WITH_BLOCK  # never rewritten
+    merged_text = result.stdout
+    assert merged_text.startswith("# Auto DevOps values\nreplicaCount: 2\n\nnetworkPolicy:\n")
+    assert merged_text.endswith("\n# the service\nservice:\n  internalPort: 5000\n")
+    merged = yaml.safe_load(merged_text)
+    block = merged["networkPolicy"]
+    assert block["enabled"] is True and "allow-metrics" in block["policies"]  # the user's keys kept
+    assert block["spec"]["ingress"][0]["from"][1] == {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "traefik"}}
+    }
+    assert "printed whole, with the suggested spec merged" in result.stderr
+    # the merged file is one the tool accepts, and what the deploy then creates is that spec
+    out = tmp_path / "merged.yaml"
+    out.write_text(merged_text)
+    assert cli("validate", out).exit_code == 0
+    rendered = cli("render", out, "-r", "production", "-n", "shop", "--ingress-namespace", "traefik")
+    assert rendered.exit_code == 0, rendered.output
+    # and asking again: a spec is there, nothing to suggest
+    again = cli("suggest", "-r", "production", "--values", out)
+    assert again.exit_code == 0 and again.stdout == ""
+    assert f"{out}:4:1: networkPolicy has a spec already" in again.stderr
+
+
+def test_suggest_without_a_block_prints_one_to_append(cli, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("replicaCount: 2\n")
+
+    result = cli("suggest", "-r", "production", "--values", values)
+
+    assert result.exit_code == 0
+    assert f"{values} has no networkPolicy block: append this one" in result.stderr
+    values.write_text(values.read_text() + result.stdout)
+    assert cli("validate", values).exit_code == 0
+
+
+def test_suggest_finds_the_default_values_file(cli, tmp_path, monkeypatch):
+    (tmp_path / ".gitlab").mkdir()
+    (tmp_path / ".gitlab" / "auto-deploy-values.yaml").write_text(VALUES_WITH_BLOCK)
+    monkeypatch.chdir(tmp_path)
+
+    result = cli("suggest", "-r", "production", "--format", "json")
+
+    block = json.loads(result.stdout)["networkPolicy"]
+    assert block["enabled"] is True and "policies" in block and "spec" in block
+
+
+def test_suggest_flow_style_block_is_replaced_by_hand(cli, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy: {enabled: true}\n")
+
+    result = cli("suggest", "-r", "production", "--values", values)
+
+    assert result.exit_code == 0
+    assert "not plain block-style YAML: replace it by hand" in result.stderr
+    assert yaml.safe_load(result.stdout)["networkPolicy"]["enabled"] is True
+
+
+def test_suggest_without_a_release_is_a_usage_error_not_a_placeholder(cli):
+    result = cli("suggest")
+
+    assert result.exit_code == 2
+    assert "<release>" not in result.stdout
+    assert "error: no release name" in result.output
+
+
+def test_suggest_refuses_an_invalid_values_file(cli, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n  spec: {podSelector: 3}\n")
+
+    result = cli("suggest", "-r", "production", "--values", values)
+
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_suggest_warns_that_the_default_ingress_namespace_must_exist(cli):
+    result = cli("suggest", "-r", "production")
+
+    assert result.exit_code == 0
+    assert "kubernetes.io/metadata.name: ingress-nginx" in result.stdout
+    assert "admits the ingress controller from namespace ingress-nginx, the default" in result.stderr
+    assert "must exist" in result.stderr
+    chosen = cli("suggest", "-r", "production", "--ingress-namespace", "traefik")
+    assert "warning" not in chosen.stderr
+
+
+def test_render_without_cluster_warns_that_the_default_ingress_namespace_must_exist(cli, tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n")
+
+    result = cli("render", values, "-r", "production", "-n", "shop")
+
+    assert result.exit_code == 0
+    assert f"{values}:1:1: warning: networkPolicy: the suggested policy admits the ingress controller" in (
+        result.stderr
+    )
+    assert "from namespace ingress-nginx, the default" in result.stderr and "must exist" in result.stderr
+    # a snapshot with the controller: detected, no warning, the evidence in a note
+    snapshot = tmp_path / "snapshot.yaml"
+    snapshot.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "edge"}},
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "metadata": {
+                            "name": "traefik-7b",
+                            "namespace": "edge",
+                            "labels": {"app.kubernetes.io/name": "traefik"},
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    detected = cli("render", values, "-r", "production", "-n", "shop", "--live", snapshot)
+    assert detected.exit_code == 0, detected.output
+    assert "kubernetes.io/metadata.name: edge" in detected.stdout
+    assert (
+        "note: ingress controller detected: Traefik in namespace edge (1 pod labelled app.kubernetes.io/name=traefik"
+        in detected.stderr
+    )
+    assert "must exist" not in detected.stderr

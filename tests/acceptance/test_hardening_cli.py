@@ -108,7 +108,8 @@ def test_no_output_option_overwrites_an_input(cli, tmp_path: Path, alias: str) -
     live = _aliases(tmp_path, DRIFT / "live-drift.yaml", "live", ".json")
     flows = _aliases(tmp_path, AUDIT / "hubble-flows.jsonl", "flows", ".txt")
     report = tmp_path / "drift.json"
-    made = cli("drift", DRIFT / "desired.yaml" if False else VALUES, "-r", "production", "-n", "shop", "--live",
+    # the snapshot's namespace: a namespace missing from the snapshot is an error (issue 15)
+    made = cli("drift", VALUES, "-r", "production", "-n", "shop-42-production", "--live",
                DRIFT / "live-drift.yaml", "--no-connectivity", "-o", report)
     assert made.exit_code in (0, 1), made.output
     report_aliases = _aliases(tmp_path, report, "report", ".json")
@@ -136,9 +137,9 @@ def test_no_output_option_overwrites_an_input(cli, tmp_path: Path, alias: str) -
 def test_outputs_replace_their_file_atomically(cli, tmp_path: Path) -> None:
     out = tmp_path / "drift.json"
     out.write_text("previous run")
-    result = cli("drift", VALUES, "-r", "production", "-n", "shop", "--live", DRIFT / "live-drift.yaml",
-                 "--no-connectivity", "-o", out, "-q")
-    assert result.exit_code in (0, 1)
+    result = cli("drift", VALUES, "-r", "production", "-n", "shop-42-production", "--live",
+                 DRIFT / "live-drift.yaml", "--no-connectivity", "-o", out, "-q")
+    assert result.exit_code in (0, 1), result.output
     assert json.loads(out.read_text())["summary"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drift.json"]
 

@@ -139,7 +139,14 @@ def test_markdown_and_junit_carry_the_warnings(cli, tmp_path: Path) -> None:
     root = ET.fromstring(junit.read_text())
     case = root.find(".//testsuite[@name='ownership shop-42-production']/testcase")
     assert case is not None and case.get("name") == "override NetworkPolicy/production-auto-deploy"
-    failure = case.find("failure")
+    # without --fail-on-override the warning does not fail the job: a passing case that says it
+    assert case.find("failure") is None and "spec.ingress[1]" in (case.findtext("system-out") or "")
+    failing = drift(cli, FIXTURES / "helm-then-kubectl-edit.yaml", "-o", junit, "-q", "--fail-on-override")
+    assert failing.exit_code == 4
+    case = ET.fromstring(junit.read_text()).find(
+        ".//testsuite[@name='ownership shop-42-production']/testcase"
+    )
+    failure = case.find("failure") if case is not None else None
     assert failure is not None and failure.get("type") == "override"
     assert "spec.ingress[1]" in (failure.text or "")
 
@@ -208,11 +215,26 @@ def test_verbose_text_shows_each_owner_with_its_evidence(cli) -> None:
 
 
 def test_access_error_wins_over_4(cli) -> None:
-    # The merge-request comment cannot be posted (no GitLab settings): exit 3, even though an
-    # override would give 4, and the report is still printed.
-    result = drift(cli, FIXTURES / "helm-then-kubectl-edit.yaml", "--fail-on-override", "--mr-comment")
+    # A configured token, but the merge-request comment cannot be posted (no GitLab settings):
+    # exit 3, even though an override would give 4, and the report is still printed.
+    args = ["drift", VALUES, *DEPLOY, "--live", FIXTURES / "helm-then-kubectl-edit.yaml"]
+    env = {
+        **NO_CI,
+        "NETPOL_GITLAB_TOKEN": "glpat-x",
+        "CI_API_V4_URL": None,
+        "CI_ENVIRONMENT_NAME": "production",
+    }
+    result = cli(*args, "--fail-on-override", "--mr-comment", env=env)
     assert result.exit_code == 3, result.output
     assert "[override]" in result.stdout
+
+
+def test_no_token_keeps_the_override_exit_code(cli) -> None:
+    args = ["drift", VALUES, *DEPLOY, "--live", FIXTURES / "helm-then-kubectl-edit.yaml"]
+    env = {**NO_CI, "NETPOL_GITLAB_TOKEN": None, "GITLAB_TOKEN": None, "CI_ENVIRONMENT_NAME": "production"}
+    result = cli(*args, "--fail-on-override", "--mr-comment", env=env)
+    assert result.exit_code == 4, result.output
+    assert "notice: merge-request comment skipped" in result.stderr
 
 
 def test_the_live_snapshot_is_parsed_once_per_run(cli, tmp_path: Path, monkeypatch) -> None:

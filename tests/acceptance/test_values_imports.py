@@ -67,7 +67,7 @@ def _run(args, prelude=""):
         ["validate", str(EXAMPLE), "--format", "json"],
         ["render", str(EXAMPLE), "--release", "production", "--namespace", "shop-1-production"],
         ["render", str(EXAMPLE), "--release", "production", "--format", "json"],
-        ["suggest"],
+        ["suggest", "--release", "review-x", "--ingress-namespace", "traefik"],
         ["suggest", "--release", "production"],
         ["suggest", "--release", "production", "--format", "json"],
     ],

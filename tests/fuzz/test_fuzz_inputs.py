@@ -287,9 +287,9 @@ OPTIONS = {
     "audit --live": lambda p, w: ["audit", "--flows", GOOD_FLOWS, "--desired", GOOD_DESIRED, "--live", p, *DEPLOY],
     "audit --desired": lambda p, w: ["audit", "--flows", GOOD_FLOWS, "--desired", p, "--live", GOOD_LIVE, *DEPLOY],
     "audit -o": lambda p, w: ["audit", "--flows", GOOD_FLOWS, "--desired", GOOD_DESIRED, "--live", GOOD_LIVE, *DEPLOY, "-o", p],
-    "comment --report": lambda p, w: ["comment", "--report", p, "--comment-optional"],
-    "comment --section": lambda p, w: ["comment", "--report", w / "drift.json", "--section", p, "--comment-optional"],
-    "comment --markdown-out": lambda p, w: ["comment", "--report", w / "drift.json", "--markdown-out", p, "--comment-optional"],
+    "comment --report": lambda p, w: ["comment", "--report", p, "--comment-optional", "--environment", "production"],
+    "comment --section": lambda p, w: ["comment", "--report", w / "drift.json", "--section", p, "--comment-optional", "--environment", "production"],
+    "comment --markdown-out": lambda p, w: ["comment", "--report", w / "drift.json", "--markdown-out", p, "--comment-optional", "--environment", "production"],
     "connectivity PATH": lambda p, w: ["connectivity", p],
     "diff --before": lambda p, w: ["diff", "--before", p, "--after", GOOD_LIVE],
     "explain PATH": lambda p, w: ["explain", p],
@@ -349,7 +349,7 @@ def test_no_output_overwrites_an_input(
         "audit -o": ["audit", "--flows", given["flows"], "--desired", GOOD_DESIRED, "--live", given["live"], *DEPLOY,
                      "-o", f"{target}"],
         "render --values-out": ["render", given["values"], "-r", "r", "--values-out", target],
-        "comment --markdown-out": ["comment", "--report", original, "--markdown-out", target, "--comment-optional"],
+        "comment --markdown-out": ["comment", "--report", original, "--markdown-out", target, "--comment-optional", "--environment", "production"],
     }[option]  # fmt: skip
     outcome = run_case(worker, argv, cwd=where)
     check("output over input", outcome, allowed={2}, names=[str(target)])

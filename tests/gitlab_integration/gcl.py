@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,18 +287,22 @@ class Project:
 
     def preview(self) -> dict[str, Any]:
         """The merged configuration (includes, extends and !reference expanded)."""
-        result = subprocess.run(
-            self._command(["--preview"], {}, ()),
-            cwd=self.root,
-            env=self._environ([]),
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        )
-        document = yaml.safe_load(
-            result.stdout[result.stdout.index("---") :] if "---" in result.stdout else result.stdout
-        )
+        # Into a file, not a pipe: Node writes to a pipe asynchronously and gitlab-ci-local exits
+        # before a long preview (over 64 KiB) is flushed, which cut the YAML short now and then.
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as output:
+            subprocess.run(
+                self._command(["--preview"], {}, ()),
+                cwd=self.root,
+                env=self._environ([]),
+                stdout=output,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=True,
+                timeout=300,
+            )
+            output.seek(0)
+            stdout = output.read()
+        document = yaml.safe_load(stdout[stdout.index("---") :] if "---" in stdout else stdout)
         assert isinstance(document, dict)
         return document
 

@@ -54,7 +54,7 @@ def test_the_template_calls_the_commands_the_issue_asks_for() -> None:
         (".netpol:values", "overlay"),
     } <= called
     words = {word for call in invocations(TEMPLATE_DOC) for word in call.words}
-    for option in ("--fail-on-override", "--environment", "--namespace", "--live", "--context", "--section"):
+    for option in ("--fail-on-override", "--environment", "--live", "--context", "--section", "--detect"):
         assert option in words
 
 

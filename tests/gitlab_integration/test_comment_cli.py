@@ -44,6 +44,11 @@ CLEAN = {
         "CI_ENVIRONMENT_SLUG",
         "KUBE_NAMESPACE",
         "NO_COLOR",
+        "CI_OPEN_MERGE_REQUESTS",
+        "CI_PROJECT_PATH",
+        "KUBE_CONTEXT",
+        "CI",
+        "GITLAB_CI",
     )
 }
 HOSTILE = "@all <img src=x onerror=alert(1)> [x](javascript:alert(1)) </details><script>alert(2)</script> ```"
@@ -140,13 +145,101 @@ def test_comment_optional_turns_the_failure_into_a_warning(
     assert "warning: merge-request comment not posted (--comment-optional): GitLab rejected" in result.stderr
 
 
-def test_only_a_job_token_is_explained(fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path) -> None:
+def test_only_a_job_token_is_a_notice_that_explains(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
     environ = {**ci_environ, "NETPOL_GITLAB_TOKEN": None}
     result = run(environ, "comment", "--report", drift_report(tmp_path))  # type: ignore[arg-type]
-    assert result.exit_code == 3
-    assert "only CI_JOB_TOKEN is available" in result.stderr
+    assert result.exit_code == 0
+    assert "notice: merge-request comment skipped: only CI_JOB_TOKEN is available" in result.stderr
     assert "project access token with the 'api' scope" in result.stderr
     assert fake.requests == []
+
+
+def test_no_token_is_a_notice_and_comment_exits_0(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    environ = {**ci_environ, "NETPOL_GITLAB_TOKEN": None, "CI_JOB_TOKEN": None}
+    result = run(environ, "comment", "--report", drift_report(tmp_path))  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output
+    assert (
+        "notice: merge-request comment skipped: no GitLab token: set NETPOL_GITLAB_TOKEN or GITLAB_TOKEN"
+        in result.stderr
+    )
+    assert "The report is in the job log and artifacts" in result.stderr
+    assert fake.requests == []
+
+
+def test_drift_mr_comment_without_a_token_keeps_drifts_exit_code(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    environ = {**ci_environ, "NETPOL_GITLAB_TOKEN": None, "CI_JOB_TOKEN": None}
+    args = ["drift", VALUES, *DEPLOY, "--live", SNAPSHOT, "--environment", "production", "--mr-comment"]
+    result = run(environ, *args, "-o", tmp_path / "drift.json")  # type: ignore[arg-type]
+    assert result.exit_code == 1, result.output  # drift found: the report's own code
+    assert "notice: merge-request comment skipped" in result.stderr
+    assert (tmp_path / "drift.json").is_file() and fake.requests == []
+
+
+def test_comment_without_an_environment_is_a_usage_error(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    report = tmp_path / "drift.json"
+    assert run({}, "drift", VALUES, *DEPLOY, "--live", SNAPSHOT, "-q", "-o", report).exit_code == 1
+    result = run(ci_environ, "comment", "--report", report)
+    assert result.exit_code == 2, result.output
+    assert "error: no environment name for the merge-request comment" in result.stderr
+    assert fake.requests == []
+
+
+def test_drift_mr_comment_without_an_environment_is_a_usage_error_before_reading(
+    ci_environ: dict[str, str],
+) -> None:
+    result = run(ci_environ, "drift", VALUES, *DEPLOY, "--live", "/nonexistent/snapshot.yaml", "--mr-comment")
+    assert result.exit_code == 2
+    assert "no environment name" in result.stderr and "nonexistent" not in result.stderr
+
+
+def test_branch_pipelines_comment_on_this_projects_open_merge_requests(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    fake.add_merge_request(PROJECT, 9)
+    environ = {
+        **ci_environ,
+        "CI_MERGE_REQUEST_IID": None,
+        "CI_PROJECT_PATH": "shop/api",
+        "CI_OPEN_MERGE_REQUESTS": f"shop/api!{IID},upstream/api!3,shop/api!9",
+    }
+    result = run(environ, "comment", "--report", drift_report(tmp_path), "--environment", "production")  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output
+    assert len(fake.notes_of(PROJECT, IID)) == 1 and len(fake.notes_of(PROJECT, 9)) == 1
+    assert (
+        "notice: not commenting on upstream/api!3: the merge request is in another project" in result.stderr
+    )
+
+
+def test_open_merge_requests_only_in_other_projects_is_a_notice(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    environ = {
+        **ci_environ,
+        "CI_MERGE_REQUEST_IID": None,
+        "CI_PROJECT_PATH": "shop/api",
+        "CI_OPEN_MERGE_REQUESTS": "upstream/api!3",
+    }
+    result = run(environ, "comment", "--report", drift_report(tmp_path), "--environment", "production")  # type: ignore[arg-type]
+    assert result.exit_code == 0, result.output
+    assert "no merge request of this project in CI_OPEN_MERGE_REQUESTS" in result.stderr
+    assert fake.requests == []
+
+
+def test_no_merge_request_at_all_stays_an_access_error(
+    fake: FakeGitLab, ci_environ: dict[str, str], tmp_path: Path
+) -> None:
+    environ = {**ci_environ, "CI_MERGE_REQUEST_IID": None}
+    result = run(environ, "comment", "--report", drift_report(tmp_path), "--environment", "production")  # type: ignore[arg-type]
+    assert result.exit_code == 3
+    assert "CI_MERGE_REQUEST_IID is not set and CI_OPEN_MERGE_REQUESTS is empty" in result.stderr
 
 
 def test_a_bad_report_is_an_input_error(ci_environ: dict[str, str], tmp_path: Path) -> None:

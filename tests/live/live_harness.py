@@ -26,7 +26,7 @@ FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.001, max_delay=0.004)
 
 
 class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
-    """kmock's Kubernetes emulator, plus listing cluster-scoped Namespaces.
+    """kmock's Kubernetes emulator, plus listing cluster-scoped Namespaces and getting one by name.
 
     kmock 0.8 cannot parse the path ``/api/v1/namespaces`` (its path parser expects a namespace
     name after ``namespaces``) and answers 500 before any reaction is consulted, so that one
@@ -35,11 +35,31 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
 
     #: lists of Namespaces served here (kmock never sees them, so its request log misses them)
     namespace_lists = 0
+    #: names of the Namespaces got one by one here (``GET /api/v1/namespaces/NAME``), in order
+    namespace_gets: list[str]
+    #: answer the gets of these names with 403 Forbidden (RBAC without a grant on the namespace)
+    forbidden_namespace_gets: set[str]
+    #: answer lists of Namespaces with 403 Forbidden (no ClusterRole)
+    namespace_lists_forbidden = False
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         if raw_request.content_type == PROTOBUF and raw_request.method in ("POST", "PUT"):
             return await self._protobuf_secret(raw_request)
+        parts = raw_request.path.strip("/").split("/")
+        if raw_request.method == "GET" and parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 4:
+            if not hasattr(self, "namespace_gets"):
+                self.namespace_gets = []
+            self.namespace_gets.append(parts[3])
+            if parts[3] in getattr(self, "forbidden_namespace_gets", set()):
+                return _status(403, "Forbidden", f'namespaces "{parts[3]}" is forbidden')
+            for (resource, _, name), stored in self.objects.items():
+                is_namespace = resource.group == "" and resource.plural == "namespaces"
+                if is_namespace and name == parts[3] and not stored.deleted:
+                    return aiohttp.web.json_response({"kind": "Namespace", "apiVersion": "v1", **stored.raw})
+            return _status(404, "NotFound", f'namespaces "{parts[3]}" not found')
         if raw_request.method == "GET" and raw_request.path.rstrip("/") == "/api/v1/namespaces":
+            if self.namespace_lists_forbidden:
+                return _status(403, "Forbidden", "namespaces is forbidden: cannot list resource")
             self.namespace_lists += 1
             items = [
                 stored.raw
@@ -49,7 +69,6 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
             body = {"kind": "NamespaceList", "apiVersion": "v1", "metadata": {}, "items": items}
             return aiohttp.web.json_response(body)
         return await super().__call__(raw_request)
-
 
     async def _protobuf_secret(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         """Create or replace a Secret sent as protobuf, as client-go's typed clients send it (Helm's
@@ -63,9 +82,23 @@ class Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
         key = (kmock.resource("", "v1", "secrets"), namespace, secret["metadata"]["name"])
         exists = key in self.objects and not self.objects[key].deleted
         if raw_request.method == "POST" and exists:
-            return aiohttp.web.json_response({"kind": "Status", "code": 409, "reason": "AlreadyExists"}, status=409)
+            return aiohttp.web.json_response(
+                {"kind": "Status", "code": 409, "reason": "AlreadyExists"}, status=409
+            )
         self.objects[key] = secret
         return aiohttp.web.json_response(secret, status=201 if raw_request.method == "POST" else 200)
+
+
+def _status(code: int, reason: str, message: str) -> aiohttp.web.Response:
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "code": code,
+        "reason": reason,
+        "message": message,
+    }
+    return aiohttp.web.json_response(body, status=code)
 
 
 #: client-go's typed clients (Helm's release storage) send built-in objects as protobuf.
@@ -265,6 +298,8 @@ class EmulatorSeeder(Seeder):
             "ClusterNetworkPolicy": "clusternetworkpolicies",
             "AdminNetworkPolicy": "adminnetworkpolicies",
             "BaselineAdminNetworkPolicy": "baselineadminnetworkpolicies",
+            "IngressClass": "ingressclasses",
+            "GatewayClass": "gatewayclasses",
         }.get(manifest["kind"], manifest["kind"].lower() + "s")
         resource = self.kmock.resource(group, version, plural)
         metadata = manifest["metadata"]

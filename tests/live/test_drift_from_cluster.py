@@ -38,6 +38,11 @@ CLEAN_ENV = dict.fromkeys(
         "CI_ENVIRONMENT_NAME",
         "CI_JOB_URL",
         "KUBECONFIG",
+        "KUBE_CONTEXT",
+        "NETPOL_IN_CLUSTER",
+        "NETPOL_MONITORING_NAMESPACE",
+        "CI",
+        "GITLAB_CI",
     )
 )
 
@@ -60,10 +65,13 @@ def example_objects(namespace: str) -> list[dict[str, Any]]:
     return moved
 
 
-def drift(*args: Any) -> Result:
+def drift(*args: Any, env: dict[str, str] | None = None) -> Result:
     runner = CliRunner()
     return runner.invoke(
-        main, ["drift", *map(str, args)], env={**CLEAN_ENV, "NO_COLOR": "1"}, catch_exceptions=False
+        main,
+        ["drift", *map(str, args)],
+        env={**CLEAN_ENV, "NO_COLOR": "1", **(env or {})},
+        catch_exceptions=False,
     )
 
 
@@ -95,6 +103,7 @@ async def test_drift_without_access_exits_3_naming_the_missing_permission(seeder
     kmock = seeder.kmock
     denial = {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "forbidden"}
     kmock["list", kmock.resource("networking.k8s.io", "v1", "networkpolicies")] << 403 << denial
+    namespace = seeder.namespace()
 
     result = await asyncio.to_thread(
         drift,
@@ -102,7 +111,7 @@ async def test_drift_without_access_exits_3_naming_the_missing_permission(seeder
         "--release",
         "production",
         "--namespace",
-        "shop",
+        namespace,
         "--project-id",
         "42",
         "--kubeconfig",
@@ -110,8 +119,131 @@ async def test_drift_without_access_exits_3_naming_the_missing_permission(seeder
     )
 
     assert result.exit_code == 3, result.output
-    assert "error: cannot list networkpolicies.networking.k8s.io in namespace shop" in result.output
+    assert f"error: cannot list networkpolicies.networking.k8s.io in namespace {namespace}" in result.output
     assert "deploy/rbac.yaml" in result.output
+
+
+# --- the namespace of the run must exist (issue 15) --------------------------------------------
+
+
+async def test_a_namespace_missing_from_the_cluster_is_an_error_naming_the_readable_ones(seeder) -> None:
+    present = seeder.namespace()
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES,
+        "--release",
+        "production",
+        "--namespace",
+        "shop-typo",
+        "--kubeconfig",
+        seeder.kubeconfig,
+    )
+
+    assert result.exit_code == 3, result.output
+    assert "error: namespace shop-typo not found; namespaces you can read:" in result.output
+    assert present in result.output
+    assert "missing" not in result.output.split("hint:")[0].replace("not found", "")
+
+
+@pytest.mark.scripted
+async def test_a_missing_namespace_is_found_by_a_get_when_listing_namespaces_is_forbidden(seeder) -> None:
+    seeder.kmock.namespace_lists_forbidden = True
+
+    result = await asyncio.to_thread(
+        drift, EXAMPLE_VALUES, "-r", "production", "-n", "shop-typo", "--kubeconfig", seeder.kubeconfig
+    )
+
+    assert result.exit_code == 3, result.output
+    assert (
+        "error: namespace shop-typo not found (a get on it answered 404); listing namespaces is forbidden"
+        in result.output
+    )
+
+
+@pytest.mark.scripted
+async def test_a_namespace_nobody_may_read_is_a_note_not_an_error(seeder) -> None:
+    namespace = seeder.namespace()
+    seeder.kmock.namespace_lists_forbidden = True
+    seeder.kmock.forbidden_namespace_gets = {namespace}
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "-n",
+        namespace,
+        "--kubeconfig",
+        seeder.kubeconfig,
+        "--format",
+        "json",
+    )
+
+    assert result.exit_code == 1, result.output
+    notes = json.loads(result.stdout)["notes"]
+    assert any(note.startswith(f"could not check that namespace {namespace} exists") for note in notes)
+
+
+async def test_the_namespace_defaults_to_the_kubeconfig_contexts(seeder, tmp_path: Path) -> None:
+    """kubectl semantics: no --namespace and no KUBE_NAMESPACE → the selected context's namespace."""
+    namespace = seeder.namespace()
+    config = yaml.safe_load(Path(seeder.kubeconfig).read_text())
+    for context in config["contexts"]:
+        context["context"]["namespace"] = namespace
+    config["current-context"] = ""
+    kubeconfig = tmp_path / "with-namespace"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    name = config["contexts"][0]["name"]
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--format",
+        "json",
+        env={"KUBE_CONTEXT": name},
+    )
+
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["scope"]["namespace"] == namespace
+
+
+# --- in CI, the runner pod's cluster is no cluster access (issue 15) ------------------------------
+
+
+async def test_in_ci_kubernetes_service_host_alone_never_reaches_that_cluster(seeder, tmp_path: Path) -> None:
+    """A Kubernetes-executor job pod: KUBERNETES_SERVICE_HOST names the runner's own cluster (here
+    the emulator). Without KUBECONFIG or the opt-in the job has no cluster access and sends nothing."""
+    if not hasattr(seeder, "kmock"):
+        pytest.skip("counts the requests the emulator received")
+    namespace = seeder.namespace()
+    url = str(seeder.kmock.url).rstrip("/")
+    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
+    before = len(list(seeder.kmock))
+
+    result = await asyncio.to_thread(
+        drift,
+        EXAMPLE_VALUES,
+        "-r",
+        "production",
+        "-n",
+        namespace,
+        env={
+            "CI": "true",
+            "GITLAB_CI": "true",
+            "HOME": str(tmp_path),
+            "KUBERNETES_SERVICE_HOST": host,
+            "KUBERNETES_SERVICE_PORT": port,
+        },
+    )
+
+    assert result.exit_code == 3, result.output
+    assert "error: no cluster access: set KUBECONFIG (GitLab agent) or NETPOL_IN_CLUSTER=true" in result.output
+    assert len(list(seeder.kmock)) == before  # not one request to the runner's cluster
 
 
 @pytest.mark.scripted

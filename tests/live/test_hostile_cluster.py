@@ -65,6 +65,9 @@ async def test_the_page_limit_is_settable_from_the_environment_as_in_ci(seeder) 
     from autodeploy_netpol.cli import main
 
     kmock = seeder.kmock
+    # the namespace must exist (issue 15: a missing one is an error before any policy is listed)
+    labels = {"kubernetes.io/metadata.name": "team-a"}
+    seeder.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "labels": labels}})
     counter = iter(range(1_000_000))
     kmock["list", np_resource(kmock)] << (lambda: page(["a"], f"token-{next(counter)}"))
     result = await asyncio.to_thread(

@@ -206,3 +206,23 @@ async def test_cli_forbidden_secrets_exit_3_over_4(emulator) -> None:
     result = await run_drift(emulator, namespace, "--fail-on-override", "--helm-history")
     assert result.exit_code == 3, result.output
     assert "--helm-history reads Helm's release Secrets" in result.stderr
+
+
+async def test_cli_fail_on_override_ignores_what_the_tool_calls_harmless(emulator) -> None:
+    """Both methods, but the UI policy allows everything already: a warning that reverts and widens
+    nothing does not fail the job (exit 1 for the drift, not 4), and the JSON says so."""
+    import json
+
+    namespace = emulator.namespace()
+    objects = live("ui-created")
+    objects[1]["spec"]["ingress"] = [{}]  # the UI policy allows every peer already
+    for obj in objects:
+        emulator.add(relocate(obj, namespace))
+
+    result = await run_drift(emulator, namespace, "--fail-on-override", "--format", "json")
+
+    assert result.exit_code in (ExitCode.OK, ExitCode.FINDINGS), result.output
+    document = json.loads(result.stdout)
+    [both] = [w for w in document["warnings"] if w["code"] == "both-methods"]
+    assert both["failsOnOverride"] is False and "allows nothing beyond them" in both["reason"]
+    assert document["failOnOverride"] is True

@@ -10,18 +10,23 @@ from collections import Counter
 import pytest
 from test_drift_from_cluster import EXAMPLE_VALUES, SERVER_SET, drift, example_objects
 
+from autodeploy_netpol.sources.platform import pod_selectors
+
 # Counting requests needs the emulator's log: skipped on a real cluster (marker "scripted").
 pytestmark = [pytest.mark.live, pytest.mark.asyncio, pytest.mark.scripted]
 
 
 def list_requests(kmock) -> Counter[tuple[str, str | None]]:
-    """(resource plural, namespace) of every list request the emulator answered."""
+    """(resource plural, namespace) of every list request the emulator answered, and
+    ("get namespace", name) for each get of a Namespace."""
     counted: Counter[tuple[str, str | None]] = Counter()
     for request in kmock:
         if request.method == "GET" and request.resource is not None and request.name is None:
             counted[request.resource.plural, request.namespace] += 1
     if kmock.namespace_lists:
         counted["namespaces", None] += kmock.namespace_lists
+    for name in getattr(kmock, "namespace_gets", []):
+        counted["get namespace", name] += 1
     return counted
 
 
@@ -68,6 +73,12 @@ async def test_drift_with_connectivity_lists_each_kind_once(seeder) -> None:
         # user-defined networks (OVN-Kubernetes)
         ("userdefinednetworks", namespace): 1,
         ("clusteruserdefinednetworks", None): 1,
+        # detection for the suggested policy (the example's networkPolicy block has no spec): the
+        # classes once, the pods of known controllers by one label selector per label key
+        ("ingressclasses", None): 1,
+        ("gatewayclasses", None): 1,
+        ("gateways", None): 1,
+        ("pods", None): len(pod_selectors()),
     }
     versions = [
         request.resource.version
@@ -82,11 +93,42 @@ async def test_drift_without_connectivity_lists_only_the_policies(seeder) -> Non
     deploy = [EXAMPLE_VALUES, "--release", "production", "--namespace", namespace, "--project-id", "42"]
 
     result = await asyncio.to_thread(
-        drift, *deploy, "--kubeconfig", seeder.kubeconfig, "--no-connectivity", "--format", "json"
+        drift,
+        *deploy,
+        "--kubeconfig",
+        seeder.kubeconfig,
+        "--no-connectivity",
+        "--format",
+        "json",
+        # both namespaces set: nothing to detect
+        env={"NETPOL_INGRESS_NAMESPACE": "ingress-nginx", "NETPOL_MONITORING_NAMESPACE": "monitoring"},
     )
 
     assert result.exit_code == 1, result.output
+    # one get of the namespace itself: a namespace that does not exist is an error, not "all missing"
     assert list_requests(seeder.kmock) == {
+        ("get namespace", namespace): 1,
         ("networkpolicies", namespace): 1,
         ("ciliumnetworkpolicies", namespace): 1,
     }
+
+
+async def test_a_values_file_with_its_own_spec_detects_nothing(seeder, tmp_path) -> None:
+    namespace = seeder.namespace()
+    values = tmp_path / "values.yaml"
+    values.write_text("networkPolicy:\n  enabled: true\n  spec:\n    podSelector: {}\n    ingress: []\n")
+
+    result = await asyncio.to_thread(
+        drift,
+        values,
+        "-r",
+        "production",
+        "-n",
+        namespace,
+        "--kubeconfig",
+        seeder.kubeconfig,
+        "--no-connectivity",
+    )
+
+    assert result.exit_code == 1, result.output
+    assert not {plural for plural, _ in list_requests(seeder.kmock)} & {"ingressclasses", "pods", "gateways"}

@@ -360,3 +360,30 @@ async def test_a_tls_failure_is_reported_once_with_a_certificate_hint(seeder, tm
     assert f"TLS connection to {server} failed" in error.message
     assert error.hint is not None and "certificate-authority" in error.hint
     assert delays == []
+
+
+async def test_retries_against_a_failing_server_print_progress_lines(seeder, tmp_path: Path) -> None:
+    """A server that keeps failing costs the default retries (seconds): the wait is told on stderr."""
+    from click.testing import CliRunner
+
+    from autodeploy_netpol.cli import main
+
+    kmock = seeder.kmock
+    namespace = seeder.namespace()
+    (
+        kmock["list", np_resource(kmock)]
+        << 503
+        << status(503, "ServiceUnavailable", "apiserver is shutting down")
+    )
+    values = Path(__file__).resolve().parents[2] / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml"
+    args = ["drift", str(values), "-r", "production", "-n", namespace, "--kubeconfig", seeder.kubeconfig]
+
+    result = await asyncio.to_thread(
+        CliRunner().invoke, main, args, env={"KUBE_NAMESPACE": None, "KUBE_CONTEXT": None, "CI": None}
+    )
+
+    assert result.exit_code == 3, result.output
+    progress = [line for line in result.stderr.splitlines() if line.startswith("progress: ")]
+    assert progress, result.stderr
+    assert all("HTTP 503" in line and " in " in line.rsplit("; ", 1)[-1] for line in progress)
+    assert "gave up after 5 attempts" in result.stderr

@@ -14,7 +14,7 @@ from autodeploy_netpol.policy import Model
 APP_NS = "production-42-production"
 BASE: list[dict[str, Any]] = [
     {"kind": "Namespace", "metadata": {"name": APP_NS}},
-    {"kind": "Namespace", "metadata": {"name": "gitlab-managed-apps"}},
+    {"kind": "Namespace", "metadata": {"name": "ingress-nginx"}},
     {"kind": "Namespace", "metadata": {"name": "kube-system"}},
     {
         "kind": "Deployment",
@@ -30,7 +30,7 @@ BASE: list[dict[str, Any]] = [
     },
     {
         "kind": "Deployment",
-        "metadata": {"name": "ingress-nginx-controller", "namespace": "gitlab-managed-apps"},
+        "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
         "spec": {"template": {"metadata": {"labels": {"app": "nginx-ingress", "component": "controller"}}}},
     },
     {
@@ -46,7 +46,7 @@ def policy(name: str, spec: dict[str, Any], kind: str = "NetworkPolicy") -> dict
 
 
 FROM_INGRESS_NS = {
-    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gitlab-managed-apps"}}
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
 }
 GOOD_INGRESS = policy(
     "web", {"podSelector": {"matchLabels": {"app": "production"}}, "ingress": [{"from": [FROM_INGRESS_NS]}]}
@@ -116,7 +116,7 @@ def test_gitlab_managed_by_namespace_label_usually_missing() -> None:
     assert "ingress-namespace-cannot-reach" in checks(found)
     labelled = [
         {**o, "metadata": {**o["metadata"], "labels": {"app.gitlab.com/managed_by": "gitlab"}}}
-        if o["metadata"]["name"] == "gitlab-managed-apps"
+        if o["metadata"]["name"] == "ingress-nginx"
         else o
         for o in BASE
     ]
@@ -150,9 +150,9 @@ def test_egress_restricted_without_dns() -> None:
 
 
 def test_ingress_namespace_option() -> None:
-    found = findings(GOOD_INGRESS, ingress_namespace="ingress-nginx")
+    found = findings(GOOD_INGRESS, ingress_namespace="traefik")
     [finding] = [f for f in found if f.check == "ingress-namespace-cannot-reach"]
-    assert finding.severity == Severity.ERROR and "ingress-nginx" in finding.message
+    assert finding.severity == Severity.ERROR and "traefik" in finding.message
 
 
 def test_worker_pods_need_no_ingress_path() -> None:
@@ -203,7 +203,7 @@ def test_cilium_l7_rules_are_reported_not_modelled() -> None:
             "ingress": [
                 {
                     "fromEndpoints": [
-                        {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "gitlab-managed-apps"}}
+                        {"matchLabels": {"k8s:io.kubernetes.pod.namespace": "ingress-nginx"}}
                     ],
                     "toPorts": [
                         {
@@ -233,7 +233,7 @@ def test_explain_in_plain_words() -> None:
     [explanation] = explain_model(Model.from_objects([*BASE, policy("web", spec)]))
     assert explanation.sentences[0] == (
         f"Pods app=production in namespace {APP_NS}: accept TCP 8080 from pods app=api in the same "
-        "namespace and from all pods in namespaces kubernetes.io/metadata.name=gitlab-managed-apps; "
+        "namespace and from all pods in namespaces kubernetes.io/metadata.name=ingress-nginx; "
         "all other inbound traffic is dropped (unless another policy selecting them allows it)."
     )
     assert explanation.selects == (f"{APP_NS}/production",)

@@ -20,7 +20,7 @@ def test_no_spec_gets_the_suggestion_still_disabled():
     # matchLabels: null deletes the chart default's podSelector.matchLabels ({}) when Helm merges
     spec = desired.merged_values["networkPolicy"]["spec"]
     assert spec["podSelector"].pop("matchLabels") is None
-    assert spec == suggested_spec("production", "gitlab-managed-apps")
+    assert spec == suggested_spec("production", "ingress-nginx")
 
 
 def test_enabled_without_spec_renders_the_suggestion():
@@ -36,7 +36,7 @@ def test_enabled_without_spec_renders_the_suggestion():
     ]
     peers = obj["spec"]["ingress"][0]["from"]
     assert {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gitlab-managed-apps"}}
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}
     } in peers
 
 

@@ -128,3 +128,32 @@ def test_python_gitlab_is_imported_only_when_a_comment_is_posted() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_open_merge_requests_of_this_project_in_the_order_given() -> None:
+    from autodeploy_netpol.gitlab import merge_requests_from_environment
+
+    found = merge_requests_from_environment(
+        {"CI_PROJECT_PATH": "g/p", "CI_OPEN_MERGE_REQUESTS": "g/p!4, other/p!5,g/p!2,g/p!4,g/pp!6,bad"}
+    )
+    assert found.iids == (4, 2) and found.source == "CI_OPEN_MERGE_REQUESTS"
+    assert found.notes == (
+        "not commenting on other/p!5: the merge request is in another project",
+        "not commenting on g/pp!6: the merge request is in another project",
+        "CI_OPEN_MERGE_REQUESTS item 'bad' is not <project path>!<iid>: skipped",
+    )
+
+
+def test_a_merge_request_pipeline_has_exactly_its_own() -> None:
+    from autodeploy_netpol.gitlab import merge_requests_from_environment
+
+    found = merge_requests_from_environment({"CI_MERGE_REQUEST_IID": "7", "CI_OPEN_MERGE_REQUESTS": "g/p!8"})
+    assert found.iids == (7,) and found.source == "CI_MERGE_REQUEST_IID"
+
+
+def test_no_token_is_its_own_error_class() -> None:
+    from autodeploy_netpol.gitlab import NoToken, token_from_environment
+
+    with pytest.raises(NoToken):
+        token_from_environment({"CI_JOB_TOKEN": "jt"})
+    assert token_from_environment({"GITLAB_TOKEN": " t "}) == ("t", "GITLAB_TOKEN")

@@ -18,7 +18,7 @@ from autodeploy_netpol.sources.cluster import (
     ClusterReader,
     RetryPolicy,
 )
-from autodeploy_netpol.sources.kubeconfig import merge_kubeconfigs, resolve_target
+from autodeploy_netpol.sources.kubeconfig import NoClusterAccess, merge_kubeconfigs, resolve_target
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,15 +100,18 @@ def test_an_unknown_context_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ClusterError) as caught:
         resolve_target(kubeconfig=path, context="staging", environ={})
 
-    assert "context 'staging' does not exist" in caught.value.message
-    assert caught.value.hint == "contexts: dev, prod"
+    assert "context 'staging' (from --context) does not exist" in caught.value.message
+    assert caught.value.hint == "contexts present: dev, prod"
 
 
 def test_no_current_context_and_no_context_option_is_an_error(tmp_path: Path) -> None:
     path = kubeconfig(tmp_path / "config", {"dev": "https://d:6443"})
 
-    with pytest.raises(ClusterError, match="no current-context"):
+    with pytest.raises(ClusterError, match="no current-context") as caught:
         resolve_target(kubeconfig=path, environ={})
+
+    assert "neither --context nor KUBE_CONTEXT" in caught.value.message
+    assert "contexts present: dev" in caught.value.message
 
 
 def test_relative_file_references_are_relative_to_the_file_that_names_them(tmp_path: Path) -> None:
@@ -209,27 +212,55 @@ def rbac_documents() -> list[dict[str, Any]]:
         return [document for document in yaml.safe_load_all(stream) if document]
 
 
-def test_the_shipped_rbac_grants_only_get_and_list_on_the_policy_kinds() -> None:
+def test_the_shipped_rbac_grants_only_get_and_list_on_what_the_tool_reads() -> None:
     documents = rbac_documents()
-    roles = [document for document in documents if document["kind"] in ("Role", "ClusterRole")]
+    roles = {
+        (document["kind"], document["metadata"]["name"]): document
+        for document in documents
+        if "rules" in document
+    }
 
-    assert sorted(document["kind"] for document in roles) == ["ClusterRole", "Role"]
-    wanted = {(resource.group, resource.plural) for resource in POLICY_RESOURCES}
-    for role in roles:
-        granted = {
-            (group, plural)
+    def granted(role: dict[str, Any]) -> set[tuple[str, str, str]]:
+        return {
+            (group, plural, verb)
             for rule in role["rules"]
             for group in rule["apiGroups"]
             for plural in rule["resources"]
+            for verb in rule["verbs"]
         }
-        assert granted == wanted, role["kind"]
-        assert {verb for rule in role["rules"] for verb in rule["verbs"]} == {"get", "list"}
-    bindings = {
-        document["kind"]: document["roleRef"]["kind"] for document in documents if "roleRef" in document
+
+    policies = {
+        (resource.group, resource.plural, verb) for resource in POLICY_RESOURCES for verb in ("get", "list")
     }
-    assert bindings == {"RoleBinding": "Role", "ClusterRoleBinding": "ClusterRole"}
+    assert set(roles) == {
+        ("Role", "autodeploy-netpol-reader"),
+        ("ClusterRole", "autodeploy-netpol-reader"),
+        ("ClusterRole", "autodeploy-netpol-detection"),
+    }
+    assert granted(roles["Role", "autodeploy-netpol-reader"]) == policies | {("", "namespaces", "get")}
+    assert granted(roles["ClusterRole", "autodeploy-netpol-reader"]) == policies
+    assert granted(roles["ClusterRole", "autodeploy-netpol-detection"]) == {
+        ("networking.k8s.io", "ingressclasses", "get"),
+        ("networking.k8s.io", "ingressclasses", "list"),
+        ("gateway.networking.k8s.io", "gatewayclasses", "get"),
+        ("gateway.networking.k8s.io", "gatewayclasses", "list"),
+        ("gateway.networking.k8s.io", "gateways", "get"),
+        ("gateway.networking.k8s.io", "gateways", "list"),
+        ("", "namespaces", "list"),
+        ("", "pods", "list"),
+    }
+    bindings = {
+        (document["kind"], document["roleRef"]["kind"], document["roleRef"]["name"])
+        for document in documents
+        if "roleRef" in document
+    }
+    assert bindings == {
+        ("RoleBinding", "Role", "autodeploy-netpol-reader"),
+        ("ClusterRoleBinding", "ClusterRole", "autodeploy-netpol-reader"),
+        ("ClusterRoleBinding", "ClusterRole", "autodeploy-netpol-detection"),
+    }
     assert {NETWORK_POLICIES.qualified, CILIUM_NETWORK_POLICIES.qualified} == {
-        f"{plural}.{group}" for group, plural in wanted
+        f"{plural}.{group}" for group, plural, _ in policies
     }
 
 
@@ -250,3 +281,141 @@ def test_the_in_cluster_client_carries_the_mounted_token_and_ca(tmp_path: Path) 
     assert configuration.ssl_ca_cert == str(account / "ca.crt")
     assert configuration.retries is False  # the reader's retries are the only ones
     reader.close()
+
+
+def agent_kubeconfig(path: Path) -> str:
+    """As the GitLab agent writes it: one context per agent, no current-context."""
+    return kubeconfig(
+        path, {"platform/agents:production": "https://p:6443", "platform/agents:staging": "https://s:6443"}
+    )
+
+
+def test_kube_context_selects_the_context_when_no_option_does(tmp_path: Path) -> None:
+    path = agent_kubeconfig(tmp_path / "config")
+
+    target = resolve_target(environ={"KUBECONFIG": path, "KUBE_CONTEXT": "platform/agents:staging"})
+
+    assert target.context == "platform/agents:staging" and target.server == "https://s:6443"
+
+
+def test_the_context_option_wins_over_kube_context(tmp_path: Path) -> None:
+    path = agent_kubeconfig(tmp_path / "config")
+    environ = {"KUBECONFIG": path, "KUBE_CONTEXT": "platform/agents:staging"}
+
+    target = resolve_target(context="platform/agents:production", environ=environ)
+
+    assert target.server == "https://p:6443"
+
+
+def test_a_kube_context_that_does_not_exist_says_where_it_came_from(tmp_path: Path) -> None:
+    path = agent_kubeconfig(tmp_path / "config")
+
+    with pytest.raises(ClusterError) as caught:
+        resolve_target(environ={"KUBECONFIG": path, "KUBE_CONTEXT": "platform/agents:typo"})
+
+    assert "'platform/agents:typo' (from KUBE_CONTEXT) does not exist" in caught.value.message
+    assert "platform/agents:production, platform/agents:staging" in str(caught.value.hint)
+
+
+def test_the_agent_kubeconfig_without_kube_context_lists_its_contexts(tmp_path: Path) -> None:
+    path = agent_kubeconfig(tmp_path / "config")
+
+    with pytest.raises(ClusterError) as caught:
+        resolve_target(environ={"KUBECONFIG": path, "CI": "true"})
+
+    assert "platform/agents:production, platform/agents:staging" in caught.value.message
+    assert "KUBE_CONTEXT" in str(caught.value.hint)
+
+
+def test_the_context_namespace_is_on_the_target(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "clusters": [{"name": "c", "cluster": {"server": "https://c:6443"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [
+                    {"name": "a:b", "context": {"cluster": "c", "user": "u", "namespace": "shop-42"}}
+                ],
+            }
+        )
+    )
+
+    assert resolve_target(environ={"KUBECONFIG": str(path), "KUBE_CONTEXT": "a:b"}).namespace == "shop-42"
+
+
+def service_account(tmp_path: Path) -> tuple[str, dict[str, str]]:
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("pod-token")
+    (account / "ca.crt").write_text("")
+    return str(account), {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+
+
+@pytest.mark.parametrize("ci", [{"CI": "true"}, {"GITLAB_CI": "true"}])
+def test_in_ci_the_runner_pods_service_account_is_not_cluster_access(
+    tmp_path: Path, ci: dict[str, str]
+) -> None:
+    account, environ = service_account(tmp_path)
+
+    with pytest.raises(NoClusterAccess) as caught:
+        resolve_target(environ={**environ, **ci, "HOME": str(tmp_path)}, service_account_dir=account)
+
+    assert (
+        caught.value.message == "no cluster access: set KUBECONFIG (GitLab agent) or NETPOL_IN_CLUSTER=true"
+    )
+    assert caught.value.exit_code == 3
+
+
+def test_in_ci_without_a_pod_there_is_no_cluster_access_either(tmp_path: Path) -> None:
+    with pytest.raises(NoClusterAccess, match="no cluster access"):
+        resolve_target(
+            environ={"CI": "true", "HOME": str(tmp_path)}, service_account_dir=str(tmp_path / "none")
+        )
+
+
+def test_in_ci_netpol_in_cluster_opts_in_to_the_service_account(tmp_path: Path) -> None:
+    account, environ = service_account(tmp_path)
+
+    target = resolve_target(
+        environ={**environ, "CI": "true", "NETPOL_IN_CLUSTER": "true"}, service_account_dir=account
+    )
+
+    assert target.kubeconfig is None and target.server == "https://10.96.0.1:443"
+
+
+def test_in_ci_the_opt_in_outside_a_pod_says_so(tmp_path: Path) -> None:
+    with pytest.raises(
+        NoClusterAccess, match="NETPOL_IN_CLUSTER is true, but this job does not run in a pod"
+    ):
+        resolve_target(
+            environ={"CI": "true", "NETPOL_IN_CLUSTER": "true", "HOME": str(tmp_path)},
+            service_account_dir=str(tmp_path / "none"),
+        )
+
+
+def test_the_in_cluster_option_ignores_kubeconfig_files(tmp_path: Path) -> None:
+    account, environ = service_account(tmp_path)
+    path = kubeconfig(tmp_path / "config", {"dev": "https://d:6443"}, current="dev")
+
+    target = resolve_target(
+        environ={**environ, "KUBECONFIG": path, "CI": "true"}, service_account_dir=account, in_cluster=True
+    )
+
+    assert target.server == "https://10.96.0.1:443"
+
+
+def test_the_in_cluster_option_outside_a_pod_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="--in-cluster: this process does not run in a Kubernetes pod"):
+        resolve_target(environ={}, service_account_dir=str(tmp_path / "none"), in_cluster=True)
+
+
+def test_the_in_cluster_option_with_a_context_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ClusterError, match="cannot be combined"):
+        resolve_target(context="dev", environ={}, in_cluster=True)
+
+
+def test_a_kubeconfig_in_ci_is_cluster_access(tmp_path: Path) -> None:
+    path = kubeconfig(tmp_path / "config", {"dev": "https://d:6443"}, current="dev")
+
+    assert resolve_target(environ={"KUBECONFIG": path, "CI": "true"}).server == "https://d:6443"

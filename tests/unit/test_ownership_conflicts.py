@@ -177,6 +177,9 @@ def test_both_methods_without_widening_still_fires():
     report = assess(desired(), ui_policies, release=RELEASE, namespace=NAMESPACE)
     (both,) = [w for w in report.warnings if w.code is WarningCode.BOTH_METHODS]
     assert both.widens is False and "allows nothing beyond them" in both.reason
+    # what the tool itself calls harmless does not make --fail-on-override fail the job
+    assert not both.fails and both.to_json()["failsOnOverride"] is False
+    assert exit_code(1, report.warnings, fail_on_override=True) == 1
 
 
 def test_near_miss_values_file_enables_nothing():

@@ -257,7 +257,7 @@ def test_markdown_renders_ownership_and_warnings_sections() -> None:
 # --- JUnit -------------------------------------------------------------------------------------
 
 
-def test_junit_has_one_case_per_object_and_fails_on_drift() -> None:
+def test_junit_has_one_case_per_object_and_drift_passes_with_what_changes() -> None:
     document = drift_document(ignore=[IgnoreRule.parse("netpol/production-auto-deploy-cache")])
     root = ET.fromstring(render_junit(document))
     cases = root.findall(".//testcase")
@@ -266,11 +266,41 @@ def test_junit_has_one_case_per_object_and_fails_on_drift() -> None:
         "NetworkPolicy/production-auto-deploy-cache",
         "NetworkPolicy/production-auto-deploy-db",
     ]
-    assert root.get("failures") == "2" and root.get("skipped") == "1"
-    failure = root.find(".//testcase[@name='NetworkPolicy/production-auto-deploy']/failure")
-    assert failure is not None and "spec.ingress[0].ports[0].port: live 8080 → desired 5000" in (
-        failure.text or ""
-    )
+    assert root.get("failures") == "0" and root.get("skipped") == "1"
+    case = root.find(".//testcase[@name='NetworkPolicy/production-auto-deploy']")
+    assert case is not None and case.find("failure") is None
+    assert "spec.ingress[0].ports[0].port: live 8080 → desired 5000" in (case.findtext("system-out") or "")
+
+
+@pytest.mark.parametrize(
+    ("fail_on_override", "severity", "fails", "failures"),
+    [
+        (False, "warning", True, "0"),  # the run does not fail on overrides: information
+        (True, "warning", True, "1"),  # it does, and this one counts
+        (True, "warning", False, "0"),  # it does, but the tool calls this one harmless
+        (False, "error", False, "1"),  # the deploy itself will fail (a collision)
+    ],
+)
+def test_junit_fails_an_ownership_warning_only_when_it_fails_something(
+    fail_on_override: bool, severity: str, fails: bool, failures: str
+) -> None:
+    document = drift_document()
+    document["failOnOverride"] = fail_on_override
+    document["warnings"] = [
+        {
+            "kind": "NetworkPolicy",
+            "namespace": "shop",
+            "name": "web",
+            "owner": "pipeline",
+            "code": "collision" if severity == "error" else "both-methods",
+            "severity": severity,
+            "reason": "r",
+            "details": [],
+            "failsOnOverride": fails,
+        }
+    ]
+    root = ET.fromstring(render_junit(document))
+    assert root.get("failures") == failures
 
 
 def test_junit_survives_control_characters() -> None:

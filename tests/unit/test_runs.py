@@ -105,11 +105,27 @@ class Lister:
     def pods(self, namespace: str | None) -> Listing:
         return self._listing("pods", [])
 
+    def namespace(self, name: str) -> dict[str, Any] | None:
+        self.calls.append(f"get namespace {name}")
+        if "get namespace" in self.forbidden:
+            raise ClusterError(f"cannot get namespace {name}: access denied (HTTP 403)")
+        return {"kind": "Namespace", "metadata": {"name": name}} if name == "shop" else None
+
 
 def test_the_cluster_snapshot_says_what_could_not_be_read_and_why() -> None:
     lister = Lister({"namespaces", "pods", "tiers"})
     live = read_live(lister, LiveScope("shop", context=True, pods=True))
-    assert lister.calls == ["policies", "namespaces", "clusterwide", "tiers", "networks", "workloads", "pods"]
+    # the namespaces are listed first (they also say whether "shop" exists); forbidden, a get does
+    assert lister.calls == [
+        "namespaces",
+        "get namespace shop",
+        "policies",
+        "clusterwide",
+        "tiers",
+        "networks",
+        "workloads",
+        "pods",
+    ]
     assert [item.kind for item in live.manifests] == ["NetworkPolicy"]
     assert live.unread_notes() == [
         "namespaces not read from the cluster (cannot list namespaces: access denied (HTTP 403)); "
@@ -131,4 +147,22 @@ def test_unreadable_policies_fail_the_run() -> None:
 def test_a_policies_only_scope_lists_nothing_else() -> None:
     lister = Lister(set())
     read_live(lister, LiveScope("shop"))
-    assert lister.calls == ["policies"]
+    assert lister.calls == ["get namespace shop", "policies"]
+
+
+def test_a_namespace_that_does_not_exist_is_an_error_before_any_list() -> None:
+    from autodeploy_netpol.sources.live import NamespaceNotFound
+
+    lister = Lister(set())
+    with pytest.raises(NamespaceNotFound, match="namespace shp not found; namespaces you can read: shop"):
+        read_live(lister, LiveScope("shp"))
+    assert lister.calls == ["get namespace shp", "namespaces"]
+
+
+def test_a_namespace_nobody_may_read_is_checked_no_further() -> None:
+    lister = Lister({"namespaces", "get namespace"})
+    live = read_live(lister, LiveScope("shop"))
+    assert live.notes == (
+        "could not check that namespace shop exists: namespaces were not listed, and cannot get namespace shop: "
+        "access denied (HTTP 403)",
+    )

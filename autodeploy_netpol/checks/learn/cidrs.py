@@ -20,6 +20,8 @@ import ipaddress
 import itertools
 from collections.abc import Iterable
 
+from ...text import ascii_digits as _digits
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -67,7 +69,7 @@ def join_blocks(blocks: Iterable[Network], max_cidrs: int) -> list[Network]:
 def parse_prefix_bound(text: str) -> tuple[int, int]:
     """``"24"`` → ``(24, 128)``; ``"24,64"`` → ``(24, 64)``. Raises ``ValueError``."""
     parts = [part.strip() for part in text.split(",")]
-    if len(parts) > 2 or not all(part.isdigit() for part in parts):
+    if len(parts) > 2 or not all(_digits(part) for part in parts):
         raise ValueError(f"{text!r} is not N or N,M (IPv4 and IPv6 prefix lengths)")
     ipv4 = int(parts[0])
     ipv6 = int(parts[1]) if len(parts) == 2 else 128

@@ -68,7 +68,8 @@ from .widening import ComparedPolicy, compare_with_ui, compile_for_widening
 
 
 class WarningCode(StrEnum):
-    """Kinds of ownership warning; the first three make ``--fail-on-override`` exit 4."""
+    """Kinds of ownership warning; the first three can make ``--fail-on-override`` exit 4
+    (see :attr:`OwnershipWarning.fails`)."""
 
     OVERRIDE = "override"
     BOTH_METHODS = "both-methods"
@@ -131,7 +132,12 @@ class OwnershipWarning:
 
     @property
     def fails(self) -> bool:
-        """Whether ``--fail-on-override`` counts this warning."""
+        """Whether ``--fail-on-override`` counts this warning: an override (the deploy reverts or
+        deletes someone's edit), a collision (the deploy fails), or both-methods when the pipeline's
+        policy widens what the UI policies allow - not when the tool itself finds it allows nothing
+        beyond them."""
+        if self.code is WarningCode.BOTH_METHODS and self.widens is False:
+            return False
         return self.code in FAILING_CODES
 
     def to_json(self) -> dict[str, Any]:
@@ -145,6 +151,7 @@ class OwnershipWarning:
             "severity": str(self.severity),
             "reason": self.reason,
             "details": list(self.details),
+            "failsOnOverride": self.fails,
         }
         if self.fields:
             out["fields"] = [f.to_json() for f in self.fields]

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ...sources.yamlio import format_path
+from ...text import ascii_digits as _digits
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _element(key: str) -> PathElement | None:
     if kind == "f":
         return rest
     if kind == "i":
-        return int(rest) if rest.lstrip("-").isdigit() else None
+        return int(rest) if _digits(rest.lstrip("-")) else None
     try:
         decoded = json.loads(rest)
     except ValueError:

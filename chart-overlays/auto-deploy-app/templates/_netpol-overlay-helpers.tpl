@@ -53,7 +53,7 @@ ingress:
 {{ include "netpolOverlay.appSelector" . | indent 6 }}
   - namespaceSelector:
       matchLabels:
-        kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "gitlab-managed-apps" | quote }}
+        kubernetes.io/metadata.name: {{ $suggested.ingressNamespace | default "ingress-nginx" | quote }}
 {{- end -}}
 
 {{- /* The specs below go through fromYaml | toYaml, so keys come out sorted like every other
