@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..desired.compute import Delivery, DeployContext
+from ..desired.delivery import Delivery
 from ..desired.shapes import DEFAULT_CHART_VERSION, ShapeRequest
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
 from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
+
+if TYPE_CHECKING:
+    from ..desired.compute import DeployContext
 
 
 def values_argument(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -178,6 +181,8 @@ def context_from_options(
     require_namespace: bool = False,
 ) -> DeployContext:
     """Resolve options and environment defaults into a :class:`DeployContext`."""
+    from ..desired.compute import DeployContext  # the chart model: not for validate
+
     release = release or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
     if not release:
         raise InputError(

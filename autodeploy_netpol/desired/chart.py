@@ -52,6 +52,9 @@ from ..kube.names import CILIUM_NETWORK_POLICY, DEPLOYMENT, NETWORK_POLICY
 from ..kube.releases import CHART_NAME, fullname, object_name, truncate_name
 from ..sources.goyaml import sorted_keys
 from .custom_resources import POLICY_KINDS_IN_ENTRIES, render_custom_resources
+from .delivery import enabled as _enabled
+from .delivery import entries_on as _entries_on
+from .delivery import helm_truthy as helm_truthy  # re-exported: the chart model's name for it
 from .shapes import DEFAULT_CHART_VERSION, NEWEST, ChartShape, chart_version_shapes, parse_version
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .tpl import Helpers, RootContext
@@ -293,22 +296,6 @@ def helm_typed(file_values: Mapping[str, Any], set_values: Mapping[str, Any] | N
     if set_values:
         result = helm_merge(result, typed(dict(set_values)))
     return result
-
-
-def helm_truthy(value: Any) -> bool:
-    """Go template truth (``{{ if value }}``): false, 0, nil, and empty strings, maps and lists are
-    false; everything else — the string "false" too — is true."""
-    if value is None or value is False:
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value != 0
-    if isinstance(value, str | list | dict):
-        return len(value) > 0
-    return True
-
-
-def _enabled(block: Any) -> bool:
-    return isinstance(block, dict) and helm_truthy(block.get("enabled"))
 
 
 #: Where the objects come from, for Helm's output order (kind, then template path, then position).
@@ -578,20 +565,6 @@ def _as_helm_prints(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     return value
-
-
-def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """``policies`` entries that render, by key: a mapping whose ``enabled`` is absent, null or
-    true as Helm's ``if`` reads it (null deletes the key, and the overlay defaults to on)."""
-    entries = block.get("policies") or {}
-    if not isinstance(entries, dict):
-        return []
-    return [
-        (key, policy)
-        for key, policy in sorted(entries.items())
-        if isinstance(policy, dict)
-        and ("enabled" not in policy or policy["enabled"] is None or helm_truthy(policy["enabled"]))
-    ]
 
 
 def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, Any]:

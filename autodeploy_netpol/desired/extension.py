@@ -32,11 +32,12 @@ from .chart import (
     DEFAULT_DENY_SPEC,
     DEFAULT_DENY_SUFFIX,
     SUGGESTED_SUFFIX,
-    _enabled,
-    _entries_on,
     shared_labels,
 )
 from .custom_resources import entries_of
+from .delivery import enabled as _enabled
+from .delivery import entries_on as _entries_on
+from .delivery import extension_objects_wanted as extension_objects_wanted  # re-exported
 from .shapes import ChartShape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 
@@ -62,33 +63,6 @@ class CompileTarget:
     release: str
     chart_version: str
     project_id: str | None = None
-
-
-def extension_objects_wanted(values: dict[str, Any], shape: ChartShape) -> list[tuple[tuple[str, ...], str]]:
-    """The parts of the extension that ask for objects (path, description), whatever delivers them."""
-    wanted: list[tuple[tuple[str, ...], str]] = []
-    network = values.get("networkPolicy")
-    if _enabled(network):
-        assert isinstance(network, dict)
-        if _enabled(network.get("suggested")):
-            wanted.append((("networkPolicy", "suggested"), "the suggested policy (networkPolicy.suggested)"))
-        for key, _ in _entries_on(network):
-            wanted.append((("networkPolicy", "policies", key), f"networkPolicy.policies.{key}"))
-        if _enabled(network.get("defaultDeny")):
-            wanted.append(
-                (("networkPolicy", "defaultDeny"), "the default-deny policy (networkPolicy.defaultDeny)")
-            )
-    cilium = values.get("ciliumNetworkPolicy")
-    if not shape.cilium_template and _enabled(cilium):
-        assert isinstance(cilium, dict)
-        wanted.append((("ciliumNetworkPolicy",), "the CiliumNetworkPolicy (ciliumNetworkPolicy)"))
-        for key, _ in _entries_on(cilium):
-            wanted.append((("ciliumNetworkPolicy", "policies", key), f"ciliumNetworkPolicy.policies.{key}"))
-    elif shape.cilium_template and _enabled(cilium):
-        assert isinstance(cilium, dict)
-        for key, _ in _entries_on(cilium):
-            wanted.append((("ciliumNetworkPolicy", "policies", key), f"ciliumNetworkPolicy.policies.{key}"))
-    return wanted
 
 
 def compile_extension(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -> Compiled:

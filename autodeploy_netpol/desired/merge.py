@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from deepmerge import Merger
-
 
 def drop_nulls(value: Any) -> Any:
     """A map brought in whole keeps no ``null`` keys: Helm deletes them wherever they appear."""
@@ -20,7 +18,7 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-def _merge_maps(config: Merger, path: list[Any], base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
+def _merge_maps(config: Any, path: list[Any], base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
     for key, value in nxt.items():
         if value is None:
             base.pop(key, None)
@@ -31,27 +29,31 @@ def _merge_maps(config: Merger, path: list[Any], base: dict[Any, Any], nxt: dict
     return base
 
 
-_HELM_MERGER = Merger(
-    [(dict, [_merge_maps]), (list, ["override"])],
-    ["override"],
-    ["override"],
-)
+_MERGERS: dict[str, Any] = {}
 
 
-# Layering two user-side values files before Helm sees them: nulls must survive, so that Helm
-# still deletes the chart default they point at.
-_LAYER_MERGER = Merger([(dict, ["merge"]), (list, ["override"])], ["override"], ["override"])
+def _merger(name: str) -> Any:
+    """The deepmerge merger ``helm`` or ``layer``, built on first use: ``validate`` needs only
+    :func:`drop_nulls`, and importing deepmerge (with ``typing``) is start-up it need not pay."""
+    if not _MERGERS:
+        from deepmerge import Merger
+
+        _MERGERS["helm"] = Merger([(dict, [_merge_maps]), (list, ["override"])], ["override"], ["override"])
+        # Layering two user-side values files before Helm sees them: nulls must survive, so that
+        # Helm still deletes the chart default they point at.
+        _MERGERS["layer"] = Merger([(dict, ["merge"]), (list, ["override"])], ["override"], ["override"])
+    return _MERGERS[name]
 
 
 def layer_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Combine two values files into one that Helm treats the same as passing both (nulls kept)."""
-    result: dict[str, Any] = _LAYER_MERGER.merge(copy.deepcopy(base), copy.deepcopy(override))
+    result: dict[str, Any] = _merger("layer").merge(copy.deepcopy(base), copy.deepcopy(override))
     return result
 
 
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` overlaid with ``override`` the way Helm layers values; inputs are not changed."""
-    result: dict[str, Any] = _HELM_MERGER.merge(copy.deepcopy(base), copy.deepcopy(override))
+    result: dict[str, Any] = _merger("helm").merge(copy.deepcopy(base), copy.deepcopy(override))
     return result
 
 

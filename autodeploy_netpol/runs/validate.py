@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..desired.compute import Delivery, delivery_problems
+from ..desired.delivery import Delivery, delivery_problems
 from ..desired.shapes import ShapeChoice, ShapeRequest, choose_shape
 from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
