@@ -28,7 +28,6 @@ import copy
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import InputError
@@ -50,6 +49,7 @@ from ..kube.labels import (
 )
 from ..kube.names import CILIUM_NETWORK_POLICY, DEPLOYMENT, NETWORK_POLICY
 from ..kube.releases import CHART_NAME, fullname, object_name, truncate_name
+from ..records import record, replace
 from ..sources.goyaml import sorted_keys
 from .custom_resources import POLICY_KINDS_IN_ENTRIES, render_custom_resources
 from .delivery import enabled as _enabled
@@ -313,7 +313,7 @@ def helm_kind_order(kind: str) -> tuple[int, str]:
     return (0, "") if kind == NETWORK_POLICY else (1, kind)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Placed:
     """A rendered object and where it comes from: its template and, for ``customResources``, the
     entry (and how the entry was rendered: as written, ``tpl`` by the model, ``helm``)."""

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import InputError, Location, Severity, ValidationFailed
 from ..kube.releases import STABLE, helm_release
+from ..records import field, record, replace
 from ..sources.goyaml import STR, plain_scalar
 from .chart import (
     Placed,
@@ -74,7 +74,7 @@ WEB_SELECTOR_KEYS = ("app", "track", "tier", "release")
 WORKER_SELECTOR_KEYS = ("track", "tier", "release")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DeployContext:
     """What Auto Deploy knows about the deploy: release, namespace, track, project, chart."""
 
@@ -137,7 +137,7 @@ class DeployContext:
         return {key: source for key, source in AUTO_DEPLOY_SET_KEYS.items() if key not in known}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Desired:
     """The desired objects and the merged values they come from."""
 

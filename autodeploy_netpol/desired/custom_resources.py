@@ -19,13 +19,13 @@ the deploy gets depends on the shape (:mod:`.shapes`):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from ..errors import InputError
 from ..kube.names import DEPLOYABLE_POLICY_KINDS
+from ..records import field, record
 from ..sources.goyaml import STR, plain_scalar, sorted_keys
 from ..sources.yamlio import iter_documents
 from . import tpl
@@ -51,7 +51,7 @@ class EntryProblem(Exception):
         self.fails = fails
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderedEntry:
     """What one entry (or, without separators, all of them) becomes: the objects Helm sends."""
 

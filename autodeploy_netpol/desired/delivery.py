@@ -8,10 +8,10 @@ values, the chart's shape and the :class:`Delivery` alone. Kept apart so that a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Severity
+from ..records import record
 from .validate import Problem
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .values import ValuesFile
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Delivery:
     """How the values reach Helm, and what the chart holds besides its own templates."""
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..kube.releases import fullname, object_name
+from ..records import field, record
 from .chart import (
     CHART_DEFAULTS,
     DEFAULT_DENY_SPEC,
@@ -45,7 +45,7 @@ from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 NETWORK_EXTENSION_KEYS = ("policies", "defaultDeny", "suggested")
 
 
-@dataclass
+@record
 class Compiled:
     """The values with the extension as ``customResources`` entries, and what was done."""
 
@@ -55,7 +55,7 @@ class Compiled:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CompileTarget:
     """Who the literal names and labels are for (shapes without ``tpl``)."""
 

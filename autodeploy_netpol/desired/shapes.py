@@ -26,14 +26,14 @@ import bisect
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, Location
+from ..records import record, replace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ChartShape:
     """What one shape of the chart renders for the objects this tool reads."""
 
@@ -194,7 +194,7 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
 # --- the choice ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ShapeChoice:
     """The chart the deploy uses: its shape, its version (for the labels) and why."""
 
@@ -214,7 +214,7 @@ class ShapeChoice:
         return (self.reason, *self.caveats)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ShapeRequest:
     """What is known about the chart of the deploy (resolved from options and environment)."""
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..records import field, record
 from ..sources.goyaml import go_float_text
 
 NO_VALUE = "<no value>"
@@ -47,14 +47,14 @@ class UnknownValue(NotCovered):
     real Helm would not know it here either."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Helpers:
     """What the chart's named templates produce for this release (``include "fullname" .``)."""
 
     names: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RootContext:
     """The chart's root context (``$``) as ``tpl`` sees it."""
 
@@ -82,7 +82,7 @@ class RootContext:
         raise NotCovered(f".{name} (only .Release, .Chart and .Values are modelled)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Object:
     """A Go struct of the context (``.Release``, ``.Chart``): only the modelled fields."""
 
@@ -126,12 +126,12 @@ def uses_templates(text: str) -> bool:
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Text:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Action:
     pipeline: Any  # a parsed pipeline: list of commands
 
@@ -222,24 +222,24 @@ _KEYWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Literal:
     value: Any
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Field:
     root: str  # "." or "$"
     chain: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Call:
     name: str
     args: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Pipeline:
     commands: tuple[Any, ...]  # each: _Call, or an operand (_Literal, _Field, _Pipeline)
 

@@ -10,9 +10,9 @@ others. The auto-deploy-app chart names its objects ``<release>-auto-deploy`` (`
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from ..records import record
 from .labels import (
     CHART_LABEL,
     HELM,
@@ -105,7 +105,7 @@ def release_label(labels: Mapping[str, Any]) -> str | None:
     return _text(labels.get(RELEASE_LABEL)) or _text(labels.get(INSTANCE_LABEL)) or None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ReleaseMarkers:
     """What a live object's metadata says about the Helm release that owns it.
 

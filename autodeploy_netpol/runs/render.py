@@ -3,16 +3,16 @@ the auto-deploy-app chart or, with a chart directory, from real Helm."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..desired.compute import DeployContext, Desired, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..records import record
 from ..sources.collector import cycle_collector_paused
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HelmChart:
     """Render with real Helm from ``directory`` instead of the model."""
 
@@ -27,7 +27,7 @@ class HelmChart:
     env: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderRequest:
     """What to render: a values file for a deploy, with the model or with a Helm chart."""
 
@@ -36,7 +36,7 @@ class RenderRequest:
     chart: HelmChart | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderRun:
     """The rendered objects, the merged values behind them and the warnings to show."""
 
