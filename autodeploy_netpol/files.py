@@ -22,12 +22,14 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
-from typing import BinaryIO
 
 from .errors import InputError, Location
 from .masking import encodable, mask
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 STDIN = "-"
 
@@ -218,6 +220,8 @@ def write_output(path: str, text: str, *, what: str = "report") -> None:
     status = check_output(path, what=what)
     target = os.path.realpath(path)
     directory = os.path.dirname(target) or "."
+    import tempfile  # here: only a command that writes a file needs it (start-up, bench/startup.py)
+
     try:
         descriptor, temporary = tempfile.mkstemp(
             dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"

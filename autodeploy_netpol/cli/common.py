@@ -7,15 +7,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO, TypeVar
 
 from .. import files
 from ..errors import ExitCode, InputProblems, NetpolError, ValidationFailed
 from ..masking import encodable, forget_secrets, mask, register_secrets
 
-# Nothing here imports click at module level: cli/fast.py runs validate and render without it.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, TextIO, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+    F = TypeVar("F", bound=Callable[..., Any])
+
+# Nothing here imports click at module level: cli/fast.py runs validate and render without it.
 
 #: ``--format`` of the commands that print findings.
 FINDINGS_FORMATS = ("text", "json")

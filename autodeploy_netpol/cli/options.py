@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from ..desired.delivery import Delivery
 from ..desired.shapes import DEFAULT_CHART_VERSION, ShapeRequest
@@ -18,7 +17,10 @@ from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..desired.compute import DeployContext
 
 

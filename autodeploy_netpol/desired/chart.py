@@ -28,7 +28,6 @@ import copy
 import re
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ..errors import InputError
 from ..kube.defaults import NAMESPACE_NAME_LABEL
@@ -58,6 +57,10 @@ from .delivery import helm_truthy as helm_truthy  # re-exported: the chart model
 from .shapes import DEFAULT_CHART_VERSION, NEWEST, ChartShape, chart_version_shapes, parse_version
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .tpl import Helpers, RootContext
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NETWORK_POLICY_API = "networking.k8s.io/v1"
 CILIUM_API = "cilium.io/v2"

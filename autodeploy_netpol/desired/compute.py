@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from ..errors import InputError, Location, Severity, ValidationFailed
 from ..kube.releases import STABLE, helm_release
@@ -41,6 +40,10 @@ from .shapes import NEWEST, ShapeChoice, ShapeRequest, choose_shape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .validate import Problem, _Checker, errors_only, step, validate_values
 from .values import BLOCKS, ValuesFile
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: What Auto Deploy's ``deploy`` sets with ``--set`` (image v2.x), and from what: a template in
 #: customResources that reads one of them renders what the deploy job knows.

@@ -19,7 +19,6 @@ the deploy gets depends on the shape (:mod:`.shapes`):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import yaml
 
@@ -31,10 +30,15 @@ from ..sources.yamlio import iter_documents
 from . import tpl
 from .shapes import ChartShape
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Fallback = Callable[[int | str, Any], list[Any]]
+
 #: The policy kinds the tool takes from customResources (and renders, compares and analyses).
 POLICY_KINDS_IN_ENTRIES = DEPLOYABLE_POLICY_KINDS
 
-Fallback = Callable[[int | str, Any], list[Any]]
 
 
 class EntryProblem(Exception):

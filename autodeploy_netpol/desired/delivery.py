@@ -8,13 +8,14 @@ values, the chart's shape and the :class:`Delivery` alone. Kept apart so that a 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ..errors import Severity
 from ..records import record
 from .validate import Problem
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from .shapes import ChartShape
     from .values import ValuesFile
 

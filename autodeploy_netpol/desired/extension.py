@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
 
 from ..kube.releases import fullname, object_name
 from ..records import field, record
@@ -40,6 +39,10 @@ from .delivery import entries_on as _entries_on
 from .delivery import extension_objects_wanted as extension_objects_wanted  # re-exported
 from .shapes import ChartShape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: (block, key) of the extension that the overlays render.
 NETWORK_EXTENSION_KEYS = ("policies", "defaultDeny", "suggested")

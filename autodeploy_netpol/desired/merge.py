@@ -8,7 +8,10 @@ chart default). ``--set`` values are applied last and win over every ``--values`
 from __future__ import annotations
 
 import copy
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def drop_nulls(value: Any) -> Any:

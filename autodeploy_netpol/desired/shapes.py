@@ -26,11 +26,13 @@ import bisect
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 from ..errors import InputError, Location
 from ..records import record, replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @record(frozen=True)
@@ -384,6 +386,8 @@ _RANGE_BODY = re.compile(
 
 def detect_chart_shape(chart_dir: str | os.PathLike[str]) -> ShapeChoice:
     """The shape of the chart at ``chart_dir``, from its templates; its version from Chart.yaml."""
+    from pathlib import Path  # here: only a chart directory needs it (start-up)
+
     from .helm_engine import chart_version  # Chart.yaml is read (and checked) in one place
 
     path = Path(chart_dir)

@@ -13,11 +13,14 @@ GitLab's ("listen and record first, then act"): nothing is enforced until ``enab
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import RELEASE_LABEL
 from ..kube.releases import TRACKS, helm_release
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_INGRESS_NAMESPACE = "gitlab-managed-apps"
 

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ..records import field, record
 from ..sources.goyaml import go_float_text
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NO_VALUE = "<no value>"
 

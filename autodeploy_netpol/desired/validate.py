@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, Severity
 from ..kube.label_syntax import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE
@@ -23,8 +22,10 @@ from .merge import drop_nulls
 from .shapes import NEWEST, ChartShape
 from .values import ValuesFile
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
     import ipaddress
+    from typing import Any
 
 # difflib, ipaddress and jsonschema are imported where they are needed: a valid file needs none
 # of them but ipaddress, and together they cost more than the rest of a run (bench/values.py).

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from ..errors import InputError, Location
 from ..records import field, record
 from ..sources.yamlio import YamlDocument, load_mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_VALUES_FILE = ".gitlab/auto-deploy-values.yaml"
 #: The blocks this tool reads; everything else in the file belongs to the chart.

@@ -10,7 +10,6 @@ others. The auto-deploy-app chart names its objects ``<release>-auto-deploy`` (`
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any
 
 from ..records import record
 from .labels import (
@@ -26,6 +25,10 @@ from .labels import (
     RESOURCE_POLICY_KEEP,
     TILLER,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 STABLE = "stable"
 CANARY = "canary"

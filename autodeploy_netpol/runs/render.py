@@ -3,13 +3,15 @@ the auto-deploy-app chart or, with a chart directory, from real Helm."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..desired.compute import DeployContext, Desired, compute_desired
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
 from ..records import record
 from ..sources.collector import cycle_collector_paused
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @record(frozen=True)

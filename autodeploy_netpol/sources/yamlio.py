@@ -30,7 +30,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import chain
-from typing import Any
 
 import yaml
 from yaml.events import (
@@ -53,6 +52,10 @@ from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
 from . import goyaml
 from .collector import cycle_collector_paused
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
     _BaseLoader: type = yaml.CSafeLoader
