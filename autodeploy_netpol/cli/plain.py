@@ -7,7 +7,6 @@ run these, so both print the same bytes and exit with the same codes. Each retur
 
 from __future__ import annotations
 
-import json
 import os
 
 from ..errors import ExitCode, InputError, Location, Severity
@@ -37,10 +36,14 @@ def validate(
         if output_format != "json":
             raise
         # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
+        import json
+
         echo(json.dumps(_unreadable(error, path.path), indent=2))
         return ExitCode.INPUT
     values_file, problems, errors = run.values_file, run.problems, run.errors
     if output_format == "json":
+        import json  # here: only --format json needs it (start-up)
+
         document = {
             "file": values_file.path,
             "found": values_file.exists,
@@ -132,6 +135,8 @@ def render(
         _write_values(values_out, run.desired.merged_values, run.values_file, run.desired.notes)
     objects = run.objects
     if output_format == "json":
+        import json
+
         echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
     elif objects:
         echo(dump_stream(objects), nl=False)

@@ -12,8 +12,6 @@ GitLab's ("listen and record first, then act"): nothing is enforced until ``enab
 
 from __future__ import annotations
 
-import json
-
 from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import RELEASE_LABEL
 from ..kube.releases import TRACKS, helm_release
@@ -62,13 +60,19 @@ def suggested_block(release: str, ingress_namespace: str = DEFAULT_INGRESS_NAMES
     return {"enabled": False, "spec": suggested_spec(release, ingress_namespace)}
 
 
+def _json(value: str) -> str:
+    import json  # here: json is start-up that validate and render need not pay
+
+    return json.dumps(value)
+
+
 def _scalar(value: str) -> str:
     """A YAML scalar that stays a string whatever the release is called (``true``, ``123``)."""
     plain = value and value[0].isalpha() and all(c.isalnum() or c in "-_." for c in value)
     return (
         value
         if plain and value.lower() not in ("true", "false", "yes", "no", "on", "off", "null")
-        else json.dumps(value)
+        else _json(value)
     )
 
 

@@ -8,7 +8,6 @@ selector operators, peers the API server rejects, and rules Kubernetes would sil
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -100,6 +99,14 @@ class Problem:
         }
 
 
+def _json(value: Any) -> str:
+    """``json.dumps(value)``: how messages quote what the file says. json is imported here, by the
+    first message: a valid file needs none (start-up, bench/startup.py)."""
+    import json
+
+    return json.dumps(value)
+
+
 @cache
 def _schema_bytes() -> bytes:
     # A plain file read: importlib.resources would pull in tempfile, shutil, zipfile … at start-up.
@@ -110,6 +117,8 @@ def _schema_bytes() -> bytes:
 @cache
 def values_schema() -> dict[str, Any]:
     """The JSON Schema of the blocks, shipped with the package."""
+    import json
+
     schema: dict[str, Any] = json.loads(_schema_bytes())
     return schema
 
@@ -166,8 +175,8 @@ def _misspelt_blocks(values: ValuesFile) -> Iterator[Problem]:
             yield Problem(
                 values.locate((key,), key=True),
                 (key,),
-                f"unknown top-level key {json.dumps(key)}: the chart ignores it, so this block is never deployed",
-                f"did you mean {json.dumps(close[0])}?",
+                f"unknown top-level key {_json(key)}: the chart ignores it, so this block is never deployed",
+                f"did you mean {_json(close[0])}?",
             )
 
 
@@ -287,7 +296,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the string {json.dumps(value)}"
+        return f"the string {_json(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -316,7 +325,7 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
             yield Problem(
                 values.locate((*path, key), key=True),
                 (*path, key),
-                f"unknown key {json.dumps(str(key))}",
+                f"unknown key {_json(str(key))}",
                 _unknown_key_hint(str(key), allowed, path),
             )
         return
@@ -338,19 +347,19 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
         close = [o for o in options if str(error.instance).lower() == o.lower()] or difflib.get_close_matches(
             str(error.instance), options, n=1
         )
-        hint = f"did you mean {json.dumps(close[0])}?" if close else f"use one of: {', '.join(options)}"
+        hint = f"did you mean {_json(close[0])}?" if close else f"use one of: {', '.join(options)}"
         yield Problem(location, path, f"{_describe(error.instance)} is not allowed here", hint)
     elif kind == "required":
         missing = [key for key in error.validator_value if key not in error.instance]
         for key in missing:
-            yield Problem(location, path, f"missing required key {json.dumps(key)}", None)
+            yield Problem(location, path, f"missing required key {_json(key)}", None)
     elif kind == "const":
         owner = values_at(values, path[:-1])
         what = f" for a {owner.get('kind')}" if isinstance(owner, dict) and owner.get("kind") else ""
         yield Problem(
             location,
             path,
-            f"must be {json.dumps(error.validator_value)}{what}, not {_describe(error.instance)}",
+            f"must be {_json(error.validator_value)}{what}, not {_describe(error.instance)}",
             f"write {path[-1]}: {error.validator_value}" if path else None,
         )
     elif kind in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
@@ -372,7 +381,7 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
         yield Problem(
             values.locate(key_path, key=True),
             key_path,
-            f"policy name {json.dumps(error.instance)} is not a lowercase DNS label of at most 50 characters",
+            f"policy name {_json(error.instance)} is not a lowercase DNS label of at most 50 characters",
             "use lowercase letters, digits and '-', starting and ending with a letter or digit",
         )
     else:
@@ -404,13 +413,13 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
     by_case = [a for a in allowed if a.lower() == key.lower()]
     close = by_case or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
-        return f"did you mean {json.dumps(close[0])}?"
+        return f"did you mean {_json(close[0])}?"
     if (
         len(path) == 1
         and path[0] == "networkPolicy"
         and key in ("podSelector", "ingress", "egress", "policyTypes")
     ):
-        return f"{json.dumps(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
+        return f"{_json(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
     if path[:1] == ("networkPolicy",) and key == "endpointSelector":
         return "endpointSelector is CiliumNetworkPolicy's; a NetworkPolicy selects pods with spec.podSelector"
     if (
@@ -420,13 +429,13 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
         and key in ("podSelector", "namespaceSelector", "ipBlock")
     ):
         peers = "from" if path[-2] == "ingress" else "to"
-        return f"{json.dumps(key)} belongs to a peer: write it as a list entry under '{peers}:' ('- {key}:')"
+        return f"{_json(key)} belongs to a peer: write it as a list entry under '{peers}:' ('- {key}:')"
     if (
         len(path) == 1
         and path[0] == "ciliumNetworkPolicy"
         and key in ("endpointSelector", "ingress", "egress")
     ):
-        return f"{json.dumps(key)} belongs under 'spec:' (ciliumNetworkPolicy.spec.{key})"
+        return f"{_json(key)} belongs under 'spec:' (ciliumNetworkPolicy.spec.{key})"
     return f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it"
 
 
@@ -604,7 +613,7 @@ class _Checker:
             self.add(
                 ("extraLabels", key),
                 f'"{key}" repeats a label the chart writes itself: Helm writes the key twice and keeps the '
-                f"last ({json.dumps(value)}) on the policies, the web Deployment and its pods (selectors on "
+                f"last ({_json(value)}) on the policies, the web Deployment and its pods (selectors on "
                 f"the chart's {key} no longer match them); stricter YAML parsers reject the duplicate key",
                 "use a label key of your own",
                 severity=Severity.WARNING,
@@ -733,7 +742,7 @@ class _Checker:
         if isinstance(name, str) and (not name or len(name) > 253 or not _DNS_SUBDOMAIN.match(name)):
             self.add(
                 (*path, "name"),
-                f"{json.dumps(name)} is not a valid object name: the API server rejects the object and the "
+                f"{_json(name)} is not a valid object name: the API server rejects the object and the "
                 "deploy fails",
                 "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
             )
@@ -748,7 +757,7 @@ class _Checker:
         elif isinstance(namespace, str) and (
             not namespace or len(namespace) > 63 or not DNS_LABEL_RE.match(namespace)
         ):
-            self.add((*path, "namespace"), f"{json.dumps(namespace)} is not a valid namespace name", None)
+            self.add((*path, "namespace"), f"{_json(namespace)} is not a valid namespace name", None)
         if isinstance(metadata.get("labels"), dict):
             self.labels(metadata["labels"], (*path, "labels"))
 
@@ -896,7 +905,7 @@ class _Checker:
             if number.isdigit():
                 self.add(
                     (*path, "port"),
-                    f"port {json.dumps(number)} is a quoted number, read as a port name",
+                    f"port {_json(number)} is a quoted number, read as a port name",
                     f"write port: {number} without quotes",
                 )
             else:
@@ -1006,7 +1015,7 @@ class _Checker:
         ):
             self.add(
                 path,
-                f"{json.dumps(name)} is not a valid port name",
+                f"{_json(name)} is not a valid port name",
                 "a port name is at most 15 characters of a-z, 0-9 and '-', with at least one letter, "
                 "no leading, trailing or double '-' (or use a number 1–65535)",
             )
@@ -1016,17 +1025,17 @@ class _Checker:
         if network is None:
             self.add(
                 path,
-                f"{json.dumps(text)} is not a valid CIDR",
+                f"{_json(text)} is not a valid CIDR",
                 "write an address and prefix length, e.g. 10.0.0.0/8",
             )
             return None
         if "/" not in text:
-            self.add(path, f"{json.dumps(text)} has no prefix length", f"write {network.with_prefixlen}")
+            self.add(path, f"{_json(text)} has no prefix length", f"write {network.with_prefixlen}")
             return None
         if canonical != text:
             self.add(
                 path,
-                f"{json.dumps(text)} is not in canonical form",
+                f"{_json(text)} is not in canonical form",
                 f"write {network}: the canonical form is the network address (all host bits zero) with its "
                 "prefix length, as the API server and every other tool print it",
             )
@@ -1100,7 +1109,7 @@ class _Checker:
             if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix):
                 self.add(
                     path,
-                    f"label key prefix {json.dumps(prefix)} is not a DNS subdomain",
+                    f"label key prefix {_json(prefix)} is not a DNS subdomain",
                     "a prefix is lowercase letters, digits, '-' and '.', at most 253 characters",
                     key=key_position,
                 )
@@ -1109,7 +1118,7 @@ class _Checker:
         if not name or len(name) > 63 or not _LABEL_NAME.match(name):
             self.add(
                 path,
-                f"label key {json.dumps(key)} is not valid",
+                f"label key {_json(key)} is not valid",
                 "the name part is at most 63 characters of letters, digits, '-', '_' and '.', "
                 "starting and ending with a letter or digit",
                 key=key_position,
@@ -1119,7 +1128,7 @@ class _Checker:
         if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
             self.add(
                 path,
-                f"label value {json.dumps(value)} is not valid",
+                f"label value {_json(value)} is not valid",
                 "at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter "
                 "or digit (or empty)",
             )

@@ -24,7 +24,6 @@ file:line:column (:meth:`YamlDocument.locate`).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -90,6 +89,8 @@ def format_path(path: Sequence[PathElement]) -> str:
         elif element and all(c.isalnum() or c in "_-" for c in element):
             out.append(f".{element}" if out else element)
         else:
+            import json  # here, as below: json is start-up that a YAML input need not pay
+
             out.append(f"[{json.dumps(element)}]")
     return "".join(out) or "(top level)"
 
@@ -679,6 +680,8 @@ def parse_json(text: str, path: str, *, hint: str = "fix the JSON syntax at this
     Duplicate keys, nesting beyond :data:`MAX_DEPTH` and integers beyond Python's digit limit are
     :class:`InputError` at their file:line:column, as is invalid JSON.
     """
+    import json
+
     if json_depth_exceeds(text):
         raise too_deep(_json_too_deep_location(text, path))
     try:
