@@ -1,8 +1,12 @@
-"""Helm's value-merging semantics, expressed with deepmerge.
+"""Helm's value-merging semantics.
 
 Helm coalesces values files in order: maps merge key by key, lists and scalars from the later
 file replace the earlier ones whole, and a ``null`` removes the key (so a user can switch off a
 chart default). ``--set`` values are applied last and win over every ``--values`` file.
+
+Two recursive functions of a few lines each, in plain Python: they replaced the deepmerge
+package, whose import (with ``typing``) cost every ``render`` ~4 ms of start-up (issue 18,
+bench/startup.py) for what amounts to "two maps merge key by key, anything else: the later wins".
 """
 
 from __future__ import annotations
@@ -21,43 +25,43 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-def _merge_maps(config: Any, path: list[Any], base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
+def _helm_maps(base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
+    """``nxt`` laid over ``base`` (changed in place) as Helm layers values."""
     for key, value in nxt.items():
         if value is None:
             base.pop(key, None)
         elif key in base and isinstance(base[key], dict) and isinstance(value, dict):
-            base[key] = config.value_strategy([*path, key], base[key], value)
+            base[key] = _helm_maps(base[key], value)
         else:
             base[key] = drop_nulls(value)
     return base
 
 
-_MERGERS: dict[str, Any] = {}
+def _layer_maps(base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
+    """``nxt`` laid over ``base`` (changed in place), nulls kept."""
+    for key, value in nxt.items():
+        if key in base and isinstance(base[key], dict) and isinstance(value, dict):
+            base[key] = _layer_maps(base[key], value)
+        else:
+            base[key] = value
+    return base
 
 
-def _merger(name: str) -> Any:
-    """The deepmerge merger ``helm`` or ``layer``, built on first use: ``validate`` needs only
-    :func:`drop_nulls`, and importing deepmerge (with ``typing``) is start-up it need not pay."""
-    if not _MERGERS:
-        from deepmerge import Merger
-
-        _MERGERS["helm"] = Merger([(dict, [_merge_maps]), (list, ["override"])], ["override"], ["override"])
-        # Layering two user-side values files before Helm sees them: nulls must survive, so that
-        # Helm still deletes the chart default they point at.
-        _MERGERS["layer"] = Merger([(dict, ["merge"]), (list, ["override"])], ["override"], ["override"])
-    return _MERGERS[name]
+def _over(base: Any, nxt: Any, maps: Any) -> Any:
+    """Two maps merge; anything else: the later value wins."""
+    return maps(base, nxt) if isinstance(base, dict) and isinstance(nxt, dict) else nxt
 
 
 def layer_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Combine two values files into one that Helm treats the same as passing both (nulls kept)."""
-    result: dict[str, Any] = _merger("layer").merge(copy.deepcopy(base), copy.deepcopy(override))
-    return result
+    # Layering two user-side values files before Helm sees them: nulls must survive, so that
+    # Helm still deletes the chart default they point at.
+    return _over(copy.deepcopy(base), copy.deepcopy(override), _layer_maps)
 
 
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` overlaid with ``override`` the way Helm layers values; inputs are not changed."""
-    result: dict[str, Any] = _merger("helm").merge(copy.deepcopy(base), copy.deepcopy(override))
-    return result
+    return _over(copy.deepcopy(base), copy.deepcopy(override), _helm_maps)
 
 
 def helm_merge_all(*layers: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ HEAVY_MODULES = (
 )
 
 #: the chart model: what `render` needs and `validate` does not (desired/delivery.py decides what
-#: a deploy would not create without it); with the libraries only `render` uses
+#: a deploy would not create without it)
 CHART_MODEL = (
     "autodeploy_netpol.desired.compute",
     "autodeploy_netpol.desired.chart",
@@ -40,33 +40,40 @@ CHART_MODEL = (
     "autodeploy_netpol.desired.tpl",
     "autodeploy_netpol.desired.extension",
     "autodeploy_netpol.report.manifests",
-    "deepmerge",
 )
+#: standard-library modules that cost start-up and that neither command needs on its plain path
+#: (issue 18, bench/startup.py): typing (annotations only: TYPE_CHECKING), inspect and ast (which
+#: dataclasses imports: autodeploy_netpol.records), tempfile (only written outputs), pathlib
+#: (only --chart), json (only --format json and messages about an invalid file), decimal
+STARTUP_STDLIB = ("typing", "inspect", "ast", "dataclasses", "tempfile", "pathlib", "json", "decimal")
 
 # Run the console script's entry point (autodeploy_netpol.cli:run) in a fresh interpreter, then
 # report what it imported and its exit code.
 PROGRAM = """
-import json, sys
+import sys
 from autodeploy_netpol.cli import run
 sys.argv[0] = "autodeploy-netpol"
 try:
     run()
 except SystemExit as exit:
     code = exit.code
+stdlib_seen = [m for m in STDLIB if m in sys.modules]  # before this probe imports json
+import json
 packages, modules, model = json.loads(HEAVY)
 imported = sorted({name.split(".")[0] for name in sys.modules} & set(packages))
 imported += sorted(m for m in modules if m in sys.modules)
 validator = "jsonschema" in sys.modules
 report = {"code": code, "heavy": imported, "jsonschema": validator, "click": "click" in sys.modules,
-          "model": [m for m in model if m in sys.modules]}
+          "model": [m for m in model if m in sys.modules], "stdlib": stdlib_seen}
 sys.stderr.write("\\nIMPORTS " + json.dumps(report) + "\\n")
 """
 
 
 def _run(args, prelude=""):
     heavy = json.dumps([HEAVY_PACKAGES, HEAVY_MODULES, CHART_MODEL])
+    program = PROGRAM.replace("HEAVY", repr(heavy)).replace("STDLIB", repr(STARTUP_STDLIB))
     done = subprocess.run(
-        [sys.executable, "-c", prelude + PROGRAM.replace("HEAVY", repr(heavy)), *args],
+        [sys.executable, "-c", prelude + program, *args],
         capture_output=True,
         text=True,
         check=False,
@@ -118,6 +125,32 @@ def test_validate_does_not_import_the_chart_model(args):
     assert done.stdout.strip()
     model = [m for m in report["model"] if not (args[-1] == str(TEMPLATED) and m.endswith(".tpl"))]
     assert model == [], f"validate imported {report['model']}"
+
+
+@pytest.mark.parametrize(
+    ("args", "needed"),
+    [
+        (["validate", str(EXAMPLE)], []),
+        (["render", str(EXAMPLE), "--release", "production", "--namespace", "shop-1-production"], []),
+        # the checks word a problem with a template's text before knowing it is templated
+        (["render", str(TEMPLATED), "--release", "production"], ["json"]),
+        # writing a file atomically needs tempfile
+        (["render", str(EXAMPLE), "--release", "production", "--values-out", "VALUES_OUT"], ["tempfile"]),
+    ],
+    ids=["validate", "render", "render-templated", "render-values-out"],
+)
+def test_plain_validate_and_render_skip_costly_standard_modules(args, needed, tmp_path):
+    """What start-up the plain forms save stays saved: the probe runs in a fresh interpreter
+    (the json module the probe itself needs is imported after the command)."""
+    args = [str(tmp_path / "merged.yaml") if arg == "VALUES_OUT" else arg for arg in args]
+    done, report = _run(args)
+    assert report["code"] == 0, done.stderr
+    assert report["stdlib"] == needed, f"{args[0]} imported {report['stdlib']}"
+
+
+def test_the_check_sees_costly_standard_modules():
+    _, report = _run(["validate", str(EXAMPLE), "--format", "json"], prelude="import typing\n")
+    assert report["stdlib"] == ["typing", "json"]
 
 
 def test_render_imports_the_chart_model():
