@@ -11,8 +11,6 @@ bench/startup.py) for what amounts to "two maps merge key by key, anything else:
 
 from __future__ import annotations
 
-import copy
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
     from typing import Any
@@ -56,11 +54,15 @@ def layer_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
     """Combine two values files into one that Helm treats the same as passing both (nulls kept)."""
     # Layering two user-side values files before Helm sees them: nulls must survive, so that
     # Helm still deletes the chart default they point at.
+    import copy  # here, as below: validate needs only drop_nulls (start-up, bench/startup.py)
+
     return _over(copy.deepcopy(base), copy.deepcopy(override), _layer_maps)
 
 
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` overlaid with ``override`` the way Helm layers values; inputs are not changed."""
+    import copy
+
     return _over(copy.deepcopy(base), copy.deepcopy(override), _helm_maps)
 
 

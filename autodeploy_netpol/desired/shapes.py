@@ -103,8 +103,15 @@ def parse_version(text: str) -> Version | None:
     return (int(match[1]), int(match[2]), int(match[3] or 0))
 
 
+def _table_version(text: str) -> Version:
+    """A version of the tables below (``"2.100.2"``: they hold nothing else), without the regex of
+    :func:`parse_version` (read at every start)."""
+    major, minor, patch = text.split(".")
+    return (int(major), int(minor), int(patch))
+
+
 def _tags(text: str) -> tuple[Version, ...]:
-    return tuple(v for v in (parse_version(t) for t in text.split()) if v is not None)
+    return tuple(_table_version(tag) for tag in text.split())
 
 
 #: Every auto-deploy-image release v2.0.0 - v2.113.0 (the tags of its repository).
@@ -134,13 +141,11 @@ _IMAGE_CHART_TEXT = (
     "2.69.0=2.68.0 2.80.1=2.80.1 2.100.2=2.100.2"
 )
 _IMAGE_CHART_VERSIONS: tuple[tuple[Version, str], ...] = tuple(
-    (version, chart)
-    for image, chart in (pair.split("=") for pair in _IMAGE_CHART_TEXT.split())
-    if (version := parse_version(image)) is not None
+    (_table_version(image), chart) for image, chart in (pair.split("=") for pair in _IMAGE_CHART_TEXT.split())
 )
 #: (first image tag, shape): each row holds until the next one.
 _IMAGE_SHAPES: tuple[tuple[Version, ChartShape], ...] = tuple(
-    (version, shape) for shape in SHAPES if (version := parse_version(shape.images.split()[0])) is not None
+    (_table_version(shape.images.split()[0].removeprefix("v")), shape) for shape in SHAPES
 )
 #: The newest chart version known (image v2.100.2 - v2.113.0): the default for the labels.
 DEFAULT_CHART_VERSION = _IMAGE_CHART_VERSIONS[-1][1]
@@ -375,13 +380,13 @@ def live_chart_labels(objects: Iterable[Any], helm_releases: Iterable[str]) -> l
 # --- a chart directory ----------------------------------------------------------------------------
 
 _OVERLAY_MARKER = "autodeploy-netpol chart overlay"
-_DEFINE = re.compile(r'\{\{-?\s*define\s+"([^"]+)"')
-_CILIUM_KIND = re.compile(r"^\s*kind:\s*[\"']?CiliumNetworkPolicy[\"']?\s*$", re.MULTILINE)
-_CUSTOM_RESOURCES = re.compile(r"\.Values\.customResources\b")
-_WORKER_LABELS = re.compile(r"\{\{-?\s*with\s+\$\w+\.labels\b")
-_RANGE_BODY = re.compile(
-    r"\{\{-?\s*range\b.*?\.Values\.customResources.*?\}\}(?P<body>.*?)\{\{-?\s*end\s*-?\}\}", re.DOTALL
-)
+# What the templates are searched for (compiled by re on first use: only --chart needs them, and
+# compiling them costs every other run start-up)
+_DEFINE = r'\{\{-?\s*define\s+"([^"]+)"'
+_CILIUM_KIND = r"(?m)^\s*kind:\s*[\"']?CiliumNetworkPolicy[\"']?\s*$"
+_CUSTOM_RESOURCES = r"\.Values\.customResources\b"
+_WORKER_LABELS = r"\{\{-?\s*with\s+\$\w+\.labels\b"
+_RANGE_BODY = r"(?s)\{\{-?\s*range\b.*?\.Values\.customResources.*?\}\}(?P<body>.*?)\{\{-?\s*end\s*-?\}\}"
 
 
 def detect_chart_shape(chart_dir: str | os.PathLike[str]) -> ShapeChoice:
@@ -410,15 +415,15 @@ def detect_chart_shape(chart_dir: str | os.PathLike[str]) -> ShapeChoice:
             hint="point at the chart directory (with Chart.yaml and templates/)",
         )
     joined = "\n".join(texts.values())
-    defined = set(_DEFINE.findall(joined))
-    custom = [text for text in texts.values() if _CUSTOM_RESOURCES.search(text)]
-    body = next((m["body"] for text in custom if (m := _RANGE_BODY.search(text))), "")
+    defined = set(re.findall(_DEFINE, joined))
+    custom = [text for text in texts.values() if re.search(_CUSTOM_RESOURCES, text)]
+    body = next((m["body"] for text in custom if (m := re.search(_RANGE_BODY, text))), "")
     detected = ChartShape(
         "detected",
         "",
         shared_labels="sharedlabels" in defined,
-        cilium_template=bool(_CILIUM_KIND.search(joined)),
-        worker_labels=bool(_WORKER_LABELS.search(joined)),
+        cilium_template=bool(re.search(_CILIUM_KIND, joined)),
+        worker_labels=bool(re.search(_WORKER_LABELS, joined)),
         custom_resources=bool(custom),
         separator=bool(re.search(r"^---\s*$", body, re.MULTILINE)),
         tpl=bool(re.search(r"\btpl\b", body)),
