@@ -18,7 +18,6 @@ declares its input paths with :func:`declare_inputs` so that a clash is refused 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -250,5 +249,7 @@ def _umask() -> int:
 
 
 def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - contextlib.suppress would import contextlib at every start
         os.unlink(path)
+    except OSError:
+        pass

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from .. import files
 from ..errors import ExitCode, InputProblems, NetpolError, ValidationFailed
@@ -138,17 +137,19 @@ class _MaskedStream:
         return getattr(self._inner, name)
 
 
-@contextmanager
-def masked_output() -> Iterator[None]:
+class masked_output:
     """Mask credentials in everything printed on standard output and error while a command runs:
     reports, messages, warnings and records of libraries' loggers alike."""
-    stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout = _MaskedStream(stdout)  # type: ignore[assignment]
-    sys.stderr = _MaskedStream(stderr)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = stdout, stderr
+
+    __slots__ = ("_saved",)
+
+    def __enter__(self) -> None:
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout = _MaskedStream(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = _MaskedStream(sys.stderr)  # type: ignore[assignment]
+
+    def __exit__(self, *_: object) -> None:
+        sys.stdout, sys.stderr = self._saved
 
 
 def start_run() -> None:

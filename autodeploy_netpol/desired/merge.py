@@ -68,7 +68,10 @@ def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 def helm_merge_all(*layers: dict[str, Any]) -> dict[str, Any]:
     """Merge several layers in order (first is lowest priority)."""
+    import copy
+
     result: dict[str, Any] = {}
     for layer in layers:
-        result = helm_merge(result, layer)
+        # helm_merge(result, layer), without copying the result again: it is this call's own
+        result = _over(result, copy.deepcopy(layer), _helm_maps)
     return result

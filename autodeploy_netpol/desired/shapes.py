@@ -171,6 +171,11 @@ def _version_text(version: Version) -> str:
     return ".".join(str(part) for part in version)
 
 
+def _shipped_chart(image: Version) -> Version:
+    """The chart version a known image ships, as numbers (the table holds plain ``x.y.z``)."""
+    return _table_version(_IMAGE_CHART_VERSIONS[max(_row(_IMAGE_CHART_VERSIONS, image), 0)][1])
+
+
 def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]:
     """The shapes a chart version was shipped with, oldest first, each with its image range.
 
@@ -179,7 +184,7 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
     """
     found: dict[str, tuple[ChartShape, list[Version]]] = {}
     for image in KNOWN_IMAGES:
-        version = parse_version(image_chart_version(image) or "")
+        version = _shipped_chart(image)
         if version == chart_version:
             shape = image_shape(image)
             found.setdefault(shape.id, (shape, []))[1].append(image)
@@ -188,11 +193,7 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
             (shape, f"v{_version_text(images[0])} - v{_version_text(images[-1])}")
             for shape, images in found.values()
         ]
-    below = [
-        image
-        for image in KNOWN_IMAGES
-        if (parse_version(image_chart_version(image) or "") or (0, 0, 0)) <= chart_version
-    ]
+    below = [image for image in KNOWN_IMAGES if _shipped_chart(image) <= chart_version]
     if not below:
         return [(SHAPES[0], "")]
     return [(image_shape(below[-1]), "")]

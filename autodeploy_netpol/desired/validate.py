@@ -282,10 +282,10 @@ def _rust_validator() -> Any:
 
 def _schema_checksum() -> str:
     """The schema file's checksum as tools/schema_gate.py records it (staleness, not security)."""
-    import zlib
+    import binascii  # zlib's CRC-32; already imported (PyYAML's base64), zlib is not
 
     raw = _schema_bytes()
-    return f"{zlib.crc32(raw):08x}-{len(raw)}"
+    return f"{binascii.crc32(raw):08x}-{len(raw)}"
 
 
 def _describe(value: Any) -> str:
