@@ -192,6 +192,8 @@ def toyaml_style(text: str, *, key: bool = False) -> str:
 
 
 def _base60_float(text: str) -> bool:
+    if ":" not in text:
+        return False  # the pattern below needs one (and compiling it costs start-up)
     import re
 
     return re.fullmatch(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?", text) is not None
@@ -207,6 +209,21 @@ def _written(text: str, style: str) -> str:
             raise tpl.NotCovered("a template in a string with control characters")
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     raise tpl.NotCovered("a template in a multi-line string")
+
+
+_WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+
+
+def _plain_word(text: str) -> bool:
+    """Whether YAML reads ``text`` after ``k: `` as the string ``text`` itself: letters, digits and
+    ``-_./`` only, starting with a letter or digit (so no indicator, no quote, no ``: `` or `` #``),
+    and resolved to a string as yaml.v2 resolves plain scalars (not a number, bool or null)."""
+    return (
+        text[:1].isascii()
+        and text[:1].isalnum()
+        and _WORD_CHARACTERS.issuperset(text)
+        and plain_scalar(text)[0] == STR
+    )
 
 
 def _render_scalar(
@@ -226,6 +243,8 @@ def _render_scalar(
         ) from None
     if "\n" in rendered:
         raise tpl.NotCovered("a template that renders line breaks")
+    if _plain_word(rendered):
+        return rendered  # what reading "k: <rendered>" gives (below), without a YAML parse
     try:
         documents = list(iter_documents(f"k: {rendered}\n", "<tpl>", go_scalars=True))
     except InputError as error:

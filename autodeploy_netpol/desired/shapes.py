@@ -171,9 +171,16 @@ def _version_text(version: Version) -> str:
     return ".".join(str(part) for part in version)
 
 
-def _shipped_chart(image: Version) -> Version:
-    """The chart version a known image ships, as numbers (the table holds plain ``x.y.z``)."""
-    return _table_version(_IMAGE_CHART_VERSIONS[max(_row(_IMAGE_CHART_VERSIONS, image), 0)][1])
+def _shipped_charts() -> list[tuple[Version, Version]]:
+    """Every known image with the chart version it ships, as numbers (one walk of both tables,
+    which hold plain ``x.y.z``)."""
+    shipped: list[tuple[Version, Version]] = []
+    row = 0
+    for image in KNOWN_IMAGES:
+        while row + 1 < len(_IMAGE_CHART_VERSIONS) and _IMAGE_CHART_VERSIONS[row + 1][0] <= image:
+            row += 1
+        shipped.append((image, _table_version(_IMAGE_CHART_VERSIONS[row][1])))
+    return shipped
 
 
 def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]:
@@ -183,8 +190,8 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
     repository) gets the shape of the nearest version below it.
     """
     found: dict[str, tuple[ChartShape, list[Version]]] = {}
-    for image in KNOWN_IMAGES:
-        version = _shipped_chart(image)
+    shipped = _shipped_charts()
+    for image, version in shipped:
         if version == chart_version:
             shape = image_shape(image)
             found.setdefault(shape.id, (shape, []))[1].append(image)
@@ -193,7 +200,7 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
             (shape, f"v{_version_text(images[0])} - v{_version_text(images[-1])}")
             for shape, images in found.values()
         ]
-    below = [image for image in KNOWN_IMAGES if _shipped_chart(image) <= chart_version]
+    below = [image for image, version in shipped if version <= chart_version]
     if not below:
         return [(SHAPES[0], "")]
     return [(image_shape(below[-1]), "")]

@@ -623,9 +623,8 @@ def _trunc(count: Any, text: Any) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-_PRINTF_VERB = re.compile(
-    r"%(?P<flags>[-+# 0]*)(?P<width>\d*)(?:\.(?P<precision>\d+))?(?P<verb>.)", re.DOTALL
-)
+#: compiled by re on first use: only printf needs it
+_PRINTF_VERB = r"(?s)%(?P<flags>[-+# 0]*)(?P<width>\d*)(?:\.(?P<precision>\d+))?(?P<verb>.)"
 
 
 def _printf(template: Any, *args: Any) -> str:
@@ -633,7 +632,7 @@ def _printf(template: Any, *args: Any) -> str:
     out: list[str] = []
     position = 0
     used = 0
-    for match in _PRINTF_VERB.finditer(fmt):
+    for match in re.finditer(_PRINTF_VERB, fmt):
         out.append(fmt[position : match.start()])
         position = match.end()
         verb = match["verb"]
