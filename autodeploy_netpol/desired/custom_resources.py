@@ -214,16 +214,25 @@ def _written(text: str, style: str) -> str:
 _WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
 
 
-def _plain_word(text: str) -> bool:
-    """Whether YAML reads ``text`` after ``k: `` as the string ``text`` itself: letters, digits and
-    ``-_./`` only, starting with a letter or digit (so no indicator, no quote, no ``: `` or `` #``),
-    and resolved to a string as yaml.v2 resolves plain scalars (not a number, bool or null)."""
-    return (
+def _read_directly(text: str) -> str | None:
+    """What YAML reads after ``k: `` when that is plainly a string, else ``None`` (then the YAML
+    reader decides): a single-quoted scalar of printable ASCII without a quote inside (its text
+    as written: single quotes escape nothing else), or a plain word of letters, digits and
+    ``-_./`` starting with a letter or digit (no indicator, no ``: ``, no `` #``) that yaml.v2
+    resolves to a string (not a number, bool or null)."""
+    if len(text) >= 2 and text[0] == "'" and text[-1] == "'":
+        inner = text[1:-1]
+        if "'" not in inner and all(" " <= char <= "~" for char in inner):
+            return inner
+        return None
+    if (
         text[:1].isascii()
         and text[:1].isalnum()
         and _WORD_CHARACTERS.issuperset(text)
         and plain_scalar(text)[0] == STR
-    )
+    ):
+        return text
+    return None
 
 
 def _render_scalar(
@@ -243,8 +252,9 @@ def _render_scalar(
         ) from None
     if "\n" in rendered:
         raise tpl.NotCovered("a template that renders line breaks")
-    if _plain_word(rendered):
-        return rendered  # what reading "k: <rendered>" gives (below), without a YAML parse
+    direct = _read_directly(rendered)
+    if direct is not None:
+        return direct  # what reading "k: <rendered>" gives (below), without a YAML parse
     try:
         documents = list(iter_documents(f"k: {rendered}\n", "<tpl>", go_scalars=True))
     except InputError as error:

@@ -1,12 +1,12 @@
-"""customResources: a rendered template that is a plain word is taken as it is, without reading
-it back as YAML (start-up and work of render, issue 18). The shortcut must give what the YAML
-read gives, for every text it takes."""
+"""customResources: a rendered template that is plainly a string (a single-quoted scalar, a
+plain word) is taken without reading it back as YAML (work of render, issue 18). The shortcut
+must give what the YAML read gives, for every text it takes."""
 
 import random
 
 import pytest
 
-from autodeploy_netpol.desired.custom_resources import _plain_word
+from autodeploy_netpol.desired.custom_resources import _read_directly
 from autodeploy_netpol.sources.yamlio import iter_documents
 
 WORDS = [
@@ -49,7 +49,6 @@ WORDS = [
     "a: b",
     "a #b",
     "a#b",
-    "'a'",
     '"a"',
     "a b",
     "",
@@ -57,6 +56,25 @@ WORDS = [
     "ab\u00e9",
     "١٢",
     "<<",
+    "'a'",
+    "'production'",
+    "'auto-deploy-app-2.100.2'",
+    "''",
+    "'a''b'",
+    "'a'b'",
+    "' a b '",
+    "'#x: y'",
+    "'{{'",
+    "'yes'",
+    "'1e3'",
+    "'null'",
+    "'\\n'",
+    "'é'",
+    "'a\tb'",
+    "'a",
+    "a'",
+    "'",
+    "'''",
 ]
 
 
@@ -67,20 +85,24 @@ def _read(text):
 
 def _generated():
     rnd = random.Random(18)
-    alphabet = "abcyzAEFNTY0123456789-_./:e+ #'\"~<"
+    alphabet = "abcyzAEFNTY0123456789-_./:e+ #'\"~<\\{}[],&*!|>%@`\t"
     for _ in range(4000):
-        yield "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8)))
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8)))
+        yield f"'{text}'" if rnd.random() < 0.4 else text
 
 
 @pytest.mark.parametrize("text", [*WORDS, *_generated()])
-def test_a_plain_word_reads_as_itself(text):
-    if _plain_word(text):
-        assert _read(text) == text
+def test_what_is_read_directly_is_what_yaml_reads(text):
+    direct = _read_directly(text)
+    if direct is not None:
+        assert _read(text) == direct
         assert type(_read(text)) is str
 
 
-def test_the_shortcut_is_taken_for_names_and_not_for_numbers_or_words_yaml_resolves():
-    assert _plain_word("production-auto-deploy-allow-metrics")
-    assert _plain_word("auto-deploy-app-2.100.2")
-    for text in ("2.100", "1e3", "yes", "on", "null", "-a", "a: b", "'a'", ""):
-        assert not _plain_word(text), text
+def test_the_shortcut_is_taken_for_names_and_not_for_what_yaml_resolves_or_escapes():
+    assert _read_directly("production-auto-deploy-allow-metrics") == "production-auto-deploy-allow-metrics"
+    assert _read_directly("'auto-deploy-app-2.100.2'") == "auto-deploy-app-2.100.2"
+    assert _read_directly("'yes'") == "yes"
+    assert _read_directly("''") == ""
+    for text in ("2.100", "1e3", "yes", "on", "null", "-a", "a: b", "'a''b'", "'a", "", "'é'", '"a"'):
+        assert _read_directly(text) is None, text
