@@ -95,8 +95,16 @@ def shape_named(shape_id: str) -> ChartShape:
 Version = tuple[int, int, int]
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def parse_version(text: str) -> Version | None:
     """``"v2.39.0"`` / ``"2.39"`` → ``(2, 39, 0)``; pre-release and build parts are ignored."""
+    parts = text.split(".")
+    if 2 <= len(parts) <= 3 and all(0 < len(part) <= 6 and _ASCII_DIGITS.issuperset(part) for part in parts):
+        # "2.100.2", what is nearly always given: the same numbers as the pattern below reads,
+        # without compiling it (start-up)
+        return (int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 0)
     match = re.fullmatch(r"\s*v?(\d{1,6})\.(\d{1,6})(?:\.(\d{1,6}))?(?:[-+][0-9A-Za-z.+-]*)?\s*", text)
     if not match:
         return None
