@@ -613,9 +613,10 @@ def _full_documents(
 
 _JSON_KEEP = b'"[]{}'
 _JSON_DELETE = bytes(byte for byte in range(256) if byte not in _JSON_KEEP)
-_JSON_STRINGS = re.compile(rb'"[^"]*"')
+# the JSON patterns are compiled by re on first use: a YAML input needs neither (start-up)
+_JSON_STRINGS = rb'"[^"]*"'
 _JSON_PARENS = bytes.maketrans(b"[{]}", b"(())")
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_TOKENS = r'"(?:[^"\\]|\\.)*"|[\[\]{}]'
 
 
 def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
@@ -630,7 +631,7 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
     # Removing an adjacent pair of quotes keeps every other bracket inside or outside a string.
     compact = raw.translate(None, _JSON_DELETE).replace(b'""', b"")
-    brackets = _JSON_STRINGS.sub(b"", compact).translate(_JSON_PARENS)
+    brackets = re.sub(_JSON_STRINGS, b"", compact).translate(_JSON_PARENS)
     for _ in range(limit):
         if not brackets:
             return False
@@ -641,7 +642,7 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
 def _json_too_deep_location(text: str, path: str) -> Location:
     """Where the first collection beyond :data:`MAX_DEPTH` opens (error path only: a Python scan)."""
     depth = 0
-    for token in _JSON_TOKENS.finditer(text):
+    for token in re.finditer(_JSON_TOKENS, text):
         char = token.group()
         if char in "[{":
             depth += 1
