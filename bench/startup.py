@@ -6,7 +6,7 @@ that layer adds), then runs ``validate`` (``--render``: ``render`` with the flag
 bench/peers.py) of the typical values file through the console script's start (cli/fast.py).
 Median of ``--runs`` runs per row. This is the floor bench/peers.py's first rows are compared
 against ``helm template`` with. The probe imports nothing the command does not: ``typing``,
-``inspect``/``dataclasses``, ``json`` and ``copy`` are not on the plain paths any more
+``inspect``/``dataclasses``, ``json``, ``copy`` and ``contextlib`` are not on the plain paths any more
 (tests/acceptance/test_values_imports.py), and the probe reports its stages without json.
 
     .venv/bin/python bench/startup.py [--runs 11] [--render]
@@ -37,7 +37,6 @@ import autodeploy_netpol.cli.fast; mark("autodeploy_netpol.cli.fast (the entry's
 import autodeploy_netpol.cli.plain; mark("autodeploy_netpol.cli.plain (command bodies, the values file, the checks)")
 import autodeploy_netpol.runs.validate, autodeploy_netpol.desired._values_schema_gate; mark("runs.validate, the compiled schema check")
 if sys.argv[1] == "render":
-    import copy; mark("copy (the merges copy values)")
     import autodeploy_netpol.runs.render, autodeploy_netpol.report.manifests; mark("runs.render: the chart model, customResources, tpl, the YAML writer")
 import io
 from autodeploy_netpol.cli.fast import fast_command

@@ -24,7 +24,6 @@ into entries instead (:mod:`.extension`).
 
 from __future__ import annotations
 
-import copy
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -54,6 +53,7 @@ from .custom_resources import POLICY_KINDS_IN_ENTRIES, render_custom_resources
 from .delivery import enabled as _enabled
 from .delivery import entries_on as _entries_on
 from .delivery import helm_truthy as helm_truthy  # re-exported: the chart model's name for it
+from .merge import deep_copy
 from .shapes import DEFAULT_CHART_VERSION, NEWEST, ChartShape, chart_version_shapes, parse_version
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .tpl import Helpers, RootContext
@@ -254,7 +254,7 @@ def chart_defaults(
     """The chart's default values: only shape ``c`` (2.6.0 - 2.39.x) has a ``ciliumNetworkPolicy``
     block (the overlays render it from the user's values alone), only ``b`` on ``extraLabels``."""
     shape = shape or shape_of_version(chart_version)
-    defaults = copy.deepcopy(CHART_DEFAULTS)
+    defaults = deep_copy(CHART_DEFAULTS)
     if not shape.cilium_template:
         del defaults["ciliumNetworkPolicy"]
     if not shape.shared_labels:

@@ -21,7 +21,6 @@ render the objects twice.
 
 from __future__ import annotations
 
-import copy
 import re
 
 from ..kube.releases import fullname, object_name
@@ -37,6 +36,7 @@ from .custom_resources import entries_of
 from .delivery import enabled as _enabled
 from .delivery import entries_on as _entries_on
 from .delivery import extension_objects_wanted as extension_objects_wanted  # re-exported
+from .merge import deep_copy
 from .shapes import ChartShape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 
@@ -70,7 +70,7 @@ class CompileTarget:
 
 def compile_extension(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -> Compiled:
     """``values`` (the merged values file) with the extension compiled into ``customResources``."""
-    result = copy.deepcopy(values)
+    result = deep_copy(values)
     compiled = Compiled(result)
     if not shape.custom_resources:
         return compiled
@@ -178,7 +178,7 @@ def _entries(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -
         return base if suffix is None else object_name(base, suffix)
 
     def spec(value: Any) -> Any:
-        return _escape(copy.deepcopy(value)) if shape.tpl else copy.deepcopy(value)
+        return _escape(deep_copy(value)) if shape.tpl else deep_copy(value)
 
     entries: list[dict[str, Any]] = []
     network = values.get("networkPolicy")
@@ -192,7 +192,7 @@ def _entries(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -
         for key, policy in _entries_on(network):
             entries.append(_netpol(name(key), labels, spec(policy.get("spec") or {})))
         if _enabled(network.get("defaultDeny")):
-            entries.append(_netpol(name(DEFAULT_DENY_SUFFIX), labels, copy.deepcopy(DEFAULT_DENY_SPEC)))
+            entries.append(_netpol(name(DEFAULT_DENY_SUFFIX), labels, deep_copy(DEFAULT_DENY_SPEC)))
     cilium = values.get("ciliumNetworkPolicy")
     if _enabled(cilium):
         assert isinstance(cilium, dict)

@@ -16,6 +16,44 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+_ATOMIC = (str, int, float, bool, type(None))
+
+
+def deep_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """``copy.deepcopy(value)`` for values as read (dicts, lists, scalars): the same copy — a map
+    or list that appears twice (a YAML alias) is copied once and stays shared — without
+    deepcopy's dispatch per object, and without importing copy (with weakref) unless a value of
+    another type turns up, which copy.deepcopy then copies (same memo)."""
+    if memo is None:
+        memo = {}
+    kind = type(value)
+    if kind is dict:
+        done = memo.get(id(value))
+        if done is not None:
+            return done
+        copied: dict[Any, Any] = {}
+        memo[id(value)] = copied
+        for key, item in value.items():
+            copied[key if type(key) in _ATOMIC else deep_copy(key, memo)] = (
+                item if type(item) in _ATOMIC else deep_copy(item, memo)
+            )
+        return copied
+    if kind is list:
+        done = memo.get(id(value))
+        if done is not None:
+            return done
+        items: list[Any] = []
+        memo[id(value)] = items
+        for item in value:
+            items.append(item if type(item) in _ATOMIC else deep_copy(item, memo))
+        return items
+    if kind in _ATOMIC:
+        return value
+    import copy
+
+    return copy.deepcopy(value, memo)
+
+
 def drop_nulls(value: Any) -> Any:
     """A map brought in whole keeps no ``null`` keys: Helm deletes them wherever they appear."""
     if isinstance(value, dict):
@@ -54,24 +92,18 @@ def layer_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, An
     """Combine two values files into one that Helm treats the same as passing both (nulls kept)."""
     # Layering two user-side values files before Helm sees them: nulls must survive, so that
     # Helm still deletes the chart default they point at.
-    import copy  # here, as below: validate needs only drop_nulls (start-up, bench/startup.py)
-
-    return _over(copy.deepcopy(base), copy.deepcopy(override), _layer_maps)
+    return _over(deep_copy(base), deep_copy(override), _layer_maps)
 
 
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` overlaid with ``override`` the way Helm layers values; inputs are not changed."""
-    import copy
-
-    return _over(copy.deepcopy(base), copy.deepcopy(override), _helm_maps)
+    return _over(deep_copy(base), deep_copy(override), _helm_maps)
 
 
 def helm_merge_all(*layers: dict[str, Any]) -> dict[str, Any]:
     """Merge several layers in order (first is lowest priority)."""
-    import copy
-
     result: dict[str, Any] = {}
     for layer in layers:
         # helm_merge(result, layer), without copying the result again: it is this call's own
-        result = _over(result, copy.deepcopy(layer), _helm_maps)
+        result = _over(result, deep_copy(layer), _helm_maps)
     return result
