@@ -19,6 +19,7 @@ the deploy gets depends on the shape (:mod:`.shapes`):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import yaml
 
@@ -171,6 +172,7 @@ class _Stub:
     allow_unicode = True
 
 
+@lru_cache(maxsize=1024)  # the same strings recur (names, labels of every entry)
 def toyaml_style(text: str, *, key: bool = False) -> str:
     """How Helm's ``toYaml`` (Go's yaml.v2) writes the string ``text``: ``""`` plain, ``"'"``,
     ``'"'`` or ``"|"`` (literal block)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from ..records import field, record
 from ..sources.goyaml import go_float_text
@@ -139,7 +140,8 @@ class _Action:
     pipeline: Any  # a parsed pipeline: list of commands
 
 
-def _parse(text: str) -> list[_Text | _Action]:
+@lru_cache(maxsize=1024)  # the same template text recurs (names, labels of every entry); nodes are frozen
+def _parse(text: str) -> tuple[_Text | _Action, ...]:
     nodes: list[_Text | _Action] = []
     position = 0
     trim_next = False
@@ -172,7 +174,7 @@ def _parse(text: str) -> list[_Text | _Action]:
             nodes.append(_Action(_Parser(body).pipeline_all()))
         trim_next = trim_right
         position = end + 2
-    return nodes
+    return tuple(nodes)
 
 
 def _action_end(text: str, start: int) -> int:
@@ -404,7 +406,7 @@ def _describe(node: Any) -> str:
 # --- evaluation ----------------------------------------------------------------------------------------
 
 
-def _render_nodes(nodes: list[_Text | _Action], root: RootContext) -> list[str]:
+def _render_nodes(nodes: tuple[_Text | _Action, ...], root: RootContext) -> list[str]:
     out = []
     for node in nodes:
         if isinstance(node, _Text):
