@@ -127,9 +127,6 @@ def uses_templates(text: str) -> bool:
 
 # --- lexing and parsing --------------------------------------------------------------------------------
 
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
-
-
 @record(frozen=True)
 class _Text:
     text: str
