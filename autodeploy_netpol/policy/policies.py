@@ -402,7 +402,7 @@ def _port_number(value: Any, path: Path) -> int | str:
         raise PolicyError("a port must be a number or a name", path)
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isdecimal():
         number = int(value.strip())
     elif isinstance(value, str) and value.strip():
         return value.strip()
