@@ -7,8 +7,9 @@ nothing below the CLI prints or exits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+
+from .records import record
 
 
 class ExitCode(IntEnum):
@@ -42,7 +43,7 @@ class Severity(StrEnum):
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Location:
     """A position in an input file; ``line`` and ``column`` are 1-based, 0 when unknown."""
 

@@ -18,16 +18,17 @@ declares its input paths with :func:`declare_inputs` so that a clash is refused 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
-from typing import BinaryIO
 
 from .errors import InputError, Location
 from .masking import encodable, mask
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 STDIN = "-"
 
@@ -218,6 +219,8 @@ def write_output(path: str, text: str, *, what: str = "report") -> None:
     status = check_output(path, what=what)
     target = os.path.realpath(path)
     directory = os.path.dirname(target) or "."
+    import tempfile  # here: only a command that writes a file needs it (start-up, bench/startup.py)
+
     try:
         descriptor, temporary = tempfile.mkstemp(
             dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"
@@ -246,5 +249,7 @@ def _umask() -> int:
 
 
 def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - contextlib.suppress would import contextlib at every start
         os.unlink(path)
+    except OSError:
+        pass

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from .errors import InputError
+from .records import record
 
-_SIZE = re.compile(r"^\s*(\d+)\s*(Ki|Mi|Gi|K|M|G)?B?\s*$")
+_SIZE = r"^\s*(\d+)\s*(Ki|Mi|Gi|K|M|G)?B?\s*$"  # compiled by re when a variable is set
 _FACTORS = {None: 1, "K": 1000, "M": 1000**2, "G": 1000**3, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limit:
     """One bound: its environment variable, default and what it bounds."""
 
@@ -31,7 +31,7 @@ class Limit:
         text = os.environ.get(self.variable, "").strip()
         if not text:
             return self.default
-        match = _SIZE.match(text)
+        match = re.match(_SIZE, text)
         if match is None or int(match.group(1)) <= 0:
             raise InputError(
                 f"{self.variable}={text!r} is not a positive number",

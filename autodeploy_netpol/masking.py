@@ -17,7 +17,6 @@ with a newline is printed by libraries one line at a time).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 
@@ -40,6 +39,8 @@ def register_secret(value: object) -> None:
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str) or not value.strip():
         return
+    import json  # here: json is start-up that validate and render need not pay
+
     forms = {value, value.strip()}
     forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
     forms.add(json.dumps(value)[1:-1])

@@ -105,6 +105,32 @@ def _refuse(uri: str) -> Any:
     raise SchemaError(f"refusing to fetch {uri}: the schema must not reference anything outside itself")
 
 
+def _lazy_patterns(source: str) -> str:
+    """fastjsonschema's ``REGEX_PATTERNS = {key: re.compile(...)}``, compiled on first use
+    instead: a typical values file meets one pattern or none, and compiling all of them cost every
+    validate and render start-up (bench/startup.py). Lookups stay ``REGEX_PATTERNS[key]``."""
+    compiled = re.compile(r"re\.compile\(('(?:[^'\\]|\\.)*')\)")
+    if compiled.search(source) is None and "re.compile" in source:
+        raise SchemaError("fastjsonschema's REGEX_PATTERNS changed shape: review tools/schema_gate.py")
+    sources = compiled.sub(r"\1", source).replace("REGEX_PATTERNS = {", "_PATTERN_SOURCES = {", 1)
+    return "\n".join(
+        [
+            sources,
+            "",
+            "",
+            "class _Patterns(dict):",
+            '    """The patterns of the schema, each compiled when a check first needs it."""',
+            "",
+            "    def __missing__(self, key):",
+            "        compiled = self[key] = re.compile(_PATTERN_SOURCES[key])",
+            "        return compiled",
+            "",
+            "",
+            "REGEX_PATTERNS = _Patterns()",
+        ]
+    )
+
+
 def generate(raw: bytes) -> str:
     """The source of the generated module for the schema file's bytes."""
     import fastjsonschema  # a build-time tool (the test extra), never imported at run time
@@ -152,7 +178,7 @@ def generate(raw: bytes) -> str:
             "class Decimal:",
             '    """Named in the generated type checks of numbers; data read from YAML never holds one."""',
             "",
-            patterns[0] if patterns else "REGEX_PATTERNS = {}",
+            _lazy_patterns(patterns[0] if patterns else "REGEX_PATTERNS = {}"),
             "",
             "NoneType = type(None)",
             body.rstrip("\n"),

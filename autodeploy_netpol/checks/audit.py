@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
@@ -20,6 +20,7 @@ from ..policy import Endpoint, Model
 from ..policy.intervals import IPV6_OFFSET, cidr_range, int_to_ip, ip_to_int
 from ..policy.normalize import NormalizedPolicy, normalize_policy
 from ..policy.policies import is_compiled
+from ..records import replace  # records and dataclasses alike
 from ..sources.flows import ENTITY, EXTERNAL, POD, Flow, Peer, ReadStats
 from .plan import Action, Plan, plan_namespace
 

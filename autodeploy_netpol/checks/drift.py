@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from ..kube.names import (
 )
 from ..kube.releases import ReleaseMarkers
 from ..policy.normalize import written_spec
+from ..records import replace  # records and dataclasses alike
 from .diff import ABSENT, FieldChange, Scope
 from .plan import Action, DeployPlan, HistoryReader, PlanEntry, plan_deploy
 

@@ -35,7 +35,7 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +50,7 @@ from ..kube.labels import (
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..kube.releases import ReleaseMarkers, release_label
 from ..policy.normalize import NormalizedPolicy, normalize_policy
+from ..records import replace  # records and dataclasses alike
 from .diff import ABSENT, FieldChange, diff_policies
 from .helm_upgrade import as_helm_applies, assumed_original, patch_strategy, upgraded
 

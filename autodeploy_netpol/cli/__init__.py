@@ -13,8 +13,7 @@ python-gitlab (tests/acceptance/test_values_imports.py guards this).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
     from collections.abc import Callable
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, TextIO, TypeVar
+from collections.abc import Callable
 
 from .. import files
 from ..errors import ExitCode, InputError, InputProblems, NetpolError, ValidationFailed
 from ..masking import encodable, forget_secrets, mask, register_secrets
 
-# Nothing here imports click at module level: cli/fast.py runs validate and render without it.
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, TextIO, TypeVar
 
-F = TypeVar("F", bound=Callable[..., Any])
+    F = TypeVar("F", bound=Callable[..., Any])
+
+# Nothing here imports click at module level: cli/fast.py runs validate and render without it.
 
 #: ``--format`` of the commands that print findings.
 FINDINGS_FORMATS = ("text", "json")
@@ -158,17 +160,19 @@ class _MaskedStream:
         return getattr(self._inner, name)
 
 
-@contextmanager
-def masked_output() -> Iterator[None]:
+class masked_output:
     """Mask credentials in everything printed on standard output and error while a command runs:
     reports, messages, warnings and records of libraries' loggers alike."""
-    stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout = _MaskedStream(stdout)  # type: ignore[assignment]
-    sys.stderr = _MaskedStream(stderr)  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = stdout, stderr
+
+    __slots__ = ("_saved",)
+
+    def __enter__(self) -> None:
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout = _MaskedStream(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = _MaskedStream(sys.stderr)  # type: ignore[assignment]
+
+    def __exit__(self, *_: object) -> None:
+        sys.stdout, sys.stderr = self._saved
 
 
 def start_run() -> None:

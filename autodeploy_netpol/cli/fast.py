@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import NoReturn
 
 from ..kube.releases import STABLE, TRACKS
 from .common import FINDINGS_FORMATS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 #: ``--format`` of ``render`` (its click option in cli/render.py takes these).
 RENDER_FORMATS = ("yaml", "json")

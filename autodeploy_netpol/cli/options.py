@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from typing import Any
 
-from ..desired.compute import DEFAULT_SOURCE, Delivery, DeployContext
+from ..desired.delivery import Delivery
 from ..desired.shapes import DEFAULT_CHART_VERSION, ShapeRequest
 from ..desired.suggest import DEFAULT_INGRESS_NAMESPACE
 from ..desired.values import DEFAULT_VALUES_FILE, ValuesPath
@@ -19,7 +18,14 @@ from ..errors import InputError
 from ..kube.releases import STABLE, TRACKS
 from .common import env_default
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: a namespace name (RFC 1123 label); compiled on first use, by re's cache (start-up)
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..desired.compute import DeployContext
 
 
 def values_argument(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -191,6 +197,8 @@ def context_from_options(
     require_namespace: bool = False,
 ) -> DeployContext:
     """Resolve options and environment defaults into a :class:`DeployContext`."""
+    from ..desired.compute import DEFAULT_SOURCE, DeployContext  # the chart model: not for validate
+
     release = release or env_default("HELM_RELEASE_NAME", "CI_ENVIRONMENT_SLUG")
     if not release:
         raise InputError(
@@ -210,7 +218,7 @@ def context_from_options(
         monitoring_namespace = env_default("NETPOL_MONITORING_NAMESPACE")
         monitoring_source = "NETPOL_MONITORING_NAMESPACE"
     for option, value in (("ingress", ingress_namespace), ("monitoring", monitoring_namespace)):
-        if value and (len(value) > 63 or not _DNS_LABEL.match(value)):
+        if value and (len(value) > 63 or not re.match(_DNS_LABEL, value)):
             raise InputError(
                 f"{value!r} is not a valid namespace name (the {option} namespace)",
                 hint="a namespace is a lowercase DNS label, e.g. ingress-nginx",

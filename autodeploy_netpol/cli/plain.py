@@ -7,15 +7,17 @@ run these, so both print the same bytes and exit with the same codes. Each retur
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
 
 from ..errors import ExitCode, InputError, Location, Severity
 from ..limits import DEFAULT_MAX_PAGES, DEFAULT_READ_DEADLINE
 from .common import FINDINGS_FORMATS, echo, env_default, output_target, write_output
 from .fast import RENDER_FORMATS
 from .options import context_from_options, delivery_from_options, shape_request, values_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def validate(
@@ -50,6 +52,8 @@ def validate(
         if output_format != "json":
             raise
         # A file that cannot be read is still a finding: JSON consumers get a document, not silence.
+        import json
+
         echo(json.dumps(unreadable, indent=2))
         return ExitCode.INPUT
     values_file, problems, errors = run.values_file, run.problems, run.errors
@@ -67,6 +71,8 @@ def validate(
     }
     _write_outputs(targets, document)
     if output_format == "json":
+        import json  # here: only --format json needs it (start-up)
+
         echo(json.dumps(document, indent=2))
     else:
         for note in run.choice.notes:
@@ -93,6 +99,8 @@ def _write_outputs(targets: list[tuple[str, str]], document: dict[str, Any]) -> 
     """The ``-o`` files: the JSON document, the problems as text lines, or a Code Quality report."""
     for output_format, path in targets:
         if output_format == "json":
+            import json
+
             text = json.dumps(document, indent=2) + "\n"
         elif output_format == "codequality":
             from ..report.codequality import SEVERITY_OF, Issue, render_codequality
@@ -211,6 +219,8 @@ def render(
         _write_values(values_out, run.desired.merged_values, run.values_file, run.desired.notes)
     objects = run.objects
     if output_format == "json":
+        import json
+
         echo(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2))
     elif objects:
         echo(dump_stream(objects), nl=False)

@@ -25,10 +25,21 @@ JsonSchemaValuesException = JsonSchemaValueException
 class Decimal:
     """Named in the generated type checks of numbers; data read from YAML never holds one."""
 
-REGEX_PATTERNS = {
-    '^(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.)+[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.?$': re.compile('^(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.)+[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.?\\Z'),
-    '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': re.compile('^[a-z0-9]([-a-z0-9]*[a-z0-9])?\\Z')
+_PATTERN_SOURCES = {
+    '^(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.)+[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.?$': '^(\\*\\.)?([a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.)+[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\\.?\\Z',
+    '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': '^[a-z0-9]([-a-z0-9]*[a-z0-9])?\\Z'
 }
+
+
+class _Patterns(dict):
+    """The patterns of the schema, each compiled when a check first needs it."""
+
+    def __missing__(self, key):
+        compiled = self[key] = re.compile(_PATTERN_SOURCES[key])
+        return compiled
+
+
+REGEX_PATTERNS = _Patterns()
 
 NoneType = type(None)
 

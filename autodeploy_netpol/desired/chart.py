@@ -24,12 +24,9 @@ into entries instead (:mod:`.extension`).
 
 from __future__ import annotations
 
-import copy
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
 
 from ..errors import InputError
 from ..kube.defaults import NAMESPACE_NAME_LABEL
@@ -50,11 +47,20 @@ from ..kube.labels import (
 )
 from ..kube.names import CILIUM_NETWORK_POLICY, DEPLOYMENT, NETWORK_POLICY
 from ..kube.releases import CHART_NAME, fullname, object_name, truncate_name
+from ..records import record, replace
 from ..sources.goyaml import sorted_keys
 from .custom_resources import POLICY_KINDS_IN_ENTRIES, render_custom_resources
+from .delivery import enabled as _enabled
+from .delivery import entries_on as _entries_on
+from .delivery import helm_truthy as helm_truthy  # re-exported: the chart model's name for it
+from .merge import deep_copy
 from .shapes import DEFAULT_CHART_VERSION, NEWEST, ChartShape, chart_version_shapes, parse_version
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
 from .tpl import Helpers, RootContext
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NETWORK_POLICY_API = "networking.k8s.io/v1"
 CILIUM_API = "cilium.io/v2"
@@ -248,7 +254,7 @@ def chart_defaults(
     """The chart's default values: only shape ``c`` (2.6.0 - 2.39.x) has a ``ciliumNetworkPolicy``
     block (the overlays render it from the user's values alone), only ``b`` on ``extraLabels``."""
     shape = shape or shape_of_version(chart_version)
-    defaults = copy.deepcopy(CHART_DEFAULTS)
+    defaults = deep_copy(CHART_DEFAULTS)
     if not shape.cilium_template:
         del defaults["ciliumNetworkPolicy"]
     if not shape.shared_labels:
@@ -295,22 +301,6 @@ def helm_typed(file_values: Mapping[str, Any], set_values: Mapping[str, Any] | N
     return result
 
 
-def helm_truthy(value: Any) -> bool:
-    """Go template truth (``{{ if value }}``): false, 0, nil, and empty strings, maps and lists are
-    false; everything else — the string "false" too — is true."""
-    if value is None or value is False:
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value != 0
-    if isinstance(value, str | list | dict):
-        return len(value) > 0
-    return True
-
-
-def _enabled(block: Any) -> bool:
-    return isinstance(block, dict) and helm_truthy(block.get("enabled"))
-
-
 #: Where the objects come from, for Helm's output order (kind, then template path, then position).
 _CHART_CILIUM = "cilium-network-policy.yaml"
 _CUSTOM = "custom-resources.yaml"
@@ -326,7 +316,7 @@ def helm_kind_order(kind: str) -> tuple[int, str]:
     return (0, "") if kind == NETWORK_POLICY else (1, kind)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Placed:
     """A rendered object and where it comes from: its template and, for ``customResources``, the
     entry (and how the entry was rendered: as written, ``tpl`` by the model, ``helm``)."""
@@ -578,20 +568,6 @@ def _as_helm_prints(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
         return int(value)
     return value
-
-
-def _entries_on(block: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """``policies`` entries that render, by key: a mapping whose ``enabled`` is absent, null or
-    true as Helm's ``if`` reads it (null deletes the key, and the overlay defaults to on)."""
-    entries = block.get("policies") or {}
-    if not isinstance(entries, dict):
-        return []
-    return [
-        (key, policy)
-        for key, policy in sorted(entries.items())
-        if isinstance(policy, dict)
-        and ("enabled" not in policy or policy["enabled"] is None or helm_truthy(policy["enabled"]))
-    ]
 
 
 def _network_policy(name: str, labels: dict[str, str], spec: Any) -> dict[str, Any]:

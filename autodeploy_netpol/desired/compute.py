@@ -18,28 +18,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any
 
 from ..errors import InputError, Location, Severity, ValidationFailed
 from ..kube.releases import STABLE, helm_release
+from ..records import field, record, replace
 from ..sources.goyaml import STR, plain_scalar
 from .chart import (
     Placed,
     appname,
     chart_defaults,
-    helm_truthy,
     helm_typed,
     render_placed,
     render_workloads,
 )
 from .custom_resources import EntryProblem, entries_of
-from .extension import CompileTarget, compile_extension, extension_objects_wanted
+from .delivery import Delivery as Delivery  # re-exported: where callers have imported it from
+from .delivery import delivery_problems as delivery_problems
+from .delivery import helm_truthy
+from .extension import CompileTarget, compile_extension
 from .merge import helm_merge_all, layer_values
 from .shapes import NEWEST, ShapeChoice, ShapeRequest, choose_shape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, metrics_port, suggested_spec
 from .validate import Problem, _Checker, errors_only, step, validate_values
 from .values import BLOCKS, ValuesFile
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: What Auto Deploy's ``deploy`` sets with ``--set`` (image v2.x), and from what: a template in
 #: customResources that reads one of them renders what the deploy job knows.
@@ -75,19 +80,7 @@ WORKER_SELECTOR_KEYS = ("track", "tier", "release")
 DEFAULT_SOURCE = "default"
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """How the values reach Helm, and what the chart holds besides its own templates."""
-
-    #: the merged values file of ``render --values-out`` is what Auto Deploy reads (the CI
-    #: template's values jobs; ``$NETPOL_HANDOFF``, on by default): the suggestion and the
-    #: compiled extension reach the chart only this way
-    handoff: bool = True
-    #: the chart overlays are laid onto the chart (``$NETPOL_OVERLAY_CHART``)
-    overlays: bool = False
-
-
-@dataclass(frozen=True)
+@record(frozen=True)
 class DeployContext:
     """What Auto Deploy knows about the deploy: release, namespace, track, project, chart."""
 
@@ -161,7 +154,7 @@ class DeployContext:
         return {key: source for key, source in AUTO_DEPLOY_SET_KEYS.items() if key not in known}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Desired:
     """The desired objects and the merged values they come from."""
 
@@ -394,85 +387,6 @@ def _check_release_names(context: DeployContext) -> None:
             hint="give the environment a name YAML reads as a string (HELM_RELEASE_NAME, or rename the "
             "environment); names such as no, on, y, 1e3 or 0x1f are not",
         )
-
-
-def delivery_problems(
-    values: ValuesFile, shape: Any, delivery: Delivery, *, suggest: bool = True
-) -> list[Problem]:
-    """Warnings for what the values ask for but this deploy would not create, each naming the fix."""
-    problems: list[Problem] = []
-    overlays = delivery.overlays and shape.shared_labels
-    data = values.data
-    for path, what in extension_objects_wanted(data, shape):
-        if overlays:
-            continue
-        if path[0] == "ciliumNetworkPolicy" and path == ("ciliumNetworkPolicy",):
-            if shape.custom_resources and delivery.handoff:
-                continue
-            fix = (
-                "pass the values through `autodeploy-netpol render --values-out` (the CI template's values jobs, "
-                "NETPOL_HANDOFF=true): it compiles it into customResources"
-                if shape.custom_resources
-                else "lay the chart overlays (NETPOL_OVERLAY_CHART=true, or `autodeploy-netpol overlay chart/`), "
-                "or move to auto-deploy-image v2.51.0 or later and hand the values over with render --values-out"
-            )
-            problems.append(
-                Problem(
-                    values.locate(path, key=True),
-                    path,
-                    f"{what} is not deployed: chart shape {shape.id} (image {shape.images}) has no "
-                    "CiliumNetworkPolicy template and ignores the key",
-                    fix,
-                    Severity.WARNING,
-                )
-            )
-            continue
-        if shape.custom_resources and delivery.handoff:
-            continue
-        if shape.custom_resources:
-            reason = "the values reach Auto Deploy as written (NETPOL_HANDOFF is off), and only the overlays render it"
-            fix = "turn NETPOL_HANDOFF back on (render --values-out compiles it into customResources), or lay the overlays"
-        elif not shape.shared_labels:
-            reason = f"chart shape {shape.id} (image {shape.images}) can take neither the overlays nor customResources"
-            fix = "move to auto-deploy-image v2.51.0 or later"
-        else:
-            reason = (
-                f"chart shape {shape.id} (image {shape.images}) has no customResources, and the chart overlays "
-                "are not laid"
-            )
-            fix = (
-                "lay the chart overlays (NETPOL_OVERLAY_CHART=true in the CI template, or `autodeploy-netpol "
-                "overlay chart/` in the deploy job; --overlays here), or move to auto-deploy-image v2.51.0 or later"
-            )
-        problems.append(
-            Problem(
-                values.locate(path, key=True),
-                path,
-                f"{what} is not deployed: {reason}",
-                fix,
-                Severity.WARNING,
-            )
-        )
-    network = data.get("networkPolicy")
-    if (
-        suggest
-        and not delivery.handoff
-        and isinstance(network, dict)
-        and "spec" not in network
-        and helm_truthy(network.get("enabled"))
-    ):
-        problems.append(
-            Problem(
-                values.locate(("networkPolicy",), key=True),
-                ("networkPolicy",),
-                "the suggested spec is not deployed: it reaches the chart only in the values file of "
-                "`render --values-out`, and NETPOL_HANDOFF is off, so the chart's namespace-wide default spec "
-                "is deployed",
-                "turn NETPOL_HANDOFF back on, or write the spec into the values file (autodeploy-netpol suggest)",
-                Severity.WARNING,
-            )
-        )
-    return problems
 
 
 def _workload_label_problems(values: ValuesFile, context: DeployContext, shape: Any) -> list[Problem]:

@@ -19,22 +19,27 @@ the deploy gets depends on the shape (:mod:`.shapes`):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
 
 import yaml
 
 from ..errors import InputError
 from ..kube.names import DEPLOYABLE_POLICY_KINDS
+from ..records import field, record
 from ..sources.goyaml import STR, plain_scalar, sorted_keys
 from ..sources.yamlio import iter_documents
 from . import tpl
 from .shapes import ChartShape
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Fallback = Callable[[int | str, Any], list[Any]]
+
 #: The policy kinds the tool takes from customResources (and renders, compares and analyses).
 POLICY_KINDS_IN_ENTRIES = DEPLOYABLE_POLICY_KINDS
 
-Fallback = Callable[[int | str, Any], list[Any]]
 
 
 class EntryProblem(Exception):
@@ -51,7 +56,7 @@ class EntryProblem(Exception):
         self.fails = fails
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderedEntry:
     """What one entry (or, without separators, all of them) becomes: the objects Helm sends."""
 
@@ -167,6 +172,7 @@ class _Stub:
     allow_unicode = True
 
 
+@lru_cache(maxsize=1024)  # the same strings recur (names, labels of every entry)
 def toyaml_style(text: str, *, key: bool = False) -> str:
     """How Helm's ``toYaml`` (Go's yaml.v2) writes the string ``text``: ``""`` plain, ``"'"``,
     ``'"'`` or ``"|"`` (literal block)."""
@@ -188,6 +194,8 @@ def toyaml_style(text: str, *, key: bool = False) -> str:
 
 
 def _base60_float(text: str) -> bool:
+    if ":" not in text:
+        return False  # the pattern below needs one (and compiling it costs start-up)
     import re
 
     return re.fullmatch(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?", text) is not None
@@ -203,6 +211,30 @@ def _written(text: str, style: str) -> str:
             raise tpl.NotCovered("a template in a string with control characters")
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     raise tpl.NotCovered("a template in a multi-line string")
+
+
+_WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+
+
+def _read_directly(text: str) -> str | None:
+    """What YAML reads after ``k: `` when that is plainly a string, else ``None`` (then the YAML
+    reader decides): a single-quoted scalar of printable ASCII without a quote inside (its text
+    as written: single quotes escape nothing else), or a plain word of letters, digits and
+    ``-_./`` starting with a letter or digit (no indicator, no ``: ``, no `` #``) that yaml.v2
+    resolves to a string (not a number, bool or null)."""
+    if len(text) >= 2 and text[0] == "'" and text[-1] == "'":
+        inner = text[1:-1]
+        if "'" not in inner and all(" " <= char <= "~" for char in inner):
+            return inner
+        return None
+    if (
+        text[:1].isascii()
+        and text[:1].isalnum()
+        and _WORD_CHARACTERS.issuperset(text)
+        and plain_scalar(text)[0] == STR
+    ):
+        return text
+    return None
 
 
 def _render_scalar(
@@ -222,6 +254,9 @@ def _render_scalar(
         ) from None
     if "\n" in rendered:
         raise tpl.NotCovered("a template that renders line breaks")
+    direct = _read_directly(rendered)
+    if direct is not None:
+        return direct  # what reading "k: <rendered>" gives (below), without a YAML parse
     try:
         documents = list(iter_documents(f"k: {rendered}\n", "<tpl>", go_scalars=True))
     except InputError as error:

@@ -21,30 +21,34 @@ render the objects twice.
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from ..kube.releases import fullname, object_name
+from ..records import field, record
 from .chart import (
     CHART_DEFAULTS,
     DEFAULT_DENY_SPEC,
     DEFAULT_DENY_SUFFIX,
     SUGGESTED_SUFFIX,
-    _enabled,
-    _entries_on,
     shared_labels,
 )
 from .custom_resources import entries_of
+from .delivery import enabled as _enabled
+from .delivery import entries_on as _entries_on
+from .delivery import extension_objects_wanted as extension_objects_wanted  # re-exported
+from .merge import deep_copy
 from .shapes import ChartShape
 from .suggest import DEFAULT_INGRESS_NAMESPACE, suggested_spec
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: (block, key) of the extension that the overlays render.
 NETWORK_EXTENSION_KEYS = ("policies", "defaultDeny", "suggested")
 
 
-@dataclass
+@record
 class Compiled:
     """The values with the extension as ``customResources`` entries, and what was done."""
 
@@ -54,7 +58,7 @@ class Compiled:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CompileTarget:
     """Who the literal names and labels are for (shapes without ``tpl``)."""
 
@@ -64,36 +68,9 @@ class CompileTarget:
     project_id: str | None = None
 
 
-def extension_objects_wanted(values: dict[str, Any], shape: ChartShape) -> list[tuple[tuple[str, ...], str]]:
-    """The parts of the extension that ask for objects (path, description), whatever delivers them."""
-    wanted: list[tuple[tuple[str, ...], str]] = []
-    network = values.get("networkPolicy")
-    if _enabled(network):
-        assert isinstance(network, dict)
-        if _enabled(network.get("suggested")):
-            wanted.append((("networkPolicy", "suggested"), "the suggested policy (networkPolicy.suggested)"))
-        for key, _ in _entries_on(network):
-            wanted.append((("networkPolicy", "policies", key), f"networkPolicy.policies.{key}"))
-        if _enabled(network.get("defaultDeny")):
-            wanted.append(
-                (("networkPolicy", "defaultDeny"), "the default-deny policy (networkPolicy.defaultDeny)")
-            )
-    cilium = values.get("ciliumNetworkPolicy")
-    if not shape.cilium_template and _enabled(cilium):
-        assert isinstance(cilium, dict)
-        wanted.append((("ciliumNetworkPolicy",), "the CiliumNetworkPolicy (ciliumNetworkPolicy)"))
-        for key, _ in _entries_on(cilium):
-            wanted.append((("ciliumNetworkPolicy", "policies", key), f"ciliumNetworkPolicy.policies.{key}"))
-    elif shape.cilium_template and _enabled(cilium):
-        assert isinstance(cilium, dict)
-        for key, _ in _entries_on(cilium):
-            wanted.append((("ciliumNetworkPolicy", "policies", key), f"ciliumNetworkPolicy.policies.{key}"))
-    return wanted
-
-
 def compile_extension(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -> Compiled:
     """``values`` (the merged values file) with the extension compiled into ``customResources``."""
-    result = copy.deepcopy(values)
+    result = deep_copy(values)
     compiled = Compiled(result)
     if not shape.custom_resources:
         return compiled
@@ -201,7 +178,7 @@ def _entries(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -
         return base if suffix is None else object_name(base, suffix)
 
     def spec(value: Any) -> Any:
-        return _escape(copy.deepcopy(value)) if shape.tpl else copy.deepcopy(value)
+        return _escape(deep_copy(value)) if shape.tpl else deep_copy(value)
 
     entries: list[dict[str, Any]] = []
     network = values.get("networkPolicy")
@@ -215,7 +192,7 @@ def _entries(values: dict[str, Any], shape: ChartShape, target: CompileTarget) -
         for key, policy in _entries_on(network):
             entries.append(_netpol(name(key), labels, spec(policy.get("spec") or {})))
         if _enabled(network.get("defaultDeny")):
-            entries.append(_netpol(name(DEFAULT_DENY_SUFFIX), labels, copy.deepcopy(DEFAULT_DENY_SPEC)))
+            entries.append(_netpol(name(DEFAULT_DENY_SUFFIX), labels, deep_copy(DEFAULT_DENY_SPEC)))
     cilium = values.get("ciliumNetworkPolicy")
     if _enabled(cilium):
         assert isinstance(cilium, dict)

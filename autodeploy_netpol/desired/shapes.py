@@ -26,14 +26,16 @@ import bisect
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
 
 from ..errors import InputError, Location
+from ..records import record, replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ChartShape:
     """What one shape of the chart renders for the objects this tool reads."""
 
@@ -93,16 +95,31 @@ def shape_named(shape_id: str) -> ChartShape:
 Version = tuple[int, int, int]
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+
+
 def parse_version(text: str) -> Version | None:
     """``"v2.39.0"`` / ``"2.39"`` → ``(2, 39, 0)``; pre-release and build parts are ignored."""
+    parts = text.split(".")
+    if 2 <= len(parts) <= 3 and all(0 < len(part) <= 6 and _ASCII_DIGITS.issuperset(part) for part in parts):
+        # "2.100.2", what is nearly always given: the same numbers as the pattern below reads,
+        # without compiling it (start-up)
+        return (int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 0)
     match = re.fullmatch(r"\s*v?(\d{1,6})\.(\d{1,6})(?:\.(\d{1,6}))?(?:[-+][0-9A-Za-z.+-]*)?\s*", text)
     if not match:
         return None
     return (int(match[1]), int(match[2]), int(match[3] or 0))
 
 
+def _table_version(text: str) -> Version:
+    """A version of the tables below (``"2.100.2"``: they hold nothing else), without the regex of
+    :func:`parse_version` (read at every start)."""
+    major, minor, patch = text.split(".")
+    return (int(major), int(minor), int(patch))
+
+
 def _tags(text: str) -> tuple[Version, ...]:
-    return tuple(v for v in (parse_version(t) for t in text.split()) if v is not None)
+    return tuple(_table_version(tag) for tag in text.split())
 
 
 #: Every auto-deploy-image release v2.0.0 - v2.113.0 (the tags of its repository).
@@ -132,13 +149,11 @@ _IMAGE_CHART_TEXT = (
     "2.69.0=2.68.0 2.80.1=2.80.1 2.100.2=2.100.2"
 )
 _IMAGE_CHART_VERSIONS: tuple[tuple[Version, str], ...] = tuple(
-    (version, chart)
-    for image, chart in (pair.split("=") for pair in _IMAGE_CHART_TEXT.split())
-    if (version := parse_version(image)) is not None
+    (_table_version(image), chart) for image, chart in (pair.split("=") for pair in _IMAGE_CHART_TEXT.split())
 )
 #: (first image tag, shape): each row holds until the next one.
 _IMAGE_SHAPES: tuple[tuple[Version, ChartShape], ...] = tuple(
-    (version, shape) for shape in SHAPES if (version := parse_version(shape.images.split()[0])) is not None
+    (_table_version(shape.images.split()[0].removeprefix("v")), shape) for shape in SHAPES
 )
 #: The newest chart version known (image v2.100.2 - v2.113.0): the default for the labels.
 DEFAULT_CHART_VERSION = _IMAGE_CHART_VERSIONS[-1][1]
@@ -164,6 +179,18 @@ def _version_text(version: Version) -> str:
     return ".".join(str(part) for part in version)
 
 
+def _shipped_charts() -> list[tuple[Version, Version]]:
+    """Every known image with the chart version it ships, as numbers (one walk of both tables,
+    which hold plain ``x.y.z``)."""
+    shipped: list[tuple[Version, Version]] = []
+    row = 0
+    for image in KNOWN_IMAGES:
+        while row + 1 < len(_IMAGE_CHART_VERSIONS) and _IMAGE_CHART_VERSIONS[row + 1][0] <= image:
+            row += 1
+        shipped.append((image, _table_version(_IMAGE_CHART_VERSIONS[row][1])))
+    return shipped
+
+
 def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]:
     """The shapes a chart version was shipped with, oldest first, each with its image range.
 
@@ -171,8 +198,8 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
     repository) gets the shape of the nearest version below it.
     """
     found: dict[str, tuple[ChartShape, list[Version]]] = {}
-    for image in KNOWN_IMAGES:
-        version = parse_version(image_chart_version(image) or "")
+    shipped = _shipped_charts()
+    for image, version in shipped:
         if version == chart_version:
             shape = image_shape(image)
             found.setdefault(shape.id, (shape, []))[1].append(image)
@@ -181,11 +208,7 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
             (shape, f"v{_version_text(images[0])} - v{_version_text(images[-1])}")
             for shape, images in found.values()
         ]
-    below = [
-        image
-        for image in KNOWN_IMAGES
-        if (parse_version(image_chart_version(image) or "") or (0, 0, 0)) <= chart_version
-    ]
+    below = [image for image, version in shipped if version <= chart_version]
     if not below:
         return [(SHAPES[0], "")]
     return [(image_shape(below[-1]), "")]
@@ -194,7 +217,7 @@ def chart_version_shapes(chart_version: Version) -> list[tuple[ChartShape, str]]
 # --- the choice ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ShapeChoice:
     """The chart the deploy uses: its shape, its version (for the labels) and why."""
 
@@ -214,7 +237,7 @@ class ShapeChoice:
         return (self.reason, *self.caveats)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ShapeRequest:
     """What is known about the chart of the deploy (resolved from options and environment)."""
 
@@ -373,17 +396,19 @@ def live_chart_labels(objects: Iterable[Any], helm_releases: Iterable[str]) -> l
 # --- a chart directory ----------------------------------------------------------------------------
 
 _OVERLAY_MARKER = "autodeploy-netpol chart overlay"
-_DEFINE = re.compile(r'\{\{-?\s*define\s+"([^"]+)"')
-_CILIUM_KIND = re.compile(r"^\s*kind:\s*[\"']?CiliumNetworkPolicy[\"']?\s*$", re.MULTILINE)
-_CUSTOM_RESOURCES = re.compile(r"\.Values\.customResources\b")
-_WORKER_LABELS = re.compile(r"\{\{-?\s*with\s+\$\w+\.labels\b")
-_RANGE_BODY = re.compile(
-    r"\{\{-?\s*range\b.*?\.Values\.customResources.*?\}\}(?P<body>.*?)\{\{-?\s*end\s*-?\}\}", re.DOTALL
-)
+# What the templates are searched for (compiled by re on first use: only --chart needs them, and
+# compiling them costs every other run start-up)
+_DEFINE = r'\{\{-?\s*define\s+"([^"]+)"'
+_CILIUM_KIND = r"(?m)^\s*kind:\s*[\"']?CiliumNetworkPolicy[\"']?\s*$"
+_CUSTOM_RESOURCES = r"\.Values\.customResources\b"
+_WORKER_LABELS = r"\{\{-?\s*with\s+\$\w+\.labels\b"
+_RANGE_BODY = r"(?s)\{\{-?\s*range\b.*?\.Values\.customResources.*?\}\}(?P<body>.*?)\{\{-?\s*end\s*-?\}\}"
 
 
 def detect_chart_shape(chart_dir: str | os.PathLike[str]) -> ShapeChoice:
     """The shape of the chart at ``chart_dir``, from its templates; its version from Chart.yaml."""
+    from pathlib import Path  # here: only a chart directory needs it (start-up)
+
     from .helm_engine import chart_version  # Chart.yaml is read (and checked) in one place
 
     path = Path(chart_dir)
@@ -406,15 +431,15 @@ def detect_chart_shape(chart_dir: str | os.PathLike[str]) -> ShapeChoice:
             hint="point at the chart directory (with Chart.yaml and templates/)",
         )
     joined = "\n".join(texts.values())
-    defined = set(_DEFINE.findall(joined))
-    custom = [text for text in texts.values() if _CUSTOM_RESOURCES.search(text)]
-    body = next((m["body"] for text in custom if (m := _RANGE_BODY.search(text))), "")
+    defined = set(re.findall(_DEFINE, joined))
+    custom = [text for text in texts.values() if re.search(_CUSTOM_RESOURCES, text)]
+    body = next((m["body"] for text in custom if (m := re.search(_RANGE_BODY, text))), "")
     detected = ChartShape(
         "detected",
         "",
         shared_labels="sharedlabels" in defined,
-        cilium_template=bool(_CILIUM_KIND.search(joined)),
-        worker_labels=bool(_WORKER_LABELS.search(joined)),
+        cilium_template=bool(re.search(_CILIUM_KIND, joined)),
+        worker_labels=bool(re.search(_WORKER_LABELS, joined)),
         custom_resources=bool(custom),
         separator=bool(re.search(r"^---\s*$", body, re.MULTILINE)),
         tpl=bool(re.search(r"\btpl\b", body)),

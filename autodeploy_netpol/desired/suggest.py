@@ -19,13 +19,14 @@ default policy required ("Prometheus keeps reaching the app once it is enforced"
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import RELEASE_LABEL
 from ..kube.releases import TRACKS, helm_release
 from ..text import ascii_digits as _digits
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The namespace admitted when none is set or detected: ingress-nginx's default install namespace.
 DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
@@ -125,13 +126,19 @@ def suggested_block(
     return {"enabled": False, "spec": suggested_spec(release, ingress_namespace, monitoring=monitoring)}
 
 
+def _json(value: str) -> str:
+    import json  # here: json is start-up that validate and render need not pay
+
+    return json.dumps(value)
+
+
 def _scalar(value: str) -> str:
     """A YAML scalar that stays a string whatever the release is called (``true``, ``123``)."""
     plain = value and value[0].isalpha() and all(c.isalnum() or c in "-_." for c in value)
     return (
         value
         if plain and value.lower() not in ("true", "false", "yes", "no", "on", "off", "null")
-        else json.dumps(value)
+        else _json(value)
     )
 
 

@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
 
+from ..records import field, record
 from ..sources.goyaml import go_float_text
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NO_VALUE = "<no value>"
 
@@ -47,14 +51,14 @@ class UnknownValue(NotCovered):
     real Helm would not know it here either."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Helpers:
     """What the chart's named templates produce for this release (``include "fullname" .``)."""
 
     names: Mapping[str, str]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RootContext:
     """The chart's root context (``$``) as ``tpl`` sees it."""
 
@@ -82,7 +86,7 @@ class RootContext:
         raise NotCovered(f".{name} (only .Release, .Chart and .Values are modelled)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Object:
     """A Go struct of the context (``.Release``, ``.Chart``): only the modelled fields."""
 
@@ -123,20 +127,18 @@ def uses_templates(text: str) -> bool:
 
 # --- lexing and parsing --------------------------------------------------------------------------------
 
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
-
-
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Text:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Action:
     pipeline: Any  # a parsed pipeline: list of commands
 
 
-def _parse(text: str) -> list[_Text | _Action]:
+@lru_cache(maxsize=1024)  # the same template text recurs (names, labels of every entry); nodes are frozen
+def _parse(text: str) -> tuple[_Text | _Action, ...]:
     nodes: list[_Text | _Action] = []
     position = 0
     trim_next = False
@@ -169,7 +171,7 @@ def _parse(text: str) -> list[_Text | _Action]:
             nodes.append(_Action(_Parser(body).pipeline_all()))
         trim_next = trim_right
         position = end + 2
-    return nodes
+    return tuple(nodes)
 
 
 def _action_end(text: str, start: int) -> int:
@@ -222,24 +224,24 @@ _KEYWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Literal:
     value: Any
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Field:
     root: str  # "." or "$"
     chain: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Call:
     name: str
     args: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Pipeline:
     commands: tuple[Any, ...]  # each: _Call, or an operand (_Literal, _Field, _Pipeline)
 
@@ -401,7 +403,7 @@ def _describe(node: Any) -> str:
 # --- evaluation ----------------------------------------------------------------------------------------
 
 
-def _render_nodes(nodes: list[_Text | _Action], root: RootContext) -> list[str]:
+def _render_nodes(nodes: tuple[_Text | _Action, ...], root: RootContext) -> list[str]:
     out = []
     for node in nodes:
         if isinstance(node, _Text):
@@ -620,9 +622,8 @@ def _trunc(count: Any, text: Any) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-_PRINTF_VERB = re.compile(
-    r"%(?P<flags>[-+# 0]*)(?P<width>\d*)(?:\.(?P<precision>\d+))?(?P<verb>.)", re.DOTALL
-)
+#: compiled by re on first use: only printf needs it
+_PRINTF_VERB = r"(?s)%(?P<flags>[-+# 0]*)(?P<width>\d*)(?:\.(?P<precision>\d+))?(?P<verb>.)"
 
 
 def _printf(template: Any, *args: Any) -> str:
@@ -630,7 +631,7 @@ def _printf(template: Any, *args: Any) -> str:
     out: list[str] = []
     position = 0
     used = 0
-    for match in _PRINTF_VERB.finditer(fmt):
+    for match in re.finditer(_PRINTF_VERB, fmt):
         out.append(fmt[position : match.start()])
         position = match.end()
         verb = match["verb"]

@@ -8,24 +8,24 @@ selector operators, peers the API server rejects, and rules Kubernetes would sil
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, Severity
 from ..kube.label_syntax import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE
+from ..records import record
 from ..sources.yamlio import Path, format_path
 from ..text import ascii_digits as _digits
 from .merge import drop_nulls
 from .shapes import NEWEST, ChartShape
 from .values import ValuesFile
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
     import ipaddress
+    from typing import Any
 
 # difflib, ipaddress and jsonschema are imported where they are needed: a valid file needs none
 # of them but ipaddress, and together they cost more than the rest of a run (bench/values.py).
@@ -73,7 +73,7 @@ _PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _CILIUM_SOURCES = ("k8s:", "any:", "reserved:", "cidr:", "fqdn:", "container:", "unspec:", "cilium:")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Problem:
     """One thing wrong with the values file."""
 
@@ -100,6 +100,14 @@ class Problem:
         }
 
 
+def _json(value: Any) -> str:
+    """``json.dumps(value)``: how messages quote what the file says. json is imported here, by the
+    first message: a valid file needs none (start-up, bench/startup.py)."""
+    import json
+
+    return json.dumps(value)
+
+
 @cache
 def _schema_bytes() -> bytes:
     # A plain file read: importlib.resources would pull in tempfile, shutil, zipfile … at start-up.
@@ -110,6 +118,8 @@ def _schema_bytes() -> bytes:
 @cache
 def values_schema() -> dict[str, Any]:
     """The JSON Schema of the blocks, shipped with the package."""
+    import json
+
     schema: dict[str, Any] = json.loads(_schema_bytes())
     return schema
 
@@ -166,8 +176,8 @@ def _misspelt_blocks(values: ValuesFile) -> Iterator[Problem]:
             yield Problem(
                 values.locate((key,), key=True),
                 (key,),
-                f"unknown top-level key {json.dumps(key)}: the chart ignores it, so this block is never deployed",
-                f"did you mean {json.dumps(close[0])}?",
+                f"unknown top-level key {_json(key)}: the chart ignores it, so this block is never deployed",
+                f"did you mean {_json(close[0])}?",
             )
 
 
@@ -273,10 +283,10 @@ def _rust_validator() -> Any:
 
 def _schema_checksum() -> str:
     """The schema file's checksum as tools/schema_gate.py records it (staleness, not security)."""
-    import zlib
+    import binascii  # zlib's CRC-32; already imported (PyYAML's base64), zlib is not
 
     raw = _schema_bytes()
-    return f"{zlib.crc32(raw):08x}-{len(raw)}"
+    return f"{binascii.crc32(raw):08x}-{len(raw)}"
 
 
 def _describe(value: Any) -> str:
@@ -287,7 +297,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, str):
-        return f"the string {json.dumps(value)}"
+        return f"the string {_json(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -316,7 +326,7 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
             yield Problem(
                 values.locate((*path, key), key=True),
                 (*path, key),
-                f"unknown key {json.dumps(str(key))}",
+                f"unknown key {_json(str(key))}",
                 _unknown_key_hint(str(key), allowed, path),
             )
         return
@@ -338,19 +348,19 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
         close = [o for o in options if str(error.instance).lower() == o.lower()] or difflib.get_close_matches(
             str(error.instance), options, n=1
         )
-        hint = f"did you mean {json.dumps(close[0])}?" if close else f"use one of: {', '.join(options)}"
+        hint = f"did you mean {_json(close[0])}?" if close else f"use one of: {', '.join(options)}"
         yield Problem(location, path, f"{_describe(error.instance)} is not allowed here", hint)
     elif kind == "required":
         missing = [key for key in error.validator_value if key not in error.instance]
         for key in missing:
-            yield Problem(location, path, f"missing required key {json.dumps(key)}", None)
+            yield Problem(location, path, f"missing required key {_json(key)}", None)
     elif kind == "const":
         owner = values_at(values, path[:-1])
         what = f" for a {owner.get('kind')}" if isinstance(owner, dict) and owner.get("kind") else ""
         yield Problem(
             location,
             path,
-            f"must be {json.dumps(error.validator_value)}{what}, not {_describe(error.instance)}",
+            f"must be {_json(error.validator_value)}{what}, not {_describe(error.instance)}",
             f"write {path[-1]}: {error.validator_value}" if path else None,
         )
     elif kind in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
@@ -372,7 +382,7 @@ def _explain(values: ValuesFile, error: Any) -> Iterator[Problem]:
         yield Problem(
             values.locate(key_path, key=True),
             key_path,
-            f"policy name {json.dumps(error.instance)} is not a lowercase DNS label of at most 50 characters",
+            f"policy name {_json(error.instance)} is not a lowercase DNS label of at most 50 characters",
             "use lowercase letters, digits and '-', starting and ending with a letter or digit",
         )
     else:
@@ -404,13 +414,13 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
     by_case = [a for a in allowed if a.lower() == key.lower()]
     close = by_case or difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:
-        return f"did you mean {json.dumps(close[0])}?"
+        return f"did you mean {_json(close[0])}?"
     if (
         len(path) == 1
         and path[0] == "networkPolicy"
         and key in ("podSelector", "ingress", "egress", "policyTypes")
     ):
-        return f"{json.dumps(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
+        return f"{_json(key)} belongs under 'spec:' (networkPolicy.spec.{key})"
     if path[:1] == ("networkPolicy",) and key == "endpointSelector":
         return "endpointSelector is CiliumNetworkPolicy's; a NetworkPolicy selects pods with spec.podSelector"
     if (
@@ -420,13 +430,13 @@ def _unknown_key_hint(key: str, allowed: list[str], path: Path) -> str:
         and key in ("podSelector", "namespaceSelector", "ipBlock")
     ):
         peers = "from" if path[-2] == "ingress" else "to"
-        return f"{json.dumps(key)} belongs to a peer: write it as a list entry under '{peers}:' ('- {key}:')"
+        return f"{_json(key)} belongs to a peer: write it as a list entry under '{peers}:' ('- {key}:')"
     if (
         len(path) == 1
         and path[0] == "ciliumNetworkPolicy"
         and key in ("endpointSelector", "ingress", "egress")
     ):
-        return f"{json.dumps(key)} belongs under 'spec:' (ciliumNetworkPolicy.spec.{key})"
+        return f"{_json(key)} belongs under 'spec:' (ciliumNetworkPolicy.spec.{key})"
     return f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it"
 
 
@@ -604,7 +614,7 @@ class _Checker:
             self.add(
                 ("extraLabels", key),
                 f'"{key}" repeats a label the chart writes itself: Helm writes the key twice and keeps the '
-                f"last ({json.dumps(value)}) on the policies, the web Deployment and its pods (selectors on "
+                f"last ({_json(value)}) on the policies, the web Deployment and its pods (selectors on "
                 f"the chart's {key} no longer match them); stricter YAML parsers reject the duplicate key",
                 "use a label key of your own",
                 severity=Severity.WARNING,
@@ -733,7 +743,7 @@ class _Checker:
         if isinstance(name, str) and (not name or len(name) > 253 or not _DNS_SUBDOMAIN.match(name)):
             self.add(
                 (*path, "name"),
-                f"{json.dumps(name)} is not a valid object name: the API server rejects the object and the "
+                f"{_json(name)} is not a valid object name: the API server rejects the object and the "
                 "deploy fails",
                 "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
             )
@@ -748,7 +758,7 @@ class _Checker:
         elif isinstance(namespace, str) and (
             not namespace or len(namespace) > 63 or not DNS_LABEL_RE.match(namespace)
         ):
-            self.add((*path, "namespace"), f"{json.dumps(namespace)} is not a valid namespace name", None)
+            self.add((*path, "namespace"), f"{_json(namespace)} is not a valid namespace name", None)
         if isinstance(metadata.get("labels"), dict):
             self.labels(metadata["labels"], (*path, "labels"))
 
@@ -896,7 +906,7 @@ class _Checker:
             if _digits(number):
                 self.add(
                     (*path, "port"),
-                    f"port {json.dumps(number)} is a quoted number, read as a port name",
+                    f"port {_json(number)} is a quoted number, read as a port name",
                     f"write port: {number} without quotes",
                 )
             else:
@@ -1006,27 +1016,27 @@ class _Checker:
         ):
             self.add(
                 path,
-                f"{json.dumps(name)} is not a valid port name",
+                f"{_json(name)} is not a valid port name",
                 "a port name is at most 15 characters of a-z, 0-9 and '-', with at least one letter, "
                 "no leading, trailing or double '-' (or use a number 1–65535)",
             )
 
-    def cidr(self, text: str, path: Path) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    def cidr(self, text: str, path: Path) -> ipaddress.IPv4Network | ipaddress.IPv6Network | _IPv4Network | None:
         network, canonical = _network(text)
         if network is None:
             self.add(
                 path,
-                f"{json.dumps(text)} is not a valid CIDR",
+                f"{_json(text)} is not a valid CIDR",
                 "write an address and prefix length, e.g. 10.0.0.0/8",
             )
             return None
         if "/" not in text:
-            self.add(path, f"{json.dumps(text)} has no prefix length", f"write {network.with_prefixlen}")
+            self.add(path, f"{_json(text)} has no prefix length", f"write {network.with_prefixlen}")
             return None
         if canonical != text:
             self.add(
                 path,
-                f"{json.dumps(text)} is not in canonical form",
+                f"{_json(text)} is not in canonical form",
                 f"write {network}: the canonical form is the network address (all host bits zero) with its "
                 "prefix length, as the API server and every other tool print it",
             )
@@ -1100,7 +1110,7 @@ class _Checker:
             if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix):
                 self.add(
                     path,
-                    f"label key prefix {json.dumps(prefix)} is not a DNS subdomain",
+                    f"label key prefix {_json(prefix)} is not a DNS subdomain",
                     "a prefix is lowercase letters, digits, '-' and '.', at most 253 characters",
                     key=key_position,
                 )
@@ -1109,7 +1119,7 @@ class _Checker:
         if not name or len(name) > 63 or not _LABEL_NAME.match(name):
             self.add(
                 path,
-                f"label key {json.dumps(key)} is not valid",
+                f"label key {_json(key)} is not valid",
                 "the name part is at most 63 characters of letters, digits, '-', '_' and '.', "
                 "starting and ending with a letter or digit",
                 key=key_position,
@@ -1119,18 +1129,75 @@ class _Checker:
         if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
             self.add(
                 path,
-                f"label value {json.dumps(value)} is not valid",
+                f"label value {_json(value)} is not valid",
                 "at most 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter "
                 "or digit (or empty)",
             )
 
 
+class _IPv4Network:
+    """A canonical IPv4 CIDR as far as the checks use one (``prefixlen``, ``version``,
+    ``subnet_of``, ``str``): what most values files hold, read without importing ipaddress
+    (~2 ms of a ~40 ms validate, issue 18). Anything else is ipaddress's to read."""
+
+    __slots__ = ("address", "prefixlen", "text")
+    version = 4
+
+    def __init__(self, text: str, address: int, prefixlen: int) -> None:
+        self.text = text
+        self.address = address
+        self.prefixlen = prefixlen
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def with_prefixlen(self) -> str:
+        return self.text
+
+    @property
+    def broadcast(self) -> int:
+        return self.address | ((1 << (32 - self.prefixlen)) - 1)
+
+    def subnet_of(self, other: _IPv4Network) -> bool:
+        return other.address <= self.address and self.broadcast <= other.broadcast
+
+
+_DIGITS = frozenset("0123456789")
+
+
+def _canonical_ipv4(text: str) -> _IPv4Network | None:
+    """``text`` when it is a canonical IPv4 CIDR (``10.20.0.0/16``: four decimal octets without
+    leading zeros, a prefix length 0-32 without one, no host bits set); ``None`` otherwise (also
+    for every text ipaddress reads differently, which then decides)."""
+    address_text, slash, prefix_text = text.partition("/")
+    parts = address_text.split(".")
+    if not slash or len(parts) != 4:
+        return None
+    address = 0
+    for part in (*parts, prefix_text):
+        if not part or len(part) > 3 or not _DIGITS.issuperset(part) or (part[0] == "0" and part != "0"):
+            return None
+    for part in parts:
+        octet = int(part)
+        if octet > 255:
+            return None
+        address = address << 8 | octet
+    prefixlen = int(prefix_text)
+    if prefixlen > 32 or address & ((1 << (32 - prefixlen)) - 1):
+        return None
+    return _IPv4Network(text, address, prefixlen)
+
+
 @cache
-def _network(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str]:
+def _network(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | _IPv4Network | None, str]:
     """``text`` as a network (host bits allowed) and its canonical form, or ``(None, "")``.
 
     Cached: big files repeat their CIDRs, and parsing one costs more than every other check of a peer.
     """
+    fast = _canonical_ipv4(text)
+    if fast is not None:
+        return fast, text
     import ipaddress
 
     try:
@@ -1145,7 +1212,15 @@ def _inside(inner: str, outer: str) -> bool:
     """Whether the (valid) CIDR ``inner`` lies within ``outer``."""
     small, large = _network(inner)[0], _network(outer)[0]
     assert small is not None and large is not None
-    return small.version == large.version and small.subnet_of(large)  # type: ignore[arg-type]
+    if isinstance(small, _IPv4Network) and isinstance(large, _IPv4Network):
+        return small.subnet_of(large)
+    if isinstance(small, _IPv4Network) or isinstance(large, _IPv4Network):
+        import ipaddress  # one of each kind: ipaddress compares them
+
+        small, large = (
+            ipaddress.ip_network(str(net)) if isinstance(net, _IPv4Network) else net for net in (small, large)
+        )
+    return small.version == large.version and small.subnet_of(large)  # type: ignore[arg-type, union-attr]
 
 
 def _whole(value: Any) -> Any:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
 
 from ..errors import InputError, Location
+from ..records import field, record
 from ..sources.yamlio import YamlDocument, load_mapping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_VALUES_FILE = ".gitlab/auto-deploy-values.yaml"
 #: The blocks this tool reads; everything else in the file belongs to the chart.
 BLOCKS = ("networkPolicy", "ciliumNetworkPolicy")
 
 
-@dataclass
+@record
 class ValuesFile:
     """A values file as read: its path, its parsed document (``None`` if there is no file)."""
 
@@ -37,7 +40,7 @@ class ValuesFile:
         return self.document.locate(path, key=key)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ValuesPath:
     """Which values file to read: one named on the command line (``explicit``: it must exist),
     or Auto Deploy's default location (the CLI resolves ``$HELM_UPGRADE_VALUES_FILE``), where a

@@ -8,24 +8,26 @@ point at its file:line:column (or name the cluster it was listed from).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from ..errors import Location
+from ..records import record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class Origin(Protocol):
+        """Where an object was read: turns a path inside it into a position in its source."""
+
+        def locate(self, path: Sequence[PathElement]) -> Location:
+            """The position of ``path`` (the nearest existing ancestor when it is absent)."""
+            ...
 
 #: A step of a path inside an object: a mapping key or a list index.
 PathElement = str | int
 
 
-class Origin(Protocol):
-    """Where an object was read: turns a path inside it into a position in its source."""
-
-    def locate(self, path: Sequence[PathElement]) -> Location:
-        """The position of ``path`` (the nearest existing ancestor when it is absent)."""
-        ...
-
-
-@dataclass(frozen=True)
+@record(frozen=True)
 class FixedOrigin:
     """An origin without positions inside it, e.g. an object listed from a cluster."""
 
@@ -35,7 +37,7 @@ class FixedOrigin:
         return self.location
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Manifest:
     """One object. ``data`` is the body as read (``apiVersion``, ``kind``, ``metadata`` …);
     ``prefix`` is its path inside the document of ``origin`` (``("items", 3)`` in a List)."""

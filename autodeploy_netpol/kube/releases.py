@@ -10,9 +10,8 @@ others. The auto-deploy-app chart names its objects ``<release>-auto-deploy`` (`
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
 
+from ..records import record
 from .labels import (
     CHART_LABEL,
     HELM,
@@ -26,6 +25,10 @@ from .labels import (
     RESOURCE_POLICY_KEEP,
     TILLER,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 STABLE = "stable"
 CANARY = "canary"
@@ -105,7 +108,7 @@ def release_label(labels: Mapping[str, Any]) -> str | None:
     return _text(labels.get(RELEASE_LABEL)) or _text(labels.get(INSTANCE_LABEL)) or None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ReleaseMarkers:
     """What a live object's metadata says about the Helm release that owns it.
 

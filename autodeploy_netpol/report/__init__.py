@@ -9,11 +9,13 @@ run would have rendered it. Renderers are pure: document in, text out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..checks.diff import FieldChange
     from ..checks.drift import DriftEntry, DriftReport
 

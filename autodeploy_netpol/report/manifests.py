@@ -9,9 +9,12 @@ in the merged values file Helm reads and in the objects kubectl applies.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from ..sources.goyaml import dump
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def dump_yaml(data: Any) -> str:

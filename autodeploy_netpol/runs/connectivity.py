@@ -9,7 +9,7 @@ cluster as one :class:`~..sources.live.LiveSnapshot` with the context the engine
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ..checks.audit import after_deploy
@@ -31,6 +31,7 @@ from ..kube.manifests import FixedOrigin, Manifest, PathElement
 from ..kube.names import CONTROLLER_KINDS, ENGINE_KINDS, NAMESPACE, POD
 from ..policy import Model, build_inventory
 from ..policy.analysis import ConnectivityDiff, ConnectivityMap, analyse, diff_models
+from ..records import replace  # records and dataclasses alike
 from ..sources.cluster import ClusterAccess
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope

@@ -10,7 +10,7 @@ writes, posts and exits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..checks.drift import DriftReport, IgnoreRule, compare
@@ -25,6 +25,7 @@ from ..errors import ExitCode, InputError, Location
 from ..kube.manifests import Manifest
 from ..kube.names import CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS, NAMESPACE
 from ..kube.releases import STABLE, helm_release
+from ..records import replace  # records and dataclasses alike
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope, LiveSnapshot
 from ..sources.platform import read_platform
@@ -206,9 +207,7 @@ def _check(
         notes=(*report.notes, *ownership.notes),
     )
     if request.connectivity:
-        section = _connectivity(
-            live, desired, report, request.all_namespaces, allowed=request.live is None
-        )
+        section = _connectivity(live, desired, report, request.all_namespaces, allowed=request.live is None)
         report = replace(report, connectivity=section)
     return report, list(ownership.warnings)
 
@@ -346,7 +345,9 @@ def _connectivity(
     if desired.app and desired.namespace and not has_workloads(live_objects):
         for workload in desired.app:
             metadata = dict(workload.get("metadata") or {})
-            metadata["name"] = f"{HYPOTHETICAL} pods of {workload.get('kind', 'Deployment')} {metadata.get('name', '')}"
+            metadata["name"] = (
+                f"{HYPOTHETICAL} pods of {workload.get('kind', 'Deployment')} {metadata.get('name', '')}"
+            )
             stand_ins.append({**workload, "metadata": metadata})
         live_objects = [*live_objects, *stand_ins]
         notes.append(

@@ -8,13 +8,13 @@ the run's report (and so of the merge-request comment).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from ..desired.compute import DeployContext
 from ..errors import ClusterError
 from ..kube.manifests import Manifest
 from ..kube.names import WORKLOAD_KINDS
+from ..records import replace  # records and dataclasses alike
 from ..sources.platform import Detection, detect, read_platform
 from .inputs import LiveInput, RunInputs
 

@@ -3,20 +3,21 @@ the auto-deploy-app chart or, with a chart directory, from real Helm."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 from ..desired.compute import DeployContext, Desired, compute_desired, uses_suggestion
 from ..desired.suggest import ingress_class
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode
+from ..records import record
 from ..sources.collector import cycle_collector_paused
 
-if TYPE_CHECKING:  # the cluster reader is imported only when a render detects
-    from .inputs import LiveInput
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .inputs import LiveInput  # the cluster reader is imported only when a render detects
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HelmChart:
     """Render with real Helm from ``directory`` instead of the model."""
 
@@ -31,7 +32,7 @@ class HelmChart:
     env: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderRequest:
     """What to render: a values file for a deploy, with the model or with a Helm chart."""
 
@@ -42,7 +43,7 @@ class RenderRequest:
     detect: LiveInput | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderRun:
     """The rendered objects, the merged values behind them and the warnings to show."""
 

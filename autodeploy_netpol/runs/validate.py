@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..desired.compute import Delivery, delivery_problems
+from ..desired.delivery import Delivery, delivery_problems
 from ..desired.shapes import ShapeChoice, ShapeRequest, choose_shape
 from ..desired.validate import Problem, validate_values
 from ..desired.values import ValuesFile, ValuesPath, read_values
 from ..errors import ExitCode, Severity
+from ..records import record
 from ..sources.collector import cycle_collector_paused
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ValidateRun:
     """The file as read and its problems (errors and warnings); exit 2 when any is an error."""
 

@@ -11,24 +11,29 @@ command line can use it before anything else is loaded.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 
-@contextmanager
-def cycle_collector_paused() -> Iterator[None]:
+class _Paused:
+    """The context of :func:`cycle_collector_paused` (a class: contextlib is start-up to spare)."""
+
+    __slots__ = ("_was_enabled",)
+
+    def __enter__(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *_: object) -> None:
+        if self._was_enabled:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
+def cycle_collector_paused() -> _Paused:
     """Pause Python's cycle collector (restoring its state afterwards).
 
     What was built meanwhile is handed to the oldest generation on the way out (freeze and
     unfreeze move whole generation lists, at no cost per object): left in the youngest, the first
     collection after the pause would walk all of it (a third of a second for a 5 MB values file).
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
+    return _Paused()

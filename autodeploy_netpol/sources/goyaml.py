@@ -22,11 +22,13 @@ import functools
 import math
 import re
 from collections.abc import Iterable
-from decimal import Decimal
-from typing import Any
 
 import yaml
 from yaml.nodes import ScalarNode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
@@ -127,6 +129,8 @@ def go_float_text(value: float) -> str:
     if value == 0:
         return sign + "0"
     # repr() is the shortest text that reads back as the same float, like Go's precision -1.
+    from decimal import Decimal  # here: only a float needs it (start-up)
+
     parts = Decimal(repr(abs(value))).as_tuple()
     digits = "".join(map(str, parts.digits)).rstrip("0")
     exponent = int(parts.exponent) + (len(parts.digits) - len(digits))

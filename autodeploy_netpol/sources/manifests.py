@@ -32,12 +32,12 @@ import sys
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .. import limits
 from ..errors import InputError, Location
 from ..files import path_error
-from ..kube.manifests import Manifest, Origin, PathElement
+from ..kube.manifests import Manifest, PathElement
 from ..kube.names import CILIUM_CLUSTERWIDE_NETWORK_POLICY, LIST, POLICY_KINDS
 from .collector import cycle_collector_paused
 from .yamlio import (
@@ -47,6 +47,9 @@ from .yamlio import (
     read_stdin,
     read_text,
 )
+
+if TYPE_CHECKING:
+    from ..kube.manifests import Origin
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"

@@ -24,13 +24,11 @@ file:line:column (:meth:`YamlDocument.locate`).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import chain
-from typing import Any
 
 import yaml
 from yaml.events import (
@@ -53,6 +51,10 @@ from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
 from . import goyaml
 from .collector import cycle_collector_paused
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # the C parser is what makes 5 MB files fast; fall back loudly-free when libyaml is absent
     _BaseLoader: type = yaml.CSafeLoader
@@ -87,6 +89,8 @@ def format_path(path: Sequence[PathElement]) -> str:
         elif element and all(c.isalnum() or c in "_-" for c in element):
             out.append(f".{element}" if out else element)
         else:
+            import json  # here, as below: json is start-up that a YAML input need not pay
+
             out.append(f"[{json.dumps(element)}]")
     return "".join(out) or "(top level)"
 
@@ -609,9 +613,10 @@ def _full_documents(
 
 _JSON_KEEP = b'"[]{}'
 _JSON_DELETE = bytes(byte for byte in range(256) if byte not in _JSON_KEEP)
-_JSON_STRINGS = re.compile(rb'"[^"]*"')
+# the JSON patterns are compiled by re on first use: a YAML input needs neither (start-up)
+_JSON_STRINGS = rb'"[^"]*"'
 _JSON_PARENS = bytes.maketrans(b"[{]}", b"(())")
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_TOKENS = r'"(?:[^"\\]|\\.)*"|[\[\]{}]'
 
 
 def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
@@ -626,7 +631,7 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
     # Removing an adjacent pair of quotes keeps every other bracket inside or outside a string.
     compact = raw.translate(None, _JSON_DELETE).replace(b'""', b"")
-    brackets = _JSON_STRINGS.sub(b"", compact).translate(_JSON_PARENS)
+    brackets = re.sub(_JSON_STRINGS, b"", compact).translate(_JSON_PARENS)
     for _ in range(limit):
         if not brackets:
             return False
@@ -637,7 +642,7 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
 def _json_too_deep_location(text: str, path: str) -> Location:
     """Where the first collection beyond :data:`MAX_DEPTH` opens (error path only: a Python scan)."""
     depth = 0
-    for token in _JSON_TOKENS.finditer(text):
+    for token in re.finditer(_JSON_TOKENS, text):
         char = token.group()
         if char in "[{":
             depth += 1
@@ -676,6 +681,8 @@ def parse_json(text: str, path: str, *, hint: str = "fix the JSON syntax at this
     Duplicate keys, nesting beyond :data:`MAX_DEPTH` and integers beyond Python's digit limit are
     :class:`InputError` at their file:line:column, as is invalid JSON.
     """
+    import json
+
     if json_depth_exceeds(text):
         raise too_deep(_json_too_deep_location(text, path))
     try:

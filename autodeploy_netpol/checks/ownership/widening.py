@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -54,6 +54,7 @@ from ...policy.policies import (
 )
 from ...policy.selectors import Requirement, Selector, cilium_labels
 from ...policy.witnesses import POD_BASE, membership_witnesses, pod_view_requirements, split_pod_view
+from ...records import replace  # records and dataclasses alike
 from ..explain import describe_peer, describe_ports
 from .classify import is_disabled_in_ui
 

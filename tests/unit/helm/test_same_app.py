@@ -28,6 +28,7 @@ from autodeploy_netpol.desired.compute import Delivery, compute_desired
 from autodeploy_netpol.desired.shapes import ShapeRequest
 from autodeploy_netpol.desired.values import read_values
 from autodeploy_netpol.policy import Endpoint, Model
+from autodeploy_netpol.records import replace
 from autodeploy_netpol.sources.goyaml import dump
 from autodeploy_netpol.sources.yamlio import iter_documents
 
@@ -43,7 +44,7 @@ STRANGERS = [(Case("staging", "workers.yaml", release="staging"), NAMESPACE), (A
 def _context(case: Case, shape):
     context = model_context(case, ShapeRequest(chart_dir=str(shape.path)))
     # the pipeline's way: the merged values file (with the suggestion) is what Helm reads
-    return dataclasses.replace(
+    return replace(
         context, suggest=True, delivery=Delivery(), ingress_namespace=INGRESS_NAMESPACE
     )
 
