@@ -131,6 +131,21 @@ def _lazy_patterns(source: str) -> str:
     )
 
 
+_RAISE = re.compile(r"^(\s*)raise JsonSchemaValueException\(.*, rule='(\w+)'\)$", re.MULTILINE)
+
+
+def _terse_raises(body: str) -> str:
+    """Each ``raise JsonSchemaValueException(message, value=…, name=…, definition={…the schema
+    part…}, rule=…)`` as ``raise JsonSchemaValueException(rule)``: the gate only tells valid from
+    invalid (jsonschema describes problems), and the schema parts written into every raise made
+    the module 420 kB, ~3 ms of unmarshalling on every validate and render (bench/startup.py).
+    fastjsonschema's own ``detailed_exceptions=False`` fails on this schema (KeyError)."""
+    terse, count = _RAISE.subn(r"\1raise JsonSchemaValueException('\2')", body)
+    if count == 0 or "raise JsonSchemaValueException(" in _RAISE.sub("", body):
+        raise SchemaError("fastjsonschema's raise statements changed shape: review tools/schema_gate.py")
+    return terse
+
+
 def generate(raw: bytes) -> str:
     """The source of the generated module for the schema file's bytes."""
     import fastjsonschema  # a build-time tool (the test extra), never imported at run time
@@ -181,7 +196,7 @@ def generate(raw: bytes) -> str:
             _lazy_patterns(patterns[0] if patterns else "REGEX_PATTERNS = {}"),
             "",
             "NoneType = type(None)",
-            body.rstrip("\n"),
+            _terse_raises(body).rstrip("\n"),
             "",
             "",
             *([f"validate = {root[1]}", ""] if root[1] != "validate" else []),

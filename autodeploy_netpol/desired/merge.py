@@ -4,9 +4,10 @@ Helm coalesces values files in order: maps merge key by key, lists and scalars f
 file replace the earlier ones whole, and a ``null`` removes the key (so a user can switch off a
 chart default). ``--set`` values are applied last and win over every ``--values`` file.
 
-Two recursive functions of a few lines each, in plain Python: they replaced the deepmerge
-package, whose import (with ``typing``) cost every ``render`` ~4 ms of start-up (issue 18,
-bench/startup.py) for what amounts to "two maps merge key by key, anything else: the later wins".
+The merge is deepmerge's, with one strategy of ours for maps (Helm's ``null`` deletes a key,
+and a map brought in whole loses its nulls). deepmerge is imported on the first merge, not with
+the module: ``validate`` never merges, and its start-up is measured against ``helm template``
+(issue 18, bench/peers.py).
 """
 
 from __future__ import annotations
@@ -61,43 +62,44 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-def _helm_maps(base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
-    """``nxt`` laid over ``base`` (changed in place) as Helm layers values."""
+def _merge_maps(config: Any, path: list[Any], base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
+    """deepmerge's strategy for two maps, as Helm layers values (``base`` changed in place)."""
     for key, value in nxt.items():
         if value is None:
             base.pop(key, None)
         elif key in base and isinstance(base[key], dict) and isinstance(value, dict):
-            base[key] = _helm_maps(base[key], value)
+            base[key] = config.value_strategy([*path, key], base[key], value)
         else:
             base[key] = drop_nulls(value)
     return base
 
 
-def _layer_maps(base: dict[Any, Any], nxt: dict[Any, Any]) -> dict[Any, Any]:
-    """``nxt`` laid over ``base`` (changed in place), nulls kept."""
-    for key, value in nxt.items():
-        if key in base and isinstance(base[key], dict) and isinstance(value, dict):
-            base[key] = _layer_maps(base[key], value)
-        else:
-            base[key] = value
-    return base
+_MERGERS: dict[str, Any] = {}
 
 
-def _over(base: Any, nxt: Any, maps: Any) -> Any:
-    """Two maps merge; anything else: the later value wins."""
-    return maps(base, nxt) if isinstance(base, dict) and isinstance(nxt, dict) else nxt
+def _merger(name: str) -> Any:
+    """``helm`` (nulls delete) or ``layer`` (nulls kept, for Helm to delete later): maps merge key
+    by key, lists and scalars are replaced, a type conflict is won by the later value."""
+    if not _MERGERS:
+        from deepmerge import Merger
+
+        _MERGERS["helm"] = Merger([(dict, [_merge_maps]), (list, ["override"])], ["override"], ["override"])
+        _MERGERS["layer"] = Merger([(dict, ["merge"]), (list, ["override"])], ["override"], ["override"])
+    return _MERGERS[name]
 
 
 def layer_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Combine two values files into one that Helm treats the same as passing both (nulls kept)."""
     # Layering two user-side values files before Helm sees them: nulls must survive, so that
     # Helm still deletes the chart default they point at.
-    return _over(deep_copy(base), deep_copy(override), _layer_maps)
+    result: dict[str, Any] = _merger("layer").merge(deep_copy(base), deep_copy(override))
+    return result
 
 
 def helm_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """Return ``base`` overlaid with ``override`` the way Helm layers values; inputs are not changed."""
-    return _over(deep_copy(base), deep_copy(override), _helm_maps)
+    result: dict[str, Any] = _merger("helm").merge(deep_copy(base), deep_copy(override))
+    return result
 
 
 def helm_merge_all(*layers: dict[str, Any]) -> dict[str, Any]:
@@ -105,5 +107,5 @@ def helm_merge_all(*layers: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for layer in layers:
         # helm_merge(result, layer), without copying the result again: it is this call's own
-        result = _over(result, deep_copy(layer), _helm_maps)
+        result = _merger("helm").merge(result, deep_copy(layer))
     return result
