@@ -15,6 +15,7 @@ from functools import cache
 
 from ..errors import Location, Severity
 from ..kube.label_syntax import DNS_LABEL_RE, DNS_SUBDOMAIN_RE, LABEL_NAME_RE
+from ..kube.names import CILIUM_POLICY_KINDS, CLUSTER_SCOPED_POLICY_KINDS, DEPLOYABLE_POLICY_KINDS
 from ..records import record
 from ..sources.yamlio import Path, format_path
 from ..text import ascii_digits as _digits
@@ -55,14 +56,9 @@ CHART_LABEL_KEYS = (
     "track",
     "tier",
 )
-#: The policy kinds customResources entries are checked as (and the tool renders, compares and analyses).
-CUSTOM_POLICY_KINDS = {
-    "NetworkPolicy": "networking.k8s.io/v1",
-    "CiliumNetworkPolicy": "cilium.io/v2",
-    "CiliumClusterwideNetworkPolicy": "cilium.io/v2",
-    "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2",
-}
-CLUSTER_SCOPED_KINDS = ("CiliumClusterwideNetworkPolicy", "ClusterNetworkPolicy")
+#: The policy kinds customResources entries are checked as (and the tool renders, compares and
+#: analyses): every kind a release of the chart can deploy (kube/names.py).
+CUSTOM_POLICY_KINDS = frozenset(DEPLOYABLE_POLICY_KINDS)
 #: Strings a person writes to mean "off", which Helm reads as on (any non-empty string is true).
 _FALSE_WORDS = frozenset({"false", "no", "off", "n", "0", "disabled"})
 
@@ -689,7 +685,7 @@ class _Checker:
                 self.object_meta(metadata, (*path, "metadata"), kind)
             if kind not in CUSTOM_POLICY_KINDS:
                 return
-            if kind in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+            if kind in CILIUM_POLICY_KINDS:
                 if isinstance(entry.get("spec"), dict):
                     self.cilium_spec(entry["spec"], (*path, "spec"))
                 for index, spec in _enumerate(entry.get("specs")):
@@ -748,7 +744,7 @@ class _Checker:
                 "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
             )
         namespace = metadata.get("namespace")
-        if namespace is not None and kind in CLUSTER_SCOPED_KINDS:
+        if namespace is not None and kind in CLUSTER_SCOPED_POLICY_KINDS:
             self.add(
                 (*path, "namespace"),
                 f"a {kind} is cluster-scoped: its namespace is ignored",

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 
 from ..errors import Location, NetpolError
 from ..kube.manifests import Manifest
-from ..kube.names import CILIUM_CLUSTERWIDE_NETWORK_POLICY, POLICY_KINDS
+from ..kube.names import ALL_POLICY_KINDS
 from ..policy import Model, PolicyError
 
-_POLICY_KINDS = frozenset((*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY))
+_POLICY_KINDS = frozenset(ALL_POLICY_KINDS)
 
 
 @contextmanager
