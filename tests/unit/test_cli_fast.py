@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from values_corpus import BAD, GOOD, corpus_files
 
 from autodeploy_netpol.cli import COMMANDS, main, plain
-from autodeploy_netpol.cli.fast import SPECS, fast_command, parse
+from autodeploy_netpol.cli.fast import ENV_OPTIONS, SPECS, fast_command, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_ENV = (
@@ -174,3 +174,29 @@ def test_values_out_is_written_alike(tmp_path, monkeypatch, capsys):
         command()
     capsys.readouterr()
     assert (tmp_path / "fast.yaml").read_bytes() == (tmp_path / "click.yaml").read_bytes()
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_variables_click_reads_into_options_left_to_it_are_listed(name):
+    command = click_command(name)
+    declared = {
+        variable
+        for param in command.params
+        if param.envvar and param.name not in SPECS[name].defaults
+        for variable in ((param.envvar,) if isinstance(param.envvar, str) else param.envvar)
+    }
+    assert set(ENV_OPTIONS[name]) == declared
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("NETPOL_MAX_PAGES", "abc"), ("NETPOL_READ_DEADLINE", "0"), ("NETPOL_REQUEST_TIMEOUT", "x")]
+)
+def test_a_variable_click_refuses_is_its_usage_error_on_both_starts(variable, value, monkeypatch):
+    example = str(ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml")
+    argv = ["render", example, "-r", "p"]
+    monkeypatch.setenv(variable, value)
+    expected = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert expected.exit_code == 2 and variable in expected.stderr
+    assert fast_command(argv) is None  # the console script then runs click: the same exit 2
+    monkeypatch.setenv(variable, "")  # click ignores an empty variable, and so does the fast start
+    assert fast_command(argv) is not None
