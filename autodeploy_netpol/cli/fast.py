@@ -19,6 +19,7 @@ same arguments from generated command lines.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 
 from ..kube.releases import STABLE, TRACKS
@@ -110,7 +111,8 @@ ENV_OPTIONS: dict[str, tuple[str, ...]] = {
     "render": ("NETPOL_REQUEST_TIMEOUT", "NETPOL_READ_DEADLINE", "NETPOL_MAX_PAGES"),
 }
 
-#: keyword arguments that name a file (click.Path(dir_okay=False): click refuses a directory)
+#: keyword arguments that name a file (click.Path(dir_okay=False): click refuses a directory, and
+#: a path it cannot read - os.access, readable=True by default - when the path exists)
 _FILES = ("values", "values_out")
 
 
@@ -145,9 +147,18 @@ def parse(spec: Spec, args: list[str]) -> dict[str, object] | None:
         return None
     if positional:
         given["values"] = positional[0]
-    if any(isinstance(given.get(key), str) and os.path.isdir(str(given[key])) for key in _FILES):
+    if any(isinstance(given.get(key), str) and _refused_file(str(given[key])) for key in _FILES):
         return None
     return {**spec.defaults, **given}
+
+
+def _refused_file(path: str) -> bool:
+    """Whether click.Path(dir_okay=False) refuses ``path``: a directory, or a path it may not read."""
+    try:
+        status = os.stat(path)
+    except OSError:  # as click: a path that cannot be looked at is the command's to report
+        return False
+    return stat.S_ISDIR(status.st_mode) or not os.access(path, os.R_OK)
 
 
 def _plain(arg: str) -> bool:

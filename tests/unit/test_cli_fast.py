@@ -8,6 +8,7 @@ on every values file of the corpora and the examples.
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import click
@@ -200,3 +201,18 @@ def test_a_variable_click_refuses_is_its_usage_error_on_both_starts(variable, va
     assert fast_command(argv) is None  # the console script then runs click: the same exit 2
     monkeypatch.setenv(variable, "")  # click ignores an empty variable, and so does the fast start
     assert fast_command(argv) is not None
+
+
+@pytest.mark.parametrize("option", [None, "--values-out"])
+def test_a_file_click_may_not_read_is_its_usage_error_on_both_starts(option, tmp_path, monkeypatch):
+    """click.Path is readable=True: an existing VALUES or --values-out it may not read is refused."""
+    example = str(ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml")
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("networkPolicy: {}\n")
+    argv = ["render", "-r", "p", *(["--values-out", str(locked), example] if option else [str(locked)])]
+    real_access = os.access
+    # root reads every file: a file the user may not read is one os.access says so of
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: path != str(locked) and real_access(path, mode, **kw))
+    expected = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert expected.exit_code == 2 and "is not readable" in expected.stderr
+    assert fast_command(argv) is None  # the console script then runs click: the same exit 2
