@@ -13,7 +13,10 @@ skipped), defaults and :func:`field` ``(default_factory=…)``, positional or ke
 (frozen: of the fields; otherwise unhashable), ``order``, ``slots``, ``__repr__`` in dataclass
 form and ``__match_args__``. :func:`replace` is ``dataclasses.replace``. Not kept: inheritance
 between records, ``__post_init__``, ``InitVar``, ``kw_only``, per-field ``repr``/``compare``
-(none is used by the classes built with it). mypy reads :func:`record` as a dataclass
+(none is used by the classes built with it): :func:`record` refuses them with a ``TypeError``
+when the class is made, as it refuses an ``__init__``, ``__repr__`` or ``__eq__`` (and, frozen, a
+``__hash__``) of the class's own, which ``@dataclass`` would keep, rather than build a class that
+silently behaves otherwise. mypy reads :func:`record` as a dataclass
 (``dataclass_transform``), so constructor calls are checked as before.
 """
 
@@ -72,8 +75,31 @@ def record(
     return wrap if cls is None else wrap(cls)
 
 
+def _refuse_unsupported(cls: Any, annotations: dict[str, object], *, frozen: bool, order: bool) -> None:
+    """A ``TypeError`` for what a record would silently do otherwise than ``@dataclass`` (module doc)."""
+    unsupported = [
+        f"inheriting the fields of {base.__qualname__}"
+        for base in cls.__mro__[1:]
+        if "__record_fields__" in base.__dict__ or "__dataclass_fields__" in base.__dict__
+    ]
+    if hasattr(cls, "__post_init__"):
+        unsupported.append("__post_init__")
+    own = ("__init__", "__repr__", "__eq__", *(("__hash__",) if frozen else ()))
+    own += ("__lt__", "__le__", "__gt__", "__ge__") if order else ()
+    unsupported += [f"its own {name}" for name in own if name in cls.__dict__]
+    for name, annotation in annotations.items():
+        text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", repr(annotation))
+        if str(text).removeprefix("dataclasses.").startswith(("InitVar", "KW_ONLY")):
+            unsupported.append(f"{name}: {text}")
+        elif type(cls.__dict__.get(name)).__module__ == "dataclasses":
+            unsupported.append(f"dataclasses.field() for {name} (use records.field)")
+    if unsupported:
+        raise TypeError(f"record {cls.__qualname__}: not supported: {', '.join(unsupported)}")
+
+
 def _build(cls: Any, *, frozen: bool, order: bool, slots: bool) -> Any:
     annotations = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 - inspect costs start-up
+    _refuse_unsupported(cls, annotations, frozen=frozen, order=order)
     names = tuple(name for name, annotation in annotations.items() if not _is_class_var(annotation))
     defaults: dict[str, object] = {}
     factories: dict[str, Callable[[], object]] = {}
@@ -90,7 +116,7 @@ def _build(cls: Any, *, frozen: bool, order: bool, slots: bool) -> Any:
                 defaults[name] = value.default
             elif defaults or factories:
                 raise TypeError(f"non-default argument {name!r} follows default argument")
-        elif isinstance(value, list | dict | set):
+        elif type(value).__hash__ is None:  # as @dataclass: an unhashable default is a shared mutable one
             raise ValueError(f"mutable default {type(value)} for field {name} is not allowed: use default_factory")
         else:
             defaults[name] = value

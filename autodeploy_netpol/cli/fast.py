@@ -6,8 +6,10 @@ of them - options of the table below, each at most once, a valid choice, at most
 that is not a directory - and returns the command, ready to run the same body the click command
 runs (cli/plain.py). Anything else - ``--help``, ``--version``, an unknown, repeated or
 abbreviated option, a missing value, a value that starts with ``-``, an invalid choice, ``--``,
-``--chart`` and its options, shell completion - returns ``None``: click then parses the line, so
-every usage error, message and exit code stays click's.
+``--chart`` and its options, shell completion, a set variable that click reads into an option the
+table leaves to click (:data:`ENV_OPTIONS`: click checks its value even where the run does not use
+it) - returns ``None``: click then parses the line, so every usage error, message and exit code
+stays click's.
 
 The table names each option of the click commands that it accepts; tests/unit/test_cli_fast.py
 checks it against the click commands (names, flags, choices, defaults) and that both read the
@@ -17,6 +19,7 @@ same arguments from generated command lines.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 
 from ..kube.releases import STABLE, TRACKS
@@ -100,7 +103,16 @@ SPECS: dict[str, Spec] = {
     ),
 }
 
-#: keyword arguments that name a file (click.Path(dir_okay=False): click refuses a directory)
+#: environment variables click reads into options of the command that the table leaves to click
+#: (``envvar=`` of cli/cluster_options.py): when one is set, click parses the line, so that a value
+#: it refuses is its usage error (exit 2) on both starts
+ENV_OPTIONS: dict[str, tuple[str, ...]] = {
+    "validate": (),
+    "render": ("NETPOL_REQUEST_TIMEOUT", "NETPOL_READ_DEADLINE", "NETPOL_MAX_PAGES"),
+}
+
+#: keyword arguments that name a file (click.Path(dir_okay=False): click refuses a directory, and
+#: a path it cannot read - os.access, readable=True by default - when the path exists)
 _FILES = ("values", "values_out")
 
 
@@ -135,9 +147,18 @@ def parse(spec: Spec, args: list[str]) -> dict[str, object] | None:
         return None
     if positional:
         given["values"] = positional[0]
-    if any(isinstance(given.get(key), str) and os.path.isdir(str(given[key])) for key in _FILES):
+    if any(isinstance(given.get(key), str) and _refused_file(str(given[key])) for key in _FILES):
         return None
     return {**spec.defaults, **given}
+
+
+def _refused_file(path: str) -> bool:
+    """Whether click.Path(dir_okay=False) refuses ``path``: a directory, or a path it may not read."""
+    try:
+        status = os.stat(path)
+    except OSError:  # as click: a path that cannot be looked at is the command's to report
+        return False
+    return stat.S_ISDIR(status.st_mode) or not os.access(path, os.R_OK)
 
 
 def _plain(arg: str) -> bool:
@@ -154,6 +175,8 @@ def _plain(arg: str) -> bool:
 def fast_command(argv: list[str]) -> Callable[[], NoReturn] | None:
     """The command to run for ``argv`` (without the program name), or ``None``: use click."""
     if not argv or argv[0] not in SPECS or "_AUTODEPLOY_NETPOL_COMPLETE" in os.environ:
+        return None
+    if any(os.environ.get(name) for name in ENV_OPTIONS[argv[0]]):  # click ignores an empty one
         return None
     arguments = parse(SPECS[argv[0]], argv[1:])
     if arguments is None:

@@ -8,6 +8,7 @@ on every values file of the corpora and the examples.
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from values_corpus import BAD, GOOD, corpus_files
 
 from autodeploy_netpol.cli import COMMANDS, main, plain
-from autodeploy_netpol.cli.fast import SPECS, fast_command, parse
+from autodeploy_netpol.cli.fast import ENV_OPTIONS, SPECS, fast_command, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_ENV = (
@@ -174,3 +175,44 @@ def test_values_out_is_written_alike(tmp_path, monkeypatch, capsys):
         command()
     capsys.readouterr()
     assert (tmp_path / "fast.yaml").read_bytes() == (tmp_path / "click.yaml").read_bytes()
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_variables_click_reads_into_options_left_to_it_are_listed(name):
+    command = click_command(name)
+    declared = {
+        variable
+        for param in command.params
+        if param.envvar and param.name not in SPECS[name].defaults
+        for variable in ((param.envvar,) if isinstance(param.envvar, str) else param.envvar)
+    }
+    assert set(ENV_OPTIONS[name]) == declared
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("NETPOL_MAX_PAGES", "abc"), ("NETPOL_READ_DEADLINE", "0"), ("NETPOL_REQUEST_TIMEOUT", "x")]
+)
+def test_a_variable_click_refuses_is_its_usage_error_on_both_starts(variable, value, monkeypatch):
+    example = str(ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml")
+    argv = ["render", example, "-r", "p"]
+    monkeypatch.setenv(variable, value)
+    expected = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert expected.exit_code == 2 and variable in expected.stderr
+    assert fast_command(argv) is None  # the console script then runs click: the same exit 2
+    monkeypatch.setenv(variable, "")  # click ignores an empty variable, and so does the fast start
+    assert fast_command(argv) is not None
+
+
+@pytest.mark.parametrize("option", [None, "--values-out"])
+def test_a_file_click_may_not_read_is_its_usage_error_on_both_starts(option, tmp_path, monkeypatch):
+    """click.Path is readable=True: an existing VALUES or --values-out it may not read is refused."""
+    example = str(ROOT / "examples" / "shop" / ".gitlab" / "auto-deploy-values.yaml")
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("networkPolicy: {}\n")
+    argv = ["render", "-r", "p", *(["--values-out", str(locked), example] if option else [str(locked)])]
+    real_access = os.access
+    # root reads every file: a file the user may not read is one os.access says so of
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: path != str(locked) and real_access(path, mode, **kw))
+    expected = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert expected.exit_code == 2 and "is not readable" in expected.stderr
+    assert fast_command(argv) is None  # the console script then runs click: the same exit 2

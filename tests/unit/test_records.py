@@ -131,6 +131,111 @@ def test_definition_errors():
             a: list[int] = []  # noqa: RUF012
 
 
+def _define(kind: str) -> type:
+    if kind == "subclass":
+
+        @record(frozen=True)
+        class Sub(Point):
+            z: int = 0
+
+        return Sub
+    if kind == "dataclass base":
+
+        @record
+        class FromData(DataPoint):
+            z: int = 0
+
+        return FromData
+    if kind == "post_init":
+
+        @record
+        class Checked:
+            a: int
+
+            def __post_init__(self) -> None:
+                raise AssertionError("never called by a record")
+
+        return Checked
+    if kind == "own repr":
+
+        @record
+        class Shown:
+            a: int
+
+            def __repr__(self) -> str:
+                return "shown"
+
+        return Shown
+    if kind == "own hash":
+
+        @record(frozen=True)
+        class Hashed:
+            a: int
+
+            def __hash__(self) -> int:
+                return 0
+
+        return Hashed
+    if kind == "InitVar":
+
+        @record
+        class Init:
+            a: int
+            b: dataclasses.InitVar[int]
+
+        return Init
+    if kind == "KW_ONLY":
+
+        @record
+        class Keywords:
+            a: int
+            _: dataclasses.KW_ONLY
+            b: int = 0
+
+        return Keywords
+    assert kind == "dataclasses.field"
+
+    @record
+    class Foreign:
+        a: list[int] = dataclasses.field(default_factory=list)
+
+    return Foreign
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("subclass", "inheriting the fields of Point"),
+        ("dataclass base", "inheriting the fields of DataPoint"),
+        ("post_init", "__post_init__"),
+        ("own repr", "its own __repr__"),
+        ("own hash", "its own __hash__"),
+        ("InitVar", "b: dataclasses.InitVar"),
+        ("KW_ONLY", "_: dataclasses.KW_ONLY"),
+        ("dataclasses.field", "dataclasses.field"),
+    ],
+)
+def test_what_a_record_would_do_otherwise_than_a_dataclass_is_refused(kind, message):
+    """Each of these a dataclass honours; a record would silently lose it (fields of the base, the
+    check in __post_init__, the class's own method, a field that is no field)."""
+    with pytest.raises(TypeError, match=f"record .*: not supported: .*{message}"):
+        _define(kind)
+
+
+def test_an_unhashable_default_is_refused_as_by_a_dataclass():
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @record
+        class Shared:
+            box: Box = Box()  # one Box shared by every record: refused
+
+    @record
+    class Fine:
+        where: Location = Location("f")  # frozen: hashable, safe to share
+
+    assert Fine().where == Location("f")
+
+
 def test_replace_copies_dataclasses_too():
     point = DataPoint(1, 2, "a")
     assert replace(point, y=5) == DataPoint(1, 5, "a")
