@@ -122,6 +122,17 @@ def _is_vm(manifest: Mapping[str, Any]) -> bool:
     )
 
 
+def _map(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a mapping, else empty: a field of the wrong type (which the API server
+    would have refused) counts as absent. Only labels and named ports are read from a workload."""
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
+
+
+def _seq(value: Any) -> list[Any]:
+    """``value`` when it is a list, else empty (as :func:`_map`)."""
+    return value if isinstance(value, list) else []
+
+
 def _pod_template(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
     kind = manifest.get("kind")
     spec = manifest.get("spec") or {}
@@ -130,17 +141,17 @@ def _pod_template(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
     if kind in ("Pod", VIRTUAL_MACHINE_INSTANCE):
         return manifest
     if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    template = spec.get("template") if isinstance(spec, Mapping) else None
+        spec = _map(_map(spec.get("jobTemplate")).get("spec"))
+    template = spec.get("template")
     return template if isinstance(template, Mapping) else None
 
 
 def _vm_named_ports(vm_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
     """Named ports of a KubeVirt VM: ``domain.devices.interfaces[].ports[]`` (``port``, ``protocol``)."""
     ports: set[NamedPort] = set()
-    devices = (vm_spec.get("domain") or {}).get("devices") or {}
-    for interface in devices.get("interfaces") or [] if isinstance(devices, Mapping) else []:
-        for port in (interface.get("ports") or []) if isinstance(interface, Mapping) else []:
+    devices = _map(_map(vm_spec.get("domain")).get("devices"))
+    for interface in _seq(devices.get("interfaces")):
+        for port in _seq(_map(interface).get("ports")):
             if isinstance(port, Mapping) and port.get("name") and isinstance(port.get("port"), int):
                 ports.add(
                     (
@@ -154,15 +165,12 @@ def _vm_named_ports(vm_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
 
 def _named_ports(pod_spec: Mapping[str, Any]) -> tuple[NamedPort, ...]:
     ports: set[NamedPort] = set()
-    containers = [*(pod_spec.get("containers") or []), *(pod_spec.get("initContainers") or [])]
-    for container in containers:
-        if not isinstance(container, Mapping):
-            continue
-        for port in container.get("ports") or []:
+    for container in (*_seq(pod_spec.get("containers")), *_seq(pod_spec.get("initContainers"))):
+        for port in _seq(_map(container).get("ports")):
             if isinstance(port, Mapping) and port.get("name") and port.get("containerPort") is not None:
                 try:
                     number = int(port["containerPort"])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     continue
                 ports.add(
                     (str(port["name"]), str(port.get("protocol") or CONTAINER_PORT_PROTOCOL).upper(), number)
@@ -177,9 +185,9 @@ def _controller_name(manifest: Mapping[str, Any], labels: Mapping[str, str]) -> 
     its own (every static pod of a node differs). An owner reference without a kind names its
     owner as a Pod would (netpol-analyzer does the same).
     """
-    metadata = manifest.get("metadata") or {}
+    metadata = _map(manifest.get("metadata"))
     name = str(metadata.get("name") or metadata.get("generateName") or "(unnamed)")
-    for owner in metadata.get("ownerReferences") or []:
+    for owner in _seq(metadata.get("ownerReferences")):
         if not isinstance(owner, Mapping) or not owner.get("controller", True):
             continue
         owner_kind, owner_name = str(owner.get("kind") or POD), str(owner.get("name"))
@@ -199,14 +207,9 @@ def workload_of(manifest: Mapping[str, Any], default_namespace: str = "default")
     template = _pod_template(manifest)
     if template is None:
         return None
-    metadata = manifest.get("metadata") or {}
-    template_metadata = template.get("metadata") or {}
-    raw_labels = template_metadata.get("labels") or {}
-    labels = (
-        {str(k): "" if v is None else str(v) for k, v in raw_labels.items()}
-        if isinstance(raw_labels, Mapping)
-        else {}
-    )
+    metadata = _map(manifest.get("metadata"))
+    raw_labels = _map(_map(template.get("metadata")).get("labels"))
+    labels = {str(k): "" if v is None else str(v) for k, v in raw_labels.items()}
     namespace = str(metadata.get("namespace") or default_namespace)
     kind, name = (
         _controller_name(manifest, labels)
@@ -216,9 +219,8 @@ def workload_of(manifest: Mapping[str, Any], default_namespace: str = "default")
             str(metadata.get("name") or "(unnamed)"),
         )
     )
-    pod_spec = template.get("spec") or {}
     reader = _vm_named_ports if manifest.get("kind") in VM_KINDS else _named_ports
-    named = reader(pod_spec) if isinstance(pod_spec, Mapping) else ()
+    named = reader(_map(template.get("spec")))
     return Workload(namespace, name, kind, tuple(sorted(labels.items())), named)
 
 

@@ -109,3 +109,108 @@ def test_a_directory_is_read_recursively(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["connectivity", str(tmp_path / "cluster")])
     assert result.exit_code == 0, result.output
     assert "shop/client => shop/web : all" in result.output and "2 workloads" in result.output
+
+
+# --- a workload's fields of any type (hostile files): never an internal error --------------------
+
+#: Every path inside a workload the engine reads (labels, owners, named ports), per kind.
+_WORKLOAD_PATHS: dict[str, list[tuple[Any, ...]]] = {
+    "Deployment": [
+        ("metadata",),
+        ("spec",),
+        ("spec", "template"),
+        ("spec", "template", "metadata"),
+        ("spec", "template", "metadata", "labels"),
+        ("spec", "template", "spec"),
+        ("spec", "template", "spec", "containers"),
+        ("spec", "template", "spec", "containers", 0),
+        ("spec", "template", "spec", "containers", 0, "ports"),
+        ("spec", "template", "spec", "containers", 0, "ports", 0),
+        ("spec", "template", "spec", "containers", 0, "ports", 0, "containerPort"),
+        ("spec", "template", "spec", "initContainers"),
+    ],
+    "CronJob": [("spec", "jobTemplate"), ("spec", "jobTemplate", "spec"), ("spec", "jobTemplate", "spec", "template")],
+    "Pod": [("metadata", "ownerReferences"), ("metadata", "ownerReferences", 0), ("spec", "containers")],
+    "VirtualMachine": [
+        ("spec", "template", "spec", "domain"),
+        ("spec", "template", "spec", "domain", "devices"),
+        ("spec", "template", "spec", "domain", "devices", "interfaces"),
+        ("spec", "template", "spec", "domain", "devices", "interfaces", 0, "ports"),
+        ("spec", "template", "spec", "domain", "devices", "interfaces", 0, "ports", 0, "port"),
+    ],
+}
+
+
+def _workload(kind: str) -> dict[str, Any]:
+    template = {
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+    }
+    if kind == "Pod":
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "shop", "labels": {"app": "web"}, "ownerReferences": [
+                {"kind": "ReplicaSet", "name": "web-1", "controller": True}
+            ]},
+            "spec": template["spec"],
+        }
+    if kind == "CronJob":
+        return {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "c", "namespace": "shop"},
+            "spec": {"jobTemplate": {"spec": {"template": template}}},
+        }
+    if kind == "VirtualMachine":
+        vm_template = {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"domain": {"devices": {"interfaces": [{"name": "i", "ports": [{"name": "http", "port": 80}]}]}}},
+        }
+        return {
+            "apiVersion": "kubevirt.io/v1",
+            "kind": "VirtualMachine",
+            "metadata": {"name": "vm", "namespace": "shop"},
+            "spec": {"template": vm_template},
+        }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": "w", "namespace": "shop"},
+        "spec": {"template": template},
+    }
+
+
+def _put(document: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    node: Any = document
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+
+
+_ANY_VALUE = [None, True, False, 0, -1, 1.5, float("inf"), "", "x", "8080", [], [1], ["a"], {}, {"a": 1}, [{}], [[]]]
+
+
+def test_a_workload_field_of_any_type_is_read_as_absent_never_an_internal_error() -> None:
+    """Each path the engine reads, given every type a YAML or JSON file can hold there: the model
+    is built and analysed (the field counts as absent), no exception escapes (exit 70 before: a
+    container's ``ports: true`` was "'bool' object is not iterable")."""
+    cases = 0
+    for kind, paths in _WORKLOAD_PATHS.items():
+        for path in paths:
+            for value in _ANY_VALUE:
+                workload = _workload(kind)
+                _put(workload, path, value)
+                analyse(Model.from_objects([CLIENT, V2_ONLY, workload]))
+                cases += 1
+    assert cases == sum(len(paths) for paths in _WORKLOAD_PATHS.values()) * len(_ANY_VALUE)
+
+
+def test_named_ports_of_well_formed_workloads_are_still_read() -> None:
+    from autodeploy_netpol.policy.inventory import workload_of
+
+    for kind in _WORKLOAD_PATHS:
+        workload = workload_of(_workload(kind), "shop")
+        assert workload is not None, kind
+        assert [port[0] for port in workload.named_ports] == ["http"], kind
+        assert workload.label_map.get("app") == "web", kind
