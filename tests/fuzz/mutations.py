@@ -3,6 +3,7 @@ byte-wise (truncation, garbage, encodings), for every kind of file the tool read
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import random
@@ -155,7 +156,7 @@ def broken_structure(draw: st.DrawFn, seed: Any) -> Any:
         elif action == "drop":
             del container[key]
         elif action == "duplicate" and isinstance(container, list):
-            container.append(json.loads(json.dumps(container[key], default=str)))
+            container.append(copy.deepcopy(container[key]))  # keys may be dates (a rekey drew one)
         elif action == "wrap":
             container[key] = draw(st.sampled_from([[container[key]], {"x": container[key]}]))
     return data
