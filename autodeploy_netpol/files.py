@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
 STDIN = "-"
+#: How standard input is named in messages and reports.
+STDIN_NAME = "<stdin>"
+
+
+def input_name(path: str) -> str:
+    """``path`` as messages name it (``-`` is standard input)."""
+    return STDIN_NAME if path == STDIN else path
 
 # (device, inode) → the path it was read or declared under, for messages.
 _inputs: dict[tuple[int, int], str] = {}
@@ -112,8 +119,10 @@ def path_error(path: str, exc: OSError, *, what: str = "file", writing: bool = F
     return InputError(f"cannot {verb} {what}: {exc.strerror or exc}", location=location)
 
 
-def open_input(path: str, *, what: str = "file") -> BinaryIO:
+def open_input(path: str, *, what: str = "file", stdin: bool = False) -> BinaryIO:
     """Open a regular file for reading (binary); refuse anything else with exit 2 naming the path.
+
+    ``stdin``: the option also takes ``-`` (standard input), which the hint for a pipe then offers.
 
     The file is opened without blocking, so a FIFO with no writer cannot hang the run, and its type
     is checked on the open descriptor, so a path swapped after a check cannot slip through.
@@ -131,9 +140,7 @@ def open_input(path: str, *, what: str = "file") -> BinaryIO:
             raise InputError(
                 f"{what} is {kind}, not a regular file",
                 location=Location(path),
-                hint="give a regular file; to read a pipe, pass - and redirect it to standard input"
-                if kind != "a directory"
-                else "give a file",
+                hint="give a file" if kind == "a directory" else _not_regular_hint(what, stdin),
             )
         os.set_blocking(descriptor, True)
         _remember(status, path)
@@ -143,9 +150,20 @@ def open_input(path: str, *, what: str = "file") -> BinaryIO:
         raise
 
 
-def read_input(path: str, *, max_bytes: int, what: str = "file", limit_hint: str = "") -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; larger files are refused before reading."""
-    with open_input(path, what=what) as handle:
+def _not_regular_hint(what: str, stdin: bool) -> str:
+    if stdin:
+        return "give a regular file; to read a pipe, pass - and redirect it to standard input"
+    return f"give a regular file: save what the pipe or device holds to a file and pass that as the {what}"
+
+
+def read_input(
+    path: str, *, max_bytes: int, what: str = "file", limit_hint: str = "", stdin: bool = False
+) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; larger files are refused before reading.
+
+    ``stdin``: as for :func:`open_input`.
+    """
+    with open_input(path, what=what, stdin=stdin) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > max_bytes:
             raise _too_big(path, f"{what} is {size:,} bytes", max_bytes, limit_hint)

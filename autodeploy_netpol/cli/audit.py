@@ -9,11 +9,11 @@ import click
 
 from .. import files
 from ..errors import InputError
+from ..files import STDIN
 from ..report.audit import to_json, to_markdown, to_text
 from ..report.json_report import render_json
 from ..runs.audit import AuditRequest, run_audit
 from ..runs.inputs import LiveInput
-from ..sources.manifests import STDIN
 from .cluster_options import access_from_options, cluster_options, namespace_from_options
 from .common import handle_errors
 from .options import context_from_options, deploy_context_options, values_argument, values_path

@@ -12,12 +12,12 @@ import click
 from .. import files
 from ..checks.drift import IGNORE_RULE_HELP, IgnoreRule
 from ..errors import ExitCode, InputError
+from ..files import STDIN
 from ..kube.releases import STABLE
 from ..report import FORMATS, SUFFIX_FORMATS, render, report_document
 from ..runs.drift import DesiredFromStream, DesiredFromValues, DriftRequest, DriftRun, run_drift
 from ..runs.inputs import LiveInput
 from ..sources.collector import cycle_collector_paused
-from ..sources.manifests import STDIN
 from .cluster_options import (
     CLUSTER_OPTION_NAMES,
     access_from_options,

@@ -352,8 +352,8 @@ def _live_input(
 ) -> tuple[Any, str | None]:
     """The live state to read (a snapshot or the cluster, or ``None`` for neither) and the namespace
     (from the cluster: ``--namespace``, ``KUBE_NAMESPACE``, else the kubeconfig context's)."""
+    from ..files import STDIN
     from ..runs.inputs import LiveInput
-    from ..sources.manifests import STDIN
     from .cluster_options import access_from_options
 
     from_cluster = (

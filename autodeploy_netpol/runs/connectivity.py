@@ -20,6 +20,7 @@ from ..desired.located import located_objects
 from ..desired.suggest import PROMETHEUS_PORT_ANNOTATION, ingress_class, metrics_port
 from ..desired.values import ValuesPath, read_values
 from ..errors import ExitCode, InputError, InputProblems, Location
+from ..files import input_name
 from ..kube.admission import (
     CLUSTER_SCOPED,
     AdmissionProblem,
@@ -229,7 +230,7 @@ def run_diff(
         old = load_model(ObjectSource(tuple(before), namespace), reader=reader, require_namespace=True)
         new = load_model(ObjectSource(tuple(after), namespace), reader=reader, require_namespace=True)
         if not old.model.workloads and not new.model.workloads:
-            sides = f"before: {', '.join(before)}; after: {', '.join(after)}"
+            sides = f"before: {', '.join(map(input_name, before))}; after: {', '.join(map(input_name, after))}"
             raise InputError(
                 f"neither side holds a workload (Pod, Deployment, StatefulSet …) ({sides}): with no pod "
                 "to connect, no change could ever show, and 'no change' would mean nothing",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ..checks.learn import FlowRecorder, LearnOutcome, LearnSettings, learn_policy, prove
+from ..files import input_name
 from ..kube.manifests import Manifest
 from ..sources.flows import ReadStats, read_flows
 from ..sources.live import LiveScope
@@ -56,7 +57,7 @@ def run_learn(request: LearnRequest, *, stdin: BinaryIO | None = None) -> LearnO
             if request.live.from_snapshot
             else f"cluster, namespace {settings.namespace}"
         )
-    recording = ", ".join("<stdin>" if path == "-" else path for path in request.flow_files)
+    recording = ", ".join(input_name(path) for path in request.flow_files)
     # an error about a live object names its file and line; one about the recording, its files
     with located(read, fallback=recording):
         learned = learn_policy(observations, settings, live)

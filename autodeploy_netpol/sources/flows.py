@@ -750,7 +750,7 @@ class _StopFile(Exception):
 
 
 def _open_binary(path: str) -> IO[bytes]:
-    if path == "-":
+    if path == files.STDIN:
         stdin = sys.stdin.buffer
         try:
             status = os.fstat(stdin.fileno())
@@ -760,11 +760,11 @@ def _open_binary(path: str) -> IO[bytes]:
             # /dev/zero or /dev/urandom redirected: endless, not a recording
             raise InputError(
                 "standard input is a character device, not a flow recording",
-                location=Location("<stdin>"),
+                location=Location(files.STDIN_NAME),
                 hint="redirect a file or a pipe to standard input",
             )
         return stdin
-    return files.open_input(path, what="flow file")
+    return files.open_input(path, what="flow file", stdin=True)
 
 
 def numbered_lines(
@@ -889,7 +889,7 @@ def read_flows(paths: Sequence[str], stats: ReadStats, peers: PeerTable | None =
     peers = peers or PeerTable()
     for path in paths:
         stats.files.append(path)
-        name = "<stdin>" if path == "-" else path
+        name = files.input_name(path)
         raw = _open_binary(path)
         try:
             head = _head(raw)

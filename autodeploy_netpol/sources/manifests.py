@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .. import limits
 from ..errors import InputError, Location
-from ..files import path_error
+from ..files import STDIN, STDIN_NAME, input_name, path_error
 from ..kube.manifests import Manifest, PathElement
-from ..kube.names import CILIUM_CLUSTERWIDE_NETWORK_POLICY, LIST, POLICY_KINDS
+from ..kube.names import ALL_POLICY_KINDS, LIST
 from .collector import cycle_collector_paused
 from .yamlio import (
     YamlDocument,
@@ -51,10 +51,8 @@ from .yamlio import (
 if TYPE_CHECKING:
     from ..kube.manifests import Origin
 
-STDIN = "-"
-STDIN_NAME = "<stdin>"
 SUFFIXES = (".yaml", ".yml", ".json")
-_NAMED_KINDS = frozenset((*POLICY_KINDS, CILIUM_CLUSTERWIDE_NETWORK_POLICY))
+_NAMED_KINDS = frozenset(ALL_POLICY_KINDS)
 _SHAPE_HINT = "expected kubectl get -o yaml output: 'kind: List' with items, or objects separated by ---"
 
 
@@ -116,7 +114,7 @@ class ManifestReader:
                         f"{path}: skipped {_count(len(foreign), 'file')} holding no Kubernetes object "
                         f"(no document with a kind): {shown}"
                     )
-        return Manifests(tuple(items), tuple(STDIN_NAME if p == STDIN else p for p in paths), tuple(notes))
+        return Manifests(tuple(items), tuple(input_name(p) for p in paths), tuple(notes))
 
     def _files(self, path: str, what: str, notes: list[str]) -> list[tuple[str, str | None]]:
         if path == STDIN:
@@ -232,7 +230,7 @@ def _file_manifests(
     — rather than an error (a file that holds objects is still checked document by document)."""
     source = _SourceFile(file, text)
     if text is None:
-        text = read_text(file, what=what)
+        text = read_text(file, what=what, stdin=True)  # every manifest input also takes -
     # JSON is read as JSON: valid JSON is not always YAML 1.1 (kubectl prints C1 controls raw, and
     # YAML takes U+0085 for a line break inside a string). Positions for messages still come from
     # the YAML reader, lazily. A .json file must be JSON; other text that starts like a JSON object

@@ -316,20 +316,22 @@ def _is_empty(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.value == "" and node.start_mark.index == node.end_mark.index
 
 
-def read_text(path: str, *, limit: limits.Limit = limits.INPUT_BYTES, what: str = "file") -> str:
+def read_text(
+    path: str, *, limit: limits.Limit = limits.INPUT_BYTES, what: str = "file", stdin: bool = False
+) -> str:
     """Read a whole input file as UTF-8 text, with clear errors for the usual mistakes.
 
     Only regular files are read (:func:`~autodeploy_netpol.files.open_input`), of at most ``limit``
-    bytes (refused from the file's size, before reading).
+    bytes (refused from the file's size, before reading). ``stdin``: the option also takes ``-``.
     """
     hint = limit.hint
     if limit is limits.YAML_BYTES:
         hint = _YAML_LIMIT_HINT
-    raw = files.read_input(path, max_bytes=limit.value(), what=what, limit_hint=hint)
+    raw = files.read_input(path, max_bytes=limit.value(), what=what, limit_hint=hint, stdin=stdin)
     return decode_utf8(raw, path)
 
 
-def read_stdin(stream: Any, name: str = "<stdin>") -> str:
+def read_stdin(stream: Any, name: str = files.STDIN_NAME) -> str:
     """Standard input as UTF-8 text, bounded like a file."""
     limit = limits.INPUT_BYTES
     return decode_utf8(files.read_stream(stream, name, max_bytes=limit.value(), limit_hint=limit.hint), name)

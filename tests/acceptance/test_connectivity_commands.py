@@ -162,6 +162,16 @@ def test_diff_usage_errors(files: dict[str, Path]) -> None:
     assert code == 0
 
 
+def test_diff_without_workloads_names_each_input_and_stdin_as_such(files: dict[str, Path]) -> None:
+    """Policies only on both sides: refused (no change could ever show), naming every input, standard
+    input as ``<stdin>`` as every message names it (not ``-``)."""
+    policies = (files["policies"] / "web.yaml").read_text()
+    code, out = run("diff", "--before", str(files["policies"]), "--after", "-", input=policies)
+    assert code == 2
+    assert "neither side holds a workload" in out
+    assert f"before: {files['policies']}; after: <stdin>" in out
+
+
 def test_explain(files: dict[str, Path]) -> None:
     code, out = run("explain", str(files["cluster"]), str(files["policies"]))
     assert code == 0

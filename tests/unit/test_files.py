@@ -141,3 +141,37 @@ def test_a_lone_surrogate_from_json_input_is_written_escaped(tmp_path: Path) -> 
     out = tmp_path / "report.json"
     files.write_output(str(out), "name \udc80 end")
     assert out.read_text() == "name \\udc80 end"
+
+
+@pytest.mark.parametrize(
+    ("command", "takes_stdin"),
+    [
+        (["validate", "{path}"], False),
+        (["render", "{path}", "-r", "production"], False),
+        (["connectivity", "{path}"], True),
+        (["audit", "--flows", "{path}", "--no-live", "-r", "production", "-n", "shop"], True),
+    ],
+)
+def test_the_hint_for_a_pipe_offers_standard_input_only_where_the_option_takes_it(
+    tmp_path: Path, command: list[str], takes_stdin: bool
+) -> None:
+    """A FIFO given as a file: the hint says "pass -" only for options that read standard input
+    (a values file does not: "-" there is a file named "-")."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "input.fifo"
+    os.mkfifo(fifo)
+    argv = [part.replace("{path}", str(fifo)) for part in command]
+    done = subprocess.run(
+        [sys.executable, "-m", "autodeploy_netpol", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "is a named pipe (FIFO), not a regular file" in done.stderr
+    assert ("pass - and redirect it to standard input" in done.stderr) is takes_stdin
+    assert ("save what the pipe or device holds to a file" in done.stderr) is not takes_stdin
