@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..kube.defaults import NAMESPACE_NAME_LABEL
 from ..kube.labels import RELEASE_LABEL
 from ..kube.releases import TRACKS, helm_release
-from ..text import ascii_digits as _digits
+from ..text import ascii_int
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time (start-up)
 if TYPE_CHECKING:
@@ -44,8 +44,9 @@ def metrics_port(values: dict[str, Any]) -> tuple[int, str] | None:
     annotations = values.get("podAnnotations")
     if isinstance(annotations, dict):
         text = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
-        if _digits(text) and 0 < int(text) < 65536:
-            return int(text), f"podAnnotations {PROMETHEUS_PORT_ANNOTATION}"
+        number = ascii_int(text)
+        if number is not None and 0 < number < 65536:
+            return number, f"podAnnotations {PROMETHEUS_PORT_ANNOTATION}"
     prometheus = values.get("prometheus")
     if isinstance(prometheus, dict) and prometheus.get("metrics") is True:
         service = values.get("service")

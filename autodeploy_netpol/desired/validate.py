@@ -19,6 +19,7 @@ from ..kube.names import CILIUM_POLICY_KINDS, CLUSTER_SCOPED_POLICY_KINDS, DEPLO
 from ..records import record
 from ..sources.yamlio import Path, format_path
 from ..text import ascii_digits as _digits
+from ..text import ascii_int, clip
 from .merge import drop_nulls
 from .shapes import NEWEST, ChartShape
 from .values import ValuesFile
@@ -97,11 +98,12 @@ class Problem:
 
 
 def _json(value: Any) -> str:
-    """``json.dumps(value)``: how messages quote what the file says. json is imported here, by the
-    first message: a valid file needs none (start-up, bench/startup.py)."""
+    """``json.dumps(value)``, clipped (:func:`~autodeploy_netpol.text.clip`): how messages quote
+    what the file says. json is imported here, by the first message: a valid file needs none
+    (start-up, bench/startup.py)."""
     import json
 
-    return json.dumps(value)
+    return clip(json.dumps(value))
 
 
 @cache
@@ -968,8 +970,8 @@ class _Checker:
         number = port.get("port")
         if not isinstance(number, str):
             return
-        if _digits(number):
-            value = int(number)
+        value = ascii_int(number)
+        if value is not None:
             if value == 0:
                 start = None  # Cilium: port "0" means every port
             else:
@@ -994,7 +996,7 @@ class _Checker:
     def written(self, path: Path, value: Any) -> str:
         """``value`` as the file writes it (a number Helm reads as a float keeps its digits)."""
         scalar = self.values.document.scalar(path) if self.values.document is not None else None
-        return scalar[0] if scalar and not scalar[1] else str(value)
+        return clip(scalar[0] if scalar and not scalar[1] else str(value))
 
     def port_range_end(self, start: int, end: int, path: Path) -> None:
         if end > 65535:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..errors import GitLabError
 from ..masking import register_secret
-from ..text import ascii_digits as _digits
+from ..text import ascii_int
 
 #: Token variables, in the order they are looked up.
 TOKEN_VARIABLES = ("NETPOL_GITLAB_TOKEN", "GITLAB_TOKEN")
@@ -56,10 +56,20 @@ class MergeRequests:
     notes: tuple[str, ...] = ()
 
 
+#: GitLab's IIDs are 64-bit integers.
+_MAX_IID = 2**63 - 1
+
+
+def _positive_iid(text: str) -> int | None:
+    value = ascii_int(text)
+    return value if value is not None and 0 < value <= _MAX_IID else None
+
+
 def _iid(text: str, variable: str, hint: str) -> int:
-    if not _digits(text) or int(text) <= 0:
+    value = _positive_iid(text)
+    if value is None:
         raise GitLabError(f"{variable} must be a positive number, got {text!r}", hint=hint)
-    return int(text)
+    return value
 
 
 _IN_MR = (
@@ -92,12 +102,13 @@ def merge_requests_from_environment(environ: Mapping[str, str]) -> MergeRequests
         if not item:
             continue
         path, bang, number = item.rpartition("!")
-        if not bang or not _digits(number) or int(number) <= 0:
+        iid = _positive_iid(number) if bang else None
+        if iid is None:
             notes.append(f"CI_OPEN_MERGE_REQUESTS item {item!r} is not <project path>!<iid>: skipped")
         elif path != project_path:
             notes.append(f"not commenting on {item}: the merge request is in another project")
-        elif int(number) not in iids:
-            iids.append(int(number))
+        elif iid not in iids:
+            iids.append(iid)
     return MergeRequests(tuple(iids), "CI_OPEN_MERGE_REQUESTS", tuple(notes))
 
 

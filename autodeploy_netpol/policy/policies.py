@@ -60,7 +60,7 @@ from ..kube.names import (
     TIERED_POLICY_KINDS,
     TIERED_POLICY_VERSIONS,
 )
-from ..text import ascii_digits as _digits
+from ..text import ascii_int
 from .endpoints import ENTITIES, ENTITY, EXTERNAL, POD, RESERVED_ENTITIES, Endpoint, NamedPort
 from .intervals import (
     ALL_ADDRESSES,
@@ -403,8 +403,8 @@ def _port_number(value: Any, path: Path) -> int | str:
         raise PolicyError("a port must be a number or a name", path)
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and _digits(value.strip()):
-        number = int(value.strip())
+    elif isinstance(value, str) and (parsed := ascii_int(value.strip())) is not None:
+        number = parsed
     elif isinstance(value, str) and value.strip():
         return value.strip()
     else:

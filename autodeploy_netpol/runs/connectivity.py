@@ -37,7 +37,7 @@ from ..sources.cluster import ClusterAccess
 from ..sources.collector import cycle_collector_paused
 from ..sources.live import LiveScope
 from ..sources.manifests import ManifestReader
-from ..text import ascii_digits as _digits
+from ..text import ascii_int
 from .inputs import LiveInput, RunInputs
 from .locating import located
 from .platform import apply_detection, detect_in_objects, detect_live
@@ -395,9 +395,10 @@ def scrape_targets(objects: Iterable[Mapping[str, Any]]) -> list[ScrapeTarget]:
         if not isinstance(annotations, Mapping) or not isinstance(labels, Mapping) or not labels:
             continue
         port = str(annotations.get(PROMETHEUS_PORT_ANNOTATION) or "").strip()
-        if str(annotations.get(_SCRAPE_ANNOTATION)).lower() != "true" or not _digits(port):
+        number = ascii_int(port)
+        if str(annotations.get(_SCRAPE_ANNOTATION)).lower() != "true" or number is None:
             continue
-        if not 0 < int(port) < 65536:
+        if not 0 < number < 65536:
             continue
         targets.append(
             ScrapeTarget(

@@ -59,7 +59,7 @@ import msgspec
 
 from .. import files, limits
 from ..errors import InputError, Location
-from ..text import ascii_digits as _digits
+from ..text import ascii_int
 
 POD, EXTERNAL, ENTITY = "pod", "external", "entity"
 
@@ -690,7 +690,8 @@ def read_csv(lines: Iterable[tuple[int, bytes]], name: str, stats: ReadStats, pe
                     continue
                 raise _CsvProblem(f"protocol {cell('protocol')!r} is not TCP, UDP or SCTP")
             port_text = cell("port").strip()
-            if not _digits(port_text) or not 0 < int(port_text) < 65536:
+            port_number = ascii_int(port_text)
+            if port_number is None or not 0 < port_number < 65536:
                 raise _CsvProblem(f"port {port_text!r} is not a number from 1 to 65535")
             time_text = cell("time").strip()
             time = normalize_time(time_text) if time_text else ""
@@ -704,7 +705,7 @@ def read_csv(lines: Iterable[tuple[int, bytes]], name: str, stats: ReadStats, pe
             stats.add_malformed(name, number, str(exc))
             continue
         stats.flows += 1
-        yield Flow(source, destination, protocol, int(port_text), time, cell("verdict").strip().upper())
+        yield Flow(source, destination, protocol, port_number, time, cell("verdict").strip().upper())
 
 
 # ---------------------------------------------------------------------------------------------

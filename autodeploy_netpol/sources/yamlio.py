@@ -49,6 +49,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .. import files, limits
 from ..errors import InputError, Location
 from ..kube.manifests import PathElement as PathElement  # re-exported: the path type of locate()
+from ..text import clip
 from . import goyaml
 from .collector import cycle_collector_paused
 
@@ -161,7 +162,7 @@ _VALUE_HINT = "quote the value to keep it as a string"
 
 def _value_problem(value: str, exc: BaseException) -> str:
     """What is wrong with a scalar the constructor could not turn into a value."""
-    shown = value if len(value) <= 40 else value[:37] + "..."
+    shown = clip(value, 40)
     if "integer string conversion" in str(exc):
         return f"the integer {shown!r} has {len(value):,} digits, more than the {sys.get_int_max_str_digits():,} allowed"
     return f"cannot read the value {shown!r}: {exc}"

@@ -20,7 +20,7 @@ import ipaddress
 import itertools
 from collections.abc import Iterable
 
-from ...text import ascii_digits as _digits
+from ...text import ascii_int
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -69,10 +69,11 @@ def join_blocks(blocks: Iterable[Network], max_cidrs: int) -> list[Network]:
 def parse_prefix_bound(text: str) -> tuple[int, int]:
     """``"24"`` → ``(24, 128)``; ``"24,64"`` → ``(24, 64)``. Raises ``ValueError``."""
     parts = [part.strip() for part in text.split(",")]
-    if len(parts) > 2 or not all(_digits(part) for part in parts):
+    numbers = [number for number in map(ascii_int, parts) if number is not None]
+    if len(parts) > 2 or len(numbers) != len(parts):
         raise ValueError(f"{text!r} is not N or N,M (IPv4 and IPv6 prefix lengths)")
-    ipv4 = int(parts[0])
-    ipv6 = int(parts[1]) if len(parts) == 2 else 128
+    ipv4 = numbers[0]
+    ipv6 = numbers[1] if len(numbers) == 2 else 128
     if not 0 <= ipv4 <= 32:
         raise ValueError(f"IPv4 prefix /{ipv4} is not between 0 and 32")
     if not 0 <= ipv6 <= 128:

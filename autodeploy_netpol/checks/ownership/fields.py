@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ...sources.yamlio import format_path
-from ...text import ascii_digits as _digits
+from ...text import ascii_int
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def _element(key: str) -> PathElement | None:
     if kind == "f":
         return rest
     if kind == "i":
-        return int(rest) if _digits(rest.lstrip("-")) else None
+        index = ascii_int(rest.lstrip("-"))
+        return None if index is None else -index if rest.startswith("-") else index
     try:
         decoded = json.loads(rest)
     except ValueError:
