@@ -32,18 +32,17 @@ def test_a_superscript_port_is_a_port_name_not_a_crash() -> None:
     assert len(Model.from_objects([policy]).policies) == 1
 
 
+def _scraped_pod(port: str) -> dict[str, object]:
+    annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": port}
+    return {
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "n", "labels": {"app": "web"}, "annotations": annotations},
+    }
+
+
 def test_a_superscript_metrics_port_is_no_metrics_port() -> None:
     assert metrics_port({"podAnnotations": {"prometheus.io/port": "²"}}) is None
-    pod = {
-        "kind": "Pod",
-        "metadata": {
-            "name": "p",
-            "namespace": "n",
-            "labels": {"app": "web"},
-            "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "²"},
-        },
-    }
-    assert scrape_targets([pod]) == []
+    assert scrape_targets([_scraped_pod("²")]) == []
 
 
 def test_a_superscript_prefix_is_a_value_error() -> None:
@@ -77,16 +76,7 @@ def test_a_huge_number_is_out_of_range_at_every_reader_of_a_number(tmp_path) -> 
         Model.from_objects([policy])
     assert "integer string conversion" not in str(caught.value)
     assert metrics_port({"podAnnotations": {"prometheus.io/port": HUGE}}) is None
-    pod = {
-        "kind": "Pod",
-        "metadata": {
-            "name": "p",
-            "namespace": "n",
-            "labels": {"app": "web"},
-            "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": HUGE},
-        },
-    }
-    assert scrape_targets([pod]) == []
+    assert scrape_targets([_scraped_pod(HUGE)]) == []
     with pytest.raises(ValueError, match="IPv4 prefix /10000000000000000000 is not between 0 and 32"):
         parse_prefix_bound(HUGE)
     with pytest.raises(GitLabError, match="must be a positive number"):
