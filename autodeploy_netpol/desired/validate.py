@@ -293,7 +293,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {clip(str(value))}"
     if isinstance(value, str):
         return f"the string {_json(value)}"
     if isinstance(value, list):
@@ -447,7 +447,7 @@ def _type_hint(path: Path, value: Any, expected: list[str]) -> str | None:
     ):
         return 'write true or false without quotes: Helm treats every non-empty string, even "false", as true'
     if last == "port" and isinstance(value, int) and "string" in expected and "integer" not in expected:
-        return f'CiliumNetworkPolicy ports are strings: write port: "{value}"'
+        return f"CiliumNetworkPolicy ports are strings: write port: {_json(str(value))}"
     if last in ("from", "to") and value is None and "array" in expected:
         return (
             f"'{last}:' has nothing under it: list the peers below it, each starting with '- ' "
@@ -456,7 +456,7 @@ def _type_hint(path: Path, value: Any, expected: list[str]) -> str | None:
     if last == "policies" and isinstance(value, list):
         return "policies maps a name to a policy: write 'my-policy:' with 'spec:' under it, not '- name: my-policy'"
     if last == "endPort" and isinstance(value, str) and _digits(value):
-        return f"write endPort: {value} without quotes"
+        return f"write endPort: {clip(value)} without quotes"
     return None
 
 
@@ -561,15 +561,15 @@ class _Checker:
             if written and not written[1] and text.lower() not in ("true", "false"):
                 self.add(
                     where,
-                    f"{text} is read by Helm as {str(value).lower()}, but only as YAML 1.1 reads it",
-                    f"write {str(value).lower()}: other YAML readers (and YAML 1.2) take {text} for a string",
+                    f"{clip(text)} is read by Helm as {str(value).lower()}, but only as YAML 1.1 reads it",
+                    f"write {str(value).lower()}: other YAML readers (and YAML 1.2) take {clip(text)} for a string",
                     severity=Severity.WARNING,
                 )
         elif isinstance(value, str):
             if value.strip().lower() in _FALSE_WORDS:
                 self.add(
                     where,
-                    f'the string "{value}" switches it ON: Helm reads every non-empty string as true',
+                    f"the string {_json(value)} switches it ON: Helm reads every non-empty string as true",
                     "write false without quotes",
                 )
             elif value == "":
@@ -582,14 +582,14 @@ class _Checker:
             else:
                 self.add(
                     where,
-                    f'the string "{value}" is read by Helm as true (every non-empty string is)',
+                    f"the string {_json(value)} is read by Helm as true (every non-empty string is)",
                     "write true without quotes",
                     severity=Severity.WARNING,
                 )
         elif isinstance(value, int | float):
             self.add(
                 where,
-                f"the number {text} is read by Helm as {'false' if value == 0 else 'true'}",
+                f"the number {clip(text)} is read by Helm as {'false' if value == 0 else 'true'}",
                 f"write {'false' if value == 0 else 'true'}",
                 severity=Severity.WARNING,
             )
@@ -664,7 +664,7 @@ class _Checker:
                 path,
                 f"chart shape {self.shape.id} (image {self.shape.images}) writes no '---' between "
                 f"customResources entries: the {len(mappings)} entries run into ONE document whose keys "
-                f"repeat, and Helm keeps the last of each: only {last.get('kind')} {name} is deployed, "
+                f"repeat, and Helm keeps the last of each: only {clip(str(last.get('kind')))} {clip(str(name))} is deployed, "
                 "with the fields of the earlier entries it does not set",
                 "use auto-deploy-image v2.80.1 or later, or keep one entry",
                 severity=Severity.WARNING,
@@ -905,7 +905,7 @@ class _Checker:
                 self.add(
                     (*path, "port"),
                     f"port {_json(number)} is a quoted number, read as a port name",
-                    f"write port: {number} without quotes",
+                    f"write port: {clip(number)} without quotes",
                 )
             else:
                 self.port_name(number, (*path, "port"))
@@ -1000,7 +1000,7 @@ class _Checker:
 
     def port_range_end(self, start: int, end: int, path: Path) -> None:
         if end > 65535:
-            self.add(path, f"endPort {end} is outside 1–65535", None)
+            self.add(path, f"endPort {clip(str(end))} is outside 1–65535", None)
         elif end < start:
             self.add(
                 path,

@@ -118,3 +118,30 @@ def test_validate_a_huge_quoted_cilium_port_is_exit_2_with_the_number_clipped(tm
     assert result.exit_code == 2, result.output
     assert f"{values}:7:17:" in result.output and "is outside 1–65535" in result.output
     assert "(5,000 characters)" in result.output and HUGE not in result.output
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        f'networkPolicy:\n  enabled: "{"x" * 5000}"\n',
+        f'networkPolicy:\n  enabled: "{"off" + " " * 5000}"\n',
+        f"networkPolicy:\n  enabled: {'1' * 4000}\n",
+        f'networkPolicy:\n  spec:\n    ingress:\n    - ports:\n      - port: "{"8" * 5000}"\n',
+        f"networkPolicy:\n  spec:\n    ingress:\n    - ports:\n      - port: 80\n        endPort: {'9' * 4000}\n",
+        f'networkPolicy:\n  spec:\n    ingress:\n    - ports:\n      - port: 80\n        endPort: "{"9" * 5000}"\n',
+    ],
+    ids=["enabled-string", "enabled-off-padded", "enabled-number", "quoted-port", "end-port", "quoted-end-port"],
+)
+def test_validate_quotes_a_huge_value_clipped(tmp_path, values: str) -> None:
+    """Whatever a message quotes from the file is clipped (text.clip): no line of the report
+    carries the whole 5,000-character value."""
+    from click.testing import CliRunner
+
+    from autodeploy_netpol.cli import main
+
+    path = tmp_path / "values.yaml"
+    path.write_text(values)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code in (0, 2), result.output
+    assert "characters)" in result.output, result.output[:2000]
+    assert max(len(line) for line in result.output.splitlines()) < 1000
